@@ -1,0 +1,26 @@
+"""boto3 clients: one cached default per (service, region), always overridable by passing a client in.
+
+Only boto3's standard configuration is used (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``), so a simulated
+endpoint (moto) needs no special flag. Retries use botocore's ``standard`` mode, which backs off on throttling.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, user_agent_extra="costwarden")
+
+
+@lru_cache(maxsize=64)
+def client(service: str, region: str | None = None) -> Any:
+    """A cached boto3 client. Tests call ``client.cache_clear()`` (see tests/conftest.py) between moto contexts."""
+    return boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+
+
+def default_region() -> str:
+    """The region boto3 would use, falling back to us-east-1 (Cost Explorer's home) when none is configured."""
+    return boto3.session.Session().region_name or "us-east-1"

@@ -1,0 +1,75 @@
+"""``costwarden run FUNCTION [--event FILE]``: invoke a Lambda handler in-process with a sample event."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from costwarden.cli.main import CliError
+
+#: Function name -> handler, as deployed. ``events/<name>/`` holds sample events for each.
+HANDLERS: dict[str, str] = {
+    "notifier": "costwarden.handlers.notifier.handler",
+}
+
+
+@dataclass
+class LocalContext:
+    """Enough of ``LambdaContext`` for Powertools (logger, metrics, idempotency) outside Lambda."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+    invoked_function_arn: str = ""
+    timeout_ms: int = 60_000
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+        self.invoked_function_arn = (
+            self.invoked_function_arn or f"arn:aws:lambda:us-east-1:000000000000:function:costwarden-{self.function_name}"
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
+
+
+def default_event(function: str) -> Path:
+    """The first sample event of a function, from the repository's ``events/<function>/``."""
+    folder = Path.cwd() / "events" / function
+    candidates = sorted(folder.glob("*.json"))
+    if not candidates:
+        raise CliError(f"no --event given and no sample events in {folder}")
+    return candidates[0]
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    if function not in HANDLERS:
+        raise CliError(f"unknown function {function!r}; known: {', '.join(sorted(HANDLERS))}")
+    module_name, _, attribute = HANDLERS[function].rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    return handler(event, LocalContext(function_name=function))
+
+
+def _command(args: argparse.Namespace) -> int:
+    path = Path(args.event) if args.event else default_event(args.function)
+    try:
+        event = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CliError(f"cannot read event {path}: {error}") from None
+    result = invoke(args.function, event)
+    json.dump(result, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="invoke a Lambda handler in-process with a sample event")
+    parser.add_argument("function", choices=sorted(HANDLERS), help="which function")
+    parser.add_argument("--event", help="event JSON file (default: the first in events/FUNCTION/)")
+    parser.set_defaults(func=_command)

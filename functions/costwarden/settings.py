@@ -1,0 +1,208 @@
+"""The one typed configuration of Costwarden (DESIGN.md, "Configuration").
+
+Read from ``cdk.json`` context (key ``costwarden``) at synth, validated there so that a bad value fails
+``cdk synth`` with a message naming the key, and handed to every function as one JSON environment variable
+(``COSTWARDEN_SETTINGS``). A function that starts without it fails at import, loudly, not on its first schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SETTINGS_ENV_VAR = "COSTWARDEN_SETTINGS"
+CONTEXT_KEY = "costwarden"
+#: Lambda caps all environment variables of a function at 4 KB together; keep room for Powertools' own.
+MAX_SETTINGS_ENV_BYTES = 3_000
+
+
+class _Model(BaseModel):
+    """Strict base: unknown keys are typos, and a typo in a guardrail's config must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TagPolicy(_Model):
+    """Which tags a resource must carry, and which values some of them may take."""
+
+    required: tuple[str, ...] = ("team", "project", "model_id", "environment", "lifecycle_phase", "cost_center")
+    optional: tuple[str, ...] = ("experiment_id", "created_by", "expires_at")
+    allowed_values: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {
+            "environment": ("production", "staging", "development", "experiment"),
+            "lifecycle_phase": ("research", "training", "evaluation", "inference", "retired"),
+        }
+    )
+    team_key: str = "team"
+    expires_key: str = "expires_at"
+    environment_key: str = "environment"
+    protect_key: str = "costwarden:protect"
+    protect_value: str = "true"
+
+    @model_validator(mode="after")
+    def _allowed_values_name_known_keys(self) -> TagPolicy:
+        known = set(self.required) | set(self.optional)
+        unknown = sorted(set(self.allowed_values) - known)
+        if unknown:
+            raise ValueError(f"allowed_values names keys that are neither required nor optional: {unknown}")
+        return self
+
+
+class AnomalySettings(_Model):
+    """When a team's day is news: ratio to its own robust baseline, and an absolute floor."""
+
+    baseline_days: int = Field(30, ge=7, le=180)
+    min_history_days: int = Field(7, ge=3, le=180)
+    warn_ratio: float = Field(1.5, gt=1.0)
+    critical_ratio: float = Field(2.0, gt=1.0)
+    min_impact_usd: float = Field(50.0, ge=0)
+    zscore: float = Field(3.0, gt=0)
+    cost_metric: Literal["AmortizedCost", "UnblendedCost", "NetAmortizedCost", "NetUnblendedCost", "BlendedCost"] = (
+        "AmortizedCost"
+    )
+    second_group_key: str | None = "lifecycle_phase"
+    #: Cost Explorer RECORD_TYPE values left out of baselines (credits, refunds and taxes are not usage).
+    excluded_record_types: tuple[str, ...] = ("Credit", "Refund", "Tax")
+    root_cause_max_teams: int = Field(5, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _critical_above_warning(self) -> AnomalySettings:
+        if self.critical_ratio < self.warn_ratio:
+            raise ValueError(f"critical_ratio ({self.critical_ratio}) must be >= warn_ratio ({self.warn_ratio})")
+        if self.min_history_days > self.baseline_days:
+            raise ValueError("min_history_days must not exceed baseline_days")
+        return self
+
+
+class ReaperSettings(_Model):
+    """The destructive part: everything here defaults to the safe side."""
+
+    dry_run: bool = True
+    max_actions_per_run: int = Field(25, ge=1, le=1000)
+    warn_before_hours: tuple[int, ...] = (72, 24)
+    allow_production: bool = False
+    force_termination_protected: bool = False
+    regions: tuple[str, ...] = ()
+    missing_expiry: Literal["report", "mark"] = "report"
+    default_ttl_days: int = Field(7, ge=1, le=90)
+    audit_ttl_days: int = Field(400, ge=30, le=3650)
+
+    @field_validator("warn_before_hours")
+    @classmethod
+    def _positive_hours(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(h <= 0 for h in value):
+            raise ValueError("warn_before_hours must be positive hours")
+        return tuple(sorted(set(value), reverse=True))
+
+
+class BudgetSettings(_Model):
+    """Monthly USD budget per team, and where ON_TRACK turns into AT_RISK and OVER_BUDGET."""
+
+    monthly_usd: dict[str, float] = Field(default_factory=dict)
+    at_risk_ratio: float = Field(0.9, gt=0)
+    over_budget_ratio: float = Field(1.1, gt=0)
+
+    @field_validator("monthly_usd")
+    @classmethod
+    def _positive_budgets(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {team: amount for team, amount in value.items() if amount <= 0}
+        if bad:
+            raise ValueError(f"budgets must be positive USD amounts, got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BudgetSettings:
+        if self.over_budget_ratio <= self.at_risk_ratio:
+            raise ValueError("over_budget_ratio must be above at_risk_ratio")
+        return self
+
+
+class ScheduleSettings(_Model):
+    """When each function runs (UTC). Cost Explorer updates a few times a day; morning UTC suits most teams."""
+
+    cost_monitor_hour_utc: int = Field(8, ge=0, le=23)
+    reaper_rate_minutes: int = Field(60, ge=5, le=1440)
+    tag_audit_weekday: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "MON"
+    tag_audit_hour_utc: int = Field(7, ge=0, le=23)
+    digest_hour_utc: int = Field(9, ge=0, le=23)
+
+
+class NotifierSettings(_Model):
+    """Where alerts go: Slack webhooks held in a Secrets Manager secret, referenced by name only."""
+
+    slack_secret_name: str = "costwarden/slack-webhooks"
+    operator_email: str | None = None
+    per_team_digest: bool = False
+    digest_top_n: int = Field(15, ge=1, le=40)
+
+    @field_validator("slack_secret_name")
+    @classmethod
+    def _name_not_url(cls, value: str) -> str:
+        if value.startswith(("http://", "https://")):
+            raise ValueError("give the secret's name, never a webhook URL (the URL must not be in the template)")
+        return value
+
+
+class Settings(_Model):
+    """Everything Costwarden can be told. Defaults are DESIGN.md's."""
+
+    tags: TagPolicy = TagPolicy()
+    anomaly: AnomalySettings = AnomalySettings()
+    reaper: ReaperSettings = ReaperSettings()
+    budgets: BudgetSettings = BudgetSettings()
+    schedules: ScheduleSettings = ScheduleSettings()
+    notifier: NotifierSettings = NotifierSettings()
+    #: Tags Costwarden puts on its own resources (it follows the policy it enforces).
+    stack_tags: dict[str, str] = Field(
+        default_factory=lambda: {
+            "team": "platform",
+            "project": "costwarden",
+            "model_id": "none",
+            "environment": "production",
+            "lifecycle_phase": "inference",
+            "cost_center": "platform",
+        }
+    )
+
+    def to_env(self) -> str:
+        """The compact JSON handed to functions in ``COSTWARDEN_SETTINGS``."""
+        return self.model_dump_json(exclude_defaults=True)
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the key and says what was expected."""
+
+
+def _describe(error: ValidationError, prefix: str) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in (prefix, *item["loc"]))
+        lines.append(f"  {path}: {item['msg']} (got {item.get('input')!r})")
+    return "invalid Costwarden settings:\n" + "\n".join(lines)
+
+
+def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) -> Settings:
+    """Validate a raw mapping (cdk.json context or decoded env JSON) into ``Settings`` or raise ``SettingsError``."""
+    try:
+        settings = Settings.model_validate(dict(raw or {}))
+    except ValidationError as error:
+        raise SettingsError(_describe(error, source)) from None
+    size = len(settings.to_env().encode())
+    if size > MAX_SETTINGS_ENV_BYTES:
+        raise SettingsError(
+            f"{source}: settings take {size} bytes as an environment variable; Lambda allows 4 KB in all. "
+            "Shorten budgets or tag lists."
+        )
+    return settings
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Settings for a running function or CLI: ``COSTWARDEN_SETTINGS`` if set, else the defaults."""
+    raw = os.environ.get(SETTINGS_ENV_VAR, "")
+    return parse_settings(json.loads(raw) if raw else {}, source=SETTINGS_ENV_VAR)

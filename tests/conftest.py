@@ -1,0 +1,37 @@
+"""Test-wide safety: fake credentials and a fixed region, so no test can ever reach a real AWS account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Set at import, before any test module creates a boto3 session.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Costwarden",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("COSTWARDEN_SETTINGS", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients_and_settings() -> Iterator[None]:
+    """Cached boto3 clients and settings must not leak between tests (a client made outside moto is real)."""
+    from costwarden.adapters import aws
+    from costwarden.settings import load_settings
+
+    aws.client.cache_clear()
+    load_settings.cache_clear()
+    yield
+    aws.client.cache_clear()
+    load_settings.cache_clear()
