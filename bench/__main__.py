@@ -1,0 +1,30 @@
+"""Run every benchmark module (``bench/bench_*.py``) in turn; each prints its own table and returns its rows."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+OUT = Path("bench-out")
+
+
+def main() -> int:
+    names = sys.argv[1:] or sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
+    OUT.mkdir(exist_ok=True)
+    results = {}
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        print(f"\n== {name} ==", flush=True)
+        started = time.perf_counter()
+        results[name] = module.main()
+        print(f"({name} took {time.perf_counter() - started:.1f} s)", flush=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nresults written to {OUT / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
