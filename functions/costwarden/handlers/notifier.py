@@ -21,6 +21,7 @@ error instead of guessing a table.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -42,12 +43,15 @@ from costwarden.handlers.observability import logger, metrics, tracer
 from costwarden.models.alert import AlertEvent
 from costwarden.notifier.delivery import DeliveryError, deliver
 from costwarden.notifier.routing import Route, parse_webhooks, routes_for
-from costwarden.notifier.slack import PostResult, post_message
+from costwarden.notifier.slack import PostResult, RetryPolicy, post_message
 from costwarden.settings import load_settings
 
 SLACK_SECRET_ENV_VAR = "SLACK_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
 #: How long a dedup_key counts as "already delivered": longer than SNS and Lambda retry windows (hours).
 IDEMPOTENCY_EXPIRY_SECONDS = 24 * 3600
+#: Retry bounds for each Slack post, and the sleep used between attempts (tests replace both).
+retry_policy = RetryPolicy()
+sleep: Callable[[float], None] = time.sleep
 
 
 class NotifierConfigError(RuntimeError):
@@ -103,7 +107,12 @@ def _deliver_once(*, alert: dict[str, Any], context: LambdaContext, store: Dynam
 
     def post(route: Route, message: dict[str, Any]) -> PostResult:
         return post_message(
-            route.url, message, channel=route.channel, remaining_ms=context.get_remaining_time_in_millis
+            route.url,
+            message,
+            channel=route.channel,
+            remaining_ms=context.get_remaining_time_in_millis,
+            policy=retry_policy,
+            sleep=sleep,
         )
 
     report = deliver(event, routes, post=post, store=store, log=logger)
@@ -121,6 +130,8 @@ def reset_caches() -> None:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SNS -> Lambda event in, summary out: per record, the channels posted, skipped and whether it was a repeat."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    metrics.add_metric(name="AlertsReceived", unit=MetricUnit.Count, value=len(records or []))
     alerts: list[AlertEvent] = parse(event=event, model=AlertEvent, envelope=SnsEnvelope)  # type: ignore[assignment]
     config, deliver_once, store = _delivery(_table_name())
     config.register_lambda_context(context)
