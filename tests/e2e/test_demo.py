@@ -80,3 +80,18 @@ def test_function_logs_name_no_webhook(demo: tuple[int, Path, str]) -> None:
     assert "posted to slack" in logs
     for path in webhook_paths().values():
         assert path not in logs
+
+
+def test_use_settings_validates_and_reaches_load_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from costwarden.demo.env import DemoEnv
+    from costwarden.notifier.slack_standin import SlackStandIn
+    from costwarden.settings import SettingsError, load_settings
+
+    monkeypatch.delenv("COSTWARDEN_SETTINGS", raising=False)
+    env = DemoEnv("http://127.0.0.1:1", "us-east-1", "123456789012", "", "", "", "", "", SlackStandIn(), tmp_path)
+
+    env.use_settings({"budgets": {"monthly_usd": {"vision": 20000}}})
+
+    assert load_settings().budgets.monthly_usd == {"vision": 20000}
+    with pytest.raises(SettingsError, match=r"budgets\.monthly_usd"):
+        env.use_settings({"budgets": {"monthly_usd": {"vision": -1}}})
