@@ -175,7 +175,7 @@ class ScheduleSettings(_Model):
 class NotifierSettings(_Model):
     """Where alerts go: Slack webhooks held in a Secrets Manager secret, referenced by name only."""
 
-    slack_secret_name: str = "costwarden/slack-webhooks"
+    slack_secret_name: str = "costwarden/slack-webhooks"  # noqa: S105 - a name, not a secret
     """Name of the Secrets Manager secret holding the Slack webhook URLs (the URLs never appear in the template)."""
     operator_email: str | None = None
     """E-mail address subscribed to the alert topic (confirm the subscription mail); `null` for none."""
