@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from costwarden.digest.model import (
     DigestInput,
     ExpiringResource,

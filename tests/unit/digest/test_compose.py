@@ -6,8 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pydantic import ValidationError
-
 from costwarden.digest.compose import (
     ANOMALIES_MAX,
     MOVERS_MAX,
@@ -19,6 +17,7 @@ from costwarden.digest.compose import (
 from costwarden.digest.model import DigestInput, OpenAnomaly, ReaperActivity, ReaperDecision, TeamRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import NotifierSettings
+from pydantic import ValidationError
 
 DAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
-
 from costwarden.cli import config_doc
 from costwarden.cli.main import CliError
 from costwarden.settings import Settings
@@ -22,6 +20,7 @@ from costwarden.settings_doc import (
     missing_descriptions,
     replace_section,
 )
+from pydantic import BaseModel, ConfigDict, Field
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-
 from costwarden.digest.compose import compose_digest
 from costwarden.digest.model import DigestInput, TeamRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from costwarden.adapters.sns import MAX_MESSAGE_BYTES, TRUNCATION_NOTE_KEY, fit_to_sns
 from costwarden.digest.compose import TEAM_TABLE_MAX_BYTES, compose_digest
 from costwarden.digest.model import DigestInput
