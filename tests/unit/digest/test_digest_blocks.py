@@ -196,3 +196,15 @@ def test_event_without_digest_details_still_renders() -> None:
 def test_renders_from_the_json_a_subscriber_receives(make_fleet: MakeFleet) -> None:
     event = compose_digest(make_fleet(50, anomalies=5, expiring=5, reaper=5), top_n=10)
     assert digest_blocks(AlertEvent.from_json(event.to_json())) == digest_blocks(event)
+
+
+def test_the_notifier_sends_it_unchanged(make_fleet: MakeFleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registered as the notifier's DIGEST renderer, nothing needs cutting by the notifier's own limit enforcement."""
+    from costwarden.notifier import blocks as notifier_blocks
+
+    monkeypatch.setitem(notifier_blocks.RENDERERS, AlertKind.DIGEST, digest_blocks)
+    event = compose_digest(make_fleet(300, name_length=256, anomalies=300, expiring=300, reaper=600), top_n=40)
+    message = notifier_blocks.render_message(event)
+    assert message["blocks"] == digest_blocks(event)
+    assert notifier_blocks.fit_blocks(message["blocks"]) == message["blocks"]
+    assert 0 < len(message["text"]) <= MAX_TOP_LEVEL_TEXT
