@@ -58,7 +58,8 @@ def reaper_activity(
     noop: dict[str, ReaperDecision] = {}
     dry_run = True
     for at, item in recent:
-        dry_run = bool(item.get("dry_run", True))
+        if "dry_run" in item:  # the latest run's mode (inventory error items do not carry it)
+            dry_run = bool(item["dry_run"])
         if "arn" not in item:
             if "source" in item:  # a region / service the inventory could not list
                 key = f"{item.get('region', '?')}/{item['source']}"
