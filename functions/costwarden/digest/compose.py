@@ -341,12 +341,15 @@ def _summary(details: dict[str, Any], team_count: int) -> str:
     if counts["OVER_BUDGET"] or counts["AT_RISK"]:
         parts.append(f"{counts['OVER_BUDGET']} over budget, {counts['AT_RISK']} at risk")
     if details["anomalies_total"]:
-        parts.append(f"{details['anomalies_total']} open anomalies")
+        count = details["anomalies_total"]
+        parts.append(f"{count} open anomal{'ies' if count != 1 else 'y'}")
     reaper = details["reaper"]
     if reaper is not None and reaper["counts"]["failed"]:
-        parts.append(f"{reaper['counts']['failed']} reaper actions failed")
+        failed = reaper["counts"]["failed"]
+        parts.append(f"{failed} reaper action{'s' if failed != 1 else ''} failed")
     if details["expiring_total"]:
-        parts.append(f"{details['expiring_total']} resources expire within 72 h")
+        count = details["expiring_total"]
+        parts.append(f"{count} resource{'s expire' if count != 1 else ' expires'} within 72 h")
     if details["movers"]:
         top = details["movers"][0]
         parts.append(f"biggest mover {top['team'][:64]} {signed_usd(top['change_usd'])} ({ratio_x(top['ratio'])})")

@@ -1,0 +1,155 @@
+"""A realistic day of a mid-sized ML organisation, for the sample digest event, the docs and tests.
+
+Twelve teams (one untagged bucket) on 2026-11-26: one team over budget after a runaway training fleet, two at risk,
+a critical and a warning anomaly still open, the reaper's night, and three experiments expiring within 72 hours.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from costwarden.digest.model import (
+    DigestInput,
+    ExpiringResource,
+    OpenAnomaly,
+    ReaperActivity,
+    ReaperDecision,
+    TeamRow,
+    UntaggedShare,
+)
+
+DAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 26, 9, 0, 12, tzinfo=UTC)
+ACCOUNT = "123456789012"
+
+# team, month to date, budget (None = no budget), yesterday, baseline
+_TEAMS: tuple[tuple[str, float, float | None, float, float], ...] = (
+    ("llm-pretrain", 182_340.0, 200_000.0, 9_870.0, 6_410.0),
+    ("recsys", 64_210.0, 80_000.0, 2_480.0, 2_390.0),
+    ("nlp", 41_880.0, 40_000.0, 4_210.0, 1_620.0),
+    ("vision", 38_020.0, 50_000.0, 1_310.0, 1_450.0),
+    ("speech", 22_470.0, 25_000.0, 1_190.0, 820.0),
+    ("ranking", 19_930.0, None, 760.0, 740.0),
+    ("ads-ml", 14_120.0, 30_000.0, 520.0, 560.0),
+    ("(untagged)", 9_880.0, None, 430.0, 350.0),
+    ("fraud", 8_450.0, 12_000.0, 300.0, 310.0),
+    ("forecasting", 5_210.0, 8_000.0, 160.0, 210.0),
+    ("search", 3_960.0, None, 140.0, 130.0),
+    ("platform", 2_240.0, 3_000.0, 75.0, 80.0),
+)
+_DAYS_IN_MONTH = 30
+
+
+def _row(team: str, mtd: float, budget: float | None, yesterday: float, baseline: float) -> TeamRow:
+    remaining = _DAYS_IN_MONTH - DAY.day + 1
+    projected = mtd + remaining * (0.6 * yesterday + 0.4 * baseline)
+    status = "NO_BUDGET"
+    if budget is not None:
+        used = projected / budget
+        status = "OVER_BUDGET" if used > 1.1 else "AT_RISK" if used > 0.9 else "ON_TRACK"
+    return TeamRow(
+        team=team,
+        month_to_date_usd=mtd,
+        budget_usd=budget,
+        budget_status=status,
+        projected_month_end_usd=round(projected, 2),
+        forecast_low_usd=round(mtd + (projected - mtd) * 0.8, 2),
+        forecast_high_usd=round(mtd + (projected - mtd) * 1.25, 2),
+        yesterday_usd=yesterday,
+        baseline_usd=baseline,
+        change_ratio=round(yesterday / baseline, 3) if baseline else None,
+    )
+
+
+def example_input() -> DigestInput:
+    ec2 = f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/"
+    sagemaker = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:"
+    return DigestInput(
+        date=DAY,
+        generated_at=NOW,
+        teams=tuple(_row(*team) for team in _TEAMS),
+        anomalies=(
+            OpenAnomaly(
+                team="nlp",
+                date=DAY - timedelta(days=1),
+                severity="critical",
+                ratio=2.6,
+                impact_usd=2_590.0,
+                top_service="Amazon SageMaker",
+                estimated=True,
+            ),
+            OpenAnomaly(
+                team="llm-pretrain",
+                date=DAY - timedelta(days=1),
+                severity="warning",
+                ratio=1.54,
+                impact_usd=3_460.0,
+                top_service="Amazon Elastic Compute Cloud - Compute",
+            ),
+        ),
+        untagged=UntaggedShare(share_pct=2.9, previous_share_pct=3.6, untagged_usd=2_870.0, measured_on=DAY),
+        reaper=ReaperActivity(
+            dry_run=False,
+            decisions=(
+                ReaperDecision(
+                    resource=f"arn:aws:autoscaling:us-east-1:{ACCOUNT}:autoScalingGroup:1f2e3d4c-0000-4a5b-9c8d-"
+                    "0123456789ab:autoScalingGroupName/nlp-sweep-42",
+                    resource_type="autoscaling_group",
+                    team="nlp",
+                    action="delete",
+                    status="done",
+                    reason="expired since 2026-11-25 00:00 UTC",
+                    at=NOW - timedelta(hours=8),
+                ),
+                ReaperDecision(
+                    resource=f"{sagemaker}notebook-instance/asr-finetune-old",
+                    resource_type="sagemaker_notebook",
+                    team="speech",
+                    action="stop",
+                    status="done",
+                    reason="expired since 2026-11-24 00:00 UTC",
+                    at=NOW - timedelta(hours=8),
+                ),
+                ReaperDecision(
+                    resource=f"{ec2}i-0c4d5e6f708192a3b",
+                    resource_type="ec2_instance",
+                    team="vision",
+                    action="terminate",
+                    status="skipped",
+                    reason="expired, but termination protection is on",
+                    at=NOW - timedelta(hours=1),
+                ),
+                ReaperDecision(
+                    resource=f"{ec2}i-0d5e6f708192a3b4c",
+                    resource_type="ec2_instance",
+                    team="recsys",
+                    action="terminate",
+                    status="failed",
+                    reason="UnauthorizedOperation: missing expires_at condition",
+                    at=NOW - timedelta(hours=1),
+                ),
+            ),
+        ),
+        expiring=(
+            ExpiringResource(
+                resource=f"{ec2}i-0a1b2c3d4e5f60718",
+                resource_type="ec2_instance",
+                team="speech",
+                expires_at=NOW + timedelta(hours=15),
+            ),
+            ExpiringResource(
+                resource=f"{sagemaker}endpoint/ranker-canary",
+                resource_type="sagemaker_endpoint",
+                team="ranking",
+                expires_at=NOW + timedelta(hours=39),
+            ),
+            ExpiringResource(
+                resource=f"arn:aws:elasticmapreduce:us-east-1:{ACCOUNT}:cluster/j-2AXXXXXXGAPLF",
+                resource_type="emr_cluster",
+                team="recsys",
+                expires_at=NOW + timedelta(hours=63),
+            ),
+        ),
+        estimated_dates=(DAY - timedelta(days=1),),
+        notes=("Untagged share from the cost monitor's own pull (team tag empty), last 7 days",),
+    )
