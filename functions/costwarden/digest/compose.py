@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from costwarden.digest.format import pct, ratio_x, signed_usd, usd
@@ -34,6 +35,7 @@ from costwarden.digest.model import (
     BUDGET_STATUSES,
     REAPER_STATUSES,
     DigestInput,
+    ExpiringResource,
     OpenAnomaly,
     ReaperDecision,
     ReaperStatus,
@@ -58,8 +60,9 @@ TEAM_COLUMNS = (
     "baseline_usd",
     "ratio",
 )
-#: Byte budget of the team table in the event. ~100 bytes a row: about 1,000 teams in full; beyond, the largest.
-TEAM_TABLE_MAX_BYTES = 120_000
+#: Byte budget of the team table in the event: ~100 bytes a row, so ~900 teams in full (~270 with 256-character
+#: names); beyond that, the largest spenders, the rest counted. Leaves room for the capped lists below.
+TEAM_TABLE_MAX_BYTES = 96_000
 MOVERS_MAX = 5
 ANOMALIES_MAX = 50
 REAPER_LINES_MAX = 50
@@ -67,6 +70,9 @@ EXPIRING_MAX = 50
 NOTES_MAX = 10
 #: Long free text (resource ARNs, reasons) is cut to this in the event; Slack rendering cuts further.
 TEXT_MAX = 300
+#: Byte budget of each other list (anomalies, reaper lines, expiring): with the team table, the whole event stays
+#: under ~180 KB even with 256-character team names and 1,000-character ARNs everywhere (SNS allows 256 KB).
+LIST_MAX_BYTES = 24_000
 
 
 def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> AlertEvent:
@@ -109,20 +115,11 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         "teams": rows,
         "teams_total": len(teams),
         "movers": [_mover(row) for row in _movers(teams)],
-        "anomalies": [_anomaly(a) for a in anomalies[:ANOMALIES_MAX]],
+        "anomalies": _within_bytes([_anomaly(a) for a in anomalies[:ANOMALIES_MAX]]),
         "anomalies_total": len(anomalies),
         "untagged": None if untagged is None else _untagged(untagged),
         "reaper": None if inp.reaper is None else _reaper(inp.reaper.dry_run, decisions, reaper_counts),
-        "expiring": [
-            {
-                "resource": _text(e.resource),
-                "type": e.resource_type,
-                "team": e.team,
-                "expires_at": e.expires_at.isoformat().replace("+00:00", "Z"),
-                "seconds_left": max(int((e.expires_at - inp.generated_at).total_seconds()), 0),
-            }
-            for e in expiring[:EXPIRING_MAX]
-        ],
+        "expiring": _within_bytes([_expiring(e, inp.generated_at) for e in expiring[:EXPIRING_MAX]]),
         "expiring_total": len(expiring),
         "estimated_dates": sorted(d.isoformat() for d in set(inp.estimated_dates)),
         "notes": [_text(note) for note in inp.notes[:NOTES_MAX]],
@@ -260,18 +257,42 @@ def _reaper(dry_run: bool, decisions: list[ReaperDecision], counts: Counter[Reap
     return {
         "dry_run": dry_run,
         "counts": {status: counts[status] for status in REAPER_STATUSES},
-        "lines": [
-            {
-                "status": d.status,
-                "action": d.action,
-                "resource": _text(d.resource),
-                "type": d.resource_type,
-                "team": d.team,
-                "reason": _text(d.reason),
-            }
-            for d in ranked[:REAPER_LINES_MAX]
-        ],
+        "lines": _within_bytes(
+            [
+                {
+                    "status": d.status,
+                    "action": d.action,
+                    "resource": _text(d.resource),
+                    "type": d.resource_type,
+                    "team": d.team,
+                    "reason": _text(d.reason),
+                }
+                for d in ranked[:REAPER_LINES_MAX]
+            ]
+        ),
     }
+
+
+def _expiring(e: ExpiringResource, now: datetime) -> dict[str, Any]:
+    return {
+        "resource": _text(e.resource),
+        "type": e.resource_type,
+        "team": e.team,
+        "expires_at": e.expires_at.isoformat().replace("+00:00", "Z"),
+        "seconds_left": max(int((e.expires_at - now).total_seconds()), 0),
+    }
+
+
+def _within_bytes(items: list[dict[str, Any]], budget: int = LIST_MAX_BYTES) -> list[dict[str, Any]]:
+    """The first items of a ranked list, as many as fit ``budget`` bytes of JSON (the total is counted apart)."""
+    kept: list[dict[str, Any]] = []
+    used = 2
+    for item in items:
+        used += len(json.dumps(item, ensure_ascii=False).encode()) + 1
+        if used > budget:
+            break
+        kept.append(item)
+    return kept
 
 
 def _figures(details: dict[str, Any]) -> dict[str, str]:
