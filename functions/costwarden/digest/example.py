@@ -38,6 +38,9 @@ _TEAMS: tuple[tuple[str, float, float | None, float, float], ...] = (
     ("platform", 2_240.0, 3_000.0, 75.0, 80.0),
 )
 _DAYS_IN_MONTH = 30
+#: The synthetic fleet's clock (a round hour, so tests can state times exactly).
+SYNTHETIC_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+_SYNTHETIC_STATUSES = ("ON_TRACK", "AT_RISK", "OVER_BUDGET", "NO_BUDGET")
 
 
 def _row(team: str, mtd: float, budget: float | None, yesterday: float, baseline: float) -> TeamRow:
@@ -152,4 +155,90 @@ def example_input() -> DigestInput:
         ),
         estimated_dates=(DAY - timedelta(days=1),),
         notes=("Untagged share from the cost monitor's own pull (team tag empty), last 7 days",),
+    )
+
+
+def synthetic_row(
+    name: str, mtd: float, *, status: str = "NO_BUDGET", yesterday: float = 100.0, baseline: float = 100.0
+) -> TeamRow:
+    budget = None if status == "NO_BUDGET" else mtd * {"ON_TRACK": 2.0, "AT_RISK": 1.05, "OVER_BUDGET": 0.8}[status]
+    projected = mtd * 30 / 26
+    return TeamRow(
+        team=name,
+        month_to_date_usd=mtd,
+        budget_usd=budget,
+        budget_status=status,
+        projected_month_end_usd=projected,
+        forecast_low_usd=projected * 0.9,
+        forecast_high_usd=projected * 1.1,
+        yesterday_usd=yesterday,
+        baseline_usd=baseline,
+        change_ratio=yesterday / baseline if baseline else None,
+    )
+
+
+def synthetic_input(
+    teams: int, *, name_length: int = 0, anomalies: int = 0, expiring: int = 0, reaper: int = 0
+) -> DigestInput:
+    """``teams`` teams with distinct, deterministic spend (no randomness) and the other lists as long as asked.
+
+    ``name_length`` pads team names (AWS tag values go up to 256 characters): the sizes tests and the benchmark use.
+    """
+    rows = []
+    for n in range(teams):
+        name = f"team-{n:04d}"
+        if name_length:
+            name = (name + "-" + "x" * name_length)[:name_length]
+        rows.append(
+            synthetic_row(
+                name,
+                mtd=10_000.0 + 37.5 * ((n * 7919) % teams),
+                status=_SYNTHETIC_STATUSES[n % 4],
+                yesterday=300.0 + (n % 13) * 11.0,
+                baseline=300.0,
+            )
+        )
+    names = [row.team for row in rows] or ["team-0000"]
+    return DigestInput(
+        date=DAY,
+        generated_at=SYNTHETIC_NOW,
+        teams=tuple(rows),
+        anomalies=tuple(
+            OpenAnomaly(
+                team=names[n % len(names)],
+                date=DAY - timedelta(days=n % 3),
+                severity="critical" if n % 5 == 0 else "warning",
+                ratio=1.6 + n % 4,
+                impact_usd=60.0 + n,
+                top_service="Amazon SageMaker" if n % 2 else "Amazon Elastic Compute Cloud - Compute",
+            )
+            for n in range(anomalies)
+        ),
+        untagged=UntaggedShare(share_pct=4.2, previous_share_pct=3.4, untagged_usd=1234.5, measured_on=DAY),
+        reaper=ReaperActivity(
+            dry_run=False,
+            decisions=tuple(
+                ReaperDecision(
+                    resource=f"arn:aws:ec2:us-east-1:123456789012:instance/i-{n:017x}",
+                    resource_type="ec2_instance",
+                    team=names[n % len(names)],
+                    action="terminate",
+                    status=("done", "skipped", "failed", "planned")[n % 4],
+                    reason="expired 2026-11-24" if n % 4 != 1 else "protected by costwarden:protect=true",
+                    at=SYNTHETIC_NOW - timedelta(hours=n % 24),
+                )
+                for n in range(reaper)
+            ),
+        ),
+        expiring=tuple(
+            ExpiringResource(
+                resource=f"arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/nb-{n}",
+                resource_type="sagemaker_notebook",
+                team=names[n % len(names)],
+                expires_at=SYNTHETIC_NOW + timedelta(hours=1 + n % 71),
+            )
+            for n in range(expiring)
+        ),
+        estimated_dates=(DAY - timedelta(days=1), DAY),
+        notes=("tag audit last ran 3 days ago",),
     )
