@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "costwarden.cli.run",
     "costwarden.cli.demo",
     "costwarden.cli.config_doc",
+    "costwarden.cli.digest",
 )
 
 

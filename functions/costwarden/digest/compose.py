@@ -117,6 +117,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         "movers": [_mover(row) for row in _movers(teams)],
         "anomalies": _within_bytes([_anomaly(a) for a in anomalies[:ANOMALIES_MAX]]),
         "anomalies_total": len(anomalies),
+        "anomalies_critical": critical,
         "untagged": None if untagged is None else _untagged(untagged),
         "reaper": None if inp.reaper is None else _reaper(inp.reaper.dry_run, decisions, reaper_counts),
         "expiring": _within_bytes([_expiring(e, inp.generated_at) for e in expiring[:EXPIRING_MAX]]),
@@ -311,13 +312,15 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
             f"({signed_usd(totals['yesterday_usd'] - totals['baseline_usd'])})"
         ),
     }
-    if totals["budget_usd"]:
+    if details["digest"]["scope"] != FLEET_SCOPE:
+        del figures["Budgets"]
+        figures["Budget"] = _team_budget_line(counts, totals)
+    elif totals["budget_usd"]:
         figures["Budgeted teams, projected"] = (
             f"{usd(totals['budgeted_projected_usd'], compact=True)} of {usd(totals['budget_usd'], compact=True)} "
             f"({pct(totals['budgeted_projected_usd'] / totals['budget_usd'])})"
         )
-    anomalies = details["anomalies"]
-    critical = sum(1 for a in anomalies if a["severity"] == "critical")
+    critical = details["anomalies_critical"]
     figures["Open anomalies"] = f"{details['anomalies_total']}" + (f" ({critical} critical)" if critical else "")
     untagged = details["untagged"]
     if untagged is not None:
@@ -333,6 +336,15 @@ def _budget_line(counts: dict[str, int]) -> str:
     labels = {"OVER_BUDGET": "over", "AT_RISK": "at risk", "ON_TRACK": "on track", "NO_BUDGET": "no budget"}
     parts = [f"{counts[status]} {labels[status]}" for status in BUDGET_STATUSES if counts.get(status)]
     return " · ".join(parts) or "no teams"
+
+
+def _team_budget_line(counts: dict[str, int], totals: dict[str, float]) -> str:
+    labels = {"OVER_BUDGET": "🔴 over budget", "AT_RISK": "🟠 at risk", "ON_TRACK": "🟢 on track"}
+    status = next((s for s in BUDGET_STATUSES if counts.get(s)), "NO_BUDGET")
+    if status == "NO_BUDGET" or not totals["budget_usd"]:
+        return "no budget set"
+    used = pct(totals["budgeted_projected_usd"] / totals["budget_usd"])
+    return f"{labels[status]}: projected {used} of {usd(totals['budget_usd'], compact=True)}"
 
 
 def _untagged_line(untagged: dict[str, Any]) -> str:

@@ -242,3 +242,48 @@ def synthetic_input(
         estimated_dates=(DAY - timedelta(days=1), DAY),
         notes=("tag audit last ran 3 days ago",),
     )
+
+
+def sample_sns_record() -> dict[str, object]:
+    """The example day's fleet digest as the notifier Lambda receives it (SNS -> Lambda envelope)."""
+    from costwarden.adapters.sns import fit_to_sns, message_attributes, subject_for
+    from costwarden.digest.compose import compose_digest
+
+    event = fit_to_sns(compose_digest(example_input(), 15))
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:costwarden-alerts"
+    subscription = f"{topic}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": "5d1f0c6e-2b7a-5f44-9c1e-7a0b3c9d2e41",
+                    "TopicArn": topic,
+                    "Subject": subject_for(event),
+                    "Message": event.to_json(),
+                    "Timestamp": "2026-11-26T09:00:13.021Z",
+                    "SignatureVersion": "1",
+                    "Signature": "tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...65r==",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-"
+                    "0000000000000000000000.pem",
+                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn="
+                    + subscription,
+                    "MessageAttributes": {
+                        name: {"Type": "String", "Value": value["StringValue"]}
+                        for name, value in message_attributes(event).items()
+                    },
+                },
+            }
+        ]
+    }
+
+
+if __name__ == "__main__":
+    # Regenerates events/notifier/sns_daily_digest.json:
+    #   .venv/bin/python -m costwarden.digest.example > events/notifier/sns_daily_digest.json
+    import json
+
+    print(json.dumps(sample_sns_record(), indent=2, ensure_ascii=False))

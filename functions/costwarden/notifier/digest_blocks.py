@@ -303,3 +303,21 @@ def _short_resource(resource: str) -> str:
         return resource
     tail = resource.split(":", 5)[-1]
     return tail.rsplit("/", 1)[-1] if "/" in tail else tail
+
+
+def blocks_as_text(blocks: Sequence[dict[str, Any]]) -> str:
+    """A terminal rendering of Block Kit blocks (header, fields, sections, context, dividers), for the CLI and demo."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"# {block['text']['text']}")
+        elif kind == "divider":
+            lines.append("─" * 60)
+        elif kind == "context":
+            lines.append(" · ".join(str(e.get("text", "")) for e in block.get("elements", [])))
+        elif kind == "section":
+            if "text" in block:
+                lines.append(block["text"]["text"])
+            lines.extend(str(f["text"]).replace("\n", ": ", 1) for f in block.get("fields", []))
+    return "\n".join(lines)

@@ -233,3 +233,9 @@ def test_summary_is_one_short_line(make_fleet: MakeFleet) -> None:
     assert "\n" not in event.summary
     assert len(event.summary) < 1_000
     assert event.summary.startswith("$")
+
+
+def test_critical_count_covers_every_open_anomaly_not_only_the_listed_ones(make_fleet: MakeFleet) -> None:
+    details = compose_digest(make_fleet(20, anomalies=500), top_n=5).details
+    assert details["anomalies_critical"] == 100  # every fifth is critical
+    assert details["figures"]["Open anomalies"] == "500 (100 critical)"

@@ -18,7 +18,8 @@ def test_sample_event_matches_the_composer() -> None:
     record = json.loads(SAMPLE.read_text(encoding="utf-8"))["Records"][0]["Sns"]
     sent = AlertEvent.from_json(record["Message"])
     assert sent == compose_digest(example_input(), top_n=15), (
-        "events/notifier/sns_daily_digest.json is stale: regenerate it from costwarden.digest.example (docs/digest.md)"
+        "events/notifier/sns_daily_digest.json is stale: regenerate it with "
+        "`.venv/bin/python -m costwarden.digest.example > events/notifier/sns_daily_digest.json`"
     )
     assert record["MessageAttributes"]["kind"]["Value"] == "digest"
     assert record["Subject"] == "[WARNING] Daily cost digest - 2026-11-26"
@@ -33,3 +34,9 @@ def test_example_day_reads_as_intended() -> None:
     text = "\n".join(b.get("text", {}).get("text", "") for b in digest_blocks(event))
     assert "nlp           11-25*   2.6x  +$2,590  SageMaker" in text
     assert "in 15 h      speech   i-0a1b2c3d4e5f60718" in text
+
+
+def test_sample_event_file_is_exactly_the_generator_output() -> None:
+    from costwarden.digest.example import sample_sns_record
+
+    assert json.loads(SAMPLE.read_text(encoding="utf-8")) == sample_sns_record()
