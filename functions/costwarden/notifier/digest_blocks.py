@@ -162,7 +162,8 @@ def _teams(details: dict[str, Any]) -> list[dict[str, Any]]:
     rows = [["", "team", "MTD", "projected", "budget"]]
     for team in shown:
         budget = team.get("budget_usd")
-        used = team["projected_usd"] / budget if budget else None
+        projected = team.get("projected_usd")
+        used = float(projected) / float(budget) if budget and projected is not None else None
         rows.append(
             [
                 STATUS_EMOJI.get(str(team.get("status")), "⚪"),
@@ -181,7 +182,7 @@ def _teams(details: dict[str, Any]) -> list[dict[str, Any]]:
         rest = sum(float(team.get("mtd_usd") or 0) for team in teams[top_n:])
         omitted = int(details.get("teams_omitted") or 0)
         detail = "the smallest spenders" if omitted else f"{usd(rest, compact=True)} month to date"
-        footer = f"_…and {more:,} more teams ({detail})_"
+        footer = f"_…and {more:,} more team{'s' if more != 1 else ''} ({detail})_"
     legend = "🔴 over budget · 🟠 at risk · 🟢 on track · ⚪ no budget; budget = projected month end / budget"
     return _table_sections(title, _table(rows, right={2, 3, 4}), footer=(footer + "\n" if footer else "") + legend)
 

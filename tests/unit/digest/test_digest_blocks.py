@@ -208,3 +208,26 @@ def test_the_notifier_sends_it_unchanged(make_fleet: MakeFleet, monkeypatch: pyt
     assert message["blocks"] == digest_blocks(event)
     assert notifier_blocks.fit_blocks(message["blocks"]) == message["blocks"]
     assert 0 < len(message["text"]) <= MAX_TOP_LEVEL_TEXT
+
+
+def test_partial_team_rows_from_an_older_producer_still_render() -> None:
+    """Columns are looked up by name: a producer with fewer or reordered columns renders what it has."""
+    event = AlertEvent(
+        kind=AlertKind.DIGEST,
+        severity=Severity.INFO,
+        team="all",
+        title="Daily cost digest — 2026-11-26",
+        summary="Two teams.",
+        details={
+            "digest": {"top_n": 1},
+            "team_columns": ["status", "team", "mtd_usd", "budget_usd"],
+            "teams": [["AT_RISK", "vision", 1200.0, 1000.0], ["ON_TRACK", "nlp", 10.0, None]],
+            "teams_total": 2,
+        },
+        dedup_key="digest#2026-11-26",
+    )
+    blocks = digest_blocks(event)
+    assert_within_slack_limits(blocks)
+    text = texts(blocks)
+    assert "🟠  vision  $1,200" in text
+    assert "…and 1 more team ($10 month to date)" in text
