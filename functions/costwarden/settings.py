@@ -24,25 +24,35 @@ MAX_SETTINGS_ENV_BYTES = 3_000
 class _Model(BaseModel):
     """Strict base: unknown keys are typos, and a typo in a guardrail's config must not pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each field's docstring is its description (pydantic reads it): the configuration reference in the README is
+    # generated from these (``costwarden config-doc``), and a test fails for a field without one.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class TagPolicy(_Model):
     """Which tags a resource must carry, and which values some of them may take."""
 
     required: tuple[str, ...] = ("team", "project", "model_id", "environment", "lifecycle_phase", "cost_center")
+    """Tag keys every resource must carry; a missing or empty one is a tag violation."""
     optional: tuple[str, ...] = ("experiment_id", "created_by", "expires_at")
+    """Tag keys a resource may carry; known to the validator so that typos of them are caught."""
     allowed_values: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {
             "environment": ("production", "staging", "development", "experiment"),
             "lifecycle_phase": ("research", "training", "evaluation", "inference", "retired"),
         }
     )
+    """Allowed values per tag key; a key listed here must be required or optional."""
     team_key: str = "team"
+    """Tag key that names the owning team: cost is grouped by it and alerts are routed by it."""
     expires_key: str = "expires_at"
+    """Tag key holding a resource's expiry (ISO 8601 date or date-time) that the reaper acts on."""
     environment_key: str = "environment"
+    """Tag key holding the environment; `production` resources are never reaped unless `reaper.allow_production`."""
     protect_key: str = "costwarden:protect"
+    """Tag key that protects a resource from the reaper (IAM refuses too) when it holds `protect_value`."""
     protect_value: str = "true"
+    """Value of `protect_key` that protects a resource."""
 
     @model_validator(mode="after")
     def _allowed_values_name_known_keys(self) -> TagPolicy:
@@ -57,18 +67,30 @@ class AnomalySettings(_Model):
     """When a team's day is news: ratio to its own robust baseline, and an absolute floor."""
 
     baseline_days: int = Field(30, ge=7, le=180)
+    """Trailing days of history a team's baseline is computed from (the judged day excluded)."""
     min_history_days: int = Field(7, ge=3, le=180)
+    """Days of history a team needs before its spend is judged at all (new teams are not flagged)."""
     warn_ratio: float = Field(1.5, gt=1.0)
+    """A day at or above this multiple of the baseline is a warning anomaly."""
     critical_ratio: float = Field(2.0, gt=1.0)
+    """A day at or above this multiple of the baseline is a critical anomaly; must be >= `warn_ratio`."""
     min_impact_usd: float = Field(50.0, ge=0)
+    """Extra spend over the baseline (USD) a day must reach to be an anomaly at all: small teams' noise is not news."""
     zscore: float = Field(3.0, gt=0)
+    """Robust z-score a day must also exceed: the second signal next to the ratio."""
     cost_metric: Literal["AmortizedCost", "UnblendedCost", "NetAmortizedCost", "NetUnblendedCost", "BlendedCost"] = (
         "AmortizedCost"
     )
+    """Cost Explorer metric used everywhere. Amortized spreads reservation and savings plan fees over the month instead
+    of spiking on the 1st."""
     second_group_key: str | None = "lifecycle_phase"
+    """Second tag key cost is grouped by (team x this key); `null` for team only."""
     #: Cost Explorer RECORD_TYPE values left out of baselines (credits, refunds and taxes are not usage).
     excluded_record_types: tuple[str, ...] = ("Credit", "Refund", "Tax")
+    """Cost Explorer RECORD_TYPE values left out of baselines (credits, refunds and taxes are not usage)."""
     root_cause_max_teams: int = Field(5, ge=0, le=50)
+    """At most this many anomalous teams get a per-service root-cause query per run (each costs one Cost Explorer
+    request)."""
 
     @model_validator(mode="after")
     def _critical_above_warning(self) -> AnomalySettings:
@@ -83,14 +105,24 @@ class ReaperSettings(_Model):
     """The destructive part: everything here defaults to the safe side."""
 
     dry_run: bool = True
+    """Plan only: report what would be done and change nothing. Set `false` to let the reaper act."""
     max_actions_per_run: int = Field(25, ge=1, le=1000)
+    """A plan with more actions than this acts on nothing and raises a critical `reap_blocked` alert instead."""
     warn_before_hours: tuple[int, ...] = (72, 24)
+    """Hours before expiry at which the owning team is warned, once per resource and threshold."""
     allow_production: bool = False
+    """Allow acting on resources tagged with environment `production` (off: they are only reported)."""
     force_termination_protected: bool = False
+    """Turn off EC2/EMR termination protection in order to act (off: protected resources are skipped and reported)."""
     regions: tuple[str, ...] = ()
+    """Regions the reaper and tag audit scan; empty means the deployment region only."""
     missing_expiry: Literal["report", "mark"] = "report"
+    """Experiment resources without an expiry tag: `report` them, or `mark` them with now + `default_ttl_days` and warn
+    the team."""
     default_ttl_days: int = Field(7, ge=1, le=90)
+    """Expiry given to unmarked experiment resources when `missing_expiry` is `mark`."""
     audit_ttl_days: int = Field(400, ge=30, le=3650)
+    """How long reaper decisions are kept in the state table's audit log."""
 
     @field_validator("warn_before_hours")
     @classmethod
@@ -104,8 +136,11 @@ class BudgetSettings(_Model):
     """Monthly USD budget per team, and where ON_TRACK turns into AT_RISK and OVER_BUDGET."""
 
     monthly_usd: dict[str, float] = Field(default_factory=dict)
+    """Monthly budget in USD per team (team tag value -> amount); teams not listed have no budget."""
     at_risk_ratio: float = Field(0.9, gt=0)
+    """Projected month end above this share of the budget is AT_RISK."""
     over_budget_ratio: float = Field(1.1, gt=0)
+    """Projected month end above this share of the budget is OVER_BUDGET; must be above `at_risk_ratio`."""
 
     @field_validator("monthly_usd")
     @classmethod
@@ -126,19 +161,29 @@ class ScheduleSettings(_Model):
     """When each function runs (UTC). Cost Explorer updates a few times a day; morning UTC suits most teams."""
 
     cost_monitor_hour_utc: int = Field(8, ge=0, le=23)
+    """Hour (UTC) of the daily cost monitor run."""
     reaper_rate_minutes: int = Field(60, ge=5, le=1440)
+    """Minutes between reaper runs."""
     tag_audit_weekday: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "MON"
+    """Day of the week of the tag audit."""
     tag_audit_hour_utc: int = Field(7, ge=0, le=23)
+    """Hour (UTC) of the weekly tag audit."""
     digest_hour_utc: int = Field(9, ge=0, le=23)
+    """Hour (UTC) the daily digest is sent."""
 
 
 class NotifierSettings(_Model):
     """Where alerts go: Slack webhooks held in a Secrets Manager secret, referenced by name only."""
 
     slack_secret_name: str = "costwarden/slack-webhooks"  # noqa: S105 - a name, not a secret
+    """Name of the Secrets Manager secret holding the Slack webhook URLs (the URLs never appear in the template)."""
     operator_email: str | None = None
+    """E-mail address subscribed to the alert topic (confirm the subscription mail); `null` for none."""
     per_team_digest: bool = False
+    """Also send each team its own digest, next to the fleet-wide one."""
     digest_top_n: int = Field(15, ge=1, le=40)
+    """Teams listed by name in the digest's table (largest month-to-date spend first); the rest are counted as "and M
+    more"."""
 
     @field_validator("slack_secret_name")
     @classmethod
@@ -152,11 +197,17 @@ class Settings(_Model):
     """Everything Costwarden can be told. Defaults are DESIGN.md's."""
 
     tags: TagPolicy = TagPolicy()
+    """Tag policy: required and optional keys, allowed values, the keys Costwarden reads."""
     anomaly: AnomalySettings = AnomalySettings()
+    """Anomaly detection on daily cost per team."""
     reaper: ReaperSettings = ReaperSettings()
+    """The expiry reaper (the only part that changes resources)."""
     budgets: BudgetSettings = BudgetSettings()
+    """Monthly budgets per team and the burn-rate thresholds."""
     schedules: ScheduleSettings = ScheduleSettings()
+    """When each function runs."""
     notifier: NotifierSettings = NotifierSettings()
+    """Where alerts and the digest go."""
     #: Tags Costwarden puts on its own resources (it follows the policy it enforces).
     stack_tags: dict[str, str] = Field(
         default_factory=lambda: {
@@ -168,6 +219,7 @@ class Settings(_Model):
             "cost_center": "platform",
         }
     )
+    """Tags Costwarden puts on its own resources (it follows the policy it enforces)."""
 
     def to_env(self) -> str:
         """The compact JSON handed to functions in ``COSTWARDEN_SETTINGS``."""

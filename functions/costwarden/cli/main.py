@@ -17,6 +17,8 @@ from costwarden import __version__
 COMMAND_MODULES = (
     "costwarden.cli.run",
     "costwarden.cli.demo",
+    "costwarden.cli.config_doc",
+    "costwarden.cli.digest",
 )
 
 

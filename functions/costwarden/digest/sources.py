@@ -1,0 +1,135 @@
+"""Digest facts the cost monitor does not compute itself, read from what the reaper leaves in the state table.
+
+The reaper writes one audit item per decision per run under ``audit#<yyyy-mm-dd>`` (sort key
+``<run_id>#<arn>``, run ids start with the run's UTC time ``%Y%m%dT%H%M%SZ``; fields ``arn, type, region, team,
+expires_at, action, status, reason, run_id, dry_run``) and one per inventory error (``<run_id>#error#...`` with
+``region, source, error``). From the last 24 hours of those this module derives:
+
+- ``ReaperActivity``: one decision per resource. A resource's last *outcome* (an action planned, done or failed)
+  wins over later no-op observations, so "terminated at 03:00" is not replaced by "already terminated" at 04:00.
+  No-op decisions (action ``none``) are kept only for resources already expired that the reaper left alone on
+  purpose (protected, production, termination protection, unknown type): live resources are not news.
+- ``ExpiringResource``s: what the latest run saw that expires within the next 72 hours.
+
+``expired_from`` (raw ``expires_at`` -> the instant it expires, or ``None`` when malformed) is passed in: the
+reaper's parser (DESIGN.md's rules) is the only one, so this module cannot disagree with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from costwarden.adapters.state import StateStore
+from costwarden.digest.model import REAPER_STATUSES, ExpiringResource, ReaperActivity, ReaperDecision
+
+AUDIT_PREFIX = "audit#"
+NO_ACTION = "none"
+RUN_ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+ExpiredFrom = Callable[[str], datetime | None]
+
+
+def audit_partitions(now: datetime, hours: int = 24) -> list[str]:
+    """The ``audit#<date>`` partitions that can hold decisions of the last ``hours`` hours, oldest first."""
+    first = (now - timedelta(hours=hours)).date()
+    days = (now.date() - first).days
+    return [f"{AUDIT_PREFIX}{(first + timedelta(days=n)).isoformat()}" for n in range(days + 1)]
+
+
+def run_time(item: Mapping[str, Any]) -> datetime | None:
+    """When the run that wrote ``item`` started, from its run id (``20261126T0800Z...``)."""
+    run_id = str(item.get("run_id", ""))
+    try:
+        return datetime.strptime(run_id[:16], RUN_ID_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def reaper_activity(
+    items: Iterable[Mapping[str, Any]], *, now: datetime, expired_from: ExpiredFrom, hours: int = 24
+) -> ReaperActivity:
+    """The reaper's last ``hours`` hours from its audit items (any order, any partitions)."""
+    since = now - timedelta(hours=hours)
+    recent = [(at, item) for item in items if (at := run_time(item)) is not None and since <= at <= now]
+    recent.sort(key=lambda pair: pair[0])
+    outcome: dict[str, ReaperDecision] = {}
+    noop: dict[str, ReaperDecision] = {}
+    dry_run = True
+    for at, item in recent:
+        if "dry_run" in item:  # the latest run's mode (inventory error items do not carry it)
+            dry_run = bool(item["dry_run"])
+        if "arn" not in item:
+            if "source" in item:  # a region / service the inventory could not list
+                key = f"{item.get('region', '?')}/{item['source']}"
+                outcome[key] = ReaperDecision(
+                    resource=key, action="inventory", status="failed", reason=str(item.get("error", "")), at=at
+                )
+            continue
+        status = str(item.get("status", ""))
+        if status not in REAPER_STATUSES:
+            continue
+        decision = ReaperDecision(
+            resource=str(item["arn"]),
+            resource_type=item.get("type"),
+            team=item.get("team") or None,
+            action=str(item.get("action", NO_ACTION)),
+            status=status,
+            reason=str(item.get("reason", "")),
+            at=at,
+        )
+        if decision.action != NO_ACTION:
+            outcome[decision.resource] = decision
+        elif _expired_and_left_alone(item, at, expired_from):
+            noop[decision.resource] = decision
+        else:
+            noop.pop(decision.resource, None)
+    kept = {**noop, **outcome}
+    return ReaperActivity(dry_run=dry_run, decisions=tuple(sorted(kept.values(), key=lambda d: (d.at, d.resource))))
+
+
+def expiring_soon(
+    items: Iterable[Mapping[str, Any]], *, now: datetime, expired_from: ExpiredFrom, hours: int = 72
+) -> list[ExpiringResource]:
+    """Resources the latest reaper run saw alive whose expiry falls within ``hours``, soonest first."""
+    timed = [(at, item) for item in items if (at := run_time(item)) is not None and at <= now and "arn" in item]
+    if not timed:
+        return []
+    latest_run = max(timed, key=lambda pair: pair[0])[1].get("run_id")
+    found = []
+    for _, item in timed:
+        raw = item.get("expires_at")
+        if item.get("run_id") != latest_run or not raw or item.get("status") == "done":
+            continue
+        expires = expired_from(str(raw))
+        if expires is not None and now < expires <= now + timedelta(hours=hours):
+            found.append(
+                ExpiringResource(
+                    resource=str(item["arn"]),
+                    resource_type=item.get("type"),
+                    team=item.get("team") or None,
+                    expires_at=expires,
+                )
+            )
+    return sorted(found, key=lambda e: (e.expires_at, e.resource))
+
+
+def load_reaper_facts(
+    store: StateStore, *, now: datetime, expired_from: ExpiredFrom
+) -> tuple[ReaperActivity, list[ExpiringResource]]:
+    """Query the audit partitions of the last 24 hours once and derive both digest parts from them."""
+    items = [item for pk in audit_partitions(now) for item in store.query(pk)]
+    return (
+        reaper_activity(items, now=now, expired_from=expired_from),
+        expiring_soon(items, now=now, expired_from=expired_from),
+    )
+
+
+def _expired_and_left_alone(item: Mapping[str, Any], at: datetime, expired_from: ExpiredFrom) -> bool:
+    """A no-op on an expired resource the reaper skipped on purpose; not one merely gone already."""
+    raw = item.get("expires_at")
+    if not raw or str(item.get("reason", "")).startswith("already "):
+        return False
+    expires = expired_from(str(raw))
+    return expires is not None and expires <= at

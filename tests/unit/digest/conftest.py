@@ -1,0 +1,14 @@
+"""Digest inputs of any size (``costwarden.digest.example.synthetic_input``), as a fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from costwarden.digest.example import synthetic_input
+from costwarden.digest.model import DigestInput
+
+
+@pytest.fixture
+def make_fleet() -> Callable[..., DigestInput]:
+    return synthetic_input
