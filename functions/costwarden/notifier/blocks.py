@@ -144,7 +144,9 @@ RENDERERS: dict[AlertKind, Renderer] = {}
 #: layout is registered with one line (e.g. ``AlertKind.DIGEST: "costwarden.digest.slack.render_digest"``): the
 #: notifier process then loads it without importing anything at start, and the renderer module may itself import
 #: the helpers of this module (``header_block``, ``figures_blocks``, ...) without an import cycle.
-RENDERER_PATHS: dict[AlertKind, str] = {}
+RENDERER_PATHS: dict[AlertKind, str] = {
+    AlertKind.DIGEST: "costwarden.notifier.digest_blocks.digest_blocks",
+}
 
 
 def renderer_for(kind: AlertKind) -> Renderer:
