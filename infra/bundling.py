@@ -327,8 +327,15 @@ def build_dependencies(
         trim(building)
         compile_sourceless(building, python)
         (building / ".complete").write_text(f"{bundle.value} {platform} {constants.TARGET_PYTHON_VERSION}\n")
-        shutil.rmtree(folder, ignore_errors=True)
-        building.rename(folder)
+        if (folder / ".complete").exists():
+            return folder  # another synth (e.g. a parallel test worker) built it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)  # an incomplete folder left by an interrupted build
+        try:
+            building.rename(folder)
+        except OSError:
+            # Another synth finished the same folder between the check and the rename: use theirs.
+            if not (folder / ".complete").exists():
+                raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return folder
