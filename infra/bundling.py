@@ -227,10 +227,9 @@ def trim(root: Path) -> None:
                 path.unlink()
 
 
-def _as_lambda_paths(root: Path, base: Path | None = None) -> list[str]:
-    """compileall options recording file names as Lambda sees them (``/var/task/...``) in tracebacks."""
-    base = base or root
-    return ["-s", str(base), "-p", f"{LAMBDA_TASK_ROOT}/{root.relative_to(base).as_posix()}".rstrip("/.")]
+def _as_lambda_paths(base: Path) -> list[str]:
+    """compileall options recording file names as Lambda sees them (``base`` becomes ``/var/task``)."""
+    return ["-s", str(base), "-p", LAMBDA_TASK_ROOT]
 
 
 def _warn_no_python() -> None:
@@ -265,7 +264,7 @@ def compile_bytecode(root: Path, python: str | None, base: Path | None = None) -
     if python is None:
         _warn_no_python()
         return False
-    options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *_as_lambda_paths(root, base)]
+    options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *_as_lambda_paths(base or root)]
     subprocess.run(  # noqa: S603
         [python, "-m", "compileall", *options, str(root)],
         capture_output=True,

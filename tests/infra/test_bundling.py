@@ -122,6 +122,17 @@ def test_package_pyc_is_unchecked_hash_based(tmp_path: Path, target_python: str)
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01  # hash-based, not checked against the source (CDK zips with a fixed mtime)
     assert (package / "handlers" / "x.py").exists()
+    code = subprocess.run(
+        [
+            target_python,
+            "-c",
+            f"import marshal; print(marshal.loads(open({str(pyc)!r}, 'rb').read()[16:]).co_filename)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert code == "/var/task/costwarden/handlers/x.py"
 
 
 def test_target_python_is_the_runtime_version(target_python: str) -> None:
