@@ -9,7 +9,6 @@ BIN      := $(VENV)/bin
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT ?= $(HOME)/.cache/aws/jsii
-export PYTHONDONTWRITEBYTECODE := 1
 
 # The first Python >= 3.12 on PATH (or pyenv's), unless PYTHON is given: `make test PYTHON=/path/to/python3.13`.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
