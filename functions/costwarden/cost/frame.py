@@ -1,0 +1,224 @@
+"""Normalise cost data from every source into one long frame: ``date, <key columns...>, cost_usd, estimated``.
+
+Sources: Cost Explorer ``GetCostAndUsage`` pages (amounts are decimal strings, tag group keys look like
+``team$ml`` and ``team$`` when untagged), a CSV or Parquet file with ``date``, key column(s) and ``cost_usd``, or a
+FOCUS 1.x export (tags in its ``Tags`` JSON column). Detection and everything after it only ever see this frame.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+UNTAGGED = "(untagged)"
+COST = "cost_usd"
+DATE = "date"
+ESTIMATED = "estimated"
+
+#: FOCUS ChargeCategory values that are not usage; left out like Cost Explorer's record-type filter does.
+FOCUS_EXCLUDED_CATEGORIES = ("Credit", "Tax")
+#: FOCUS columns that identify a FOCUS file (all FOCUS 1.x exports carry them).
+FOCUS_MARKERS = ("ChargePeriodStart", "BilledCost", "ChargeCategory")
+
+
+class FrameError(ValueError):
+    """Input that cannot become a cost frame; the message names what is missing and what was found."""
+
+
+def empty_frame(keys: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            DATE: pd.Series([], dtype="datetime64[ns]"),
+            **{key: pd.Series([], dtype=object) for key in keys},
+            COST: pd.Series([], dtype=float),
+            ESTIMATED: pd.Series([], dtype=bool),
+        }
+    )
+
+
+def _tag_value(raw: str, key: str) -> str:
+    """``team$ml`` -> ``ml``; ``team$`` (cost without the tag) -> ``(untagged)``."""
+    prefix, sep, value = raw.partition("$")
+    if not sep:  # a DIMENSION group (e.g. SERVICE) has no "key$" prefix
+        return raw or UNTAGGED
+    del prefix
+    value = value.strip()
+    return value if value else UNTAGGED
+
+
+def from_ce_pages(pages: Iterable[Mapping[str, Any]], keys: Sequence[str], metric: str) -> pd.DataFrame:
+    """Flatten ``GetCostAndUsage`` responses (DAILY, grouped by up to two keys) into the long frame.
+
+    Days without any group still mark the date as seen (an empty day is zero spend, not missing data).
+    Amounts are decimal strings; a group without the metric counts as 0.
+    """
+    dates: list[str] = []
+    key_values: list[list[str]] = [[] for _ in keys]
+    costs: list[float] = []
+    estimated: list[bool] = []
+    for page in pages:
+        for result in page.get("ResultsByTime", []):
+            start = result["TimePeriod"]["Start"]
+            is_estimated = bool(result.get("Estimated", False))
+            for group in result.get("Groups", []):
+                group_keys = group.get("Keys", [])
+                if len(group_keys) != len(keys):
+                    raise FrameError(f"expected {len(keys)} group keys {list(keys)}, got {group_keys}")
+                amount = group.get("Metrics", {}).get(metric, {}).get("Amount", "0")
+                dates.append(start)
+                for index, key in enumerate(keys):
+                    key_values[index].append(_tag_value(group_keys[index], key))
+                costs.append(float(amount))
+                estimated.append(is_estimated)
+    if not dates:
+        return empty_frame(keys)
+    return pd.DataFrame(
+        {
+            DATE: pd.to_datetime(pd.Series(dates), format="%Y-%m-%d"),
+            **{key: key_values[i] for i, key in enumerate(keys)},
+            COST: np.asarray(costs, dtype=float),
+            ESTIMATED: np.asarray(estimated, dtype=bool),
+        }
+    )
+
+
+def ce_dates(pages: Iterable[Mapping[str, Any]]) -> dict[str, bool]:
+    """Every day a set of pages answered for, with its ``Estimated`` flag (also days with no groups)."""
+    return {
+        result["TimePeriod"]["Start"]: bool(result.get("Estimated", False))
+        for page in pages
+        for result in page.get("ResultsByTime", [])
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- files
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a DataFrame, read with pyarrow (fast) and kept as strings where text.
+
+    ``NULL`` (FOCUS's marker for a missing value) and empty cells become missing values.
+    """
+    if not path.exists():
+        raise FrameError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+        else:
+            import pyarrow.csv as pacsv
+
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    null_values=["", "NULL", "null"], strings_can_be_null=True, quoted_strings_can_be_null=True
+                ),
+            )
+    except FrameError:
+        raise
+    except Exception as error:  # pyarrow raises its own hierarchy (ArrowInvalid, OSError, ...)
+        raise FrameError(f"cannot read {path}: {error}") from None
+    return table.to_pandas()
+
+
+def is_focus(table: pd.DataFrame) -> bool:
+    return all(column in table.columns for column in FOCUS_MARKERS)
+
+
+def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        found = ", ".join(str(c) for c in table.columns)
+        raise FrameError(f"{what} needs column(s) {', '.join(missing)}; the file has: {found}")
+
+
+def _key_series(values: pd.Series) -> pd.Series:
+    """Key values as clean strings: stripped, and ``(untagged)`` for missing or blank."""
+    text = values.astype("string").str.strip()
+    return text.fillna(UNTAGGED).replace("", UNTAGGED).astype(object)
+
+
+def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """A plain cost table (``date``, key columns, ``cost_usd``, optional ``estimated``) as the long frame."""
+    _require(table, [DATE, *keys, COST], "a cost file")
+    dates = table[DATE]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        try:
+            dates = pd.to_datetime(dates.astype(str).str.slice(0, 10), format="%Y-%m-%d")
+        except ValueError as error:
+            raise FrameError(f"column {DATE} must hold YYYY-MM-DD dates: {error}") from None
+    elif getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    costs = pd.to_numeric(table[COST], errors="coerce")
+    if costs.isna().any():
+        bad = table.loc[costs.isna(), COST].head(3).tolist()
+        raise FrameError(f"column {COST} must be numeric; found {bad}")
+    out = pd.DataFrame({DATE: dates.dt.normalize()})
+    for key in keys:
+        out[key] = _key_series(table[key])
+    out[COST] = costs.astype(float).to_numpy()
+    out[ESTIMATED] = table[ESTIMATED].astype(bool).to_numpy() if ESTIMATED in table.columns else False
+    return out
+
+
+def _normalised_tags(raw: object) -> dict[str, str]:
+    """A FOCUS ``Tags`` cell as {key: value}: keys stripped (``' org'`` is ``org``), first non-blank value wins."""
+    if not isinstance(raw, str) or not raw or raw == "NULL":
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(parsed, dict):
+        return {}
+    tags: dict[str, str] = {}
+    for key, value in parsed.items():
+        name = str(key).strip()
+        text = "" if value is None else str(value).strip()
+        if text and not tags.get(name):
+            tags[name] = text
+    return tags
+
+
+def from_focus(
+    table: pd.DataFrame, keys: Sequence[str], *, excluded_categories: Sequence[str] = FOCUS_EXCLUDED_CATEGORIES
+) -> pd.DataFrame:
+    """A FOCUS 1.x export as the long frame.
+
+    Cost is ``EffectiveCost`` (amortised, like Cost Explorer's AmortizedCost; ``BilledCost`` if absent); rows whose
+    ``ChargeCategory`` is a credit or tax are left out, like the Cost Explorer record-type filter. A key is a FOCUS
+    column if the file has one of that name (e.g. ``SubAccountName``), otherwise a tag from ``Tags``.
+    """
+    cost_column = "EffectiveCost" if "EffectiveCost" in table.columns else "BilledCost"
+    _require(table, ["ChargePeriodStart", cost_column, "ChargeCategory"], "a FOCUS file")
+    tag_keys = [key for key in keys if key not in table.columns]
+    if tag_keys:
+        _require(table, ["Tags"], f"FOCUS key(s) {', '.join(tag_keys)} (read from tags)")
+    rows = table.loc[~table["ChargeCategory"].isin(list(excluded_categories))]
+    starts = pd.to_datetime(rows["ChargePeriodStart"].astype(str).str.slice(0, 10), format="%Y-%m-%d")
+    out = pd.DataFrame({DATE: starts.to_numpy()})
+    if tag_keys:
+        parsed = [_normalised_tags(raw) for raw in rows["Tags"].tolist()]
+    for key in keys:
+        if key in table.columns:
+            out[key] = _key_series(rows[key].reset_index(drop=True))
+        else:
+            out[key] = [tags.get(key) or UNTAGGED for tags in parsed]
+    out[COST] = pd.to_numeric(rows[cost_column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    out[ESTIMATED] = False
+    return out
+
+
+def read_costs(path: Path, keys: Sequence[str]) -> pd.DataFrame:
+    """Any supported file (CSV/Parquet cost table or FOCUS export, detected by its columns) as the long frame."""
+    table = read_table(path)
+    if is_focus(table):
+        return from_focus(table, keys)
+    return from_table(table, keys)
