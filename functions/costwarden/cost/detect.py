@@ -85,14 +85,17 @@ class Grid:
         return int(self.values.shape[1])
 
     def dates(self) -> np.ndarray:
-        return self.start + np.arange(self.days).astype("timedelta64[D]")
+        offsets: np.ndarray = np.arange(self.days).astype("timedelta64[D]")
+        return np.asarray(self.start + offsets)
 
 
 def to_grid(frame: pd.DataFrame, keys: Sequence[str]) -> Grid:
     """Aggregate the long frame (duplicates summed) into a ``Grid``."""
     keys = list(keys)
     if frame.empty:
-        return Grid(keys, pd.DataFrame(columns=keys), np.datetime64("1970-01-01", "D"), np.zeros((0, 0)), np.zeros(0, bool))
+        return Grid(
+            keys, pd.DataFrame(columns=keys), np.datetime64("1970-01-01", "D"), np.zeros((0, 0)), np.zeros(0, bool)
+        )
     if len(keys) == 1:
         codes, uniques = pd.factorize(frame[keys[0]], sort=False)
         labels = pd.DataFrame({keys[0]: np.asarray(uniques, dtype=object)})

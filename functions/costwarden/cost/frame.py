@@ -24,6 +24,7 @@ ESTIMATED = "estimated"
 FOCUS_EXCLUDED_CATEGORIES = ("Credit", "Tax")
 #: FOCUS columns that identify a FOCUS file (all FOCUS 1.x exports carry them).
 FOCUS_MARKERS = ("ChargePeriodStart", "BilledCost", "ChargeCategory")
+MAX_LISTED_COLUMNS = 40
 
 
 class FrameError(ValueError):
@@ -109,11 +110,11 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # noqa: PLC0415 - only the reader in use is loaded
 
             table = pq.read_table(path)
         else:
-            import pyarrow.csv as pacsv
+            import pyarrow.csv as pacsv  # noqa: PLC0415 - only the reader in use is loaded
 
             table = pacsv.read_csv(
                 path,
@@ -135,8 +136,14 @@ def is_focus(table: pd.DataFrame) -> bool:
 def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [column for column in columns if column not in table.columns]
     if missing:
-        found = ", ".join(str(c) for c in table.columns)
-        raise FrameError(f"{what} needs column(s) {', '.join(missing)}; the file has: {found}")
+        names = [str(c) for c in table.columns]
+        found = ", ".join(names[:MAX_LISTED_COLUMNS])
+        if len(names) > MAX_LISTED_COLUMNS:
+            found += f", ... ({len(names) - MAX_LISTED_COLUMNS} more)"
+        hint = ""
+        if any(name.startswith("line_item_") for name in names):
+            hint = " (a Cost and Usage Report? derive a daily CSV first: python -m costwarden.cost.cur)"
+        raise FrameError(f"{what} needs column(s) {', '.join(missing)}; the file has: {found}{hint}")
 
 
 def _key_series(values: pd.Series) -> pd.Series:

@@ -42,7 +42,7 @@ def generate(
     an anomaly (a spike or a step) at a random day after ``judge_after`` (so a full baseline exists)."""
     rng = np.random.default_rng(seed)
     dates = pd.date_range(start, periods=days, freq="D")
-    weekday = dates.weekday.to_numpy()
+    weekday = dates.day_of_week.to_numpy()
     rows_team: list[np.ndarray] = []
     rows_cost: list[np.ndarray] = []
     rows_date: list[np.ndarray] = []
