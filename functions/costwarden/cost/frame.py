@@ -25,6 +25,8 @@ FOCUS_EXCLUDED_CATEGORIES = ("Credit", "Tax")
 #: FOCUS columns that identify a FOCUS file (all FOCUS 1.x exports carry them).
 FOCUS_MARKERS = ("ChargePeriodStart", "BilledCost", "ChargeCategory")
 MAX_LISTED_COLUMNS = 40
+#: Text columns with up to this many distinct values are read as dictionaries (categoricals): keys and dates.
+MAX_DICTIONARY_VALUES = 200_000
 
 
 class FrameError(ValueError):
@@ -112,21 +114,27 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in {".parquet", ".pq"}:
             import pyarrow.parquet as pq  # noqa: PLC0415 - only the reader in use is loaded
 
-            table = pq.read_table(path)
+            schema = pq.read_schema(path)
+            text_columns = [f.name for f in schema if str(f.type) in {"string", "large_string"}]
+            table = pq.read_table(path, read_dictionary=text_columns)
         else:
             import pyarrow.csv as pacsv  # noqa: PLC0415 - only the reader in use is loaded
 
             table = pacsv.read_csv(
                 path,
                 convert_options=pacsv.ConvertOptions(
-                    null_values=["", "NULL", "null"], strings_can_be_null=True, quoted_strings_can_be_null=True
+                    null_values=["", "NULL", "null"],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    auto_dict_encode=True,  # repeated keys (teams) arrive as categoricals: cheap to group
+                    auto_dict_max_cardinality=MAX_DICTIONARY_VALUES,
                 ),
             )
     except FrameError:
         raise
     except Exception as error:  # pyarrow raises its own hierarchy (ArrowInvalid, OSError, ...)
         raise FrameError(f"cannot read {path}: {error}") from None
-    return table.to_pandas()
+    return table.to_pandas(date_as_object=False)
 
 
 def is_focus(table: pd.DataFrame) -> bool:
@@ -146,10 +154,24 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise FrameError(f"{what} needs column(s) {', '.join(missing)}; the file has: {found}{hint}")
 
 
+def _clean_key(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return UNTAGGED
+    text = str(value).strip()
+    return text if text else UNTAGGED
+
+
 def _key_series(values: pd.Series) -> pd.Series:
-    """Key values as clean strings: stripped, and ``(untagged)`` for missing or blank."""
-    text = values.astype("string").str.strip()
-    return text.fillna(UNTAGGED).replace("", UNTAGGED).astype(object)
+    """Key values as clean strings (stripped; ``(untagged)`` for missing or blank), as a categorical.
+
+    Cleaning happens once per distinct value, not once per row: 900,000 rows of 10,000 teams clean 10,000 strings.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = [_clean_key(u) for u in np.asarray(uniques, dtype=object)] + [UNTAGGED]
+    clean_codes, clean_uniques = pd.factorize(np.asarray(cleaned, dtype=object))
+    remapped = clean_codes[codes]  # code -1 (missing) picks the trailing UNTAGGED entry
+    categorical = pd.Categorical.from_codes(remapped, categories=pd.Index(clean_uniques, dtype=object))
+    return pd.Series(categorical, index=values.index)
 
 
 def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -157,19 +179,25 @@ def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     _require(table, [DATE, *keys, COST], "a cost file")
     dates = table[DATE]
     if not pd.api.types.is_datetime64_any_dtype(dates):
+        # Parse each distinct date once (90 days in 900,000 rows), then spread by code.
+        codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+        if (codes < 0).any():
+            raise FrameError(f"column {DATE} has empty values")
         try:
-            dates = pd.to_datetime(dates.astype(str).str.slice(0, 10), format="%Y-%m-%d")
+            text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.slice(0, 10)
+            parsed = pd.to_datetime(text, format="%Y-%m-%d").to_numpy()
         except ValueError as error:
             raise FrameError(f"column {DATE} must hold YYYY-MM-DD dates: {error}") from None
+        dates = pd.Series(parsed[codes], index=table.index)
     elif getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     costs = pd.to_numeric(table[COST], errors="coerce")
     if costs.isna().any():
         bad = table.loc[costs.isna(), COST].head(3).tolist()
         raise FrameError(f"column {COST} must be numeric; found {bad}")
-    out = pd.DataFrame({DATE: dates.dt.normalize()})
+    out = pd.DataFrame({DATE: dates.dt.floor("D").astype("datetime64[ns]")})
     for key in keys:
-        out[key] = _key_series(table[key])
+        out[key] = _key_series(table[key]).array
     out[COST] = costs.astype(float).to_numpy()
     out[ESTIMATED] = table[ESTIMATED].astype(bool).to_numpy() if ESTIMATED in table.columns else False
     return out
