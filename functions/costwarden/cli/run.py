@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -64,7 +65,10 @@ def _command(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as error:
         raise CliError(f"cannot read event {path}: {error}") from None
     try:
-        result = invoke(args.function, event)
+        # What the function prints (JSON logs, EMF metrics) goes to stderr, as Lambda would log it; stdout gets only
+        # the handler's return value, so `costwarden run ... | jq` works.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = invoke(args.function, event)
     except CliError:
         raise
     except Exception as error:

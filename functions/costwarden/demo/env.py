@@ -6,10 +6,16 @@ local moto server), runs its part of Costwarden, publishes alerts with ``env.pub
 publish to ``env.alert_topic_arn``: the runner sees everything SNS delivered either way), and tells the reader what
 happened with ``env.say(...)``. After each chapter the runner delivers what SNS queued to the real notifier handler
 and prints what Slack received.
+
+The functions' environment is set as in AWS: ``ALERT_TOPIC_ARN``, ``STATE_TABLE_NAME``, ``SLACK_SECRET_NAME``
+(and ``AWS_ENDPOINT_URL`` pointing at moto), so a chapter can call a handler directly, e.g.
+``handler(scheduled_event, LocalContext(function_name="cost_monitor"))``; ``env.use_settings({...})`` sets
+``COSTWARDEN_SETTINGS`` for them.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +27,7 @@ from botocore.config import Config
 from costwarden.adapters.sns import publish
 from costwarden.models.alert import AlertEvent
 from costwarden.notifier.slack_standin import SlackStandIn
+from costwarden.settings import SETTINGS_ENV_VAR, Settings, load_settings, parse_settings
 
 #: Fast failure if the local server is gone; the demo never talks to anything but 127.0.0.1.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
@@ -67,6 +74,17 @@ class DemoEnv:
         The runner records it in ``published`` when SNS delivers it (so nothing is counted twice).
         """
         return publish(event, self.alert_topic_arn, sns_client=self.client("sns"))
+
+    def use_settings(self, overrides: dict[str, Any]) -> Settings:
+        """Give the functions run from now on these settings (``COSTWARDEN_SETTINGS``, validated, cache cleared).
+
+        They stay in force for later chapters (the runner restores the caller's environment when the demo ends);
+        a chapter that needs particular settings sets them itself rather than relying on an earlier chapter.
+        """
+        settings = parse_settings(overrides, source="demo settings")
+        os.environ[SETTINGS_ENV_VAR] = settings.to_env()
+        load_settings.cache_clear()
+        return settings
 
     def say(self, text: str = "") -> None:
         """Print one line (or paragraph) of the demo's narration."""

@@ -12,17 +12,18 @@ What a message looks like (default renderer)::
 
 plus a top-level ``text`` (the notification and screen-reader fallback, <= 4,000 chars).
 
-Renderers are a registry keyed by alert kind: ``RENDERERS[AlertKind.DIGEST] = render_digest`` is all another
-module needs to give a kind its own layout. Whatever a renderer returns passes through ``fit_blocks``, which
-enforces Slack's limits (REFERENCE_FACTS.md) by truncating, never by failing: at most 50 blocks (the last
-one then says how many were left out), header text <= 150, section text <= 3,000, <= 10 fields of <= 2,000,
-context <= 10 elements, block_id <= 255.
+Renderers are a registry keyed by alert kind: one line in ``RENDERER_PATHS`` (a dotted path, imported on first
+use) or ``RENDERERS[kind] = function`` gives a kind its own layout. Whatever a renderer returns passes through
+``fit_blocks``, which enforces Slack's limits (REFERENCE_FACTS.md) by truncating, never by failing: at most 50
+blocks (the last one then says how many were left out), header text <= 150, section text <= 3,000, <= 10 fields of
+<= 2,000, context <= 10 elements, block_id <= 255.
 
 Text from events is escaped for mrkdwn (``&``, ``<``, ``>``), so an alert cannot ping ``<!channel>`` or forge links.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -136,8 +137,27 @@ def default_blocks(event: AlertEvent) -> list[Block]:
     ]
 
 
-#: Kind -> renderer. Kinds not listed use ``default_blocks``. One line registers a special layout.
+#: Kind -> renderer. Kinds not listed use ``default_blocks``.
 RENDERERS: dict[AlertKind, Renderer] = {}
+
+#: Kind -> dotted path of a renderer defined in another package, imported on first use. This is where a special
+#: layout is registered with one line (e.g. ``AlertKind.DIGEST: "costwarden.digest.slack.render_digest"``): the
+#: notifier process then loads it without importing anything at start, and the renderer module may itself import
+#: the helpers of this module (``header_block``, ``figures_blocks``, ...) without an import cycle.
+RENDERER_PATHS: dict[AlertKind, str] = {}
+
+
+def renderer_for(kind: AlertKind) -> Renderer:
+    """The renderer for ``kind``: registered function, else registered dotted path, else ``default_blocks``."""
+    if kind in RENDERERS:
+        return RENDERERS[kind]
+    path = RENDERER_PATHS.get(kind)
+    if path is None:
+        return default_blocks
+    module_name, _, attribute = path.rpartition(".")
+    renderer: Renderer = getattr(importlib.import_module(module_name), attribute)
+    RENDERERS[kind] = renderer
+    return renderer
 
 
 def fallback_text(event: AlertEvent) -> str:
@@ -192,5 +212,4 @@ def fit_blocks(blocks: list[Block]) -> list[Block]:
 
 def render_message(event: AlertEvent) -> dict[str, Any]:
     """The webhook payload for ``event``: ``{"text": ..., "blocks": [...]}`` within Slack's limits."""
-    renderer = RENDERERS.get(event.kind, default_blocks)
-    return {"text": fallback_text(event), "blocks": fit_blocks(renderer(event))}
+    return {"text": fallback_text(event), "blocks": fit_blocks(renderer_for(event.kind)(event))}

@@ -26,8 +26,7 @@ def test_run_notifier_with_the_sample_event_posts_and_prints_a_summary(
 ) -> None:
     code = main(["run", "notifier", "--event", str(SAMPLE)])
 
-    out = capsys.readouterr().out
-    summary = json.loads(out[out.index('{\n  "records"') :])
+    summary = json.loads(capsys.readouterr().out)  # logs and metrics go to stderr
     assert code == 0
     assert summary["results"][0]["posted"] == ["default", "oncall"]  # team nlp has no webhook; critical -> on-call
     assert [r.path for r in world.slack.accepted()] == [PATHS["default"], PATHS["oncall"]]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.notifier import blocks
 from costwarden.notifier.blocks import (
     MAX_BLOCKS,
     MAX_FIELD_CHARS,
@@ -14,6 +15,7 @@ from costwarden.notifier.blocks import (
     MAX_HEADER_CHARS,
     MAX_SECTION_CHARS,
     MAX_TEXT_CHARS,
+    RENDERER_PATHS,
     RENDERERS,
     Block,
     fit_blocks,
@@ -161,6 +163,17 @@ def test_a_kind_can_register_its_own_renderer(monkeypatch: pytest.MonkeyPatch) -
 
     assert render_message(_event(kind=AlertKind.DIGEST))["blocks"] == digest(_event())
     assert render_message(_event())["blocks"][0]["type"] == "header"  # other kinds keep the default
+
+
+def test_a_kind_can_register_a_renderer_by_dotted_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RENDERER_PATHS, AlertKind.REAPED, "costwarden.notifier.blocks.context_block_only")
+    monkeypatch.setattr(blocks, "context_block_only", lambda event: [blocks.context_block(event)], raising=False)
+    monkeypatch.delitem(RENDERERS, AlertKind.REAPED, raising=False)
+
+    message = render_message(_event(kind=AlertKind.REAPED))
+
+    assert [b["type"] for b in message["blocks"]] == ["context"]
+    RENDERERS.pop(AlertKind.REAPED, None)  # loaded and cached by the call above
 
 
 def test_truncation_note_from_publish_is_shown() -> None:
