@@ -32,8 +32,8 @@ def _table(findings: Any) -> str:
 
 def _command(args: argparse.Namespace) -> int:
     # pandas/numpy load here, not at `costwarden --help`.
-    from costwarden.cost.detect import DetectParams, detect  # noqa: PLC0415
-    from costwarden.cost.frame import FrameError, read_costs  # noqa: PLC0415
+    from costwarden.cost.detect import DetectParams, detect
+    from costwarden.cost.frame import FrameError, read_costs
 
     keys = _keys(args.key)
     if args.critical_ratio < args.warn_ratio:

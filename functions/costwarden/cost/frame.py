@@ -112,13 +112,13 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            import pyarrow.parquet as pq  # noqa: PLC0415 - only the reader in use is loaded
+            import pyarrow.parquet as pq
 
             schema = pq.read_schema(path)
             text_columns = [f.name for f in schema if str(f.type) in {"string", "large_string"}]
             table = pq.read_table(path, read_dictionary=text_columns)
         else:
-            import pyarrow.csv as pacsv  # noqa: PLC0415 - only the reader in use is loaded
+            import pyarrow.csv as pacsv
 
             table = pacsv.read_csv(
                 path,

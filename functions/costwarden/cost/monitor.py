@@ -414,7 +414,14 @@ def run(
         "findings": found.team_findings.to_dict("records"),
         "pair_findings": len(found.pair_findings),
         "alerts": [
-            {"kind": e.kind.value, "severity": e.severity.value, "team": e.team, "title": e.title} for e in published
+            {
+                "kind": e.kind.value,
+                "severity": e.severity.value,
+                "team": e.team,
+                "title": e.title,
+                "items": list(e.details.get("items", [])),
+            }
+            for e in published
         ],
         "budgets": [v.as_dict() for v in views],
         "forecasts": [f.as_dict() for f in forecasts.values()],
