@@ -50,7 +50,6 @@ class CostMonitor(Construct):
             memory_size=1024,  # pandas/numpy: memory also buys CPU for the cold import
             publishes_alerts=True,
             state_access="read_write",
-            reserved_concurrency=1,  # one run at a time: the cache and dedup items assume it
         )
         self._grant_cost_explorer()
         hour = core.settings.schedules.cost_monitor_hour_utc

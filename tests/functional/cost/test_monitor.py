@@ -167,6 +167,7 @@ def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsy
     event["time"] = "2026-03-20T08:00:00Z"
     summary = handler(event, LocalContext(function_name="cost_monitor"))
     assert summary["ce_requests"] == 7  # 6 pages of backfill + 1 root-cause request
+    assert json.loads(json.dumps(summary))["findings"][0]["team"] == "recsys"  # plain JSON, as Lambda returns it
     assert [(a["kind"], a["team"]) for a in summary["alerts"]] == [("cost_anomaly", "recsys"), ("budget", "recsys")]
     out = capsys.readouterr().out
     metric_names = {
