@@ -174,6 +174,14 @@ def _key_series(values: pd.Series) -> pd.Series:
     return pd.Series(categorical, index=values.index)
 
 
+def _booleans(values: pd.Series) -> np.ndarray:
+    """A flag column as booleans; text ``true``/``1``/``yes`` (any case) is true, so ``"false"`` is not."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return np.asarray(values.fillna(False).astype(bool).to_numpy(), dtype=bool)
+    text = values.astype("string").str.strip().str.lower()
+    return np.asarray(text.isin(["true", "1", "yes", "y", "t"]).fillna(False).to_numpy(dtype=bool), dtype=bool)
+
+
 def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """A plain cost table (``date``, key columns, ``cost_usd``, optional ``estimated``) as the long frame."""
     _require(table, [DATE, *keys, COST], "a cost file")
@@ -199,7 +207,7 @@ def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     for key in keys:
         out[key] = _key_series(table[key]).array
     out[COST] = costs.astype(float).to_numpy()
-    out[ESTIMATED] = table[ESTIMATED].astype(bool).to_numpy() if ESTIMATED in table.columns else False
+    out[ESTIMATED] = _booleans(table[ESTIMATED]) if ESTIMATED in table.columns else False
     return out
 
 

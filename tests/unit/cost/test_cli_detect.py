@@ -9,13 +9,9 @@ import pandas as pd
 import pytest
 from costwarden.cli import main as cli_main
 
+ROOT = Path(__file__).resolve().parents[3]
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cost"
-
-
-@pytest.fixture(autouse=True)
-def _only_detect(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Test the detect command on its own (other commands come from other branches)."""
-    monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("costwarden.cli.detect",))
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -79,3 +75,20 @@ def test_real_cur_derived_csv(capsys: pytest.CaptureFixture[str]) -> None:
     # The untagged spend steps up on 2018-10-10 (an episode), and amortised cost keeps the 1st of November quiet.
     assert findings[0]["date"] == "2018-10-10" and findings[0]["team"] == "(untagged)"
     assert "2018-11-01" not in {f["date"] for f in findings}
+
+
+def test_console_script_as_a_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write_costs(tmp_path / "c.csv")
+    exe = Path(sys.executable).with_name("costwarden")
+    done = subprocess.run(
+        [str(exe), "detect", "--costs", str(tmp_path / "c.csv"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [f["team"] for f in json.loads(done.stdout)] == ["ml"]

@@ -103,3 +103,10 @@ def test_parquet_table_and_missing_file(tmp_path: Path) -> None:
     assert frame["cost_usd"].tolist() == [3.5]
     with pytest.raises(FrameError, match="no such file"):
         read_costs(tmp_path / "missing.csv", ["team"])
+
+
+def test_estimated_column_text_is_parsed_not_truthy() -> None:
+    table = pd.DataFrame(
+        {"date": ["2025-01-01"] * 3, "team": ["a"] * 3, "cost_usd": [1.0] * 3, "estimated": ["false", "TRUE", None]}
+    )
+    assert from_table(table, ["team"])["estimated"].tolist() == [False, True, False]
