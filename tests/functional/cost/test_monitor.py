@@ -179,3 +179,11 @@ def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsy
     }
     assert {"DailyCostUSD", "Anomalies", "CostExplorerRequests", "BudgetUsedPercent"} <= metric_names
     assert len(world.published()) == 2
+
+
+def test_empty_account_runs_clean_and_caches_empty_days(world: World) -> None:
+    first = daily_run(world, date(2026, 3, 20))
+    assert first["teams"] == 0 and first["findings"] == [] and first["alerts"] == []
+    assert first["stored_days"] == 54  # empty final days are cached too: never asked for again
+    second = daily_run(world, date(2026, 3, 21))
+    assert second["ce_requests"] == 1 and second["cached_days"] == 53
