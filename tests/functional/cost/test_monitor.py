@@ -187,3 +187,14 @@ def test_empty_account_runs_clean_and_caches_empty_days(world: World) -> None:
     assert first["stored_days"] == 54  # empty final days are cached too: never asked for again
     second = daily_run(world, date(2026, 3, 21))
     assert second["ce_requests"] == 1 and second["cached_days"] == 53
+
+
+def test_team_only_grouping_and_unblended_metric(world: World) -> None:
+    history(world, date(2026, 3, 20))
+    world.fake.add("2026-03-19", "vision", 3000.0, service=SAGEMAKER)
+    settings = parse_settings({"anomaly": {"second_group_key": None, "cost_metric": "UnblendedCost"}})
+    summary = daily_run(world, date(2026, 3, 20), settings)
+    first = world.fake.requests[0]
+    assert first["GroupBy"] == [{"Type": "TAG", "Key": "team"}] and first["Metrics"] == ["UnblendedCost"]
+    assert [(a["team"], a["severity"]) for a in summary["alerts"]] == [("vision", "critical")]
+    assert summary["alerts"][0]["items"] == ["+3,000 USD in Amazon SageMaker"]
