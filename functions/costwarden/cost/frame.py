@@ -201,8 +201,11 @@ def from_table(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     costs = pd.to_numeric(table[COST], errors="coerce")
     if costs.isna().any():
-        bad = table.loc[costs.isna(), COST].head(3).tolist()
-        raise FrameError(f"column {COST} must be numeric; found {bad}")
+        bad = table.loc[costs.isna(), COST]
+        raise FrameError(
+            f"column {COST} must be numeric on every row; {len(bad)} row(s) are empty or not numbers, "
+            f"e.g. {[None if pd.isna(v) else v for v in bad.head(3).tolist()]}"
+        )
     out = pd.DataFrame({DATE: dates.dt.floor("D").astype("datetime64[ns]")})
     for key in keys:
         out[key] = _key_series(table[key]).array
