@@ -227,10 +227,9 @@ def trim(root: Path) -> None:
                 path.unlink()
 
 
-def _as_lambda_paths(root: Path, base: Path | None = None) -> list[str]:
-    """compileall options recording file names as Lambda sees them (``/var/task/...``) in tracebacks."""
-    base = base or root
-    return ["-s", str(base), "-p", f"{LAMBDA_TASK_ROOT}/{root.relative_to(base).as_posix()}".rstrip("/.")]
+def _as_lambda_paths(base: Path) -> list[str]:
+    """compileall options recording file names as Lambda sees them (``base`` becomes ``/var/task``)."""
+    return ["-s", str(base), "-p", LAMBDA_TASK_ROOT]
 
 
 def _warn_no_python() -> None:
@@ -265,7 +264,7 @@ def compile_bytecode(root: Path, python: str | None, base: Path | None = None) -
     if python is None:
         _warn_no_python()
         return False
-    options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *_as_lambda_paths(root, base)]
+    options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *_as_lambda_paths(base or root)]
     subprocess.run(  # noqa: S603
         [python, "-m", "compileall", *options, str(root)],
         capture_output=True,
@@ -327,8 +326,15 @@ def build_dependencies(
         trim(building)
         compile_sourceless(building, python)
         (building / ".complete").write_text(f"{bundle.value} {platform} {constants.TARGET_PYTHON_VERSION}\n")
-        shutil.rmtree(folder, ignore_errors=True)
-        building.rename(folder)
+        if (folder / ".complete").exists():
+            return folder  # another synth (e.g. a parallel test worker) built it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)  # an incomplete folder left by an interrupted build
+        try:
+            building.rename(folder)
+        except OSError:
+            # Another synth finished the same folder between the check and the rename: use theirs.
+            if not (folder / ".complete").exists():
+                raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return folder

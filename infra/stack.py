@@ -17,6 +17,7 @@ from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
 from infra import constants
 from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
+from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources
 from infra.notifier import Notifier
 from infra.state import StateTable
@@ -50,6 +51,9 @@ class CostwardenStack(Stack):
         self.notifier = Notifier(self, "Notifier", core=self.core)
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
+
+        # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.
+        self.dashboard = OperationsDashboard(self, "Dashboard")
 
         for key, value in settings.stack_tags.items():
             Tags.of(self).add(key, value)

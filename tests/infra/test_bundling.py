@@ -122,6 +122,17 @@ def test_package_pyc_is_unchecked_hash_based(tmp_path: Path, target_python: str)
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01  # hash-based, not checked against the source (CDK zips with a fixed mtime)
     assert (package / "handlers" / "x.py").exists()
+    code = subprocess.run(
+        [
+            target_python,
+            "-c",
+            f"import marshal; print(marshal.loads(open({str(pyc)!r}, 'rb').read()[16:]).co_filename)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert code == "/var/task/costwarden/handlers/x.py"
 
 
 def test_target_python_is_the_runtime_version(target_python: str) -> None:
@@ -145,3 +156,21 @@ def test_asset_hash_follows_package_content_and_bundle_kind(tmp_path: Path) -> N
     assert bundling.asset_hash(Bundle.LIGHT, tmp_path) == first, "local byte-code caches do not change the asset"
     (tmp_path / "handlers" / "notifier.py").write_text("x = 2\n")
     assert bundling.asset_hash(Bundle.LIGHT, tmp_path) != first
+
+
+@pytest.mark.slow
+def test_light_bundle_built_by_cdk_local_bundling_fits_the_budget(tmp_path: Path) -> None:
+    """The notifier's real bundle (arm64 wheels from PyPI on first run, then the .build/assets cache)."""
+    assert bundling.LocalBundler(Bundle.LIGHT).try_bundle(str(tmp_path))
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    assert size_mb <= 15.0
+    top_level = {p.name for p in tmp_path.iterdir()}
+    assert not top_level & {"pandas", "numpy", "scipy", "pyarrow", "boto3", "botocore"}
+    assert {"aws_lambda_powertools", "pydantic", "pydantic_core", "slack_sdk", "costwarden"} <= top_level
+    assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (tmp_path / "pydantic_core").iterdir())
+    # Our package keeps its sources; libraries ship byte-code only (when a target-version Python is at hand).
+    assert (tmp_path / "costwarden" / "settings.py").is_file()
+    if bundling.find_target_python() is not None:
+        assert (tmp_path / "slack_sdk" / "__init__.pyc").is_file()
+        assert not (tmp_path / "slack_sdk" / "__init__.py").exists()

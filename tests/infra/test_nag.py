@@ -54,6 +54,18 @@ def test_a_capability_function_built_with_the_helper_passes_cdk_nag(tmp_path: Pa
             bundle=Bundle.ANALYTICS,
             memory_size=1024,
         )
+        CostwardenFunction(
+            stack,
+            "ReadOnlyProbe",
+            core=stack.core,
+            service_name="read_only_probe",
+            handler="costwarden.handlers.tag_audit.handler",
+            description="Reads state, publishes nothing",
+            publishes_alerts=False,
+            state_access="read",
+            reserved_concurrency=2,
+            environment={"EXTRA_NAME": "value"},
+        )
 
     synth = synthesize(tmp_path, extend=add_probe)
     plugin = _plugin(synth.report)
@@ -63,6 +75,20 @@ def test_a_capability_function_built_with_the_helper_passes_cdk_nag(tmp_path: Pa
     probe = synth.resource("Probe/Function")["Properties"]
     assert probe["MemorySize"] == 1024
     assert probe["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "probe"
+    read_only = synth.resource("ReadOnlyProbe/Function")["Properties"]
+    assert read_only["ReservedConcurrentExecutions"] == 2
+    assert read_only["Environment"]["Variables"]["EXTRA_NAME"] == "value"
+    role_id = synth.logical_id("ReadOnlyProbe/Role")
+    actions = {
+        action
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert "sns:Publish" not in actions
+    assert "dynamodb:GetItem" in actions and "dynamodb:Query" in actions
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & actions
 
 
 def test_an_unacknowledged_finding_fails_synth(tmp_path: Path) -> None:

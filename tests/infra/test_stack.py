@@ -246,3 +246,14 @@ def test_stack_tags_from_settings_are_on_every_taggable_resource(synth: Synth) -
 
 def test_no_operator_email_subscription_without_an_address(synth: Synth) -> None:
     assert not [s for s in synth.resources("AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "email"]
+
+
+def test_dashboard_shows_every_function_its_dead_letters_and_all_alarms(synth: Synth) -> None:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "notifier: invocations, errors, throttles" in body
+    assert "notifier: duration (p50, p95, max) vs timeout" in body
+    assert synth.logical_id(NOTIFIER) in body
+    assert synth.logical_id("Notifier/Function/DeadLetterQueue") in body
+    for alarm_id in synth.resources("AWS::CloudWatch::Alarm"):
+        assert alarm_id in body
