@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -91,7 +91,13 @@ class CostMonitor(Construct):
         )
 
     def _build_dashboard(self) -> cloudwatch.Dashboard:
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(35))
+        # The function's own health (errors, duration, dead letters) is on the stack's operations dashboard.
+        dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{Stack.of(self).stack_name}-cost",
+            default_interval=Duration.days(35),
+        )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Daily cost per team (USD)",
@@ -121,13 +127,5 @@ class CostMonitor(Construct):
                 left=[self._metric("CostExplorerRequests")],
                 width=8,
             ),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Cost monitor errors and duration",
-                left=[self.function.function.metric_errors(period=DAY, statistic="Sum")],
-                right=[self.function.function.metric_duration(period=DAY, statistic="Maximum")],
-                width=24,
-            )
         )
         return dashboard

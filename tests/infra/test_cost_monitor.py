@@ -71,9 +71,9 @@ def test_cost_explorer_wildcard_is_acknowledged_with_a_reason(synth: Synth) -> N
 
 
 def test_dashboard_shows_cost_per_team_anomalies_budget_and_requests(synth: Synth) -> None:
-    dashboards = synth.resources("AWS::CloudWatch::Dashboard")
-    assert len(dashboards) >= 1
-    body = json.dumps([d["Properties"]["DashboardBody"] for d in dashboards.values()])
+    dashboard = synth.resource("CostMonitor/Dashboard")
+    assert dashboard["Properties"]["DashboardName"] == "Costwarden-cost"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in ("DailyCostUSD", "Anomalies", "BudgetUsedPercent", "CostExplorerRequests"):
         assert metric in body, metric
 
