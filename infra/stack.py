@@ -16,6 +16,7 @@ from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
 
 from infra import constants
 from infra.alerting import Alerting
+from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources
 from infra.notifier import Notifier
@@ -48,6 +49,7 @@ class CostwardenStack(Stack):
         self.alerting = alerting
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
+        self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.

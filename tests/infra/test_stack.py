@@ -249,7 +249,7 @@ def test_no_operator_email_subscription_without_an_address(synth: Synth) -> None
 
 
 def test_dashboard_shows_every_function_its_dead_letters_and_all_alarms(synth: Synth) -> None:
-    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    dashboard = synth.resource("Dashboard/Dashboard")  # the operations dashboard (the cost monitor has its own)
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert "notifier: invocations, errors, throttles" in body
     assert "notifier: duration (p50, p95, max) vs timeout" in body
