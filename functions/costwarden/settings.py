@@ -43,6 +43,10 @@ class TagPolicy(_Model):
     environment_key: str = "environment"
     protect_key: str = "costwarden:protect"
     protect_value: str = "true"
+    #: Weekly tag audit: the account summary turns from info to warning above this share of spend without a team.
+    untagged_share_warn: float = Field(0.10, ge=0, le=1)
+    #: Weekly tag audit: days per window of the untagged-spend share (this window vs the one before).
+    audit_window_days: int = Field(7, ge=1, le=31)
 
     @model_validator(mode="after")
     def _allowed_values_name_known_keys(self) -> TagPolicy:

@@ -21,9 +21,9 @@ EXIT_VIOLATIONS = 1
 
 def _policy(path: str | None) -> Any:
     """The tag policy: ``--policy`` (a cdk.json, a settings JSON, or a bare policy) or the active settings."""
-    from pydantic import ValidationError  # noqa: PLC0415
+    from pydantic import ValidationError
 
-    from costwarden.settings import TagPolicy, load_settings  # noqa: PLC0415
+    from costwarden.settings import TagPolicy, load_settings
 
     if path is None:
         return load_settings().tags
@@ -109,7 +109,7 @@ def _print_table(reports: list[Any], out: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from costwarden.tags.iac import IacError, check_document, load_document  # noqa: PLC0415
+    from costwarden.tags.iac import IacError, check_document, load_document
 
     policy = _policy(args.policy)
     extra = _stack_tags(args.stack_tag or [])

@@ -77,7 +77,7 @@ class DocumentReport:
 
 def _cfn_yaml_loader() -> type[Any]:
     """A SafeLoader that turns CloudFormation's short-form tags into their long form (``!Ref X`` → ``{"Ref": X}``)."""
-    import yaml  # noqa: PLC0415 - only YAML templates need it
+    import yaml
 
     class CfnLoader(yaml.SafeLoader):
         pass
@@ -107,7 +107,7 @@ def load_document(text: str, name: str = "<input>") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as json_error:
-        import yaml  # noqa: PLC0415
+        import yaml
 
         try:
             return yaml.load(text, Loader=_cfn_yaml_loader())  # noqa: S506 - a SafeLoader subclass

@@ -1,0 +1,129 @@
+"""The tag audit run: scan (tagging API), measure (Cost Explorer), judge (pure ``audit``), publish (SNS).
+
+Shared by the Lambda handler (``costwarden.handlers.tag_audit``), ``costwarden run tag_audit`` and the demo. Every
+AWS client is a parameter with a cached default, so tests and the demo pass their own. Partial failure is normal:
+a region that cannot be scanned, or a Cost Explorer call that is refused, is reported in the account digest and
+the summary, and the rest of the audit goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from costwarden.adapters import aws, ce_tags, tagging
+from costwarden.adapters.sns import publish
+from costwarden.models.alert import AlertEvent
+from costwarden.settings import Settings
+from costwarden.tags.audit import (
+    NO_TEAM,
+    AllocationStatus,
+    AuditFacts,
+    ResourceViolation,
+    UntaggedShare,
+    audit_resources,
+    build_digests,
+    untagged_share,
+)
+
+#: Cost Explorer is served from us-east-1 whatever the deployment region.
+CE_REGION = "us-east-1"
+
+
+@dataclass
+class AuditReport:
+    events: list[AlertEvent]
+    violations: list[ResourceViolation]
+    facts: AuditFacts
+    published: list[str] = field(default_factory=list)
+    publish_errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        share = self.facts.share
+        return {
+            "resources_scanned": self.facts.scanned,
+            "resources_with_violations": len(self.violations),
+            "teams": sorted({v.team for v in self.violations if v.team != NO_TEAM}),
+            "no_team": sum(1 for v in self.violations if v.team == NO_TEAM),
+            "untagged_share": None if share is None else share.share,
+            "untagged_share_previous": None if share is None else share.previous_share,
+            "cost_allocation_tags_inactive": [] if self.facts.allocation is None else self.facts.allocation.inactive,
+            "cost_allocation_tags_unseen": [] if self.facts.allocation is None else self.facts.allocation.unseen,
+            "regions": list(self.facts.regions),
+            "failed_regions": dict(self.facts.failed_regions),
+            "errors": list(self.facts.errors),
+            "events": len(self.events),
+            "published": len(self.published),
+            "publish_errors": self.publish_errors,
+        }
+
+
+def audit_regions(settings: Settings) -> tuple[str, ...]:
+    """The reaper's configured regions, else the deployment's region (DESIGN.md)."""
+    return settings.reaper.regions or (aws.default_region(),)
+
+
+def measure_untagged(settings: Settings, ce: Any, now: datetime) -> UntaggedShare:
+    days = settings.tags.audit_window_days
+    end = now.astimezone(UTC).date()  # today is incomplete: the windows end yesterday (End is exclusive)
+    rows = ce_tags.daily_cost_by_tag(
+        ce,
+        settings.tags.team_key,
+        end - timedelta(days=2 * days),
+        end,
+        metric=settings.anomaly.cost_metric,
+        excluded_record_types=settings.anomaly.excluded_record_types,
+    )
+    return untagged_share(rows, end, days)
+
+
+def run_audit(
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    regions: Sequence[str] | None = None,
+    client_factory: tagging.ClientFactory | None = None,
+    ce: Any | None = None,
+) -> AuditReport:
+    """Scan, measure and judge; returns the events to publish (nothing is published here)."""
+    now = now or datetime.now(UTC)
+    regions = tuple(regions) if regions is not None else audit_regions(settings)
+    policy = settings.tags
+    scan = tagging.scan(regions, client_factory) if client_factory else tagging.scan(regions)
+    violations = audit_resources(scan.resources, policy)
+    ce = ce or aws.client("ce", CE_REGION)
+    errors: list[str] = []
+    share: UntaggedShare | None = None
+    allocation: AllocationStatus | None = None
+    try:
+        share = measure_untagged(settings, ce, now)
+    except (ClientError, BotoCoreError) as error:
+        errors.append(f"untagged spend not measured (Cost Explorer GetCostAndUsage): {error}")
+    try:
+        keys = (*policy.required, *policy.optional)
+        allocation = AllocationStatus(ce_tags.cost_allocation_tag_status(ce, keys))
+    except (ClientError, BotoCoreError) as error:
+        errors.append(f"cost allocation tags not checked (ListCostAllocationTags): {error}")
+    facts = AuditFacts(
+        scanned=len(scan.resources),
+        regions=regions,
+        failed_regions=scan.failed_regions,
+        share=share,
+        allocation=allocation,
+        errors=errors,
+    )
+    return AuditReport(build_digests(violations, facts, policy, now), violations, facts)
+
+
+def publish_report(report: AuditReport, topic_arn: str, sns_client: Any | None = None) -> AuditReport:
+    """Publish every event; one failing publish does not stop the others (failures are listed in the report)."""
+    for event in report.events:
+        try:
+            report.published.append(publish(event, topic_arn, sns_client))
+        except (ClientError, BotoCoreError) as error:
+            report.publish_errors.append(f"{event.team}: {error}")
+    return report
