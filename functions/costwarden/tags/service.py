@@ -104,8 +104,8 @@ def run_audit(
     except (ClientError, BotoCoreError) as error:
         errors.append(f"untagged spend not measured (Cost Explorer GetCostAndUsage): {error}")
     try:
-        keys = (*policy.required, *policy.optional)
-        allocation = AllocationStatus(ce_tags.cost_allocation_tag_status(ce, keys))
+        # Required keys only: they are what cost is split by; optional ones (expires_at...) need not be active.
+        allocation = AllocationStatus(ce_tags.cost_allocation_tag_status(ce, policy.required))
     except (ClientError, BotoCoreError) as error:
         errors.append(f"cost allocation tags not checked (ListCostAllocationTags): {error}")
     facts = AuditFacts(
