@@ -13,12 +13,14 @@ from typing import Any
 from aws_cdk import App, Environment, Stack, Tags
 from constructs import Construct
 from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
+from costwarden.tags.aspect import require_tags
 
 from infra import constants
 from infra.alerting import Alerting
 from infra.function import CoreResources
 from infra.notifier import Notifier
 from infra.state import StateTable
+from infra.tag_audit import TagAudit
 
 
 def settings_from_context(node_context: Mapping[str, Any] | None) -> Settings:
@@ -47,10 +49,13 @@ class CostwardenStack(Stack):
         self.alerting = alerting
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
+        self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         for key, value in settings.stack_tags.items():
             Tags.of(self).add(key, value)
+        # Costwarden follows the policy it enforces: synth fails if one of its own resources breaks it.
+        self.tag_policy = require_tags(self, settings.tags)
 
 
 def build_stack(app: App) -> CostwardenStack:
