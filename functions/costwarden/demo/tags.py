@@ -147,7 +147,7 @@ def chapter(env: DemoEnv) -> None:
     env.say(f"   {SIMULATED_ALLOCATION_TAGS} - moto 5.2.5 does not implement it)")
     env.say("")
 
-    report = run_audit(settings, now=now, client_factory=lambda service, region: env.client(service, region), ce=ce)
+    report = run_audit(settings, now=now, client_factory=env.client, ce=ce)
     publish_report(report, env.alert_topic_arn, env.client("sns"))
 
     summary = report.summary()
