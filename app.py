@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "functions"))
 from aws_cdk import App
 from costwarden.settings import SettingsError
 
+from infra.nag import add_checks
 from infra.stack import build_stack
 
 
@@ -23,6 +24,7 @@ def main() -> None:
         build_stack(app)
     except SettingsError as error:
         sys.exit(f"cdk synth: {error}")
+    add_checks(app)
     app.synth()
 
 

@@ -1,22 +1,29 @@
-"""Lambda bundles built without Docker: wheels for the target platform, ``.pyc`` for the target Python.
+"""Lambda bundles built without Docker: wheels for the target platform, byte-code for the target Python.
 
-``function_code(bundle)`` gives a ``lambda_.Code`` whose asset is built by ``LocalBundler``:
+``function_code(bundle)`` gives a ``lambda_.Code`` whose asset ``LocalBundler`` builds in these steps:
 
-1. the runtime requirements are exported from ``uv.lock`` (``uv export --frozen --no-default-groups``, plus the
-   ``analytics`` extra for ``Bundle.ANALYTICS``), minus what Lambda's Python runtime already provides (boto3 and
-   its own dependencies; see ``RUNTIME_PROVIDED``);
-2. they are installed as wheels for Lambda's platform (``manylinux_2_28_aarch64``, the target CPython version,
-   binary only, ``--no-deps`` because the export is already the full resolved set) into a cache folder
-   ``.build/assets/<key>``, where ``key`` hashes the lock file, the bundle kind, platform and Python version;
-3. ``tests/`` folders and ``__pycache__`` are trimmed (``numpy/testing`` stays: ``scipy.stats`` imports it);
-4. every module is compiled to ``.pyc`` by an interpreter of the target version with
-   ``--invalidation-mode unchecked-hash``: CDK zips assets with a fixed timestamp, so timestamp-checked ``.pyc``
-   would be stale on Lambda and, ``/var/task`` being read-only, every cold start would recompile from source;
-5. the cached dependencies and a fresh copy of ``functions/costwarden`` (compiled the same way) form the asset.
+1. **Requirements** are exported from ``uv.lock`` (``uv export --frozen --no-default-groups``, plus the
+   ``analytics`` extra for ``Bundle.ANALYTICS``), minus ``LAMBDA_EXCLUDED``: what Lambda's Python runtime
+   already provides (boto3 and its dependencies) and pyarrow (Parquet input is a CLI feature; its 150 MB would
+   not fit next to pandas/scipy under Lambda's 250 MB limit).
+2. **Install** wheels for Lambda's platform (``manylinux_2_28_aarch64``, the target CPython version, binary only,
+   ``--no-deps`` because the export is already the full resolved set) with ``uv pip install --target`` into a
+   cache folder ``.build/assets/<bundle>-<key>``, where ``key`` hashes the lock file, bundle kind, platform and
+   Python version. Repeated synths reuse it (and CDK skips bundling when ``cdk.out`` already has the asset).
+3. **Trim**: ``tests/`` folders, ``__pycache__``, C sources/headers/stubs, and ``PRUNED_PATHS`` (parts of
+   libraries Costwarden never imports, each with its reason). ``numpy/testing`` stays: ``scipy.stats`` imports it.
+   Shared libraries are *not* stripped: it would save ~17 MB, but auditwheel/patchelf-repaired libraries break
+   (seen here: scipy's ``_fblas`` then fails with "ELF load command address/offset not page-aligned").
+4. **Byte-code**: dependencies are compiled by an interpreter of the target version and shipped *sourceless*
+   (``compileall -b``, then the ``.py`` removed): ``/var/task`` is read-only, so without ``.pyc`` every cold start
+   compiles pandas/scipy from source (~2.9 s instead of ~1.0 s, ENVIRONMENT.md), and keeping both would not fit
+   the size budgets. Tracebacks inside libraries then show file and line but not the line's text.
+5. The ``costwarden`` package is copied fresh *with* its sources (readable tracebacks for our own code) plus
+   ``.pyc`` in ``__pycache__`` compiled with ``--invalidation-mode unchecked-hash``: CDK zips assets with a fixed
+   timestamp, so timestamp-checked ``.pyc`` would be considered stale on Lambda.
 
-Repeated synths reuse the cache (and CDK itself skips bundling when ``cdk.out`` already holds the asset hash).
-The interpreter for step 4 is found as ``COSTWARDEN_BUNDLE_PYTHON``, ``python3.X`` on ``PATH``, a pyenv version, or
-``uv python find``; without one the bundle is still built but without ``.pyc`` and a warning says so.
+The interpreter for step 4 is ``COSTWARDEN_BUNDLE_PYTHON``, ``python3.X`` on ``PATH``, a pyenv version, or ``uv
+python find``; without one the bundle ships sources only and a warning says so (slower cold starts).
 """
 
 from __future__ import annotations
@@ -38,15 +45,32 @@ from aws_cdk import aws_lambda as lambda_
 
 from infra import constants
 
-#: Bumped when the build steps change, so cached folders and asset hashes built the old way are not reused.
-BUNDLER_VERSION = "1"
-
 #: Distributions the Lambda Python runtime already provides (the AWS SDK and its dependencies). Leaving them out
-#: keeps bundles small; the runtime's copies are what AWS tests its SDK with. Everything else is shipped.
+#: keeps bundles small; the runtime's copies are what AWS tests its SDK with.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "six", "python-dateutil"})
+#: Never bundled: the runtime's own packages, and pyarrow (~150 MB; Parquet input is for the CLI, and
+#: pandas works without it). A function that needs Parquet on Lambda must first find ~150 MB elsewhere.
+LAMBDA_EXCLUDED = RUNTIME_PROVIDED | {"pyarrow"}
 
+#: Where Lambda unpacks a function's code.
+LAMBDA_TASK_ROOT = "/var/task"
 #: Folder names removed from installed packages (test suites, byte-code caches of the build machine's Python).
 TRIMMED_DIRS = frozenset({"tests", "__pycache__"})
+#: File suffixes only a compiler or a type checker reads.
+TRIMMED_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".pyi"})
+#: Library parts Costwarden never imports (glob patterns relative to the bundle root) and why they can go.
+PRUNED_PATHS: dict[str, str] = {
+    "slack": "the deprecated `slack` alias package shipped inside slack_sdk's wheel; Costwarden imports slack_sdk",
+    "slack_sdk/oauth": "Slack app OAuth flows; Costwarden posts to incoming webhooks only",
+    "slack_sdk/socket_mode": "Socket Mode apps; not imported by `import slack_sdk`",
+    "slack_sdk/audit_logs": "Enterprise Grid audit-log API client; not imported by `import slack_sdk`",
+    "slack_sdk/scim": "SCIM user provisioning client; not imported by `import slack_sdk`",
+    "slack_sdk/rtm": "legacy RTM client; not imported by `import slack_sdk`",
+    "slack_sdk/rtm_v2": "legacy RTM client; not imported by `import slack_sdk`",
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.*": "Swagger UI assets for REST APIs; none here",
+    "yaml/_yaml.*.so": "libyaml accelerator (2.8 MB); PyYAML falls back to its pure-Python loader by itself",
+    "scipy/io/_fast_matrix_market": "Matrix Market file reader (4.2 MB); scipy.stats/optimize/signal never import it",
+}
 
 
 class Bundle(StrEnum):
@@ -79,13 +103,13 @@ def _package_files(root: Path) -> list[Path]:
 
 
 def dependencies_key(bundle: Bundle, lock_file: Path = constants.LOCK_FILE) -> str:
-    """Cache key of a bundle's dependency folder: lock file, bundle kind, target platform and Python."""
+    """Cache key of a bundle's dependency folder: lock file, bundle kind, platform, Python and this module."""
     return _sha256(
         lock_file.read_bytes(),
         bundle.value.encode(),
         constants.TARGET_PLATFORM.encode(),
         constants.TARGET_PYTHON_VERSION.encode(),
-        BUNDLER_VERSION.encode(),
+        Path(__file__).read_bytes(),  # a change to these build steps must not reuse folders built the old way
     )[:20]
 
 
@@ -153,8 +177,8 @@ def find_target_python(version: str = constants.TARGET_PYTHON_VERSION) -> str | 
     return None
 
 
-def export_requirements(bundle: Bundle, project_dir: Path = constants.REPO_ROOT) -> list[str]:
-    """Pinned runtime requirements from ``uv.lock``, without what the Lambda runtime provides."""
+def _export(bundle: Bundle, project_dir: Path) -> list[tuple[str, str]]:
+    """``(normalised name, requirement line)`` for every package of the bundle in ``uv.lock``."""
     command = [
         find_uv(),
         "export",
@@ -169,48 +193,91 @@ def export_requirements(bundle: Bundle, project_dir: Path = constants.REPO_ROOT)
     ]
     if bundle is Bundle.ANALYTICS:
         command += ["--extra", "analytics"]
-    lines = _run(command, "uv export", cwd=project_dir).splitlines()
-    kept = []
-    for line in lines:
+    pinned = []
+    for line in _run(command, "uv export", cwd=project_dir).splitlines():
         requirement = line.strip()
-        if not requirement or requirement.startswith(("#", "-")):
-            continue
-        name = requirement.split("==", 1)[0].split(";", 1)[0].strip().lower().replace("_", "-")
-        if name not in RUNTIME_PROVIDED:
-            kept.append(requirement)
-    return kept
+        if requirement and not requirement.startswith(("#", "-")):
+            name = requirement.split("==", 1)[0].split(";", 1)[0].strip().lower().replace("_", "-")
+            pinned.append((name, requirement))
+    return pinned
+
+
+def export_requirements(bundle: Bundle, project_dir: Path = constants.REPO_ROOT) -> list[str]:
+    """Pinned runtime requirements from ``uv.lock``, without ``LAMBDA_EXCLUDED``."""
+    return [line for name, line in _export(bundle, project_dir) if name not in LAMBDA_EXCLUDED]
+
+
+def runtime_provided_requirements(project_dir: Path = constants.REPO_ROOT) -> list[str]:
+    """The lock's pins of what the Lambda runtime provides (to simulate ``/var/runtime`` in benchmarks)."""
+    return [line for name, line in _export(Bundle.LIGHT, project_dir) if name in RUNTIME_PROVIDED]
 
 
 def trim(root: Path) -> None:
-    """Remove ``tests/`` folders and ``__pycache__`` below ``root`` (``numpy/testing`` is kept on purpose)."""
+    """Remove test suites, caches, compiler inputs and ``PRUNED_PATHS`` below ``root`` (``numpy/testing`` stays)."""
     for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if path.is_dir() and path.name in TRIMMED_DIRS:
             shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and path.suffix in TRIMMED_SUFFIXES:
+            path.unlink()
+    for pattern in PRUNED_PATHS:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
-def compile_bytecode(root: Path, python: str | None) -> bool:
-    """Compile every module below ``root`` with the target interpreter; ``False`` when none was found."""
+def _as_lambda_paths(root: Path, base: Path | None = None) -> list[str]:
+    """compileall options recording file names as Lambda sees them (``/var/task/...``) in tracebacks."""
+    base = base or root
+    return ["-s", str(base), "-p", f"{LAMBDA_TASK_ROOT}/{root.relative_to(base).as_posix()}".rstrip("/.")]
+
+
+def _warn_no_python() -> None:
+    print(
+        f"costwarden bundling: WARNING no Python {constants.TARGET_PYTHON_VERSION} interpreter found "
+        "(set COSTWARDEN_BUNDLE_PYTHON); the bundle ships without .pyc, so cold starts compile from source.",
+        file=sys.stderr,
+    )
+
+
+def compile_sourceless(root: Path, python: str | None) -> bool:
+    """Compile every module below ``root`` to a ``.pyc`` beside it and drop the ``.py`` (``False``: no Python).
+
+    A file that does not compile (compileall exits 1 for it, e.g. a template shipped as ``.py``) keeps its source.
+    """
     if python is None:
-        print(
-            f"costwarden bundling: WARNING no Python {constants.TARGET_PYTHON_VERSION} interpreter found "
-            "(set COSTWARDEN_BUNDLE_PYTHON); the bundle ships without .pyc, so cold starts compile from source.",
-            file=sys.stderr,
-        )
+        _warn_no_python()
         return False
-    # compileall exits 1 when some file does not compile (e.g. a template shipped as .py); that is harmless.
     subprocess.run(  # noqa: S603
-        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(root)],
+        [python, "-m", "compileall", "-b", "-q", "-j", "0", *_as_lambda_paths(root), str(root)],
+        capture_output=True,
+        check=False,
+    )
+    for source in root.rglob("*.py"):
+        if source.with_suffix(".pyc").is_file():
+            source.unlink()
+    return True
+
+
+def compile_bytecode(root: Path, python: str | None, base: Path | None = None) -> bool:
+    """Compile every module below ``root`` into ``__pycache__`` (unchecked-hash), keeping the sources."""
+    if python is None:
+        _warn_no_python()
+        return False
+    options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *_as_lambda_paths(root, base)]
+    subprocess.run(  # noqa: S603
+        [python, "-m", "compileall", *options, str(root)],
         capture_output=True,
         check=False,
     )
     return True
 
 
-def install_dependencies(
-    bundle: Bundle, target: Path, *, platform: str = constants.TARGET_PLATFORM, python: str | None = None
+def install_requirements(
+    requirements: list[str], target: Path, *, platform: str = constants.TARGET_PLATFORM, python: str | None = None
 ) -> None:
-    """Install the bundle's wheels for ``platform`` and the target Python into ``target``."""
-    requirements = export_requirements(bundle)
+    """Install pinned wheels (no dependency resolution) for ``platform`` and the target Python into ``target``."""
     with tempfile.TemporaryDirectory() as tmp:
         req_file = Path(tmp) / "requirements.txt"
         req_file.write_text("\n".join(requirements) + "\n")
@@ -220,6 +287,8 @@ def install_dependencies(
             "install",
             "--quiet",
             "--no-deps",
+            "--link-mode",
+            "copy",  # the folder is edited in place (trimmed, compiled): no hard links into uv's cache
             "--only-binary",
             ":all:",
             "--python-version",
@@ -233,7 +302,7 @@ def install_dependencies(
         ]
         if python:
             command += ["--python", python]
-        _run(command, f"installing {bundle.value} dependencies for {platform}")
+        _run(command, f"installing dependencies for {platform}")
 
 
 def build_dependencies(
@@ -254,12 +323,19 @@ def build_dependencies(
     building = Path(tempfile.mkdtemp(prefix=f"{bundle.value}-", dir=cache_dir))
     try:
         python = python or find_target_python()
-        install_dependencies(bundle, building, platform=platform, python=python)
+        install_requirements(export_requirements(bundle), building, platform=platform, python=python)
         trim(building)
-        compile_bytecode(building, python)
+        compile_sourceless(building, python)
         (building / ".complete").write_text(f"{bundle.value} {platform} {constants.TARGET_PYTHON_VERSION}\n")
-        shutil.rmtree(folder, ignore_errors=True)
-        building.rename(folder)
+        if (folder / ".complete").exists():
+            return folder  # another synth (e.g. a parallel test worker) built it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)  # an incomplete folder left by an interrupted build
+        try:
+            building.rename(folder)
+        except OSError:
+            # Another synth finished the same folder between the check and the rename: use theirs.
+            if not (folder / ".complete").exists():
+                raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return folder
@@ -274,7 +350,7 @@ def assemble(bundle: Bundle, output_dir: Path, *, platform: str = constants.TARG
     shutil.copytree(
         constants.PACKAGE_DIR, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
-    compile_bytecode(package, python)
+    compile_bytecode(package, python, base=output_dir)
 
 
 @jsii.implements(ILocalBundling)

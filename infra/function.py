@@ -45,7 +45,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from costwarden.settings import Settings
 
-from infra import constants
+from infra import constants, nag
 from infra.bundling import Bundle, function_code
 
 StateAccess = Literal["none", "read", "read_write"]
@@ -136,13 +136,17 @@ class CostwardenFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel(log_level),
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            # Active tracing is set below with its own policy, so the X-Ray wildcard is acknowledged on that policy
+            # alone (``tracing=ACTIVE`` would put it into the role's default policy, next to capability grants).
             dead_letter_queue=self.dead_letter_queue,
             reserved_concurrent_executions=reserved_concurrency,
             retry_attempts=retry_attempts,
         )
+        self._enable_active_tracing()
+        nag.acknowledge(self.function, nag.LATEST_RUNTIME)
         if publishes_alerts:
             core.alert_topic.grant_publish(self.function)
+            nag.acknowledge(self.role, nag.KMS_DATA_KEY_WILDCARD)
         if state_access == "read":
             core.state_table.grant_read_data(self.function)
         elif state_access == "read_write":
@@ -173,6 +177,24 @@ class CostwardenFunction(Construct):
             )
         )
         return role
+
+    def _enable_active_tracing(self) -> None:
+        xray = iam.Policy(
+            self,
+            "TracingPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    resources=["*"],  # X-Ray has no resource-level permissions for these actions
+                )
+            ],
+        )
+        self.role.attach_inline_policy(xray)
+        nag.acknowledge(xray, nag.XRAY_WILDCARD)
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        cfn_function.node.add_dependency(xray)
 
     def _build_dead_letter_queue(self) -> sqs.Queue:
         return sqs.Queue(

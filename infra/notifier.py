@@ -27,7 +27,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import constants
+from infra import constants, nag
 from infra.function import CoreResources, CostwardenFunction
 
 
@@ -58,6 +58,7 @@ class Notifier(Construct):
             enforce_ssl=True,
             retention_period=constants.DLQ_RETENTION,
         )
+        nag.acknowledge(self.subscription_dlq, nag.SNS_SUBSCRIPTION_DLQ)
         # LambdaSubscription also adds the queue policy letting this topic (and only it) send to the queue.
         core.alert_topic.add_subscription(
             subscriptions.LambdaSubscription(self.function.function, dead_letter_queue=self.subscription_dlq)
