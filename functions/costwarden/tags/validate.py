@@ -102,7 +102,9 @@ class TagCheck:
 # --- expires_at ------------------------------------------------------------------------------------------------
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE
+)
 
 
 def parse_expires_at(value: str) -> datetime | None:
@@ -112,7 +114,8 @@ def parse_expires_at(value: str) -> datetime | None:
     without offset is UTC; with an offset, the offset holds. Anything else is malformed.
 
     The reaper (branch ``reaper``, ``costwarden/reaper/expiry.py``) owns the authoritative parser; this minimal one
-    follows the same contract so that the tag check can run without the reaper installed.
+    follows the same contract (``T``/``t``/space, ``Z``/``z``, ``±HH[:MM]`` offsets, ``.``/``,`` fractions) so the
+    tag check can run without the reaper; once both are on main the validator should call the reaper's.
     """
     text = value.strip()
     try:

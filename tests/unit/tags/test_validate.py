@@ -157,6 +157,9 @@ def test_summary_names_everything() -> None:
         ("2026-12-01T18:30:00", datetime(2026, 12, 1, 18, 30, tzinfo=UTC)),
         ("2026-12-01T18:30:00+02:00", datetime(2026, 12, 1, 16, 30, tzinfo=UTC)),
         ("2026-12-01 18:30", datetime(2026, 12, 1, 18, 30, tzinfo=UTC)),
+        ("2026-12-01t18:30z", datetime(2026, 12, 1, 18, 30, tzinfo=UTC)),
+        ("2026-12-01T18:30:00+02", datetime(2026, 12, 1, 16, 30, tzinfo=UTC)),
+        ("2026-12-01T18:30:00,5-0130", datetime(2026, 12, 1, 20, 0, 0, 500000, tzinfo=UTC)),
     ],
 )
 def test_expires_at_well_formed(value: str, expired_from: datetime) -> None:
@@ -164,7 +167,10 @@ def test_expires_at_well_formed(value: str, expired_from: datetime) -> None:
     assert validate_tags({**GOOD, "expires_at": value}, POLICY).ok
 
 
-@pytest.mark.parametrize("value", ["next week", "31/12/2026", "2026-13-01", "2026-02-30", "", "2026-12-01T25:00"])
+@pytest.mark.parametrize(
+    "value",
+    ["next week", "31/12/2026", "2026-13-01", "2026-02-30", "", "2026-12-01T25:00", "20261201", "1767225600"],
+)
 def test_expires_at_malformed(value: str) -> None:
     assert parse_expires_at(value) is None
     found = [f.code for f in validate_tags({**GOOD, "expires_at": value}, POLICY).findings]
@@ -178,3 +184,9 @@ def test_normalise_key() -> None:
 
 def test_codes_helper_shape() -> None:
     assert codes({**GOOD, "environment": "Production"}) == [("value_not_allowed", "environment")]
+
+
+def test_expires_at_with_spaces_parses_but_is_reported() -> None:
+    assert parse_expires_at(" 2026-12-01 ") == datetime(2026, 12, 2, tzinfo=UTC)
+    found = [f.code for f in validate_tags({**GOOD, "expires_at": " 2026-12-01 "}, POLICY).findings]
+    assert found == [Code.VALUE_WHITESPACE]
