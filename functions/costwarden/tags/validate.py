@@ -31,6 +31,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from costwarden.settings import TagPolicy
 
@@ -150,6 +151,12 @@ def _closest(word: str, candidates: Collection[str], cutoff: float) -> str | Non
 
 def intended_key(found: str, policy_keys: Collection[str]) -> str | None:
     """The policy key ``found`` most likely means, or ``None`` if it is nobody's typo (or already exact)."""
+    return _intended_key(found, tuple(policy_keys))
+
+
+@lru_cache(maxsize=4096)
+def _intended_key(found: str, policy_keys: tuple[str, ...]) -> str | None:
+    # Cached: the same few keys (Name, Team, owner...) recur on thousands of resources in an audit or template.
     if found in policy_keys:
         return None
     normal = normalise_key(found)
