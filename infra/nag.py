@@ -59,9 +59,9 @@ def add_checks(app: App) -> None:
 
 #: The tag audit's read policy triggers the same finding id as X-Ray (IAM5[Resource::*]) for a different cause.
 TAG_AUDIT_READS_REASON: Final = (
-    "The tag audit calls tag:GetResources, ce:GetCostAndUsage and ce:ListCostAllocationTags, which support no "
-    "resource-level permissions ('*' is the only resource IAM accepts for them; all three are read-only). "
-    "Acknowledged on the tag audit's separate read policy, which holds exactly these three actions."
+    "The tag audit calls tag:GetResources, ce:GetCostAndUsage, ce:ListCostAllocationTags and ec2:DescribeInstances, "
+    "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
+    "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
 )
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
 OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}

@@ -7,6 +7,7 @@ IAM, least privilege where the API allows it:
   possible resource (Service Authorization Reference, "Resource Groups Tagging API").
 - ``ce:GetCostAndUsage`` and ``ce:ListCostAllocationTags`` — Cost Explorer has no resource-level permissions for
   these actions either: ``*`` only.
+- ``ec2:DescribeInstances`` (``*`` only) — to leave out terminated instances the tagging API still returns.
 - ``sns:Publish`` on the alert topic (``CostwardenFunction``'s ``publishes_alerts``).
 - No state table access: the audit keeps no state between runs (its trend comes from Cost Explorer itself).
 
@@ -26,7 +27,12 @@ from infra.function import CoreResources, CostwardenFunction
 
 TAG_AUDIT_HANDLER = "costwarden.handlers.tag_audit.handler"
 #: Actions that only accept ``Resource: "*"`` (no resource-level permissions exist for them).
-STAR_ONLY_ACTIONS = ("tag:GetResources", "ce:GetCostAndUsage", "ce:ListCostAllocationTags")
+STAR_ONLY_ACTIONS = (
+    "tag:GetResources",
+    "ce:GetCostAndUsage",
+    "ce:ListCostAllocationTags",
+    "ec2:DescribeInstances",
+)
 
 
 class TagAudit(Construct):
@@ -46,7 +52,7 @@ class TagAudit(Construct):
             publishes_alerts=True,
             state_access="none",
         )
-        # A policy of its own holding only the three '*'-only reads, so cdk-nag's IAM5 is acknowledged on it alone.
+        # A policy of its own holding only the '*'-only reads, so cdk-nag's IAM5 is acknowledged on it alone.
         self.read_policy = iam.Policy(
             self,
             "ReadTagsAndCost",

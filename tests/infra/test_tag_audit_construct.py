@@ -54,9 +54,15 @@ def test_role_has_exactly_the_audit_permissions(synth: Synth) -> None:
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert {"tag:GetResources", "ce:GetCostAndUsage", "ce:ListCostAllocationTags", "sns:Publish"} <= actions
+    assert "ec2:DescribeInstances" in actions
     star = [s for s in statements if s["Resource"] == "*" and "xray:" not in str(s["Action"])]
     assert len(star) == 1  # X-Ray's statement (tracing, from CostwardenFunction) aside
-    assert sorted(star[0]["Action"]) == ["ce:GetCostAndUsage", "ce:ListCostAllocationTags", "tag:GetResources"]
+    assert sorted(star[0]["Action"]) == [
+        "ce:GetCostAndUsage",
+        "ce:ListCostAllocationTags",
+        "ec2:DescribeInstances",
+        "tag:GetResources",
+    ]
     # No state table access, nothing that changes a resource.
     assert not [a for a in actions if a.startswith("dynamodb:")]
     assert not [a for a in actions if a.split(":")[1].startswith(("Delete", "Terminate", "Stop", "Tag", "Untag"))]

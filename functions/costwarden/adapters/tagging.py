@@ -36,7 +36,7 @@ class ScanResult:
     pages: int = 0
 
 
-def _default_factory(service: str, region: str) -> Any:
+def default_client_factory(service: str, region: str) -> Any:
     return aws.client(service, region)
 
 
@@ -59,7 +59,7 @@ def scan_region(client: Any, region: str) -> tuple[list[TaggedResource], int]:
             return found, pages
 
 
-def scan(regions: Iterable[str], client_factory: ClientFactory = _default_factory) -> ScanResult:
+def scan(regions: Iterable[str], client_factory: ClientFactory = default_client_factory) -> ScanResult:
     """Scan every region; failures are collected per region, never raised."""
     result = ScanResult()
     for region in regions:
@@ -71,3 +71,55 @@ def scan(regions: Iterable[str], client_factory: ClientFactory = _default_factor
         result.resources.extend(found)
         result.pages += pages
     return result
+
+
+#: EC2 instance states whose tags the tagging API still returns but which no longer cost anything.
+GONE_STATES = frozenset({"shutting-down", "terminated"})
+#: Instance ids per DescribeInstances filter value list.
+ID_BATCH = 200
+
+
+def _instance_id(arn: str) -> str | None:
+    """``i-0abc`` from ``arn:aws:ec2:<region>:<account>:instance/i-0abc``, else None."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "ec2" and parts[5].startswith("instance/"):
+        return parts[5].removeprefix("instance/")
+    return None
+
+
+def drop_terminated_instances(
+    resources: list[TaggedResource], client_factory: ClientFactory = default_client_factory
+) -> tuple[list[TaggedResource], int, dict[str, str]]:
+    """Leave out EC2 instances that are terminated (or terminating, or gone): the tagging API keeps returning them.
+
+    Returns (kept, how many were dropped, region → error). A region whose instances cannot be described keeps
+    them all (better a stale line in a report than a silently missing one).
+    """
+    by_region: dict[str, list[str]] = {}
+    for resource in resources:
+        instance_id = _instance_id(resource.arn)
+        if instance_id is not None:
+            by_region.setdefault(resource.region, []).append(instance_id)
+    alive: set[str] = set()
+    errors: dict[str, str] = {}
+    checked: set[str] = set()
+    for region, ids in by_region.items():
+        ec2 = client_factory("ec2", region)
+        try:
+            for start in range(0, len(ids), ID_BATCH):
+                kwargs: dict[str, Any] = {"Filters": [{"Name": "instance-id", "Values": ids[start : start + ID_BATCH]}]}
+                while True:
+                    page = ec2.describe_instances(**kwargs)
+                    for reservation in page.get("Reservations", []):
+                        for instance in reservation.get("Instances", []):
+                            if instance.get("State", {}).get("Name") not in GONE_STATES:
+                                alive.add(instance["InstanceId"])
+                    if not page.get("NextToken"):
+                        break
+                    kwargs["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as error:
+            errors[region] = str(error)
+            continue
+        checked.update(ids)
+    kept = [r for r in resources if (_instance_id(r.arn) or "") not in checked - alive]
+    return kept, len(resources) - len(kept), errors

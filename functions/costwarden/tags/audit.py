@@ -194,6 +194,8 @@ class AuditFacts:
     """Everything the account-level digest reports besides violations."""
 
     scanned: int = 0
+    #: EC2 instances the tagging API returned although terminated: left out of ``scanned`` and the checks.
+    terminated_skipped: int = 0
     regions: Sequence[str] = ()
     failed_regions: Mapping[str, str] = field(default_factory=dict)
     share: UntaggedShare | None = None

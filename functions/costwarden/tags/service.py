@@ -1,5 +1,8 @@
 """The tag audit run: scan (tagging API), measure (Cost Explorer), judge (pure ``audit``), publish (SNS).
 
+EC2 instances the tagging API still returns after termination (it does, for a while in AWS; moto forever) are
+dropped after one ``DescribeInstances`` per region and batch, so the audit never asks an owner to tag a corpse.
+
 Shared by the Lambda handler (``costwarden.handlers.tag_audit``), ``costwarden run tag_audit`` and the demo. Every
 AWS client is a parameter with a cached default, so tests and the demo pass their own. Partial failure is normal:
 a region that cannot be scanned, or a Cost Explorer call that is refused, is reported in the account digest and
@@ -46,6 +49,7 @@ class AuditReport:
         share = self.facts.share
         return {
             "resources_scanned": self.facts.scanned,
+            "terminated_instances_skipped": self.facts.terminated_skipped,
             "resources_with_violations": len(self.violations),
             "teams": sorted({v.team for v in self.violations if v.team != NO_TEAM}),
             "no_team": sum(1 for v in self.violations if v.team == NO_TEAM),
@@ -93,10 +97,15 @@ def run_audit(
     now = now or datetime.now(UTC)
     regions = tuple(regions) if regions is not None else audit_regions(settings)
     policy = settings.tags
-    scan = tagging.scan(regions, client_factory) if client_factory else tagging.scan(regions)
-    violations = audit_resources(scan.resources, policy)
+    factory = client_factory or tagging.default_client_factory
+    scan = tagging.scan(regions, factory)
+    resources, gone, describe_errors = tagging.drop_terminated_instances(scan.resources, factory)
+    violations = audit_resources(resources, policy)
     ce = ce or aws.client("ce", CE_REGION)
-    errors: list[str] = []
+    errors: list[str] = [
+        f"EC2 instances in {region} not checked for termination (ec2:DescribeInstances): {error}"
+        for region, error in describe_errors.items()
+    ]
     share: UntaggedShare | None = None
     allocation: AllocationStatus | None = None
     try:
@@ -109,7 +118,8 @@ def run_audit(
     except (ClientError, BotoCoreError) as error:
         errors.append(f"cost allocation tags not checked (ListCostAllocationTags): {error}")
     facts = AuditFacts(
-        scanned=len(scan.resources),
+        scanned=len(resources),
+        terminated_skipped=gone,
         regions=regions,
         failed_regions=scan.failed_regions,
         share=share,

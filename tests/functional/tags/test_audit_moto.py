@@ -240,3 +240,37 @@ def test_publish_failure_does_not_stop_other_digests() -> None:
     calls.clear()
     publish_report(report, topic, sns)
     assert len(calls) == 3
+
+
+@pytest.mark.usefixtures("aws")
+def test_terminated_instances_are_not_audited() -> None:
+    [alive] = instance("us-east-1", {"team": "ml-platform"})
+    [gone] = instance("us-east-1", {"team": "ml-platform", "project": "old"})
+    boto3.client("ec2", region_name="us-east-1").terminate_instances(InstanceIds=[gone])
+    inject_ce(cost_two_weeks())
+    ce = ce_client()
+    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    report = run(Settings(), ce, regions=("us-east-1",))
+    assert report.facts.scanned == 1
+    assert report.facts.terminated_skipped == 1
+    assert [v.arn.rsplit("/", 1)[1] for v in report.violations] == [alive]
+    assert report.summary()["terminated_instances_skipped"] == 1
+
+
+@pytest.mark.usefixtures("aws")
+def test_instances_that_cannot_be_described_are_kept_and_said() -> None:
+    instance("us-east-1", {"team": "ml-platform"})
+
+    def factory(service: str, region: str) -> Any:
+        client = boto3.client(service, region_name=region)
+        if service == "ec2":
+            denied = {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized: ec2:DescribeInstances"}}
+            answer(client, "DescribeInstances", lambda _params: denied)
+        return client
+
+    inject_ce(cost_two_weeks())
+    ce = ce_client()
+    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    report = run_audit(Settings(), now=NOW, regions=("us-east-1",), client_factory=factory, ce=ce)
+    assert report.facts.scanned == 1 and len(report.violations) == 1
+    assert report.facts.errors[0].startswith("EC2 instances in us-east-1 not checked for termination")
