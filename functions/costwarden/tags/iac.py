@@ -82,6 +82,12 @@ def _cfn_yaml_loader() -> type[Any]:
     class CfnLoader(yaml.SafeLoader):
         pass
 
+    # Dates stay text: an unquoted ``expires_at: 2026-12-01`` is the string CloudFormation will see, not a date.
+    CfnLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
     def construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
         value: Any
         if isinstance(node, yaml.ScalarNode):

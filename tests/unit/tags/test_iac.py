@@ -258,3 +258,14 @@ def test_unreadable_text() -> None:
 def test_terraform_configuration_instead_of_plan() -> None:
     with pytest.raises(IacError, match="pass the plan"):
         detect_format({"format_version": "1.2"}, "main.tf.json")
+
+
+def test_unquoted_yaml_dates_stay_text() -> None:
+    template = load_document(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags:\n"
+        + "".join(f"        - Key: {k}\n          Value: {v}\n" for k, v in GOOD.items())
+        + "        - Key: expires_at\n          Value: 2026-12-01\n"
+    )
+    assert template["Resources"]["Q"]["Properties"]["Tags"][-1]["Value"] == "2026-12-01"
+    result = check_document(template, POLICY).results[0]
+    assert result.check.findings == ()
