@@ -1,7 +1,8 @@
 """``costwarden tags validate FILE...``: the tag policy as a CI gate, before anything is deployed.
 
 Each FILE is a tag set (JSON), a CloudFormation template (JSON or YAML; a directory means its ``*.template.json``,
-e.g. ``cdk.out``) or a Terraform plan (``terraform show -json``); the format is detected from the content. Exit code
+e.g. ``cdk.out``), a Terraform plan (``terraform show -json``) or tagging API output (``aws
+resourcegroupstaggingapi get-resources``); the format is detected from the content. Exit code
 0 when every taggable resource complies, 1 when any violates the policy (every violation is listed, naming file and
 resource), 2 when a file cannot be read or is none of the formats.
 """
@@ -146,8 +147,9 @@ def register(subparsers: Any) -> None:
         help="check a tag set, CloudFormation template or Terraform plan (exit 1 on any violation)",
         description=(
             "Check every taggable resource in FILEs against the tag policy: a tag set (JSON), a CloudFormation "
-            "template (JSON/YAML; a directory means its *.template.json, e.g. cdk.out) or a Terraform plan "
-            "('terraform show -json plan.out'). Values only known at deploy time are accepted as present."
+            "template (JSON/YAML; a directory means its *.template.json, e.g. cdk.out), a Terraform plan "
+            "('terraform show -json plan.out') or 'aws resourcegroupstaggingapi get-resources' output. "
+            "Values only known at deploy time are accepted as present."
         ),
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="files (or cdk.out-style directories) to check")

@@ -8,6 +8,8 @@ Formats, detected from the content (not the file name):
 * **CloudFormation** — a template in JSON or YAML with a ``Resources`` section, including YAML short-form intrinsic
   functions (``!Ref``, ``!Sub``, ``!GetAtt``...). CDK output (``cdk.out/*.template.json``) is this format. Which
   types can carry tags, and in which property, is decided by :mod:`costwarden.tags.cfn_types`.
+* **tagging API output** — ``aws resourcegroupstaggingapi get-resources`` (``ResourceTagMappingList``): every
+  resource, named by its ARN, as the weekly audit sees it.
 * **Terraform plan** — ``terraform show -json plan.out``: ``resource_changes`` (preferred) or ``planned_values``.
   ``tags_all`` (which includes the provider's ``default_tags``) is read when present, else ``tags``; a managed
   resource whose planned values have neither attribute cannot carry tags and is skipped. Resources the plan
@@ -28,7 +30,7 @@ from costwarden.settings import TagPolicy
 from costwarden.tags.cfn_types import known_untaggable, taggable_types
 from costwarden.tags.validate import Finding, TagCheck, validate_tags
 
-Format = Literal["tagset", "cloudformation", "terraform"]
+Format = Literal["tagset", "cloudformation", "terraform", "tagging-api"]
 
 
 class IacError(ValueError):
@@ -129,6 +131,8 @@ def detect_format(document: Any, name: str = "<input>") -> Format:
     if isinstance(document, dict):
         if isinstance(document.get("Resources"), dict):
             return "cloudformation"
+        if isinstance(document.get("ResourceTagMappingList"), list):
+            return "tagging-api"
         if "format_version" in document and any(
             k in document for k in ("resource_changes", "planned_values", "values")
         ):
@@ -339,8 +343,14 @@ def check_document(
     if fmt == "tagset":
         report.results.append(check_resource(ResourceTags("(tag set)", "", extract_tagset(document)), policy, extra))
         return report
-    resources, report.skipped = (
-        extract_cloudformation(document) if fmt == "cloudformation" else extract_terraform(document)
-    )
+    if fmt == "tagging-api":
+        resources = [
+            ResourceTags(str(m["ResourceARN"]), "", {t["Key"]: t.get("Value", "") for t in m.get("Tags", [])})
+            for m in document["ResourceTagMappingList"]
+        ]
+    else:
+        resources, report.skipped = (
+            extract_cloudformation(document) if fmt == "cloudformation" else extract_terraform(document)
+        )
     report.results.extend(check_resource(resource, policy, extra) for resource in resources)
     return report

@@ -269,3 +269,25 @@ def test_unquoted_yaml_dates_stay_text() -> None:
     assert template["Resources"]["Q"]["Properties"]["Tags"][-1]["Value"] == "2026-12-01"
     result = check_document(template, POLICY).results[0]
     assert result.check.findings == ()
+
+
+def test_tagging_api_output() -> None:
+    # The shape of `aws resourcegroupstaggingapi get-resources` (API_GetResources / API_ResourceTagMapping).
+    document = {
+        "PaginationToken": "",
+        "ResourceTagMappingList": [
+            {
+                "ResourceARN": "arn:aws:ec2:us-east-1:123456789012:instance/i-0abcd1234ef567890",
+                "Tags": [{"Key": k, "Value": v} for k, v in GOOD.items()],
+            },
+            {"ResourceARN": "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-nb-01", "Tags": []},
+        ],
+    }
+    report = check_document(document, POLICY)
+    assert report.format == "tagging-api"
+    assert findings(report) == {
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0abcd1234ef567890": [],
+        "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-nb-01": [
+            ("missing", key) for key in POLICY.required
+        ],
+    }
