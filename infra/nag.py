@@ -16,6 +16,8 @@ from constructs import IConstruct
 from infra import constants
 
 XRAY_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
+#: Same finding id: actions that support no resource-level permissions at all (X-Ray, Cost Explorer).
+NO_RESOURCE_LEVEL_PERMISSIONS: Final = XRAY_WILDCARD
 KMS_DATA_KEY_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"
 LATEST_RUNTIME: Final = "AwsSolutions::AwsSolutions-L1"
 SNS_SUBSCRIPTION_DLQ: Final = "AwsSolutions::AwsSolutions-SQS3"
@@ -24,7 +26,9 @@ ACKNOWLEDGMENTS: Final[dict[str, str]] = {
     XRAY_WILDCARD: (
         "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
         "resource-level permissions (the Service Authorization Reference lists only '*'). Acknowledged on each "
-        "function's separate tracing policy, which holds exactly these two actions and nothing else."
+        "function's separate tracing policy, which holds exactly these two actions and nothing else. The same "
+        "holds for Cost Explorer: ce:GetCostAndUsage supports no resource-level permissions either; acknowledged "
+        "on the cost monitor's separate Cost Explorer policy, which holds that one read-only action only."
     ),
     KMS_DATA_KEY_WILDCARD: (
         "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* (GenerateDataKey and "

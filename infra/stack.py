@@ -17,6 +17,7 @@ from costwarden.tags.aspect import require_tags
 
 from infra import constants
 from infra.alerting import Alerting
+from infra.cost_monitor import CostMonitor
 from infra.function import CoreResources
 from infra.notifier import Notifier
 from infra.state import StateTable
@@ -49,6 +50,7 @@ class CostwardenStack(Stack):
         self.alerting = alerting
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
+        self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 

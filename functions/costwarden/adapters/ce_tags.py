@@ -1,9 +1,9 @@
 """Cost Explorer for the tag audit: daily cost grouped by one tag, and cost allocation tag status.
 
-Kept minimal on purpose (the cost monitor owns the general Cost Explorer adapter): one ``GetCostAndUsage`` query
-with every ``NextPageToken`` page followed (there is no botocore paginator for it), and ``ListCostAllocationTags``
-for the policy's keys. Cost Explorer charges $0.01 per request (every page counts): the weekly audit makes one
-query for 14 days and one status call.
+Kept minimal on purpose: ``GetCostAndUsage`` goes through the cost monitor's adapter
+(``costwarden.adapters.cost_explorer``: every page, throttling retried), this module only reads its pages as rows;
+``ListCostAllocationTags`` (which the cost monitor does not need) is here. Cost Explorer charges $0.01 per request
+(every page counts): the weekly audit makes one query for 14 days and one status call.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from costwarden.adapters.cost_explorer import CostExplorer
 
 #: ListCostAllocationTags accepts at most this many TagKeys per call.
 MAX_TAG_KEYS = 100
@@ -34,34 +36,28 @@ def daily_cost_by_tag(
     metric: str = "UnblendedCost",
     excluded_record_types: Sequence[str] = (),
 ) -> list[TagCostRow]:
-    """Daily cost grouped by ``tag_key`` for ``[start, end)`` (Cost Explorer's end is exclusive)."""
-    request: dict[str, Any] = {
-        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
-        "Granularity": "DAILY",
-        "Metrics": [metric],
-        "GroupBy": [{"Type": "TAG", "Key": tag_key}],
-    }
-    if excluded_record_types:
-        request["Filter"] = {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": list(excluded_record_types)}}}
+    """Daily cost grouped by ``tag_key`` for ``[start, end)`` (Cost Explorer's end is exclusive).
+
+    The request itself (pages, throttling retries, the record-type filter) is the cost monitor's
+    ``CostExplorer.daily_by_tags``; this only turns its pages into rows.
+    """
+    pages = CostExplorer(client=ce).daily_by_tags(
+        start, end, [tag_key], metric=metric, excluded_record_types=excluded_record_types
+    )
     rows: list[TagCostRow] = []
     prefix = f"{tag_key}$"
-    token = ""
-    while True:
-        response = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
-        for period in response.get("ResultsByTime", []):
+    for page in pages:
+        for period in page.get("ResultsByTime", []):
             day = date.fromisoformat(period["TimePeriod"]["Start"])
             estimated = bool(period.get("Estimated", False))
             for group in period.get("Groups", []):
                 key = group["Keys"][0]
                 value = key[len(prefix) :] if key.startswith(prefix) else key
-                amount = float(group["Metrics"][metric]["Amount"])
-                rows.append(TagCostRow(day, value, amount, estimated))
+                rows.append(TagCostRow(day, value, float(group["Metrics"][metric]["Amount"]), estimated))
             if not period.get("Groups") and period.get("Total", {}).get(metric):
                 # No grouping came back (no tag data at all): the whole day is untagged spend.
                 rows.append(TagCostRow(day, "", float(period["Total"][metric]["Amount"]), estimated))
-        token = response.get("NextPageToken") or ""
-        if not token:
-            return rows
+    return rows
 
 
 def cost_allocation_tag_status(ce: Any, keys: Iterable[str]) -> dict[str, str | None]:

@@ -16,6 +16,7 @@ from costwarden import __version__
 #: Sub-command modules, in the order ``--help`` lists them. Adding a command is one module plus one line here.
 COMMAND_MODULES = (
     "costwarden.cli.run",
+    "costwarden.cli.detect",
     "costwarden.cli.demo",
     "costwarden.cli.tags",
 )

@@ -17,6 +17,7 @@ from costwarden.cli.main import CliError
 #: Function name -> handler, as deployed. ``events/<name>/`` holds sample events for each.
 HANDLERS: dict[str, str] = {
     "notifier": "costwarden.handlers.notifier.handler",
+    "cost_monitor": "costwarden.handlers.cost_monitor.handler",
     "tag_audit": "costwarden.handlers.tag_audit.handler",
 }
 

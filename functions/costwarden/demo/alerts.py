@@ -1,7 +1,8 @@
 """Demo chapter 1: the alert bus itself. One alert of each severity goes through the alert topic to Slack.
 
 It shows the routing rules on the way: an info for a team with its own channel, a warning for a team without one
-(it falls back to the default channel), and a critical alert, which also goes to on-call.
+(it falls back to the default channel), and a critical alert, which also goes to on-call. Slack rate-limits one post
+(the notifier waits ``Retry-After`` and retries) and the critical alert is published twice (posted once).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 
 from costwarden.demo.env import DemoEnv
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.notifier.slack_standin import StandInResponse
 
 
 def demo_alerts(now: datetime | None = None) -> list[AlertEvent]:
@@ -60,6 +62,14 @@ def demo_alerts(now: datetime | None = None) -> list[AlertEvent]:
 
 
 def chapter(env: DemoEnv) -> None:
-    for event in demo_alerts():
+    # Slack rate-limits the first post to #vision: the notifier waits Retry-After (1 s here; Slack says 30) and retries.
+    env.slack.script(env.slack_paths["team:vision"], StandInResponse.rate_limited(retry_after=1))
+    env.say("  (the Slack stand-in will answer the first post to team:vision with 429, Retry-After: 1)")
+    alerts = demo_alerts()
+    for event in alerts:
         env.publish(event)
         env.say(f"  published [{event.severity.value}] {event.title}  (team {event.team}, kind {event.kind.value})")
+    # A producer that retries its publish sends the same alert again: the notifier must not post it twice.
+    critical = alerts[-1]
+    env.publish(critical)
+    env.say(f"  published [{critical.severity.value}] {critical.title} AGAIN (same dedup key: a producer's retry)")

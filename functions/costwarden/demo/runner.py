@@ -38,6 +38,7 @@ from costwarden.settings import load_settings
 #: (title, dotted path of ``chapter(env)``), in the order the story is told.
 CHAPTERS: list[tuple[str, str]] = [
     ("Alert delivery: one alert of each severity through the alert topic", "costwarden.demo.alerts.chapter"),
+    ("Cost monitor: anomalies with root causes, a budget at risk, the next day", "costwarden.demo.cost.chapter"),
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
 ]
 
@@ -143,10 +144,12 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
             failures = _run_chapters(env, stack.delivery_subscription_arn, logs)
             _write_outputs(env)
             env.say(_RULE)
+            distinct = len({event.dedup_key for event in env.published})
+            posted = sum(1 for request in env.slack_received if request["status"] == 200)
             env.say(
-                f"{len(env.published)} alerts published, {len(env.slack_received)} Slack messages received; "
-                f"wrote {out}/alerts.json, {out}/slack.json, {out}/function-logs.jsonl "
-                f"in {time.monotonic() - started:.1f} s"
+                f"{len(env.published)} alerts delivered by SNS ({distinct} distinct); {posted} Slack posts accepted "
+                f"of {len(env.slack_received)} requests. Wrote {out}/alerts.json, {out}/slack.json, "
+                f"{out}/function-logs.jsonl in {time.monotonic() - started:.1f} s"
             )
             if failures:
                 env.say(f"FAILED: {len(failures)} step(s): " + "; ".join(failures))
@@ -200,7 +203,14 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
         before = len(env.slack.received)
         try:
             with contextlib.redirect_stdout(logs):
-                handler(lambda_event(notification, subscription_arn), LocalContext(function_name="notifier"))
+                summary = handler(lambda_event(notification, subscription_arn), LocalContext(function_name="notifier"))
+            for result in summary.get("results", []):
+                if result.get("duplicate"):
+                    env.say("")
+                    env.say(
+                        f"  -> {notification.get('Subject')!r}: already delivered (dedup key {result['dedup_key']}), "
+                        "nothing posted"
+                    )
         except Exception as error:  # in AWS the record would go to the dead-letter queue; here it fails the demo
             env.say(f"  notifier failed on {notification['MessageId']}: {type(error).__name__}: {error}")
             failures.append(f"delivery of {notification.get('Subject')!r} ({type(error).__name__})")
@@ -237,6 +247,10 @@ def _print_message(env: DemoEnv, channel: str, status: int, answer: str, message
     """A Block Kit message as readable text: channel, header, summary, fields, lists, context."""
     env.say("")
     env.say(f"  -> Slack channel {channel}  [{status} {answer}]")
+    if status != 200:
+        verdict = "retried" if status == 429 or status >= 500 else "refused: the record would go to the DLQ"
+        env.say(f"     (not posted; {verdict})")
+        return
     for block in message.get("blocks", []):
         kind = block.get("type")
         if kind == "header":

@@ -1,0 +1,139 @@
+"""Cost Explorer ``GetCostAndUsage``: daily cost grouped by tags, every page followed, throttling survived.
+
+Cost Explorer bills $0.01 per request and every page is a request, so this adapter counts them (``requests``).
+There is no botocore paginator for ``GetCostAndUsage``: pages are followed by hand through ``NextPageToken``.
+Throttling (``ThrottlingException``, ``LimitExceededException``) is first retried by botocore's standard retry
+mode (the client from ``adapters.aws``); if a request still fails throttled, it is retried here a few more times
+with exponential backoff (the sleep is injectable, so tests do not wait).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from costwarden.adapters import aws
+
+THROTTLING_CODES = frozenset({"ThrottlingException", "LimitExceededException", "Throttling", "TooManyRequests"})
+#: Cost Explorer is served from us-east-1 whatever the deployment region.
+CE_REGION = "us-east-1"
+
+
+def record_type_filter(excluded: Sequence[str]) -> dict[str, Any] | None:
+    """``Not RECORD_TYPE in excluded`` (credits, refunds and taxes by default), or None when nothing is excluded."""
+    if not excluded:
+        return None
+    return {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": list(excluded)}}}
+
+
+def tag_filter(key: str, value: str | None) -> dict[str, Any]:
+    """Cost carrying tag ``key=value``; ``value=None`` means cost without the tag (``key$`` in the results)."""
+    if value is None:
+        return {"Tags": {"Key": key, "MatchOptions": ["ABSENT"]}}
+    return {"Tags": {"Key": key, "Values": [value], "MatchOptions": ["EQUALS"]}}
+
+
+def combine(*filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    present = [f for f in filters if f]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else {"And": present}
+
+
+@dataclass
+class CostExplorer:
+    """A small, counting wrapper over one Cost Explorer client."""
+
+    client: Any = None
+    sleep: Callable[[float], None] = time.sleep
+    max_throttle_retries: int = 4
+    base_delay_seconds: float = 2.0
+    requests: int = 0
+    throttled: int = 0
+    periods: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.client is None:
+            self.client = aws.client("ce", CE_REGION)
+
+    def _call(self, params: dict[str, Any]) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            self.requests += 1
+            try:
+                response: dict[str, Any] = self.client.get_cost_and_usage(**params)
+                return response
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code not in THROTTLING_CODES or attempt >= self.max_throttle_retries:
+                    raise
+                self.throttled += 1
+                self.sleep(self.base_delay_seconds * (2**attempt))
+                attempt += 1
+
+    def get_cost_and_usage(
+        self,
+        start: date,
+        end: date,
+        *,
+        metric: str,
+        group_by: Sequence[dict[str, str]],
+        filter_: dict[str, Any] | None = None,
+        granularity: str = "DAILY",
+    ) -> list[dict[str, Any]]:
+        """All pages for ``[start, end)`` (``end`` is exclusive, as Cost Explorer's ``TimePeriod.End`` is)."""
+        params: dict[str, Any] = {
+            "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+            "Granularity": granularity,
+            "Metrics": [metric],
+            "GroupBy": list(group_by),
+        }
+        if filter_:
+            params["Filter"] = filter_
+        self.periods.append((params["TimePeriod"]["Start"], params["TimePeriod"]["End"]))
+        pages: list[dict[str, Any]] = []
+        while True:
+            page = self._call(params)
+            pages.append(page)
+            token = page.get("NextPageToken")
+            if not token:
+                return pages
+            params = {**params, "NextPageToken": token}
+
+    def daily_by_tags(
+        self, start: date, end: date, tag_keys: Sequence[str], *, metric: str, excluded_record_types: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Daily cost grouped by up to two tag keys (Cost Explorer's GroupBy limit)."""
+        if not 1 <= len(tag_keys) <= 2:
+            raise ValueError(f"Cost Explorer groups by one or two keys, got {list(tag_keys)}")
+        return self.get_cost_and_usage(
+            start,
+            end,
+            metric=metric,
+            group_by=[{"Type": "TAG", "Key": key} for key in tag_keys],
+            filter_=record_type_filter(excluded_record_types),
+        )
+
+    def daily_by_service(
+        self,
+        start: date,
+        end: date,
+        *,
+        team_key: str,
+        team: str | None,
+        metric: str,
+        excluded_record_types: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """Daily cost of one team (``None``: untagged cost) grouped by SERVICE: the root-cause request."""
+        return self.get_cost_and_usage(
+            start,
+            end,
+            metric=metric,
+            group_by=[{"Type": "DIMENSION", "Key": "SERVICE"}],
+            filter_=combine(record_type_filter(excluded_record_types), tag_filter(team_key, team)),
+        )

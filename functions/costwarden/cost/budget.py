@@ -1,0 +1,125 @@
+"""Monthly budgets per team: month to date, run rate, projected month end, status, and when to say so.
+
+Projection: month-to-date spend plus the daily run rate (month-to-date average over the days elapsed) times the
+days left, with the month's true length (28-31 days, not 30). Status: ON_TRACK, AT_RISK above 90% of budget
+projected, OVER_BUDGET above 110% (thresholds from settings). An alert goes out when a team's status worsens
+within a month (state ``dedup#cost-budget``, sk ``<team>#<YYYY-MM>``); a new month starts from ON_TRACK.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from costwarden.cost.frame import COST, DATE
+
+BUDGET_PK = "dedup#cost-budget"
+
+
+class BudgetStatus(StrEnum):
+    ON_TRACK = "ON_TRACK"
+    AT_RISK = "AT_RISK"
+    OVER_BUDGET = "OVER_BUDGET"
+
+    @property
+    def rank(self) -> int:
+        return {"ON_TRACK": 0, "AT_RISK": 1, "OVER_BUDGET": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    team: str
+    month: str
+    budget_usd: float
+    month_to_date_usd: float
+    days_elapsed: int
+    days_in_month: int
+    run_rate_usd: float
+    projected_usd: float
+    projected_share: float
+    status: BudgetStatus
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = self.status.value
+        return out
+
+
+def classify(projected_share: float, at_risk_ratio: float = 0.9, over_budget_ratio: float = 1.1) -> BudgetStatus:
+    if projected_share > over_budget_ratio:
+        return BudgetStatus.OVER_BUDGET
+    if projected_share > at_risk_ratio:
+        return BudgetStatus.AT_RISK
+    return BudgetStatus.ON_TRACK
+
+
+def project(
+    team: str,
+    budget: float,
+    month_to_date: float,
+    last_day: date,
+    *,
+    at_risk_ratio: float = 0.9,
+    over_budget_ratio: float = 1.1,
+) -> BudgetView:
+    """The budget view for ``team`` given spend from the 1st through ``last_day`` (the last complete day)."""
+    days_in_month = calendar.monthrange(last_day.year, last_day.month)[1]
+    elapsed = last_day.day
+    run_rate = month_to_date / elapsed
+    projected = month_to_date + run_rate * (days_in_month - elapsed)
+    share = projected / budget
+    return BudgetView(
+        team=team,
+        month=f"{last_day:%Y-%m}",
+        budget_usd=round(budget, 2),
+        month_to_date_usd=round(month_to_date, 2),
+        days_elapsed=elapsed,
+        days_in_month=days_in_month,
+        run_rate_usd=round(run_rate, 2),
+        projected_usd=round(projected, 2),
+        projected_share=round(share, 4),
+        status=classify(share, at_risk_ratio, over_budget_ratio),
+    )
+
+
+def budget_views(
+    daily: pd.DataFrame,
+    budgets: Mapping[str, float],
+    last_day: date,
+    *,
+    at_risk_ratio: float = 0.9,
+    over_budget_ratio: float = 1.1,
+) -> list[BudgetView]:
+    """One view per team with a budget, from a team-level daily frame (date, team, cost_usd)."""
+    if not budgets:
+        return []
+    first = pd.Timestamp(last_day.replace(day=1))
+    in_month = daily.loc[(daily[DATE] >= first) & (daily[DATE] <= pd.Timestamp(last_day))]
+    spent = in_month.groupby("team")[COST].sum()
+    return [
+        project(
+            team,
+            amount,
+            float(spent.get(team, 0.0)),
+            last_day,
+            at_risk_ratio=at_risk_ratio,
+            over_budget_ratio=over_budget_ratio,
+        )
+        for team, amount in sorted(budgets.items())
+    ]
+
+
+def worsened(view: BudgetView, stored: Mapping[str, Any] | None) -> bool:
+    """True when ``view`` is worse than the status last alerted this month (none stored = ON_TRACK)."""
+    previous = BudgetStatus(str(stored["status"])) if stored else BudgetStatus.ON_TRACK
+    return view.status.rank > previous.rank
+
+
+def state_key(view: BudgetView) -> tuple[str, str]:
+    return BUDGET_PK, f"{view.team}#{view.month}"

@@ -1,0 +1,134 @@
+"""The cost monitor: a daily scheduled ``CostwardenFunction`` (analytics bundle) and its CloudWatch dashboard.
+
+IAM, beyond what ``CostwardenFunction`` gives every function: ``ce:GetCostAndUsage`` (the only Cost Explorer action
+the monitor calls: the daily pull and the per-team SERVICE breakdown), read/write on the state table (cost cache
+and dedup items), publish to the alert topic. Cost Explorer has no resource-level permissions, so the action is on
+``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``).
+
+The dashboard reads the function's EMF metrics (namespace ``Costwarden``, dimension ``service=cost_monitor``):
+``DailyCostUSD`` and ``BudgetUsedPercent`` per ``team``, ``Anomalies``, ``AlertsPublished`` and
+``CostExplorerRequests`` (Cost Explorer bills $0.01 per request: the incremental pull should keep it at a few a day).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import constants
+from infra.bundling import Bundle
+from infra.function import CoreResources, CostwardenFunction
+from infra.nag import NO_RESOURCE_LEVEL_PERMISSIONS, acknowledge
+
+SERVICE_NAME: Final = "cost_monitor"
+HANDLER: Final = "costwarden.handlers.cost_monitor.handler"
+#: The Cost Explorer actions the monitor calls (costwarden.adapters.cost_explorer): read-only, one.
+CE_ACTIONS: Final = ("ce:GetCostAndUsage",)
+DAY: Final = Duration.days(1)
+
+
+class CostMonitor(Construct):
+    """Attributes: ``function`` (the ``CostwardenFunction``), ``schedule`` (events rule), ``dashboard``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+        super().__init__(scope, construct_id)
+        self.function = CostwardenFunction(
+            self,
+            "Function",
+            core=core,
+            service_name=SERVICE_NAME,
+            handler=HANDLER,
+            description="Daily cost per team from Cost Explorer: anomalies, budgets, forecasts",
+            bundle=Bundle.ANALYTICS,
+            timeout=Duration.minutes(5),
+            memory_size=1024,  # pandas/numpy: memory also buys CPU for the cold import
+            publishes_alerts=True,
+            state_access="read_write",
+            reserved_concurrency=1,  # one run at a time: the cache and dedup items assume it
+        )
+        self._grant_cost_explorer()
+        hour = core.settings.schedules.cost_monitor_hour_utc
+        self.schedule = events.Rule(
+            self,
+            "DailySchedule",
+            description=f"Costwarden cost monitor, daily at {hour:02d}:00 UTC",
+            schedule=events.Schedule.cron(minute="0", hour=str(hour)),
+            targets=[targets.LambdaFunction(self.function.function, retry_attempts=2)],
+        )
+        self.dashboard = self._build_dashboard()
+
+    def _grant_cost_explorer(self) -> None:
+        policy = iam.Policy(
+            self,
+            "CostExplorerRead",
+            statements=[iam.PolicyStatement(actions=list(CE_ACTIONS), resources=["*"])],
+        )
+        policy.attach_to_role(self.function.role)
+        acknowledge(policy, NO_RESOURCE_LEVEL_PERMISSIONS)
+
+    def _metric(self, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=constants.METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"service": SERVICE_NAME},
+            statistic=statistic,
+            period=DAY,
+        )
+
+    def _per_team(self, name: str, label: str) -> cloudwatch.MathExpression:
+        return cloudwatch.MathExpression(
+            expression=(
+                f'SEARCH(\'{{{constants.METRICS_NAMESPACE},service,team}} MetricName="{name}" '
+                f"service=\"{SERVICE_NAME}\"', 'Maximum', 86400)"
+            ),
+            label=label,
+            period=DAY,
+        )
+
+    def _build_dashboard(self) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(35))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Daily cost per team (USD)",
+                left=[self._per_team("DailyCostUSD", "")],
+                width=24,
+                height=8,
+                stacked=True,
+            )
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Anomalies and alerts per day",
+                left=[self._metric("Anomalies"), self._metric("AlertsPublished")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Budget use: projected month end (% of budget)",
+                left=[self._per_team("BudgetUsedPercent", "")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=90, label="AT_RISK", color=cloudwatch.Color.ORANGE),
+                    cloudwatch.HorizontalAnnotation(value=110, label="OVER_BUDGET", color=cloudwatch.Color.RED),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Cost Explorer requests per day ($0.01 each)",
+                left=[self._metric("CostExplorerRequests")],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Cost monitor errors and duration",
+                left=[self.function.function.metric_errors(period=DAY, statistic="Sum")],
+                right=[self.function.function.metric_duration(period=DAY, statistic="Maximum")],
+                width=24,
+            )
+        )
+        return dashboard

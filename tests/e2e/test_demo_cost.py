@@ -1,0 +1,68 @@
+"""The cost chapter of ``costwarden demo``: findings with root causes, a budget at risk, an incremental next day."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from costwarden.demo import cost
+from costwarden.demo.runner import run_demo
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
+    from moto.moto_api._internal import moto_api_backend
+
+    # The demo's moto server runs in this process and keeps its state in moto's global backends: another demo
+    # run earlier in the same test session (tests/e2e/test_demo.py) left its table and topics behind.
+    moto_api_backend.reset()
+    out = tmp_path_factory.mktemp("demo-out")
+    printed = io.StringIO()
+    code = run_demo(out, stream=printed)
+    return code, out, printed.getvalue()
+
+
+def _alerts(out: Path) -> list[AlertEvent]:
+    return [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
+
+
+def test_one_warning_one_critical_with_root_causes_and_one_budget_at_risk(demo: tuple[int, Path, str]) -> None:
+    code, out, printed = demo
+    assert code == 0, printed
+    anomalies = {
+        a.team: a for a in _alerts(out) if a.kind is AlertKind.COST_ANOMALY and a.title.startswith(("vision", "nlp"))
+    }
+    assert anomalies["vision"].severity is Severity.CRITICAL
+    assert anomalies["nlp"].severity is Severity.WARNING
+    assert any(item.endswith("USD in Amazon SageMaker") for item in anomalies["vision"].details["items"])
+    assert any("Elastic Compute Cloud" in item for item in anomalies["nlp"].details["items"])
+    budgets = [a for a in _alerts(out) if a.kind is AlertKind.BUDGET]
+    assert [(b.team, b.details["figures"]["Status"]) for b in budgets] == [("recsys", "AT_RISK")]
+
+
+def test_next_day_is_one_request_and_no_repeat(demo: tuple[int, Path, str]) -> None:
+    _, _, printed = demo
+    chapter = printed.split("Cost monitor:")[1]
+    first, second = chapter.split("Next day,")[:2]
+    assert "Cost Explorer requests this run: 4" in first  # two pages of backfill + two root causes
+    assert "Cost Explorer requests this run: 1" in second
+    assert "alerts  none (nothing new)" in second
+
+
+def test_slack_received_the_cost_alerts(demo: tuple[int, Path, str]) -> None:
+    _, out, _ = demo
+    posted = json.loads((out / "slack.json").read_text())
+    text = json.dumps([p for p in posted if p["status"] == 200])
+    assert "vision: 3." in text and "recsys: AT RISK" in text
+
+
+def test_history_shape() -> None:
+    rows = cost.line_items()
+    teams = {team for _day, team, *_ in rows}
+    days = {day for day, *_ in rows}
+    assert len(teams) >= 5 and len(days) >= 60

@@ -1,0 +1,70 @@
+"""Moto in-process: a state table, an alert topic with an SQS queue to read what was published, and a responsive
+Cost Explorer (fake_ce.py) behind a real boto3 CE client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from costwarden.adapters.cost_explorer import CostExplorer
+from costwarden.adapters.state import DynamoStateStore
+from costwarden.models.alert import AlertEvent
+from moto import mock_aws
+
+from .fake_ce import FakeCostExplorer
+
+
+@dataclass
+class World:
+    fake: FakeCostExplorer
+    ce_client: Any
+    store: DynamoStateStore
+    table_name: str
+    topic_arn: str
+    queue_url: str
+    sqs: Any
+
+    def explorer(self, **kwargs: Any) -> CostExplorer:
+        return CostExplorer(client=self.ce_client, sleep=lambda _s: None, **kwargs)
+
+    def published(self) -> list[AlertEvent]:
+        events = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            messages = got.get("Messages", [])
+            if not messages:
+                return events
+            for message in messages:
+                events.append(AlertEvent.from_json(json.loads(message["Body"])["Message"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="costwarden-state",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sns = boto3.client("sns", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        topic_arn = sns.create_topic(Name="costwarden-alerts")["TopicArn"]
+        queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        ce_client = boto3.client("ce", region_name="us-east-1")
+        fake = FakeCostExplorer()
+        fake.install(ce_client)
+        yield World(
+            fake, ce_client, DynamoStateStore("costwarden-state"), "costwarden-state", topic_arn, queue_url, sqs
+        )
