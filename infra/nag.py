@@ -59,3 +59,20 @@ def acknowledge(construct: IConstruct, *findings: str) -> None:
 def add_checks(app: App) -> None:
     """Run the AwsSolutions pack on every synth of ``app``: an unacknowledged finding fails synth."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+#: The tag audit's read policy triggers the same finding id as X-Ray (IAM5[Resource::*]) for a different cause.
+TAG_AUDIT_READS_REASON: Final = (
+    "The tag audit calls tag:GetResources, ce:GetCostAndUsage, ce:ListCostAllocationTags and ec2:DescribeInstances, "
+    "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
+    "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
+)
+#: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}
+
+
+def acknowledge_because(construct: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge ``finding`` on ``construct`` with a reason recorded in ``ACKNOWLEDGMENTS`` or ``OTHER_REASONS``."""
+    if reason not in (ACKNOWLEDGMENTS[finding], *OTHER_REASONS.get(finding, ())):
+        raise ValueError(f"record the reason for {finding} in infra/nag.py first")
+    Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))

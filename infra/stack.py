@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import App, Environment, Stack, Tags
 from constructs import Construct
 from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
+from costwarden.tags.aspect import require_tags
 
 from infra import constants
 from infra.alerting import Alerting
@@ -21,6 +22,7 @@ from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources
 from infra.notifier import Notifier
 from infra.state import StateTable
+from infra.tag_audit import TagAudit
 
 
 def settings_from_context(node_context: Mapping[str, Any] | None) -> Settings:
@@ -50,6 +52,7 @@ class CostwardenStack(Stack):
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
+        self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.
@@ -57,6 +60,8 @@ class CostwardenStack(Stack):
 
         for key, value in settings.stack_tags.items():
             Tags.of(self).add(key, value)
+        # Costwarden follows the policy it enforces: synth fails if one of its own resources breaks it.
+        self.tag_policy = require_tags(self, settings.tags)
 
 
 def build_stack(app: App) -> CostwardenStack:

@@ -53,6 +53,10 @@ class TagPolicy(_Model):
     """Tag key that protects a resource from the reaper (IAM refuses too) when it holds `protect_value`."""
     protect_value: str = "true"
     """Value of `protect_key` that protects a resource."""
+    untagged_share_warn: float = Field(0.10, ge=0, le=1)
+    """The tag audit's account summary turns from info to warning above this share of spend without a team (0-1)."""
+    audit_window_days: int = Field(7, ge=1, le=31)
+    """Days per window of the untagged-spend share (this window against the one before)."""
 
     @model_validator(mode="after")
     def _allowed_values_name_known_keys(self) -> TagPolicy:

@@ -18,8 +18,9 @@ COMMAND_MODULES = (
     "costwarden.cli.run",
     "costwarden.cli.detect",
     "costwarden.cli.demo",
-    "costwarden.cli.config_doc",
+    "costwarden.cli.tags",
     "costwarden.cli.digest",
+    "costwarden.cli.config_doc",
 )
 
 

@@ -18,6 +18,7 @@ from costwarden.cli.main import CliError
 HANDLERS: dict[str, str] = {
     "notifier": "costwarden.handlers.notifier.handler",
     "cost_monitor": "costwarden.handlers.cost_monitor.handler",
+    "tag_audit": "costwarden.handlers.tag_audit.handler",
 }
 
 
