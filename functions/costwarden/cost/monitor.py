@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -19,7 +19,10 @@ from costwarden.cost.cache import CostCache
 from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.forecast import HISTORY_DAYS, TeamForecast, forecast
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
+from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
+from costwarden.digest.service import send_digests
+from costwarden.digest.sources import load_reaper_facts
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import Settings
 
@@ -342,6 +345,50 @@ def _emit_metrics(
         emit("BudgetUsedPercent", round(100 * view.projected_share, 1), "Percent", {"team": view.team})
 
 
+def _expired_from(raw: str) -> datetime | None:
+    """The reaper's reading of an ``expires_at`` value (None when malformed), for the digest's reaper section."""
+    from costwarden.reaper.expiry import MalformedExpiry, parse_expires_at
+
+    try:
+        return parse_expires_at(raw).expired_from
+    except MalformedExpiry:
+        return None
+
+
+def _send_digest(
+    settings: Settings,
+    store: StateStore,
+    publish: Publish,
+    *,
+    found: Detection,
+    views: list[budget_mod.BudgetView],
+    forecasts: dict[str, TeamForecast],
+    episode_state: dict[str, dict[str, Any]],
+    items: dict[tuple[str, str], list[str]],
+    estimated: set[str],
+    last_day: date,
+    now: datetime,
+) -> dict[str, Any]:
+    """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
+    reaper, expiring = load_reaper_facts(store, now=now, expired_from=_expired_from)
+    notes = [] if not found.daily.empty else ["No cost data yet: Cost Explorer returned nothing for this account."]
+    inp = build_digest_input(
+        last_day=last_day,
+        now=now,
+        daily=found.daily,
+        baseline_days=settings.anomaly.baseline_days,
+        views=views,
+        forecasts=forecasts,
+        episode_state=episode_state,
+        root_causes={series: lines for (series, _day), lines in items.items()},
+        estimated_dates=sorted(d for d in estimated if d <= last_day.isoformat()),
+        reaper=reaper if reaper.decisions else None,
+        expiring=expiring,
+        notes=notes,
+    )
+    return send_digests(inp, settings.notifier, publish).summary()
+
+
 def run(
     settings: Settings,
     *,
@@ -350,8 +397,12 @@ def run(
     publish: Publish,
     today: date,
     emit: Emit | None = None,
+    now: datetime | None = None,
 ) -> RunResult:
-    """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete)."""
+    """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
+
+    It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
+    """
     anomaly = settings.anomaly
     keys = _keys(settings)
     last_day = today - timedelta(days=1)
@@ -397,6 +448,20 @@ def run(
     views, forecasts, budget_events = _budget_events(settings, store, found.daily, last_day)
     events += budget_events
     published, failures = _publish_all(events, publish, store)
+    digest = _send_digest(
+        settings,
+        store,
+        publish,
+        found=found,
+        views=views,
+        forecasts=forecasts,
+        episode_state=state,
+        items=items,
+        estimated=estimated,
+        last_day=last_day,
+        now=now or datetime.now(UTC),
+    )
+    failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:
         _emit_metrics(emit, found, last_day=last_day, published=len(published), requests=ce.requests, views=views)
 
@@ -426,6 +491,7 @@ def run(
         "budgets": [v.as_dict() for v in views],
         "forecasts": [f.as_dict() for f in forecasts.values()],
         "publish_failures": failures,
+        "digests_sent": digest["digests_sent"],
     }
     if failures:
         raise PublishFailedError(f"{len(failures)} of {len(events)} alerts failed to publish: " + "; ".join(failures))

@@ -90,6 +90,10 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
 
     # moto's server logs every request through werkzeug; the story is told by the chapters instead.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The server shares moto's process-wide backends: start every demo from an empty account.
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     slack = SlackStandIn().start()
@@ -167,7 +171,11 @@ def _run_chapters(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str
     # The functions' JSON logs go to function-logs.jsonl, not between the story's lines.
     handler = logger.registered_handler
     stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
-    previous = stream_handler.setStream(logs) if stream_handler is not None else None
+    # Swap the stream itself rather than setStream(): that flushes the old stream first, which may already be
+    # closed when the demo runs more than once in a process (tests capturing stdout).
+    previous = stream_handler.stream if stream_handler is not None else None
+    if stream_handler is not None:
+        stream_handler.stream = logs
     try:
         for number, (title, dotted) in enumerate(CHAPTERS, start=1):
             env.say(_RULE)
@@ -183,7 +191,7 @@ def _run_chapters(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str
             failures.extend(_deliver(env, subscription_arn, logs))
     finally:
         if stream_handler is not None and previous is not None:
-            stream_handler.setStream(previous)
+            stream_handler.stream = previous
     return failures
 
 

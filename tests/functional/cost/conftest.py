@@ -12,7 +12,7 @@ import boto3
 import pytest
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.state import DynamoStateStore
-from costwarden.models.alert import AlertEvent
+from costwarden.models.alert import AlertEvent, AlertKind
 from moto import mock_aws
 
 from .fake_ce import FakeCostExplorer
@@ -31,7 +31,8 @@ class World:
     def explorer(self, **kwargs: Any) -> CostExplorer:
         return CostExplorer(client=self.ce_client, sleep=lambda _s: None, **kwargs)
 
-    def published(self) -> list[AlertEvent]:
+    def published(self, *, digests: bool = False) -> list[AlertEvent]:
+        """Alerts SNS delivered since the last call; the daily digest every run ends with only if asked for."""
         events = []
         while True:
             got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
@@ -39,7 +40,9 @@ class World:
             if not messages:
                 return events
             for message in messages:
-                events.append(AlertEvent.from_json(json.loads(message["Body"])["Message"]))
+                event = AlertEvent.from_json(json.loads(message["Body"])["Message"])
+                if digests or event.kind is not AlertKind.DIGEST:
+                    events.append(event)
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 

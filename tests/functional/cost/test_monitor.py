@@ -136,6 +136,8 @@ def test_publish_failures_do_not_lose_the_rest(world: World) -> None:
     sent: list[str] = []
 
     def flaky(event: AlertEvent) -> str:
+        if event.kind is AlertKind.DIGEST:
+            return "id"
         if event.team == "recsys":
             raise RuntimeError("SNS is down")
         sent.append(event.team)
@@ -147,7 +149,7 @@ def test_publish_failures_do_not_lose_the_rest(world: World) -> None:
     # The failed one was not remembered: the next run publishes it (and only it).
     retried: list[str] = []
     daily_run(world, date(2026, 3, 21), publish=lambda e: retried.append(e.team) or "id")
-    assert retried == ["recsys"]
+    assert retried == ["recsys", "all"]  # the failed alert, then the day's digest
 
 
 def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,6 +180,7 @@ def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsy
         for m in block["Metrics"]
     }
     assert {"DailyCostUSD", "Anomalies", "CostExplorerRequests", "BudgetUsedPercent"} <= metric_names
+    assert summary["digests_sent"] == 1
     assert len(world.published()) == 2
 
 
@@ -198,3 +201,23 @@ def test_team_only_grouping_and_unblended_metric(world: World) -> None:
     assert first["GroupBy"] == [{"Type": "TAG", "Key": "team"}] and first["Metrics"] == ["UnblendedCost"]
     assert [(a["team"], a["severity"]) for a in summary["alerts"]] == [("vision", "critical")]
     assert summary["alerts"][0]["items"] == ["+3,000 USD in Amazon SageMaker"]
+
+
+def test_run_ends_with_the_daily_digest_built_from_its_own_numbers(world: World) -> None:
+    history(world, date(2026, 3, 20))
+    world.fake.add("2026-03-19", "vision", 2.5 * 1200, service=SAGEMAKER)  # critical, open on the digest's day
+    settings = Settings.model_validate({"budgets": {"monthly_usd": {"recsys": 1_000.0}}})
+
+    summary = daily_run(world, date(2026, 3, 20), settings)
+
+    assert summary["digests_sent"] == 1
+    (digest,) = [e for e in world.published(digests=True) if e.kind is AlertKind.DIGEST]
+    assert digest.dedup_key == "digest#2026-03-19" and digest.team == "all"
+    details = digest.details
+    assert details["teams_total"] == len(TEAMS)
+    teams = {row[0]: dict(zip(details["team_columns"], row, strict=True)) for row in details["teams"]}
+    assert set(teams) == set(TEAMS)
+    assert details["budget_counts"]["OVER_BUDGET"] == 1  # recsys: 1,000 USD budget, far above it by mid-month
+    assert [(a["team"], a["severity"]) for a in details["anomalies"]] == [("vision", "critical")]
+    assert details["anomalies"][0]["top_service"].endswith("USD in Amazon SageMaker")
+    assert digest.severity is Severity.WARNING  # a critical anomaly and a team over budget
