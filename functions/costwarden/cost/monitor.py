@@ -17,9 +17,9 @@ from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.cache import CostCache
 from costwarden.cost.detect import DetectParams, detect
+from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import HISTORY_DAYS, TeamForecast, forecast
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
-from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_reaper_facts

@@ -96,7 +96,10 @@ def _context(details: dict[str, Any], event: AlertEvent) -> dict[str, Any]:
     if estimated:
         parts.append(f"⏳ Cost Explorer still estimates {', '.join(estimated[:5])}: those numbers may change")
     parts.extend(f":information_source: {_escape(str(note))}" for note in (details.get("notes") or []))
-    parts = [*parts[: MAX_CONTEXT_ELEMENTS - 1], f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden · `{event.dedup_key}`"]
+    parts = [
+        *parts[: MAX_CONTEXT_ELEMENTS - 1],
+        f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden · `{event.dedup_key}`",
+    ]
     elements = [{"type": "mrkdwn", "text": clip(text, MAX_FIELD_TEXT)} for text in parts]
     return {"type": "context", "elements": elements}
 
