@@ -17,6 +17,7 @@ from costwarden import __version__
 COMMAND_MODULES = (
     "costwarden.cli.run",
     "costwarden.cli.demo",
+    "costwarden.cli.reap",
 )
 
 

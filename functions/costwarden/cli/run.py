@@ -16,6 +16,7 @@ from costwarden.cli.main import CliError
 #: Function name -> handler, as deployed. ``events/<name>/`` holds sample events for each.
 HANDLERS: dict[str, str] = {
     "notifier": "costwarden.handlers.notifier.handler",
+    "reaper": "costwarden.handlers.reaper.handler",
 }
 
 

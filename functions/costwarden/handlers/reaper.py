@@ -1,0 +1,42 @@
+"""Reaper Lambda (hourly schedule): thin — settings, wiring, one call, a JSON-able summary.
+
+Dry run unless ``settings.reaper.dry_run`` is false. Decisions go to the state table (``audit#<date>``) and to
+the structured logs; events go to the alert topic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import utils as logging_utils
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from costwarden.handlers.observability import logger, metrics
+from costwarden.reaper.execute import run_reaper
+from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
+from costwarden.settings import load_settings
+
+# The reaper logs through the standard "costwarden.reaper" logger; give it Powertools' JSON formatting.
+logging_utils.copy_config_to_registered_loggers(source_logger=logger, include={"costwarden.reaper"})
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings()
+    state, note = state_store()
+    if note:
+        logger.warning("no state table: warnings are not de-duplicated and the audit is only logged", note=note)
+    result = run_reaper(
+        settings,
+        regions=regions_for(settings),
+        clients=default_clients,
+        state=state,
+        publish_fn=sns_publisher(),
+    )
+    counts = result.counts()
+    for status, count in counts.items():
+        metrics.add_metric(name=f"Reaper{status.capitalize()}", unit="Count", value=count)
+    summary = result.summary()
+    logger.info("reaper run finished", **summary)
+    return summary
