@@ -73,7 +73,8 @@ class Account:
 
     # -- resources ----------------------------------------------------------------------------------------
     def ami(self, region: str) -> str:
-        return str(self.client("ec2", region).describe_images()["Images"][0]["ImageId"])
+        # Any id works in moto; describe_images would serialise hundreds of default AMIs (seconds per call).
+        return "ami-12345678"
 
     def instances(self, n: int = 1, region: str = "us-east-1", protected: bool = False, **tags: str) -> list[str]:
         ec2 = self.client("ec2", region)
