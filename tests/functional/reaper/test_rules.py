@@ -7,7 +7,7 @@ from datetime import timedelta
 from costwarden.models.alert import AlertKind, Severity
 from costwarden.reaper.model import Status
 from costwarden.settings import parse_settings
-from tests.functional.reaper.reaper_env import EXPIRED, LIVE, NOW, Account, by_id
+from tests.functional.reaper.reaper_env import EXPIRED, LIVE, NOW, REGIONS, Account, by_id
 
 
 def test_ec2_termination_protection_skipped_unless_forced(account: Account) -> None:
@@ -81,7 +81,7 @@ def test_a_failing_region_is_reported_and_the_other_goes_on(account: Account) ->
     (us,) = account.instances(1, team="vision", expires_at=EXPIRED)
     account.instances(1, region="eu-west-1", team="vision", expires_at=EXPIRED)
     account.failing_regions.add("eu-west-1")
-    result = account.run(apply=True)
+    result = account.run(regions=REGIONS, apply=True)
     assert by_id(result)[us].status is Status.DONE
     assert {e.region for e in result.errors} == {"eu-west-1"}
     assert {e.source for e in result.errors} >= {"tagging", "autoscaling:group", "emr:cluster", "eks:nodegroup"}

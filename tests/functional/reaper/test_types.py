@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from costwarden.reaper.model import Status
-from tests.functional.reaper.reaper_env import EXPIRED, LIVE, Account, by_id
+from tests.functional.reaper.reaper_env import EXPIRED, LIVE, REGIONS, Account, by_id
 
 
 def test_ec2_expired_terminated_live_kept_in_both_regions(account: Account) -> None:
@@ -11,13 +11,13 @@ def test_ec2_expired_terminated_live_kept_in_both_regions(account: Account) -> N
     old_eu = account.instances(1, region="eu-west-1", team="nlp", expires_at="2026-12-09T23:00:00+01:00")
     live = account.instances(1, team="vision", expires_at=LIVE)
 
-    plan = account.run()
+    plan = account.run(regions=REGIONS)
     decisions = by_id(plan)
     assert {decisions[i].status for i in old_us + old_eu} == {Status.PLANNED}
     assert decisions[live[0]].status is Status.SKIPPED
     assert all(account.instance_state(i) == "running" for i in old_us)  # dry run touched nothing
 
-    applied = account.run(apply=True)
+    applied = account.run(regions=REGIONS, apply=True)
     decisions = by_id(applied)
     assert {decisions[i].status for i in old_us + old_eu} == {Status.DONE}
     assert [account.instance_state(i) for i in old_us] == ["terminated", "terminated"]
