@@ -6,9 +6,9 @@ the structured logs; events go to the alert topic.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger, metrics
@@ -16,8 +16,12 @@ from costwarden.reaper.execute import run_reaper
 from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
 from costwarden.settings import load_settings
 
-# The reaper logs through the standard "costwarden.reaper" logger; give it Powertools' JSON formatting.
-logging_utils.copy_config_to_registered_loggers(source_logger=logger, include={"costwarden.reaper"})
+# The reaper's logic logs through the standard "costwarden.reaper" logger (it has no Powertools dependency);
+# here it gets Powertools' JSON handler, so every decision is one structured log line.
+_reaper_log = logging.getLogger("costwarden.reaper")
+_reaper_log.setLevel(logger.log_level)
+_reaper_log.handlers = list(logger.handlers)
+_reaper_log.propagate = False
 
 
 @metrics.log_metrics

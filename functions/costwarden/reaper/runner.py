@@ -28,7 +28,7 @@ def state_store(table_name: str | None = None) -> tuple[StateStore, str | None]:
         return MemoryStateStore(), f"{STATE_TABLE_ENV_VAR} is not set"
     try:
         aws.client("dynamodb").describe_table(TableName=name)
-    except Exception as error:  # noqa: BLE001 - any failure means: not usable here
+    except Exception as error:
         return MemoryStateStore(), f"state table {name!r} is not usable ({type(error).__name__})"
     return DynamoStateStore(name), None
 
@@ -38,7 +38,7 @@ def sns_publisher(topic_arn: str | None = None, sns_client: Any | None = None) -
     arn = topic_arn if topic_arn is not None else os.environ.get(TOPIC_ENV_VAR, "")
     if not arn:
         return None
-    from costwarden.adapters.sns import publish
+    from costwarden.adapters.sns import publish  # noqa: PLC0415 - only when there is a topic
 
     def _publish(event: AlertEvent) -> str:
         return publish(event, arn, sns_client=sns_client)

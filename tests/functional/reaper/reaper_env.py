@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import threading
-
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
-from moto import mock_aws
-
 from costwarden.adapters import aws
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.models.alert import AlertEvent
 from costwarden.reaper.execute import RunResult, run_reaper
 from costwarden.settings import Settings, parse_settings
+from moto import mock_aws
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/test"
@@ -48,7 +46,9 @@ class Account:
         """One client per (service, region) from one session: boto3 loads each service model once per session."""
         with self.lock:
             if (service, region) not in self.cache:
-                self.cache[(service, region)] = self.session.client(service, region_name=region, config=aws.RETRY_CONFIG)  # type: ignore[call-overload]
+                self.cache[(service, region)] = self.session.client(
+                    service, region_name=region, config=aws.RETRY_CONFIG
+                )  # type: ignore[call-overload]
             return self.cache[(service, region)]
 
     # -- the reaper's client factory (what a test injects) --------------------------------------------------
@@ -64,8 +64,15 @@ class Account:
         broken.meta.events.register_first("before-send", refuse)
         return broken
 
-    def run(self, cfg: Settings | None = None, *, regions: tuple[str, ...] = ("us-east-1",), apply: bool = False,
-            now: datetime = NOW, publish: bool = True) -> RunResult:
+    def run(
+        self,
+        cfg: Settings | None = None,
+        *,
+        regions: tuple[str, ...] = ("us-east-1",),
+        apply: bool = False,
+        now: datetime = NOW,
+        publish: bool = True,
+    ) -> RunResult:
         return run_reaper(
             cfg or parse_settings({}),
             regions=regions,
@@ -106,15 +113,24 @@ class Account:
     def asg(self, name: str, size: int = 2, region: str = "us-east-1", **tags: str) -> list[str]:
         ec2, asg = self.client("ec2", region), self.client("autoscaling", region)
         ec2.create_launch_template(
-            LaunchTemplateName=f"lt-{name}", LaunchTemplateData={"ImageId": self.ami(region), "InstanceType": "t3.micro"}
+            LaunchTemplateName=f"lt-{name}",
+            LaunchTemplateData={"ImageId": self.ami(region), "InstanceType": "t3.micro"},
         )
         asg.create_auto_scaling_group(
             AutoScalingGroupName=name,
             LaunchTemplate={"LaunchTemplateName": f"lt-{name}"},
-            MinSize=size, MaxSize=size, DesiredCapacity=size,
+            MinSize=size,
+            MaxSize=size,
+            DesiredCapacity=size,
             AvailabilityZones=[f"{region}a"],
             Tags=[
-                {"Key": k, "Value": v, "PropagateAtLaunch": True, "ResourceId": name, "ResourceType": "auto-scaling-group"}
+                {
+                    "Key": k,
+                    "Value": v,
+                    "PropagateAtLaunch": True,
+                    "ResourceId": name,
+                    "ResourceType": "auto-scaling-group",
+                }
                 for k, v in tags.items()
             ],
         )
@@ -127,10 +143,16 @@ class Account:
 
     def emr(self, name: str, region: str = "us-east-1", protected: bool = False, **tags: str) -> str:
         out = self.client("emr", region).run_job_flow(
-            Name=name, ReleaseLabel="emr-6.10.0", JobFlowRole="EMR_EC2_DefaultRole", ServiceRole="EMR_DefaultRole",
+            Name=name,
+            ReleaseLabel="emr-6.10.0",
+            JobFlowRole="EMR_EC2_DefaultRole",
+            ServiceRole="EMR_DefaultRole",
             Instances={
-                "MasterInstanceType": "m5.xlarge", "SlaveInstanceType": "m5.xlarge", "InstanceCount": 3,
-                "KeepJobFlowAliveWhenNoSteps": True, "TerminationProtected": protected,
+                "MasterInstanceType": "m5.xlarge",
+                "SlaveInstanceType": "m5.xlarge",
+                "InstanceCount": 3,
+                "KeepJobFlowAliveWhenNoSteps": True,
+                "TerminationProtected": protected,
             },
             Tags=tag_list(tags),
         )
@@ -143,7 +165,9 @@ class Account:
         eks = self.client("eks", region)
         if cluster not in eks.list_clusters()["clusters"]:
             eks.create_cluster(name=cluster, roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
-        group = eks.create_nodegroup(clusterName=cluster, nodegroupName=name, subnets=["subnet-1"], nodeRole=ROLE, tags=tags)
+        group = eks.create_nodegroup(
+            clusterName=cluster, nodegroupName=name, subnets=["subnet-1"], nodeRole=ROLE, tags=tags
+        )
         return str(group["nodegroup"]["nodegroupArn"])
 
     def nodegroups(self, cluster: str, region: str = "us-east-1") -> list[str]:
@@ -159,8 +183,9 @@ class Account:
         found = [n for n in sm.list_notebook_instances()["NotebookInstances"] if n["NotebookInstanceName"] == name]
         return str(found[0]["NotebookInstanceStatus"]) if found else None
 
-    def endpoint(self, name: str, region: str = "us-east-1", config_tags: dict[str, str] | None = None,
-                 **tags: str) -> None:
+    def endpoint(
+        self, name: str, region: str = "us-east-1", config_tags: dict[str, str] | None = None, **tags: str
+    ) -> None:
         sm = self.client("sagemaker", region)
         sm.create_model(ModelName=f"m-{name}", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
         sm.create_endpoint_config(
@@ -187,18 +212,25 @@ class Account:
         backend = sagemaker_backends[ACCOUNT][region]
         if kind == "training":
             sm.create_training_job(
-                TrainingJobName=name, RoleArn=ROLE,
+                TrainingJobName=name,
+                RoleArn=ROLE,
                 AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
                 OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
                 ResourceConfig={"InstanceType": "ml.g5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
-                StoppingCondition={"MaxRuntimeInSeconds": 3600}, Tags=tag_list(tags),
+                StoppingCondition={"MaxRuntimeInSeconds": 3600},
+                Tags=tag_list(tags),
             )
             backend.training_jobs[name].training_job_status = "InProgress"
         else:
             sm.create_processing_job(
-                ProcessingJobName=name, RoleArn=ROLE, AppSpecification={"ImageUri": "img"},
-                ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}},
-                StoppingCondition={"MaxRuntimeInSeconds": 3600}, Tags=tag_list(tags),
+                ProcessingJobName=name,
+                RoleArn=ROLE,
+                AppSpecification={"ImageUri": "img"},
+                ProcessingResources={
+                    "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}
+                },
+                StoppingCondition={"MaxRuntimeInSeconds": 3600},
+                Tags=tag_list(tags),
             )
             backend.processing_jobs[name].processing_job_status = "InProgress"
 
@@ -211,7 +243,9 @@ class Account:
     def volume(self, region: str = "us-east-1", attach_to: str | None = None, **tags: str) -> str:
         ec2 = self.client("ec2", region)
         vol = ec2.create_volume(
-            Size=10, AvailabilityZone=f"{region}a", TagSpecifications=[{"ResourceType": "volume", "Tags": tag_list(tags)}]
+            Size=10,
+            AvailabilityZone=f"{region}a",
+            TagSpecifications=[{"ResourceType": "volume", "Tags": tag_list(tags)}],
         )["VolumeId"]
         if attach_to:
             ec2.attach_volume(VolumeId=vol, InstanceId=attach_to, Device="/dev/sdf")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from costwarden.models.alert import AlertKind, Severity
 from costwarden.reaper.model import Status
 from costwarden.settings import parse_settings
+
 from tests.functional.reaper.reaper_env import EXPIRED, LIVE, NOW, REGIONS, Account, by_id
 
 

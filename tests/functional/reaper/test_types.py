@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costwarden.reaper.model import Status
+
 from tests.functional.reaper.reaper_env import EXPIRED, LIVE, REGIONS, Account, by_id
 
 
@@ -103,7 +104,9 @@ def test_jobs_in_progress_are_stopped_finished_ones_ignored(account: Account) ->
     assert plan["prep-old"].action == "stop" and plan["prep-old"].status is Status.PLANNED
     assert plan["train-old"].action == "stop" and plan["train-old"].status is Status.PLANNED
     account.client("sagemaker").create_processing_job(
-        ProcessingJobName="finished", RoleArn="arn:aws:iam::123456789012:role/test", AppSpecification={"ImageUri": "i"},
+        ProcessingJobName="finished",
+        RoleArn="arn:aws:iam::123456789012:role/test",
+        AppSpecification={"ImageUri": "i"},
         ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}},
         Tags=[{"Key": "expires_at", "Value": EXPIRED}],
     )
@@ -132,8 +135,12 @@ def test_unknown_type_reported_never_acted_on(account: Account) -> None:
     s3.put_bucket_tagging(Bucket="scratch-data", Tagging={"TagSet": [{"Key": "expires_at", "Value": EXPIRED}]})
     rds = account.client("rds")
     rds.create_db_instance(
-        DBInstanceIdentifier="old-db", DBInstanceClass="db.t3.micro", Engine="postgres",
-        MasterUsername="u", MasterUserPassword="password123", AllocatedStorage=20,
+        DBInstanceIdentifier="old-db",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="u",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
         Tags=[{"Key": "expires_at", "Value": EXPIRED}, {"Key": "team", "Value": "nlp"}],
     )
     result = account.run(apply=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from costwarden.reaper.expiry import MalformedExpiry, describe_remaining, format_expiry, parse_expires_at
 from hypothesis import given
 from hypothesis import strategies as st
-
-from costwarden.reaper.expiry import MalformedExpiry, describe_remaining, format_expiry, parse_expires_at
 
 
 def utc(*args: int) -> datetime:
@@ -85,7 +85,7 @@ MALFORMED = [
     ("2026-12-01T18", "ISO 8601"),
     ("2026-12-01T18:00:00 UTC", "ISO 8601"),
     ("2026-12-01T18:00:00+02:00[Europe/Paris]", "ISO 8601"),
-    ("２０２６-１２-０１", "non-ASCII"),  # full-width digits
+    ("\uff12\uff10\uff12\uff16-\uff11\uff12-\uff10\uff11", "non-ASCII"),  # full-width digits
     ("never", "relative"),
     ("none", "relative"),
     ("2026-12-01 2026-12-02", "ISO 8601"),
@@ -165,10 +165,8 @@ def test_any_text_parses_to_utc_or_is_malformed_with_a_reason(text: str) -> None
 
 @given(st.text(alphabet="0123456789-T:Z+ .", max_size=30))
 def test_datelike_noise_never_crashes(text: str) -> None:
-    try:
+    with contextlib.suppress(MalformedExpiry):
         parse_expires_at(text)
-    except MalformedExpiry:
-        pass
 
 
 def test_describe_remaining() -> None:

@@ -88,7 +88,11 @@ def test_unknown_protection_is_checked_first_then_skipped_if_still_unknown() -> 
 def test_cluster_member_of_live_group_is_told_to_tag_the_group() -> None:
     group = Resource(
         arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group", region="us-east-1", id="g", key="g", tags={"team": "nlp"},
+        type="autoscaling:group",
+        region="us-east-1",
+        id="g",
+        key="g",
+        tags={"team": "nlp"},
     )
     member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
     plan, by = only([member, group])
@@ -102,7 +106,11 @@ def test_cluster_member_of_live_group_is_told_to_tag_the_group() -> None:
 def test_cluster_member_of_expired_group_goes_through_the_parent() -> None:
     group = Resource(
         arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group", region="us-east-1", id="g", key="g", tags={"team": "nlp", "expires_at": EXPIRED},
+        type="autoscaling:group",
+        region="us-east-1",
+        id="g",
+        key="g",
+        tags={"team": "nlp", "expires_at": EXPIRED},
     )
     member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
     plan, by = only([member, group])
@@ -113,7 +121,10 @@ def test_cluster_member_of_expired_group_goes_through_the_parent() -> None:
 def test_member_of_expired_but_protected_parent_is_not_acted_on() -> None:
     group = Resource(
         arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group", region="us-east-1", id="g", key="g",
+        type="autoscaling:group",
+        region="us-east-1",
+        id="g",
+        key="g",
         tags={"expires_at": EXPIRED, "costwarden:protect": "true"},
     )
     member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
@@ -123,7 +134,9 @@ def test_member_of_expired_but_protected_parent_is_not_acted_on() -> None:
 
 
 def test_unknown_type_is_reported_never_acted_on() -> None:
-    r = Resource(arn="arn:aws:rds:us-east-1:1:db:x", type="rds:db", region="us-east-1", id="x", tags={"expires_at": EXPIRED})
+    r = Resource(
+        arn="arn:aws:rds:us-east-1:1:db:x", type="rds:db", region="us-east-1", id="x", tags={"expires_at": EXPIRED}
+    )
     plan, by = only([r])
     assert not plan.actions and "unknown resource type rds:db" in by[r.arn].reason
 
@@ -158,6 +171,8 @@ def test_blast_radius_cap_blocks_everything() -> None:
     resources = [instance(n, expires_at=EXPIRED) for n in range(4)]
     plan, by = only(resources, settings(max_actions_per_run=3))
     assert plan.blocked
-    assert all(d.status is Status.SKIPPED and d.reason.startswith("blocked by the blast-radius cap") for d in by.values())
+    assert all(
+        d.status is Status.SKIPPED and d.reason.startswith("blocked by the blast-radius cap") for d in by.values()
+    )
     plan, _ = only(resources, settings(max_actions_per_run=4))
     assert not plan.blocked and len(plan.actions) == 4
