@@ -22,6 +22,7 @@ class AutoScalingGroup(ResourceType):
     arn_match = ("autoscaling", "autoScalingGroup")
     action = "delete"
     cluster_member = True  # an EKS managed node group's ASG belongs to the node group
+    tag_condition_prefix = "autoscaling:ResourceTag"
     read_permissions = ("autoscaling:DescribeAutoScalingGroups",)
     permissions: ClassVar[tuple[Permission, ...]] = (Permission(("autoscaling:DeleteAutoScalingGroup",), ASG_ARN),)
     tag_permissions: ClassVar[tuple[Permission, ...]] = (

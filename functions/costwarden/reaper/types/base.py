@@ -39,7 +39,9 @@ class Permission:
     actions: tuple[str, ...]
     resource: str
     tag_conditions: bool = True
-    #: ``reap``: the resource must carry ``expires_at``; ``mark``: it must carry ``environment=experiment``.
+    #: ``reap``: always granted, resource must carry ``expires_at``; ``force``: only with
+    #: ``force_termination_protected``; ``mark``: only with ``missing_expiry: mark``, resource must carry
+    #: ``environment=experiment``. Every purpose also requires the protect tag to be absent.
     purpose: str = "reap"
 
 
@@ -85,6 +87,9 @@ class ResourceType:
     permissions: ClassVar[tuple[Permission, ...]]
     #: Permissions for ``missing_expiry: mark`` (tagging), also tag-conditioned where possible.
     tag_permissions: ClassVar[tuple[Permission, ...]] = ()
+    #: The resource-tag condition key prefix the service evaluates for these actions (Service Authorization
+    #: Reference): ``aws:ResourceTag`` for EC2, EKS, SageMaker, EMR; Auto Scaling documents its own key.
+    tag_condition_prefix: ClassVar[str] = "aws:ResourceTag"
     #: Whether the type has termination protection the reaper must respect.
     has_termination_protection: ClassVar[bool] = False
     #: Whether cluster-membership tags (``aws:autoscaling:groupName``...) make this type act only via its parent.

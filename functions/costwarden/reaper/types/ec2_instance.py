@@ -33,7 +33,9 @@ class Ec2Instance(ResourceType):
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("ec2:TerminateInstances",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*"),
         # Only used when settings.reaper.force_termination_protected is true (turns protection off first).
-        Permission(("ec2:ModifyInstanceAttribute",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*"),
+        Permission(
+            ("ec2:ModifyInstanceAttribute",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="force"
+        ),
     )
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="mark"),

@@ -26,7 +26,7 @@ class EmrCluster(ResourceType):
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("elasticmapreduce:TerminateJobFlows",), CLUSTER_ARN),
         # Only used when settings.reaper.force_termination_protected is true.
-        Permission(("elasticmapreduce:SetTerminationProtection",), CLUSTER_ARN),
+        Permission(("elasticmapreduce:SetTerminationProtection",), CLUSTER_ARN, purpose="force"),
     )
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("elasticmapreduce:AddTags",), CLUSTER_ARN, purpose="mark"),
