@@ -135,7 +135,7 @@ class ScheduleSettings(_Model):
 class NotifierSettings(_Model):
     """Where alerts go: Slack webhooks held in a Secrets Manager secret, referenced by name only."""
 
-    slack_secret_name: str = "costwarden/slack-webhooks"
+    slack_secret_name: str = "costwarden/slack-webhooks"  # noqa: S105 - a name, not a secret
     operator_email: str | None = None
     per_team_digest: bool = False
     digest_top_n: int = Field(15, ge=1, le=40)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import boto3
-from moto import mock_aws
-
 from costwarden.adapters.sns import MAX_MESSAGE_BYTES, TRUNCATION_NOTE_KEY, fit_to_sns, publish, subject_for
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from moto import mock_aws
 
 
 def _event(**overrides: object) -> AlertEvent:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, SettingsError, load_settings, parse_settings
 
 
@@ -43,7 +42,9 @@ def test_bad_values_name_the_key(raw: dict[str, object], named: str) -> None:
 
 
 def test_env_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = parse_settings({"reaper": {"dry_run": False, "regions": ["eu-west-1"]}, "budgets": {"monthly_usd": {"a": 10}}})
+    settings = parse_settings(
+        {"reaper": {"dry_run": False, "regions": ["eu-west-1"]}, "budgets": {"monthly_usd": {"a": 10}}}
+    )
     monkeypatch.setenv(SETTINGS_ENV_VAR, settings.to_env())
     load_settings.cache_clear()
     assert load_settings() == settings

@@ -87,9 +87,7 @@ class DynamoStateStore:
 
     def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool:
         try:
-            self.table.put_item(
-                Item=self._item(pk, sk, data, ttl_days), ConditionExpression="attribute_not_exists(pk)"
-            )
+            self.table.put_item(Item=self._item(pk, sk, data, ttl_days), ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
@@ -99,7 +97,7 @@ class DynamoStateStore:
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        condition = Key("pk").eq(pk)
+        condition: Any = Key("pk").eq(pk)
         if sk_prefix:
             condition = condition & Key("sk").begins_with(sk_prefix)
         items: list[dict[str, Any]] = []

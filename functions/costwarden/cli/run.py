@@ -33,7 +33,8 @@ class LocalContext:
     def __post_init__(self) -> None:
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
         self.invoked_function_arn = (
-            self.invoked_function_arn or f"arn:aws:lambda:us-east-1:000000000000:function:costwarden-{self.function_name}"
+            self.invoked_function_arn
+            or f"arn:aws:lambda:us-east-1:000000000000:function:costwarden-{self.function_name}"
         )
 
     def get_remaining_time_in_millis(self) -> int:

@@ -1,0 +1,57 @@
+"""cdk-nag (AwsSolutions pack) for the app, and every acknowledged finding with the reason it is acceptable.
+
+All acknowledgments live here, keyed by finding id, so a reviewer reads every exception in one place. They are
+applied narrowly, on the construct that causes them (a function's role, one queue), never on the whole stack;
+``CostwardenFunction`` and the capability constructs call ``acknowledge(construct, FINDING)``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Acknowledgment, App, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+from infra import constants
+
+XRAY_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
+KMS_DATA_KEY_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"
+LATEST_RUNTIME: Final = "AwsSolutions::AwsSolutions-L1"
+SNS_SUBSCRIPTION_DLQ: Final = "AwsSolutions::AwsSolutions-SQS3"
+
+ACKNOWLEDGMENTS: Final[dict[str, str]] = {
+    XRAY_WILDCARD: (
+        "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+        "resource-level permissions (the Service Authorization Reference lists only '*'). Acknowledged on each "
+        "function's separate tracing policy, which holds exactly these two actions and nothing else."
+    ),
+    KMS_DATA_KEY_WILDCARD: (
+        "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* (GenerateDataKey and "
+        "GenerateDataKeyWithoutPlaintext) on the topic's key; the wildcard is in the action name only and the "
+        "statement is scoped to that one key's ARN."
+    ),
+    LATEST_RUNTIME: (
+        f"Functions run on Python {constants.TARGET_PYTHON_VERSION}, not 3.14: bundles ship .pyc compiled by an "
+        "interpreter of the exact target version (Lambda's /var/task is read-only, so without them pandas/scipy "
+        "compile from source on every cold start, ~2 s), and 3.13 is the newest interpreter available where "
+        f"Costwarden is built. Python {constants.TARGET_PYTHON_VERSION} is supported by Lambda until 2029; moving "
+        "on is the three constants in infra/constants.py."
+    ),
+    SNS_SUBSCRIPTION_DLQ: (
+        "This queue IS a dead-letter queue: the SNS subscription's redrive target (messages SNS could not deliver "
+        "to the notifier). cdk-nag only recognises queues referenced by another queue's RedrivePolicy or a "
+        "function's DeadLetterConfig, not by AWS::SNS::Subscription RedrivePolicy. A DLQ of a DLQ would add nothing; "
+        "its depth alarm goes to the operator topic."
+    ),
+}
+
+
+def acknowledge(construct: IConstruct, *findings: str) -> None:
+    """Acknowledge ``findings`` on ``construct`` (and its children) with the reasons recorded above."""
+    Validations.of(construct).acknowledge(*(Acknowledgment(id=f, reason=ACKNOWLEDGMENTS[f]) for f in findings))
+
+
+def add_checks(app: App) -> None:
+    """Run the AwsSolutions pack on every synth of ``app``: an unacknowledged finding fails synth."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))

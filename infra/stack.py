@@ -1,0 +1,61 @@
+"""The Costwarden stack. It only composes: one construct per capability, shared resources in ``CoreResources``.
+
+A capability construct (``infra/<capability>.py``) takes ``core: CoreResources`` and builds its function(s) with
+``CostwardenFunction``; adding it to the stack is one line in ``CostwardenStack.__init__``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import App, Environment, Stack, Tags
+from constructs import Construct
+from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
+
+from infra import constants
+from infra.alerting import Alerting
+from infra.function import CoreResources
+from infra.notifier import Notifier
+from infra.state import StateTable
+
+
+def settings_from_context(node_context: Mapping[str, Any] | None) -> Settings:
+    """Validate the ``costwarden`` context value; a bad value raises ``SettingsError`` naming the key."""
+    return parse_settings(node_context, source=CONTEXT_KEY)
+
+
+class CostwardenStack(Stack):
+    """Alert bus, operator topic, state table and the functions. Attribute ``core`` for the capabilities."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Costwarden: cost guardrail for ML teams (anomalies, budgets, expiry reaper, tag audit)",
+            **kwargs,
+        )
+        alerting = Alerting(self, "Alerting", settings=settings)
+        state = StateTable(self, "State")
+        self.core = CoreResources(
+            settings=settings,
+            alert_topic=alerting.alert_topic,
+            operator_topic=alerting.operator_topic,
+            state_table=state.table,
+        )
+        self.alerting = alerting
+        self.state = state
+        self.notifier = Notifier(self, "Notifier", core=self.core)
+        # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
+
+        for key, value in settings.stack_tags.items():
+            Tags.of(self).add(key, value)
+
+
+def build_stack(app: App) -> CostwardenStack:
+    """Validate the settings in ``app``'s context and add the stack (env from the CDK CLI when it gives one)."""
+    settings = settings_from_context(app.node.try_get_context(CONTEXT_KEY))
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    env = Environment(account=account, region=region) if account and region else None
+    return CostwardenStack(app, constants.STACK_NAME, settings=settings, env=env)

@@ -1,0 +1,147 @@
+"""Local (no-Docker) bundling: what goes into a bundle, what is trimmed, and how byte-code is compiled.
+
+Building a full bundle downloads wheels; that is measured by ``bench/bench_bundles.py`` (``make bench``) and done
+by ``make synth``. These tests cover each step on small inputs and read requirements from ``uv.lock`` offline.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra import bundling
+from infra.bundling import LAMBDA_EXCLUDED, RUNTIME_PROVIDED, Bundle
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {r.split("==")[0].strip().lower() for r in requirements}
+
+
+def test_light_bundle_has_runtime_deps_without_analytics_or_what_lambda_provides() -> None:
+    names = _names(bundling.export_requirements(Bundle.LIGHT))
+    assert {"aws-lambda-powertools", "pydantic", "slack-sdk", "aws-xray-sdk"} <= names
+    assert not names & {"pandas", "numpy", "scipy", "pyarrow"}
+    assert not names & RUNTIME_PROVIDED
+    assert all("==" in r for r in bundling.export_requirements(Bundle.LIGHT)), "every requirement is pinned"
+
+
+def test_analytics_bundle_adds_pandas_numpy_scipy_but_not_pyarrow() -> None:
+    light = _names(bundling.export_requirements(Bundle.LIGHT))
+    analytics = _names(bundling.export_requirements(Bundle.ANALYTICS))
+    assert {"pandas", "numpy", "scipy"} <= analytics
+    assert light < analytics
+    assert not analytics & LAMBDA_EXCLUDED
+
+
+def test_runtime_provided_requirements_are_the_lock_pins_of_the_sdk() -> None:
+    names = _names(bundling.runtime_provided_requirements())
+    assert {"boto3", "botocore"} <= names <= RUNTIME_PROVIDED
+
+
+def _touch(root: Path, *paths: str) -> None:
+    for rel in paths:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n")
+
+
+def test_trim_removes_tests_caches_sources_and_pruned_paths_but_keeps_numpy_testing(tmp_path: Path) -> None:
+    _touch(
+        tmp_path,
+        "pandas/tests/test_frame.py",
+        "scipy/stats/tests/test_stats.py",
+        "numpy/testing/__init__.py",
+        "numpy/_core/include/numpy/ndarrayobject.h",
+        "pkg/__pycache__/mod.cpython-312.pyc",
+        "pkg/mod.py",
+        "pkg/mod.pyi",
+        "wrapt/_wrappers.c",
+        "slack/__init__.py",
+        "slack_sdk/oauth/__init__.py",
+        "slack_sdk/webhook/__init__.py",
+        "yaml/_yaml.cpython-313-aarch64-linux-gnu.so",
+        "yaml/__init__.py",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/html.py",
+    )
+    bundling.trim(tmp_path)
+    left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert left == {
+        "numpy/testing/__init__.py",
+        "pkg/mod.py",
+        "slack_sdk/webhook/__init__.py",
+        "yaml/__init__.py",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/html.py",
+    }
+
+
+def test_every_pruned_path_has_a_reason() -> None:
+    for pattern, reason in bundling.PRUNED_PATHS.items():
+        assert not pattern.startswith("/")
+        assert len(reason.split()) >= 5, pattern
+
+
+@pytest.fixture(scope="module")
+def target_python() -> str:
+    python = bundling.find_target_python()
+    if python is None:
+        pytest.skip("no interpreter of the target Python version on this machine")
+    return python
+
+
+def test_dependencies_are_compiled_sourceless_with_lambda_paths(tmp_path: Path, target_python: str) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "__init__.py").write_text("def where():\n    return where.__code__.co_filename\n")
+    (tmp_path / "broken.py").write_text("def (:\n")  # does not compile: must keep its source
+    assert bundling.compile_sourceless(tmp_path, target_python)
+    assert (tmp_path / "lib" / "__init__.pyc").is_file()
+    assert not (tmp_path / "lib" / "__init__.py").exists()
+    assert (tmp_path / "broken.py").exists()
+    out = subprocess.run(
+        [
+            target_python,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import lib; print(lib.where())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "/var/task/lib/__init__.py"
+
+
+def test_package_pyc_is_unchecked_hash_based(tmp_path: Path, target_python: str) -> None:
+    package = tmp_path / "costwarden"
+    _touch(package, "__init__.py", "handlers/x.py")
+    assert bundling.compile_bytecode(package, target_python, base=tmp_path)
+    version = bundling.constants.TARGET_PYTHON_VERSION.replace(".", "")
+    pyc = package / "handlers" / "__pycache__" / f"x.cpython-{version}.pyc"
+    flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, not checked against the source (CDK zips with a fixed mtime)
+    assert (package / "handlers" / "x.py").exists()
+
+
+def test_target_python_is_the_runtime_version(target_python: str) -> None:
+    out = subprocess.run(
+        [target_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == bundling.constants.TARGET_PYTHON_VERSION
+    assert bundling.constants.LAMBDA_RUNTIME.name == f"python{out}"
+
+
+def test_asset_hash_follows_package_content_and_bundle_kind(tmp_path: Path) -> None:
+    _touch(tmp_path, "__init__.py", "handlers/notifier.py")
+    first = bundling.asset_hash(Bundle.LIGHT, tmp_path)
+    assert bundling.asset_hash(Bundle.LIGHT, tmp_path) == first
+    assert bundling.asset_hash(Bundle.ANALYTICS, tmp_path) != first
+    (tmp_path / "handlers" / "__pycache__").mkdir()
+    (tmp_path / "handlers" / "__pycache__" / "notifier.cpython-312.pyc").write_bytes(b"\0")
+    assert bundling.asset_hash(Bundle.LIGHT, tmp_path) == first, "local byte-code caches do not change the asset"
+    (tmp_path / "handlers" / "notifier.py").write_text("x = 2\n")
+    assert bundling.asset_hash(Bundle.LIGHT, tmp_path) != first
