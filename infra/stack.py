@@ -18,6 +18,7 @@ from infra import constants
 from infra.alerting import Alerting
 from infra.function import CoreResources
 from infra.notifier import Notifier
+from infra.reaper import Reaper
 from infra.state import StateTable
 
 
@@ -47,6 +48,7 @@ class CostwardenStack(Stack):
         self.alerting = alerting
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
+        self.reaper = Reaper(self, "Reaper", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         for key, value in settings.stack_tags.items():

@@ -26,9 +26,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
-    from costwarden.reaper.execute import run_reaper  # noqa: PLC0415
-    from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store  # noqa: PLC0415
-    from costwarden.settings import load_settings  # noqa: PLC0415
+    from costwarden.reaper.execute import run_reaper
+    from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
+    from costwarden.settings import load_settings
 
     settings = load_settings()
     regions = regions_for(settings, args.regions.split(",") if args.regions else None)
