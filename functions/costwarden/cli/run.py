@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -64,7 +65,24 @@ def _command(args: argparse.Namespace) -> int:
         event = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise CliError(f"cannot read event {path}: {error}") from None
-    result = invoke(args.function, event)
+    try:
+        # What the function prints (JSON logs, EMF metrics) goes to stderr, as Lambda would log it; stdout gets only
+        # the handler's return value, so `costwarden run ... | jq` works.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = invoke(args.function, event)
+    except CliError:
+        raise
+    except Exception as error:
+        # In Lambda this invocation would fail (and be retried / dead-lettered). Locally: one readable line, exit 1;
+        # --traceback for the whole story.
+        if args.traceback:
+            raise
+        print(
+            f"costwarden run {args.function}: the handler failed: {type(error).__name__}: {error}\n"
+            "(in Lambda this invocation would fail and be retried; add --traceback for details)",
+            file=sys.stderr,
+        )
+        return 1
     json.dump(result, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     return 0
@@ -74,4 +92,5 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="invoke a Lambda handler in-process with a sample event")
     parser.add_argument("function", choices=sorted(HANDLERS), help="which function")
     parser.add_argument("--event", help="event JSON file (default: the first in events/FUNCTION/)")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback when the handler fails")
     parser.set_defaults(func=_command)

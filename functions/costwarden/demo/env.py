@@ -1,0 +1,91 @@
+"""What every demo chapter gets: the simulated account, the stack's resources in it, and the Slack stand-in.
+
+A chapter is a function ``chapter(env: DemoEnv) -> None`` in ``costwarden/demo/<area>.py`` (listed in
+``costwarden.demo.runner.CHAPTERS``). It creates whatever it needs through ``env.client(service)`` (bound to the
+local moto server), runs its part of Costwarden, publishes alerts with ``env.publish(event)`` (or lets a handler
+publish to ``env.alert_topic_arn``: the runner sees everything SNS delivered either way), and tells the reader what
+happened with ``env.say(...)``. After each chapter the runner delivers what SNS queued to the real notifier handler
+and prints what Slack received.
+
+The functions' environment is set as in AWS: ``ALERT_TOPIC_ARN``, ``STATE_TABLE_NAME``, ``SLACK_SECRET_NAME``
+(and ``AWS_ENDPOINT_URL`` pointing at moto), so a chapter can call a handler directly, e.g.
+``handler(scheduled_event, LocalContext(function_name="cost_monitor"))``; ``env.use_settings({...})`` sets
+``COSTWARDEN_SETTINGS`` for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from botocore.config import Config
+
+from costwarden.adapters.sns import publish
+from costwarden.models.alert import AlertEvent
+from costwarden.notifier.slack_standin import SlackStandIn
+from costwarden.settings import SETTINGS_ENV_VAR, Settings, load_settings, parse_settings
+
+#: Fast failure if the local server is gone; the demo never talks to anything but 127.0.0.1.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
+
+
+@dataclass
+class DemoEnv:
+    """The simulated account a chapter runs in (all addresses on 127.0.0.1)."""
+
+    endpoint_url: str
+    region: str
+    account_id: str
+    alert_topic_arn: str
+    state_table_name: str
+    kms_key_id: str
+    slack_secret_name: str
+    #: SQS queue subscribed to the alert topic: what SNS delivered, in the SNS JSON notification format.
+    delivery_queue_url: str
+    slack: SlackStandIn
+    out_dir: Path
+    #: Webhook paths on the stand-in per channel name (``default``, ``oncall``, ``team:<name>``).
+    slack_paths: dict[str, str] = field(default_factory=dict)
+    #: Every event the alert topic delivered (filled by the runner from the deliveries, so alerts published by
+    #: handlers themselves count too), in delivery order: written to alerts.json.
+    published: list[AlertEvent] = field(default_factory=list)
+    #: Every webhook POST the Slack stand-in received, with its channel: written to slack.json.
+    slack_received: list[dict[str, Any]] = field(default_factory=list)
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client bound to the local moto server (fake credentials, never a real endpoint)."""
+        return boto3.session.Session().client(  # type: ignore[call-overload]
+            service,
+            region_name=region or self.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+            config=_CLIENT_CONFIG,
+        )
+
+    def publish(self, event: AlertEvent) -> str:
+        """Publish through the production ``publish()`` to the alert topic; returns the SNS message id.
+
+        The runner records it in ``published`` when SNS delivers it (so nothing is counted twice).
+        """
+        return publish(event, self.alert_topic_arn, sns_client=self.client("sns"))
+
+    def use_settings(self, overrides: dict[str, Any]) -> Settings:
+        """Give the functions run from now on these settings (``COSTWARDEN_SETTINGS``, validated, cache cleared).
+
+        They stay in force for later chapters (the runner restores the caller's environment when the demo ends);
+        a chapter that needs particular settings sets them itself rather than relying on an earlier chapter.
+        """
+        settings = parse_settings(overrides, source="demo settings")
+        os.environ[SETTINGS_ENV_VAR] = settings.to_env()
+        load_settings.cache_clear()
+        return settings
+
+    def say(self, text: str = "") -> None:
+        """Print one line (or paragraph) of the demo's narration."""
+        print(text, file=self.stream, flush=True)

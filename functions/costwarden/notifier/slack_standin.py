@@ -1,0 +1,236 @@
+"""A local stand-in for Slack incoming webhooks, for the demo and the functional tests.
+
+It listens on 127.0.0.1 only (never another interface), on a free port, and answers like real Slack webhooks
+(shared/reference/REFERENCE_FACTS.md): HTTP 200 with the plain-text body ``ok``, or a plain-text error string with
+the documented status (400 ``invalid_payload``, 403 ``action_prohibited``, 404 ``channel_not_found``, 410
+``channel_is_archived``, 429 with ``Retry-After``, 500 ``rollup_error``). Every POST is recorded (path, headers,
+decoded JSON body) in arrival order, including those it then answers with an error or too late.
+
+Each path can be scripted with a queue of responses; once the queue is empty the path answers ``ok`` again::
+
+    with SlackStandIn() as slack:
+        slack.script("/hooks/team", StandInResponse.rate_limited(retry_after=1), StandInResponse())
+        url = slack.url("/hooks/team")
+
+Besides scripted answers it checks what real Slack would reject outright: a body that is not JSON
+(``invalid_payload``), a message with neither ``text`` nor ``blocks`` (``no_text``) and a message over the Block Kit
+limits it can see cheaply (more than 50 blocks, a header over 150 characters: ``invalid_blocks``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+LOOPBACK = "127.0.0.1"
+MAX_BLOCKS = 50
+MAX_HEADER_CHARS = 150
+
+
+@dataclass(frozen=True)
+class StandInResponse:
+    """One scripted answer: status, plain-text body, headers, and an optional delay before answering."""
+
+    status: int = 200
+    body: str = "ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
+
+    @classmethod
+    def rate_limited(cls, retry_after: int = 1) -> StandInResponse:
+        return cls(429, "rate_limited", {"Retry-After": str(retry_after)})
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> StandInResponse:
+        return cls(status, "rollup_error")
+
+    @classmethod
+    def error(cls, code: str) -> StandInResponse:
+        """A permanent Slack error string with the status the changelog documents for it."""
+        return cls(_ERROR_STATUS.get(code, 400), code)
+
+    @classmethod
+    def slow(cls, seconds: float) -> StandInResponse:
+        """Answer ``ok``, but only after ``seconds``: long enough and the client times out first."""
+        return cls(delay_seconds=seconds)
+
+
+#: Status per error string, as documented (REFERENCE_FACTS.md); others default to 400.
+_ERROR_STATUS = {
+    "invalid_payload": 400,
+    "user_not_found": 400,
+    "no_text": 400,
+    "invalid_blocks": 400,
+    "action_prohibited": 403,
+    "posting_to_general_channel_denied": 403,
+    "channel_not_found": 404,
+    "channel_is_archived": 410,
+    "no_service": 404,
+    "rollup_error": 500,
+}
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One POST as it arrived, and what the stand-in answered."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    raw: str
+    status: int
+    answer: str
+
+
+class SlackStandIn:
+    """A threaded HTTP server on 127.0.0.1 behaving like Slack's incoming-webhook endpoint."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedRequest] = []
+        self._scripts: dict[str, deque[StandInResponse]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> Self:
+        server = ThreadingHTTPServer((LOOPBACK, 0), _make_handler(self))
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="slack-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses and scripting -----------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the Slack stand-in is not running")
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def script(self, path: str, *responses: StandInResponse) -> None:
+        """Queue answers for ``path``; each POST takes the next one, then plain ``ok`` when the queue is empty."""
+        with self._lock:
+            self._scripts[path].extend(responses)
+
+    def posts_to(self, path: str) -> list[ReceivedRequest]:
+        with self._lock:
+            return [request for request in self.received if request.path == path]
+
+    def accepted(self, path: str | None = None) -> list[ReceivedRequest]:
+        """Requests answered 200 ``ok`` (the messages a channel would show), optionally for one path."""
+        with self._lock:
+            return [r for r in self.received if r.status == 200 and (path is None or r.path == path)]
+
+    # -- request handling ------------------------------------------------------------------------------------
+    def _answer(self, path: str, raw: str) -> tuple[dict[str, Any] | None, StandInResponse]:
+        with self._lock:
+            queue = self._scripts.get(path)
+            scripted = queue.popleft() if queue else None
+        try:
+            decoded = json.loads(raw)
+            body: dict[str, Any] | None = decoded if isinstance(decoded, dict) else None
+        except json.JSONDecodeError:
+            body = None
+        if scripted is not None:
+            return body, scripted
+        return body, _validate(body)
+
+    def _record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self.received.append(request)
+
+    def _wait(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+
+def _validate(body: dict[str, Any] | None) -> StandInResponse:
+    """What real Slack rejects without any scripting."""
+    if body is None:
+        return StandInResponse.error("invalid_payload")
+    blocks = body.get("blocks")
+    if not body.get("text") and not blocks:
+        return StandInResponse.error("no_text")
+    if blocks is not None:
+        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+            return StandInResponse.error("invalid_blocks")
+        for block in blocks:
+            if block.get("type") == "header" and len(block.get("text", {}).get("text", "")) > MAX_HEADER_CHARS:
+                return StandInResponse.error("invalid_blocks")
+    return StandInResponse()
+
+
+def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        server_version = "SlackStandIn/1"
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode("utf-8", "replace")
+            body, response = standin._answer(self.path, raw)
+            standin._record(
+                ReceivedRequest(
+                    path=self.path,
+                    headers=dict(self.headers.items()),
+                    body=body,
+                    raw=raw,
+                    status=response.status,
+                    answer=response.body,
+                )
+            )
+            if response.delay_seconds:
+                standin._wait(response.delay_seconds)
+            payload = response.body.encode("utf-8")
+            try:
+                self.send_response(response.status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing left to answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silence the default stderr access log (it would print webhook paths)."""
+
+    return _Handler
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Poll ``predicate()`` until it is truthy or ``timeout`` seconds pass (for requests still in flight)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())

@@ -1,0 +1,62 @@
+"""The notifier against moto (state table, Secrets Manager) and the local Slack stand-in.
+
+The handler module is import-safe (its idempotency layer is built on first use), so it is imported at the top of the
+tests; ``reset_caches()`` makes every test build a fresh layer against its own moto account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from costwarden.cli.run import LocalContext
+from costwarden.handlers import notifier
+from costwarden.notifier.slack import RetryPolicy
+from costwarden.notifier.slack_standin import SlackStandIn
+from moto import mock_aws
+
+from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, Sleeps
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotifierWorld]:
+    sleeps = Sleeps()
+    secret = {
+        "default": slack.url(PATHS["default"]),
+        "oncall": slack.url(PATHS["oncall"]),
+        "teams": {"vision": slack.url(PATHS["team:vision"])},
+    }
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name=SECRET, SecretString=json.dumps(secret)
+        )
+        monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
+        monkeypatch.setenv("SLACK_SECRET_NAME", SECRET)
+        monkeypatch.setattr(notifier, "sleep", sleeps)
+        monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0))
+        notifier.reset_caches()
+
+        def invoke(event: dict[str, Any], timeout_ms: int = 60_000) -> dict[str, Any]:
+            return notifier.handler(event, LocalContext(function_name="notifier", timeout_ms=timeout_ms))
+
+        yield NotifierWorld(slack=slack, sleeps=sleeps, secret=secret, invoke=invoke)
+        notifier.reset_caches()
