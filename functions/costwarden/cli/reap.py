@@ -15,7 +15,8 @@ from typing import Any
 COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def render_table(rows: list[dict[str, Any]]) -> str:
+    """The decisions as an aligned text table (``--format table``, the demo)."""
     widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in COLUMNS[:-1]}
     lines = ["  ".join(c.upper().ljust(widths[c]) for c in COLUMNS[:-1]) + "  REASON"]
     for row in rows:
@@ -53,7 +54,7 @@ def _command(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(_table(rows) if rows else "nothing carries expires_at (or environment=experiment) in these regions")
+        print(render_table(rows) if rows else "nothing carries expires_at (or environment=experiment) in these regions")
     mode = "applied" if args.apply else "plan only (dry run; --apply to act)"
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
     print(f"costwarden reap: {mode}; regions {', '.join(regions)}; {counts}", file=sys.stderr)

@@ -38,6 +38,7 @@ from costwarden.settings import load_settings
 #: (title, dotted path of ``chapter(env)``), in the order the story is told.
 CHAPTERS: list[tuple[str, str]] = [
     ("Alert delivery: one alert of each severity through the alert topic", "costwarden.demo.alerts.chapter"),
+    ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from costwarden.reaper.model import Resource
-from costwarden.reaper.types import REGISTRY, Clients, Selector, type_for_arn
+from costwarden.reaper.types import COMPANION_TYPES, REGISTRY, Clients, Selector, type_for_arn
 from costwarden.reaper.types.base import error_text, tags_dict
 
 TAGGING_PAGE_SIZE = 100
@@ -53,6 +53,8 @@ def _tagging_pass(clients: Clients, region: str, selectors: Sequence[Selector]) 
     out: list[Resource] = []
     for type_name, items in sorted(by_type.items()):
         rtype = REGISTRY.get(type_name)
+        if type_name in COMPANION_TYPES:
+            continue  # acted on with its owner (an endpoint config with its endpoint), never on its own
         if rtype is None:
             out.extend(
                 Resource(arn=arn, type=type_name, region=region, id=arn.rsplit("/", 1)[-1], tags=tags, state="unknown")

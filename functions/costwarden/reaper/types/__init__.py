@@ -30,6 +30,12 @@ REGISTRY: dict[str, ResourceType] = {
     )
 }
 
+#: Resource types that are not acted on by themselves but with another type's action; the tagging API returns them
+#: when they carry the same tags, and they are left out of the inventory instead of being reported as unknown.
+COMPANION_TYPES: dict[str, str] = {
+    "sagemaker:endpoint-config": "sagemaker:endpoint",
+}
+
 #: Read-only permissions every run needs besides the types' own.
 COMMON_READ_PERMISSIONS = ("tag:GetResources",)
 
@@ -47,4 +53,13 @@ def type_for_arn(arn: str) -> str:
     return f"{service}:{resource_type}"
 
 
-__all__ = ["COMMON_READ_PERMISSIONS", "REGISTRY", "Clients", "Permission", "ResourceType", "Selector", "type_for_arn"]
+__all__ = [
+    "COMMON_READ_PERMISSIONS",
+    "COMPANION_TYPES",
+    "REGISTRY",
+    "Clients",
+    "Permission",
+    "ResourceType",
+    "Selector",
+    "type_for_arn",
+]
