@@ -78,7 +78,7 @@ def _check_protection(clients: Clients, plan: Plan, resources: list[Resource]) -
     for (region, type_name), group in groups.items():
         try:
             checked.update({r.arn: r for r in REGISTRY[type_name].check_protection(clients, region, group)})
-        except Exception as error:
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
             log.warning("termination protection check failed", extra={"region": region, "error": error_text(error)})
     return [checked.get(r.arn, r) for r in resources]
 
@@ -92,7 +92,7 @@ def _act(clients: Clients, plan: Plan, force: bool) -> dict[str, tuple[Status, s
     for (region, type_name), group in sorted(groups.items()):
         try:
             results = REGISTRY[type_name].act(clients, region, group, force=force)
-        except Exception as error:
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
             results = {r.arn: error_text(error) for r in group}
         for resource in group:
             err = results.get(resource.arn, "no result returned")
@@ -103,7 +103,7 @@ def _act(clients: Clients, plan: Plan, force: bool) -> dict[str, tuple[Status, s
     for (region, type_name, value), group in sorted(marks.items()):
         try:
             results = REGISTRY[type_name].tag(clients, region, group, {"expires_at": value})
-        except Exception as error:
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
             results = {r.arn: error_text(error) for r in group}
         for resource in group:
             err = results.get(resource.arn, "no result returned")
@@ -176,7 +176,7 @@ def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> No
     ]
     try:
         state.put_many(items, ttl_days=settings.reaper.audit_ttl_days)
-    except Exception as error:
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
         result.audit_error = error_text(error)
         log.error("audit write failed", extra={"error": result.audit_error})
 
@@ -184,7 +184,7 @@ def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> No
 def _send(publish_fn: Publisher, result: RunResult, event: AlertEvent) -> bool:
     try:
         publish_fn(event)
-    except Exception as error:
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
         result.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
         return False
     result.events.append(event)
@@ -201,7 +201,7 @@ class _Publishing:
     def send(self, event: AlertEvent) -> bool:
         try:
             self.publish_fn(event)
-        except Exception as error:
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
             self.result.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
             return False
         self.result.events.append(event)

@@ -71,7 +71,7 @@ def _tagging_hydration_errors(
 ) -> tuple[list[Resource], list[SourceError]]:
     try:
         return _tagging_pass(clients, region, selectors), []
-    except Exception as error:
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
         return [], [SourceError(region, "tagging", error_text(error))]
 
 
@@ -80,7 +80,7 @@ def _own_listing(
 ) -> tuple[list[Resource], list[SourceError]]:
     try:
         return REGISTRY[type_name].list_resources(clients, region, selectors), []
-    except Exception as error:
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
         return [], [SourceError(region, type_name, error_text(error))]
 
 

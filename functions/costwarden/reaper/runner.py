@@ -28,7 +28,7 @@ def state_store(table_name: str | None = None) -> tuple[StateStore, str | None]:
         return MemoryStateStore(), f"{STATE_TABLE_ENV_VAR} is not set"
     try:
         aws.client("dynamodb").describe_table(TableName=name)
-    except Exception as error:
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
         return MemoryStateStore(), f"state table {name!r} is not usable ({type(error).__name__})"
     return DynamoStateStore(name), None
 

@@ -130,7 +130,7 @@ class ResourceType:
             arns = [r.arn for r in batch]
             try:
                 failed = api.tag_resources(ResourceARNList=arns, Tags=tags).get("FailedResourcesMap", {})
-            except Exception as error:
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
                 failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
             for arn in arns:
                 result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
@@ -150,7 +150,7 @@ def each_result(resources: Sequence[Resource], call: Callable[[Resource], object
     for resource in resources:
         try:
             call(resource)
-        except Exception as error:
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
             result[resource.arn] = error_text(error)
         else:
             result[resource.arn] = None

@@ -77,7 +77,11 @@ class Ec2Instance(ResourceType):
         ec2 = clients("ec2", region)
         out = []
         for resource in resources:
-            attribute = ec2.describe_instance_attribute(InstanceId=resource.id, Attribute="disableApiTermination")
+            try:
+                attribute = ec2.describe_instance_attribute(InstanceId=resource.id, Attribute="disableApiTermination")
+            except Exception:  # left unknown: the planner then skips it ("could not be checked")
+                out.append(resource)
+                continue
             out.append(replace(resource, termination_protected=bool(attribute["DisableApiTermination"]["Value"])))
         return out
 
@@ -97,7 +101,7 @@ class Ec2Instance(ResourceType):
         for batch in chunks(todo, TERMINATE_BATCH):
             try:
                 ec2.terminate_instances(InstanceIds=[r.id for r in batch])
-            except Exception as error:
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
                 if len(batch) == 1:
                     result[batch[0].arn] = error_text(error)
                     continue

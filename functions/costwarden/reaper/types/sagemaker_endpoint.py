@@ -70,7 +70,7 @@ class SageMakerEndpoint(ResourceType):
                 described = sm.describe_endpoint(EndpointName=resource.id)
                 config = described["EndpointConfigName"]
                 sm.delete_endpoint(EndpointName=resource.id)
-            except Exception as error:
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
                 result[resource.arn] = error_text(error)
                 continue
             result[resource.arn] = None
