@@ -141,3 +141,10 @@ def test_run_result_summary_is_json(account: Account) -> None:
     result: RunResult = account.run()
     json.dumps(result.summary())
     assert result.summary()["counts"]["planned"] == 1
+
+
+def test_main_parser_has_the_reap_command() -> None:
+    from costwarden.cli.main import build_parser
+
+    args = build_parser().parse_args(["reap", "--apply", "--regions", "a,b", "--format", "json"])
+    assert (args.apply, args.regions, args.format) == (True, "a,b", "json")

@@ -201,3 +201,41 @@ def test_batches_not_per_resource_requests(account: Account) -> None:
     assert calls.count("TerminateInstances") == 1
     assert calls.count("DescribeInstances") == 1
     assert all(account.instance_state(i) == "terminated" for i in ids)
+
+
+def test_mark_tags_every_type_through_its_own_api(account: Account) -> None:
+    experiment = {"team": "nlp", "environment": "experiment"}
+    account.asg("fleet", size=1, **experiment)
+    emr_id = account.emr("etl", **experiment)
+    account.nodegroup("ml", "gpu", **experiment)
+    account.notebook("nb", **experiment)
+    volume = account.volume(**experiment)
+    cfg = parse_settings({"reaper": {"missing_expiry": "mark", "default_ttl_days": 3}})
+    result = account.run(cfg, apply=True)
+    marked = {d.type: d for d in result.decisions if d.action == "mark"}
+    assert set(marked) >= {
+        "autoscaling:group",
+        "emr:cluster",
+        "eks:nodegroup",
+        "sagemaker:notebook-instance",
+        "ec2:volume",
+    }
+    # moto 5.2's EKS TagResource tags clusters only ("It does not tag a managed node group"): the failure is
+    # recorded for that node group alone; on AWS the same call tags node groups.
+    eks_mark = marked.pop("eks:nodegroup")
+    assert eks_mark.status is Status.FAILED and "TagResource" in eks_mark.reason
+    assert all(d.status is Status.DONE for d in marked.values()), [(d.type, d.reason) for d in marked.values()]
+    value = "2026-12-13T12:00:00Z"
+    asg_tags = account.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["fleet"])
+    assert {"Key": "expires_at", "Value": value} in [
+        {"Key": t["Key"], "Value": t["Value"]} for t in asg_tags["AutoScalingGroups"][0]["Tags"]
+    ]
+    emr_tags = account.client("emr").describe_cluster(ClusterId=emr_id)["Cluster"]["Tags"]
+    assert {"Key": "expires_at", "Value": value} in emr_tags
+    nb_arn = account.client("sagemaker").describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceArn"]
+    nb_tags = account.client("sagemaker").list_tags(ResourceArn=nb_arn)["Tags"]
+    assert {"Key": "expires_at", "Value": value} in nb_tags
+    vol_tags = account.client("ec2").describe_volumes(VolumeIds=[volume])["Volumes"][0]["Tags"]
+    assert {"Key": "expires_at", "Value": value} in vol_tags
+    # Marked resources are now live with an expiry: nothing destructive happened.
+    assert account.asg_exists("fleet") and account.notebook_status("nb") == "InService"
