@@ -35,22 +35,30 @@ class Inventory:
     errors: list[SourceError] = field(default_factory=list)
 
 
-def _tagging_pass(clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
-    api = clients("resourcegroupstaggingapi", region)
+def _tagging_pass(
+    clients: Clients, region: str, selectors: Sequence[Selector]
+) -> tuple[list[Resource], list[SourceError]]:
+    """One tagging-API listing per selector, then each known type hydrates its share (a failing type is reported
+    alone; the others of the region go on)."""
     found: dict[str, dict[str, str]] = {}
-    for key, value in selectors:
-        tag_filter: dict[str, object] = {"Key": key}
-        if value is not None:
-            tag_filter["Values"] = [value]
-        for page in api.get_paginator("get_resources").paginate(
-            TagFilters=[tag_filter], ResourcesPerPage=TAGGING_PAGE_SIZE
-        ):
-            for mapping in page.get("ResourceTagMappingList", []):
-                found[mapping["ResourceARN"]] = tags_dict(mapping.get("Tags"))
+    try:
+        api = clients("resourcegroupstaggingapi", region)
+        for key, value in selectors:
+            tag_filter: dict[str, object] = {"Key": key}
+            if value is not None:
+                tag_filter["Values"] = [value]
+            for page in api.get_paginator("get_resources").paginate(
+                TagFilters=[tag_filter], ResourcesPerPage=TAGGING_PAGE_SIZE
+            ):
+                for mapping in page.get("ResourceTagMappingList", []):
+                    found[mapping["ResourceARN"]] = tags_dict(mapping.get("Tags"))
+    except Exception as error:  # reported; other regions and sources go on
+        return [], [SourceError(region, "tagging", error_text(error))]
     by_type: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for arn, tags in found.items():
         by_type.setdefault(type_for_arn(arn), []).append((arn, tags))
     out: list[Resource] = []
+    errors: list[SourceError] = []
     for type_name, items in sorted(by_type.items()):
         rtype = REGISTRY.get(type_name)
         if type_name in COMPANION_TYPES:
@@ -61,18 +69,12 @@ def _tagging_pass(clients: Clients, region: str, selectors: Sequence[Selector]) 
                 for arn, tags in items
             )
         elif rtype.tagging_type is not None:
-            out.extend(rtype.hydrate(clients, region, items))
+            try:
+                out.extend(rtype.hydrate(clients, region, items))
+            except Exception as error:  # this type is reported; the region's other types go on
+                errors.append(SourceError(region, type_name, error_text(error)))
         # else: an own-listing type the tagging API happens to return here; its own listing is authoritative.
-    return out
-
-
-def _tagging_hydration_errors(
-    clients: Clients, region: str, selectors: Sequence[Selector]
-) -> tuple[list[Resource], list[SourceError]]:
-    try:
-        return _tagging_pass(clients, region, selectors), []
-    except Exception as error:  # recorded (decision, summary or log); the run goes on
-        return [], [SourceError(region, "tagging", error_text(error))]
+    return out, errors
 
 
 def _own_listing(
@@ -89,7 +91,7 @@ def collect(clients: Clients, regions: Sequence[str], selectors: Sequence[Select
     own = [name for name, rtype in REGISTRY.items() if rtype.tagging_type is None]
     inventory = Inventory()
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="reaper-inventory") as pool:
-        futures = [pool.submit(_tagging_hydration_errors, clients, region, selectors) for region in regions]
+        futures = [pool.submit(_tagging_pass, clients, region, selectors) for region in regions]
         futures += [pool.submit(_own_listing, clients, region, name, selectors) for region in regions for name in own]
         for future in futures:
             resources, errors = future.result()

@@ -239,3 +239,27 @@ def test_mark_tags_every_type_through_its_own_api(account: Account) -> None:
     assert {"Key": "expires_at", "Value": value} in vol_tags
     # Marked resources are now live with an expiry: nothing destructive happened.
     assert account.asg_exists("fleet") and account.notebook_status("nb") == "InService"
+
+
+def test_a_failing_service_is_reported_alone(account: Account) -> None:
+    (instance,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    account.notebook("nb-old", team="vision", expires_at=EXPIRED)
+    account.emr("etl", team="nlp", expires_at=EXPIRED)
+    clients = account.clients
+
+    def sagemaker_down(service: str, region: str):  # type: ignore[no-untyped-def]
+        if service == "sagemaker":
+            account.failing_regions.add(region)
+            try:
+                return clients(service, region)
+            finally:
+                account.failing_regions.discard(region)
+        return clients(service, region)
+
+    account.clients = sagemaker_down  # type: ignore[method-assign]
+    result = account.run(apply=True)
+    assert [(e.region, e.source) for e in result.errors] == [("us-east-1", "sagemaker:notebook-instance")]
+    decisions = by_id(result)
+    assert decisions[instance].status is Status.DONE and "nb-old" not in decisions
+    assert {d.type for d in result.decisions if d.status is Status.DONE} == {"ec2:instance", "emr:cluster"}
+    assert account.notebook_status("nb-old") == "InService"
