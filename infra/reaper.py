@@ -3,8 +3,10 @@
 The role (``costwarden.reaper.iam.policy_statements``) allows each destructive action only on its resource ARN
 pattern in the configured regions, only on resources carrying ``expires_at`` and not carrying
 ``costwarden:protect=true``, and explicitly denies those actions on protected (and, unless allowed, production)
-resources — so even a bug in the reaper cannot terminate what the tags protect. Reserved concurrency 1: two runs
-never act at the same time; no automatic retries of a failed run (the next hourly run retries, idempotently).
+resources — so even a bug in the reaper cannot terminate what the tags protect. The timeout is kept below the
+schedule's rate, so two scheduled runs never overlap (reserved concurrency would do it too, but a reservation fails
+deployment on new accounts whose concurrency limit is 10); no automatic retries of a failed run (the next run
+retries, idempotently).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from infra import nag
 from infra.function import CoreResources, CostwardenFunction
 
 REAPER_HANDLER = "costwarden.handlers.reaper.handler"
-REAPER_TIMEOUT = Duration.minutes(10)
+REAPER_MAX_TIMEOUT_MINUTES = 10
 REAPER_MEMORY_MB = 512
 
 
@@ -50,9 +52,8 @@ class Reaper(Construct):
             service_name="reaper",
             handler=REAPER_HANDLER,
             description="Warns about, then stops/terminates/deletes resources past their expires_at tag (capped)",
-            timeout=REAPER_TIMEOUT,
+            timeout=Duration.minutes(min(REAPER_MAX_TIMEOUT_MINUTES, settings.schedules.reaper_rate_minutes - 1)),
             memory_size=REAPER_MEMORY_MB,
-            reserved_concurrency=1,
             retry_attempts=0,
         )
         stack = Stack.of(self)

@@ -87,8 +87,16 @@ def test_hourly_schedule_and_function_settings(synth: Synth) -> None:
     assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(1 hour)"]
     function = synth.resource("Reaper/Function/Function")["Properties"]
     assert function["Handler"] == "costwarden.handlers.reaper.handler"
-    assert function["ReservedConcurrentExecutions"] == 1
+    assert function["Timeout"] == 600  # below the hourly rate: two scheduled runs never overlap
+    assert "ReservedConcurrentExecutions" not in function  # would fail deployment on new accounts
     assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "reaper"
+
+
+def test_timeout_stays_below_a_fast_schedule(tmp_path: Path) -> None:
+    synth = synthesize(tmp_path, {"costwarden": {"schedules": {"reaper_rate_minutes": 5}}})
+    assert synth.resource("Reaper/Function/Function")["Properties"]["Timeout"] == 240
+    rules = [r for r in synth.resources("AWS::Events::Rule").values() if "reaper" in r["Properties"]["Description"]]
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(5 minutes)"]
 
 
 def test_sample_event_exists() -> None:

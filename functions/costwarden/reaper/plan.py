@@ -16,7 +16,7 @@ Rules, in the order they apply (the first that matches decides; the reason says 
 8. Not yet expired: kept; an expiry warning is due once the remaining time crosses a ``warn_before_hours``.
 9. Expired, but the type cannot act in its current state (notebook stopping, volume attached...): skipped.
 10. Termination protection on: skipped unless ``force_termination_protected``; unknown: checked first.
-11. Blast-radius cap: more destructive actions than ``max_actions_per_run`` → nothing at all is done.
+11. Blast-radius cap: more actions (destructive ones and marks) than ``max_actions_per_run`` → nothing is done.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class Plan:
     cap: int = 0
 
     @property
-    def destructive_count(self) -> int:
-        return len(self.actions)
+    def action_count(self) -> int:
+        """What the cap counts: destructive actions and marks (a mark starts the clock towards one)."""
+        return len(self.actions) + len(self.marks)
 
 
 class _Planner:
@@ -243,7 +244,7 @@ class _Planner:
             self.plan.warnings.append(Warning(resource, self.team(resource), raw, expired_from, min(due), action))
 
     def apply_cap(self) -> None:
-        count = self.plan.destructive_count
+        count = self.plan.action_count
         if count <= self.plan.cap:
             return
         self.plan.blocked = True

@@ -176,3 +176,12 @@ def test_blast_radius_cap_blocks_everything() -> None:
     )
     plan, _ = only(resources, settings(max_actions_per_run=4))
     assert not plan.blocked and len(plan.actions) == 4
+
+
+def test_marks_count_towards_the_cap() -> None:
+    resources = [instance(1, expires_at=EXPIRED), instance(2, environment="experiment")]
+    plan, by = only(resources, settings(max_actions_per_run=1, missing_expiry="mark"))
+    assert plan.blocked and not plan.warnings
+    assert {d.status for d in by.values()} == {Status.SKIPPED}
+    plan, _ = only(resources, settings(max_actions_per_run=2, missing_expiry="mark"))
+    assert not plan.blocked and len(plan.actions) == len(plan.marks) == 1
