@@ -28,7 +28,7 @@ _reaper_log.propagate = False
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
-    state, note = state_store()
+    state, note = state_store(probe=False)
     if note:
         logger.warning("no state table: warnings are not de-duplicated and the audit is only logged", note=note)
     result = run_reaper(

@@ -21,11 +21,17 @@ def regions_for(settings: Settings, override: Sequence[str] | None = None) -> li
     return list(dict.fromkeys(chosen)) or [aws.default_region()]
 
 
-def state_store(table_name: str | None = None) -> tuple[StateStore, str | None]:
-    """The deployed state table, or ``MemoryStateStore`` with a note saying why (no table / table missing)."""
+def state_store(table_name: str | None = None, *, probe: bool = True) -> tuple[StateStore, str | None]:
+    """The deployed state table, or ``MemoryStateStore`` with a note saying why (no table / table missing).
+
+    ``probe=False`` (the Lambda handler): a configured table is used as is, so a transient error fails the run
+    loudly instead of silently dropping the audit and the "already warned" state.
+    """
     name = table_name if table_name is not None else os.environ.get(STATE_TABLE_ENV_VAR, "")
     if not name:
         return MemoryStateStore(), f"{STATE_TABLE_ENV_VAR} is not set"
+    if not probe:
+        return DynamoStateStore(name), None
     try:
         aws.client("dynamodb").describe_table(TableName=name)
     except Exception as error:  # recorded (decision, summary or log); the run goes on
