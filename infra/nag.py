@@ -24,11 +24,11 @@ SNS_SUBSCRIPTION_DLQ: Final = "AwsSolutions::AwsSolutions-SQS3"
 
 ACKNOWLEDGMENTS: Final[dict[str, str]] = {
     XRAY_WILDCARD: (
-        "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
-        "resource-level permissions (the Service Authorization Reference lists only '*'). Acknowledged on each "
-        "function's separate tracing policy, which holds exactly these two actions and nothing else. The same "
-        "holds for Cost Explorer: ce:GetCostAndUsage supports no resource-level permissions either; acknowledged "
-        "on the cost monitor's separate Cost Explorer policy, which holds that one read-only action only."
+        "Actions that support no resource-level permissions (the Service Authorization Reference lists only '*'): "
+        "active X-Ray tracing's xray:PutTraceSegments and xray:PutTelemetryRecords, acknowledged on each "
+        "function's separate tracing policy holding exactly these two actions; the cost monitor's "
+        "ce:GetCostAndUsage, on its separate Cost Explorer policy holding that one read-only action; and the "
+        "reaper's read-only list/describe actions (tag:GetResources, ec2:Describe*, ...), on the reaper's own policy."
     ),
     KMS_DATA_KEY_WILDCARD: (
         "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* (GenerateDataKey and "
@@ -49,6 +49,25 @@ ACKNOWLEDGMENTS: Final[dict[str, str]] = {
         "its depth alarm goes to the operator topic."
     ),
 }
+
+
+#: The reaper's registry-built policy (infra/reaper.py) yields one IAM5 finding per resource-type ARN pattern
+#: (``instance/*``, ``cluster/*``...); their ids depend on the configured regions, so the reaper registers them
+#: with this reason at synth through ``acknowledge_scoped``.
+REAPER_SCOPED_WILDCARD_REASON: Final = (
+    "Reaper policy built from the registry (costwarden/reaper/iam.py): list/describe actions support no "
+    "resource-level permissions ('*'); every destructive action is scoped to its resource-type ARN pattern "
+    "(the resources are not known at deploy time) AND conditioned on the resource carrying expires_at and not "
+    "carrying costwarden:protect=true, with explicit Deny statements for protected and production resources; "
+    "tests/infra/test_reaper.py checks every destructive statement carries these conditions."
+)
+
+
+def acknowledge_scoped(construct: IConstruct, findings: list[str], reason: str) -> None:
+    """Record ``reason`` for findings whose ids are computed at synth, then acknowledge them on ``construct``."""
+    for finding in findings:
+        ACKNOWLEDGMENTS[finding] = reason
+    acknowledge(construct, *findings)
 
 
 def acknowledge(construct: IConstruct, *findings: str) -> None:

@@ -21,6 +21,7 @@ from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources
 from infra.notifier import Notifier
+from infra.reaper import Reaper
 from infra.state import StateTable
 from infra.tag_audit import TagAudit
 
@@ -53,6 +54,7 @@ class CostwardenStack(Stack):
         self.notifier = Notifier(self, "Notifier", core=self.core)
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
+        self.reaper = Reaper(self, "Reaper", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.

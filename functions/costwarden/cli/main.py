@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "costwarden.cli.tags",
     "costwarden.cli.digest",
     "costwarden.cli.config_doc",
+    "costwarden.cli.reap",
 )
 
 

@@ -19,6 +19,7 @@ HANDLERS: dict[str, str] = {
     "notifier": "costwarden.handlers.notifier.handler",
     "cost_monitor": "costwarden.handlers.cost_monitor.handler",
     "tag_audit": "costwarden.handlers.tag_audit.handler",
+    "reaper": "costwarden.handlers.reaper.handler",
 }
 
 

@@ -40,6 +40,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("Alert delivery: one alert of each severity through the alert topic", "costwarden.demo.alerts.chapter"),
     ("Cost monitor: anomalies with root causes, a budget at risk, the next day", "costwarden.demo.cost.chapter"),
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
+    ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

@@ -1,0 +1,79 @@
+"""``costwarden reap [--apply] [--regions a,b] [--format json|table]``: the reaper from a laptop.
+
+A plan (dry run) unless ``--apply``. Works on an account where Costwarden is not deployed: without a usable state
+table it keeps no warning state and prints its audit instead of storing it (and says so on stderr). Exit code 1
+when an action failed or a region/source could not be listed, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    """The decisions as an aligned text table (``--format table``, the demo)."""
+    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in COLUMNS[:-1]}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in COLUMNS[:-1]) + "  REASON"]
+    for row in rows:
+        cells = [str(row.get(c) or "-").ljust(widths[c]) for c in COLUMNS[:-1]]
+        lines.append("  ".join(cells) + "  " + str(row["reason"]))
+    return "\n".join(lines)
+
+
+def _command(args: argparse.Namespace) -> int:
+    # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
+    from costwarden.reaper.execute import run_reaper
+    from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
+    from costwarden.settings import load_settings
+
+    settings = load_settings()
+    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    state, note = state_store()
+    if note:
+        print(
+            f"costwarden reap: {note}: using an in-memory state store — no warning state is kept and the audit "
+            "is printed (below), not stored",
+            file=sys.stderr,
+        )
+    result = run_reaper(
+        settings,
+        regions=regions,
+        clients=default_clients,
+        state=state,
+        publish_fn=sns_publisher(),
+        dry_run=not args.apply,
+        store_audit=note is None,
+    )
+    rows = [d.to_dict() for d in result.decisions]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render_table(rows) if rows else "nothing carries expires_at (or environment=experiment) in these regions")
+    mode = "applied" if args.apply else "plan only (dry run; --apply to act)"
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
+    print(f"costwarden reap: {mode}; regions {', '.join(regions)}; {counts}", file=sys.stderr)
+    if result.blocked:
+        print(
+            f"costwarden reap: BLOCKED — more actions than max_actions_per_run ({settings.reaper.max_actions_per_run});"
+            " nothing was done",
+            file=sys.stderr,
+        )
+    for error in result.errors:
+        print(f"costwarden reap: could not list {error.source} in {error.region}: {error.error}", file=sys.stderr)
+    return 1 if result.failed or result.errors else 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "reap", help="plan (default) or apply the expiry reaper: stop/terminate/delete what is past expires_at"
+    )
+    parser.add_argument("--apply", action="store_true", help="act on the plan (default: dry run, nothing changes)")
+    parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
+    parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
+    parser.set_defaults(func=_command)

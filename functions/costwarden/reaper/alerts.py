@@ -1,0 +1,126 @@
+"""The reaper's alert events (pure): expiry warnings, tag violations, the per-team summary, the blocked plan."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.reaper.expiry import describe_remaining, format_expiry
+from costwarden.reaper.model import Decision, Status, Violation, Warning
+from costwarden.reaper.types import REGISTRY
+
+MAX_ITEMS = 50
+EXAMPLE_EXTENSION_DAYS = 7
+
+
+def _line(decision: Decision) -> str:
+    return (
+        f"{decision.action} {decision.type} {decision.id or decision.arn} ({decision.region}): {decision.status.value}"
+    )
+
+
+def expiry_warning(warning: Warning, now: datetime, dry_run: bool) -> AlertEvent:
+    """One resource crossing one threshold: when it expires, what will happen, the exact command to extend it."""
+    resource = warning.resource
+    rtype = REGISTRY[resource.type]
+    when = format_expiry(warning.expired_from)
+    suggestion = (warning.expired_from.date().toordinal() + EXAMPLE_EXTENSION_DAYS) - 1
+    new_value = datetime.fromordinal(suggestion).strftime("%Y-%m-%d")
+    command = rtype.extend_command(resource, new_value)
+    if warning.marked:
+        title = f"{resource.type} {resource.id} had no expires_at: it now expires {when}"
+        lead = f"Costwarden tagged it expires_at={warning.expires_at} (environment=experiment without an expiry)."
+    else:
+        title = f"{resource.type} {resource.id} expires in {describe_remaining(warning.expired_from - now)}"
+        lead = f"Its expires_at tag is {warning.expires_at!r}."
+    then = f"From {when} the reaper will {warning.action} it"
+    then += " (dry run is on: it will only report it until dry run is switched off)." if dry_run else "."
+    summary = f"{lead} {then} To keep it longer, update the tag, e.g.: {command}"
+    return AlertEvent(
+        kind=AlertKind.EXPIRY_WARNING,
+        severity=Severity.WARNING,
+        team=warning.team,
+        title=title,
+        summary=summary,
+        details={
+            "figures": {
+                "Resource": f"{resource.type} {resource.id}",
+                "Region": resource.region,
+                "Expires": when,
+                "Action": warning.action,
+            },
+            "items": [f"extend: {command}"],
+            "arn": resource.arn,
+            "expires_at": warning.expires_at,
+            "threshold_hours": warning.threshold_hours,
+            "extend_command": command,
+            "dry_run": dry_run,
+        },
+        dedup_key=f"expiry#{resource.arn}#{warning.expires_at}#{warning.threshold_hours}h",
+        occurred_at=now,
+    )
+
+
+def tag_violation(team: str, violations: Sequence[Violation], now: datetime) -> AlertEvent:
+    items = [
+        f"{v.resource.type} {v.resource.id} ({v.resource.region}): expires_at={v.value!r} - {v.reason}"
+        for v in violations[:MAX_ITEMS]
+    ]
+    if len(violations) > MAX_ITEMS:
+        items.append(f"... and {len(violations) - MAX_ITEMS} more")
+    keys = "|".join(sorted(f"{v.resource.arn}={v.value}" for v in violations))
+    return AlertEvent(
+        kind=AlertKind.TAG_VIOLATION,
+        severity=Severity.WARNING,
+        team=team,
+        title=f"{len(violations)} resource(s) of {team} carry a malformed expires_at",
+        summary=(
+            "The reaper never acts on a malformed expires_at. Write an ISO 8601 date (2026-12-31: may live through "
+            "that UTC day) or date-time (2026-12-31T18:00:00Z; no offset means UTC)."
+        ),
+        details={"figures": {"Resources": str(len(violations))}, "items": items},
+        dedup_key="tagviolation#" + hashlib.sha256(keys.encode()).hexdigest()[:32],
+        occurred_at=now,
+    )
+
+
+def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime) -> AlertEvent:
+    done = [d for d in decisions if d.status is Status.DONE]
+    failed = [d for d in decisions if d.status is Status.FAILED]
+    items = [_line(d) + (f" - {d.reason}" if d.status is Status.FAILED else "") for d in decisions[:MAX_ITEMS]]
+    if len(decisions) > MAX_ITEMS:
+        items.append(f"... and {len(decisions) - MAX_ITEMS} more")
+    return AlertEvent(
+        kind=AlertKind.REAPED,
+        severity=Severity.WARNING if failed else Severity.INFO,
+        team=team,
+        title=f"Reaper: {len(done)} expired resource(s) of {team} cleaned up"
+        + (f", {len(failed)} failed" if failed else ""),
+        summary="Resources past their expires_at tag were stopped, terminated or deleted; every decision is audited.",
+        details={"figures": {"Done": str(len(done)), "Failed": str(len(failed)), "Run": run_id}, "items": items},
+        dedup_key=f"reaped#{run_id}#{team}",
+        occurred_at=now,
+    )
+
+
+def reap_blocked(team: str, decisions: Sequence[Decision], cap: int, now: datetime) -> AlertEvent:
+    blocked = [d for d in decisions if d.action not in ("none",) and d.reason.startswith("blocked")]
+    items = [f"{d.action} {d.type} {d.id or d.arn} ({d.region}, team {d.team})" for d in blocked[:MAX_ITEMS]]
+    if len(blocked) > MAX_ITEMS:
+        items.append(f"... and {len(blocked) - MAX_ITEMS} more")
+    keys = "|".join(sorted(d.arn for d in blocked))
+    return AlertEvent(
+        kind=AlertKind.REAP_BLOCKED,
+        severity=Severity.CRITICAL,
+        team=team,
+        title=f"Reaper blocked: {len(blocked)} actions planned, the cap is {cap}",
+        summary=(
+            f"The plan has more actions than settings.reaper.max_actions_per_run ({cap}), so nothing was done. "
+            "Review the list (costwarden reap --format table), then raise the cap or act by hand."
+        ),
+        details={"figures": {"Planned": str(len(blocked)), "Cap": str(cap)}, "items": items},
+        dedup_key="reapblocked#" + hashlib.sha256(keys.encode()).hexdigest()[:32],
+        occurred_at=now,
+    )

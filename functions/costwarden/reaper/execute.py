@@ -1,0 +1,254 @@
+"""One reaper run: inventory → plan → (check protection) → act (unless dry run) → warn → audit → publish.
+
+Everything AWS comes in as parameters (``clients``, ``state``, ``publish_fn``), so the CLI, the Lambda handler,
+the demo and the tests run exactly this code.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from costwarden.adapters.state import StateStore
+from costwarden.models.alert import AlertEvent
+from costwarden.reaper import alerts
+from costwarden.reaper.inventory import SourceError, collect
+from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status
+from costwarden.reaper.plan import Plan, make_plan
+from costwarden.reaper.types import REGISTRY, Clients
+from costwarden.reaper.types.base import error_text
+from costwarden.settings import Settings
+
+log = logging.getLogger("costwarden.reaper")
+
+#: How long "already warned" / "already reported" markers live (longer than any sensible expiry horizon).
+DEDUP_TTL_DAYS = 90
+
+Publisher = Callable[[AlertEvent], str]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    started_at: datetime
+    dry_run: bool
+    regions: list[str]
+    decisions: list[Decision]
+    errors: list[SourceError] = field(default_factory=list)
+    blocked: bool = False
+    events: list[AlertEvent] = field(default_factory=list)
+    publish_errors: list[str] = field(default_factory=list)
+    audit_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(d.status is Status.FAILED for d in self.decisions)
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for d in self.decisions:
+            out[d.status.value] += 1
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "regions": self.regions,
+            "blocked": self.blocked,
+            "counts": self.counts(),
+            "source_errors": [e.__dict__ for e in self.errors],
+            "events": [f"{e.kind.value}:{e.team}" for e in self.events],
+            "publish_errors": self.publish_errors,
+            "audit_error": self.audit_error,
+        }
+
+
+def _check_protection(clients: Clients, plan: Plan, resources: list[Resource]) -> list[Resource]:
+    """Fill in termination protection for the candidates (bounded by the cap); failures leave it unknown (skip)."""
+    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for resource in plan.unchecked:
+        groups[(resource.region, resource.type)].append(resource)
+    checked: dict[str, Resource] = {}
+    for (region, type_name), group in groups.items():
+        try:
+            checked.update({r.arn: r for r in REGISTRY[type_name].check_protection(clients, region, group)})
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            log.warning("termination protection check failed", extra={"region": region, "error": error_text(error)})
+    return [checked.get(r.arn, r) for r in resources]
+
+
+def _act(clients: Clients, plan: Plan, force: bool) -> dict[str, tuple[Status, str]]:
+    """Perform planned actions and marks, batched per (region, type); ``{arn: (status, note)}``."""
+    outcome: dict[str, tuple[Status, str]] = {}
+    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for resource, _ in plan.actions:
+        groups[(resource.region, resource.type)].append(resource)
+    for (region, type_name), group in sorted(groups.items()):
+        try:
+            results = REGISTRY[type_name].act(clients, region, group, force=force)
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            results = {r.arn: error_text(error) for r in group}
+        for resource in group:
+            err = results.get(resource.arn, "no result returned")
+            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
+    marks: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
+    for resource, _, value in plan.marks:
+        marks[(resource.region, resource.type, value)].append(resource)
+    for (region, type_name, value), group in sorted(marks.items()):
+        try:
+            results = REGISTRY[type_name].tag(clients, region, group, {"expires_at": value})
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            results = {r.arn: error_text(error) for r in group}
+        for resource in group:
+            err = results.get(resource.arn, "no result returned")
+            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
+    return outcome
+
+
+def run_reaper(
+    settings: Settings,
+    *,
+    regions: Sequence[str],
+    clients: Clients,
+    state: StateStore,
+    publish_fn: Publisher | None = None,
+    dry_run: bool | None = None,
+    now: datetime | None = None,
+    store_audit: bool = True,
+) -> RunResult:
+    """Run the reaper once. ``dry_run`` None → ``settings.reaper.dry_run``. ``publish_fn`` None → no events sent
+    (and no "already warned" state written, so a later run with a topic still warns)."""
+    now = now or datetime.now(UTC)
+    dry = settings.reaper.dry_run if dry_run is None else dry_run
+    run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    policy = settings.tags
+    selectors = [(policy.expires_key, None), (policy.environment_key, "experiment")]
+    inventory = collect(clients, list(regions), selectors)
+    for error in inventory.errors:
+        log.error(
+            "inventory source failed", extra={"region": error.region, "source": error.source, "error": error.error}
+        )
+
+    plan = make_plan(inventory.resources, settings, now)
+    if plan.unchecked and not plan.blocked:
+        resources = _check_protection(clients, plan, inventory.resources)
+        plan = make_plan(resources, settings, now, protection_checked=True)
+
+    decisions = list(plan.decisions)
+    if not dry and not plan.blocked and (plan.actions or plan.marks):
+        outcome = _act(clients, plan, settings.reaper.force_termination_protected)
+        decisions = [
+            replace(
+                d,
+                status=outcome[d.arn][0],
+                reason=f"{d.reason}; {outcome[d.arn][1]}" if outcome[d.arn][1] else d.reason,
+            )
+            if d.arn in outcome
+            else d
+            for d in decisions
+        ]
+    result = RunResult(run_id, now, dry, list(regions), decisions, inventory.errors, plan.blocked)
+
+    for decision in decisions:
+        log.info("reaper decision", extra={"run_id": run_id, "dry_run": dry, **decision.to_dict()})
+    if store_audit:
+        _store_audit(state, settings, result)
+    if publish_fn is not None:
+        _publish_all(publish_fn, state, settings, plan, result)
+    return result
+
+
+def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> None:
+    pk = f"audit#{result.started_at.strftime('%Y-%m-%d')}"
+    items = [
+        (pk, f"{result.run_id}#{d.arn}", {**d.to_dict(), "run_id": result.run_id, "dry_run": result.dry_run})
+        for d in result.decisions
+    ]
+    items += [
+        (pk, f"{result.run_id}#error#{e.region}#{e.source}", {"run_id": result.run_id, **e.__dict__})
+        for e in result.errors
+    ]
+    try:
+        state.put_many(items, ttl_days=settings.reaper.audit_ttl_days)
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
+        result.audit_error = error_text(error)
+        log.error("audit write failed", extra={"error": result.audit_error})
+
+
+def _send(publish_fn: Publisher, result: RunResult, event: AlertEvent) -> bool:
+    try:
+        publish_fn(event)
+    except Exception as error:  # recorded (decision, summary or log); the run goes on
+        result.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
+        return False
+    result.events.append(event)
+    return True
+
+
+@dataclass
+class _Publishing:
+    publish_fn: Publisher
+    state: StateStore
+    result: RunResult
+    now: datetime
+
+    def send(self, event: AlertEvent) -> bool:
+        try:
+            self.publish_fn(event)
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            self.result.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
+            return False
+        self.result.events.append(event)
+        return True
+
+    def once(self, pk: str, sk: str, event: AlertEvent) -> None:
+        """Publish ``event`` unless ``(pk, sk)`` says it was already sent; forget the marker if sending fails."""
+        first = self.state.put_if_absent(pk, sk, {"sent_at": self.now.isoformat()}, ttl_days=DEDUP_TTL_DAYS)
+        if first and not self.send(event):
+            self.state.delete(pk, sk)  # not sent: the next run tries again
+
+    def warnings(self, plan: Plan) -> None:
+        status = {d.arn: d.status for d in self.result.decisions}
+        for warning in plan.warnings:
+            if warning.marked and status.get(warning.resource.arn) is not Status.DONE:
+                continue  # only warn about a mark that was really written
+            self.once(
+                f"dedup#expiry#{warning.resource.arn}",
+                f"{warning.expires_at}#{warning.threshold_hours}h",
+                alerts.expiry_warning(warning, self.now, self.result.dry_run),
+            )
+
+    def violations(self, plan: Plan) -> None:
+        new: dict[str, list[Any]] = defaultdict(list)
+        for violation in plan.violations:
+            pk, sk = f"dedup#tagviolation#{violation.resource.arn}", violation.value
+            if self.state.put_if_absent(pk, sk, {"sent_at": self.now.isoformat()}, ttl_days=DEDUP_TTL_DAYS):
+                new[violation.team].append(violation)
+        for team, violations in sorted(new.items()):
+            if not self.send(alerts.tag_violation(team, violations, self.now)):
+                for v in violations:
+                    self.state.delete(f"dedup#tagviolation#{v.resource.arn}", v.value)
+
+    def summaries(self, plan: Plan, operator_team: str) -> None:
+        if plan.blocked and not self.result.dry_run:
+            event = alerts.reap_blocked(operator_team, self.result.decisions, plan.cap, self.now)
+            self.once("dedup#reapblocked", event.dedup_key, event)
+        acted: dict[str, list[Decision]] = defaultdict(list)
+        for decision in self.result.decisions:
+            if decision.status in (Status.DONE, Status.FAILED) and decision.action != MARK_ACTION:
+                acted[decision.team].append(decision)
+        for team, decisions in sorted(acted.items()):
+            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now))
+
+
+def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, plan: Plan, result: RunResult) -> None:
+    publishing = _Publishing(publish_fn, state, result, result.started_at)
+    publishing.warnings(plan)
+    publishing.violations(plan)
+    publishing.summaries(plan, settings.stack_tags.get("team", "platform"))

@@ -1,0 +1,110 @@
+"""The reaper's IAM policy, built from the registry's declarations (infra/reaper.py turns it into a role).
+
+Pure: statements are plain dicts with ``${Partition}``/``${Region}``/``${Account}`` filled from arguments (CDK
+passes its tokens). What it guarantees, independently of the reaper's own checks (defence in depth):
+
+* read-only list/describe actions on ``*`` (they do not support resource-level permissions);
+* each destructive action allowed only on its resource ARN pattern, in the configured regions, and only when the
+  resource carries ``expires_at`` (``Null: false``) and does not carry ``costwarden:protect=true``;
+* explicit ``Deny`` of every destructive and tagging action on resources tagged ``costwarden:protect=true``, and —
+  unless ``allow_production`` — on resources tagged ``environment=production``;
+* ``force`` permissions (turning termination protection off) only when ``force_termination_protected`` is set;
+  ``mark`` permissions (tagging ``expires_at``) only when ``missing_expiry`` is ``mark``, and only on resources
+  tagged ``environment=experiment``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from costwarden.reaper.types import COMMON_READ_PERMISSIONS, REGISTRY, Permission, ResourceType
+from costwarden.settings import Settings
+
+Statement = dict[str, Any]
+
+
+def _sid(*parts: str) -> str:
+    words = " ".join(parts).replace(":", " ").replace("-", " ").split()
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _resources(pattern: str, partition: str, account: str, regions: Sequence[str]) -> list[str]:
+    filled = pattern.replace("${Partition}", partition).replace("${Account}", account)
+    return sorted({filled.replace("${Region}", region) for region in regions})
+
+
+def granted(settings: Settings) -> list[tuple[ResourceType, Permission]]:
+    """The (type, permission) pairs these settings need: reap always, force and mark only when enabled."""
+    out: list[tuple[ResourceType, Permission]] = []
+    for rtype in REGISTRY.values():
+        for permission in (*rtype.permissions, *rtype.tag_permissions):
+            if permission.purpose == "force" and not settings.reaper.force_termination_protected:
+                continue
+            if permission.purpose == "mark" and settings.reaper.missing_expiry != "mark":
+                continue
+            out.append((rtype, permission))
+    return out
+
+
+def read_actions() -> list[str]:
+    actions = set(COMMON_READ_PERMISSIONS)
+    for rtype in REGISTRY.values():
+        actions.update(rtype.read_permissions)
+    return sorted(actions)
+
+
+def _conditions(rtype: ResourceType, permission: Permission, settings: Settings) -> dict[str, Any]:
+    prefix, tags = rtype.tag_condition_prefix, settings.tags
+    conditions: dict[str, dict[str, Any]] = {
+        "StringNotEqualsIgnoreCase": {f"{prefix}/{tags.protect_key}": tags.protect_value},
+    }
+    if permission.purpose == "mark":
+        conditions["StringEquals"] = {f"{prefix}/{tags.environment_key}": "experiment"}
+    else:
+        conditions["Null"] = {f"{prefix}/{tags.expires_key}": "false"}
+    return conditions
+
+
+def policy_statements(settings: Settings, *, partition: str, account: str, regions: Sequence[str]) -> list[Statement]:
+    """Every statement of the reaper's role policy, in a stable order."""
+    statements: list[Statement] = [
+        {"Sid": "ReaperReadOnly", "Effect": "Allow", "Action": read_actions(), "Resource": "*"},
+    ]
+    deny_by_prefix: dict[str, set[str]] = defaultdict(set)
+    for rtype, permission in granted(settings):
+        if not permission.tag_conditions:
+            raise ValueError(f"{rtype.name}: {permission.actions} declared without tag conditions; not granted")
+        statements.append(
+            {
+                "Sid": _sid("Reaper", permission.purpose, rtype.name, *permission.actions[:1]),
+                "Effect": "Allow",
+                "Action": sorted(permission.actions),
+                "Resource": _resources(permission.resource, partition, account, regions),
+                "Condition": _conditions(rtype, permission, settings),
+            }
+        )
+        deny_by_prefix[rtype.tag_condition_prefix].update(permission.actions)
+    tags = settings.tags
+    for prefix, actions in sorted(deny_by_prefix.items()):
+        statements.append(
+            {
+                "Sid": _sid("ReaperDenyProtected", prefix.split(":")[0]),
+                "Effect": "Deny",
+                "Action": sorted(actions),
+                "Resource": "*",
+                "Condition": {"StringEqualsIgnoreCase": {f"{prefix}/{tags.protect_key}": tags.protect_value}},
+            }
+        )
+        if not settings.reaper.allow_production:
+            statements.append(
+                {
+                    "Sid": _sid("ReaperDenyProduction", prefix.split(":")[0]),
+                    "Effect": "Deny",
+                    "Action": sorted(actions),
+                    "Resource": "*",
+                    "Condition": {"StringEqualsIgnoreCase": {f"{prefix}/{tags.environment_key}": "production"}},
+                }
+            )
+    return statements

@@ -1,0 +1,121 @@
+"""What the reaper sees (``Resource``) and what it decides (``Decision``): plain data, no boto3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+#: The action recorded for a resource nothing is done to.
+NO_ACTION = "none"
+#: The action for ``missing_expiry: mark``: tag ``expires_at`` (not destructive).
+MARK_ACTION = "mark"
+
+# Tags through which AWS marks a cluster member, in order of precedence (an EKS node is also in an ASG).
+EKS_NODEGROUP_TAG = "eks:nodegroup-name"
+EKS_CLUSTER_TAG = "eks:cluster-name"
+EMR_JOB_FLOW_TAG = "aws:elasticmapreduce:job-flow-id"
+ASG_NAME_TAG = "aws:autoscaling:groupName"
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The cluster a resource belongs to: registry type name and the key that type's resources carry as ``key``."""
+
+    type: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.key}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as inventoried.
+
+    ``key`` identifies the resource within its type and region the way cluster members name their parent (ASG name,
+    EMR cluster id, ``cluster/nodegroup`` for EKS). ``active`` is False once it is terminated or being deleted.
+    ``termination_protected`` is None when not yet known (EC2 needs one extra call, made only for candidates).
+    ``details`` holds what the type's action needs (endpoint config, EKS cluster name, attachment).
+    """
+
+    arn: str
+    type: str
+    region: str
+    id: str
+    tags: Mapping[str, str]
+    state: str = ""
+    active: bool = True
+    key: str = ""
+    parent: ParentRef | None = None
+    termination_protected: bool | None = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def lookup_key(self) -> tuple[str, str, str]:
+        return (self.type, self.region, self.key or self.id)
+
+
+def parent_from_tags(tags: Mapping[str, str]) -> ParentRef | None:
+    """The cluster a resource belongs to, from the tags AWS puts on members (EKS before EMR before ASG)."""
+    if EKS_NODEGROUP_TAG in tags:
+        cluster = tags.get(EKS_CLUSTER_TAG, "")
+        return ParentRef("eks:nodegroup", f"{cluster}/{tags[EKS_NODEGROUP_TAG]}")
+    if EMR_JOB_FLOW_TAG in tags:
+        return ParentRef("emr:cluster", tags[EMR_JOB_FLOW_TAG])
+    if ASG_NAME_TAG in tags:
+        return ParentRef("autoscaling:group", tags[ASG_NAME_TAG])
+    return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the reaper decided about one resource, and why: the unit of the plan, the audit and the CLI output."""
+
+    arn: str
+    type: str
+    region: str
+    team: str
+    expires_at: str | None
+    action: str
+    status: Status
+    reason: str
+    id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+@dataclass(frozen=True)
+class Warning:
+    """An expiry warning due for ``resource``: it crosses ``threshold_hours`` before ``expired_from``."""
+
+    resource: Resource
+    team: str
+    expires_at: str
+    expired_from: datetime
+    threshold_hours: int
+    action: str
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A malformed ``expires_at``: reported to the owning team as a tag violation, never acted on."""
+
+    resource: Resource
+    team: str
+    value: str
+    reason: str

@@ -1,0 +1,94 @@
+"""Auto Scaling groups: delete with their instances (``ForceDelete``), the only way an ASG "cluster" stops costing.
+
+Not returned by the tagging API: listed with ``DescribeAutoScalingGroups`` and its ``tag-key`` / ``tag:<key>``
+filters (one paginated call per selector). Its instances carry ``aws:autoscaling:groupName`` and are acted on only
+through the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from costwarden.reaper.model import Resource, parent_from_tags
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, tags_dict
+
+ASG_ARN = "arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:*:autoScalingGroupName/*"
+
+
+class AutoScalingGroup(ResourceType):
+    name = "autoscaling:group"
+    service = "autoscaling"
+    arn_match = ("autoscaling", "autoScalingGroup")
+    action = "delete"
+    cluster_member = True  # an EKS managed node group's ASG belongs to the node group
+    tag_condition_prefix = "autoscaling:ResourceTag"
+    read_permissions = ("autoscaling:DescribeAutoScalingGroups",)
+    permissions: ClassVar[tuple[Permission, ...]] = (Permission(("autoscaling:DeleteAutoScalingGroup",), ASG_ARN),)
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("autoscaling:CreateOrUpdateTags",), ASG_ARN, purpose="mark"),
+    )
+
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+        asg = clients("autoscaling", region)
+        seen: dict[str, Resource] = {}
+        for key, value in selectors:
+            flt = {"Name": "tag-key", "Values": [key]} if value is None else {"Name": f"tag:{key}", "Values": [value]}
+            for page in asg.get_paginator("describe_auto_scaling_groups").paginate(
+                Filters=[flt], PaginationConfig={"PageSize": 100}
+            ):
+                for group in page.get("AutoScalingGroups", []):
+                    resource = self._resource(group, region)
+                    seen[resource.arn] = resource
+        return list(seen.values())
+
+    def _resource(self, group: dict[str, Any], region: str) -> Resource:
+        tags = tags_dict(group.get("Tags"))
+        parent = parent_from_tags(tags)
+        status = group.get("Status") or "InService"
+        return Resource(
+            arn=group["AutoScalingGroupARN"],
+            type=self.name,
+            region=region,
+            id=group["AutoScalingGroupName"],
+            key=group["AutoScalingGroupName"],
+            tags=tags,
+            state=status,
+            active="delete" not in status.lower(),
+            parent=parent if parent and parent.type != self.name else None,
+            details={"instances": len(group.get("Instances", [])), "desired": group.get("DesiredCapacity")},
+        )
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        asg = clients("autoscaling", region)
+        return each_result(
+            resources, lambda r: asg.delete_auto_scaling_group(AutoScalingGroupName=r.id, ForceDelete=True)
+        )
+
+    def tag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
+    ) -> dict[str, str | None]:
+        asg = clients("autoscaling", region)
+        return each_result(
+            resources,
+            lambda r: asg.create_or_update_tags(
+                Tags=[
+                    {
+                        "ResourceId": r.id,
+                        "ResourceType": "auto-scaling-group",
+                        "Key": k,
+                        "Value": v,
+                        "PropagateAtLaunch": False,
+                    }
+                    for k, v in tags.items()
+                ]
+            ),
+        )
+
+    def extend_command(self, resource: Resource, value: str) -> str:
+        return (
+            f"aws autoscaling create-or-update-tags --region {resource.region} --tags "
+            f"ResourceId={resource.id},ResourceType=auto-scaling-group,Key=expires_at,Value={value},PropagateAtLaunch=true"
+        )

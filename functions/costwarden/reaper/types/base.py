@@ -1,0 +1,157 @@
+"""The contract every resource type of the registry fulfils (Cloud Custodian's registry, cut to what we need).
+
+A type declares:
+
+* how it is listed — ``tagging_type`` (the Resource Groups Tagging API's ``service:type``, listed once for all
+  such types per region and then hydrated in batches with the service's own describe) or ``list_resources``
+  (its own paginated describe, for what the tagging API does not return: ASGs, EMR clusters, EKS node groups);
+* how to read its tags, state and parent (in ``hydrate`` / ``list_resources``);
+* the action for "expired" (``action_for``) and how to perform it in batches (``act``);
+* the IAM it needs: ``read_permissions`` (list/describe) and ``permissions`` (destructive), each destructive
+  statement with its ARN pattern and the tag-condition keys the service supports, so infra can build a role that
+  refuses to act on anything not carrying ``expires_at`` or carrying the protect tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from costwarden.reaper.model import Resource
+
+#: ``(tag key, required value or None for "any value")``: what the inventory asks each lister for.
+type Selector = tuple[str, str | None]
+
+#: ``clients(service, region)`` → a boto3 client. Injected everywhere; the default is ``adapters.aws.client``.
+Clients = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True)
+class Permission:
+    """IAM actions on one resource ARN pattern, and whether the service evaluates ``aws:ResourceTag/<key>`` there.
+
+    ``resource`` uses ``${Partition}``, ``${Region}``, ``${Account}`` placeholders (Service Authorization Reference).
+    ``tag_conditions`` is False only where the action does not support resource-tag condition keys; infra then
+    scopes by ARN alone and the infra test lists it as an explicit, reviewed exception.
+    """
+
+    actions: tuple[str, ...]
+    resource: str
+    tag_conditions: bool = True
+    #: ``reap``: always granted, resource must carry ``expires_at``; ``force``: only with
+    #: ``force_termination_protected``; ``mark``: only with ``missing_expiry: mark``, resource must carry
+    #: ``environment=experiment``. Every purpose also requires the protect tag to be absent.
+    purpose: str = "reap"
+
+
+def tags_dict(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}]`` (EC2, ASG, EMR, SageMaker, tagging API) or ``{k: v}`` (EKS) → ``{k: v}``."""
+    if not tags:
+        return {}
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {str(t["Key"]): str(t.get("Value", "")) for t in tags}
+
+
+def matches(tags: Mapping[str, str], selectors: Sequence[Selector]) -> bool:
+    """True when ``tags`` satisfy at least one selector."""
+    return any(key in tags and (value is None or tags[key] == value) for key, value in selectors)
+
+
+def chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def error_text(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{err.get('Code', type(error).__name__)}: {err.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"
+
+
+class ResourceType:
+    """Base of every registry entry. Subclasses set the class attributes and override what they need."""
+
+    name: ClassVar[str]
+    service: ClassVar[str]
+    #: The tagging API's ``service:resource-type`` (``ResourceTypeFilters``) when it lists this type, else None.
+    tagging_type: ClassVar[str | None] = None
+    #: ``(arn service, arn resource-type prefix)`` to recognise this type's ARNs from the tagging API.
+    arn_match: ClassVar[tuple[str, str]]
+    #: The action for "expired" (what the plan shows); ``action_for`` may vary it by state.
+    action: ClassVar[str]
+    read_permissions: ClassVar[tuple[str, ...]]
+    permissions: ClassVar[tuple[Permission, ...]]
+    #: Permissions for ``missing_expiry: mark`` (tagging), also tag-conditioned where possible.
+    tag_permissions: ClassVar[tuple[Permission, ...]] = ()
+    #: The resource-tag condition key prefix the service evaluates for these actions (Service Authorization
+    #: Reference): ``aws:ResourceTag`` for EC2, EKS, SageMaker, EMR; Auto Scaling documents its own key.
+    tag_condition_prefix: ClassVar[str] = "aws:ResourceTag"
+    #: Whether the type has termination protection the reaper must respect.
+    has_termination_protection: ClassVar[bool] = False
+    #: Whether cluster-membership tags (``aws:autoscaling:groupName``...) make this type act only via its parent.
+    cluster_member: ClassVar[bool] = False
+
+    # -- listing -------------------------------------------------------------------------------------------
+    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
+        """Tagging-API types: turn ``(arn, tags)`` into resources with state, in as few describe calls as possible."""
+        raise NotImplementedError(f"{self.name} is listed with list_resources")
+
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+        """Own-listing types: every resource matching any selector (``(key, None)``: has the tag; ``(key, value)``:
+        has it with that value), every page followed."""
+        raise NotImplementedError(f"{self.name} is listed through the tagging API")
+
+    def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
+        """Fill in ``termination_protected`` for the candidates only (bounded by the per-run cap)."""
+        return list(resources)
+
+    # -- acting --------------------------------------------------------------------------------------------
+    def action_for(self, resource: Resource) -> tuple[str | None, str]:
+        """``(action, "")`` when an expired ``resource`` can be acted on now, else ``(None, reason)``."""
+        return self.action, ""
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        """Perform the action on ``resources`` (batched); return ``{arn: None (done) | error text}``."""
+        raise NotImplementedError
+
+    def tag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
+    ) -> dict[str, str | None]:
+        """Add ``tags`` (``missing_expiry: mark``); default through the tagging API, 20 ARNs per call."""
+        api = clients("resourcegroupstaggingapi", region)
+        result: dict[str, str | None] = {}
+        for batch in chunks(list(resources), 20):
+            arns = [r.arn for r in batch]
+            try:
+                failed = api.tag_resources(ResourceARNList=arns, Tags=tags).get("FailedResourcesMap", {})
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
+                failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
+            for arn in arns:
+                result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
+        return result
+
+    def extend_command(self, resource: Resource, value: str) -> str:
+        """The exact command an owner runs to extend the expiry."""
+        return (
+            f"aws resourcegroupstaggingapi tag-resources --region {resource.region} "
+            f"--resource-arn-list {resource.arn} --tags expires_at={value}"
+        )
+
+
+def each_result(resources: Sequence[Resource], call: Callable[[Resource], object]) -> dict[str, str | None]:
+    """Run a per-resource action, recording each resource's own error (one failure never stops the others)."""
+    result: dict[str, str | None] = {}
+    for resource in resources:
+        try:
+            call(resource)
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            result[resource.arn] = error_text(error)
+        else:
+            result[resource.arn] = None
+    return result

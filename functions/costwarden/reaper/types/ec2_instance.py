@@ -1,0 +1,126 @@
+"""EC2 instances: terminate (a stopped instance still pays for its EBS volumes, so stopped is not enough).
+
+Listed through the tagging API, hydrated with ``DescribeInstances`` 200 ids per call (filter, so an instance that
+vanished in between is simply absent). ``DisableApiTermination`` is not in ``DescribeInstances``: it is read with
+``DescribeInstanceAttribute`` for the candidates only, so the extra calls are bounded by the per-run cap.
+Terminated in batches of up to 1,000 ids; if a batch is refused, each instance is retried alone so one bad
+instance (protection turned on meanwhile) fails only itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from costwarden.reaper.model import Resource, parent_from_tags
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, error_text, tags_dict
+
+INACTIVE_STATES = frozenset({"shutting-down", "terminated"})
+TERMINATE_BATCH = 1000
+DESCRIBE_BATCH = 200
+
+
+class Ec2Instance(ResourceType):
+    name = "ec2:instance"
+    service = "ec2"
+    tagging_type = "ec2:instance"
+    arn_match = ("ec2", "instance")
+    action = "terminate"
+    has_termination_protection = True
+    cluster_member = True
+    read_permissions = ("ec2:DescribeInstances", "ec2:DescribeInstanceAttribute")
+    permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("ec2:TerminateInstances",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*"),
+        # Only used when settings.reaper.force_termination_protected is true (turns protection off first).
+        Permission(
+            ("ec2:ModifyInstanceAttribute",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="force"
+        ),
+    )
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="mark"),
+    )
+
+    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
+        ec2 = clients("ec2", region)
+        by_id = {arn.rsplit("/", 1)[-1]: arn for arn, _ in found}
+        out: list[Resource] = []
+        for batch in chunks(sorted(by_id), DESCRIBE_BATCH):
+            pages = ec2.get_paginator("describe_instances").paginate(
+                Filters=[{"Name": "instance-id", "Values": list(batch)}], PaginationConfig={"PageSize": 1000}
+            )
+            for page in pages:
+                for reservation in page.get("Reservations", []):
+                    for instance in reservation.get("Instances", []):
+                        out.append(self._resource(instance, region, by_id))
+        return out
+
+    def _resource(self, instance: dict[str, Any], region: str, by_id: dict[str, str]) -> Resource:
+        instance_id = instance["InstanceId"]
+        tags = tags_dict(instance.get("Tags"))
+        state = instance.get("State", {}).get("Name", "")
+        return Resource(
+            arn=by_id[instance_id],
+            type=self.name,
+            region=region,
+            id=instance_id,
+            key=instance_id,
+            tags=tags,
+            state=state,
+            active=state not in INACTIVE_STATES,
+            parent=parent_from_tags(tags),
+            termination_protected=None,
+            details={"instance_type": instance.get("InstanceType", "")},
+        )
+
+    def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
+        ec2 = clients("ec2", region)
+        out = []
+        for resource in resources:
+            try:
+                attribute = ec2.describe_instance_attribute(InstanceId=resource.id, Attribute="disableApiTermination")
+            except Exception:  # left unknown: the planner then skips it ("could not be checked")
+                out.append(resource)
+                continue
+            out.append(replace(resource, termination_protected=bool(attribute["DisableApiTermination"]["Value"])))
+        return out
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        result: dict[str, str | None] = {}
+        todo = list(resources)
+        if force:
+            unprotect = each_result(
+                [r for r in todo if r.termination_protected],
+                lambda r: ec2.modify_instance_attribute(InstanceId=r.id, DisableApiTermination={"Value": False}),
+            )
+            result.update({arn: err for arn, err in unprotect.items() if err})
+            todo = [r for r in todo if r.arn not in result]
+        for batch in chunks(todo, TERMINATE_BATCH):
+            try:
+                ec2.terminate_instances(InstanceIds=[r.id for r in batch])
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
+                if len(batch) == 1:
+                    result[batch[0].arn] = error_text(error)
+                    continue
+                result.update(each_result(batch, lambda r: ec2.terminate_instances(InstanceIds=[r.id])))
+            else:
+                result.update({r.arn: None for r in batch})
+        return result
+
+    def tag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        return each_result(
+            resources,
+            lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
+        )
+
+    def extend_command(self, resource: Resource, value: str) -> str:
+        return (
+            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} "
+            f"--tags Key=expires_at,Value={value}"
+        )

@@ -1,0 +1,82 @@
+"""EMR clusters: terminate. ``TerminationProtected`` is respected (skipped and reported) unless settings force it.
+
+Listed with ``ListClusters`` (active states only, every page) and ``DescribeCluster`` per active cluster — the only
+call that returns tags and termination protection; finished clusters cost nothing and are never described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from costwarden.reaper.model import Resource
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, matches, tags_dict
+
+ACTIVE_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING")
+CLUSTER_ARN = "arn:${Partition}:elasticmapreduce:${Region}:${Account}:cluster/*"
+
+
+class EmrCluster(ResourceType):
+    name = "emr:cluster"
+    service = "emr"
+    arn_match = ("elasticmapreduce", "cluster")
+    action = "terminate"
+    has_termination_protection = True
+    read_permissions = ("elasticmapreduce:ListClusters", "elasticmapreduce:DescribeCluster")
+    permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("elasticmapreduce:TerminateJobFlows",), CLUSTER_ARN),
+        # Only used when settings.reaper.force_termination_protected is true.
+        Permission(("elasticmapreduce:SetTerminationProtection",), CLUSTER_ARN, purpose="force"),
+    )
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("elasticmapreduce:AddTags",), CLUSTER_ARN, purpose="mark"),
+    )
+
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+        emr = clients("emr", region)
+        out: list[Resource] = []
+        for page in emr.get_paginator("list_clusters").paginate(ClusterStates=list(ACTIVE_STATES)):
+            for summary in page.get("Clusters", []):
+                cluster = emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
+                tags = tags_dict(cluster.get("Tags"))
+                if not matches(tags, selectors):
+                    continue
+                state = cluster.get("Status", {}).get("State", "")
+                out.append(
+                    Resource(
+                        arn=cluster.get("ClusterArn") or summary.get("ClusterArn", ""),
+                        type=self.name,
+                        region=region,
+                        id=cluster["Id"],
+                        key=cluster["Id"],
+                        tags=tags,
+                        state=state,
+                        active=state in ACTIVE_STATES,
+                        termination_protected=bool(cluster.get("TerminationProtected", False)),
+                        details={"name": cluster.get("Name", "")},
+                    )
+                )
+        return out
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        emr = clients("emr", region)
+
+        def terminate(resource: Resource) -> None:
+            if force and resource.termination_protected:
+                emr.set_termination_protection(JobFlowIds=[resource.id], TerminationProtected=False)
+            emr.terminate_job_flows(JobFlowIds=[resource.id])
+
+        return each_result(resources, terminate)
+
+    def tag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
+    ) -> dict[str, str | None]:
+        emr = clients("emr", region)
+        return each_result(
+            resources, lambda r: emr.add_tags(ResourceId=r.id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        )
+
+    def extend_command(self, resource: Resource, value: str) -> str:
+        return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags expires_at={value}"

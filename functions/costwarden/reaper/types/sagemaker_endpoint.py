@@ -1,0 +1,84 @@
+"""SageMaker endpoints: delete, with the endpoint config — when the config itself carries ``expires_at`` and not
+the protect tag (the same condition the IAM role enforces on ``DeleteEndpointConfig``; a config may be shared or
+kept on purpose, and configs cost nothing). Otherwise the config is kept and the decision says so."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from costwarden.reaper.model import Resource
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, error_text, tags_dict
+
+ENDPOINT_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:endpoint/*"
+CONFIG_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:endpoint-config/*"
+TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+
+
+class SageMakerEndpoint(ResourceType):
+    name = "sagemaker:endpoint"
+    service = "sagemaker"
+    tagging_type = "sagemaker:endpoint"
+    arn_match = ("sagemaker", "endpoint")
+    action = "delete"
+    read_permissions = ("sagemaker:ListEndpoints", "sagemaker:DescribeEndpoint", "sagemaker:ListTags")
+    permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("sagemaker:DeleteEndpoint",), ENDPOINT_ARN),
+        Permission(("sagemaker:DeleteEndpointConfig",), CONFIG_ARN),
+    )
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("sagemaker:AddTags",), ENDPOINT_ARN, purpose="mark"),
+    )
+
+    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
+        sm = clients("sagemaker", region)
+        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
+        out: list[Resource] = []
+        for page in sm.get_paginator("list_endpoints").paginate(PaginationConfig={"PageSize": 100}):
+            for endpoint in page.get("Endpoints", []):
+                name = endpoint["EndpointName"]
+                if name not in wanted:
+                    continue
+                arn, tags = wanted[name]
+                status = endpoint.get("EndpointStatus", "")
+                out.append(
+                    Resource(
+                        arn=arn,
+                        type=self.name,
+                        region=region,
+                        id=name,
+                        key=name,
+                        tags=tags,
+                        state=status,
+                        active=status != "Deleting",
+                    )
+                )
+        return out
+
+    def action_for(self, resource: Resource) -> tuple[str | None, str]:
+        if resource.state in TRANSITIONAL:
+            return None, f"endpoint is {resource.state}; acted on once it settles (a later run)"
+        return self.action, ""
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        sm = clients("sagemaker", region)
+        result: dict[str, str | None] = {}
+        for resource in resources:
+            try:
+                described = sm.describe_endpoint(EndpointName=resource.id)
+                config = described["EndpointConfigName"]
+                sm.delete_endpoint(EndpointName=resource.id)
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
+                result[resource.arn] = error_text(error)
+                continue
+            result[resource.arn] = None
+            try:
+                config_arn = resource.arn.replace(":endpoint/", ":endpoint-config/").rsplit("/", 1)[0] + f"/{config}"
+                tags = tags_dict(sm.list_tags(ResourceArn=config_arn).get("Tags"))
+                if "expires_at" in tags and tags.get("costwarden:protect", "").lower() != "true":
+                    sm.delete_endpoint_config(EndpointConfigName=config)
+            except Exception:  # noqa: S110 - the endpoint (the cost) is gone; a kept config costs nothing
+                pass
+        return result

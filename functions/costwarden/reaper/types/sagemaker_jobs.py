@@ -1,0 +1,87 @@
+"""SageMaker training and processing jobs: stop. Only jobs in progress are inventoried: a finished job costs
+nothing, cannot be deleted, and would otherwise be reported on every run forever."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from costwarden.reaper.model import Resource
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result
+
+
+class _SageMakerJob(ResourceType):
+    service = "sagemaker"
+    action = "stop"
+    _list_call: ClassVar[str]
+    _list_key: ClassVar[str]
+    _name_key: ClassVar[str]
+    _status_key: ClassVar[str]
+    _stop_call: ClassVar[str]
+    _stop_param: ClassVar[str]
+
+    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
+        sm = clients("sagemaker", region)
+        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
+        out: list[Resource] = []
+        pages = sm.get_paginator(self._list_call).paginate(
+            StatusEquals="InProgress", PaginationConfig={"PageSize": 100}
+        )
+        for page in pages:
+            for job in page.get(self._list_key, []):
+                name = job[self._name_key]
+                if name not in wanted:
+                    continue
+                arn, tags = wanted[name]
+                out.append(
+                    Resource(
+                        arn=arn,
+                        type=self.name,
+                        region=region,
+                        id=name,
+                        key=name,
+                        tags=tags,
+                        state=job[self._status_key],
+                    )
+                )
+        return out
+
+    def act(
+        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+    ) -> dict[str, str | None]:
+        sm = clients("sagemaker", region)
+        return each_result(resources, lambda r: getattr(sm, self._stop_call)(**{self._stop_param: r.id}))
+
+
+class SageMakerTrainingJob(_SageMakerJob):
+    name = "sagemaker:training-job"
+    tagging_type = "sagemaker:training-job"
+    arn_match = ("sagemaker", "training-job")
+    read_permissions = ("sagemaker:ListTrainingJobs",)
+    permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("sagemaker:StopTrainingJob",), "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*"),
+    )
+    _list_call = "list_training_jobs"
+    _list_key = "TrainingJobSummaries"
+    _name_key = "TrainingJobName"
+    _status_key = "TrainingJobStatus"
+    _stop_call = "stop_training_job"
+    _stop_param = "TrainingJobName"
+
+
+class SageMakerProcessingJob(_SageMakerJob):
+    name = "sagemaker:processing-job"
+    tagging_type = "sagemaker:processing-job"
+    arn_match = ("sagemaker", "processing-job")
+    read_permissions = ("sagemaker:ListProcessingJobs",)
+    permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(
+            ("sagemaker:StopProcessingJob",), "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/*"
+        ),
+    )
+    _list_call = "list_processing_jobs"
+    _list_key = "ProcessingJobSummaries"
+    _name_key = "ProcessingJobName"
+    _status_key = "ProcessingJobStatus"
+    _stop_call = "stop_processing_job"
+    _stop_param = "ProcessingJobName"

@@ -1,0 +1,150 @@
+"""The CLI and the Lambda handler end to end against moto (SNS topic, DynamoDB state table, resources)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from costwarden.cli import reap
+from costwarden.reaper.execute import RunResult
+
+from tests.functional.reaper.reaper_env import Account
+
+EXPIRED = "2026-01-01"  # the CLI and handler run at the real "now"
+LIVE = "2099-12-31"
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    reap.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["reap", *argv])
+    return int(args.func(args))
+
+
+def test_cli_plans_by_default_and_prints_json(
+    account: Account, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    monkeypatch.delenv("ALERT_TOPIC_ARN", raising=False)
+    (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    (live,) = account.instances(1, team="vision", expires_at=LIVE)
+    assert cli(["--format", "json", "--regions", "us-east-1"]) == 0
+    out, err = capsys.readouterr()
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert set(rows[old]) >= {"arn", "type", "region", "team", "expires_at", "action", "status", "reason"}
+    assert (rows[old]["action"], rows[old]["status"]) == ("terminate", "planned")
+    assert rows[live]["status"] == "skipped"
+    assert "STATE_TABLE_NAME is not set" in err and "printed" in err and "dry run" in err
+    assert account.instance_state(old) == "running"
+
+    assert cli(["--apply", "--format", "table", "--regions", "us-east-1"]) == 0
+    out, _ = capsys.readouterr()
+    assert "done" in out and "terminate" in out
+    assert account.instance_state(old) == "terminated"
+
+
+def test_cli_exit_code_is_non_zero_when_an_action_failed(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    account.job("training", "train-old", team="nlp", expires_at=EXPIRED)  # moto cannot stop training jobs
+    assert cli(["--apply", "--format", "json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in rows] == ["failed"]
+
+
+def test_cli_with_a_missing_table_says_so(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STATE_TABLE_NAME", "no-such-table")
+    assert cli(["--format", "json"]) == 0
+    assert "state table 'no-such-table' is not usable" in capsys.readouterr().err
+
+
+def _deploy(account: Account) -> tuple[str, str, Any]:
+    ddb = account.client("dynamodb")
+    ddb.create_table(
+        TableName="costwarden-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sns, sqs = account.client("sns"), account.client("sqs")
+    topic = sns.create_topic(Name="costwarden-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return topic, queue, sqs
+
+
+def test_handler_applies_audits_in_dynamodb_and_publishes(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    topic, queue, sqs = _deploy(account)
+    monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps({"reaper": {"dry_run": False}}))
+    (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    (bad,) = account.instances(1, team="nlp", expires_at="next week")
+
+    from costwarden.cli.run import LocalContext
+    from costwarden.handlers.reaper import handler
+
+    event = json.loads((ROOT / "events/reaper/scheduled.json").read_text())
+    summary = handler(event, LocalContext(function_name="reaper"))
+    assert summary["dry_run"] is False and summary["counts"]["done"] == 1
+    assert account.instance_state(old) == "terminated" and account.instance_state(bad) == "running"
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("costwarden-state")
+    audit = [i for i in table.scan()["Items"] if i["pk"].startswith("audit#")]
+    assert {i["id"] for i in audit} == {old, bad} and all(i["expiration"] for i in audit)
+
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    kinds = sorted(json.loads(json.loads(m["Body"])["Message"])["kind"] for m in messages)
+    assert kinds == ["reaped", "tag_violation"]
+
+
+def test_run_command_knows_the_reaper() -> None:
+    from costwarden.cli.run import HANDLERS
+
+    assert HANDLERS["reaper"] == "costwarden.handlers.reaper.handler"
+
+
+def test_importing_the_reaper_handler_pulls_no_pandas_numpy_scipy() -> None:
+    code = (
+        "import sys, costwarden.handlers.reaper, costwarden.cli.reap, costwarden.reaper.execute;"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'scipy', 'pyarrow'));"
+        "print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "functions"), "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_run_result_summary_is_json(account: Account) -> None:
+    account.instances(1, team="vision", expires_at=EXPIRED)
+    result: RunResult = account.run()
+    json.dumps(result.summary())
+    assert result.summary()["counts"]["planned"] == 1
+
+
+def test_main_parser_has_the_reap_command() -> None:
+    from costwarden.cli.main import build_parser
+
+    args = build_parser().parse_args(["reap", "--apply", "--regions", "a,b", "--format", "json"])
+    assert (args.apply, args.regions, args.format) == (True, "a,b", "json")

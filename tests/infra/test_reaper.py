@@ -1,0 +1,103 @@
+"""The reaper's function, schedule and role: the role holds every permission the registry declares, and every
+destructive statement carries its tag conditions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from costwarden.reaper.iam import granted, read_actions
+from costwarden.reaper.types import REGISTRY
+from costwarden.settings import parse_settings
+
+from tests.infra.conftest import Synth, synthesize
+
+
+def _reaper_policies(synth: Synth) -> list[dict[str, Any]]:
+    role_id = synth.logical_id("Reaper/Function/Role")
+    statements: list[dict[str, Any]] = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    context = {"costwarden": {"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}}}
+    return synthesize(tmp_path_factory.mktemp("cdk-reaper"), context)
+
+
+def test_role_holds_every_declared_permission(everything: Synth) -> None:
+    statements = _reaper_policies(everything)
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
+    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *t.tag_permissions) for a in p.actions}
+    declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
+    missing = declared - allowed
+    assert not missing, f"declared by the registry but not in the role: {sorted(missing)}"
+
+
+def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -> None:
+    read = set(read_actions())
+    destructive = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow" and not set(_actions(s)) <= read]
+    destructive = [s for s in destructive if not set(_actions(s)) & {"sns:Publish", "dynamodb:PutItem"}]
+    reap_actions = {
+        a
+        for _, p in granted(parse_settings({"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}}))
+        for a in p.actions
+    }
+    seen: set[str] = set()
+    for statement in destructive:
+        actions = set(_actions(statement))
+        if not actions & reap_actions:
+            continue  # logs, X-Ray, KMS, DLQ: CostwardenFunction's own, not the reaper's
+        seen |= actions
+        assert statement["Resource"] != "*"
+        condition = statement["Condition"]
+        (protect,) = condition["StringNotEqualsIgnoreCase"].items()
+        assert protect[0].endswith("ResourceTag/costwarden:protect") and protect[1] == "true"
+        if "Null" in condition:
+            (null,) = condition["Null"].items()
+            assert null[0].endswith("ResourceTag/expires_at") and null[1] == "false"
+        else:
+            assert list(condition["StringEquals"].values()) == ["experiment"]
+    assert seen == reap_actions
+
+
+def test_explicit_denies_cover_every_destructive_action(everything: Synth) -> None:
+    statements = _reaper_policies(everything)
+    denied = {a for s in statements if s["Effect"] == "Deny" for a in _actions(s)}
+    assert {a for t in REGISTRY.values() for p in t.permissions for a in p.actions} <= denied
+
+
+def test_default_role_has_no_force_or_mark_permissions(synth: Synth) -> None:
+    allowed = {a for s in _reaper_policies(synth) if s["Effect"] == "Allow" for a in _actions(s)}
+    assert "ec2:TerminateInstances" in allowed
+    assert not allowed & {"ec2:ModifyInstanceAttribute", "elasticmapreduce:SetTerminationProtection", "ec2:CreateTags"}
+
+
+def test_hourly_schedule_and_function_settings(synth: Synth) -> None:
+    rules = [r for r in synth.resources("AWS::Events::Rule").values() if "reaper" in r["Properties"]["Description"]]
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(1 hour)"]
+    function = synth.resource("Reaper/Function/Function")["Properties"]
+    assert function["Handler"] == "costwarden.handlers.reaper.handler"
+    assert function["Timeout"] == 600  # below the hourly rate: two scheduled runs never overlap
+    assert "ReservedConcurrentExecutions" not in function  # would fail deployment on new accounts
+    assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "reaper"
+
+
+def test_timeout_stays_below_a_fast_schedule(tmp_path: Path) -> None:
+    synth = synthesize(tmp_path, {"costwarden": {"schedules": {"reaper_rate_minutes": 5}}})
+    assert synth.resource("Reaper/Function/Function")["Properties"]["Timeout"] == 240
+    rules = [r for r in synth.resources("AWS::Events::Rule").values() if "reaper" in r["Properties"]["Description"]]
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(5 minutes)"]
+
+
+def test_sample_event_exists() -> None:
+    assert (Path(__file__).resolve().parents[2] / "events/reaper/scheduled.json").is_file()

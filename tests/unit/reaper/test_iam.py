@@ -1,0 +1,76 @@
+"""The reaper's policy is built from the registry: nothing declared is missing, nothing destructive is unconditioned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from costwarden.reaper.iam import granted, policy_statements, read_actions
+from costwarden.reaper.types import REGISTRY
+from costwarden.settings import parse_settings
+
+ARGS: dict[str, Any] = {"partition": "aws", "account": "123456789012", "regions": ["us-east-1", "eu-west-1"]}
+
+
+def allowed(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+
+
+def test_every_declared_permission_is_granted_with_everything_enabled() -> None:
+    cfg = parse_settings({"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}})
+    statements = policy_statements(cfg, **ARGS)
+    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *t.tag_permissions) for a in p.actions}
+    declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
+    assert declared <= allowed(statements)
+
+
+def test_defaults_leave_out_force_and_mark() -> None:
+    actions = allowed(policy_statements(parse_settings({}), **ARGS))
+    assert "ec2:TerminateInstances" in actions
+    assert "ec2:ModifyInstanceAttribute" not in actions
+    assert "elasticmapreduce:SetTerminationProtection" not in actions
+    assert "ec2:CreateTags" not in actions
+
+
+@pytest.mark.parametrize("raw", [{}, {"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}}])
+def test_every_destructive_statement_carries_its_tag_conditions(raw: dict[str, Any]) -> None:
+    statements = policy_statements(parse_settings(raw), **ARGS)
+    read = set(read_actions())
+    for statement in statements:
+        if statement["Effect"] != "Allow" or set(statement["Action"]) <= read:
+            continue
+        assert statement["Resource"] != "*" and all(
+            ":us-east-1:" in r or ":eu-west-1:" in r for r in statement["Resource"]
+        )
+        condition = statement["Condition"]
+        (protect_key,) = condition["StringNotEqualsIgnoreCase"]
+        assert protect_key.endswith("ResourceTag/costwarden:protect")
+        assert condition["StringNotEqualsIgnoreCase"][protect_key] == "true"
+        if "Null" in condition:
+            (key,) = condition["Null"]
+            assert key.endswith("ResourceTag/expires_at") and condition["Null"][key] == "false"
+        else:
+            assert list(condition["StringEquals"].values()) == ["experiment"]
+
+
+def test_read_only_statement_has_no_destructive_action() -> None:
+    for action in read_actions():
+        verb = action.split(":")[1]
+        assert verb.startswith(("Describe", "List", "Get")), action
+
+
+def test_explicit_denies_for_protected_and_production() -> None:
+    statements = policy_statements(parse_settings({}), **ARGS)
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    destructive = {a for _, p in granted(parse_settings({})) for a in p.actions}
+    denied_protected = {a for s in denies if "Protected" in s["Sid"] for a in s["Action"]}
+    denied_production = {a for s in denies if "Production" in s["Sid"] for a in s["Action"]}
+    assert destructive == denied_protected == denied_production
+    allow_prod = policy_statements(parse_settings({"reaper": {"allow_production": True}}), **ARGS)
+    assert not [s for s in allow_prod if "Production" in s["Sid"]]
+
+
+def test_autoscaling_uses_its_documented_condition_key() -> None:
+    statements = policy_statements(parse_settings({}), **ARGS)
+    (asg,) = [s for s in statements if s["Effect"] == "Allow" and "autoscaling:DeleteAutoScalingGroup" in s["Action"]]
+    assert "autoscaling:ResourceTag/expires_at" in asg["Condition"]["Null"]
