@@ -26,8 +26,9 @@ ACKNOWLEDGMENTS: Final[dict[str, str]] = {
     XRAY_WILDCARD: (
         "Actions that support no resource-level permissions (the Service Authorization Reference lists only '*'): "
         "active X-Ray tracing's xray:PutTraceSegments and xray:PutTelemetryRecords, acknowledged on each "
-        "function's separate tracing policy holding exactly these two actions; the cost monitor's "
-        "ce:GetCostAndUsage, on its separate Cost Explorer policy holding that one read-only action; and the "
+        "function's separate tracing policy holding exactly these two actions; Cost Explorer's "
+        "ce:GetCostAndUsage supports no resource-level permissions either, acknowledged on the cost monitor's "
+        "separate Cost Explorer policy holding that one read-only action; and the "
         "reaper's read-only list/describe actions (tag:GetResources, ec2:Describe*, ...), on the reaper's own policy."
     ),
     KMS_DATA_KEY_WILDCARD: (
