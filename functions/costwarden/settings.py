@@ -165,15 +165,13 @@ class ScheduleSettings(_Model):
     """When each function runs (UTC). Cost Explorer updates a few times a day; morning UTC suits most teams."""
 
     cost_monitor_hour_utc: int = Field(8, ge=0, le=23)
-    """Hour (UTC) of the daily cost monitor run."""
+    """Hour (UTC) of the daily cost monitor run; the daily digest is sent at the end of that run."""
     reaper_rate_minutes: int = Field(60, ge=5, le=1440)
     """Minutes between reaper runs."""
     tag_audit_weekday: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "MON"
     """Day of the week of the tag audit."""
     tag_audit_hour_utc: int = Field(7, ge=0, le=23)
     """Hour (UTC) of the weekly tag audit."""
-    digest_hour_utc: int = Field(9, ge=0, le=23)
-    """Hour (UTC) the daily digest is sent."""
 
 
 class NotifierSettings(_Model):
@@ -182,7 +180,7 @@ class NotifierSettings(_Model):
     slack_secret_name: str = "costwarden/slack-webhooks"  # noqa: S105 - a name, not a secret
     """Name of the Secrets Manager secret holding the Slack webhook URLs (the URLs never appear in the template)."""
     operator_email: str | None = None
-    """E-mail address subscribed to the alert topic (confirm the subscription mail); `null` for none."""
+    """E-mail subscribed to the operator topic (alarms about Costwarden itself; confirm the mail); `null` for none."""
     per_team_digest: bool = False
     """Also send each team its own digest, next to the fleet-wide one."""
     digest_top_n: int = Field(15, ge=1, le=40)

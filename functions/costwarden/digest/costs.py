@@ -185,8 +185,8 @@ class Measured:
     #: State table items the cost monitor writes a day (cached final days, anomaly episodes, budget status).
     cost_items_per_day: float = 50
     log_kb_per_invocation: float = 20
-    #: Cost monitor invocations a day: 2 when the digest has its own schedule (``schedules.digest_hour_utc``).
-    cost_monitor_runs_per_day: float = 2
+    #: Cost monitor invocations a day (the digest is composed at the end of the daily run, not on its own schedule).
+    cost_monitor_runs_per_day: float = 1
 
 
 def usage_from_settings(settings: Settings, *, teams: int, measured: Measured | None = None) -> Usage:

@@ -73,7 +73,7 @@ def test_usage_follows_the_schedules() -> None:
     runs = {f.name: f.invocations_per_month for f in hourly.functions}
     assert runs["reaper"] == pytest.approx(HOURS_PER_MONTH)
     assert runs["tag_audit"] == pytest.approx(DAYS_PER_MONTH / 7)
-    assert runs["cost_monitor"] == pytest.approx(DAYS_PER_MONTH * 2)
+    assert runs["cost_monitor"] == pytest.approx(DAYS_PER_MONTH)  # the digest rides on the daily run
     assert runs["notifier"] == pytest.approx(DAYS_PER_MONTH * Measured().alerts_per_day)
     assert {f.name: f.invocations_per_month for f in every_15.functions}["reaper"] == pytest.approx(4 * HOURS_PER_MONTH)
     assert hourly.ce_requests_per_month == pytest.approx(DAYS_PER_MONTH * 3 + DAYS_PER_MONTH / 7 * 3)
