@@ -144,7 +144,24 @@ def _retry_after(response: HttpResponse) -> float:
     return 1.0
 
 
-class _RateLimitRetry(RateLimitErrorRetryHandler):
+class _BudgetedWait(RetryHandler):
+    """Waits the delay its ``_can_retry`` chose, through the shared budget (so every wait fits the deadline)."""
+
+    budget: _Budget
+    _delay: float = 0.0
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self.budget.wait(state, self._delay)
+
+
+class _RateLimitRetry(_BudgetedWait, RateLimitErrorRetryHandler):
     def __init__(self, budget: _Budget) -> None:
         super().__init__(max_retry_count=budget.policy.max_retries)
         self.budget = budget
@@ -163,16 +180,6 @@ class _RateLimitRetry(RateLimitErrorRetryHandler):
         self._delay = _retry_after(response) + random.uniform(0, self.budget.policy.rate_limit_jitter_seconds)  # noqa: S311
         return self.budget.fits(self._delay)
 
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        self.budget.wait(state, self._delay)
-
 
 def _backoff(policy: RetryPolicy, attempt: int) -> float:
     """Full jitter: uniform in [0, min(max, base * 2^attempt)], with a small floor so a retry is never instant."""
@@ -180,23 +187,10 @@ def _backoff(policy: RetryPolicy, attempt: int) -> float:
     return max(random.uniform(0, ceiling), policy.base_delay_seconds / 10)  # noqa: S311
 
 
-class _BackoffMixin(RetryHandler):
-    budget: _Budget
-    _delay: float = 0.0
-
+class _BackoffMixin(_BudgetedWait):
     def _fits(self, state: RetryState) -> bool:
         self._delay = _backoff(self.budget.policy, state.current_attempt)
         return self.budget.fits(self._delay)
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        self.budget.wait(state, self._delay)
 
 
 class _ServerErrorRetry(_BackoffMixin, ServerErrorRetryHandler):
