@@ -149,7 +149,7 @@ def estimate(usage: Usage, prices: Prices = PRICES) -> CostEstimate:
     add("CloudWatch Logs ingestion", usage.log_gb_per_month, "GB", prices.cloudwatch_log_ingest_gb)
     add("CloudWatch alarms", usage.alarms, "alarms", prices.cloudwatch_alarm_month)
     add("CloudWatch dashboard", usage.dashboards, "dashboards", prices.cloudwatch_dashboard_month)
-    add("KMS key (alert topic)", usage.kms_keys, "keys", prices.kms_key_month)
+    add("KMS keys (alert and operator topics)", usage.kms_keys, "keys", prices.kms_key_month)
     add("KMS requests", usage.kms_requests_per_month, "requests", prices.kms_request)
     add("Secrets Manager secret", usage.secrets, "secrets", prices.secrets_manager_secret_month)
     add("Secrets Manager reads", usage.secret_reads_per_month, "API calls", prices.secrets_manager_api_call)
@@ -223,9 +223,9 @@ def usage_from_settings(settings: Settings, *, teams: int, measured: Measured | 
         sns_avg_message_kb=4.0,
         cloudwatch_metric_months=metric_months,
         log_gb_per_month=total_invocations * m.log_kb_per_invocation / 1_048_576,
-        alarms=2 * len(functions),  # errors and DLQ depth per function
+        alarms=3 * len(functions) + 1,  # errors, throttles, DLQ depth per function; the notifier subscription's DLQ
         dashboards=1,
-        kms_keys=1,
+        kms_keys=2,  # the alert topic's and the operator topic's
         kms_requests_per_month=publishes * 2,  # GenerateDataKey on publish, Decrypt on delivery
         secrets=1,
         secret_reads_per_month=invocations["notifier"],  # upper bound: a cold start per alert
