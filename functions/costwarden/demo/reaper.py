@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from costwarden.adapters import aws
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.cli.reap import render_table
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import REAPER_AT
 from costwarden.reaper.execute import RunResult, run_reaper
 from costwarden.reaper.model import Status
 
@@ -208,7 +209,7 @@ def _check(condition: bool, message: str, failures: list[str]) -> None:
         failures.append(message)
 
 
-def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: REAPER_AT) -> None:
     now = now_fn().replace(microsecond=0)
     env.use_settings({"reaper": {"max_actions_per_run": 25}})
     account = _Account(env, now)

@@ -41,6 +41,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("Cost monitor: anomalies with root causes, a budget at risk, the next day", "costwarden.demo.cost.chapter"),
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
     ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
+    ("The next morning: the daily digest", "costwarden.demo.digest.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"
@@ -208,7 +209,8 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
     handler = _resolve(NOTIFIER_HANDLER)
     env.say(f"  SNS delivered {len(notifications)} alert(s); the notifier handled each:")
     for notification in notifications:
-        env.published.append(AlertEvent.from_json(notification["Message"]))
+        event = AlertEvent.from_json(notification["Message"])
+        env.published.append(event)
         before = len(env.slack.received)
         try:
             with contextlib.redirect_stdout(logs):
@@ -229,7 +231,10 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
                 {"channel": channel, "path": request.path, "status": request.status, "answer": request.answer}
                 | {"message": request.body}
             )
-            _print_message(env, channel, request.status, request.answer, request.body or {})
+            if event.kind.value in env.brief_kinds and request.status == 200:
+                env.say(f"  -> Slack channel {channel}  [{request.status} {request.answer}]  {event.title} (not shown)")
+            else:
+                _print_message(env, channel, request.status, request.answer, request.body or {})
     return failures
 
 

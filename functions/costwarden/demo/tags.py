@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import TAG_AUDIT_AT
 from costwarden.tags.audit import NO_TEAM
 from costwarden.tags.service import publish_report, run_audit
 
@@ -135,7 +136,7 @@ def _simulate_allocation_tags(ce: Any) -> None:
 
 def chapter(env: DemoEnv) -> None:
     settings = env.use_settings({"reaper": {"regions": [env.region, SECOND_REGION]}})
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = TAG_AUDIT_AT
     created = _create_resources(env)
     env.say(f"  The account: {len(created)} resources in {env.region} and {SECOND_REGION}:")
     for resource, label in created.items():
