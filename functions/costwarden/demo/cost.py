@@ -196,10 +196,11 @@ def report(env: DemoEnv, summary: dict[str, Any]) -> None:
         f"{summary['cached_days']} days from the cache"
     )
     for finding in summary["findings"]:
+        estimated = ", estimated" if finding["estimated"] else ""
         env.say(
             f"  unusual {finding['date']} {finding['team']:<9} {finding['severity']:<8} "
             f"{finding['cost_usd']:>9,.0f} USD vs usual {finding['baseline_usd']:>7,.0f} "
-            f"(x{finding['ratio']:.2f}, +{finding['impact_usd']:,.0f} USD{', estimated' if finding['estimated'] else ''})"
+            f"(x{finding['ratio']:.2f}, +{finding['impact_usd']:,.0f} USD{estimated})"
         )
     for budget in summary["budgets"]:
         env.say(

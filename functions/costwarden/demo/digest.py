@@ -15,7 +15,7 @@ from costwarden.cli.run import LocalContext
 from costwarden.cost.monitor import reaper_expiry
 from costwarden.demo import cost
 from costwarden.demo.env import DemoEnv
-from costwarden.demo.timeline import DIGEST_DAY, cost_run_at
+from costwarden.demo.timeline import DIGEST_DAY, RUN_DAY, cost_run_at
 from costwarden.digest.sources import load_reaper_facts
 from costwarden.models.alert import AlertKind
 
@@ -25,7 +25,7 @@ def chapter(env: DemoEnv) -> None:
 
     rows = cost.line_items()
     # Settings are per chapter (the reaper chapter set its own): the same budgets as the cost chapter.
-    env.use_settings({"budgets": {"monthly_usd": cost.budgets_for(rows, cost.RUN_DAY)}})
+    env.use_settings({"budgets": {"monthly_usd": cost.budgets_for(rows, RUN_DAY)}})
     at = cost_run_at(DIGEST_DAY)
     reaper, expiring = load_reaper_facts(DynamoStateStore(env.state_table_name), now=at, expired_from=reaper_expiry)
     env.say(

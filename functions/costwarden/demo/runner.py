@@ -144,7 +144,12 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
                 }
             )
             env.say(_RULE)
-            env.say("Costwarden demo: a simulated AWS account on a local moto server, Slack played by a local stand-in")
+            env.say("Costwarden demo: a few days in November 2026 of an ML platform's AWS account, simulated locally.")
+            env.say(
+                "Every chapter runs the real Costwarden code against a moto server on this machine; after each one, "
+                "what was published to the alert topic goes through the real notifier, and the Slack messages your "
+                "channels would get are printed ('-> Slack channel ...'). Nothing leaves this machine."
+            )
             env.say(f"  moto: {endpoint}   Slack stand-in: {slack.base_url}   account {env.account_id}")
             env.say(f"  alert topic {stack.alert_topic_arn} (KMS), state table {stack.state_table_name}")
             failures = _run_chapters(env, stack.delivery_subscription_arn, logs)

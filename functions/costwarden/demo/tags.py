@@ -137,6 +137,16 @@ def _simulate_allocation_tags(ce: Any) -> None:
 def chapter(env: DemoEnv) -> None:
     settings = env.use_settings({"reaper": {"regions": [env.region, SECOND_REGION]}})
     now = TAG_AUDIT_AT
+    env.say(
+        f"Simulated, {now:%Y-%m-%d %H:%M} UTC: five resources in two regions, some with broken tags, and two weeks of "
+        "spend by team tag. The tag audit lists every resource's tags against the policy, tells each team what to "
+        "fix, measures how much spend nobody owns and checks that the cost allocation tags are active in Billing."
+    )
+    env.say(
+        "In your account it runs weekly (Mondays 07:00 UTC); its messages go to each team's channel and the "
+        "account summary to the default channel."
+    )
+    env.say("")
     created = _create_resources(env)
     env.say(f"  The account: {len(created)} resources in {env.region} and {SECOND_REGION}:")
     for resource, label in created.items():
