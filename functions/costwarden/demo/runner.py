@@ -148,7 +148,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
             env.say(
                 "Every chapter runs the real Costwarden code against a moto server on this machine; after each one, "
                 "what was published to the alert topic goes through the real notifier, and the Slack messages your "
-                "channels would get are printed ('-> Slack channel ...'). Nothing leaves this machine."
+                "channels would get are printed after it (the lines starting with '->'). Nothing leaves this machine."
             )
             env.say(f"  moto: {endpoint}   Slack stand-in: {slack.base_url}   account {env.account_id}")
             env.say(f"  alert topic {stack.alert_topic_arn} (KMS), state table {stack.state_table_name}")
