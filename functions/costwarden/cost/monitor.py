@@ -447,6 +447,9 @@ def run(
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, forecasts, budget_events = _budget_events(settings, store, found.daily, last_day)
     events += budget_events
+    at = now or datetime.now(UTC)
+    # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
+    events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
     published, failures = _publish_all(events, publish, store)
     digest = _send_digest(
         settings,
@@ -459,7 +462,7 @@ def run(
         items=items,
         estimated=estimated,
         last_day=last_day,
-        now=now or datetime.now(UTC),
+        now=at,
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import SAMPLES_AT
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.slack_standin import StandInResponse
 
@@ -75,7 +76,7 @@ def chapter(env: DemoEnv) -> None:
         "Retry-After: 1 s) is waited out and retried."
     )
     env.say("")
-    alerts = demo_alerts()
+    alerts = demo_alerts(SAMPLES_AT)
     for event in alerts:
         env.publish(event)
         env.say(f"  published [{event.severity.value}] {event.title}  (team {event.team}, kind {event.kind.value})")

@@ -166,15 +166,11 @@ def chapter(env: DemoEnv) -> None:
         f"  Tag audit: {summary['resources_scanned']} tagged resources scanned in {', '.join(summary['regions'])}; "
         f"{summary['resources_with_violations']} break the policy."
     )
+    env.say(f"  {report.facts.share.describe() if report.facts.share else 'untagged spend not measured'}")
+    # What each message says in full is shown below as Slack received it.
     for event in report.events:
         label = "account summary (no team)" if event.team == NO_TEAM else f"team {event.team}"
         env.say(f"  [{event.severity.value}] {label}: {event.title}")
-        for line in event.details.get("items", []):
-            env.say(f"      - {line}")
-    env.say("")
-    env.say(f"  {report.facts.share.describe() if report.facts.share else 'untagged spend not measured'}")
-    if report.facts.allocation is not None:
-        env.say(f"  {report.facts.allocation.describe()}")
     env.say(f"  Published {summary['published']} tag_violation digest(s) to the alert topic.")
     if report.publish_errors:
         raise RuntimeError(f"publishing failed: {report.publish_errors}")

@@ -1,8 +1,7 @@
 """The demo's story clock: every chapter that depends on "now" takes it from here, so the reaper's night, the tag
 audit and the cost monitor's mornings line up (the digest reads the reaper's last 24 h relative to its own run).
 
-All times are UTC. The dates are fixed so the story (and its tests) are the same whenever the demo runs; only the
-footers of the Slack messages show the wall clock (when the alert was created).
+All times are UTC. The dates are fixed so the story (and its tests) are the same whenever the demo runs.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ RUN_DAY = date(2026, 11, 20)
 NEXT_DAY = RUN_DAY + timedelta(days=1)
 #: The third run, the morning the demo ends with: its daily digest.
 DIGEST_DAY = RUN_DAY + timedelta(days=2)
+#: The first chapter's sample alerts: the morning the story starts.
+SAMPLES_AT = datetime.combine(RUN_DAY, time(7, 30), tzinfo=UTC)
 #: When the scheduled cost monitor runs each day.
 COST_RUN_TIME = time(8, 0)
 #: The weekly tag audit ran the afternoon before the digest.
