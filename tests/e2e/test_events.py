@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,10 @@ def _check(function: str, path: Path, summary: dict[str, Any], posted: list[Any]
         assert summary["teams"] == 0 and summary["findings"] == []  # no cost data in an empty account
         assert summary["digests_sent"] == 1
         assert [e.kind.value for e in published] == ["digest"]
+        # The run is dated by the scheduled event's time, not the clock: a retried invocation judges the same day.
+        scheduled = datetime.fromisoformat(json.loads(path.read_text())["time"])
+        assert summary["today"] == scheduled.date().isoformat()
+        assert published[0].occurred_at == scheduled
     elif function == "reaper":  # dry run, the default: the expired instance is planned, nothing is done
         assert summary["dry_run"] is True
         assert (summary["counts"]["planned"], summary["counts"]["done"], summary["counts"]["failed"]) == (1, 0, 0)
