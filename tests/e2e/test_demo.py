@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from costwarden.demo.runner import run_demo
 from costwarden.demo.stack import DEMO_TEAM_CHANNELS, webhook_paths
-from costwarden.models.alert import AlertEvent, Severity
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.routing import parse_webhooks, routes_for
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +87,43 @@ def test_printout_shows_what_slack_received(demo: tuple[int, Path, str]) -> None
     assert received[0]["status"] == 429
     first_header = received[1]["message"]["blocks"][0]["text"]["text"].split(" ", 1)[1]
     assert first_header in printed
+
+
+def test_demo_ends_with_the_next_mornings_digest_in_the_default_channel(demo: tuple[int, Path, str]) -> None:
+    from costwarden.demo.timeline import DIGEST_DAY
+
+    _, out, printed = demo
+    alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
+    digest = alerts[-1]
+    judged = (DIGEST_DAY - timedelta(days=1)).isoformat()
+    assert digest.kind is AlertKind.DIGEST
+    assert digest.details["digest"]["date"] == judged
+    received: list[dict[str, Any]] = json.loads((out / "slack.json").read_text())
+    last = received[-1]
+    assert (last["channel"], last["status"]) == ("default", 200)
+    assert f"digest#{judged}" in json.dumps(last["message"])
+    # The story's last chapter prints that digest in full, the cost chapter's earlier ones in one line.
+    assert printed.rsplit("Chapter ", 1)[1].startswith("5: The next morning")
+    assert printed.count(f"Daily cost digest — {judged}") == 1
+    assert "(not shown)" in printed.split("Chapter 3:")[0]
+
+
+def test_the_digest_shows_the_reapers_night_and_the_open_anomalies(demo: tuple[int, Path, str]) -> None:
+    _, out, _ = demo
+    digest = AlertEvent.model_validate(json.loads((out / "alerts.json").read_text())[-1])
+    reaper = digest.details["reaper"]
+    assert reaper is not None and reaper["dry_run"] is False
+    # The reaper chapter's applied run (7 resources) and the next hourly run (the notebook: stopped, then deleted),
+    # one outcome per resource; the production and protected ones it left alone on purpose.
+    assert (reaper["counts"]["done"], reaper["counts"]["planned"], reaper["counts"]["failed"]) == (7, 0, 0)
+    lines = {line["resource"].rsplit("/", 1)[-1]: line["status"] for line in reaper["lines"]}
+    assert lines["vision-explore"] == "done"
+    assert "skipped" in lines.values()
+    assert len(digest.details["expiring"]) == 1  # the nlp instance expiring in 20 h
+    anomalies = {(a["team"], a["severity"]) for a in digest.details["anomalies"]}
+    assert {("vision", "critical"), ("nlp", "warning")} <= anomalies
+    assert digest.details["untagged"]["share_pct"] > 0
+    assert digest.details["figures"]["Budgets"].startswith("1 at risk")
 
 
 def test_function_logs_name_no_webhook(demo: tuple[int, Path, str]) -> None:

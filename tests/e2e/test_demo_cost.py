@@ -49,8 +49,8 @@ def test_next_day_is_one_request_and_no_repeat(demo: tuple[int, Path, str]) -> N
     _, _, printed = demo
     chapter = printed.split("Cost monitor:")[1]
     first, second = chapter.split("Next day,")[:2]
-    assert "Cost Explorer requests this run: 4" in first  # two pages of backfill + two root causes
-    assert "Cost Explorer requests this run: 1" in second
+    assert "Cost Explorer: 4 request(s)" in first  # two pages of backfill + two root causes
+    assert "Cost Explorer: 1 request(s)" in second
     assert "alerts  none (nothing new)" in second
 
 

@@ -345,7 +345,7 @@ def _emit_metrics(
         emit("BudgetUsedPercent", round(100 * view.projected_share, 1), "Percent", {"team": view.team})
 
 
-def _expired_from(raw: str) -> datetime | None:
+def reaper_expiry(raw: str) -> datetime | None:
     """The reaper's reading of an ``expires_at`` value (None when malformed), for the digest's reaper section."""
     from costwarden.reaper.expiry import MalformedExpiry, parse_expires_at
 
@@ -370,7 +370,7 @@ def _send_digest(
     now: datetime,
 ) -> dict[str, Any]:
     """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
-    reaper, expiring = load_reaper_facts(store, now=now, expired_from=_expired_from)
+    reaper, expiring = load_reaper_facts(store, now=now, expired_from=reaper_expiry)
     notes = [] if not found.daily.empty else ["No cost data yet: Cost Explorer returned nothing for this account."]
     inp = build_digest_input(
         last_day=last_day,
@@ -447,6 +447,9 @@ def run(
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, forecasts, budget_events = _budget_events(settings, store, found.daily, last_day)
     events += budget_events
+    at = now or datetime.now(UTC)
+    # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
+    events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
     published, failures = _publish_all(events, publish, store)
     digest = _send_digest(
         settings,
@@ -459,7 +462,7 @@ def run(
         items=items,
         estimated=estimated,
         last_day=last_day,
-        now=now or datetime.now(UTC),
+        now=at,
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import SAMPLES_AT
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.slack_standin import StandInResponse
 
@@ -64,8 +65,18 @@ def demo_alerts(now: datetime | None = None) -> list[AlertEvent]:
 def chapter(env: DemoEnv) -> None:
     # Slack rate-limits the first post to #vision: the notifier waits Retry-After (1 s here; Slack says 30) and retries.
     env.slack.script(env.slack_paths["team:vision"], StandInResponse.rate_limited(retry_after=1))
-    env.say("  (the Slack stand-in will answer the first post to team:vision with 429, Retry-After: 1)")
-    alerts = demo_alerts()
+    env.say(
+        "Simulated: four hand-written sample alerts published to the alert topic (SNS), the way the cost monitor, "
+        "the reaper and the tag audit publish theirs. The notifier routes each one by team and severity: the team's "
+        "channel, critical ones also to on-call, alerts without a team to the default channel."
+    )
+    env.say(
+        "In your account SNS invokes the notifier Lambda within seconds; here the demo hands it each delivery. "
+        "The repeated alert (a producer's retry) is posted once; Slack rate-limiting the first post (429, "
+        "Retry-After: 1 s) is waited out and retried."
+    )
+    env.say("")
+    alerts = demo_alerts(SAMPLES_AT)
     for event in alerts:
         env.publish(event)
         env.say(f"  published [{event.severity.value}] {event.title}  (team {event.team}, kind {event.kind.value})")

@@ -1,13 +1,14 @@
-"""Demo chapter: the cost monitor's day. Sixty-odd days of spend for five teams (weekly rhythm, noise) go into the
-simulated Cost Explorer; the real cost monitor handler runs on the scheduled event and finds one warning, one
-critical anomaly (with the services behind them) and one budget AT_RISK. The next day's run then shows the
-incremental pull (one Cost Explorer request) and that an ongoing anomaly does not alert twice.
+"""Demo chapter: the cost monitor's mornings. Seventy-odd days of spend for five teams (weekly rhythm, noise, a
+steady slice nobody tagged) go into the simulated Cost Explorer; the real cost monitor handler runs on the
+scheduled event and finds one warning, one critical anomaly (with the services behind them) and one budget AT_RISK.
+The next day's run then shows the incremental pull (one Cost Explorer request) and that an ongoing anomaly does not
+alert twice. ``costwarden.demo.digest`` runs it a third time, the morning the demo ends with.
 
 moto's Cost Explorer does not compute costs: its answers are injected in the order the requests arrive
-(``POST /moto-api/static/ce/cost-and-usage-results``). The chapter builds those answers from its own line items in
-exactly the shapes Cost Explorer returns (tag keys ``team$vision``, amounts as strings, ``Estimated`` on the newest
-day, ``NextPageToken`` across pages), in the order the monitor asks: the daily pull page by page, then one
-SERVICE breakdown per alerted team, largest impact first.
+(``POST /moto-api/static/ce/cost-and-usage-results``; each distinct request takes the next queued answer). The
+chapter builds those answers from its own line items in exactly the shapes Cost Explorer returns (tag keys
+``team$vision``, amounts as strings, ``Estimated`` on the newest day, ``NextPageToken`` across pages), in the order
+the monitor asks: the daily pull page by page, then one SERVICE breakdown per alerted team, largest impact first.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 
 from costwarden.cli.run import LocalContext
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import NEXT_DAY, RUN_DAY, cost_run_at
+from costwarden.models.alert import AlertKind
 
-RUN_DAY = date(2026, 11, 20)
 HISTORY_DAYS = 70
 #: team -> (weekday level USD, lifecycle phase, weekend factor)
 TEAMS: dict[str, tuple[float, str, float]] = {
@@ -38,29 +40,39 @@ SERVICES = (
     ("Amazon SageMaker", 0.15),
 )
 WINDOW_DAYS = 56  # what the monitor pulls on its first run (costwarden.cost.monitor)
+#: A steady run rate's daily pull: the cache's two refresh days plus the day before them (still in yesterday's
+#: refresh window, so never stored as final): ``[today - 3, today)``, one request.
+INCREMENTAL_DAYS = 3
+#: Spend nobody tagged with a team (a shared eu-west-1 box, see the tag audit chapter), USD per weekday.
+UNTAGGED_USD = 180.0
 PAGE_DAYS = 28
 METRIC = "AmortizedCost"
 
 
 def line_items(run_day: date = RUN_DAY, seed: int = 42) -> list[tuple[str, str, str, str, float]]:
-    """(day, team, phase, service, cost) for every day before ``run_day`` and the day itself (for the second run).
+    """(day, team, phase, service, cost) for every day before ``run_day``, the day itself and the one after (for the
+    later runs). Team ``""`` is spend without a team tag (Cost Explorer's ``team$`` key).
 
     The day before ``run_day`` carries the stories: vision's SageMaker fleet left running (critical), nlp's extra
-    EC2 training job (warning). vision's fleet is still up the next day (same episode: no second alert).
+    EC2 training job (warning). vision's fleet is still up the next two days (same episode: no second alert).
     """
     rng = np.random.default_rng(seed)
     first = run_day - timedelta(days=HISTORY_DAYS)
     rows = []
-    for offset in range(HISTORY_DAYS + 1):
+    for offset in range(HISTORY_DAYS + 2):
         day = first + timedelta(days=offset)
-        for team, (level, phase, weekend) in TEAMS.items():
-            total = level * (weekend if day.weekday() >= 5 else 1.0) * float(rng.normal(1.0, 0.05))
+        weekend = day.weekday() >= 5
+        for team, (level, phase, weekend_factor) in TEAMS.items():
+            total = level * (weekend_factor if weekend else 1.0) * float(rng.normal(1.0, 0.05))
             for service, share in SERVICES:
                 rows.append((day.isoformat(), team, phase, service, total * share))
-    yesterday = (run_day - timedelta(days=1)).isoformat()
-    rows.append((yesterday, "vision", "training", "Amazon SageMaker", 3_900.0))
-    rows.append((yesterday, "nlp", "training", "Amazon Elastic Compute Cloud - Compute", 700.0))
-    rows.append((run_day.isoformat(), "vision", "training", "Amazon SageMaker", 3_900.0))
+        untagged = UNTAGGED_USD * (0.8 if weekend else 1.0)
+        rows.append((day.isoformat(), "", "", "Amazon Elastic Compute Cloud - Compute", untagged))
+    yesterday = run_day - timedelta(days=1)
+    rows.append((yesterday.isoformat(), "vision", "training", "Amazon SageMaker", 3_900.0))
+    rows.append((yesterday.isoformat(), "nlp", "training", "Amazon Elastic Compute Cloud - Compute", 700.0))
+    for day in (run_day, run_day + timedelta(days=1)):
+        rows.append((day.isoformat(), "vision", "training", "Amazon SageMaker", 3_900.0))
     return rows
 
 
@@ -139,6 +151,13 @@ def inject(env: DemoEnv, pages: list[dict[str, Any]]) -> None:
             raise RuntimeError(f"moto refused the Cost Explorer results: HTTP {response.status}")
 
 
+def incremental_pages(rows: list[tuple[str, str, str, str, float]], today: date) -> list[dict[str, Any]]:
+    """What a steady-state daily run on ``today`` asks for (``INCREMENTAL_DAYS``, the newest day estimated), when no
+    new anomaly episode needs a root-cause request."""
+    yesterday = today - timedelta(days=1)
+    return tag_pages(rows, today - timedelta(days=INCREMENTAL_DAYS), today, {yesterday.isoformat()})
+
+
 def budgets_for(rows: list[tuple[str, str, str, str, float]], run_day: date) -> dict[str, float]:
     """Budgets: recsys's is set so its projected month end is ~95% of it (AT_RISK); the others have room."""
     last = run_day - timedelta(days=1)
@@ -154,31 +173,34 @@ def budgets_for(rows: list[tuple[str, str, str, str, float]], run_day: date) -> 
     return {"recsys": round(projected / 0.95, -2), "vision": 150_000.0, "nlp": 40_000.0, "speech": 30_000.0}
 
 
-def _scheduled_event(day: date) -> dict[str, Any]:
+def scheduled_event(day: date) -> dict[str, Any]:
+    """The EventBridge scheduled event that starts the cost monitor on ``day``."""
     return {
         "version": "0",
         "id": "cost-demo",
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": "123456789012",
-        "time": f"{day.isoformat()}T08:00:00Z",
+        "time": cost_run_at(day).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": "us-east-1",
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/costwarden-cost-monitor"],
         "detail": {},
     }
 
 
-def _report(env: DemoEnv, summary: dict[str, Any]) -> None:
+def report(env: DemoEnv, summary: dict[str, Any]) -> None:
+    """What one cost monitor run found, in a few lines (the alerts themselves are shown as Slack received them)."""
+    pulled = ", ".join(f"{start} .. {date.fromisoformat(end) - timedelta(days=1)}" for start, end in summary["pulled"])
     env.say(
-        f"  Cost Explorer requests this run: {summary['ce_requests']} (pulled {summary['pulled']}, "
-        f"{summary['cached_days']} days from the cache)"
+        f"  Cost Explorer: {summary['ce_requests']} request(s), pulled {pulled or 'nothing'}, "
+        f"{summary['cached_days']} days from the cache"
     )
     for finding in summary["findings"]:
+        estimated = ", estimated" if finding["estimated"] else ""
         env.say(
-            f"  finding {finding['date']} {finding['team']:<9} {finding['severity']:<8} "
+            f"  unusual {finding['date']} {finding['team']:<9} {finding['severity']:<8} "
             f"{finding['cost_usd']:>9,.0f} USD vs usual {finding['baseline_usd']:>7,.0f} "
-            f"(x{finding['ratio']:.2f}, z {finding['zscore']:.1f}, +{finding['impact_usd']:,.0f} USD"
-            f"{', estimated' if finding['estimated'] else ''})"
+            f"(x{finding['ratio']:.2f}, +{finding['impact_usd']:,.0f} USD{estimated})"
         )
     for budget in summary["budgets"]:
         env.say(
@@ -186,12 +208,8 @@ def _report(env: DemoEnv, summary: dict[str, Any]) -> None:
             f"of {budget['budget_usd']:>9,.0f} USD ({budget['projected_share']:.0%}), "
             f"{budget['days_elapsed']}/{budget['days_in_month']} days"
         )
-    for alert in summary["alerts"]:
-        env.say(f"  alert   [{alert['severity']}] {alert['title']}")
-        for item in alert["items"]:
-            env.say(f"            {item}")
-    if not summary["alerts"]:
-        env.say("  alerts  none (nothing new)")
+    titles = "; ".join(f"[{alert['severity']}] {alert['title']}" for alert in summary["alerts"])
+    env.say(f"  alerts  {titles}" if titles else "  alerts  none (nothing new)")
 
 
 def chapter(env: DemoEnv) -> None:
@@ -211,18 +229,27 @@ def chapter(env: DemoEnv) -> None:
         ],
     )
     env.say(
-        f"{len(TEAMS)} teams, {HISTORY_DAYS} days of spend in the simulated Cost Explorer "
-        f"(weekly rhythm, 5% noise). First run, {RUN_DAY}: backfills the {WINDOW_DAYS}-day window."
+        f"Simulated: {len(TEAMS)} ML teams' last {HISTORY_DAYS} days of AWS spend in Cost Explorer (weekly rhythm, "
+        "5% noise, a slice nobody tagged). On the last day, vision's SageMaker fleet was left running and nlp "
+        "launched an extra EC2 training job; recsys spends a bit too fast for its budget."
     )
-    summary = handler(_scheduled_event(RUN_DAY), LocalContext(function_name="cost_monitor"))
-    _report(env, summary)
+    env.say(
+        "In your account the cost monitor runs every day at 08:00 UTC: it pulls cost by team from Cost Explorer, "
+        "compares yesterday with each team's usual spend, explains spikes by service and projects budgets to month "
+        "end. Its alerts go to the team's channel (critical ones also to on-call); the Slack messages are at the end."
+    )
+    env.say("Each run also posts the daily digest to the default channel; the last chapter shows one in full.")
+    env.brief_kinds.add(AlertKind.DIGEST.value)
+    env.say("")
+    env.say(f"{RUN_DAY}, first run: backfills the {WINDOW_DAYS}-day window and judges {yesterday}.")
+    summary = handler(scheduled_event(RUN_DAY), LocalContext(function_name="cost_monitor"))
+    report(env, summary)
 
-    next_day = RUN_DAY + timedelta(days=1)
     env.say("")
     env.say(
-        f"Next day, {next_day}: only the estimated and the last two days are pulled again; vision's fleet is "
-        "still running (same episode, no second alert)."
+        f"Next day, {NEXT_DAY}: only the last {INCREMENTAL_DAYS} days are pulled again (the rest is cached); "
+        "vision's fleet is still running, but that is the same episode: no second alert."
     )
-    inject(env, tag_pages(rows, yesterday - timedelta(days=1), next_day, {RUN_DAY.isoformat()}))
-    summary = handler(_scheduled_event(next_day), LocalContext(function_name="cost_monitor"))
-    _report(env, summary)
+    inject(env, incremental_pages(rows, NEXT_DAY))
+    summary = handler(scheduled_event(NEXT_DAY), LocalContext(function_name="cost_monitor"))
+    report(env, summary)

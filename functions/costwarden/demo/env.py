@@ -56,6 +56,9 @@ class DemoEnv:
     #: Every webhook POST the Slack stand-in received, with its channel: written to slack.json.
     slack_received: list[dict[str, Any]] = field(default_factory=list)
     stream: TextIO = field(default_factory=lambda: sys.stdout)
+    #: Alert kinds (``AlertKind`` values) whose Slack messages the runner prints as one line instead of in full,
+    #: e.g. the daily digests of the cost chapter's runs, shown in full by the last chapter only.
+    brief_kinds: set[str] = field(default_factory=set)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client bound to the local moto server (fake credentials, never a real endpoint)."""

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from costwarden.adapters import aws
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.cli.reap import render_table
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import REAPER_AT
 from costwarden.reaper.execute import RunResult, run_reaper
 from costwarden.reaper.model import Status
 
 ROLE = "arn:aws:iam::123456789012:role/demo"
 AMI = "ami-12345678"
+#: Between the dry run's plan and applying it.
+APPLY_DELAY = timedelta(minutes=10)
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -197,8 +200,10 @@ def _run(env: DemoEnv, *, apply: bool, now: datetime) -> RunResult:
     )
 
 
-def _show(env: DemoEnv, result: RunResult) -> None:
-    env.say(render_table([d.to_dict() for d in result.decisions]))
+def _show(env: DemoEnv, result: RunResult, *, acted_only: bool = False) -> None:
+    """The run's decisions as ``costwarden reap`` prints them (only what was acted on, when ``acted_only``)."""
+    decisions = [d for d in result.decisions if not acted_only or d.status in (Status.DONE, Status.FAILED)]
+    env.say(render_table([d.to_dict() for d in decisions]))
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
     env.say(f"-> {counts}; blocked: {result.blocked}; source errors: {len(result.errors)}")
 
@@ -208,12 +213,22 @@ def _check(condition: bool, message: str, failures: list[str]) -> None:
         failures.append(message)
 
 
-def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: REAPER_AT) -> None:
     now = now_fn().replace(microsecond=0)
     env.use_settings({"reaper": {"max_actions_per_run": 25}})
     account = _Account(env, now)
     labels = account.build()
-    env.say(f"The account now holds {len(labels)} resources worth talking about (expired = {account.expired}):")
+    env.say(
+        f"Simulated, the night before the digest ({now:%Y-%m-%d %H:%M} UTC): experiments carry an expires_at tag; "
+        "once it has passed, the reaper stops, terminates or deletes them (never production or protected ones, "
+        "never a malformed date) and warns the owners 24 h ahead. Every decision is written to an audit log."
+    )
+    env.say(
+        "In your account it runs every hour, in dry run (plan and report only) until you switch reaper.dry_run off. "
+        "Below: the plan, the same plan applied, and the next hourly run."
+    )
+    env.say("")
+    env.say(f"The account holds {len(labels)} resources worth talking about (expired = {account.expired}):")
     for label, rid in labels.items():
         env.say(f"  {label:45} {rid}")
 
@@ -224,9 +239,13 @@ def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: datetime.now(
     failures: list[str] = []
     _check(account.snapshot() == before, "the dry run changed something", failures)
 
-    env.say("\n2) costwarden reap --apply: the same plan, acted on")
-    applied = _run(env, apply=True, now=now)
-    _show(env, applied)
+    env.say(
+        f"\n2) {APPLY_DELAY.seconds // 60} minutes later, costwarden reap --apply: the same plan, acted on "
+        "(the skipped rows are as above)"
+    )
+    # A later run (as an operator reviewing the plan would be): the audit log orders runs by their start time.
+    applied = _run(env, apply=True, now=now + APPLY_DELAY)
+    _show(env, applied, acted_only=True)
     after = account.snapshot()
     acted = {d.id for d in applied.decisions if d.status is Status.DONE}
     planned = {d.id for d in plan.decisions if d.status is Status.PLANNED}

@@ -41,6 +41,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("Cost monitor: anomalies with root causes, a budget at risk, the next day", "costwarden.demo.cost.chapter"),
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
     ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
+    ("The next morning: the daily digest", "costwarden.demo.digest.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"
@@ -143,7 +144,12 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
                 }
             )
             env.say(_RULE)
-            env.say("Costwarden demo: a simulated AWS account on a local moto server, Slack played by a local stand-in")
+            env.say("Costwarden demo: a few days in November 2026 of an ML platform's AWS account, simulated locally.")
+            env.say(
+                "Every chapter runs the real Costwarden code against a moto server on this machine; after each one, "
+                "what was published to the alert topic goes through the real notifier, and the Slack messages your "
+                "channels would get are printed after it (the lines starting with '->'). Nothing leaves this machine."
+            )
             env.say(f"  moto: {endpoint}   Slack stand-in: {slack.base_url}   account {env.account_id}")
             env.say(f"  alert topic {stack.alert_topic_arn} (KMS), state table {stack.state_table_name}")
             failures = _run_chapters(env, stack.delivery_subscription_arn, logs)
@@ -208,7 +214,8 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
     handler = _resolve(NOTIFIER_HANDLER)
     env.say(f"  SNS delivered {len(notifications)} alert(s); the notifier handled each:")
     for notification in notifications:
-        env.published.append(AlertEvent.from_json(notification["Message"]))
+        event = AlertEvent.from_json(notification["Message"])
+        env.published.append(event)
         before = len(env.slack.received)
         try:
             with contextlib.redirect_stdout(logs):
@@ -229,7 +236,10 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
                 {"channel": channel, "path": request.path, "status": request.status, "answer": request.answer}
                 | {"message": request.body}
             )
-            _print_message(env, channel, request.status, request.answer, request.body or {})
+            if event.kind.value in env.brief_kinds and request.status == 200:
+                env.say(f"  -> Slack channel {channel}  [{request.status} {request.answer}]  {event.title} (not shown)")
+            else:
+                _print_message(env, channel, request.status, request.answer, request.body or {})
     return failures
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import TAG_AUDIT_AT
 from costwarden.tags.audit import NO_TEAM
 from costwarden.tags.service import publish_report, run_audit
 
@@ -135,7 +136,17 @@ def _simulate_allocation_tags(ce: Any) -> None:
 
 def chapter(env: DemoEnv) -> None:
     settings = env.use_settings({"reaper": {"regions": [env.region, SECOND_REGION]}})
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = TAG_AUDIT_AT
+    env.say(
+        f"Simulated, {now:%Y-%m-%d %H:%M} UTC: five resources in two regions, some with broken tags, and two weeks of "
+        "spend by team tag. The tag audit lists every resource's tags against the policy, tells each team what to "
+        "fix, measures how much spend nobody owns and checks that the cost allocation tags are active in Billing."
+    )
+    env.say(
+        "In your account it runs weekly (Mondays 07:00 UTC); its messages go to each team's channel and the "
+        "account summary to the default channel."
+    )
+    env.say("")
     created = _create_resources(env)
     env.say(f"  The account: {len(created)} resources in {env.region} and {SECOND_REGION}:")
     for resource, label in created.items():
@@ -155,15 +166,11 @@ def chapter(env: DemoEnv) -> None:
         f"  Tag audit: {summary['resources_scanned']} tagged resources scanned in {', '.join(summary['regions'])}; "
         f"{summary['resources_with_violations']} break the policy."
     )
+    env.say(f"  {report.facts.share.describe() if report.facts.share else 'untagged spend not measured'}")
+    # What each message says in full is shown below as Slack received it.
     for event in report.events:
         label = "account summary (no team)" if event.team == NO_TEAM else f"team {event.team}"
         env.say(f"  [{event.severity.value}] {label}: {event.title}")
-        for line in event.details.get("items", []):
-            env.say(f"      - {line}")
-    env.say("")
-    env.say(f"  {report.facts.share.describe() if report.facts.share else 'untagged spend not measured'}")
-    if report.facts.allocation is not None:
-        env.say(f"  {report.facts.allocation.describe()}")
     env.say(f"  Published {summary['published']} tag_violation digest(s) to the alert topic.")
     if report.publish_errors:
         raise RuntimeError(f"publishing failed: {report.publish_errors}")

@@ -18,12 +18,18 @@ from costwarden.models.alert import AlertEvent
 from costwarden.settings import load_settings
 
 
-def run_date(event: dict[str, Any]) -> date:
-    """The run's UTC date: the scheduled event's ``time`` (so a retried invocation judges the same day), else now."""
+def run_time(event: dict[str, Any]) -> datetime:
+    """The run's instant: the scheduled event's ``time`` (so a retried invocation judges the same day and its digest
+    reads the same 24 h of reaper activity), else now."""
     raw = event.get("time") if isinstance(event, dict) else None
     if isinstance(raw, str) and raw:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC).date()
-    return datetime.now(UTC).date()
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def run_date(event: dict[str, Any]) -> date:
+    """The run's UTC date (see ``run_time``)."""
+    return run_time(event).date()
 
 
 def _emit(name: str, value: float, unit: str, dimensions: dict[str, str]) -> None:
@@ -46,7 +52,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def publish(alert: AlertEvent) -> str:
         return sns.publish(alert, topic_arn)
 
-    result = monitor.run(settings, ce=CostExplorer(), store=store, publish=publish, today=run_date(event), emit=_emit)
+    at = run_time(event)
+    result = monitor.run(settings, ce=CostExplorer(), store=store, publish=publish, today=at.date(), emit=_emit, now=at)
     summary = result.summary
     logger.info(
         "cost monitor run",

@@ -302,11 +302,15 @@ def _short_service(service: Any) -> str:
 
 
 def _short_resource(resource: str) -> str:
-    """The readable tail of an ARN (``instance/i-0abc`` -> ``i-0abc``; ASG names after ``autoScalingGroupName/``)."""
+    """The readable tail of an ARN (``instance/i-0abc`` -> ``i-0abc``; ASG names after ``autoScalingGroupName/``;
+    an EKS node group as ``cluster/nodegroup``, not the id its ARN ends with)."""
     if not resource.startswith("arn:"):
         return resource
     tail = resource.split(":", 5)[-1]
-    return tail.rsplit("/", 1)[-1] if "/" in tail else tail
+    parts = tail.split("/")
+    if parts[0] == "nodegroup" and len(parts) >= 3:  # nodegroup/<cluster>/<name>/<uuid>
+        return f"{parts[1]}/{parts[2]}"
+    return parts[-1]
 
 
 def blocks_as_text(blocks: Sequence[dict[str, Any]]) -> str:

@@ -231,3 +231,19 @@ def test_partial_team_rows_from_an_older_producer_still_render() -> None:
     text = texts(blocks)
     assert "🟠  vision  $1,200" in text
     assert "…and 1 more team ($10 month to date)" in text
+
+
+@pytest.mark.parametrize(
+    ("arn", "short"),
+    [
+        ("arn:aws:ec2:us-east-1:123456789012:instance/i-0abc", "i-0abc"),
+        ("arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/vision-explore", "vision-explore"),
+        ("arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/j-ABC", "j-ABC"),
+        ("arn:aws:eks:us-east-1:123456789012:nodegroup/ml/gpu-a100-sweep/0ec5b2a6-1d2e", "ml/gpu-a100-sweep"),
+        ("us-east-1/ec2", "us-east-1/ec2"),
+    ],
+)
+def test_short_resource_names_what_a_person_would(arn: str, short: str) -> None:
+    from costwarden.notifier.digest_blocks import _short_resource
+
+    assert _short_resource(arn) == short
