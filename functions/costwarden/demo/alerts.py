@@ -39,8 +39,8 @@ def demo_alerts(now: datetime | None = None) -> list[AlertEvent]:
             details={
                 "figures": {"Resources": "2", "Expire in": "< 24 h"},
                 "items": [
-                    "ec2 i-0a1b2c3d4e5f60718 (g5.2xlarge) expires 2026-11-27",
-                    "sagemaker notebook asr-finetune expires 2026-11-27",
+                    "ec2 i-0a1b2c3d4e5f60718 (g5.2xlarge) expires 2026-11-21",
+                    "sagemaker notebook asr-finetune expires 2026-11-21",
                 ],
             },
             dedup_key=f"demo#expiry_warning#speech#{day}#24h",
