@@ -22,6 +22,8 @@ class EmrCluster(ResourceType):
     arn_match = ("elasticmapreduce", "cluster")
     action = "terminate"
     has_termination_protection = True
+    # EMR documents its own tag condition key for cluster actions (tag-based access control, since 2016).
+    tag_condition_prefix = "elasticmapreduce:ResourceTag"
     read_permissions = ("elasticmapreduce:ListClusters", "elasticmapreduce:DescribeCluster")
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("elasticmapreduce:TerminateJobFlows",), CLUSTER_ARN),
