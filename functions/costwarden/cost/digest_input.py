@@ -103,7 +103,7 @@ def open_anomalies(
         team, _, second = series.partition("|")
         cost = float(item.get("cost_usd", 0.0))
         base = float(item.get("baseline_usd", 0.0))
-        lines = causes.get(series) or ()
+        lines = causes.get(series) or ((str(item["top_driver"]),) if item.get("top_driver") else ())
         found.append(
             OpenAnomaly(
                 team=f"{team} ({second})" if second else team,

@@ -434,6 +434,10 @@ def run(
     actions = team_actions + pair_actions
     items = _root_causes(settings, ce, keys, actions, found)
     second_key = keys[1] if len(keys) > 1 else None
+    for a in actions:  # the top driver stays with the episode, for later digests (root causes cost a request)
+        drivers_found = items.get((a.series, str(a.finding["date"])))
+        if a.kind != "retract" and drivers_found:
+            state[a.series] = {**state[a.series], "top_driver": drivers_found[0]}
     events = [
         (
             _anomaly_event(a, items.get((a.series, str(a.finding["date"])), []), second_key),

@@ -221,3 +221,18 @@ def test_run_ends_with_the_daily_digest_built_from_its_own_numbers(world: World)
     assert [(a["team"], a["severity"]) for a in details["anomalies"]] == [("vision", "critical")]
     assert details["anomalies"][0]["top_service"].endswith("USD in Amazon SageMaker")
     assert digest.severity is Severity.WARNING  # a critical anomaly and a team over budget
+
+
+def test_next_days_digest_still_names_the_driver_of_an_open_episode(world: World) -> None:
+    history(world, date(2026, 3, 21))
+    world.fake.add("2026-03-19", "vision", 2.5 * 1200, service=SAGEMAKER)
+    daily_run(world, date(2026, 3, 20))
+    world.published(digests=True)
+
+    summary = daily_run(world, date(2026, 3, 21))  # no new alert: the episode is still open, its driver remembered
+
+    assert summary["alerts"] == []
+    (digest,) = [e for e in world.published(digests=True) if e.kind is AlertKind.DIGEST]
+    (anomaly,) = digest.details["anomalies"]
+    assert anomaly["team"] == "vision"
+    assert anomaly["top_service"].endswith("USD in Amazon SageMaker")

@@ -121,3 +121,21 @@ def test_open_anomalies_skip_retracted_and_closed_episodes() -> None:
         ("vision", "critical", 600.0, "+600 USD in Amazon SageMaker", False),
         ("search (training)", "warning", 200.0, None, True),
     ]
+
+
+def test_open_anomaly_keeps_the_driver_found_when_it_was_alerted() -> None:
+    state = {
+        "vision|": {
+            "severity": "critical",
+            "start": "2026-03-18",
+            "last": "2026-03-19",
+            "alert_date": "2026-03-18",
+            "retracted": False,
+            "cost_usd": 900.0,
+            "baseline_usd": 300.0,
+            "ratio": 3.0,
+            "top_driver": "+580 USD in Amazon SageMaker",
+        },
+    }
+    (found,) = open_anomalies(state, last_day=LAST_DAY)
+    assert found.top_service == "+580 USD in Amazon SageMaker"
