@@ -286,7 +286,7 @@ def check(statements: Sequence[Statement]) -> list[Problem]:
                 granted.setdefault((statement.principal, action.full), set()).update(types)
         if wildcard and not matched_any:
             problems.append(Problem(statement.where, entry, f"no action it names applies to {statement.resources}"))
-    for statement, entry, actions, wildcard in resolved:
+    for statement, _entry, actions, wildcard in resolved:
         for key in _condition_keys(statement.conditions):
             unsupported: list[str] = []
             for action in actions:

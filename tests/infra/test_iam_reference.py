@@ -179,5 +179,5 @@ def test_unknown_intrinsics_fail_loudly_rather_than_skip(tmp_path: Path) -> None
             "B": {"Type": "AWS::S3::Bucket"},
         }
     }
-    with pytest.raises(iam_reference.UnresolvableError, match="AWS::S3::Bucket.Arn"):
+    with pytest.raises(iam_reference.UnresolvableError, match=r"AWS::S3::Bucket\.Arn"):
         template_statements(template)
