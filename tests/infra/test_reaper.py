@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import UNCONDITIONED_COMPANIONS, granted, read_actions
+from costwarden.reaper.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
 from costwarden.reaper.types import REGISTRY
 from costwarden.settings import parse_settings
 
@@ -38,7 +38,7 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def test_role_holds_every_declared_permission(everything: Synth) -> None:
     statements = _reaper_policies(everything)
     allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
-    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *t.tag_permissions) for a in p.actions}
+    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *mark_permissions(t)) for a in p.actions}
     declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
     missing = declared - allowed
     assert not missing, f"declared by the registry but not in the role: {sorted(missing)}"

@@ -26,7 +26,7 @@ def allowed(statements: list[dict[str, Any]]) -> set[str]:
 def test_every_declared_permission_is_granted_with_everything_enabled() -> None:
     cfg = parse_settings({"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}})
     statements = policy_statements(cfg, **ARGS)
-    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *t.tag_permissions) for a in p.actions}
+    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *mark_permissions(t)) for a in p.actions}
     declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
     assert declared <= allowed(statements)
 
