@@ -11,8 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.adapters.state import StateStore
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.cache import CostCache
@@ -24,6 +22,7 @@ from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_reaper_facts
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.ports import CostSource, StateStore
 from costwarden.settings import Settings
 
 #: Days before the newest one that may be judged in a run (re-pulled days older than this are only history).
@@ -248,7 +247,7 @@ def _episodes(
 
 
 def _root_causes(
-    settings: Settings, ce: CostExplorer, keys: list[str], actions: list[episodes.Action], found: Detection
+    settings: Settings, ce: CostSource, keys: list[str], actions: list[episodes.Action], found: Detection
 ) -> dict[tuple[str, str], list[str]]:
     """Driver lines per (series, day): services for the largest alerts (capped), then second-key breakdowns."""
     anomaly = settings.anomaly
@@ -392,7 +391,7 @@ def _send_digest(
 def run(
     settings: Settings,
     *,
-    ce: CostExplorer,
+    ce: CostSource,
     store: StateStore,
     publish: Publish,
     today: date,
