@@ -14,7 +14,6 @@ import boto3
 import pytest
 from costwarden.cli.run import LocalContext
 from costwarden.handlers import notifier
-from costwarden.notifier.routing import WebhookAllowance
 from costwarden.notifier.slack import RetryPolicy
 from costwarden.notifier.slack_standin import SlackStandIn
 from moto import mock_aws
@@ -53,7 +52,7 @@ def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Noti
         monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
         monkeypatch.setenv("SLACK_SECRET_NAME", SECRET)
         monkeypatch.setattr(notifier, "sleep", sleeps)
-        monkeypatch.setattr(notifier, "webhook_allowance", WebhookAllowance.loopback(slack.base_url))
+        monkeypatch.setattr(notifier, "webhook_allowance", slack.allowance())
         monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0))
         notifier.reset_caches()
 
