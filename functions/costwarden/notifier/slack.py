@@ -48,6 +48,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit
@@ -203,6 +204,12 @@ class _DeadlineSocket:
         return io.BufferedReader(self._reader)
 
 
+@lru_cache(maxsize=1)
+def _default_context() -> ssl.SSLContext:
+    """Certificate-verifying TLS, built once per container (loading the CA bundle is the slow part)."""
+    return ssl.create_default_context()
+
+
 def _connection(
     url: str, timeout: float, context: ssl.SSLContext | None, proxy: str | None
 ) -> http.client.HTTPConnection:
@@ -211,7 +218,7 @@ def _connection(
     host, port = parts.hostname or "", parts.port
     via = urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
     if parts.scheme == "https":
-        context = context or ssl.create_default_context()
+        context = context or _default_context()
         if via is None:
             return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -270,7 +277,7 @@ def _exchange(
     finally:
         connection.close()
     if not 200 <= answer.status < 300:
-        raise HTTPError(url, answer.status, answer.reason, answer.msg, io.BytesIO(body))
+        raise HTTPError(redact(url), answer.status, answer.reason, answer.msg, io.BytesIO(body))
     charset = answer.msg.get_content_charset() or "utf-8"
     return WebhookResponse(
         url=url, status_code=answer.status, body=body.decode(charset, "replace"), headers=dict(answer.msg.items())
