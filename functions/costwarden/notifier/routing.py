@@ -137,8 +137,12 @@ def _check_url(value: Any, key: str, allowance: WebhookAllowance) -> str:
 
 
 def _check_team_name(name: str, key: str) -> str:
-    """A team name is a plain name: a URL or token pasted as a key is refused (by position, never echoed)."""
-    if not name or has_unsafe_characters(name) or redact(name) != name:
+    """A team name is a tag value (spaces and letters of any script allowed), not a URL or token pasted as a key.
+
+    Refused by position, never echoed. Control characters and leading/trailing blanks are refused too: such a name
+    could never match a team tag anyway.
+    """
+    if not name or not name.isprintable() or name.strip() != name or redact(name) != name:
         raise WebhookConfigError(
             f"webhook secret: {key} must be a team name (the team tag's value), not a URL, a token or blank"
         )

@@ -169,6 +169,14 @@ def test_url_pasted_as_a_team_name_is_named_by_position() -> None:
     assert TOKEN not in str(caught.value)
 
 
+def test_team_names_are_tag_values_with_spaces_and_any_script() -> None:
+    hooks = parse_webhooks({"default": DEFAULT, "teams": {"Data Science": VISION, "équipe-vision": ONCALL}})
+    assert set(hooks.teams) == {"Data Science", "équipe-vision"}
+    for bad in (" vision", "vision\n", "", "T0000000/B0000000/abc"):
+        with pytest.raises(WebhookConfigError, match=r"teams\[0\] must be a team name"):
+            parse_webhooks({"default": DEFAULT, "teams": {bad: VISION}})
+
+
 def test_team_errors_name_the_position_not_the_team() -> None:
     with pytest.raises(WebhookConfigError, match=r"teams\[2\]") as caught:
         parse_webhooks({"default": DEFAULT, "teams": {"a": VISION, "b": VISION, f"team-{TOKEN}": 42}})
