@@ -315,4 +315,13 @@ def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) 
 def load_settings() -> Settings:
     """Settings for a running function or CLI: ``COSTWARDEN_SETTINGS`` if set, else the defaults."""
     raw = os.environ.get(SETTINGS_ENV_VAR, "")
-    return parse_settings(json.loads(raw) if raw else {}, source=SETTINGS_ENV_VAR)
+    problem = ""
+    try:
+        decoded = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as error:  # its ``doc`` is the whole variable: raise ours outside the ``except``
+        problem = f"{SETTINGS_ENV_VAR} is not valid JSON (line {error.lineno}, column {error.colno})"
+    if problem:
+        raise SettingsError(problem)
+    if not isinstance(decoded, Mapping):
+        raise SettingsError(f"{SETTINGS_ENV_VAR} must be a JSON object, got {type(decoded).__name__}")
+    return parse_settings(decoded, source=SETTINGS_ENV_VAR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from costwarden.settings import SettingsError, parse_settings
+from costwarden.settings import SETTINGS_ENV_VAR, SettingsError, load_settings, parse_settings
 
 TOKEN = "s3cr3tPastedToken"
 HOOK = f"https://hooks.slack.com/services/T0/B0/{TOKEN}"
@@ -48,3 +48,21 @@ def test_ordinary_keys_are_still_named() -> None:
     with pytest.raises(SettingsError, match=r"costwarden\.budgets\.monthly_usd") as caught:
         parse_settings({"budgets": {"monthly_usd": {"vision": -5}}})
     assert "vision" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(f'{{"notifier": "{HOOK}', r"not valid JSON \(line 1, column"), (f'["{HOOK}"]', "must be a JSON object, got list")],
+)
+def test_a_broken_settings_variable_is_a_settings_error_that_echoes_nothing(
+    value: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SETTINGS_ENV_VAR, value)
+    load_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match=message) as caught:
+            load_settings()
+    finally:
+        load_settings.cache_clear()
+    assert TOKEN not in str(caught.value)
+    assert caught.value.__context__ is None
