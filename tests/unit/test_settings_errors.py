@@ -52,7 +52,10 @@ def test_ordinary_keys_are_still_named() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(f'{{"notifier": "{HOOK}', r"not valid JSON \(line 1, column"), (f'["{HOOK}"]', "must be a JSON object, got list")],
+    [
+        (f'{{"notifier": "{HOOK}', r"not valid JSON \(line 1, column"),
+        (f'["{HOOK}"]', "must be a JSON object, got list"),
+    ],
 )
 def test_a_broken_settings_variable_is_a_settings_error_that_echoes_nothing(
     value: str, message: str, monkeypatch: pytest.MonkeyPatch
