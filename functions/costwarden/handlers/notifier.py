@@ -8,6 +8,11 @@ render and post (``costwarden.notifier.delivery``). A second delivery of the sam
 retries the record and finally sends it to the dead-letter queue; channels that did succeed are recorded and
 skipped on the retry (see delivery.py).
 
+Slack stays bounded: every post has a wall-clock deadline (``RetryPolicy``), and one ``InvocationLimits`` per
+invocation allows a single retry of a post that was sent but never answered, whichever channel needs it. Webhook
+values must be Slack's (routing.py); the local stand-in of the demo and tests is admitted only by setting
+``webhook_allowance`` in code.
+
 Import-safe on purpose: the idempotency persistence layer (which creates a boto3 client and needs
 ``STATE_TABLE_NAME``) is built on first use by ``_delivery(table_name)``, not at import. Tests can import this
 module anywhere and point it at moto; ``reset_caches()`` forgets the cached layer, secret and clients.
