@@ -52,7 +52,7 @@ from functools import lru_cache
 from typing import Any, cast
 from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit
-from urllib.request import Request
+from urllib.request import Request, proxy_bypass
 
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -69,6 +69,7 @@ from costwarden.notifier.routing import has_unsafe_characters
 from costwarden.redaction import RedactingFilter, redact
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Longest answer read from a webhook (Slack answers ``ok`` or a short error string; a proxy's page is cut).
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -213,9 +214,12 @@ def _default_context() -> ssl.SSLContext:
 def _connection(
     url: str, timeout: float, context: ssl.SSLContext | None, proxy: str | None
 ) -> http.client.HTTPConnection:
-    """A connection to the webhook's host (through an ``HTTPS_PROXY`` tunnel when slack_sdk found one)."""
+    """A connection to the webhook's host (through an ``HTTPS_PROXY`` tunnel when slack_sdk found one, as its urllib
+    path did; ``NO_PROXY`` and loopback hosts go direct)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port
+    if host in _LOCAL_HOSTS or proxy_bypass(host):  # NO_PROXY, and never a proxy for the local stand-in
+        proxy = None
     via = urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
     if parts.scheme == "https":
         context = context or _default_context()

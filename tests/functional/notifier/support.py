@@ -190,3 +190,75 @@ class DripServer:
                 self.bytes_sent += 1
         except OSError:
             return  # the client gave up: that is what the tests want to see
+
+
+class ConnectProxy:
+    """A forward proxy on 127.0.0.1 that serves ``CONNECT`` only, sending every tunnel to ``target_port`` here.
+
+    Records each ``CONNECT`` line and its ``Proxy-Authorization`` header; serves ``max_connections`` then stops.
+    """
+
+    def __init__(self, target_port: int, max_connections: int = 2) -> None:
+        self.target_port = target_port
+        self.max_connections = max_connections
+        self.connects: list[tuple[str, str | None]] = []
+        self._listener = socket.create_server((LOOPBACK, 0))
+        self._listener.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="connect-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> ConnectProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        served = 0
+        while served < self.max_connections and not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            served += 1
+            with client, socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
+                client.settimeout(5)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = client.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+                auth = next(
+                    (
+                        line.split(":", 1)[1].strip()
+                        for line in lines
+                        if line.lower().startswith("proxy-authorization:")
+                    ),
+                    None,
+                )
+                self.connects.append((lines[0], auth))
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self._relay(client, upstream)
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        def pump(source: socket.socket, sink: socket.socket) -> None:
+            try:
+                while chunk := source.recv(65536):
+                    sink.sendall(chunk)
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                return
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join(timeout=5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 
 import pytest
@@ -15,7 +16,7 @@ from costwarden.notifier.slack import (
 )
 from costwarden.notifier.slack_standin import SlackStandIn, StandInResponse
 
-from tests.functional.notifier.support import DripServer, Sleeps, SteppingClock
+from tests.functional.notifier.support import ConnectProxy, DripServer, Sleeps, SteppingClock
 
 MESSAGE = {"text": "hello", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]}
 POLICY = RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0)
@@ -193,3 +194,25 @@ def test_a_post_never_outlives_its_own_total_budget(slack: SlackStandIn) -> None
     assert caught.value.status == 429
     assert sum(sleeps.waits) + policy.attempt_timeout_seconds <= policy.post_timeout_seconds
     assert len(slack.posts_to("/hook")) == len(sleeps.waits) + 1 < 10
+
+
+# -- proxies: the HTTPS_PROXY slack_sdk honours is honoured by the bounded exchange too ---------------------------
+
+
+def test_a_configured_proxy_tunnels_the_post(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = int(slack.base_url.rsplit(":", 1)[1])
+    with ConnectProxy(target_port=port) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("://", "://ops:s%40fe@"))
+        result = _post(f"http://slack.invalid:{port}/hook", Sleeps())  # only the proxy knows where that is
+
+    assert result.status == 200
+    (connect, auth), *_ = proxy.connects
+    assert connect == f"CONNECT slack.invalid:{port} HTTP/1.1"
+    assert auth == "Basic " + base64.b64encode(b"ops:s@fe").decode()
+    assert slack.accepted("/hook")[0].body == MESSAGE
+
+
+def test_loopback_and_no_proxy_hosts_go_direct(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there: a tunnel would fail
+
+    assert _post(slack.url("/hook"), Sleeps()).status == 200
