@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from costwarden.redaction import redact
 
 SETTINGS_ENV_VAR = "COSTWARDEN_SETTINGS"
 CONTEXT_KEY = "costwarden"
@@ -187,6 +190,13 @@ class NotifierSettings(_Model):
     """Teams listed by name in the digest's table (largest month-to-date spend first); the rest are counted as "and M
     more"."""
 
+    @field_validator("operator_email")
+    @classmethod
+    def _an_email_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError("must be an e-mail address (name@example.com)")
+        return value
+
     @field_validator("slack_secret_name")
     @classmethod
     def _name_not_url(cls, value: str) -> str:
@@ -232,20 +242,66 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the key and says what was expected."""
 
 
-def _describe(error: ValidationError, prefix: str) -> str:
+#: A key the user wrote is shown by name only when it is a plain name (tag keys, team names, field typos).
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:/@+=\- ]{1,64}")
+#: Longest value repr an error shows; longer ones are summarised.
+_MAX_SHOWN = 80
+
+
+def _plain(text: str) -> bool:
+    return _PLAIN_KEY.fullmatch(text) is not None and redact(text) == text
+
+
+def _where(raw: Any, loc: tuple[int | str, ...], prefix: str) -> str:
+    """``prefix.a.b[2]``; a key of the input that is not a plain name is named by position (``[key 3]``), never by
+    its text: a webhook URL pasted as a key is as secret as one pasted as a value."""
+    path, node = prefix, raw
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            node = node[part] if isinstance(node, list | tuple) and 0 <= part < len(node) else None
+        elif isinstance(node, Mapping) and part in node:
+            path += f".{part}" if _plain(part) else f"[key {list(node).index(part)}]"
+            node = node[part]
+        else:  # a field the model names (a missing key) or pydantic's own label: not the user's text
+            path += f".{part}"
+    return path
+
+
+def _shown(value: Any) -> str:
+    """What an error says it got: the value when it is plain, a description when it might be a secret."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str | Mapping | list | tuple):
+        shown = repr(value)
+        if redact(shown) != shown:
+            return "a value holding a URL or token, not shown"
+        if len(shown) <= _MAX_SHOWN and shown.isprintable():
+            return shown
+        return f"a {type(value).__name__} of length {len(value)}"
+    return type(value).__name__
+
+
+def _describe(error: ValidationError, prefix: str, raw: Any) -> str:
+    """One line per problem: where (by key name, or by position for keys that are not plain names), what is
+    wrong, and the value when it is safe to print. Never a webhook-looking value, key or message (issue 9)."""
     lines = []
     for item in error.errors():
-        path = ".".join(str(part) for part in (prefix, *item["loc"]))
-        lines.append(f"  {path}: {item['msg']} (got {item.get('input')!r})")
+        where = _where(raw, tuple(item["loc"]), prefix)
+        lines.append(f"  {where}: {redact(item['msg'])} (got {_shown(item.get('input'))})")
     return "invalid Costwarden settings:\n" + "\n".join(lines)
 
 
 def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) -> Settings:
     """Validate a raw mapping (cdk.json context or decoded env JSON) into ``Settings`` or raise ``SettingsError``."""
+    data = dict(raw or {})
+    problem = ""
     try:
-        settings = Settings.model_validate(dict(raw or {}))
+        settings = Settings.model_validate(data)
     except ValidationError as error:
-        raise SettingsError(_describe(error, source)) from None
+        problem = _describe(error, source, data)
+    if problem:  # raised outside the ``except``: pydantic's error (with every input) must not ride along as context
+        raise SettingsError(problem)
     size = len(settings.to_env().encode())
     if size > MAX_SETTINGS_ENV_BYTES:
         raise SettingsError(
@@ -259,4 +315,13 @@ def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) 
 def load_settings() -> Settings:
     """Settings for a running function or CLI: ``COSTWARDEN_SETTINGS`` if set, else the defaults."""
     raw = os.environ.get(SETTINGS_ENV_VAR, "")
-    return parse_settings(json.loads(raw) if raw else {}, source=SETTINGS_ENV_VAR)
+    problem = ""
+    try:
+        decoded = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as error:  # its ``doc`` is the whole variable: raise ours outside the ``except``
+        problem = f"{SETTINGS_ENV_VAR} is not valid JSON (line {error.lineno}, column {error.colno})"
+    if problem:
+        raise SettingsError(problem)
+    if not isinstance(decoded, Mapping):
+        raise SettingsError(f"{SETTINGS_ENV_VAR} must be a JSON object, got {type(decoded).__name__}")
+    return parse_settings(decoded, source=SETTINGS_ENV_VAR)

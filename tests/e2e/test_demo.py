@@ -28,10 +28,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
 def _expected_channels(event: AlertEvent) -> list[str]:
     """The routing rules applied to the demo's workspace (channel names only)."""
     paths = webhook_paths()
-    teams = {team: f"https://demo.invalid{paths['team:' + team]}" for team in DEMO_TEAM_CHANNELS}
-    hooks = parse_webhooks(
-        {"default": "https://demo.invalid/default", "oncall": "https://demo.invalid/oncall", "teams": teams}
-    )
+    slack = "https://hooks.slack.com"  # only parsed here: the demo itself posts to the stand-in
+    teams = {team: slack + paths["team:" + team] for team in DEMO_TEAM_CHANNELS}
+    hooks = parse_webhooks({"default": slack + paths["default"], "oncall": slack + paths["oncall"], "teams": teams})
     return [route.channel for route in routes_for(event, hooks)]
 
 

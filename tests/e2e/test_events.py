@@ -92,6 +92,10 @@ def lambda_env(server: tuple[str, SlackStandIn, DemoStack], monkeypatch: pytest.
     notifier = sys.modules.get("costwarden.handlers.notifier")
     if notifier is not None:  # its secret and webhook caches belong to the previous endpoint
         notifier.reset_caches()
+    from costwarden.handlers import notifier as notifier_handler
+
+    # The notifier posts to Slack's hosts only; the stand-in's exact origin is allowed explicitly, in code.
+    monkeypatch.setattr(notifier_handler, "webhook_allowance", server[1].allowance())
     return stack
 
 

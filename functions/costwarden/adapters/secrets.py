@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from costwarden.adapters import aws
+from costwarden.redaction import redact
 
 DEFAULT_MAX_AGE_SECONDS = 300.0
 
@@ -56,7 +57,14 @@ def _botocore_silenced() -> Iterator[None]:
 
 
 class SecretError(RuntimeError):
-    """The secret could not be read or is not JSON. Says which secret and why, without its value."""
+    """The secret could not be read or is not JSON. Says which secret and why, without its value.
+
+    The message is redacted: a webhook URL given where the secret's *name* belongs (an environment variable set by
+    hand) must not come back in the error, nor one that a botocore error happens to quote.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def get_json_secret(
@@ -72,21 +80,27 @@ def get_json_secret(
     if cached is not None and moment - cached[0] < max_age:
         return cached[1]
     secrets = client or aws.client("secretsmanager")
+    # Errors are raised outside the ``except`` blocks: a chained botocore or JSON error (its ``doc`` is the secret's
+    # text) must not travel with ours, not even as ``__context__``.
+    problem = ""
     try:
         with _botocore_silenced():
             response = secrets.get_secret_value(SecretId=name)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "error")
-        raise SecretError(f"cannot read secret {name!r}: {code}") from None
+        problem = f"cannot read secret {name!r}: {error.response.get('Error', {}).get('Code', 'error')}"
     except BotoCoreError as error:  # no credentials, endpoint unreachable, ...
-        raise SecretError(f"cannot read secret {name!r}: {error}") from None
+        problem = f"cannot read secret {name!r}: {error}"
+    if problem:
+        raise SecretError(problem)
     raw = response.get("SecretString")
     if raw is None:
         raise SecretError(f"secret {name!r} has no SecretString (binary secrets are not supported)")
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise SecretError(f"secret {name!r} is not valid JSON") from None
+    except json.JSONDecodeError as error:
+        problem = f"secret {name!r} is not valid JSON (line {error.lineno}, column {error.colno})"
+    if problem:
+        raise SecretError(problem)
     _cache[name] = (moment, value)
     return value
 

@@ -11,6 +11,7 @@ Each path can be scripted with a queue of responses; once the queue is empty the
     with SlackStandIn() as slack:
         slack.script("/hooks/team", StandInResponse.rate_limited(retry_after=1), StandInResponse())
         url = slack.url("/hooks/team")
+        notifier.webhook_allowance = slack.allowance()  # the notifier posts to Slack's hosts only, unless allowed
 
 Besides scripted answers it checks what real Slack would reject outright: a body that is not JSON
 (``invalid_payload``), a message with neither ``text`` nor ``blocks`` (``no_text``) and a message over the Block Kit
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+from costwarden.notifier.routing import WebhookAllowance
 
 LOOPBACK = "127.0.0.1"
 MAX_BLOCKS = 50
@@ -134,6 +137,10 @@ class SlackStandIn:
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def allowance(self) -> WebhookAllowance:
+        """What lets the notifier post here: this stand-in's exact loopback origin, nothing wider (routing.py)."""
+        return WebhookAllowance.loopback(self.base_url)
 
     def script(self, path: str, *responses: StandInResponse) -> None:
         """Queue answers for ``path``; each POST takes the next one, then plain ``ok`` when the queue is empty."""

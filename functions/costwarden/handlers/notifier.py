@@ -8,6 +8,11 @@ render and post (``costwarden.notifier.delivery``). A second delivery of the sam
 retries the record and finally sends it to the dead-letter queue; channels that did succeed are recorded and
 skipped on the retry (see delivery.py).
 
+Slack stays bounded: every post has a wall-clock deadline (``RetryPolicy``), and one ``InvocationLimits`` per
+invocation allows a single retry of a post that was sent but never answered, whichever channel needs it. Webhook
+values must be Slack's (routing.py); the local stand-in of the demo and tests is admitted only by setting
+``webhook_allowance`` in code.
+
 Import-safe on purpose: the idempotency persistence layer (which creates a boto3 client and needs
 ``STATE_TABLE_NAME``) is built on first use by ``_delivery(table_name)``, not at import. Tests can import this
 module anywhere and point it at moto; ``reset_caches()`` forgets the cached layer, secret and clients.
@@ -42,16 +47,21 @@ from costwarden.adapters.state import STATE_TABLE_ENV_VAR, TTL_ATTRIBUTE, Dynamo
 from costwarden.handlers.observability import logger, metrics, tracer
 from costwarden.models.alert import AlertEvent
 from costwarden.notifier.delivery import DeliveryError, deliver
-from costwarden.notifier.routing import Route, parse_webhooks, routes_for
-from costwarden.notifier.slack import PostResult, RetryPolicy, post_message
+from costwarden.notifier.routing import Route, WebhookAllowance, parse_webhooks, routes_for
+from costwarden.notifier.slack import InvocationLimits, PostResult, RetryPolicy, post_message
 from costwarden.settings import load_settings
 
 SLACK_SECRET_ENV_VAR = "SLACK_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
 #: How long a dedup_key counts as "already delivered": longer than SNS and Lambda retry windows (hours).
 IDEMPOTENCY_EXPIRY_SECONDS = 24 * 3600
-#: Retry bounds for each Slack post, and the sleep used between attempts (tests replace both).
+#: Retry bounds for each Slack post, the sleep used between attempts and the clock of its deadlines (tests replace
+#: them).
 retry_policy = RetryPolicy()
 sleep: Callable[[float], None] = time.sleep
+clock: Callable[[], float] = time.monotonic
+#: Webhook origins allowed besides Slack's: none in a deployed function. The demo and the tests set the local Slack
+#: stand-in's exact loopback origin here, in code: no secret or environment variable can widen it.
+webhook_allowance = WebhookAllowance()
 
 
 class NotifierConfigError(RuntimeError):
@@ -99,10 +109,12 @@ def _delivery(table_name: str) -> tuple[IdempotencyConfig, Callable[..., dict[st
     return config, function, DynamoStateStore(table_name)
 
 
-def _deliver_once(*, alert: dict[str, Any], context: LambdaContext, store: DynamoStateStore) -> dict[str, Any]:
+def _deliver_once(
+    *, alert: dict[str, Any], context: LambdaContext, store: DynamoStateStore, limits: InvocationLimits
+) -> dict[str, Any]:
     """Route, render and post one alert. Runs at most once per dedup_key (unless it raised)."""
     event = AlertEvent.model_validate(alert)
-    webhooks = parse_webhooks(secrets.get_json_secret(_secret_name()))
+    webhooks = parse_webhooks(secrets.get_json_secret(_secret_name()), webhook_allowance)
     routes = routes_for(event, webhooks)
 
     def post(route: Route, message: dict[str, Any]) -> PostResult:
@@ -113,6 +125,8 @@ def _deliver_once(*, alert: dict[str, Any], context: LambdaContext, store: Dynam
             remaining_ms=context.get_remaining_time_in_millis,
             policy=retry_policy,
             sleep=sleep,
+            clock=clock,
+            limits=limits,
         )
 
     report = deliver(event, routes, post=post, store=store, log=logger)
@@ -135,11 +149,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alerts: list[AlertEvent] = parse(event=event, model=AlertEvent, envelope=SnsEnvelope)  # type: ignore[assignment]
     config, deliver_once, store = _delivery(_table_name())
     config.register_lambda_context(context)
+    limits = InvocationLimits()  # one retry of an unanswered post for the whole invocation
     results: list[dict[str, Any]] = []
     for alert in alerts:
         logger.append_keys(dedup_key=alert.dedup_key, kind=alert.kind.value, severity=alert.severity.value)
         try:
-            result = deliver_once(alert=alert.model_dump(mode="json"), context=context, store=store)
+            result = deliver_once(alert=alert.model_dump(mode="json"), context=context, store=store, limits=limits)
         except DeliveryError as error:
             metrics.add_metric(name="SlackPosts", unit=MetricUnit.Count, value=len(error.report.posted))
             metrics.add_metric(name="SlackFailures", unit=MetricUnit.Count, value=len(error.report.failed))

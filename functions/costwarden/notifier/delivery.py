@@ -20,6 +20,7 @@ from costwarden.models.ports import StateStore
 from costwarden.notifier.blocks import render_message
 from costwarden.notifier.routing import Route
 from costwarden.notifier.slack import PostResult, SlackError, SlackPermanentError
+from costwarden.redaction import redact
 
 #: Per-channel delivery records outlive Lambda's retries (6 h) and a DLQ redrive a few days later.
 DELIVERED_TTL_DAYS = 7
@@ -52,13 +53,13 @@ class DeliveryReport:
 
 
 class DeliveryError(Exception):
-    """Some channels failed. Carries the report (channel names and Slack's answers, never URLs)."""
+    """Some channels failed. Carries the report (channel names and Slack's answers, redacted, never URLs)."""
 
     def __init__(self, report: DeliveryReport) -> None:
         self.report = report
         self.permanent = all(isinstance(error, SlackPermanentError) for error in report.failed)
         failures = ", ".join(str(error) for error in report.failed)
-        super().__init__(f"alert {report.dedup_key!r} not delivered to every channel: {failures}")
+        super().__init__(redact(f"alert {report.dedup_key!r} not delivered to every channel: {failures}"))
 
 
 def deliver(

@@ -9,25 +9,91 @@ The secret (Secrets Manager, referenced by name) holds::
 Rules: a team's alerts go to its own webhook, else to ``default``; critical alerts also go to ``oncall`` (once, if
 it is the same webhook). Channel names (``team:vision``, ``default``, ``oncall``) are what logs, metrics and the
 state table see: webhook URLs are credentials, so they never appear in an error message or a log line.
+
+Values are validated strictly (issue 9): printable ASCII only (a pasted comment, line break or control character
+would otherwise reach urllib, which echoes the URL's path in its error), ``https`` only, on Slack's webhook hosts
+with a webhook path. The local Slack stand-in is reached only through an explicit ``WebhookAllowance``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from costwarden.models.alert import AlertEvent, Severity
+from costwarden.redaction import redact
 
 DEFAULT_CHANNEL = "default"
 ONCALL_CHANNEL = "oncall"
 TEAM_PREFIX = "team:"
-_KNOWN_KEYS = frozenset({"default", "oncall", "teams"})
+_KNOWN_KEYS = ("default", "oncall", "teams")
+#: Where Slack serves incoming webhooks (commercial and GovSlack).
+SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+#: Incoming webhooks (``/services/T…/B…/…``), Workflow Builder webhooks (``/workflows/…``) and triggers
+#: (``/triggers/…``): two or more plain segments after the kind, nothing else (no ``..``, query or fragment).
+_SLACK_PATH = re.compile(r"/(?:services|workflows|triggers)(?:/[A-Za-z0-9_\-]+){2,}")
+#: A webhook URL is printable ASCII without spaces. Anything else — a comment or a line break pasted with it, a
+#: no-break space from a chat client, a control character — is refused before urllib can echo it in an error.
+_URL_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_UNSAFE_VALUE = "has whitespace, control or non-ASCII characters (a comment or a line break pasted with the URL?)"
 
 
 class WebhookConfigError(ValueError):
-    """The webhook secret has the wrong shape. The message names keys, never values."""
+    """The webhook secret has the wrong shape. The message names keys by position, never a key's or a URL's text."""
+
+
+def has_unsafe_characters(url: str) -> bool:
+    """True when ``url`` holds anything but printable ASCII without spaces (the rule ``post_message`` checks too)."""
+    return _URL_CHARACTERS.fullmatch(url) is None
+
+
+def _split(value: str) -> tuple[SplitResult | None, int | None]:
+    """``value`` split, and its port; ``(None, None)`` when urllib cannot parse it."""
+    try:
+        parts = urlsplit(value)
+        return parts, parts.port
+    except ValueError:
+        return None, None
+
+
+def _is_loopback_origin(parts: SplitResult, port: int | None) -> bool:
+    """``http(s)://<loopback host>:<port>`` and nothing more (no user, path, query or fragment)."""
+    bare = "@" not in parts.netloc and parts.path in ("", "/") and not parts.query and not parts.fragment
+    return bare and parts.scheme in ("http", "https") and port is not None and parts.hostname in _LOOPBACK_HOSTS
+
+
+def _origin(parts: SplitResult) -> str:
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class WebhookAllowance:
+    """Origins besides Slack's that webhooks may name: the local Slack stand-in of the tests and the demo.
+
+    Explicit and narrow on purpose. It is granted in code by whoever starts a stand-in (the demo runner, a test
+    fixture: ``handlers.notifier.webhook_allowance``), never by configuration, so no secret or environment of a
+    deployed notifier can turn it on; and it holds exact loopback origins only (scheme, host and port), so even
+    then it cannot point the notifier at another machine or another port.
+    """
+
+    origins: frozenset[str] = frozenset()
+
+    @classmethod
+    def loopback(cls, *base_urls: str) -> WebhookAllowance:
+        """Allow these ``http(s)://<loopback host>:<port>`` origins (``SlackStandIn.base_url``); nothing else."""
+        origins = set()
+        for base_url in base_urls:
+            parts, port = _split(base_url)
+            if parts is None or not _is_loopback_origin(parts, port):
+                raise ValueError("a webhook allowance is for exact loopback origins only (e.g. http://127.0.0.1:8080)")
+            origins.add(_origin(parts))
+        return cls(frozenset(origins))
+
+    def allows(self, parts: SplitResult) -> bool:
+        return _origin(parts) in self.origins
 
 
 @dataclass(frozen=True)
@@ -43,36 +109,71 @@ class Webhooks:
     teams: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def _check_url(value: Any, key: str) -> str:
-    """A webhook must be an https URL (plain http only to this machine: the demo and tests)."""
+def _check_url(value: Any, key: str, allowance: WebhookAllowance) -> str:
+    """A Slack webhook URL: https on Slack's hosts with a webhook path, or an origin the allowance names.
+
+    ``key`` names where the value sits (``default``, ``teams[3]``): the message never includes the value.
+    """
     if not isinstance(value, str) or not value:
         raise WebhookConfigError(f"webhook secret: {key} must be a non-empty URL string")
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        raise WebhookConfigError(f"webhook secret: {key} is not a valid URL") from None
-    secure = parts.scheme == "https" and bool(parts.hostname)
-    local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
-    if not (secure or local):
+    if has_unsafe_characters(value):
+        raise WebhookConfigError(f"webhook secret: {key} {_UNSAFE_VALUE}")
+    parts, port = _split(value)
+    if parts is None:  # raised here, not in an ``except``: urllib's error quotes the URL (e.g. its port)
+        raise WebhookConfigError(f"webhook secret: {key} is not a valid URL")
+    if allowance.allows(parts) and not parts.username:
+        return value
+    if parts.scheme != "https":
         raise WebhookConfigError(f"webhook secret: {key} must be an https:// URL")
+    if parts.hostname not in SLACK_WEBHOOK_HOSTS or port not in (None, 443) or "@" in parts.netloc:
+        raise WebhookConfigError(
+            f"webhook secret: {key} must be a Slack webhook on hooks.slack.com or hooks.slack-gov.com"
+        )
+    if not _SLACK_PATH.fullmatch(parts.path) or parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise WebhookConfigError(
+            f"webhook secret: {key} must be a Slack webhook path: /services/..., /workflows/... or /triggers/..."
+        )
     return value
 
 
-def parse_webhooks(raw: Any) -> Webhooks:
-    """Validate the decoded secret; raise ``WebhookConfigError`` naming the offending key (not its value)."""
+def _check_team_name(name: str, key: str) -> str:
+    """A team name is a tag value (spaces and letters of any script allowed), not a URL or token pasted as a key.
+
+    Refused by position, never echoed. Control characters and leading/trailing blanks are refused too: such a name
+    could never match a team tag anyway.
+    """
+    if not name or not name.isprintable() or name.strip() != name or redact(name) != name:
+        raise WebhookConfigError(
+            f"webhook secret: {key} must be a team name (the team tag's value), not a URL, a token or blank"
+        )
+    return name
+
+
+def parse_webhooks(raw: Any, allowance: WebhookAllowance | None = None) -> Webhooks:
+    """Validate the decoded secret; raise ``WebhookConfigError`` naming the offending key by position.
+
+    Keys are named by position (``keys[3]``, ``teams[2]``), never by their text: a URL pasted as a key is as secret
+    as one pasted as a value. ``allowance`` admits the local stand-in's origin (tests and the demo only).
+    """
+    allowance = allowance or WebhookAllowance()
     if not isinstance(raw, dict):
         raise WebhookConfigError('webhook secret must be a JSON object {"default": url, "oncall": url, "teams": {}}')
-    unknown = sorted(str(key) for key in raw if key not in _KNOWN_KEYS)
-    if unknown:
-        raise WebhookConfigError(f"webhook secret: unknown keys {unknown} (expected default, oncall, teams)")
+    for position, key in enumerate(raw):
+        if key not in _KNOWN_KEYS:
+            raise WebhookConfigError(
+                f"webhook secret: keys[{position}] is not a known key (expected {', '.join(_KNOWN_KEYS)})"
+            )
     if "default" not in raw:
         raise WebhookConfigError("webhook secret: the default webhook is required")
-    default = _check_url(raw["default"], "default")
-    oncall = _check_url(raw["oncall"], "oncall") if raw.get("oncall") is not None else None
+    default = _check_url(raw["default"], "default", allowance)
+    oncall = _check_url(raw["oncall"], "oncall", allowance) if raw.get("oncall") is not None else None
     teams_raw = raw.get("teams") or {}
     if not isinstance(teams_raw, dict):
         raise WebhookConfigError("webhook secret: teams must be an object {team: url}")
-    teams = {str(team): _check_url(url, f"teams.{team}") for team, url in teams_raw.items()}
+    teams = {
+        _check_team_name(str(team), f"teams[{position}]"): _check_url(teams_raw[team], f"teams[{position}]", allowance)
+        for position, team in enumerate(teams_raw)
+    }
     return Webhooks(default=default, oncall=oncall, teams=teams)
 
 

@@ -52,6 +52,7 @@ def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Noti
         monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
         monkeypatch.setenv("SLACK_SECRET_NAME", SECRET)
         monkeypatch.setattr(notifier, "sleep", sleeps)
+        monkeypatch.setattr(notifier, "webhook_allowance", slack.allowance())
         monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0))
         notifier.reset_caches()
 

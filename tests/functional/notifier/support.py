@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from costwarden.demo.slack_standin import SlackStandIn
+from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 
 TABLE = "costwarden-state-test"
@@ -74,6 +76,20 @@ class Sleeps:
         self.waits.append(seconds)
 
 
+class SteppingClock:
+    """Monotonic seconds that advance ``step`` on every read: time passes with each socket read, not with sleeps."""
+
+    def __init__(self, step: float = 1.0) -> None:
+        self.now = 1000.0
+        self.step = step
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.now += self.step
+        return self.now
+
+
 @dataclass
 class NotifierWorld:
     slack: SlackStandIn
@@ -83,3 +99,166 @@ class NotifierWorld:
 
     def url(self, channel: str) -> str:
         return self.slack.url(PATHS[channel])
+
+
+class DripServer:
+    """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
+
+    Each connection's request is read whole, then the answer (``ok`` with a ``Content-Length`` far beyond what it
+    sends, so it never completes) is written ``interval`` seconds per byte, ``max_bytes`` at most, then the
+    connection is closed. ``drip_headers`` drips from the status line on; otherwise the headers arrive at once and
+    the body drips. It serves ``max_connections`` connections and then stops by itself (bounded, whatever the
+    client does); ``stop()`` ends it early. ``requests`` counts the requests it read in full.
+    """
+
+    def __init__(
+        self, *, interval: float = 0.01, max_bytes: int = 400, max_connections: int = 4, drip_headers: bool = True
+    ) -> None:
+        self.interval = interval
+        self.max_bytes = max_bytes
+        self.max_connections = max_connections
+        self.drip_headers = drip_headers
+        self.requests = 0
+        self.bytes_sent = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server((LOOPBACK, 0))
+        self._listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._serve, name="drip-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def __enter__(self) -> DripServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        served = 0
+        while served < self.max_connections and not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            served += 1
+            with connection:
+                self._answer(connection)
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(2)
+        try:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(body) < length:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            self.requests += 1
+            headers = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+            if not self.drip_headers:
+                connection.sendall(headers)
+            dripped = (headers if self.drip_headers else b"") + b"o" * self.max_bytes
+            for byte in dripped[: self.max_bytes]:
+                if self._stop.wait(self.interval):
+                    return
+                connection.sendall(bytes([byte]))
+                self.bytes_sent += 1
+        except OSError:
+            return  # the client gave up: that is what the tests want to see
+
+
+class ConnectProxy:
+    """A forward proxy on 127.0.0.1 that serves ``CONNECT`` only, sending every tunnel to ``target_port`` here.
+
+    Records each ``CONNECT`` line and its ``Proxy-Authorization`` header; serves ``max_connections`` then stops.
+    """
+
+    def __init__(self, target_port: int, max_connections: int = 2) -> None:
+        self.target_port = target_port
+        self.max_connections = max_connections
+        self.connects: list[tuple[str, str | None]] = []
+        self._listener = socket.create_server((LOOPBACK, 0))
+        self._listener.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="connect-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> ConnectProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        served = 0
+        while served < self.max_connections and not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            served += 1
+            with client, socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
+                client.settimeout(5)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = client.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+                auth = next(
+                    (
+                        line.split(":", 1)[1].strip()
+                        for line in lines
+                        if line.lower().startswith("proxy-authorization:")
+                    ),
+                    None,
+                )
+                self.connects.append((lines[0], auth))
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self._relay(client, upstream)
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        def pump(source: socket.socket, sink: socket.socket) -> None:
+            try:
+                while chunk := source.recv(65536):
+                    sink.sendall(chunk)
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                return
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join(timeout=5)

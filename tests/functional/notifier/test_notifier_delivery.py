@@ -7,12 +7,23 @@ import json
 import boto3
 import pytest
 from costwarden.demo.slack_standin import StandInResponse
+from costwarden.handlers import notifier
 from costwarden.models.alert import Severity
 from costwarden.notifier.blocks import MAX_BLOCKS, MAX_FIELD_CHARS, MAX_FIELDS, MAX_HEADER_CHARS, MAX_SECTION_CHARS
 from costwarden.notifier.delivery import DeliveryError
-from costwarden.notifier.slack import SlackPermanentError, SlackTransientError
+from costwarden.notifier.routing import WebhookAllowance
+from costwarden.notifier.slack import RetryPolicy, SlackPermanentError, SlackTransientError
 
-from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, make_event, sns_event
+from tests.functional.notifier.support import (
+    PATHS,
+    SECRET,
+    TABLE,
+    DripServer,
+    NotifierWorld,
+    SteppingClock,
+    make_event,
+    sns_event,
+)
 
 
 def _accepted_paths(world: NotifierWorld) -> list[str]:
@@ -53,7 +64,7 @@ def test_bad_secret_shape_fails_with_a_clear_error_that_names_no_url(world: Noti
     bad = {"default": world.url("default"), "team": {"vision": world.url("team:vision")}}  # "team" is a typo
     secrets.put_secret_value(SecretId=SECRET, SecretString=json.dumps(bad))
 
-    with pytest.raises(ValueError, match=r"unknown keys \['team'\]") as caught:
+    with pytest.raises(ValueError, match=r"keys\[1\] is not a known key") as caught:
         world.invoke(sns_event(make_event()))
 
     assert "127.0.0.1" not in str(caught.value)
@@ -231,3 +242,36 @@ def test_oversized_event_respects_block_kit_limits(world: NotifierWorld) -> None
             assert all(len(f["text"]) <= MAX_FIELD_CHARS for f in block.get("fields", []))
     assert blocks[-1]["type"] == "context"
     assert "cost_anomaly#vision#2026-11-25" in blocks[-1]["elements"][-1]["text"]
+
+
+# -- slow Slack stays bounded ---------------------------------------------------------------------------------
+
+
+def test_drip_feeding_slack_gets_at_most_one_retry_per_invocation(
+    world: NotifierWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Team channel and on-call both drip: three requests in all (one retry), then the record is left to Lambda."""
+    with DripServer(max_connections=10) as drip:
+        secret = {**world.secret, "oncall": drip.url(PATHS["oncall"]), "teams": {"vision": drip.url("/vision")}}
+        boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+            SecretId=SECRET, SecretString=json.dumps(secret)
+        )
+        notifier.reset_caches()
+        monkeypatch.setattr(
+            notifier, "webhook_allowance", WebhookAllowance.loopback(world.slack.base_url, drip.base_url)
+        )
+        monkeypatch.setattr(notifier, "clock", SteppingClock())
+        monkeypatch.setattr(
+            notifier,
+            "retry_policy",
+            RetryPolicy(attempt_timeout_seconds=5.0, post_timeout_seconds=20.0, reserve_seconds=1.0),
+        )
+
+        with pytest.raises(DeliveryError) as caught:
+            world.invoke(sns_event(make_event(severity=Severity.CRITICAL)))
+        requests = drip.requests
+
+    assert requests == 3
+    assert [failure.channel for failure in caught.value.report.failed] == ["team:vision", "oncall"]
+    assert all("deadline" in failure.reason for failure in caught.value.report.failed)
+    assert not caught.value.permanent

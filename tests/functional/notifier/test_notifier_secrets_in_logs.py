@@ -13,6 +13,7 @@ from costwarden.handlers.observability import logger as function_logger
 from costwarden.models.alert import Severity
 from costwarden.notifier import slack as slack_adapter
 from costwarden.notifier.delivery import DeliveryError
+from costwarden.redaction import REDACTED
 from slack_sdk.webhook import WebhookClient
 
 from tests.functional.notifier.support import PATHS, NotifierWorld, make_event, sns_event
@@ -85,7 +86,7 @@ def test_slack_sdk_logger_forced_to_debug_is_still_redacted(
 
     sdk_lines = [r.getMessage() for r in caplog.records if r.name == slack_adapter.SDK_LOGGER.name]
     assert any("Sending a request" in line for line in sdk_lines)  # slack_sdk did log at DEBUG
-    assert any("<webhook-url>" in line for line in sdk_lines)
+    assert any(REDACTED in line for line in sdk_lines)
     for secret in _secrets(world):
         assert secret not in caplog.text
 
