@@ -91,14 +91,16 @@ def test_one_unknown_value_does_not_hide_known_values_or_missing_keys(
             ("missing", "cost_center"),
         ]
     )
-    assert [(n["code"], n["key"]) for n in body["notes"]] == [("unresolved_value", "project")]
+    assert [(n["code"], n["key"]) for n in body["notes"] if "key" in n] == [("unresolved_value", "project")]
 
 
 def test_missing_keys_deferred_only_to_default_tags_and_said_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     config = default_tags_config({"references": ["var.default_tags"]})
-    code, out, _ = run(capsys, write(tmp_path, "plan.json", plan(ONE_UNKNOWN, configuration=config)), "--format", "json")
+    code, out, _ = run(
+        capsys, write(tmp_path, "plan.json", plan(ONE_UNKNOWN, configuration=config)), "--format", "json"
+    )
     assert code == 1  # environment=prod is known and wrong whatever default_tags hold
     body = json.loads(out)
     assert [(v["code"], v["key"]) for v in body["violations"]] == [("value_not_allowed", "environment")]
@@ -112,7 +114,9 @@ def test_missing_keys_deferred_only_to_default_tags_and_said_so(
 def test_constant_default_tags_supply_keys(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     supplied = {k: v for k, v in GOOD.items() if k not in ("project", "environment")}
     config = default_tags_config({"constant_value": supplied})
-    fixed = change("aws_instance.box", {"tags": {"environment": "staging"}}, {"tags": {"project": True}, "tags_all": True})
+    fixed = change(
+        "aws_instance.box", {"tags": {"environment": "staging"}}, {"tags": {"project": True}, "tags_all": True}
+    )
     code, out, _ = run(capsys, write(tmp_path, "plan.json", plan(fixed, configuration=config)), "--format", "json")
     assert code == 0, out
     # Only some keys supplied: the others are plainly missing (the provider's default tags are known).
@@ -160,7 +164,10 @@ def test_terraform_null_value_is_empty(capsys: pytest.CaptureFixture[str], tmp_p
     ("document", "where"),
     [
         (plan(change("aws_instance.box", {"tags": ["team", "ml"]})), "resource_changes[0].change.after.tags"),
-        (plan(change("aws_instance.box", {"tags": {"team": {"nested": 1}}})), "resource_changes[0].change.after.tags.team"),
+        (
+            plan(change("aws_instance.box", {"tags": {"team": {"nested": 1}}})),
+            "resource_changes[0].change.after.tags.team",
+        ),
         (plan(change("aws_instance.box", {"tags_all": "team=ml"})), "resource_changes[0].change.after.tags_all"),
         ({"format_version": "1.2", "resource_changes": {"a": 1}}, "resource_changes"),
         ({"format_version": "1.2", "resource_changes": [{"address": "x", "change": []}]}, "resource_changes[0].change"),
@@ -174,12 +181,24 @@ def test_terraform_null_value_is_empty(capsys: pytest.CaptureFixture[str], tmp_p
             "planned_values.root_module.child_modules[0].resources",
         ),
         ({"ResourceTagMappingList": [{"Tags": []}]}, "ResourceTagMappingList[0].ResourceARN"),
-        ({"ResourceTagMappingList": [{"ResourceARN": "arn:x", "Tags": [{"Value": "v"}]}]}, "ResourceTagMappingList[0].Tags[0].Key"),
+        (
+            {"ResourceTagMappingList": [{"ResourceARN": "arn:x", "Tags": [{"Value": "v"}]}]},
+            "ResourceTagMappingList[0].Tags[0].Key",
+        ),
         ({"ResourceTagMappingList": [{"ResourceARN": "arn:x", "Tags": {"a": "b"}}]}, "ResourceTagMappingList[0].Tags"),
         ({"ResourceTagMappingList": ["arn:x"]}, "ResourceTagMappingList[0]"),
-        ({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": "team=ml"}}}}, "Resources.Q.Properties.Tags"),
-        ({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": ["team"]}}}}, "Resources.Q.Properties.Tags[0]"),
-        ({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Value": "x"}]}}}}, "Resources.Q.Properties.Tags[0].Key"),
+        (
+            {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": "team=ml"}}}},
+            "Resources.Q.Properties.Tags",
+        ),
+        (
+            {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": ["team"]}}}},
+            "Resources.Q.Properties.Tags[0]",
+        ),
+        (
+            {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Value": "x"}]}}}},
+            "Resources.Q.Properties.Tags[0].Key",
+        ),
         ({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": []}}}, "Resources.Q.Properties"),
         ({"Resources": {"Q": "AWS::SQS::Queue"}}, "Resources.Q"),
         ({"Resources": {"Q": {"Type": ["AWS::SQS::Queue"]}}}, "Resources.Q.Type"),
@@ -198,7 +217,11 @@ def test_malformed_shapes_are_clear_errors(
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000, "a:\n" + "".join("  " * i + "- x:\n" for i in range(1, 3_000))],
+    [
+        "[" * 100_000,
+        '{"a":' * 5_000 + "1" + "}" * 5_000,
+        "a:\n" + "".join("  " * i + "- x:\n" for i in range(1, 3_000)),
+    ],
 )
 def test_very_deep_nesting_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> None:
     path = write(tmp_path, "deep.json", text)
@@ -234,8 +257,11 @@ SHAPES = st.sampled_from(
         lambda v: {"Resources": {"R": v}},
         lambda v: {"Resources": v} if isinstance(v, dict) else {"Resources": {"R": {"Type": v}}},
         lambda v: {"Transform": "AWS::Serverless-2016-10-31", "Globals": v, "Resources": {}},
-        lambda v: {"Transform": "AWS::Serverless-2016-10-31", "Globals": {"Function": {"Tags": v}}, "Resources": {
-            "F": {"Type": "AWS::Serverless::Function", "Properties": {}}}},
+        lambda v: {
+            "Transform": "AWS::Serverless-2016-10-31",
+            "Globals": {"Function": {"Tags": v}},
+            "Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {}}},
+        },
         lambda v: {"Resources": {"R": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Fn::If": v}]}}}},
         lambda v: {"Resources": {"R": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": v}}}},
         lambda v: {"Resources": {"R": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": v}}}},

@@ -52,7 +52,9 @@ def violations(body: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def change(address: str, after: dict[str, Any], unknown: dict[str, Any] | None = None, provider: str = AWS) -> dict[str, Any]:
+def change(
+    address: str, after: dict[str, Any], unknown: dict[str, Any] | None = None, provider: str = AWS
+) -> dict[str, Any]:
     return {
         "address": address,
         "mode": "managed",
@@ -77,7 +79,9 @@ def test_legacy_autoscaling_group_tag_shapes(capsys: pytest.CaptureFixture[str],
     both = change("aws_autoscaling_group.both", {"tag": as_list[:3], "tags": as_list[3:]})
     code, body = run_json(capsys, write(tmp_path, "plan.json", tf_plan(old, blocks, both)))
     assert code == 1
-    assert violations(body) == {"aws_autoscaling_group.old": [("missing", "lifecycle_phase"), ("missing", "cost_center")]}
+    assert violations(body) == {
+        "aws_autoscaling_group.old": [("missing", "lifecycle_phase"), ("missing", "cost_center")]
+    }
 
 
 def test_non_aws_resources_are_listed_not_judged(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -112,6 +116,7 @@ def test_tags_null_with_tags_all_unknown_and_no_default_tags_is_a_finding(
     code, body = run_json(capsys, write(tmp_path, "plan.json", tf_plan(bare, configuration=config)))
     assert code == 0
     assert {n["code"] for n in body["notes"]} == {"missing_deferred"}
+    assert all("default_tags" in n["message"] for n in body["notes"])
 
 
 def test_default_tags_from_variables_and_per_provider_alias(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -177,11 +182,21 @@ def test_awscc_tags_list_of_key_value(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_sam_globals_tags_reach_functions_and_http_apis(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     template = {
         "Transform": SAM,
-        "Globals": {"Function": {"Tags": {k: v for k, v in GOOD.items() if k != "model_id"}}, "HttpApi": {"Tags": GOOD}},
+        "Globals": {
+            "Function": {"Tags": {k: v for k, v in GOOD.items() if k != "model_id"}},
+            "HttpApi": {"Tags": GOOD},
+        },
         "Resources": {
             "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Tags": {"model_id": "m"}}},
-            "Override": {"Type": "AWS::Serverless::Function", "Properties": {"Tags": {"model_id": "m", "environment": "qa"}}},
-            "Ignoring": {"Type": "AWS::Serverless::Function", "IgnoreGlobals": "*", "Properties": {"Tags": {"model_id": "m"}}},
+            "Override": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Tags": {"model_id": "m", "environment": "qa"}},
+            },
+            "Ignoring": {
+                "Type": "AWS::Serverless::Function",
+                "IgnoreGlobals": "*",
+                "Properties": {"Tags": {"model_id": "m"}},
+            },
             "NoModel": {"Type": "AWS::Serverless::Function", "Properties": {}},
             "Http": {"Type": "AWS::Serverless::HttpApi", "Properties": {}},
             # Globals.Api cannot carry Tags (SAM refuses it): a REST API's tags are its own.
@@ -240,7 +255,7 @@ def test_fn_if_tag_lists_check_both_branches(capsys: pytest.CaptureFixture[str],
     code, body = run_json(capsys, write(tmp_path, "t.json", template))
     assert code == 1
     got = violations(body)
-    assert got["Q"] == [("missing", "cost_center"), ("value_not_allowed", "environment")]
+    assert got["Q"] == [("value_not_allowed", "environment"), ("missing", "cost_center")]
     q = [v for v in body["violations"] if v["resource"] == "Q"]
     assert all(v["when"] == "condition IsProd is false" for v in q)
     assert "when condition IsProd is false" in q[0]["message"]
@@ -248,7 +263,9 @@ def test_fn_if_tag_lists_check_both_branches(capsys: pytest.CaptureFixture[str],
 
 
 def test_nested_stack_with_local_template_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    child = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "project", "Value": "p"}]}}}}
+    child = {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "project", "Value": "p"}]}}}
+    }
     write(tmp_path, "nested/child.json", child)
     parent = {
         "Resources": {
@@ -259,7 +276,10 @@ def test_nested_stack_with_local_template_url(capsys: pytest.CaptureFixture[str]
                     "Tags": [{"Key": k, "Value": v} for k, v in GOOD.items() if k not in ("project", "model_id")],
                 },
             },
-            "Remote": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://s3.amazonaws.com/b/k.json", "Tags": []}},
+            "Remote": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Properties": {"TemplateURL": "https://s3.amazonaws.com/b/k.json", "Tags": []},
+            },
         }
     }
     code, body = run_json(capsys, write(tmp_path, "parent.json", parent))
@@ -272,7 +292,9 @@ def test_nested_stack_with_local_template_url(capsys: pytest.CaptureFixture[str]
 
 
 def test_nested_stack_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    parent = {"Resources": {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "gone.yaml"}}}}
+    parent = {
+        "Resources": {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "gone.yaml"}}}
+    }
     path = write(tmp_path, "parent.json", parent)
     assert cli_main.main(["tags", "validate", path]) == 2
     err = capsys.readouterr().err
@@ -285,7 +307,11 @@ def test_nested_stack_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 def test_cdk_out_nested_stack_assets(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "cdk.out"
-    nested = {"Resources": {"Bucket83908E77": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "team", "Value": "ml"}]}}}}
+    nested = {
+        "Resources": {
+            "Bucket83908E77": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "team", "Value": "ml"}]}}
+        }
+    }
     write(out, "ParentNestedC0FFEE12.nested.template.json", nested)
     parent = {
         "Resources": {
@@ -344,6 +370,12 @@ def test_json_keeps_its_shape_and_lists_not_checked(capsys: pytest.CaptureFixtur
     code, body = run_json(capsys, write(tmp_path, "t.json", template))
     assert code == 0
     assert set(body) == {"ok", "violations", "notes", "files", "not_checked"}
-    assert {(n["resource"], n["reason"]) for n in body["not_checked"]} == {("Policy", "untaggable"), ("Custom", "unknown")}
+    assert {(n["resource"], n["reason"]) for n in body["not_checked"]} == {
+        ("Policy", "untaggable"),
+        ("Custom", "unknown"),
+    }
     assert all({"file", "resource", "resource_type", "reason", "detail"} <= set(n) for n in body["not_checked"])
-    assert body["files"][0]["not_taggable"] == [{"resource": "Policy", "type": "AWS::IAM::Policy"}, {"resource": "Custom", "type": "Custom::Thing"}]
+    assert body["files"][0]["not_taggable"] == [
+        {"resource": "Policy", "type": "AWS::IAM::Policy"},
+        {"resource": "Custom", "type": "Custom::Thing"},
+    ]
