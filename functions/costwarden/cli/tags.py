@@ -137,19 +137,47 @@ def _read(path: Path) -> Any:
     from costwarden.tags.iac import IacError, load_document
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise IacError(f"{path}: not UTF-8 text (byte {error.start}): templates and plans are UTF-8") from None
+        raw = path.read_bytes()
     except OSError as error:
         raise IacError(f"cannot read {path}: {error.strerror or error}") from None
+    # `terraform show -json > plan.json` in Windows PowerShell writes UTF-16 with a byte-order mark.
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise IacError(f"{path}: not UTF-8 text (byte {error.start}): templates and plans are UTF-8") from None
     return load_document(text, str(path))
+
+
+def _cdk_asset(key: str, folder: Path) -> Path | None:
+    """The file a CDK asset object key (``<sha256>.json``) was published from, per the ``*.assets.json`` beside it."""
+    for manifest in sorted(folder.glob("*.assets.json")):
+        try:
+            files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            continue
+        for asset in files.values() if isinstance(files, dict) else ():
+            destinations = asset.get("destinations", {}) if isinstance(asset, dict) else {}
+            keys = {d.get("objectKey") for d in destinations.values() if isinstance(d, dict)}
+            source = asset.get("source", {}).get("path") if isinstance(asset.get("source"), dict) else None
+            if key in keys and isinstance(source, str):
+                return folder / source
+    return None
 
 
 def _resolve_nested(reference: str, parent: str) -> tuple[str, Any]:
     """A nested stack's local template, relative to the folder of the template that names it."""
-    from costwarden.tags.iac import IacError
+    from costwarden.tags.iac import CDK_ASSET_PREFIX, IacError
 
-    path = Path(parent).parent / reference
+    folder = Path(parent).parent
+    if reference.startswith(CDK_ASSET_PREFIX):
+        key = reference.removeprefix(CDK_ASSET_PREFIX)
+        found = _cdk_asset(key, folder)
+        if found is None:
+            raise IacError(f"CDK asset {key} is in no *.assets.json beside {parent}")
+        path = found
+    else:
+        path = folder / reference
     if not path.is_file():
         raise IacError(f"no such file {path}")
     return str(path), _read(path)

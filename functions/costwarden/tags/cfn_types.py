@@ -43,6 +43,7 @@ SAM_TAGGABLE = (
     "AWS::Serverless::HttpApi",
     "AWS::Serverless::SimpleTable",
     "AWS::Serverless::StateMachine",
+    "AWS::Serverless::WebSocketApi",
 )
 SAM_UNTAGGABLE = ("AWS::Serverless::Connector", "AWS::Serverless::LayerVersion")
 #: Types whose tags live per item of a list, each item a resource of its own: type → (list, item name, tag property).

@@ -463,8 +463,14 @@ def _variants(
 
 
 def _is_sam(template: Mapping[str, Any]) -> bool:
+    """Declared SAM, or a Globals section beside AWS::Serverless resources (SAM's own test inputs omit the line)."""
     transform = template.get("Transform")
-    return transform == SAM_TRANSFORM or (isinstance(transform, list) and SAM_TRANSFORM in transform)
+    if transform == SAM_TRANSFORM or (isinstance(transform, list) and SAM_TRANSFORM in transform):
+        return True
+    resources = template.get("Resources")
+    return isinstance(resources, dict) and any(
+        isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::Serverless::") for r in resources.values()
+    )
 
 
 def _sam_merge(global_value: Any, local: Any) -> Any:
@@ -500,8 +506,13 @@ def _ignores_global_tags(resource: Mapping[str, Any]) -> bool:
 NESTED_STACK_PROPERTY = {"AWS::CloudFormation::Stack": "TemplateURL", "AWS::Serverless::Application": "Location"}
 
 
+#: A nested template CDK published as an asset: ``resolve`` finds it through the ``*.assets.json`` beside the parent.
+CDK_ASSET_PREFIX = "cdk-asset:"
+
+
 def _nested_reference(resource: Mapping[str, Any], properties: Mapping[str, Any], prop: str) -> str | None:
-    """The local file a nested stack points at: CDK's asset path, else a local TemplateURL/Location."""
+    """The local file a nested stack points at: CDK's asset path (``aws:asset:path`` metadata, or the object key
+    its ``Fn::Join`` URL ends with, looked up in the assets manifest), else a local TemplateURL/Location."""
     metadata = resource.get("Metadata")
     if (
         isinstance(metadata, dict)
@@ -512,6 +523,11 @@ def _nested_reference(resource: Mapping[str, Any], properties: Mapping[str, Any]
     reference = properties.get(prop)
     if isinstance(reference, str) and reference.strip() and not _REMOTE.match(reference.strip()):
         return reference.strip()
+    join = reference.get("Fn::Join") if isinstance(reference, dict) else None
+    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list) and join[1]:
+        last = join[1][-1]
+        if isinstance(last, str) and re.fullmatch(r".*/[0-9a-f]{64}\.json", last):
+            return CDK_ASSET_PREFIX + last.rsplit("/", 1)[-1]
     return None
 
 

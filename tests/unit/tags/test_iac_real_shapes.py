@@ -379,3 +379,37 @@ def test_json_keeps_its_shape_and_lists_not_checked(capsys: pytest.CaptureFixtur
         {"resource": "Policy", "type": "AWS::IAM::Policy"},
         {"resource": "Custom", "type": "Custom::Thing"},
     ]
+
+
+def test_cdk_nested_stack_found_through_the_assets_manifest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Snapshots and some synth settings drop the aws:asset:path metadata: the TemplateURL's object key and the
+    # *.assets.json beside the template still name the nested template.
+    out = tmp_path / "cdk.out"
+    key = "ab" * 32
+    nested = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
+    write(out, "ParentNested1A2B3C4D.nested.template.json", nested)
+    manifest = {
+        "version": "36.0.0",
+        "files": {
+            key: {
+                "source": {"path": "ParentNested1A2B3C4D.nested.template.json", "packaging": "file"},
+                "destinations": {"current_account-current_region": {"objectKey": f"{key}.json"}},
+            }
+        },
+    }
+    write(out, "Parent.assets.json", manifest)
+    url = {"Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, f"/bucket/{key}.json"]]}
+    parent = {"Resources": {"NestedStackResource": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}}}
+    write(out, "Parent.template.json", parent)
+    code, body = run_json(capsys, str(out))
+    assert code == 1
+    assert set(violations(body)) == {"NestedStackResource", "NestedStackResource/Topic"}
+
+
+def test_utf16_plan_from_powershell(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    box = change("aws_instance.box", {"tags": GOOD, "tags_all": GOOD})
+    path.write_bytes(json.dumps(tf_plan(box)).encode("utf-16"))  # with its byte-order mark, as PowerShell writes
+    code, body = run_json(capsys, str(path))
+    assert code == 0
+    assert body["files"][0]["resources_checked"] == 1
