@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -196,9 +197,19 @@ def _validate(args: argparse.Namespace) -> int:
         except IacError as error:
             raise CliError(str(error)) from None
     count = sum(len(r.violations) for r in reports)
-    if args.format == "json":
+    try:
+        _write(reports, args.format, count)
+    except BrokenPipeError:
+        # `costwarden tags validate ... | head`: the reader left; the verdict (exit code) still stands.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_VIOLATIONS if count else 0
+
+
+def _write(reports: list[Any], fmt: str, count: int) -> None:
+    if fmt == "json":
         json.dump(_as_json(reports), sys.stdout, indent=2)
         sys.stdout.write("\n")
+        sys.stdout.flush()
     else:
         _print_table(reports, sys.stdout)
         resources = sum(len(r.results) for r in reports)
@@ -208,7 +219,7 @@ def _validate(args: argparse.Namespace) -> int:
             f"{verdict}: {count} violation(s) in {failing} of {resources} taggable resource(s), "
             f"{len(reports)} file(s)\n"
         )
-    return EXIT_VIOLATIONS if count else 0
+        sys.stdout.flush()
 
 
 def register(subparsers: Any) -> None:

@@ -868,6 +868,9 @@ _DEFAULT_TAGS_UNKNOWN = "the AWS provider's default_tags (their value is not in 
 def _tf_resource(resource: _TfResource, defaults: _DefaultTags, name: str) -> ResourceTags | NotChecked:
     after, unknown, path = resource.after, resource.unknown, resource.path
     attributes = [a for a in ("tags_all", "tags", "tag") if a in after or a in unknown]
+    if not after and not unknown:
+        detail = "the plan holds no planned values for this resource: its tags cannot be read"
+        return NotChecked(resource.address, resource.type_name, "unknown", detail)
     if not attributes:
         return NotChecked(resource.address, resource.type_name, "untaggable", "no tag attribute: cannot carry tags")
     # What the resource's own configuration gives: `tags` (map or list) and ASG `tag` blocks.

@@ -398,8 +398,12 @@ def test_cdk_nested_stack_found_through_the_assets_manifest(capsys: pytest.Captu
         },
     }
     write(out, "Parent.assets.json", manifest)
-    url = {"Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, f"/bucket/{key}.json"]]}
-    parent = {"Resources": {"NestedStackResource": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}}}
+    url = {
+        "Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, f"/bucket/{key}.json"]]
+    }
+    parent = {
+        "Resources": {"NestedStackResource": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}}
+    }
     write(out, "Parent.template.json", parent)
     code, body = run_json(capsys, str(out))
     assert code == 1
