@@ -47,7 +47,8 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, NoReturn
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple, NoReturn
 
 from costwarden.settings import TagPolicy
 from costwarden.tags.cfn_types import REPLICA_TAGS, known_untaggable, taggable_types
@@ -226,26 +227,32 @@ def _cfn_yaml_loader() -> type[Any]:
 def check_shape(document: Any, name: str = "<input>") -> None:
     """Refuse a document nested deeper than :data:`MAX_DEPTH` or with more than :data:`MAX_VALUES` values.
 
-    Iterative, so it cannot overflow itself; it counts values as expanded, so YAML aliases that multiply a small
-    file into billions of values are refused here instead of hanging whatever walks them next.
+    Level by level (no recursion, so it cannot overflow itself, and ``list.extend`` keeps it cheap); it counts values
+    as expanded, so YAML aliases that multiply a small file into billions of values are refused here instead of
+    hanging whatever walks them next.
     """
-    stack: list[tuple[Any, int]] = [(document, 1)]
+    level: list[Any] = [document]
+    depth = 0
     count = 0
-    while stack:
-        node, depth = stack.pop()
-        count += 1
+    while level:
+        depth += 1
+        count += len(level)
         if count > MAX_VALUES:
             _fail(name, "", f"too large: more than {MAX_VALUES:,} values (YAML aliases are counted as expanded)")
         if depth > MAX_DEPTH:
             _fail(name, "", f"nested deeper than {MAX_DEPTH} levels: not a template, plan or tag set")
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        level = below
 
 
 def load_document(text: str, name: str = "<input>") -> Any:
-    """JSON if it parses as JSON, else YAML (with CloudFormation short forms); shape-checked (:func:`check_shape`)."""
+    """JSON if it parses as JSON, else YAML (with CloudFormation short forms). :func:`check_document` shape-checks
+    it (:func:`check_shape`) before anything walks it."""
     try:
         document = json.loads(text)
     except RecursionError:
@@ -261,7 +268,6 @@ def load_document(text: str, name: str = "<input>") -> Any:
             raise IacError(f"{name}: neither JSON ({json_error}) nor YAML ({yaml_error})") from None
         except (ValueError, TypeError) as error:  # e.g. an unhashable YAML key PyYAML does not wrap
             raise IacError(f"{name}: not valid YAML ({error})") from None
-    check_shape(document, name)
     return document
 
 
@@ -341,19 +347,30 @@ def _if_parts(value: Any, name: str, path: str) -> tuple[str, Any, Any] | None:
     return parts[0], parts[1], parts[2]
 
 
-def _conditions(value: Any, name: str, path: str, into: dict[str, None]) -> None:
-    """The condition names of every ``Fn::If`` inside ``value``, in order of appearance."""
-    parts = _if_parts(value, name, path)
-    if parts is not None:
-        into.setdefault(parts[0])
-        _conditions(parts[1], name, path, into)
-        _conditions(parts[2], name, path, into)
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            _conditions(child, name, f"{path}.{key}", into)
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            _conditions(child, name, f"{path}[{index}]", into)
+def _branches(value: Any, found: dict[str, None]) -> bool:
+    """Add the condition names of every ``Fn::If`` inside ``value`` to ``found`` (in order of appearance); return
+    whether anything needs resolving at all (an ``Fn::If``, well-formed or not, or an ``AWS::NoValue``). Path-free
+    and allocation-free: it runs on every tag property, and almost none has a condition. (Recursion is bounded:
+    :func:`check_shape` refused anything deeper than :data:`MAX_DEPTH` first.)"""
+    if isinstance(value, list):
+        special = False
+        for item in value:
+            special = _branches(item, found) or special
+        return special
+    if not isinstance(value, dict):
+        return False
+    special = False
+    if len(value) == 1:
+        if "Fn::If" in value:
+            special = True
+            parts = value["Fn::If"]
+            if isinstance(parts, list) and parts and isinstance(parts[0], str):
+                found.setdefault(parts[0])
+        elif value.get("Ref") == "AWS::NoValue":
+            return True
+    for item in value.values():
+        special = _branches(item, found) or special
+    return special
 
 
 _ABSENT = object()
@@ -389,14 +406,22 @@ def _assignments(conditions: list[str]) -> list[dict[str, bool]]:
     return [all_true, *({**all_true, c: False} for c in conditions)]
 
 
-def _cfn_tag_items(value: Any, name: str, path: str, notes: list[str]) -> list[tuple[str, str, Any]]:
-    """(path of the value, key, raw value) of each tag in a list of {Key, Value} or a map."""
+def _value_path(path: str, selector: str | int) -> str:
+    """Where a tag's value is: ``Tags[3].Value`` in a list, ``Tags.team`` in a map (built only for an error)."""
+    return f"{path}[{selector}].Value" if isinstance(selector, int) else f"{path}.{selector}"
+
+
+def _cfn_tag_items(value: Any, name: str, path: str, notes: list[str]) -> list[tuple[str | int, str, Any]]:
+    """(list index or map key, for :func:`_value_path`; tag key; raw value) of each tag in a list or a map."""
     if isinstance(value, dict):
-        return [(f"{path}.{k}", str(k), v) for k, v in value.items()]
+        return [(str(k), str(k), v) for k, v in value.items()]
     if not isinstance(value, list):
         _fail(name, path, f"expected a list of {{Key, Value}} or a map of tags, got {_kind(value)}")
-    items = []
+    items: list[tuple[str | int, str, Any]] = []
     for index, item in enumerate(value):
+        if type(item) is dict and type(item.get("Key")) is str and len(item) <= 2:  # the common {Key, Value}
+            items.append((index, item["Key"], item.get("Value")))
+            continue
         where = f"{path}[{index}]"
         tag = _map(item, name, where, "a tag {Key, Value}")
         if is_intrinsic(tag):
@@ -410,7 +435,7 @@ def _cfn_tag_items(value: Any, name: str, path: str, notes: list[str]) -> list[t
             continue
         if not isinstance(key, str | int | float) or isinstance(key, bool):
             _fail(name, f"{where}.Key", f"expected a tag key (text), got {_kind(key)}")
-        items.append((f"{where}.Value", str(key), tag.get("Value")))
+        items.append((index, str(key), tag.get("Value")))
     return items
 
 
@@ -422,12 +447,15 @@ def _read_cfn_tags(value: Any, name: str, path: str, *, into: TagVariant, notes:
         notes.append(f"the tag property is computed ({next(iter(value))}): its tags are unknown until deploy")
         return into
     tags, unresolved = dict(into.tags), set(into.unresolved)
-    for where, key, raw in _cfn_tag_items(value, name, path, notes):
-        if is_intrinsic(raw):
+    for selector, key, raw in _cfn_tag_items(value, name, path, notes):
+        if type(raw) is str:
+            tags[key] = raw
+            unresolved.discard(key)
+        elif is_intrinsic(raw):
             tags[key] = ""
             unresolved.add(key)
         else:
-            tags[key] = _scalar(raw, name, where)
+            tags[key] = _scalar(raw, name, _value_path(path, selector))
             unresolved.discard(key)
     return TagVariant(tags, frozenset(unresolved), into.assumed)
 
@@ -450,14 +478,16 @@ def _variants(
     values: list[tuple[Any, str]], name: str, inherited: TagVariant, notes: list[str]
 ) -> tuple[TagVariant, ...]:
     """Every way the tag property values can turn out under the template's conditions."""
-    found: dict[str, None] = {}
-    for value, path in values:
-        _conditions(value, name, path, found)
+    conditions: dict[str, None] = {}
+    special = False
+    for value, _ in values:
+        special = _branches(value, conditions) or special
     out = []
-    for assumed in _assignments(list(found)):
+    for assumed in _assignments(list(conditions)):
         variant = TagVariant(dict(inherited.tags), inherited.unresolved, tuple(assumed.items()))
         for value, path in values:
-            variant = _read_cfn_tags(_resolve_if(value, assumed, name, path), name, path, into=variant, notes=notes)
+            resolved = _resolve_if(value, assumed, name, path) if special else value
+            variant = _read_cfn_tags(resolved, name, path, into=variant, notes=notes)
         out.append(variant)
     return tuple(out)
 
@@ -643,6 +673,7 @@ class _CfnReader:
             _fail(self.name, f"{where}.Properties.{prop}", f"nested template {reference!r}: {error}")
         if child_name in self.chain:
             _fail(self.name, f"{where}.Properties.{prop}", f"nested template {reference!r} includes itself")
+        check_shape(child, child_name)
         if detect_format(child, child_name) != "cloudformation":
             _fail(self.name, f"{where}.Properties.{prop}", f"{reference!r} is not a CloudFormation template")
         reader = _CfnReader(child_name, self.resolve, (*self.chain, child_name))
@@ -663,7 +694,12 @@ def extract_cloudformation(
 # --- Terraform -------------------------------------------------------------------------------------------------
 
 
-def _provider(provider_name: Any, type_name: str) -> str:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)
+def _provider(provider_name: str | None, type_name: str) -> str:
     """``registry.terraform.io/hashicorp/aws`` / ``provider["..."]`` / ``aws`` → ``aws``; else the type's prefix."""
     if isinstance(provider_name, str) and provider_name:
         text = provider_name.removeprefix("provider").strip('[]"')
@@ -684,8 +720,7 @@ def _module_resources(module: Any, name: str, path: str) -> Iterator[tuple[Mappi
         yield from _module_resources(child, name, f"{path}.child_modules[{index}]")
 
 
-@dataclass(frozen=True)
-class _TfResource:
+class _TfResource(NamedTuple):
     address: str
     type_name: str
     provider: str
@@ -710,7 +745,7 @@ def _tf_candidates(plan: Mapping[str, Any], name: str) -> Iterator[_TfResource]:
             after = _map(_or_empty(body.get("after")), name, f"{at}.change.after")
             unknown = _or_empty(body.get("after_unknown"))
             unknown = _map(unknown, name, f"{at}.change.after_unknown") if unknown is not True else {}
-            provider = _provider(change.get("provider_name"), type_name)
+            provider = _provider(_text(change.get("provider_name")), type_name)
             yield _TfResource(address, type_name, provider, after, unknown, f"{at}.change.after")
         return
     section = "planned_values" if "planned_values" in plan else "values"
@@ -723,7 +758,7 @@ def _tf_candidates(plan: Mapping[str, Any], name: str) -> Iterator[_TfResource]:
             _fail(name, f"{at}.address", "expected the resource address and type as text")
         values = _map(_or_empty(resource.get("values")), name, f"{at}.values")
         yield _TfResource(
-            address, type_name, _provider(resource.get("provider_name"), type_name), values, {}, f"{at}.values"
+            address, type_name, _provider(_text(resource.get("provider_name")), type_name), values, {}, f"{at}.values"
         )
 
 
@@ -825,7 +860,7 @@ def _tf_tag_map(value: Any, name: str, path: str, unknown: Any) -> TagVariant:
         pass
     elif isinstance(value, dict):
         for key, raw in value.items():
-            tags[str(key)] = _scalar(raw, name, f"{path}.{key}")
+            tags[str(key)] = raw if type(raw) is str else _scalar(raw, name, f"{path}.{key}")
     elif isinstance(value, list):
         return _tf_tag_blocks(value, name, path, unknown)
     else:
