@@ -118,7 +118,7 @@ def main() -> list[dict[str, Any]]:
     rows.extend(corpus_rows())
     width = max(len(r["case"]) for r in rows)
     for row in rows:
-        print(f"  {row['case']:<{width}}  {row['seconds']:>7.3f} s")
+        print(f"  {row['case']:<{width}}  {row['seconds']:>8.4f} s")
     return rows
 
 
