@@ -32,17 +32,23 @@ def _policy(path: str | None) -> Any:
     if path is None:
         return load_settings().tags
     try:
-        raw = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise CliError(f"cannot read policy {path}: {error}") from None
-    if isinstance(raw, dict) and "context" in raw:
-        raw = raw["context"].get("costwarden", {}).get("tags", {})
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        reason = "nested too deep" if isinstance(error, RecursionError) else error
+        raise CliError(f"cannot read policy {path}: {reason}") from None
+    if isinstance(raw, dict) and "context" in raw:  # a cdk.json
+        context = raw["context"]
+        costwarden = context.get("costwarden") if isinstance(context, dict) else None
+        if not isinstance(costwarden, dict):
+            raise CliError(f"invalid tag policy in {path}: context.costwarden must be a map")
+        raw = costwarden.get("tags", {})
     elif isinstance(raw, dict) and isinstance(raw.get("tags"), dict):
         raw = raw["tags"]
     try:
         return TagPolicy.model_validate(raw)
     except ValidationError as error:
-        raise CliError(f"invalid tag policy in {path}: {error}") from None
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in error.errors())
+        raise CliError(f"invalid tag policy in {path}: {problems}") from None
 
 
 #: CDK's nested-stack templates: read through the parent that names them (with its stack tags), not alone.

@@ -290,3 +290,23 @@ def test_any_document_gets_a_verdict_or_a_clear_error(
     assert code in (0, 1, 2)
     if code == 2:
         assert path in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"context": ["not", "a", "map"]}',
+        '{"context": {"costwarden": "x"}}',
+        '{"context": {"costwarden": {"tags": 3}}}',
+        "[" * 100_000,
+        b"\xff\xfe\x00bad".decode("latin-1"),
+        '{"required": "team"}',
+    ],
+)
+def test_bad_policy_files_are_clear_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(content, encoding="latin-1")
+    tags = write(tmp_path, "tags.json", GOOD)
+    code, _, err = run(capsys, tags, "--policy", str(policy))
+    assert code == 2
+    assert str(policy) in err
