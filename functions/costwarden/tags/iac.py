@@ -12,7 +12,11 @@ Formats, detected from the content (not the file name, not one marker field):
 
   - SAM (``Transform: AWS::Serverless-2016-10-31``): ``Globals.<Section>.Tags`` reach every ``AWS::Serverless::
     <Section>`` resource the way SAM's transform merges them (maps merged key by key, the resource's own value wins,
-    ``IgnoreGlobals`` honoured). SAM accepts ``Tags`` in ``Globals.Function`` and ``Globals.HttpApi``.
+    ``IgnoreGlobals`` honoured). SAM's transform takes ``Tags`` in ``Globals.Function`` and ``Globals.HttpApi``
+    (and the newer ``WebSocketApi`` and ``CapacityProvider``); ``Api``, ``SimpleTable`` and ``StateMachine`` globals
+    take no ``Tags`` (only ``PropagateTags``) and SAM refuses a template that puts them there, so whatever section
+    carries ``Tags`` is applied to the resources of its type. A template is SAM when it declares the transform, or
+    has ``AWS::Serverless::*`` resources (SAM's own test inputs omit the line).
   - ``Fn::If`` in a tag property (a conditional tag, a conditional value, a conditional list) is checked on both
     branches: what holds on every branch is a plain finding; what holds only on some carries ``when`` ("condition
     IsProd is false").
