@@ -14,6 +14,13 @@ The rule, in order:
 The list is generated from the resource schemas cfn-lint ships (``python -m costwarden.tags.cfn_types``, needs the
 dev dependencies) and committed as ``cfn_taggable.json`` beside this module, so the CLI needs neither cfn-lint nor
 network access. SAM's ``AWS::Serverless::*`` types (expanded by a transform, so not in the schemas) are added by hand.
+
+Two corrections the schemas cannot express are added by hand too:
+
+* ``AWS::DynamoDB::GlobalTable`` says ``taggable: false`` at the top level, but each replica (a real table in its
+  own region) carries ``Replicas/*/Tags``: :data:`REPLICA_TAGS` names the list, the field naming one replica, and
+  the tag property, so each replica is checked as a resource of its own.
+* SAM's ``Connector`` and ``LayerVersion`` take no tags.
 """
 
 from __future__ import annotations
@@ -30,11 +37,17 @@ DATA_FILE = "cfn_taggable.json"
 SAM_TAGGABLE = (
     "AWS::Serverless::Api",
     "AWS::Serverless::Application",
+    "AWS::Serverless::CapacityProvider",
     "AWS::Serverless::Function",
+    "AWS::Serverless::GraphQLApi",
     "AWS::Serverless::HttpApi",
     "AWS::Serverless::SimpleTable",
     "AWS::Serverless::StateMachine",
+    "AWS::Serverless::WebSocketApi",
 )
+SAM_UNTAGGABLE = ("AWS::Serverless::Connector", "AWS::Serverless::LayerVersion")
+#: Types whose tags live per item of a list, each item a resource of its own: type → (list, item name, tag property).
+REPLICA_TAGS: dict[str, tuple[str, str, str]] = {"AWS::DynamoDB::GlobalTable": ("Replicas", "Region", "Tags")}
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +56,7 @@ def taggable_types() -> dict[str, str]:
     raw = json.loads(resources.files("costwarden.tags").joinpath(DATA_FILE).read_text())
     out = {type_name: prop for prop, types in raw["tag_property"].items() for type_name in types}
     out.update(dict.fromkeys(SAM_TAGGABLE, "Tags"))
+    out.update({type_name: f"{items}/*/{prop}" for type_name, (items, _, prop) in REPLICA_TAGS.items()})
     return out
 
 
@@ -50,7 +64,7 @@ def taggable_types() -> dict[str, str]:
 def known_untaggable() -> frozenset[str]:
     """Types the schemas know and that cannot carry tags."""
     raw = json.loads(resources.files("costwarden.tags").joinpath(DATA_FILE).read_text())
-    return frozenset(raw["not_taggable"])
+    return frozenset(raw["not_taggable"]).union(SAM_UNTAGGABLE).difference(REPLICA_TAGS)
 
 
 def generate(schema_root: Path, region: str = "us-east-1") -> dict[str, object]:

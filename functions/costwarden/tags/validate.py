@@ -21,6 +21,12 @@ and one note that is not a violation:
 
 ``unresolved_value``   the value is only known at deploy time (a CloudFormation intrinsic function, a CDK token,
                        a Terraform "known after apply"): accepted as present, not checked against allowed values.
+``missing_deferred``   a required key is absent from the known tags, but something the file cannot show may still
+                       supply it (a Terraform AWS provider's ``default_tags`` whose value the plan does not know).
+                       Only that: a key that nothing can supply is ``missing``, and known values are always checked.
+
+A finding that holds only under a CloudFormation condition carries ``when`` ("condition IsProd is false").
+An empty or null value is ``empty``, never "known at deploy time".
 """
 
 from __future__ import annotations
@@ -52,10 +58,11 @@ class Code(StrEnum):
     MALFORMED_EXPIRES_AT = "malformed_expires_at"
     TOO_LONG = "too_long"
     UNRESOLVED_VALUE = "unresolved_value"
+    MISSING_DEFERRED = "missing_deferred"
 
 
 #: Codes that are information, not violations.
-NOTE_CODES = frozenset({Code.UNRESOLVED_VALUE})
+NOTE_CODES = frozenset({Code.UNRESOLVED_VALUE, Code.MISSING_DEFERRED})
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class Finding:
     message: str
     found_key: str | None = None
     suggestion: str | None = None
+    #: The condition under which the finding holds (``condition IsProd is false``); ``None`` when it always holds.
+    when: str | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -78,6 +87,8 @@ class Finding:
             out["found_key"] = self.found_key
         if self.suggestion is not None:
             out["suggestion"] = self.suggestion
+        if self.when is not None:
+            out["when"] = self.when
         return out
 
 
@@ -242,7 +253,7 @@ def _check_value(key: str, value: str, policy: TagPolicy, written_as: str) -> li
     return findings
 
 
-def _likely_typos(tags: Mapping[str, str], known: Collection[str]) -> tuple[dict[str, list[str]], list[Finding]]:
+def _likely_typos(tags: Mapping[str, str | None], known: Collection[str]) -> tuple[dict[str, list[str]], list[Finding]]:
     """Written keys that are not policy keys but most likely mean one, grouped by the policy key they mean."""
     typos: dict[str, list[str]] = {}
     findings: list[Finding] = []
@@ -259,7 +270,7 @@ def _likely_typos(tags: Mapping[str, str], known: Collection[str]) -> tuple[dict
 
 
 def _check_present(
-    key: str, written: str, tags: Mapping[str, str], policy: TagPolicy, unresolved: set[str]
+    key: str, written: str, tags: Mapping[str, str | None], policy: TagPolicy, unresolved: set[str]
 ) -> list[Finding]:
     if written in unresolved:
         return [
@@ -270,19 +281,25 @@ def _check_present(
                 None if written == key else written,
             )
         ]
-    return _check_value(key, tags[written], policy, written)
+    # A null value (YAML ``Value:`` left empty, Terraform ``null``) is empty, not "known at deploy time".
+    return _check_value(key, tags[written] or "", policy, written)
 
 
 def validate_tags(
-    tags: Mapping[str, str],
+    tags: Mapping[str, str | None],
     policy: TagPolicy,
     *,
     unresolved: Collection[str] = (),
+    deferred: str | None = None,
 ) -> TagCheck:
     """Check one resource's tags against the policy and return every finding at once.
 
     ``unresolved`` names keys whose value is only known at deploy time (their value in ``tags`` is ignored): they
-    count as present and get an ``unresolved_value`` note instead of a value check.
+    count as present and get an ``unresolved_value`` note instead of a value check. Every other value is checked.
+
+    ``deferred`` names what may still supply absent keys at deploy time (e.g. "the AWS provider's default_tags,
+    not known in the plan"): absent required keys then get a ``missing_deferred`` note instead of ``missing``.
+    Callers pass it only when such a source really exists, so a resource that nothing can tag still fails.
     """
     known = policy_keys(policy)
     unresolved_set = set(unresolved)
@@ -299,6 +316,9 @@ def validate_tags(
                 message = f"rename tag '{written}' to '{key}' (tag keys are case- and spelling-sensitive)"
                 findings.append(Finding(Code.KEY_TYPO, key, message, written, key))
                 findings.extend(_check_present(key, written, tags, policy, unresolved_set))
+        elif key in policy.required and deferred is not None:
+            message = f"tag {key} is not among the known tags; {deferred} may supply it (not checkable before apply)"
+            findings.append(Finding(Code.MISSING_DEFERRED, key, message))
         elif key in policy.required:
             findings.append(Finding(Code.MISSING, key, f"add tag {key}={_placeholder(key)}"))
     return TagCheck(tuple(findings))

@@ -126,12 +126,12 @@ def test_terraform_plan_reads_tags_all_with_default_tags() -> None:
     assert got["aws_ebs_volume.cache"] == [("missing", "lifecycle_phase")]
     # project = random_pet.project.id: known after apply, present.
     assert got["aws_s3_bucket.artifacts"] == []
-    # No tag attribute → cannot carry tags; deleted resources and data sources are not checked at all.
-    assert {a for a, _ in report.skipped} == {
-        "aws_iam_role_policy.read",
-        "aws_s3_bucket_policy.artifacts",
-        "random_pet.project",
-    }
+    # No tag attribute → cannot carry tags; another provider → not AWS, not judged; deleted resources and data
+    # sources are not checked at all.
+    assert {a for a, _ in report.skipped} == {"aws_iam_role_policy.read", "aws_s3_bucket_policy.artifacts"}
+    assert [(n.resource, n.reason) for n in report.not_checked if n.reason == "not_aws"] == [
+        ("random_pet.project", "not_aws")
+    ]
     assert "aws_instance.old_trainer" not in got
     assert "data.aws_iam_policy_document.assume" not in got
 
@@ -143,10 +143,13 @@ def test_terraform_planned_values_without_resource_changes() -> None:
     addresses = {r.resource for r in resources}
     assert "module.serving.aws_sagemaker_endpoint.this" in addresses
     assert "aws_instance.trainer" in addresses
-    assert ("aws_iam_role_policy.read", "aws_iam_role_policy") in skipped
+    assert ("aws_iam_role_policy.read", "aws_iam_role_policy", "untaggable") in [
+        (n.resource, n.resource_type, n.reason) for n in skipped
+    ]
 
 
-def test_terraform_tags_wholly_unknown_are_not_flagged() -> None:
+def test_terraform_tags_null_and_tags_all_unknown_without_default_tags_is_flagged() -> None:
+    # Issue 14: nothing can tag this resource (no tags, no provider default_tags), so it must not pass.
     plan = {
         "format_version": "1.2",
         "resource_changes": [
@@ -159,8 +162,8 @@ def test_terraform_tags_wholly_unknown_are_not_flagged() -> None:
         ],
     }
     report = check_document(plan, POLICY)
-    assert report.ok
-    assert "known only after apply" in report.results[0].notes[0]
+    assert [f.key for _, f in report.violations] == list(POLICY.required)
+    assert "no provider default_tags apply" in report.results[0].notes[0]
 
 
 def test_terraform_resource_without_any_tags_is_flagged() -> None:
@@ -215,7 +218,7 @@ def test_untagged_taggable_cfn_resource_is_flagged_and_custom_resources_skipped(
     }
     resources, skipped = extract_cloudformation(template)
     assert [r.resource for r in resources] == ["Box"]
-    assert {r for r, _ in skipped} == {"Custom", "Meta"}
+    assert {(n.resource, n.reason) for n in skipped} == {("Custom", "unknown"), ("Meta", "untaggable")}
 
 
 def test_unknown_type_with_tags_property_is_checked() -> None:
@@ -231,9 +234,16 @@ def test_non_default_tag_property() -> None:
 
 
 def test_whole_tags_property_computed_is_a_note() -> None:
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": {"Ref": "TagList"}}}}}
+    result = check_document(template, POLICY).results[0]
+    assert "unknown until deploy" in result.notes[0]
+
+
+def test_whole_tags_property_conditional_checks_both_branches() -> None:
     template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": {"Fn::If": ["c", [], []]}}}}}
     result = check_document(template, POLICY).results[0]
-    assert "unknown at synth" in result.notes[0]
+    # Empty on both branches: plain findings, no "when".
+    assert [(f.code, f.when) for f in result.check.violations] == [(Code.MISSING, None)] * len(POLICY.required)
 
 
 def test_non_taggable_rule_data() -> None:
