@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.reaper.expiry import describe_remaining, format_expiry
+from costwarden.models.expiry import describe_remaining, format_expiry
 from costwarden.reaper.model import Decision, Status, Violation, Warning
 from costwarden.reaper.types import REGISTRY
 

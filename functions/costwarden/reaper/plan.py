@@ -25,7 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from costwarden.reaper.expiry import MalformedExpiry, describe_remaining, format_expiry, parse_expires_at
+from costwarden.models.expiry import (
+    MalformedExpiry,
+    describe_expiry,
+    describe_remaining,
+    format_expiry,
+    parse_expires_at,
+)
 from costwarden.reaper.model import MARK_ACTION, NO_ACTION, Decision, Resource, Status, Violation, Warning
 from costwarden.reaper.types import REGISTRY
 from costwarden.settings import Settings
@@ -121,6 +127,8 @@ class _Planner:
             return self.decision(resource, NO_ACTION, Status.SKIPPED, skip)
         if not expiry.is_expired(self.now):
             self.maybe_warn(resource, expires_raw, expiry.expired_from, rtype.action)
+            if expiry.never:
+                return self.decision(resource, NO_ACTION, Status.SKIPPED, f"live: expires {describe_expiry(expiry)}")
             remaining = describe_remaining(expiry.remaining(self.now))
             return self.decision(
                 resource,

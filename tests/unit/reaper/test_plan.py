@@ -31,8 +31,8 @@ def settings(**reaper: object) -> Settings:
     return parse_settings({"reaper": reaper})
 
 
-def only(resources: list[Resource], cfg: Settings | None = None, **kw: bool):  # type: ignore[no-untyped-def]
-    plan = make_plan(resources, cfg or settings(), NOW, **kw)
+def only(resources: list[Resource], cfg: Settings | None = None, now: datetime = NOW, **kw: bool):  # type: ignore[no-untyped-def]
+    plan = make_plan(resources, cfg or settings(), now, **kw)
     return plan, {d.arn: d for d in plan.decisions}
 
 
@@ -185,3 +185,12 @@ def test_marks_count_towards_the_cap() -> None:
     assert {d.status for d in by.values()} == {Status.SKIPPED}
     plan, _ = only(resources, settings(max_actions_per_run=2, missing_expiry="mark"))
     assert not plan.blocked and len(plan.actions) == len(plan.marks) == 1
+
+
+def test_end_of_calendar_is_never_acted_on_or_warned_about() -> None:
+    never = instance(1, expires_at="9999-12-31")
+    plan, by = only([never])
+    assert by[never.arn].status is Status.SKIPPED and by[never.arn].reason == "live: expires never (9999-12-31)"
+    assert not plan.actions and not plan.warnings
+    plan, by = only([never], now=datetime.max.replace(tzinfo=UTC))
+    assert not plan.actions
