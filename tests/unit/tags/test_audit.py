@@ -27,7 +27,7 @@ GOOD = {
     "project": "p",
     "model_id": "m",
     "environment": "staging",
-    "lifecycle_phase": "research",
+    "lifecycle_phase": "development",
     "cost_center": "cc",
 }
 
