@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from costwarden.settings import TagPolicy
+
 
 class Status(StrEnum):
     PLANNED = "planned"
@@ -75,6 +77,22 @@ def parent_from_tags(tags: Mapping[str, str]) -> ParentRef | None:
         return ParentRef("emr:cluster", tags[EMR_JOB_FLOW_TAG])
     if ASG_NAME_TAG in tags:
         return ParentRef("autoscaling:group", tags[ASG_NAME_TAG])
+    return None
+
+
+def is_protected(tags: Mapping[str, str], policy: TagPolicy) -> bool:
+    """The configured protect tag (``costwarden:protect=true`` by default), value compared case-insensitively."""
+    return tags.get(policy.protect_key, "").strip().lower() == policy.protect_value.strip().lower()
+
+
+def guard_reason(tags: Mapping[str, str], policy: TagPolicy, allow_production: bool) -> str | None:
+    """Why tags forbid any action (protect tag; production unless allowed), or None: the one guard for resources,
+    their cluster members and their companions alike, always with the configured keys."""
+    if is_protected(tags, policy):
+        return f"protected by {policy.protect_key}={policy.protect_value}"
+    environment = tags.get(policy.environment_key, "").strip().lower()
+    if environment == "production" and not allow_production:
+        return f"{policy.environment_key}=production: never touched (settings.reaper.allow_production is off)"
     return None
 
 

@@ -1,6 +1,7 @@
 """Planning: from an inventory to one ``Decision`` per resource — pure, no AWS, every rule in one place.
 
-Rules, in the order they apply (the first that matches decides; the reason says which):
+Rules, in the order they apply (the first that matches decides; the reason says which). Tag keys are the configured
+ones (``settings.tags.expires_key``, ``protect_key``, ``environment_key``, ``team_key``); the defaults are named here:
 
 1. A type the registry does not know: reported, never acted on.
 2. Already terminated / being deleted: skipped (reruns are idempotent).
@@ -32,7 +33,16 @@ from costwarden.models.expiry import (
     format_expiry,
     parse_expires_at,
 )
-from costwarden.reaper.model import MARK_ACTION, NO_ACTION, Decision, Resource, Status, Violation, Warning
+from costwarden.reaper.model import (
+    MARK_ACTION,
+    NO_ACTION,
+    Decision,
+    Resource,
+    Status,
+    Violation,
+    Warning,
+    guard_reason,
+)
 from costwarden.reaper.types import REGISTRY
 from costwarden.settings import Settings
 
@@ -121,7 +131,10 @@ class _Planner:
         except MalformedExpiry as error:
             self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
             return self.decision(
-                resource, NO_ACTION, Status.SKIPPED, f"malformed expires_at: {error.reason}; never acted on"
+                resource,
+                NO_ACTION,
+                Status.SKIPPED,
+                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
             )
         if skip := self.guarded(resource):
             return self.decision(resource, NO_ACTION, Status.SKIPPED, skip)
@@ -166,13 +179,7 @@ class _Planner:
         return decision
 
     def guarded(self, resource: Resource) -> str | None:
-        protect = resource.tags.get(self.policy.protect_key, "")
-        if protect.strip().lower() == self.policy.protect_value.lower():
-            return f"protected by {self.policy.protect_key}={self.policy.protect_value}"
-        environment = resource.tags.get(self.policy.environment_key, "").strip().lower()
-        if environment == "production" and not self.reaper.allow_production:
-            return f"{self.policy.environment_key}=production: never touched (settings.reaper.allow_production is off)"
-        return None
+        return guard_reason(resource.tags, self.policy, self.reaper.allow_production)
 
     def decide_member(self, resource: Resource, expires_raw: str | None) -> Decision | None:
         assert resource.parent is not None
@@ -192,7 +199,10 @@ class _Planner:
         except MalformedExpiry as error:
             self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
             return self.decision(
-                resource, NO_ACTION, Status.SKIPPED, f"malformed expires_at: {error.reason}; never acted on"
+                resource,
+                NO_ACTION,
+                Status.SKIPPED,
+                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
             )
         if expiry.is_expired(self.now):
             state = f"parent skipped: {parent_decision.reason}" if parent_decision else "the group is live"
@@ -204,7 +214,10 @@ class _Planner:
                 "replaced — tag the group instead",
             )
         return self.decision(
-            resource, NO_ACTION, Status.SKIPPED, f"member of {resource.parent}: governed by the group's expires_at"
+            resource,
+            NO_ACTION,
+            Status.SKIPPED,
+            f"member of {resource.parent}: governed by the group's {self.policy.expires_key}",
         )
 
     def decide_missing(self, resource: Resource) -> Decision | None:
@@ -212,7 +225,7 @@ class _Planner:
         if environment != "experiment":
             return None
         if skip := self.guarded(resource):
-            return self.decision(resource, NO_ACTION, Status.SKIPPED, f"no expires_at, but {skip}")
+            return self.decision(resource, NO_ACTION, Status.SKIPPED, f"no {self.policy.expires_key}, but {skip}")
         if self.reaper.missing_expiry == "report":
             return self.decision(
                 resource,

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource, parent_from_tags
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, tags_dict
+from costwarden.settings import TagPolicy
 
 ASG_ARN = "arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:*:autoScalingGroupName/*"
 
@@ -60,7 +61,7 @@ class AutoScalingGroup(ResourceType):
         )
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         asg = clients("autoscaling", region)
         return each_result(
@@ -87,8 +88,8 @@ class AutoScalingGroup(ResourceType):
             ),
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (
             f"aws autoscaling create-or-update-tags --region {resource.region} --tags "
-            f"ResourceId={resource.id},ResourceType=auto-scaling-group,Key=expires_at,Value={value},PropagateAtLaunch=true"
+            f"ResourceId={resource.id},ResourceType=auto-scaling-group,Key={key},Value={value},PropagateAtLaunch=true"
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource
+from costwarden.settings import TagPolicy
 
 #: ``(tag key, required value or None for "any value")``: what the inventory asks each lister for.
 type Selector = tuple[str, str | None]
@@ -115,7 +116,7 @@ class ResourceType:
         return self.action, ""
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         """Perform the action on ``resources`` (batched); return ``{arn: None (done) | error text}``."""
         raise NotImplementedError
@@ -136,11 +137,11 @@ class ResourceType:
                 result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
         return result
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        """The exact command an owner runs to extend the expiry."""
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        """The exact command an owner runs to extend the expiry: set tag ``key`` (``settings.tags.expires_key``)."""
         return (
             f"aws resourcegroupstaggingapi tag-resources --region {resource.region} "
-            f"--resource-arn-list {resource.arn} --tags expires_at={value}"
+            f"--resource-arn-list {resource.arn} --tags {key}={value}"
         )
 
 

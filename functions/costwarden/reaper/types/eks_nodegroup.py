@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from costwarden.reaper.model import Resource
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, matches, tags_dict
+from costwarden.settings import TagPolicy
 
 NODEGROUP_ARN = "arn:${Partition}:eks:${Region}:${Account}:nodegroup/*/*/*"
 INACTIVE_STATES = frozenset({"DELETING"})
@@ -61,7 +62,7 @@ class EksNodegroup(ResourceType):
         return self.action, ""
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         eks = clients("eks", region)
         return each_result(
@@ -74,7 +75,5 @@ class EksNodegroup(ResourceType):
         eks = clients("eks", region)
         return each_result(resources, lambda r: eks.tag_resource(resourceArn=r.arn, tags=tags))
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        return (
-            f"aws eks tag-resource --region {resource.region} --resource-arn {resource.arn} --tags expires_at={value}"
-        )
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        return f"aws eks tag-resource --region {resource.region} --resource-arn {resource.arn} --tags {key}={value}"

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from costwarden.reaper.model import Resource
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, matches, tags_dict
+from costwarden.settings import TagPolicy
 
 ACTIVE_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING")
 CLUSTER_ARN = "arn:${Partition}:elasticmapreduce:${Region}:${Account}:cluster/*"
@@ -61,7 +62,7 @@ class EmrCluster(ResourceType):
         return out
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         emr = clients("emr", region)
 
@@ -80,5 +81,5 @@ class EmrCluster(ResourceType):
             resources, lambda r: emr.add_tags(ResourceId=r.id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags expires_at={value}"
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags {key}={value}"
