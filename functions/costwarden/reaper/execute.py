@@ -69,17 +69,26 @@ class RunResult:
         }
 
 
-def _check_protection(clients: Clients, plan: Plan, resources: list[Resource]) -> list[Resource]:
-    """Fill in termination protection for the candidates (bounded by the cap); failures leave it unknown (skip)."""
+def _check_candidates(clients: Clients, plan: Plan, resources: list[Resource]) -> list[Resource]:
+    """Fill in what the plan could not know for its candidates only (bounded by the cap): termination protection,
+    and the members of cluster parents. A failing check leaves it unknown, and unknown means "skip"."""
     groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for resource in plan.unchecked:
         groups[(resource.region, resource.type)].append(resource)
     checked: dict[str, Resource] = {}
-    for (region, type_name), group in groups.items():
+    for (region, type_name), candidates in groups.items():
+        rtype = REGISTRY[type_name]
+        group = list(candidates)
         try:
-            checked.update({r.arn: r for r in REGISTRY[type_name].check_protection(clients, region, group)})
+            group = rtype.check_protection(clients, region, group)
         except Exception as error:  # recorded (decision, summary or log); the run goes on
             log.warning("termination protection check failed", extra={"region": region, "error": error_text(error)})
+        if rtype.has_members:
+            try:
+                group = rtype.read_members(clients, region, group)
+            except Exception as error:  # the parents are skipped with this reason
+                group = [replace(r, members_error=error_text(error)) for r in group]
+        checked.update({r.arn: r for r in group})
     return [checked.get(r.arn, r) for r in resources]
 
 
@@ -140,7 +149,7 @@ def run_reaper(
 
     plan = make_plan(inventory.resources, settings, now)
     if plan.unchecked and not plan.blocked:
-        resources = _check_protection(clients, plan, inventory.resources)
+        resources = _check_candidates(clients, plan, inventory.resources)
         plan = make_plan(resources, settings, now, protection_checked=True)
 
     decisions = list(plan.decisions)

@@ -42,6 +42,15 @@ class ParentRef:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A running member of a cluster parent (an instance of an ASG, EMR cluster or EKS node group): its tags decide
+    whether the parent may be acted on at all."""
+
+    id: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Resource:
     """One resource as inventoried.
 
@@ -49,6 +58,8 @@ class Resource:
     EMR cluster id, ``cluster/nodegroup`` for EKS). ``active`` is False once it is terminated or being deleted.
     ``termination_protected`` is None when not yet known (EC2 needs one extra call, made only for candidates).
     ``details`` holds what the type's action needs (endpoint config, EKS cluster name, attachment).
+    ``members`` (cluster parents only) is None until read — only for parents about to be acted on — then the running
+    members; ``members_error`` says why they could not be read (the parent is then not acted on).
     """
 
     arn: str
@@ -62,6 +73,8 @@ class Resource:
     parent: ParentRef | None = None
     termination_protected: bool | None = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    members: tuple[Member, ...] | None = None
+    members_error: str = ""
 
     @property
     def lookup_key(self) -> tuple[str, str, str]:

@@ -17,7 +17,10 @@ ones (``settings.tags.expires_key``, ``protect_key``, ``environment_key``, ``tea
 8. Not yet expired: kept; an expiry warning is due once the remaining time crosses a ``warn_before_hours``.
 9. Expired, but the type cannot act in its current state (notebook stopping, volume attached...): skipped.
 10. Termination protection on: skipped unless ``force_termination_protected``; unknown: checked first.
-11. Blast-radius cap: more actions (destructive ones and marks) than ``max_actions_per_run`` → nothing is done.
+11. A cluster parent (ASG, EMR cluster, EKS node group) whose running members are not all readable, or any of
+    which carries the protect tag or ``environment=production`` (rule 6/7 applied to each member): skipped and the
+    member named — deleting the parent would take the member with it. Members are read only for candidates.
+12. Blast-radius cap: more actions (destructive ones and marks) than ``max_actions_per_run`` → nothing is done.
 """
 
 from __future__ import annotations
@@ -163,7 +166,7 @@ class _Planner:
                         Status.SKIPPED,
                         f"{since}, but its termination protection could not be checked: not acted on",
                     )
-                self.plan.unchecked.append(resource)
+                self.uncheck(resource)
             elif resource.termination_protected:
                 if not self.reaper.force_termination_protected:
                     return self.decision(
@@ -174,9 +177,31 @@ class _Planner:
                         "(settings.reaper.force_termination_protected overrides)",
                     )
                 reason += "; termination protection will be turned off (force_termination_protected)"
+        if rtype.has_members and (skip := self.members_guarded(resource, since)):
+            return self.decision(resource, action, Status.SKIPPED, skip)
         decision = self.decision(resource, action, Status.PLANNED, reason)
         self.plan.actions.append((resource, decision))
         return decision
+
+    def uncheck(self, resource: Resource) -> None:
+        if all(r.arn != resource.arn for r in self.plan.unchecked):
+            self.plan.unchecked.append(resource)
+
+    def members_guarded(self, resource: Resource, since: str) -> str | None:
+        """Why a cluster parent must not be acted on because of its members (the action takes them with it)."""
+        if resource.members is None:
+            if self.protection_checked:
+                why = resource.members_error or "not read"
+                return f"{since}, but its members could not be read ({why}): not acted on"
+            self.uncheck(resource)
+            return None
+        for member in resource.members:
+            if reason := guard_reason(member.tags, self.policy, self.reaper.allow_production):
+                return (
+                    f"{since}, but its member {member.id}: {reason} — the {resource.type} is not acted on "
+                    "(its action would take the member with it)"
+                )
+        return None
 
     def guarded(self, resource: Resource) -> str | None:
         return guard_reason(resource.tags, self.policy, self.reaper.allow_production)
@@ -288,5 +313,6 @@ class _Planner:
 def make_plan(
     resources: Sequence[Resource], settings: Settings, now: datetime, *, protection_checked: bool = False
 ) -> Plan:
-    """Decide about every resource. ``protection_checked``: unknown termination protection now means "skip"."""
+    """Decide about every resource. ``protection_checked``: the candidates were checked (termination protection,
+    cluster members), so what is still unknown now means "skip"."""
     return _Planner(resources, settings, now, protection_checked).run()
