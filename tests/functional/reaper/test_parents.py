@@ -160,3 +160,23 @@ def test_members_are_read_in_batches(account: Account, groups: int) -> None:
     assert [d.status for d in result.decisions if d.type == "autoscaling:group"] == [Status.DONE] * groups
     # One DescribeInstances hydrates the tagged members, one reads the groups' members: not one per member or group.
     assert calls.count("DescribeInstances") == 2
+
+
+def test_reap_plan_output_names_the_protected_member(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from costwarden.cli.main import main
+
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    monkeypatch.delenv("ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("COSTWARDEN_SETTINGS", raising=False)
+    members = account.asg("fleet", size=2, team="nlp", expires_at="2026-01-01")
+    account.tag_instance(members[0], **PROTECT)
+    assert main(["reap", "--format", "json", "--regions", "us-east-1"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["fleet"]["status"] == "skipped" and rows["fleet"]["action"] == "delete"
+    assert f"member {members[0]}: protected by costwarden:protect=true" in rows["fleet"]["reason"]
+    assert main(["reap", "--apply", "--regions", "us-east-1"]) == 0
+    assert account.asg_exists("fleet")
