@@ -194,3 +194,39 @@ def test_end_of_calendar_is_never_acted_on_or_warned_about() -> None:
     assert not plan.actions and not plan.warnings
     plan, by = only([never], now=datetime.max.replace(tzinfo=UTC))
     assert not plan.actions
+
+
+def _group(**fields: object) -> Resource:
+    base = Resource(
+        arn="arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x:autoScalingGroupName/fleet",
+        type="autoscaling:group",
+        region="us-east-1",
+        id="fleet",
+        key="fleet",
+        tags={"team": "nlp", "expires_at": EXPIRED},
+        state="InService",
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def test_cluster_parent_members_are_checked_first_then_guard_the_parent() -> None:
+    from costwarden.reaper.model import Member
+
+    unread = _group()
+    plan, by = only([unread])
+    assert by[unread.arn].status is Status.PLANNED and [r.arn for r in plan.unchecked] == [unread.arn]
+    _, by = only([unread], protection_checked=True)
+    assert by[unread.arn].status is Status.SKIPPED and "members could not be read (not read)" in by[unread.arn].reason
+    failed = _group(members_error="UnauthorizedOperation: no")
+    _, by = only([failed], protection_checked=True)
+    assert "members could not be read (UnauthorizedOperation: no)" in by[failed.arn].reason
+    protected = _group(members=(Member("i-1", {}), Member("i-2", {"costwarden:protect": "True"})))
+    _, by = only([protected], protection_checked=True)
+    assert by[protected.arn].status is Status.SKIPPED and by[protected.arn].action == "delete"
+    assert "its member i-2: protected by costwarden:protect=true" in by[protected.arn].reason
+    production = _group(members=(Member("i-1", {"environment": "production"}),))
+    assert only([production], protection_checked=True)[1][production.arn].status is Status.SKIPPED
+    allowed = only([production], settings(allow_production=True), protection_checked=True)[1]
+    assert allowed[production.arn].status is Status.PLANNED
+    empty = _group(members=())
+    assert only([empty], protection_checked=True)[1][empty.arn].status is Status.PLANNED
