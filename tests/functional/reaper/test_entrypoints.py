@@ -201,3 +201,18 @@ def test_run_reaper_apply_still_honours_a_dry_run_setting(
     assert json.loads(out)["dry_run"] is True and "settings.reaper.dry_run is true" in err
     assert account.instance_state(old) == "running"
     load_settings.cache_clear()
+
+
+@pytest.mark.parametrize("raw", ["{not json", '{"reaper": {"dry_run": "sometimes"}}'])
+def test_run_reaper_with_bad_settings_is_a_user_error(
+    raw: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costwarden.cli.main import main
+    from costwarden.settings import load_settings
+
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", raw)
+    load_settings.cache_clear()
+    assert main(["run", "reaper", "--event", str(ROOT / "events/reaper/scheduled.json")]) == 2
+    err = capsys.readouterr().err
+    assert "COSTWARDEN_SETTINGS" in err and "Traceback" not in err
+    load_settings.cache_clear()
