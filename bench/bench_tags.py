@@ -30,7 +30,7 @@ GOOD = {
     "project": "p",
     "model_id": "m",
     "environment": "staging",
-    "lifecycle_phase": "research",
+    "lifecycle_phase": "development",
     "cost_center": "cc",
 }
 BAD = {"Team": "ml", "lifecycle-phase": "trainig", "environment": "prod", "Name": "box"}

@@ -42,7 +42,14 @@ class TagPolicy(_Model):
     allowed_values: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {
             "environment": ("production", "staging", "development", "experiment"),
-            "lifecycle_phase": ("research", "training", "evaluation", "inference", "retired"),
+            "lifecycle_phase": (
+                "training",
+                "inference",
+                "feature_pipeline",
+                "monitoring",
+                "data_pipeline",
+                "development",
+            ),
         }
     )
     """Allowed values per tag key; a key listed here must be required or optional."""

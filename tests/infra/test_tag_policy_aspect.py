@@ -97,6 +97,20 @@ def test_token_values_count_as_present_and_warn_only_mode() -> None:
     assert messages["/Tokens/Untagged/Resource"][0][0] == "aws:cdk:warning"
 
 
+def test_expires_at_never_passes_and_malformed_fails_synth() -> None:
+    """The Aspect checks ``expires_at`` with the reaper's parser: ``9999-12-31`` ("never") once crashed synth."""
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "Expiry")
+    for name, value in (("Never", "9999-12-31"), ("Typo", "31/12/2026")):
+        queue = sqs.Queue(stack, name)
+        for key, tag in {**GOOD, "expires_at": value}.items():
+            cdk.Tags.of(queue).add(key, tag)
+    require_tags(stack, TagPolicy())
+    messages = synth_messages(app, stack)
+    assert list(messages) == ["/Expiry/Typo/Resource"]
+    assert "expires_at='31/12/2026' is not an ISO 8601 date" in messages["/Expiry/Typo/Resource"][0][1]
+
+
 @pytest.fixture(scope="module")
 def costwarden_stack() -> tuple[cdk.App, CostwardenStack]:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})

@@ -54,7 +54,9 @@ def _command(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_table(rows) if rows else "nothing carries expires_at (or environment=experiment) in these regions")
+        keys = settings.tags
+        nothing = f"nothing carries {keys.expires_key} (or {keys.environment_key}=experiment) in these regions"
+        print(render_table(rows) if rows else nothing)
     mode = "applied" if args.apply else "plan only (dry run; --apply to act)"
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
     print(f"costwarden reap: {mode}; regions {', '.join(regions)}; {counts}", file=sys.stderr)

@@ -1,4 +1,10 @@
-"""``costwarden run FUNCTION [--event FILE]``: invoke a Lambda handler in-process with a sample event."""
+"""``costwarden run FUNCTION [--event FILE] [--apply]``: invoke a Lambda handler in-process with a sample event.
+
+Never destructive without ``--apply``, whatever the environment says: a laptop where a deployed function's
+environment was copied in (``COSTWARDEN_SETTINGS`` with ``reaper.dry_run: false``) must not start terminating
+things. Without ``--apply`` the invocation sees its settings with ``reaper.dry_run`` forced on; with it, the
+handler runs as deployed and follows ``settings.reaper.dry_run`` (on by default). Either way stderr says which.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,16 @@ import argparse
 import contextlib
 import importlib
 import json
+import os
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from costwarden.cli.main import CliError
+from costwarden.settings import SETTINGS_ENV_VAR, Settings, SettingsError, load_settings
 
 #: Function name -> handler, as deployed. ``events/<name>/`` holds sample events for each.
 HANDLERS: dict[str, str] = {
@@ -21,6 +30,9 @@ HANDLERS: dict[str, str] = {
     "tag_audit": "costwarden.handlers.tag_audit.handler",
     "reaper": "costwarden.handlers.reaper.handler",
 }
+
+#: Functions whose settings can make them act (``reaper.dry_run``); ``--apply`` matters for these only.
+DESTRUCTIVE = frozenset({"reaper"})
 
 
 @dataclass
@@ -61,6 +73,51 @@ def invoke(function: str, event: dict[str, Any]) -> Any:
     return handler(event, LocalContext(function_name=function))
 
 
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except (SettingsError, ValueError) as error:  # bad JSON in the variable is a user error too
+        raise CliError(f"{SETTINGS_ENV_VAR}: {error}") from None
+
+
+@contextlib.contextmanager
+def dry_run_forced(function: str, apply: bool) -> Iterator[None]:
+    """For the invocation only: the settings the handler loads say ``reaper.dry_run: true`` unless ``apply``.
+
+    The environment and the settings cache are restored afterwards, so nothing outlives the command.
+    """
+    if function not in DESTRUCTIVE:
+        yield
+        return
+    settings = _settings()
+    name = f"costwarden run {function}"
+    if apply:
+        mode = "dry run" if settings.reaper.dry_run else "ACTING"
+        print(
+            f"{name}: --apply: the handler follows settings.reaper.dry_run "
+            f"(settings.reaper.dry_run is {str(settings.reaper.dry_run).lower()}: {mode})",
+            file=sys.stderr,
+        )
+        yield
+        return
+    print(
+        f"{name}: dry run forced (no --apply): nothing is changed, whatever {SETTINGS_ENV_VAR} says",
+        file=sys.stderr,
+    )
+    forced = settings.model_copy(update={"reaper": settings.reaper.model_copy(update={"dry_run": True})})
+    before = os.environ.get(SETTINGS_ENV_VAR)
+    os.environ[SETTINGS_ENV_VAR] = forced.to_env()
+    load_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SETTINGS_ENV_VAR, None)
+        else:
+            os.environ[SETTINGS_ENV_VAR] = before
+        load_settings.cache_clear()
+
+
 def _command(args: argparse.Namespace) -> int:
     path = Path(args.event) if args.event else default_event(args.function)
     try:
@@ -70,7 +127,7 @@ def _command(args: argparse.Namespace) -> int:
     try:
         # What the function prints (JSON logs, EMF metrics) goes to stderr, as Lambda would log it; stdout gets only
         # the handler's return value, so `costwarden run ... | jq` works.
-        with contextlib.redirect_stdout(sys.stderr):
+        with dry_run_forced(args.function, args.apply), contextlib.redirect_stdout(sys.stderr):
             result = invoke(args.function, event)
     except CliError:
         raise
@@ -94,5 +151,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="invoke a Lambda handler in-process with a sample event")
     parser.add_argument("function", choices=sorted(HANDLERS), help="which function")
     parser.add_argument("--event", help="event JSON file (default: the first in events/FUNCTION/)")
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="let the handler act as deployed (default: dry run forced, whatever COSTWARDEN_SETTINGS says)",
+    )
     parser.add_argument("--traceback", action="store_true", help="show the full traceback when the handler fails")
     parser.set_defaults(func=_command)

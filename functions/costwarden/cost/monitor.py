@@ -346,7 +346,7 @@ def _emit_metrics(
 
 def reaper_expiry(raw: str) -> datetime | None:
     """The reaper's reading of an ``expires_at`` value (None when malformed), for the digest's reaper section."""
-    from costwarden.reaper.expiry import MalformedExpiry, parse_expires_at
+    from costwarden.models.expiry import MalformedExpiry, parse_expires_at
 
     try:
         return parse_expires_at(raw).expired_from

@@ -31,7 +31,7 @@ TEAMS: dict[str, tuple[float, str, float]] = {
     "vision": (1_500.0, "training", 0.55),
     "nlp": (900.0, "training", 0.7),
     "recsys": (2_200.0, "inference", 0.9),
-    "speech": (600.0, "research", 0.4),
+    "speech": (600.0, "development", 0.4),
     "platform": (350.0, "inference", 1.0),
 }
 SERVICES = (

@@ -166,7 +166,8 @@ def chapter(env: DemoEnv) -> None:
         f"  Tag audit: {summary['resources_scanned']} tagged resources scanned in {', '.join(summary['regions'])}; "
         f"{summary['resources_with_violations']} break the policy."
     )
-    env.say(f"  {report.facts.share.describe() if report.facts.share else 'untagged spend not measured'}")
+    share = report.facts.share
+    env.say(f"  {share.describe(settings.tags.team_key) if share else 'untagged spend not measured'}")
     # What each message says in full is shown below as Slack received it.
     for event in report.events:
         label = "account summary (no team)" if event.team == NO_TEAM else f"team {event.team}"

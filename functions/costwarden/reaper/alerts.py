@@ -1,4 +1,8 @@
-"""The reaper's alert events (pure): expiry warnings, tag violations, the per-team summary, the blocked plan."""
+"""The reaper's alert events (pure): expiry warnings, tag violations, the per-team summary, the blocked plan.
+
+Every text names the configured tag keys (``settings.tags``): an owner told to set ``expires_at`` under a policy
+whose key is ``ttl`` would write a tag the reaper never reads.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.reaper.expiry import describe_remaining, format_expiry
+from costwarden.models.expiry import describe_remaining, format_expiry
 from costwarden.reaper.model import Decision, Status, Violation, Warning
 from costwarden.reaper.types import REGISTRY
+from costwarden.settings import TagPolicy
 
 MAX_ITEMS = 50
 EXAMPLE_EXTENSION_DAYS = 7
@@ -21,20 +26,23 @@ def _line(decision: Decision) -> str:
     )
 
 
-def expiry_warning(warning: Warning, now: datetime, dry_run: bool) -> AlertEvent:
+def expiry_warning(warning: Warning, now: datetime, dry_run: bool, policy: TagPolicy) -> AlertEvent:
     """One resource crossing one threshold: when it expires, what will happen, the exact command to extend it."""
     resource = warning.resource
     rtype = REGISTRY[resource.type]
     when = format_expiry(warning.expired_from)
     suggestion = (warning.expired_from.date().toordinal() + EXAMPLE_EXTENSION_DAYS) - 1
     new_value = datetime.fromordinal(suggestion).strftime("%Y-%m-%d")
-    command = rtype.extend_command(resource, new_value)
+    key = policy.expires_key
+    command = rtype.extend_command(resource, key, new_value)
     if warning.marked:
-        title = f"{resource.type} {resource.id} had no expires_at: it now expires {when}"
-        lead = f"Costwarden tagged it expires_at={warning.expires_at} (environment=experiment without an expiry)."
+        title = f"{resource.type} {resource.id} had no {key}: it now expires {when}"
+        lead = (
+            f"Costwarden tagged it {key}={warning.expires_at} ({policy.environment_key}=experiment without an expiry)."
+        )
     else:
         title = f"{resource.type} {resource.id} expires in {describe_remaining(warning.expired_from - now)}"
-        lead = f"Its expires_at tag is {warning.expires_at!r}."
+        lead = f"Its {key} tag is {warning.expires_at!r}."
     then = f"From {when} the reaper will {warning.action} it"
     then += " (dry run is on: it will only report it until dry run is switched off)." if dry_run else "."
     summary = f"{lead} {then} To keep it longer, update the tag, e.g.: {command}"
@@ -63,9 +71,10 @@ def expiry_warning(warning: Warning, now: datetime, dry_run: bool) -> AlertEvent
     )
 
 
-def tag_violation(team: str, violations: Sequence[Violation], now: datetime) -> AlertEvent:
+def tag_violation(team: str, violations: Sequence[Violation], now: datetime, policy: TagPolicy) -> AlertEvent:
+    key = policy.expires_key
     items = [
-        f"{v.resource.type} {v.resource.id} ({v.resource.region}): expires_at={v.value!r} - {v.reason}"
+        f"{v.resource.type} {v.resource.id} ({v.resource.region}): {key}={v.value!r} - {v.reason}"
         for v in violations[:MAX_ITEMS]
     ]
     if len(violations) > MAX_ITEMS:
@@ -75,10 +84,10 @@ def tag_violation(team: str, violations: Sequence[Violation], now: datetime) -> 
         kind=AlertKind.TAG_VIOLATION,
         severity=Severity.WARNING,
         team=team,
-        title=f"{len(violations)} resource(s) of {team} carry a malformed expires_at",
+        title=f"{len(violations)} resource(s) of {team} carry a malformed {key}",
         summary=(
-            "The reaper never acts on a malformed expires_at. Write an ISO 8601 date (2026-12-31: may live through "
-            "that UTC day) or date-time (2026-12-31T18:00:00Z; no offset means UTC)."
+            f"The reaper never acts on a malformed {key}. Write an ISO 8601 date ({key}=2026-12-31: may live "
+            f"through that UTC day) or date-time ({key}=2026-12-31T18:00:00Z; no offset means UTC)."
         ),
         details={"figures": {"Resources": str(len(violations))}, "items": items},
         dedup_key="tagviolation#" + hashlib.sha256(keys.encode()).hexdigest()[:32],
@@ -86,7 +95,7 @@ def tag_violation(team: str, violations: Sequence[Violation], now: datetime) -> 
     )
 
 
-def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime) -> AlertEvent:
+def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime, policy: TagPolicy) -> AlertEvent:
     done = [d for d in decisions if d.status is Status.DONE]
     failed = [d for d in decisions if d.status is Status.FAILED]
     items = [_line(d) + (f" - {d.reason}" if d.status is Status.FAILED else "") for d in decisions[:MAX_ITEMS]]
@@ -98,7 +107,10 @@ def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime)
         team=team,
         title=f"Reaper: {len(done)} expired resource(s) of {team} cleaned up"
         + (f", {len(failed)} failed" if failed else ""),
-        summary="Resources past their expires_at tag were stopped, terminated or deleted; every decision is audited.",
+        summary=(
+            f"Resources past their {policy.expires_key} tag were stopped, terminated or deleted; "
+            "every decision is audited."
+        ),
         details={"figures": {"Done": str(len(done)), "Failed": str(len(failed)), "Run": run_id}, "items": items},
         dedup_key=f"reaped#{run_id}#{team}",
         occurred_at=now,

@@ -22,7 +22,7 @@ from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status
 from costwarden.reaper.plan import Plan, make_plan
 from costwarden.reaper.types import REGISTRY, Clients
 from costwarden.reaper.types.base import error_text
-from costwarden.settings import Settings
+from costwarden.settings import Settings, TagPolicy
 
 log = logging.getLogger("costwarden.reaper")
 
@@ -69,29 +69,41 @@ class RunResult:
         }
 
 
-def _check_protection(clients: Clients, plan: Plan, resources: list[Resource]) -> list[Resource]:
-    """Fill in termination protection for the candidates (bounded by the cap); failures leave it unknown (skip)."""
+def _check_candidates(clients: Clients, plan: Plan, resources: list[Resource]) -> list[Resource]:
+    """Fill in what the plan could not know for its candidates only (bounded by the cap): termination protection,
+    and the members of cluster parents. A failing check leaves it unknown, and unknown means "skip"."""
     groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for resource in plan.unchecked:
         groups[(resource.region, resource.type)].append(resource)
     checked: dict[str, Resource] = {}
-    for (region, type_name), group in groups.items():
+    for (region, type_name), candidates in groups.items():
+        rtype = REGISTRY[type_name]
+        group = list(candidates)
         try:
-            checked.update({r.arn: r for r in REGISTRY[type_name].check_protection(clients, region, group)})
+            group = rtype.check_protection(clients, region, group)
         except Exception as error:  # recorded (decision, summary or log); the run goes on
             log.warning("termination protection check failed", extra={"region": region, "error": error_text(error)})
+        if rtype.has_members:
+            try:
+                group = rtype.read_members(clients, region, group)
+            except Exception as error:  # the parents are skipped with this reason
+                group = [replace(r, members_error=error_text(error)) for r in group]
+        checked.update({r.arn: r for r in group})
     return [checked.get(r.arn, r) for r in resources]
 
 
-def _act(clients: Clients, plan: Plan, force: bool) -> dict[str, tuple[Status, str]]:
+def _act(clients: Clients, plan: Plan, settings: Settings) -> dict[str, tuple[Status, str]]:
     """Perform planned actions and marks, batched per (region, type); ``{arn: (status, note)}``."""
     outcome: dict[str, tuple[Status, str]] = {}
+    policy = settings.tags
     groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for resource, _ in plan.actions:
         groups[(resource.region, resource.type)].append(resource)
     for (region, type_name), group in sorted(groups.items()):
         try:
-            results = REGISTRY[type_name].act(clients, region, group, force=force)
+            results = REGISTRY[type_name].act(
+                clients, region, group, policy, force=settings.reaper.force_termination_protected
+            )
         except Exception as error:  # recorded (decision, summary or log); the run goes on
             results = {r.arn: error_text(error) for r in group}
         for resource in group:
@@ -102,7 +114,7 @@ def _act(clients: Clients, plan: Plan, force: bool) -> dict[str, tuple[Status, s
         marks[(resource.region, resource.type, value)].append(resource)
     for (region, type_name, value), group in sorted(marks.items()):
         try:
-            results = REGISTRY[type_name].tag(clients, region, group, {"expires_at": value})
+            results = REGISTRY[type_name].tag(clients, region, group, {policy.expires_key: value})
         except Exception as error:  # recorded (decision, summary or log); the run goes on
             results = {r.arn: error_text(error) for r in group}
         for resource in group:
@@ -137,12 +149,12 @@ def run_reaper(
 
     plan = make_plan(inventory.resources, settings, now)
     if plan.unchecked and not plan.blocked:
-        resources = _check_protection(clients, plan, inventory.resources)
+        resources = _check_candidates(clients, plan, inventory.resources)
         plan = make_plan(resources, settings, now, protection_checked=True)
 
     decisions = list(plan.decisions)
     if not dry and not plan.blocked and (plan.actions or plan.marks):
-        outcome = _act(clients, plan, settings.reaper.force_termination_protected)
+        outcome = _act(clients, plan, settings)
         decisions = [
             replace(
                 d,
@@ -181,22 +193,13 @@ def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> No
         log.error("audit write failed", extra={"error": result.audit_error})
 
 
-def _send(publish_fn: Publisher, result: RunResult, event: AlertEvent) -> bool:
-    try:
-        publish_fn(event)
-    except Exception as error:  # recorded (decision, summary or log); the run goes on
-        result.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
-        return False
-    result.events.append(event)
-    return True
-
-
 @dataclass
 class _Publishing:
     publish_fn: Publisher
     state: StateStore
     result: RunResult
     now: datetime
+    policy: TagPolicy
 
     def send(self, event: AlertEvent) -> bool:
         try:
@@ -221,7 +224,7 @@ class _Publishing:
             self.once(
                 f"dedup#expiry#{warning.resource.arn}",
                 f"{warning.expires_at}#{warning.threshold_hours}h",
-                alerts.expiry_warning(warning, self.now, self.result.dry_run),
+                alerts.expiry_warning(warning, self.now, self.result.dry_run, self.policy),
             )
 
     def violations(self, plan: Plan) -> None:
@@ -231,7 +234,7 @@ class _Publishing:
             if self.state.put_if_absent(pk, sk, {"sent_at": self.now.isoformat()}, ttl_days=DEDUP_TTL_DAYS):
                 new[violation.team].append(violation)
         for team, violations in sorted(new.items()):
-            if not self.send(alerts.tag_violation(team, violations, self.now)):
+            if not self.send(alerts.tag_violation(team, violations, self.now, self.policy)):
                 for v in violations:
                     self.state.delete(f"dedup#tagviolation#{v.resource.arn}", v.value)
 
@@ -244,11 +247,11 @@ class _Publishing:
             if decision.status in (Status.DONE, Status.FAILED) and decision.action != MARK_ACTION:
                 acted[decision.team].append(decision)
         for team, decisions in sorted(acted.items()):
-            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now))
+            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy))
 
 
 def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, plan: Plan, result: RunResult) -> None:
-    publishing = _Publishing(publish_fn, state, result, result.started_at)
+    publishing = _Publishing(publish_fn, state, result, result.started_at, settings.tags)
     publishing.warnings(plan)
     publishing.violations(plan)
-    publishing.summaries(plan, settings.stack_tags.get("team", "platform"))
+    publishing.summaries(plan, settings.stack_tags.get(settings.tags.team_key, "platform"))

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from costwarden.settings import TagPolicy
+
 
 class Status(StrEnum):
     PLANNED = "planned"
@@ -40,6 +42,15 @@ class ParentRef:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A running member of a cluster parent (an instance of an ASG, EMR cluster or EKS node group): its tags decide
+    whether the parent may be acted on at all."""
+
+    id: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Resource:
     """One resource as inventoried.
 
@@ -47,6 +58,8 @@ class Resource:
     EMR cluster id, ``cluster/nodegroup`` for EKS). ``active`` is False once it is terminated or being deleted.
     ``termination_protected`` is None when not yet known (EC2 needs one extra call, made only for candidates).
     ``details`` holds what the type's action needs (endpoint config, EKS cluster name, attachment).
+    ``members`` (cluster parents only) is None until read — only for parents about to be acted on — then the running
+    members; ``members_error`` says why they could not be read (the parent is then not acted on).
     """
 
     arn: str
@@ -60,6 +73,8 @@ class Resource:
     parent: ParentRef | None = None
     termination_protected: bool | None = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    members: tuple[Member, ...] | None = None
+    members_error: str = ""
 
     @property
     def lookup_key(self) -> tuple[str, str, str]:
@@ -75,6 +90,22 @@ def parent_from_tags(tags: Mapping[str, str]) -> ParentRef | None:
         return ParentRef("emr:cluster", tags[EMR_JOB_FLOW_TAG])
     if ASG_NAME_TAG in tags:
         return ParentRef("autoscaling:group", tags[ASG_NAME_TAG])
+    return None
+
+
+def is_protected(tags: Mapping[str, str], policy: TagPolicy) -> bool:
+    """The configured protect tag (``costwarden:protect=true`` by default), value compared case-insensitively."""
+    return tags.get(policy.protect_key, "").strip().lower() == policy.protect_value.strip().lower()
+
+
+def guard_reason(tags: Mapping[str, str], policy: TagPolicy, allow_production: bool) -> str | None:
+    """Why tags forbid any action (protect tag; production unless allowed), or None: the one guard for resources,
+    their cluster members and their companions alike, always with the configured keys."""
+    if is_protected(tags, policy):
+        return f"protected by {policy.protect_key}={policy.protect_value}"
+    environment = tags.get(policy.environment_key, "").strip().lower()
+    if environment == "production" and not allow_production:
+        return f"{policy.environment_key}=production: never touched (settings.reaper.allow_production is off)"
     return None
 
 

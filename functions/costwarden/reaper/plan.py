@@ -1,6 +1,7 @@
 """Planning: from an inventory to one ``Decision`` per resource — pure, no AWS, every rule in one place.
 
-Rules, in the order they apply (the first that matches decides; the reason says which):
+Rules, in the order they apply (the first that matches decides; the reason says which). Tag keys are the configured
+ones (``settings.tags.expires_key``, ``protect_key``, ``environment_key``, ``team_key``); the defaults are named here:
 
 1. A type the registry does not know: reported, never acted on.
 2. Already terminated / being deleted: skipped (reruns are idempotent).
@@ -16,7 +17,10 @@ Rules, in the order they apply (the first that matches decides; the reason says 
 8. Not yet expired: kept; an expiry warning is due once the remaining time crosses a ``warn_before_hours``.
 9. Expired, but the type cannot act in its current state (notebook stopping, volume attached...): skipped.
 10. Termination protection on: skipped unless ``force_termination_protected``; unknown: checked first.
-11. Blast-radius cap: more actions (destructive ones and marks) than ``max_actions_per_run`` → nothing is done.
+11. A cluster parent (ASG, EMR cluster, EKS node group) whose running members are not all readable, or any of
+    which carries the protect tag or ``environment=production`` (rule 6/7 applied to each member): skipped and the
+    member named — deleting the parent would take the member with it. Members are read only for candidates.
+12. Blast-radius cap: more actions (destructive ones and marks) than ``max_actions_per_run`` → nothing is done.
 """
 
 from __future__ import annotations
@@ -25,8 +29,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from costwarden.reaper.expiry import MalformedExpiry, describe_remaining, format_expiry, parse_expires_at
-from costwarden.reaper.model import MARK_ACTION, NO_ACTION, Decision, Resource, Status, Violation, Warning
+from costwarden.models.expiry import (
+    MalformedExpiry,
+    describe_expiry,
+    describe_remaining,
+    format_expiry,
+    parse_expires_at,
+)
+from costwarden.reaper.model import (
+    MARK_ACTION,
+    NO_ACTION,
+    Decision,
+    Resource,
+    Status,
+    Violation,
+    Warning,
+    guard_reason,
+)
 from costwarden.reaper.types import REGISTRY
 from costwarden.settings import Settings
 
@@ -115,12 +134,17 @@ class _Planner:
         except MalformedExpiry as error:
             self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
             return self.decision(
-                resource, NO_ACTION, Status.SKIPPED, f"malformed expires_at: {error.reason}; never acted on"
+                resource,
+                NO_ACTION,
+                Status.SKIPPED,
+                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
             )
         if skip := self.guarded(resource):
             return self.decision(resource, NO_ACTION, Status.SKIPPED, skip)
         if not expiry.is_expired(self.now):
             self.maybe_warn(resource, expires_raw, expiry.expired_from, rtype.action)
+            if expiry.never:
+                return self.decision(resource, NO_ACTION, Status.SKIPPED, f"live: expires {describe_expiry(expiry)}")
             remaining = describe_remaining(expiry.remaining(self.now))
             return self.decision(
                 resource,
@@ -142,7 +166,7 @@ class _Planner:
                         Status.SKIPPED,
                         f"{since}, but its termination protection could not be checked: not acted on",
                     )
-                self.plan.unchecked.append(resource)
+                self.uncheck(resource)
             elif resource.termination_protected:
                 if not self.reaper.force_termination_protected:
                     return self.decision(
@@ -153,18 +177,34 @@ class _Planner:
                         "(settings.reaper.force_termination_protected overrides)",
                     )
                 reason += "; termination protection will be turned off (force_termination_protected)"
+        if rtype.has_members and (skip := self.members_guarded(resource, since)):
+            return self.decision(resource, action, Status.SKIPPED, skip)
         decision = self.decision(resource, action, Status.PLANNED, reason)
         self.plan.actions.append((resource, decision))
         return decision
 
-    def guarded(self, resource: Resource) -> str | None:
-        protect = resource.tags.get(self.policy.protect_key, "")
-        if protect.strip().lower() == self.policy.protect_value.lower():
-            return f"protected by {self.policy.protect_key}={self.policy.protect_value}"
-        environment = resource.tags.get(self.policy.environment_key, "").strip().lower()
-        if environment == "production" and not self.reaper.allow_production:
-            return f"{self.policy.environment_key}=production: never touched (settings.reaper.allow_production is off)"
+    def uncheck(self, resource: Resource) -> None:
+        if all(r.arn != resource.arn for r in self.plan.unchecked):
+            self.plan.unchecked.append(resource)
+
+    def members_guarded(self, resource: Resource, since: str) -> str | None:
+        """Why a cluster parent must not be acted on because of its members (the action takes them with it)."""
+        if resource.members is None:
+            if self.protection_checked:
+                why = resource.members_error or "not read"
+                return f"{since}, but its members could not be read ({why}): not acted on"
+            self.uncheck(resource)
+            return None
+        for member in resource.members:
+            if reason := guard_reason(member.tags, self.policy, self.reaper.allow_production):
+                return (
+                    f"{since}, but its member {member.id}: {reason} — the {resource.type} is not acted on "
+                    "(its action would take the member with it)"
+                )
         return None
+
+    def guarded(self, resource: Resource) -> str | None:
+        return guard_reason(resource.tags, self.policy, self.reaper.allow_production)
 
     def decide_member(self, resource: Resource, expires_raw: str | None) -> Decision | None:
         assert resource.parent is not None
@@ -184,7 +224,10 @@ class _Planner:
         except MalformedExpiry as error:
             self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
             return self.decision(
-                resource, NO_ACTION, Status.SKIPPED, f"malformed expires_at: {error.reason}; never acted on"
+                resource,
+                NO_ACTION,
+                Status.SKIPPED,
+                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
             )
         if expiry.is_expired(self.now):
             state = f"parent skipped: {parent_decision.reason}" if parent_decision else "the group is live"
@@ -196,7 +239,10 @@ class _Planner:
                 "replaced — tag the group instead",
             )
         return self.decision(
-            resource, NO_ACTION, Status.SKIPPED, f"member of {resource.parent}: governed by the group's expires_at"
+            resource,
+            NO_ACTION,
+            Status.SKIPPED,
+            f"member of {resource.parent}: governed by the group's {self.policy.expires_key}",
         )
 
     def decide_missing(self, resource: Resource) -> Decision | None:
@@ -204,7 +250,7 @@ class _Planner:
         if environment != "experiment":
             return None
         if skip := self.guarded(resource):
-            return self.decision(resource, NO_ACTION, Status.SKIPPED, f"no expires_at, but {skip}")
+            return self.decision(resource, NO_ACTION, Status.SKIPPED, f"no {self.policy.expires_key}, but {skip}")
         if self.reaper.missing_expiry == "report":
             return self.decision(
                 resource,
@@ -267,5 +313,6 @@ class _Planner:
 def make_plan(
     resources: Sequence[Resource], settings: Settings, now: datetime, *, protection_checked: bool = False
 ) -> Plan:
-    """Decide about every resource. ``protection_checked``: unknown termination protection now means "skip"."""
+    """Decide about every resource. ``protection_checked``: the candidates were checked (termination protection,
+    cluster members), so what is still unknown now means "skip"."""
     return _Planner(resources, settings, now, protection_checked).run()

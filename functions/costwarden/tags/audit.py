@@ -131,7 +131,7 @@ class UntaggedShare:
         direction = "up" if change > 0 else "down"
         return f"{direction} {abs(change):.1f} points from {self.previous_share:.1%}"
 
-    def describe(self, team_key: str = "team") -> str:
+    def describe(self, team_key: str) -> str:
         if self.share is None:
             return f"no spend recorded in the last {self.days} days"
         return (

@@ -35,10 +35,10 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+from costwarden.models.expiry import MalformedExpiry, parse_expires_at
 from costwarden.settings import TagPolicy
 
 MAX_KEY_CHARS = 128
@@ -111,35 +111,13 @@ class TagCheck:
         return not self.violations
 
 
-# --- expires_at ------------------------------------------------------------------------------------------------
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE
-)
-
-
-def parse_expires_at(value: str) -> datetime | None:
-    """The moment an ``expires_at`` value means the resource is expired, or ``None`` when it is malformed.
-
-    DESIGN.md: a date alone means "may live through that UTC day" (expired from the next midnight UTC); a date-time
-    without offset is UTC; with an offset, the offset holds. Anything else is malformed.
-
-    The reaper (branch ``reaper``, ``costwarden/reaper/expiry.py``) owns the authoritative parser; this minimal one
-    follows the same contract (``T``/``t``/space, ``Z``/``z``, ``±HH[:MM]`` offsets, ``.``/``,`` fractions) so the
-    tag check can run without the reaper; once both are on main the validator should call the reaper's.
-    """
-    text = value.strip()
+def _is_expiry(value: str) -> bool:
+    """The reaper's own rule (``costwarden.models.expiry``): what it would act on is what passes here."""
     try:
-        if _DATE.fullmatch(text):
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-        if _DATETIME.fullmatch(text):
-            moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except ValueError:
-        return None
-    return None
+        parse_expires_at(value)
+    except MalformedExpiry:
+        return False
+    return True
 
 
 # --- key normalisation -----------------------------------------------------------------------------------------
@@ -240,7 +218,7 @@ def _check_value(key: str, value: str, policy: TagPolicy, written_as: str) -> li
                 guess,
             )
         )
-    if key == policy.expires_key and parse_expires_at(value) is None:
+    if key == policy.expires_key and not _is_expiry(value):
         findings.append(
             Finding(
                 Code.MALFORMED_EXPIRES_AT,

@@ -158,6 +158,28 @@ class Account:
         )
         return str(out["JobFlowId"])
 
+    def emr_with_members(self, name: str, region: str = "us-east-1", **tags: str) -> tuple[str, list[str]]:
+        """An EMR cluster launched with instance groups (moto then starts its EC2 instances): id, member ids."""
+        emr = self.client("emr", region)
+        groups = [
+            {"InstanceRole": role, "InstanceType": "m5.xlarge", "InstanceCount": count, "Market": "ON_DEMAND"}
+            for role, count in (("MASTER", 1), ("CORE", 2))
+        ]
+        out = emr.run_job_flow(
+            Name=name,
+            ReleaseLabel="emr-6.10.0",
+            JobFlowRole="EMR_EC2_DefaultRole",
+            ServiceRole="EMR_DefaultRole",
+            Instances={"InstanceGroups": groups, "KeepJobFlowAliveWhenNoSteps": True},
+            Tags=tag_list(tags),
+        )
+        cluster_id = str(out["JobFlowId"])
+        members = emr.list_instances(ClusterId=cluster_id)["Instances"]
+        return cluster_id, [str(m["Ec2InstanceId"]) for m in members]
+
+    def tag_instance(self, instance_id: str, region: str = "us-east-1", **tags: str) -> None:
+        self.client("ec2", region).create_tags(Resources=[instance_id], Tags=tag_list(tags))
+
     def emr_state(self, cluster_id: str, region: str = "us-east-1") -> str:
         return str(self.client("emr", region).describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"])
 

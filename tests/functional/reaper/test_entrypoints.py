@@ -148,3 +148,71 @@ def test_main_parser_has_the_reap_command() -> None:
 
     args = build_parser().parse_args(["reap", "--apply", "--regions", "a,b", "--format", "json"])
     assert (args.apply, args.regions, args.format) == (True, "a,b", "json")
+
+
+def test_run_reaper_never_acts_without_apply_whatever_the_environment_says(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A laptop with a deployed function's environment copied in must not become destructive."""
+    from costwarden.cli.main import main
+    from costwarden.settings import load_settings
+
+    topic, _, _ = _deploy(account)
+    monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", '{"reaper":{"dry_run":false,"missing_expiry":"mark"}}')
+    load_settings.cache_clear()
+    (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    (unmarked,) = account.instances(1, team="vision", environment="experiment")
+    event = str(ROOT / "events/reaper/scheduled.json")
+
+    assert main(["run", "reaper", "--event", event]) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["dry_run"] is True and summary["counts"]["planned"] == 2 and summary["counts"]["done"] == 0
+    assert "dry run forced" in err and "--apply" in err
+    assert account.instance_state(old) == "running"
+    assert "expires_at" not in account.instance_tags(unmarked)
+    # The environment itself is left as it was (the override lives only for the invocation).
+    assert json.loads(__import__("os").environ["COSTWARDEN_SETTINGS"])["reaper"]["dry_run"] is False
+
+    assert main(["run", "reaper", "--event", event, "--apply"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["dry_run"] is False and "--apply" in err
+    assert account.instance_state(old) == "terminated"
+    assert "expires_at" in account.instance_tags(unmarked)
+    load_settings.cache_clear()
+
+
+def test_run_reaper_apply_still_honours_a_dry_run_setting(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--apply`` lifts the CLI's guard only; the deployed setting (dry run by default) still holds."""
+    from costwarden.cli.main import main
+    from costwarden.settings import load_settings
+
+    monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+    monkeypatch.delenv("ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("COSTWARDEN_SETTINGS", raising=False)
+    load_settings.cache_clear()
+    (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    assert main(["run", "reaper", "--event", str(ROOT / "events/reaper/scheduled.json"), "--apply"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["dry_run"] is True and "settings.reaper.dry_run is true" in err
+    assert account.instance_state(old) == "running"
+    load_settings.cache_clear()
+
+
+@pytest.mark.parametrize("raw", ["{not json", '{"reaper": {"dry_run": "sometimes"}}'])
+def test_run_reaper_with_bad_settings_is_a_user_error(
+    raw: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costwarden.cli.main import main
+    from costwarden.settings import load_settings
+
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", raw)
+    load_settings.cache_clear()
+    assert main(["run", "reaper", "--event", str(ROOT / "events/reaper/scheduled.json")]) == 2
+    err = capsys.readouterr().err
+    assert "COSTWARDEN_SETTINGS" in err and "Traceback" not in err
+    load_settings.cache_clear()

@@ -31,8 +31,8 @@ def settings(**reaper: object) -> Settings:
     return parse_settings({"reaper": reaper})
 
 
-def only(resources: list[Resource], cfg: Settings | None = None, **kw: bool):  # type: ignore[no-untyped-def]
-    plan = make_plan(resources, cfg or settings(), NOW, **kw)
+def only(resources: list[Resource], cfg: Settings | None = None, now: datetime = NOW, **kw: bool):  # type: ignore[no-untyped-def]
+    plan = make_plan(resources, cfg or settings(), now, **kw)
     return plan, {d.arn: d for d in plan.decisions}
 
 
@@ -185,3 +185,48 @@ def test_marks_count_towards_the_cap() -> None:
     assert {d.status for d in by.values()} == {Status.SKIPPED}
     plan, _ = only(resources, settings(max_actions_per_run=2, missing_expiry="mark"))
     assert not plan.blocked and len(plan.actions) == len(plan.marks) == 1
+
+
+def test_end_of_calendar_is_never_acted_on_or_warned_about() -> None:
+    never = instance(1, expires_at="9999-12-31")
+    plan, by = only([never])
+    assert by[never.arn].status is Status.SKIPPED and by[never.arn].reason == "live: expires never (9999-12-31)"
+    assert not plan.actions and not plan.warnings
+    plan, by = only([never], now=datetime.max.replace(tzinfo=UTC))
+    assert not plan.actions
+
+
+def _group(**fields: object) -> Resource:
+    base = Resource(
+        arn="arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x:autoScalingGroupName/fleet",
+        type="autoscaling:group",
+        region="us-east-1",
+        id="fleet",
+        key="fleet",
+        tags={"team": "nlp", "expires_at": EXPIRED},
+        state="InService",
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def test_cluster_parent_members_are_checked_first_then_guard_the_parent() -> None:
+    from costwarden.reaper.model import Member
+
+    unread = _group()
+    plan, by = only([unread])
+    assert by[unread.arn].status is Status.PLANNED and [r.arn for r in plan.unchecked] == [unread.arn]
+    _, by = only([unread], protection_checked=True)
+    assert by[unread.arn].status is Status.SKIPPED and "members could not be read (not read)" in by[unread.arn].reason
+    failed = _group(members_error="UnauthorizedOperation: no")
+    _, by = only([failed], protection_checked=True)
+    assert "members could not be read (UnauthorizedOperation: no)" in by[failed.arn].reason
+    protected = _group(members=(Member("i-1", {}), Member("i-2", {"costwarden:protect": "True"})))
+    _, by = only([protected], protection_checked=True)
+    assert by[protected.arn].status is Status.SKIPPED and by[protected.arn].action == "delete"
+    assert "its member i-2: protected by costwarden:protect=true" in by[protected.arn].reason
+    production = _group(members=(Member("i-1", {"environment": "production"}),))
+    assert only([production], protection_checked=True)[1][production.arn].status is Status.SKIPPED
+    allowed = only([production], settings(allow_production=True), protection_checked=True)[1]
+    assert allowed[production.arn].status is Status.PLANNED
+    empty = _group(members=())
+    assert only([empty], protection_checked=True)[1][empty.arn].status is Status.PLANNED

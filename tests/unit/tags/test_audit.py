@@ -27,7 +27,7 @@ GOOD = {
     "project": "p",
     "model_id": "m",
     "environment": "staging",
-    "lifecycle_phase": "research",
+    "lifecycle_phase": "development",
     "cost_center": "cc",
 }
 
@@ -75,7 +75,7 @@ def test_untagged_share_windows_and_trend() -> None:
     assert share.previous_share == pytest.approx(0.10)
     assert share.change_points == pytest.approx(15.0)
     assert share.trend() == "up 15.0 points from 10.0%"
-    assert share.describe() == (
+    assert share.describe("team") == (
         "25.0% of spend ($70.00 of $280.00) had no team tag in the last 7 days, up 15.0 points from 10.0%"
     )
 
@@ -83,7 +83,7 @@ def test_untagged_share_windows_and_trend() -> None:
 def test_untagged_share_without_spend() -> None:
     share = untagged_share([], date(2026, 11, 23))
     assert share.share is None and share.change_points is None
-    assert share.describe() == "no spend recorded in the last 7 days"
+    assert share.describe("owner") == "no spend recorded in the last 7 days"
     first_week = untagged_share([TagCostRow(date(2026, 11, 20), "", 5.0, False)], date(2026, 11, 23))
     assert first_week.trend() == "no earlier week to compare"
     down = untagged_share(

@@ -69,7 +69,7 @@ def test_compliant_tag_set_exits_zero(capsys: pytest.CaptureFixture[str], tmp_pa
                 {"Key": "project", "Value": "p"},
                 {"Key": "model_id", "Value": "m"},
                 {"Key": "environment", "Value": "staging"},
-                {"Key": "lifecycle_phase", "Value": "evaluation"},
+                {"Key": "lifecycle_phase", "Value": "feature_pipeline"},
                 {"Key": "cost_center", "Value": "cc"},
             ]
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from costwarden.models.expiry import MalformedExpiry, parse_expires_at
 from costwarden.settings import TagPolicy
 from costwarden.tags.validate import (
     Code,
     intended_key,
     normalise_key,
-    parse_expires_at,
     summarise,
     validate_tags,
 )
@@ -163,7 +163,7 @@ def test_summary_names_everything() -> None:
     ],
 )
 def test_expires_at_well_formed(value: str, expired_from: datetime) -> None:
-    assert parse_expires_at(value) == expired_from
+    assert parse_expires_at(value).expired_from == expired_from
     assert validate_tags({**GOOD, "expires_at": value}, POLICY).ok
 
 
@@ -172,7 +172,8 @@ def test_expires_at_well_formed(value: str, expired_from: datetime) -> None:
     ["next week", "31/12/2026", "2026-13-01", "2026-02-30", "", "2026-12-01T25:00", "20261201", "1767225600"],
 )
 def test_expires_at_malformed(value: str) -> None:
-    assert parse_expires_at(value) is None
+    with pytest.raises(MalformedExpiry):
+        parse_expires_at(value)
     found = [f.code for f in validate_tags({**GOOD, "expires_at": value}, POLICY).findings]
     assert found == [Code.EMPTY] if not value else found == [Code.MALFORMED_EXPIRES_AT]
 
@@ -187,6 +188,6 @@ def test_codes_helper_shape() -> None:
 
 
 def test_expires_at_with_spaces_parses_but_is_reported() -> None:
-    assert parse_expires_at(" 2026-12-01 ") == datetime(2026, 12, 2, tzinfo=UTC)
+    assert parse_expires_at(" 2026-12-01 ").expired_from == datetime(2026, 12, 2, tzinfo=UTC)
     found = [f.code for f in validate_tags({**GOOD, "expires_at": " 2026-12-01 "}, POLICY).findings]
     assert found == [Code.VALUE_WHITESPACE]

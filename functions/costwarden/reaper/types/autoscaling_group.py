@@ -2,7 +2,8 @@
 
 Not returned by the tagging API: listed with ``DescribeAutoScalingGroups`` and its ``tag-key`` / ``tag:<key>``
 filters (one paginated call per selector). Its instances carry ``aws:autoscaling:groupName`` and are acted on only
-through the group.
+through the group. Deleting the group terminates them, so before a group is deleted its instances (listed in the
+group's own description) are read, 200 per ``DescribeInstances``: one protected or production instance keeps it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource, parent_from_tags
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, tags_dict
+from costwarden.reaper.types.base import (
+    Clients,
+    Permission,
+    ResourceType,
+    Selector,
+    each_result,
+    members_by_ids,
+    tags_dict,
+)
+from costwarden.settings import TagPolicy
 
 ASG_ARN = "arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:*:autoScalingGroupName/*"
 
@@ -22,8 +32,9 @@ class AutoScalingGroup(ResourceType):
     arn_match = ("autoscaling", "autoScalingGroup")
     action = "delete"
     cluster_member = True  # an EKS managed node group's ASG belongs to the node group
+    has_members = True
     tag_condition_prefix = "autoscaling:ResourceTag"
-    read_permissions = ("autoscaling:DescribeAutoScalingGroups",)
+    read_permissions = ("autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances")
     permissions: ClassVar[tuple[Permission, ...]] = (Permission(("autoscaling:DeleteAutoScalingGroup",), ASG_ARN),)
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("autoscaling:CreateOrUpdateTags",), ASG_ARN, purpose="mark"),
@@ -56,11 +67,18 @@ class AutoScalingGroup(ResourceType):
             state=status,
             active="delete" not in status.lower(),
             parent=parent if parent and parent.type != self.name else None,
-            details={"instances": len(group.get("Instances", [])), "desired": group.get("DesiredCapacity")},
+            details={
+                "instances": len(group.get("Instances", [])),
+                "instance_ids": tuple(i["InstanceId"] for i in group.get("Instances", [])),
+                "desired": group.get("DesiredCapacity"),
+            },
         )
 
+    def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
+        return members_by_ids(clients, region, parents, lambda r: r.details.get("instance_ids", ()))
+
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         asg = clients("autoscaling", region)
         return each_result(
@@ -87,8 +105,8 @@ class AutoScalingGroup(ResourceType):
             ),
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (
             f"aws autoscaling create-or-update-tags --region {resource.region} --tags "
-            f"ResourceId={resource.id},ResourceType=auto-scaling-group,Key=expires_at,Value={value},PropagateAtLaunch=true"
+            f"ResourceId={resource.id},ResourceType=auto-scaling-group,Key={key},Value={value},PropagateAtLaunch=true"
         )

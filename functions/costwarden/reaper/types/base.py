@@ -15,10 +15,11 @@ A type declares:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from costwarden.reaper.model import Resource
+from costwarden.reaper.model import Member, Resource
+from costwarden.settings import TagPolicy
 
 #: ``(tag key, required value or None for "any value")``: what the inventory asks each lister for.
 type Selector = tuple[str, str | None]
@@ -94,6 +95,9 @@ class ResourceType:
     has_termination_protection: ClassVar[bool] = False
     #: Whether cluster-membership tags (``aws:autoscaling:groupName``...) make this type act only via its parent.
     cluster_member: ClassVar[bool] = False
+    #: Whether the action takes member instances with it (ASG, EMR cluster, EKS node group): their tags are read
+    #: (``read_members``) before acting, and one protected, production or unreadable member keeps the parent.
+    has_members: ClassVar[bool] = False
 
     # -- listing -------------------------------------------------------------------------------------------
     def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
@@ -109,13 +113,17 @@ class ResourceType:
         """Fill in ``termination_protected`` for the candidates only (bounded by the per-run cap)."""
         return list(resources)
 
+    def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
+        """Cluster parents: fill in ``members`` (or ``members_error``) for the candidates only, in batches."""
+        return list(parents)
+
     # -- acting --------------------------------------------------------------------------------------------
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         """``(action, "")`` when an expired ``resource`` can be acted on now, else ``(None, reason)``."""
         return self.action, ""
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         """Perform the action on ``resources`` (batched); return ``{arn: None (done) | error text}``."""
         raise NotImplementedError
@@ -136,12 +144,63 @@ class ResourceType:
                 result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
         return result
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        """The exact command an owner runs to extend the expiry."""
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        """The exact command an owner runs to extend the expiry: set tag ``key`` (``settings.tags.expires_key``)."""
         return (
             f"aws resourcegroupstaggingapi tag-resources --region {resource.region} "
-            f"--resource-arn-list {resource.arn} --tags expires_at={value}"
+            f"--resource-arn-list {resource.arn} --tags {key}={value}"
         )
+
+
+#: DescribeInstances accepts up to 200 values per filter (and answers up to 1,000 per page).
+INSTANCE_FILTER_BATCH = 200
+#: States in which a member still exists (and would be taken down with its parent).
+LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+
+
+def describe_instance_tags(
+    clients: Clients, region: str, filters: Sequence[Sequence[Mapping[str, Any]]]
+) -> tuple[dict[str, dict[str, str]], dict[int, str]]:
+    """Live instances matching each filter set (one paginated ``DescribeInstances`` per set): ``{id: tags}``, and the
+    error text of every set that failed (by index) — the callers turn those into "members could not be read"."""
+    ec2 = clients("ec2", region)
+    found: dict[str, dict[str, str]] = {}
+    errors: dict[int, str] = {}
+    for index, filter_set in enumerate(filters):
+        live = {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)}
+        try:
+            pages = ec2.get_paginator("describe_instances").paginate(
+                Filters=[*filter_set, live], PaginationConfig={"PageSize": 1000}
+            )
+            for page in pages:
+                for reservation in page.get("Reservations", []):
+                    for instance in reservation.get("Instances", []):
+                        found[instance["InstanceId"]] = tags_dict(instance.get("Tags"))
+        except Exception as error:  # recorded on the parents: they are then not acted on
+            errors[index] = error_text(error)
+    return found, errors
+
+
+def members_by_ids(
+    clients: Clients, region: str, parents: Sequence[Resource], ids_of: Callable[[Resource], Sequence[str]]
+) -> list[Resource]:
+    """Parents whose member instance ids are known: their tags read 200 ids per ``DescribeInstances``."""
+    wanted = {r.arn: list(ids_of(r)) for r in parents}
+    everything = sorted({i for ids in wanted.values() for i in ids})
+    batches = list(chunks(everything, INSTANCE_FILTER_BATCH))
+    found, errors = describe_instance_tags(
+        clients, region, [[{"Name": "instance-id", "Values": list(batch)}] for batch in batches]
+    )
+    failed = {i: errors[n] for n, batch in enumerate(batches) if n in errors for i in batch}
+    out = []
+    for parent in parents:
+        problems = sorted({failed[i] for i in wanted[parent.arn] if i in failed})
+        if problems:
+            out.append(replace(parent, members_error="; ".join(problems)))
+            continue
+        members = tuple(Member(i, found[i]) for i in wanted[parent.arn] if i in found)
+        out.append(replace(parent, members=members))
+    return out
 
 
 def each_result(resources: Sequence[Resource], call: Callable[[Resource], object]) -> dict[str, str | None]:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from costwarden.reaper.model import Resource
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, tags_dict
+from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"deleting", "deleted"})
 DESCRIBE_BATCH = 200
@@ -61,7 +62,7 @@ class EbsVolume(ResourceType):
         return None, f"volume is {resource.state}; retried on a later run"
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         ec2 = clients("ec2", region)
         return each_result(resources, lambda r: ec2.delete_volume(VolumeId=r.id))
@@ -75,8 +76,7 @@ class EbsVolume(ResourceType):
             lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (
-            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} "
-            f"--tags Key=expires_at,Value={value}"
+            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} --tags Key={key},Value={value}"
         )

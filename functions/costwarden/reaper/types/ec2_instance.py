@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource, parent_from_tags
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, error_text, tags_dict
+from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"shutting-down", "terminated"})
 TERMINATE_BATCH = 1000
@@ -86,7 +87,7 @@ class Ec2Instance(ResourceType):
         return out
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         ec2 = clients("ec2", region)
         result: dict[str, str | None] = {}
@@ -119,8 +120,7 @@ class Ec2Instance(ResourceType):
             lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (
-            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} "
-            f"--tags Key=expires_at,Value={value}"
+            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} --tags Key={key},Value={value}"
         )

@@ -1,16 +1,32 @@
 """EKS managed node groups: delete (EKS then removes the group's ASG and instances).
 
 Listed with ``ListClusters`` → ``ListNodegroups`` → ``DescribeNodegroup`` (the only call returning tags), every
-page followed. Nodes carry ``eks:nodegroup-name`` and are acted on only through their node group.
+page followed. Nodes carry ``eks:nodegroup-name`` and are acted on only through their node group. Deleting a node
+group terminates its nodes: before it is deleted, its nodes are found by the tags EKS puts on them
+(``eks:cluster-name`` + ``eks:nodegroup-name``, up to 200 node groups per ``DescribeInstances``) and one protected
+or production node keeps the node group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, matches, tags_dict
+from costwarden.reaper.model import EKS_CLUSTER_TAG, EKS_NODEGROUP_TAG, Member, Resource
+from costwarden.reaper.types.base import (
+    INSTANCE_FILTER_BATCH,
+    Clients,
+    Permission,
+    ResourceType,
+    Selector,
+    chunks,
+    describe_instance_tags,
+    each_result,
+    matches,
+    tags_dict,
+)
+from costwarden.settings import TagPolicy
 
 NODEGROUP_ARN = "arn:${Partition}:eks:${Region}:${Account}:nodegroup/*/*/*"
 INACTIVE_STATES = frozenset({"DELETING"})
@@ -22,7 +38,8 @@ class EksNodegroup(ResourceType):
     service = "eks"
     arn_match = ("eks", "nodegroup")
     action = "delete"
-    read_permissions = ("eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup")
+    has_members = True
+    read_permissions = ("eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup", "ec2:DescribeInstances")
     permissions: ClassVar[tuple[Permission, ...]] = (Permission(("eks:DeleteNodegroup",), NODEGROUP_ARN),)
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("eks:TagResource",), NODEGROUP_ARN, purpose="mark"),
@@ -55,13 +72,39 @@ class EksNodegroup(ResourceType):
                         )
         return out
 
+    def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
+        batches = list(chunks(list(parents), INSTANCE_FILTER_BATCH))
+        filters = [
+            [
+                {"Name": f"tag:{EKS_CLUSTER_TAG}", "Values": sorted({str(p.details["cluster"]) for p in batch})},
+                {"Name": f"tag:{EKS_NODEGROUP_TAG}", "Values": sorted({p.id for p in batch})},
+            ]
+            for batch in batches
+        ]
+        found, errors = describe_instance_tags(clients, region, filters)
+        out: list[Resource] = []
+        for n, batch in enumerate(batches):
+            for parent in batch:
+                if n in errors:
+                    out.append(replace(parent, members_error=errors[n]))
+                    continue
+                # The filter matches every (cluster, node group) pair of the batch: keep this group's own nodes.
+                mine = tuple(
+                    Member(i, tags)
+                    for i, tags in sorted(found.items())
+                    if tags.get(EKS_CLUSTER_TAG) == parent.details["cluster"]
+                    and tags.get(EKS_NODEGROUP_TAG) == parent.id
+                )
+                out.append(replace(parent, members=mine))
+        return out
+
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         if resource.state in TRANSITIONAL_STATES:
             return None, f"node group is {resource.state}; retried on a later run"
         return self.action, ""
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         eks = clients("eks", region)
         return each_result(
@@ -74,7 +117,5 @@ class EksNodegroup(ResourceType):
         eks = clients("eks", region)
         return each_result(resources, lambda r: eks.tag_resource(resourceArn=r.arn, tags=tags))
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        return (
-            f"aws eks tag-resource --region {resource.region} --resource-arn {resource.arn} --tags expires_at={value}"
-        )
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        return f"aws eks tag-resource --region {resource.region} --resource-arn {resource.arn} --tags {key}={value}"

@@ -2,17 +2,34 @@
 
 Listed with ``ListClusters`` (active states only, every page) and ``DescribeCluster`` per active cluster — the only
 call that returns tags and termination protection; finished clusters cost nothing and are never described.
+Terminating a cluster terminates its instances: before it is terminated, its instances are listed (``ListInstances``,
+every page, per candidate cluster) and their tags read 200 per ``DescribeInstances``; one protected or production
+instance keeps the cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector, each_result, matches, tags_dict
+from costwarden.reaper.types.base import (
+    Clients,
+    Permission,
+    ResourceType,
+    Selector,
+    each_result,
+    error_text,
+    matches,
+    members_by_ids,
+    tags_dict,
+)
+from costwarden.settings import TagPolicy
 
 ACTIVE_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING")
+#: ``ListInstances`` states of instances that still exist.
+LIVE_STATES = ["AWAITING_FULFILLMENT", "PROVISIONING", "BOOTSTRAPPING", "RUNNING"]
 CLUSTER_ARN = "arn:${Partition}:elasticmapreduce:${Region}:${Account}:cluster/*"
 
 
@@ -22,9 +39,15 @@ class EmrCluster(ResourceType):
     arn_match = ("elasticmapreduce", "cluster")
     action = "terminate"
     has_termination_protection = True
+    has_members = True
     # EMR documents its own tag condition key for cluster actions (tag-based access control, since 2016).
     tag_condition_prefix = "elasticmapreduce:ResourceTag"
-    read_permissions = ("elasticmapreduce:ListClusters", "elasticmapreduce:DescribeCluster")
+    read_permissions = (
+        "elasticmapreduce:ListClusters",
+        "elasticmapreduce:DescribeCluster",
+        "elasticmapreduce:ListInstances",
+        "ec2:DescribeInstances",
+    )
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("elasticmapreduce:TerminateJobFlows",), CLUSTER_ARN),
         # Only used when settings.reaper.force_termination_protected is true.
@@ -60,8 +83,21 @@ class EmrCluster(ResourceType):
                 )
         return out
 
+    def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
+        emr = clients("emr", region)
+        ids: dict[str, list[str]] = {}
+        failed: list[Resource] = []
+        for parent in parents:
+            try:
+                pages = emr.get_paginator("list_instances").paginate(ClusterId=parent.id, InstanceStates=LIVE_STATES)
+                ids[parent.arn] = [i["Ec2InstanceId"] for page in pages for i in page.get("Instances", [])]
+            except Exception as error:  # recorded on the cluster: it is then not acted on
+                failed.append(replace(parent, members_error=error_text(error)))
+        listed = [p for p in parents if p.arn in ids]
+        return failed + members_by_ids(clients, region, listed, lambda r: ids[r.arn])
+
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         emr = clients("emr", region)
 
@@ -80,5 +116,5 @@ class EmrCluster(ResourceType):
             resources, lambda r: emr.add_tags(ResourceId=r.id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         )
 
-    def extend_command(self, resource: Resource, value: str) -> str:
-        return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags expires_at={value}"
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags {key}={value}"

@@ -1,14 +1,16 @@
-"""SageMaker endpoints: delete, with the endpoint config — when the config itself carries ``expires_at`` and not
-the protect tag (the same condition the IAM role enforces on ``DeleteEndpointConfig``; a config may be shared or
-kept on purpose, and configs cost nothing). Otherwise the config is kept and the decision says so."""
+"""SageMaker endpoints: delete, with the endpoint config — when the config itself carries the expiry tag
+(``settings.tags.expires_key``) and not the protect tag (the same condition the IAM role enforces on
+``DeleteEndpointConfig``; a config may be shared or kept on purpose, and configs cost nothing). Otherwise the config
+is kept and the decision says so."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource
+from costwarden.reaper.model import Resource, is_protected
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, error_text, tags_dict
+from costwarden.settings import TagPolicy
 
 ENDPOINT_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:endpoint/*"
 CONFIG_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:endpoint-config/*"
@@ -61,7 +63,7 @@ class SageMakerEndpoint(ResourceType):
         return self.action, ""
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         sm = clients("sagemaker", region)
         result: dict[str, str | None] = {}
@@ -77,7 +79,7 @@ class SageMakerEndpoint(ResourceType):
             try:
                 config_arn = resource.arn.replace(":endpoint/", ":endpoint-config/").rsplit("/", 1)[0] + f"/{config}"
                 tags = tags_dict(sm.list_tags(ResourceArn=config_arn).get("Tags"))
-                if "expires_at" in tags and tags.get("costwarden:protect", "").lower() != "true":
+                if policy.expires_key in tags and not is_protected(tags, policy):
                     sm.delete_endpoint_config(EndpointConfigName=config)
             except Exception:  # noqa: S110 - the endpoint (the cost) is gone; a kept config costs nothing
                 pass

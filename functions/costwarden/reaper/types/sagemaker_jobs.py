@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from costwarden.reaper.model import Resource
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result
+from costwarden.settings import TagPolicy
 
 
 class _SageMakerJob(ResourceType):
@@ -47,7 +48,7 @@ class _SageMakerJob(ResourceType):
         return out
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         sm = clients("sagemaker", region)
         return each_result(resources, lambda r: getattr(sm, self._stop_call)(**{self._stop_param: r.id}))

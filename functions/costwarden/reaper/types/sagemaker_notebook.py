@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from costwarden.reaper.model import Resource
 from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result
+from costwarden.settings import TagPolicy
 
 NOTEBOOK_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/*"
 
@@ -61,7 +62,7 @@ class SageMakerNotebook(ResourceType):
         return None, f"notebook is {resource.state}; acted on once it settles (a later run)"
 
     def act(
-        self, clients: Clients, region: str, resources: Sequence[Resource], force: bool = False
+        self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         sm = clients("sagemaker", region)
 

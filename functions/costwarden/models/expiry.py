@@ -1,5 +1,10 @@
 """The ``expires_at`` tag, parsed exactly as DESIGN.md defines it — and nothing more lenient.
 
+The one parser of the rule: the reaper, the tag validator (``costwarden tags validate``, the weekly tag audit, the
+CDK Aspect) and the cost monitor's digest all import it from here, so a value one of them accepts is never one
+another rejects or crashes on. The tag key it is read from is configurable (``settings.tags.expires_key``);
+callers pass the value, never the key.
+
 Accepted (the calendar-date profile of ISO 8601 that RFC 3339 also uses):
 
 * ``YYYY-MM-DD`` — the resource may live through that UTC day: it is expired from the next UTC midnight
@@ -17,7 +22,9 @@ recorded here on purpose (a wrong guess on a destructive tool is worse than a ta
 * Day-first/month-first (``31/12/2026``, ``12/31/2026``), words (``next week``, ``1st December 2026``), ``24:00``,
   leap seconds (``23:59:60``), out-of-range fields (``2026-13-01``, ``2026-02-30``) and offsets beyond ±23:59 are
   malformed.
-* ``9999-12-31`` (a common "never") expires after the last representable instant: effectively never.
+* ``9999-12-31`` (a common "never", docs/reaper.md) never expires: anything that would expire on the calendar's
+  last UTC day (``9999-12-31``, ``9999-12-31T20:00:00-05:00``...) is ``Expiry.never``, ``is_expired`` is False for
+  every instant, and nothing here overflows on it (instants past the calendar clamp to its edges).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ _WEEK = re.compile(r"\d{4}-?[Ww]\d{2}(?:-?\d)?")
 _SLASHED = re.compile(r"\d{1,4}[/.]\d{1,2}[/.]\d{1,4}.*")
 _DATE_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Zz]|[+-]\d{2}(?::?\d{2})?)")
 _LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+#: The calendar's last UTC day: an expiry falling on it means "never".
+_NEVER_FROM = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class MalformedExpiry(ValueError):  # noqa: N818 - reads as what it is: the tag value is malformed
@@ -58,8 +67,13 @@ class Expiry:
     expired_from: datetime
     date_only: bool
 
+    @property
+    def never(self) -> bool:
+        """True for ``9999-12-31`` (any expiry on the calendar's last UTC day): it never expires."""
+        return self.expired_from >= _NEVER_FROM
+
     def is_expired(self, now: datetime) -> bool:
-        return now >= self.expired_from
+        return not self.never and now >= self.expired_from
 
     def remaining(self, now: datetime) -> timedelta:
         return self.expired_from - now
@@ -145,6 +159,11 @@ def parse_expires_at(value: str) -> Expiry:
 def format_expiry(moment: datetime) -> str:
     """The canonical tag value Costwarden writes (``mark``): UTC, seconds, ``Z``."""
     return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def describe_expiry(expiry: Expiry) -> str:
+    """How a decision or warning names the moment: ``2026-12-02T00:00:00Z``, or ``never (9999-12-31)``."""
+    return f"never ({expiry.raw.strip()})" if expiry.never else format_expiry(expiry.expired_from)
 
 
 def describe_remaining(delta: timedelta) -> str:

@@ -6,7 +6,13 @@ import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from costwarden.reaper.expiry import MalformedExpiry, describe_remaining, format_expiry, parse_expires_at
+from costwarden.models.expiry import (
+    MalformedExpiry,
+    describe_expiry,
+    describe_remaining,
+    format_expiry,
+    parse_expires_at,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -174,3 +180,49 @@ def test_describe_remaining() -> None:
     assert describe_remaining(timedelta(hours=5, minutes=10)) == "5h 10m"
     assert describe_remaining(timedelta(minutes=12)) == "12m"
     assert describe_remaining(timedelta(minutes=-1)) == "already past"
+
+
+# -- "never" and the calendar's edges (the validator once crashed on these with OverflowError) ------------------
+NEVER = ["9999-12-31", "9999-12-31T23:59:59", "9999-12-31T23:59:59Z", "9999-12-31T20:00:00-05:00", " 9999-12-31 "]
+
+
+@pytest.mark.parametrize("value", NEVER)
+def test_end_of_calendar_means_never(value: str) -> None:
+    expiry = parse_expires_at(value)
+    assert expiry.never
+    assert not expiry.is_expired(datetime.max.replace(tzinfo=UTC))
+    assert "never" in describe_expiry(expiry)
+
+
+def test_an_ordinary_date_is_not_never() -> None:
+    expiry = parse_expires_at("9999-12-30T23:59:59Z")
+    assert not expiry.never and expiry.is_expired(datetime.max.replace(tzinfo=UTC))
+
+
+edge_days = st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-30", "9999-12-31"])
+edge_times = st.times().map(lambda t: t.replace(microsecond=0).isoformat())
+offset_text = offsets.map(lambda m: f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}")
+
+
+@given(edge_days, edge_times, st.one_of(st.just(""), st.just("Z"), offset_text))
+def test_calendar_edges_never_raise_anything_but_malformed(day: str, time: str, tz: str) -> None:
+    expiry = parse_expires_at(f"{day}T{time}{tz}")
+    assert expiry.expired_from.utcoffset() == timedelta(0)
+    assert expiry.is_expired(datetime.max.replace(tzinfo=UTC)) is not expiry.never
+
+
+@given(st.text(alphabet="0123456789-:TZtz+ ,.W/", max_size=32))
+def test_only_malformed_escapes(text: str) -> None:
+    """The documented contract: an ``Expiry`` or ``MalformedExpiry``, never OverflowError/ValueError/IndexError."""
+    try:
+        expiry = parse_expires_at(text)
+    except MalformedExpiry as error:
+        assert type(error) is MalformedExpiry and error.reason
+    else:
+        assert expiry.expired_from.tzinfo is not None
+
+
+@given(st.from_type(object).filter(lambda v: not isinstance(v, str)))
+def test_non_strings_are_malformed(value: object) -> None:
+    with pytest.raises(MalformedExpiry):
+        parse_expires_at(value)  # type: ignore[arg-type]
