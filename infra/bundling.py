@@ -46,7 +46,6 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
-
 from costwarden.settings import Settings
 from costwarden.teams import LAYER_RELATIVE_PATH, encode, write_document
 

@@ -328,8 +328,9 @@ class Settings(_Model):
 
     def teams_json(self) -> dict[str, Any]:
         """The team directory in its JSON form: what ``costwarden.teams`` writes into the delivered document."""
-        dumped: dict[str, Any] = self.model_dump(mode="json", exclude_defaults=True, include={"teams"})
-        return dumped.get("teams", {})
+        dumped = self.model_dump(mode="json", exclude_defaults=True, include={"teams"})
+        teams: dict[str, Any] = dumped.get("teams", {})
+        return teams
 
     def to_env(self) -> str:
         """The compact JSON handed to functions in ``COSTWARDEN_SETTINGS``: everything but the team directory."""

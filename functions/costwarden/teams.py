@@ -55,7 +55,9 @@ def decode(data: bytes, source: str) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise TeamDocumentError(f"{source}: not UTF-8 (byte {error.start})") from None
     except json.JSONDecodeError as error:
-        raise TeamDocumentError(f"{source}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        raise TeamDocumentError(
+            f"{source}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
     except RecursionError:
         raise TeamDocumentError(f"{source}: JSON nested too deeply") from None
     if not isinstance(document, dict):
@@ -92,6 +94,7 @@ def write_document(teams: Mapping[str, Any], path: Path) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".teams-", suffix=".tmp")
     with os.fdopen(handle, "wb") as out:
         out.write(encode(teams))
-    os.chmod(temporary, 0o644)  # noqa: S103 - Lambda reads layer files as another user; mkstemp makes them 0600
-    os.replace(temporary, path)
+    # Lambda reads layer files as another user, and mkstemp creates them 0600.
+    Path(temporary).chmod(0o644)
+    Path(temporary).replace(path)
     return path

@@ -173,7 +173,9 @@ def test_team_data_in_both_the_variable_and_the_document_is_refused(
 
 
 @pytest.mark.parametrize(("raw", "message"), [("{oops", "is not JSON"), ("[1]", "must hold a JSON object")])
-def test_a_broken_settings_variable_is_a_settings_error(raw: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_settings_variable_is_a_settings_error(
+    raw: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(SETTINGS_ENV_VAR, raw)
     with pytest.raises(SettingsError, match=message):
         load_settings()
