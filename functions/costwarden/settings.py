@@ -39,6 +39,38 @@ MAX_SETTINGS_ENV_BYTES = 3_000
 MAX_ERRORS_SHOWN = 20
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SLACK_ID = re.compile(r"[UWS][A-Z0-9]{6,20}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+
+
+def _owner(value: str) -> str:
+    if len(value) > 254 or not (_EMAIL.fullmatch(value) or _SLACK_ID.fullmatch(value)):
+        raise ValueError("an owner is an e-mail address, a Slack user id (U.../W...) or a Slack user group id (S...)")
+    return value
+
+
+def _channel(value: str) -> str:
+    if not _CHANNEL.fullmatch(value):
+        raise ValueError("a channel key is 1-80 characters of a-z, 0-9, `.`, `_`, `-` (a Slack channel name, no `#`)")
+    return value
+
+
+def _team_name(value: str) -> str:
+    if value != value.strip() or _CONTROL.search(value):
+        raise ValueError("a team name is the `team` tag value: no surrounding blanks, no control characters")
+    return value
+
+
+#: An owner: ``alice@example.com``, a Slack user id (``U024BE7LH``, ``W...``) or user group id (``S0614TZR7``).
+Owner = Annotated[str, AfterValidator(_owner)]
+#: A team, as its ``team`` tag value (AWS allows 256 characters in a tag value).
+TeamName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_team_name)]
+#: A routing key of the webhook secret's ``channels`` object (usually the Slack channel's name, without ``#``).
+ChannelName = Annotated[str, AfterValidator(_channel)]
+
+
 class _Model(BaseModel):
     """Strict base: unknown keys are typos, and a typo in a guardrail's config must not pass silently."""
 
@@ -157,7 +189,7 @@ class ReaperSettings(_Model):
 class BudgetSettings(_Model):
     """Monthly USD budget per team, and where ON_TRACK turns into AT_RISK and OVER_BUDGET."""
 
-    legacy_monthly_usd: dict[str, float] = Field(default_factory=dict, alias="monthly_usd")
+    legacy_monthly_usd: dict[TeamName, float] = Field(default_factory=dict, alias="monthly_usd")
     """Old place of team budgets (team -> USD), still read: each entry moves to `teams.<team>.monthly_usd` at
     validation, and naming a team in both places is an error. New configurations use `teams`."""
     at_risk_ratio: float = Field(0.9, gt=0)
@@ -212,38 +244,6 @@ class NotifierSettings(_Model):
         if value.startswith(("http://", "https://")):
             raise ValueError("give the secret's name, never a webhook URL (the URL must not be in the template)")
         return value
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SLACK_ID = re.compile(r"[UWS][A-Z0-9]{6,20}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CHANNEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
-
-
-def _owner(value: str) -> str:
-    if len(value) > 254 or not (_EMAIL.fullmatch(value) or _SLACK_ID.fullmatch(value)):
-        raise ValueError("an owner is an e-mail address, a Slack user id (U.../W...) or a Slack user group id (S...)")
-    return value
-
-
-def _channel(value: str) -> str:
-    if not _CHANNEL.fullmatch(value):
-        raise ValueError("a channel key is 1-80 characters of a-z, 0-9, `.`, `_`, `-` (a Slack channel name, no `#`)")
-    return value
-
-
-def _team_name(value: str) -> str:
-    if value != value.strip() or _CONTROL.search(value):
-        raise ValueError("a team name is the `team` tag value: no surrounding blanks, no control characters")
-    return value
-
-
-#: An owner: ``alice@example.com``, a Slack user id (``U024BE7LH``, ``W...``) or user group id (``S0614TZR7``).
-Owner = Annotated[str, AfterValidator(_owner)]
-#: A team, as its ``team`` tag value (AWS allows 256 characters in a tag value).
-TeamName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_team_name)]
-#: A routing key of the webhook secret's ``channels`` object (usually the Slack channel's name, without ``#``).
-ChannelName = Annotated[str, AfterValidator(_channel)]
 
 
 class TeamSettings(_Model):

@@ -185,3 +185,17 @@ def test_without_a_document_the_variable_may_still_carry_teams(monkeypatch: pyte
     """A laptop (CLI, tests) has no layer: small directories may stay inline."""
     monkeypatch.setenv(SETTINGS_ENV_VAR, json.dumps({"teams": {"vision": {"monthly_usd": 5}}}))
     assert load_settings().monthly_budgets() == {"vision": 5.0}
+
+
+def test_the_cli_names_a_broken_directory_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deployed function's environment copied to a laptop names /opt/...: a plain error, never a traceback."""
+    from costwarden.cli.main import main
+
+    monkeypatch.setenv(TEAMS_FILE_ENV_VAR, "/opt/costwarden/teams.json")
+    template = Path(__file__).resolve().parents[1] / "fixtures" / "tags" / "training_stack.yaml"
+    assert main(["tags", "validate", str(template)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("costwarden tags: error: /opt/costwarden/teams.json: cannot read the team directory")
+    assert "Traceback" not in err
