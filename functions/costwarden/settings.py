@@ -24,12 +24,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+from costwarden import teams as team_document
 
 SETTINGS_ENV_VAR = "COSTWARDEN_SETTINGS"
 CONTEXT_KEY = "costwarden"
@@ -302,25 +303,29 @@ class Settings(_Model):
     )
     """Tags Costwarden puts on its own resources (it follows the policy it enforces)."""
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _move_legacy_budgets(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
-        """``budgets.monthly_usd`` (the old place) into ``teams``, so every reader has one place to look."""
-        settings = handler(data)
-        legacy = settings.budgets.legacy_monthly_usd
+    @model_validator(mode="after")
+    def _move_legacy_budgets(self) -> Settings:
+        """``budgets.monthly_usd`` (the old place) into ``teams``, so every reader has one place to look.
+
+        Both parts are validated by now (a bad legacy amount is named at ``budgets.monthly_usd``). The model is
+        frozen; it is rewritten here, during its own validation, before anyone holds it (an "after" validator, so
+        ``Settings(...)`` and ``Settings.model_validate(...)`` behave the same).
+        """
+        legacy = self.budgets.legacy_monthly_usd
         if not legacy:
-            return settings
-        twice = sorted(team for team in legacy if team in settings.teams and settings.teams[team].monthly_usd)
+            return self
+        twice = sorted(team for team in legacy if team in self.teams and self.teams[team].monthly_usd is not None)
         if twice:
             raise ValueError(
                 f"budgets.monthly_usd and teams.<team>.monthly_usd both give a budget for {len(twice)} team(s), "
                 f"first {twice[0]!r}: keep teams.<team>.monthly_usd (budgets.monthly_usd is the old place)"
             )
-        teams = dict(settings.teams)
+        teams = dict(self.teams)
         for team, amount in legacy.items():
             teams[team] = teams.get(team, TeamSettings()).model_copy(update={"monthly_usd": amount})
-        budgets = settings.budgets.model_copy(update={"legacy_monthly_usd": {}})
-        return settings.model_copy(update={"teams": teams, "budgets": budgets})
+        object.__setattr__(self, "teams", teams)
+        object.__setattr__(self, "budgets", self.budgets.model_copy(update={"legacy_monthly_usd": {}}))
+        return self
 
     def monthly_budgets(self) -> dict[str, float]:
         """Team -> monthly budget (USD) for every team of the directory that has one."""
@@ -376,8 +381,6 @@ def load_settings() -> Settings:
     ``COSTWARDEN_TEAMS_FILE`` when that is set (a deployed function: the file in its layer). The directory has one
     source: a document and ``teams`` (or ``budgets.monthly_usd``) in the variable together are an error.
     """
-    from costwarden import teams as team_document  # small; settings must import without it for the CLI's help
-
     raw_text = os.environ.get(SETTINGS_ENV_VAR, "")
     try:
         raw = json.loads(raw_text) if raw_text else {}
@@ -388,7 +391,8 @@ def load_settings() -> Settings:
     path = os.environ.get(team_document.TEAMS_FILE_ENV_VAR, "")
     if not path:
         return parse_settings(raw, source=SETTINGS_ENV_VAR)
-    if "teams" in raw or "monthly_usd" in (raw.get("budgets") or {}):
+    budgets = raw.get("budgets")
+    if "teams" in raw or (isinstance(budgets, dict) and "monthly_usd" in budgets):
         raise SettingsError(
             f"team data is given twice: in {SETTINGS_ENV_VAR} and in the document {team_document.TEAMS_FILE_ENV_VAR} "
             "names; keep one (deployed functions read the document)"

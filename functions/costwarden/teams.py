@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -90,6 +89,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
 
 def write_document(teams: Mapping[str, Any], path: Path) -> Path:
     """Write the document for ``teams`` to ``path`` atomically (parallel synths may write the same file)."""
+    import tempfile  # only synth, the demo and tests write: functions import this module without it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".teams-", suffix=".tmp")
     with os.fdopen(handle, "wb") as out:

@@ -11,6 +11,8 @@ from costwarden.settings import (
     MAX_ERRORS_SHOWN,
     MAX_SETTINGS_ENV_BYTES,
     SETTINGS_ENV_VAR,
+    BudgetSettings,
+    Settings,
     SettingsError,
     TeamSettings,
     load_settings,
@@ -96,6 +98,12 @@ def test_legacy_budgets_move_into_the_directory() -> None:
     assert settings.budgets.legacy_monthly_usd == {}  # one place to read: the directory
     assert "monthly_usd" not in settings.to_env()
     assert settings.teams_json()["nlp"] == {"monthly_usd": 100.0}
+
+
+def test_legacy_budgets_move_the_same_way_when_settings_are_built_in_code() -> None:
+    settings = Settings(budgets=BudgetSettings.model_validate({"monthly_usd": {"vision": 9_000}}))
+    assert settings.monthly_budgets() == {"vision": 9_000.0}
+    assert settings.budgets.legacy_monthly_usd == {}
 
 
 def test_a_budget_in_both_places_is_refused_naming_the_new_place() -> None:
