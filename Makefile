@@ -74,4 +74,4 @@ bench: $(VENV)/.synced  ## benchmarks of the acceptance criteria (prints a table
 	$(BIN)/python -m bench
 
 clean:  ## remove build outputs (keeps caches)
-	rm -rf cdk.out .build/assets demo-out bench-out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf cdk.out .build/assets .build/team-directory demo-out bench-out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -24,6 +24,10 @@
 
 The interpreter for step 4 is ``COSTWARDEN_BUNDLE_PYTHON``, ``python3.X`` on ``PATH``, a pyenv version, or ``uv
 python find``; without one the bundle ships sources only and a warning says so (slower cold starts).
+
+The team directory is *not* in these bundles: ``team_directory_code(settings)`` writes it (``costwarden.teams``) as
+the asset of its own small layer, so a budget change ships a ~100 KB layer and leaves the code assets (and their
+hashes) as they were (docs/infra.md, "Team directory").
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from costwarden.settings import Settings
+from costwarden.teams import LAYER_RELATIVE_PATH, encode, write_document
 
 from infra import constants
 
@@ -399,3 +405,22 @@ def function_code(bundle: Bundle) -> lambda_.Code:
             local=LocalBundler(bundle),
         ),
     )
+
+
+def team_directory_folder(settings: Settings, cache_dir: Path = constants.TEAM_DIRECTORY_CACHE_DIR) -> Path:
+    """A folder holding only ``costwarden/teams.json`` for ``settings.teams`` (named by its content's hash).
+
+    Written at synth from settings the model has already validated; the same directory gives the same folder, so
+    the layer's asset hash (and the deployed layer version) changes only when team data does.
+    """
+    teams = settings.teams_json()
+    folder = cache_dir / _sha256(encode(teams))[:20]
+    document = folder / LAYER_RELATIVE_PATH
+    if not document.is_file() or document.read_bytes() != encode(teams):
+        write_document(teams, document)
+    return folder
+
+
+def team_directory_code(settings: Settings) -> lambda_.Code:
+    """The ``lambda_.Code`` of the team directory layer (Lambda extracts it to ``/opt/costwarden/teams.json``)."""
+    return lambda_.Code.from_asset(str(team_directory_folder(settings)))

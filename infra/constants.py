@@ -8,6 +8,7 @@ from typing import Final
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from costwarden.teams import DEPLOYED_PATH, TEAMS_FILE_ENV_VAR
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 #: The package folder copied into every function bundle (the whole ``costwarden`` package, one code base).
@@ -15,6 +16,8 @@ PACKAGE_DIR: Final = REPO_ROOT / "functions" / "costwarden"
 LOCK_FILE: Final = REPO_ROOT / "uv.lock"
 #: Built dependency folders are cached here between synths (git-ignored; ``make clean`` removes it).
 BUNDLE_CACHE_DIR: Final = REPO_ROOT / ".build" / "assets"
+#: Team directory documents written at synth, one folder per content hash (the team directory layer's asset).
+TEAM_DIRECTORY_CACHE_DIR: Final = REPO_ROOT / ".build" / "team-directory"
 
 STACK_NAME: Final = "Costwarden"
 
@@ -44,6 +47,9 @@ ALARM_PERIOD: Final = Duration.minutes(5)
 ENV_SETTINGS: Final = "COSTWARDEN_SETTINGS"
 ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
 ENV_STATE_TABLE_NAME: Final = "STATE_TABLE_NAME"
+#: Names the team directory document; a function finds it at ``TEAMS_FILE_PATH`` (its layer, under ``/opt``).
+ENV_TEAMS_FILE: Final = TEAMS_FILE_ENV_VAR
+TEAMS_FILE_PATH: Final = DEPLOYED_PATH
 ENV_SLACK_SECRET_NAME: Final = "SLACK_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
 
 # State table (``costwarden.adapters.state``): string keys ``pk``/``sk``, TTL attribute ``expiration``.

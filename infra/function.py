@@ -13,7 +13,8 @@ Every function (notifier, cost monitor, reaper, tag audit) is built by this cons
 - CloudWatch alarms on Errors, Throttles and dead-letter depth, all publishing to the *operator* topic (never to
   the alert topic: an alarm must not travel through the notifier it may be watching);
 - the environment contract of ``costwarden.handlers``: ``COSTWARDEN_SETTINGS``, ``ALERT_TOPIC_ARN``,
-  ``STATE_TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME`` (+ whatever ``environment`` adds);
+  ``STATE_TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME`` (+ whatever ``environment`` adds), and the team directory:
+  the stack's ``TeamDirectoryLayer`` attached, ``COSTWARDEN_TEAMS_FILE`` naming its document;
 - a bundle built without Docker (``infra/bundling.py``): ``Bundle.LIGHT`` (runtime deps only) or
   ``Bundle.ANALYTICS`` (adds pandas/numpy/scipy/pyarrow; the cost monitor only).
 
@@ -46,7 +47,7 @@ from constructs import Construct
 from costwarden.settings import Settings
 
 from infra import constants, nag
-from infra.bundling import Bundle, function_code
+from infra.bundling import Bundle, function_code, team_directory_code
 
 StateAccess = Literal["none", "read", "read_write"]
 
@@ -64,6 +65,27 @@ class CoreResources:
     alert_topic: sns.ITopic
     operator_topic: sns.ITopic
     state_table: dynamodb.ITable
+    #: The team directory document (``Settings.teams``) as a layer every function carries.
+    team_directory: lambda_.ILayerVersion
+
+
+class TeamDirectoryLayer(Construct):
+    """The team directory (budgets, owners, channel per team) as a Lambda layer: ``/opt/costwarden/teams.json``.
+
+    Per-team data does not fit Lambda's 4 KB of environment, so it travels as a file (docs/infra.md says why a
+    layer and not AppConfig). Attribute ``layer``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(scope, construct_id)
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Layer",
+            code=team_directory_code(settings),
+            compatible_architectures=[constants.LAMBDA_ARCHITECTURE],
+            compatible_runtimes=[constants.LAMBDA_RUNTIME],
+            description=f"Costwarden team directory ({len(settings.teams)} teams): {constants.TEAMS_FILE_PATH}",
+        )
 
 
 #: Item-level access to the state table. Not CDK's ``grant_read_data``/``grant_read_write_data``: those also grant
@@ -130,6 +152,7 @@ class CostwardenFunction(Construct):
             constants.ENV_SETTINGS: core.settings.to_env(),
             constants.ENV_ALERT_TOPIC_ARN: core.alert_topic.topic_arn,
             constants.ENV_STATE_TABLE_NAME: core.state_table.table_name,
+            constants.ENV_TEAMS_FILE: constants.TEAMS_FILE_PATH,
             "POWERTOOLS_SERVICE_NAME": service_name,
             "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
             "LOG_LEVEL": log_level,
@@ -143,6 +166,7 @@ class CostwardenFunction(Construct):
             architecture=constants.LAMBDA_ARCHITECTURE,
             handler=handler,
             code=function_code(bundle),
+            layers=[core.team_directory],
             timeout=timeout,
             memory_size=memory_size,
             role=self.role,

@@ -19,7 +19,7 @@ from infra import constants
 from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
-from infra.function import CoreResources
+from infra.function import CoreResources, TeamDirectoryLayer
 from infra.notifier import Notifier
 from infra.reaper import Reaper
 from infra.state import StateTable
@@ -43,11 +43,13 @@ class CostwardenStack(Stack):
         )
         alerting = Alerting(self, "Alerting", settings=settings)
         state = StateTable(self, "State")
+        self.team_directory = TeamDirectoryLayer(self, "TeamDirectory", settings=settings)
         self.core = CoreResources(
             settings=settings,
             alert_topic=alerting.alert_topic,
             operator_topic=alerting.operator_topic,
             state_table=state.table,
+            team_directory=self.team_directory.layer,
         )
         self.alerting = alerting
         self.state = state

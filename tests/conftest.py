@@ -22,6 +22,7 @@ os.environ.update(
     }
 )
 os.environ.pop("COSTWARDEN_SETTINGS", None)
+os.environ.pop("COSTWARDEN_TEAMS_FILE", None)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,11 @@
 Read from ``cdk.json`` context (key ``costwarden``) at synth, validated there so that a bad value fails
 ``cdk synth`` with a message naming the key, and handed to every function as one JSON environment variable
 (``COSTWARDEN_SETTINGS``). A function that starts without it fails at import, loudly, not on its first schedule.
+
+Per-team data (the team directory, ``teams``) is the exception: a thousand teams do not fit Lambda's 4 KB of
+environment, so it travels as its own document (``costwarden.teams``: a JSON file in a Lambda layer, validated at
+synth by this same model) and ``load_settings`` puts it back in ``Settings.teams``. Code reads one ``Settings``
+whichever way its parts travelled.
 """
 
 from __future__ import annotations
@@ -12,16 +17,60 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from costwarden import teams as team_document
 from costwarden.redaction import redact
 
 SETTINGS_ENV_VAR = "COSTWARDEN_SETTINGS"
 CONTEXT_KEY = "costwarden"
 #: Lambda caps all environment variables of a function at 4 KB together; keep room for Powertools' own.
 MAX_SETTINGS_ENV_BYTES = 3_000
+#: At most this many problems are listed in one settings error (a generated directory can be wrong 1,000 times).
+MAX_ERRORS_SHOWN = 20
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SLACK_ID = re.compile(r"[UWS][A-Z0-9]{6,20}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+
+
+def _owner(value: str) -> str:
+    if len(value) > 254 or not (_EMAIL.fullmatch(value) or _SLACK_ID.fullmatch(value)):
+        raise ValueError("an owner is an e-mail address, a Slack user id (U.../W...) or a Slack user group id (S...)")
+    return value
+
+
+def _channel(value: str) -> str:
+    if not _CHANNEL.fullmatch(value):
+        raise ValueError("a channel key is 1-80 characters of a-z, 0-9, `.`, `_`, `-` (a Slack channel name, no `#`)")
+    return value
+
+
+def _team_name(value: str) -> str:
+    if value != value.strip() or _CONTROL.search(value):
+        raise ValueError("a team name is the `team` tag value: no surrounding blanks, no control characters")
+    return value
+
+
+#: An owner: ``alice@example.com``, a Slack user id (``U024BE7LH``, ``W...``) or user group id (``S0614TZR7``).
+Owner = Annotated[str, AfterValidator(_owner)]
+#: A team, as its ``team`` tag value (AWS allows 256 characters in a tag value).
+TeamName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_team_name)]
+#: A routing key of the webhook secret's ``channels`` object (usually the Slack channel's name, without ``#``).
+ChannelName = Annotated[str, AfterValidator(_channel)]
 
 
 class _Model(BaseModel):
@@ -149,14 +198,15 @@ class ReaperSettings(_Model):
 class BudgetSettings(_Model):
     """Monthly USD budget per team, and where ON_TRACK turns into AT_RISK and OVER_BUDGET."""
 
-    monthly_usd: dict[str, float] = Field(default_factory=dict)
-    """Monthly budget in USD per team (team tag value -> amount); teams not listed have no budget."""
+    legacy_monthly_usd: dict[TeamName, float] = Field(default_factory=dict, alias="monthly_usd")
+    """Old place of team budgets (team -> USD), still read: each entry moves to `teams.<team>.monthly_usd` at
+    validation, and naming a team in both places is an error. New configurations use `teams`."""
     at_risk_ratio: float = Field(0.9, gt=0)
     """Projected month end above this share of the budget is AT_RISK."""
     over_budget_ratio: float = Field(1.1, gt=0)
     """Projected month end above this share of the budget is OVER_BUDGET; must be above `at_risk_ratio`."""
 
-    @field_validator("monthly_usd")
+    @field_validator("legacy_monthly_usd")
     @classmethod
     def _positive_budgets(cls, value: dict[str, float]) -> dict[str, float]:
         bad = {team: amount for team, amount in value.items() if amount <= 0}
@@ -212,6 +262,30 @@ class NotifierSettings(_Model):
         return value
 
 
+class TeamSettings(_Model):
+    """One team's entry in the team directory (`teams.<team>`): its budget, its owners, where its alerts go.
+
+    Extending: per-team data of later features is one more field here, typed with its own ``_Model`` and a docstring,
+    never a new top-level map keyed by team. Validation at synth, the delivered document, the configuration table and
+    ``load_settings`` pick it up with no other change. Planned: ``slack`` (user groups, member ids, on-call group)
+    and ``launch_roles`` (issue 13: who may press a button, what a hard limit denies); ``pools`` (``production`` /
+    ``experiment`` monthly budgets) and ``limits`` (development instance and GPU counts) (issue 15).
+    """
+
+    monthly_usd: float | None = Field(None, gt=0)
+    """Monthly budget in USD; `null` (or absent) for a team without a budget (its spend is shown, never judged)."""
+    owners: tuple[Owner, ...] = ()
+    """Who answers for the team's spend: e-mail addresses, Slack user ids (`U...`) or user group ids (`S...`)."""
+    channel: ChannelName | None = None
+    """Key of the team's Slack channel in the webhook secret's `channels` object (many teams may share one);
+    `null`: the secret's `teams.<team>` webhook if it has one, else `default`."""
+
+    @field_validator("owners")
+    @classmethod
+    def _distinct_owners(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value))
+
+
 class Settings(_Model):
     """Everything Costwarden can be told. Defaults are DESIGN.md's."""
 
@@ -227,6 +301,10 @@ class Settings(_Model):
     """When each function runs."""
     notifier: NotifierSettings = NotifierSettings()
     """Where alerts and the digest go."""
+    teams: dict[TeamName, TeamSettings] = Field(default_factory=dict)
+    """The team directory: per-team data keyed by `team` tag value. Written in `cdk.json` like every setting, but
+    shipped to the functions as its own document (a JSON file in a Lambda layer, `COSTWARDEN_TEAMS_FILE`), not in
+    the 4 KB environment: 1,000 teams and more deploy. Teams not listed are still watched, without a budget."""
     #: Tags Costwarden puts on its own resources (it follows the policy it enforces).
     stack_tags: dict[str, str] = Field(
         default_factory=lambda: {
@@ -240,9 +318,43 @@ class Settings(_Model):
     )
     """Tags Costwarden puts on its own resources (it follows the policy it enforces)."""
 
+    @model_validator(mode="after")
+    def _move_legacy_budgets(self) -> Settings:
+        """``budgets.monthly_usd`` (the old place) into ``teams``, so every reader has one place to look.
+
+        Both parts are validated by now (a bad legacy amount is named at ``budgets.monthly_usd``). The model is
+        frozen; it is rewritten here, during its own validation, before anyone holds it (an "after" validator, so
+        ``Settings(...)`` and ``Settings.model_validate(...)`` behave the same).
+        """
+        legacy = self.budgets.legacy_monthly_usd
+        if not legacy:
+            return self
+        twice = sorted(team for team in legacy if team in self.teams and self.teams[team].monthly_usd is not None)
+        if twice:
+            raise ValueError(
+                f"budgets.monthly_usd and teams.<team>.monthly_usd both give a budget for {len(twice)} team(s), "
+                f"first {twice[0]!r}: keep teams.<team>.monthly_usd (budgets.monthly_usd is the old place)"
+            )
+        teams = dict(self.teams)
+        for team, amount in legacy.items():
+            teams[team] = teams.get(team, TeamSettings()).model_copy(update={"monthly_usd": amount})
+        object.__setattr__(self, "teams", teams)
+        object.__setattr__(self, "budgets", self.budgets.model_copy(update={"legacy_monthly_usd": {}}))
+        return self
+
+    def monthly_budgets(self) -> dict[str, float]:
+        """Team -> monthly budget (USD) for every team of the directory that has one."""
+        return {team: entry.monthly_usd for team, entry in self.teams.items() if entry.monthly_usd is not None}
+
+    def teams_json(self) -> dict[str, Any]:
+        """The team directory in its JSON form: what ``costwarden.teams`` writes into the delivered document."""
+        dumped = self.model_dump(mode="json", exclude_defaults=True, include={"teams"})
+        teams: dict[str, Any] = dumped.get("teams", {})
+        return teams
+
     def to_env(self) -> str:
-        """The compact JSON handed to functions in ``COSTWARDEN_SETTINGS``."""
-        return self.model_dump_json(exclude_defaults=True)
+        """The compact JSON handed to functions in ``COSTWARDEN_SETTINGS``: everything but the team directory."""
+        return self.model_dump_json(exclude_defaults=True, exclude={"teams"})
 
 
 class SettingsError(ValueError):
@@ -270,6 +382,8 @@ def _where(raw: Any, loc: tuple[int | str, ...], prefix: str) -> str:
         elif isinstance(node, Mapping) and part in node:
             path += f".{part}" if _plain(part) else f"[key {list(node).index(part)}]"
             node = node[part]
+        elif part == "[key]":  # pydantic's label for an error in a mapping's key itself
+            path += " (the key)"
         else:  # a field the model names (a missing key) or pydantic's own label: not the user's text
             path += f".{part}"
     return path
@@ -293,9 +407,12 @@ def _describe(error: ValidationError, prefix: str, raw: Any) -> str:
     """One line per problem: where (by key name, or by position for keys that are not plain names), what is
     wrong, and the value when it is safe to print. Never a webhook-looking value, key or message (issue 9)."""
     lines = []
-    for item in error.errors():
+    errors = error.errors()
+    for item in errors[:MAX_ERRORS_SHOWN]:
         where = _where(raw, tuple(item["loc"]), prefix)
         lines.append(f"  {where}: {redact(item['msg'])} (got {_shown(item.get('input'))})")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"  ... and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "invalid Costwarden settings:\n" + "\n".join(lines)
 
 
@@ -320,15 +437,33 @@ def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) 
 
 @lru_cache(maxsize=1)
 def load_settings() -> Settings:
-    """Settings for a running function or CLI: ``COSTWARDEN_SETTINGS`` if set, else the defaults."""
-    raw = os.environ.get(SETTINGS_ENV_VAR, "")
+    """Settings for a running function or CLI, read once per container (or process).
+
+    ``COSTWARDEN_SETTINGS`` if set, else the defaults; plus the team directory from the document named by
+    ``COSTWARDEN_TEAMS_FILE`` when that is set (a deployed function: the file in its layer). The directory has one
+    source: a document and ``teams`` (or ``budgets.monthly_usd``) in the variable together are an error.
+    """
+    raw_text = os.environ.get(SETTINGS_ENV_VAR, "")
     problem = ""
     try:
-        decoded = json.loads(raw) if raw else {}
+        raw = json.loads(raw_text) if raw_text else {}
     except json.JSONDecodeError as error:  # its ``doc`` is the whole variable: raise ours outside the ``except``
         problem = f"{SETTINGS_ENV_VAR} is not valid JSON (line {error.lineno}, column {error.colno})"
     if problem:
         raise SettingsError(problem)
-    if not isinstance(decoded, Mapping):
-        raise SettingsError(f"{SETTINGS_ENV_VAR} must be a JSON object, got {type(decoded).__name__}")
-    return parse_settings(decoded, source=SETTINGS_ENV_VAR)
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{SETTINGS_ENV_VAR} must be a JSON object, got {type(raw).__name__}")
+    path = os.environ.get(team_document.TEAMS_FILE_ENV_VAR, "")
+    if not path:
+        return parse_settings(raw, source=SETTINGS_ENV_VAR)
+    budgets = raw.get("budgets")
+    if "teams" in raw or (isinstance(budgets, dict) and "monthly_usd" in budgets):
+        raise SettingsError(
+            f"team data is given twice: in {SETTINGS_ENV_VAR} and in the document {team_document.TEAMS_FILE_ENV_VAR} "
+            "names; keep one (deployed functions read the document)"
+        )
+    try:
+        teams = team_document.read_document(path)
+    except team_document.TeamDocumentError as error:
+        raise SettingsError(str(error)) from None
+    return parse_settings({**raw, "teams": teams}, source=path)

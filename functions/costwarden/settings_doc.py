@@ -3,7 +3,9 @@
 Every field of ``costwarden.settings.Settings`` (recursively: ``anomaly.warn_ratio``, ``reaper.dry_run``, ...)
 becomes one row of a Markdown table: dotted key, type (with its bounds), default (as JSON, the way it is written in
 ``cdk.json``), and meaning (the field's description: its docstring in ``settings.py``). A field without a
-description is listed by ``missing_descriptions()`` and fails a unit test naming it.
+description is listed by ``missing_descriptions()`` and fails a unit test naming it. A map whose values are a model
+(the team directory, ``teams``) gets a row of its own and one row per field of its entries, keyed with a
+placeholder: ``teams.<team>.monthly_usd``.
 
 The README holds the table between ``<!-- config-table:start -->`` and ``<!-- config-table:end -->``;
 ``costwarden config-doc --write README.md`` rewrites it, ``--check`` fails when it is stale (so does a test).
@@ -15,7 +17,7 @@ import json
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -46,6 +48,9 @@ def iter_settings(model: type[BaseModel] = Settings, prefix: str = "") -> Iterat
             yield from iter_settings(nested, prefix=f"{key}.")
             continue
         yield SettingDoc(key=key, type=_type_text(field), default=_default_text(field), description=_description(field))
+        entry = _map_entry_model(field.annotation)
+        if entry is not None:
+            yield from iter_settings(entry, prefix=f"{key}.{_placeholder(name)}.")
 
 
 def missing_descriptions(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
@@ -58,6 +63,9 @@ def missing_descriptions(model: type[BaseModel] = Settings, prefix: str = "") ->
         nested = _nested_model(field.annotation)
         if nested is not None:
             missing.extend(missing_descriptions(nested, prefix=f"{key}."))
+        entry = _map_entry_model(field.annotation)
+        if entry is not None:
+            missing.extend(missing_descriptions(entry, prefix=f"{key}.{_placeholder(name)}."))
     return missing
 
 
@@ -116,7 +124,22 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _map_entry_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a ``dict[str, Model]`` field's values (``teams``), else ``None``."""
+    if get_origin(annotation) is dict:
+        args = get_args(annotation)
+        return _nested_model(args[1]) if len(args) == 2 else None
+    return None
+
+
+def _placeholder(name: str) -> str:
+    """``<team>`` for ``teams``: how a map's keys are written in a dotted key."""
+    return f"<{name.removesuffix('s')}>"
+
+
 def _type_name(annotation: Any) -> str:
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
     origin = get_origin(annotation)
     args = get_args(annotation)
     names: dict[Any, str] = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}
@@ -127,6 +150,8 @@ def _type_name(annotation: Any) -> str:
     elif origin in (tuple, list, set, frozenset):
         items = [arg for arg in args if arg is not Ellipsis]
         text = f"list of {_type_name(items[0])}" if items else "list"
+    elif origin is dict and args and _nested_model(args[1]) is not None:
+        text = f"map of {_type_name(args[0])} to entry (fields below)"
     elif origin is dict:
         text = f"map of {_type_name(args[0])} to {_type_name(args[1])}" if args else "map"
     else:

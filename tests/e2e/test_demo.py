@@ -139,10 +139,12 @@ def test_use_settings_validates_and_reaches_load_settings(tmp_path: Path, monkey
     from costwarden.settings import SettingsError, load_settings
 
     monkeypatch.delenv("COSTWARDEN_SETTINGS", raising=False)
+    monkeypatch.delenv("COSTWARDEN_TEAMS_FILE", raising=False)  # use_settings delivers the team directory as deployed
     env = DemoEnv("http://127.0.0.1:1", "us-east-1", "123456789012", "", "", "", "", "", SlackStandIn(), tmp_path)
 
     env.use_settings({"budgets": {"monthly_usd": {"vision": 20000}}})
 
-    assert load_settings().budgets.monthly_usd == {"vision": 20000}
+    assert load_settings().monthly_budgets() == {"vision": 20000}
+    assert (tmp_path / "teams.json").is_file()
     with pytest.raises(SettingsError, match=r"budgets\.monthly_usd"):
         env.use_settings({"budgets": {"monthly_usd": {"vision": -1}}})

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from costwarden import __version__
+from costwarden.settings import SettingsError
 
 #: Sub-command modules, in the order ``--help`` lists them. Adding a command is one module plus one line here.
 COMMAND_MODULES = (
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
-    except CliError as error:
+    except (CliError, SettingsError) as error:  # SettingsError: the environment's settings or team directory
         print(f"costwarden {args.command}: error: {error}", file=sys.stderr)
         return 2
 

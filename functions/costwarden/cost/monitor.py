@@ -286,9 +286,10 @@ def _budget_events(
 ) -> tuple[list[budget_mod.BudgetView], dict[str, TeamForecast], list[tuple[AlertEvent, Remember]]]:
     forecasts = {f.team: f for f in forecast(daily, last_day)} if not daily.empty else {}
     budgets = settings.budgets
+    monthly = settings.monthly_budgets()  # the team directory's budgets (Settings.teams)
     views = budget_mod.budget_views(
         daily,
-        budgets.monthly_usd,
+        monthly,
         last_day,
         at_risk_ratio=budgets.at_risk_ratio,
         over_budget_ratio=budgets.over_budget_ratio,
@@ -298,7 +299,7 @@ def _budget_events(
         pk, sk = budget_mod.state_key(view)
         if budget_mod.worsened(view, store.get(pk, sk)):
             events.append((_budget_event(view, forecasts.get(view.team)), Remember(pk, sk, view.as_dict())))
-    for team, amount in sorted(budgets.monthly_usd.items()):
+    for team, amount in sorted(monthly.items()):
         team_forecast = forecasts.get(team)
         if not team_forecast or len(team_forecast.months) < 2:
             continue

@@ -18,7 +18,8 @@ Import-safe on purpose: the idempotency persistence layer (which creates a boto3
 module anywhere and point it at moto; ``reset_caches()`` forgets the cached layer, secret and clients.
 
 Environment: ``STATE_TABLE_NAME`` (required), ``SLACK_SECRET_NAME`` (else ``settings.notifier.slack_secret_name``),
-``COSTWARDEN_SETTINGS``, ``POWERTOOLS_*``. Run locally: ``costwarden run notifier --event events/notifier/...``
+``COSTWARDEN_SETTINGS``, ``COSTWARDEN_TEAMS_FILE`` (the team directory: which channel a team's alerts go to),
+``POWERTOOLS_*``. Run locally: ``costwarden run notifier --event events/notifier/...``
 with those set (``AWS_ENDPOINT_URL`` for a simulated account); without ``STATE_TABLE_NAME`` it stops with a clear
 error instead of guessing a table.
 """
@@ -115,7 +116,11 @@ def _deliver_once(
     """Route, render and post one alert. Runs at most once per dedup_key (unless it raised)."""
     event = AlertEvent.model_validate(alert)
     webhooks = parse_webhooks(secrets.get_json_secret(_secret_name()), webhook_allowance)
-    routes = routes_for(event, webhooks)
+    routes = routes_for(event, webhooks, load_settings().teams)
+    for route in routes:
+        if route.fallback_reason:
+            logger.warning(f"routing fallback to {route.channel}: {route.fallback_reason}")
+            metrics.add_metric(name="RoutingFallbacks", unit=MetricUnit.Count, value=1)
 
     def post(route: Route, message: dict[str, Any]) -> PostResult:
         return post_message(

@@ -2,13 +2,21 @@
 
 The secret (Secrets Manager, referenced by name) holds::
 
-    {"default": "https://hooks.slack.com/services/...",      # required: teams without their own channel
-     "oncall":  "https://hooks.slack.com/services/...",      # optional: critical alerts also go here
-     "teams":   {"vision": "https://hooks.slack.com/..."}}   # optional: a team's own channel
+    {"default":  "https://hooks.slack.com/services/...",     # required: teams without their own channel
+     "oncall":   "https://hooks.slack.com/services/...",     # optional: critical alerts also go here
+     "channels": {"ml-vision": "https://hooks.slack.com/..."},  # optional: one webhook per Slack channel
+     "teams":    {"vision": "https://hooks.slack.com/..."}}  # optional, the older shape: one webhook per team
 
-Rules: a team's alerts go to its own webhook, else to ``default``; critical alerts also go to ``oncall`` (once, if
-it is the same webhook). Channel names (``team:vision``, ``default``, ``oncall``) are what logs, metrics and the
-state table see: webhook URLs are credentials, so they never appear in an error message or a log line.
+The team directory (``Settings.teams``, ``teams.<team>.channel``) says which channel a team's alerts go to; many
+teams share a channel, so the secret holds one URL per channel and stays far below Secrets Manager's 64 KB for
+any number of teams (one URL per team, the older ``teams`` shape, stops at a few hundred).
+
+Rules: a team's alerts go to its directory channel (``channels.<channel>``), else to its own ``teams.<team>``
+webhook, else to ``default``. A directory channel missing from the secret falls back the same way (the alert is
+delivered, and the route says why, for the handler to log): an alert is never dropped over routing. Critical
+alerts also go to ``oncall`` (once, if it is the same webhook). Channel names (``channel:ml-vision``,
+``team:vision``, ``default``, ``oncall``) are what logs, metrics and the state table see: webhook URLs are
+credentials, so they never appear in an error message or a log line.
 
 Values are validated strictly (issue 9): printable ASCII only (a pasted comment, line break or control character
 would otherwise reach urllib, which echoes the URL's path in its error), ``https`` only, on Slack's webhook hosts
@@ -18,17 +26,20 @@ with a webhook path. The local Slack stand-in is reached only through an explici
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from costwarden.models.alert import AlertEvent, Severity
 from costwarden.redaction import redact
+from costwarden.settings import TeamSettings
 
 DEFAULT_CHANNEL = "default"
 ONCALL_CHANNEL = "oncall"
 TEAM_PREFIX = "team:"
-_KNOWN_KEYS = ("default", "oncall", "teams")
+CHANNEL_PREFIX = "channel:"
+_KNOWN_KEYS = ("default", "oncall", "channels", "teams")
 #: Where Slack serves incoming webhooks (commercial and GovSlack).
 SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 #: Incoming webhooks (``/services/T…/B…/…``), Workflow Builder webhooks (``/workflows/…``) and triggers
@@ -100,6 +111,8 @@ class WebhookAllowance:
 class Route:
     channel: str
     url: str = field(repr=False)  # never in a repr, so never in a log line or a traceback's locals
+    #: Why this route is a fallback (the team's directory channel is not in the secret); ``None`` when it is not.
+    fallback_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,7 @@ class Webhooks:
     default: str = field(repr=False)
     oncall: str | None = field(default=None, repr=False)
     teams: dict[str, str] = field(default_factory=dict, repr=False)
+    channels: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def _check_url(value: Any, key: str, allowance: WebhookAllowance) -> str:
@@ -174,15 +188,38 @@ def parse_webhooks(raw: Any, allowance: WebhookAllowance | None = None) -> Webho
         _check_team_name(str(team), f"teams[{position}]"): _check_url(teams_raw[team], f"teams[{position}]", allowance)
         for position, team in enumerate(teams_raw)
     }
-    return Webhooks(default=default, oncall=oncall, teams=teams)
+    channels_raw = raw.get("channels") or {}
+    if not isinstance(channels_raw, dict):
+        raise WebhookConfigError("webhook secret: channels must be an object {channel: url}")
+    channels = {
+        _check_team_name(str(name), f"channels[{position}]"): _check_url(
+            channels_raw[name], f"channels[{position}]", allowance
+        )
+        for position, name in enumerate(channels_raw)
+    }
+    return Webhooks(default=default, oncall=oncall, teams=teams, channels=channels)
 
 
-def routes_for(event: AlertEvent, webhooks: Webhooks) -> list[Route]:
-    """The channels ``event`` goes to, in posting order (the team's channel first), each webhook once."""
-    if event.team in webhooks.teams:
-        routes = [Route(f"{TEAM_PREFIX}{event.team}", webhooks.teams[event.team])]
-    else:
-        routes = [Route(DEFAULT_CHANNEL, webhooks.default)]
+def team_route(team: str, webhooks: Webhooks, directory: Mapping[str, TeamSettings] | None = None) -> Route:
+    """Where ``team``'s alerts go: its directory channel, else its own ``teams`` webhook, else ``default``."""
+    entry = directory.get(team) if directory else None
+    wanted = entry.channel if entry is not None else None
+    if wanted is not None and wanted in webhooks.channels:
+        return Route(f"{CHANNEL_PREFIX}{wanted}", webhooks.channels[wanted])
+    reason = None if wanted is None else f"channel {wanted!r} of team {team!r} is not in the webhook secret's channels"
+    if team in webhooks.teams:
+        return Route(f"{TEAM_PREFIX}{team}", webhooks.teams[team], fallback_reason=reason)
+    return Route(DEFAULT_CHANNEL, webhooks.default, fallback_reason=reason)
+
+
+def routes_for(
+    event: AlertEvent, webhooks: Webhooks, directory: Mapping[str, TeamSettings] | None = None
+) -> list[Route]:
+    """The channels ``event`` goes to, in posting order (the team's channel first), each webhook once.
+
+    ``directory`` is the team directory (``Settings.teams``); without it teams route by the secret alone.
+    """
+    routes = [team_route(event.team, webhooks, directory)]
     if event.severity is Severity.CRITICAL and webhooks.oncall and all(r.url != webhooks.oncall for r in routes):
         routes.append(Route(ONCALL_CHANNEL, webhooks.oncall))
     return routes

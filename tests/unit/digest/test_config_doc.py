@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import get_args, get_origin
 
 import pytest
 from costwarden.cli import config_doc
@@ -64,6 +65,9 @@ def _leaf_count(model: type[BaseModel]) -> int:
             count += _leaf_count(annotation)
         else:
             count += 1
+            entry = get_args(annotation)[1] if get_origin(annotation) is dict else None
+            if isinstance(entry, type) and issubclass(entry, BaseModel):  # the team directory: a row per entry field
+                count += _leaf_count(entry)
     return count
 
 
@@ -78,6 +82,9 @@ def test_one_row_per_setting_with_type_default_and_bounds() -> None:
     assert by_key["anomaly.warn_ratio"].default == "1.5"
     assert by_key["reaper.warn_before_hours"].default == "[72, 24]"
     assert by_key["budgets.monthly_usd"].type == "map of string to number"
+    assert by_key["teams"].type == "map of string to entry (fields below)"
+    assert by_key["teams.<team>.monthly_usd"].type == "number or null (> 0)"
+    assert by_key["teams.<team>.channel"].description is not None
     assert by_key["reaper.missing_expiry"].type == 'one of `"report"`, `"mark"`'
     assert by_key["notifier.digest_top_n"].default == "15"
 

@@ -160,7 +160,7 @@ def test_url_pasted_as_a_key_is_named_by_position() -> None:
     with pytest.raises(WebhookConfigError, match=r"keys\[1\]") as caught:
         parse_webhooks({"default": DEFAULT, HOOK: DEFAULT})
     assert TOKEN not in str(caught.value)
-    assert "expected default, oncall, teams" in str(caught.value)
+    assert "expected default, oncall, channels, teams" in str(caught.value)
 
 
 def test_url_pasted_as_a_team_name_is_named_by_position() -> None:
