@@ -14,7 +14,7 @@ import boto3
 import pytest
 from costwarden.cli import main as cli_main
 from costwarden.settings import Settings, TagPolicy
-from costwarden.tags.service import run_audit
+from costwarden.services.tag_audit import run_audit
 
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
 
