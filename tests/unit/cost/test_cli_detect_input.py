@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from costwarden.cli import main as cli_main
+from costwarden.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cost"
 START = pd.Timestamp("2024-08-05")  # a Monday
@@ -162,6 +163,7 @@ def test_excluded_charge_categories_come_from_settings(
     code, out, _ = run(capsys, "--costs", str(tmp_path / "p.csv"), "--key", "org", "--format", "json")
     assert code == 0 and findings(out) == []  # the default leaves purchases out
     monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps({"anomaly": {"excluded_charge_categories": ["Credit"]}}))
+    load_settings.cache_clear()  # a CLI process reads its settings once; this test is two processes
     code, out, _ = run(capsys, "--costs", str(tmp_path / "p.csv"), "--key", "org", "--format", "json")
     assert code == 0 and [f["cost_usd"] for f in findings(out)] == [5100.0]
 
