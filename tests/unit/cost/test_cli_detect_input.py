@@ -219,21 +219,34 @@ def test_out_of_range_date_in_parquet_names_the_row(tmp_path: Path, capsys: pyte
     assert code == 2 and "row 2" in err and "column date" in err and "1200-01-01" in err
 
 
-def test_dates_centuries_apart_cost_what_their_rows_cost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # 2,000 lines: 1,000 days of a team in 1700 and 1,000 in 2200. A dense day axis would be 182,000 days wide
-    # per series (and the same-weekday windows ~30x that): it asked for 5.8 GB. Rows decide the memory now.
-    old = pd.date_range("1700-01-04", periods=1000)
-    new = pd.date_range("2200-01-06", periods=1000)
-    costs = [100.0] * 2000
-    costs[1500] = 900.0
-    frame = pd.DataFrame(
+def sparse_centuries_file(path: Path) -> str:
+    """2,000 lines, 500 years apart: ``ml`` for 500 days in 1700, ``vision`` for 500 days in 2200 (one spike), and
+    1,000 teams with one row each in either century. A dense (series x day) axis would be 1,002 x 182,600 cells
+    (and the windows 30 times that): it asked for gigabytes. Returns the spike's date."""
+    old = pd.date_range("1700-01-04", periods=500)
+    new = pd.date_range("2200-01-06", periods=500)
+    costs = [100.0] * 1000
+    costs[800] = 900.0
+    lines = pd.DataFrame(
         {
             "date": [d.strftime("%Y-%m-%d") for d in [*old, *new]],
-            "team": ["ml"] * 1000 + ["vision"] * 1000,
+            "team": ["ml"] * 500 + ["vision"] * 500,
             "cost_usd": costs,
         }
     )
-    frame.to_csv(tmp_path / "sparse.csv", index=False)
+    singles = pd.DataFrame(
+        {
+            "date": [(old if i % 2 else new)[i % 500].strftime("%Y-%m-%d") for i in range(1000)],
+            "team": [f"team-{i:04d}" for i in range(1000)],
+            "cost_usd": 75.0,
+        }
+    )
+    pd.concat([lines, singles]).to_csv(path, index=False)
+    return new[300].strftime("%Y-%m-%d")
+
+
+def test_dates_centuries_apart_cost_what_their_rows_cost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spike = sparse_centuries_file(tmp_path / "sparse.csv")
     tracemalloc.start()
     try:
         code, out, err = run(capsys, "--costs", str(tmp_path / "sparse.csv"), "--format", "json")
@@ -241,7 +254,7 @@ def test_dates_centuries_apart_cost_what_their_rows_cost(tmp_path: Path, capsys:
     finally:
         tracemalloc.stop()
     assert code == 0, err
-    assert [(f["date"], f["team"]) for f in findings(out)] == [(new[500].strftime("%Y-%m-%d"), "vision")]
+    assert [(f["date"], f["team"]) for f in findings(out)] == [(spike, "vision")]
     assert peak < 64 * 2**20
 
 
