@@ -23,7 +23,6 @@ from typing import Any
 
 from costwarden.cli.main import CliError
 
-
 #: Finding fields that hold an amount: named ``*_usd`` in USD, ``*_<currency>`` otherwise.
 AMOUNT_FIELDS = ("cost_usd", "baseline_usd", "impact_usd")
 DEFAULT_MIN_IMPACT_USD = 50.0

@@ -228,10 +228,12 @@ def _clean_key(value: object) -> str:
         return UNTAGGED
     if isinstance(value, bytes):  # a binary Parquet column: text only if it is UTF-8
         try:
-            value = value.decode("utf-8")
+            text = value.decode("utf-8").strip()
         except UnicodeDecodeError:
-            raise FrameError(f"key value {value.decode('utf-8', errors='replace')!r} is not UTF-8 text") from None
-    text = str(value).strip()
+            shown = value.decode("utf-8", errors="replace")
+            raise FrameError(f"key value {shown!r} is not UTF-8 text") from None
+    else:
+        text = str(value).strip()
     return text if text else UNTAGGED
 
 
@@ -261,8 +263,8 @@ def _bad_row(table: pd.DataFrame, values: pd.Series, bad: np.ndarray, column: st
     position = int(np.flatnonzero(bad)[0])
     label = values.index[position]
     raw = values.iloc[position]
-    shown = "empty" if raw is None or raw is pd.NA or raw is pd.NaT or (isinstance(raw, float) and raw != raw) else None
-    what = "is empty" if shown else f"{str(raw)!r} {problem}"
+    empty = raw is None or raw is pd.NA or raw is pd.NaT or (isinstance(raw, float) and np.isnan(raw))
+    what = "is empty" if empty else f"{str(raw)!r} {problem}"
     count = int(bad.sum())
     more = f" ({count - 1} more row(s) like it)" if count > 1 else ""
     return FrameError(f"{row_name(table, label)}, column {column}: {what}{more}")
@@ -285,7 +287,8 @@ def parse_days(table: pd.DataFrame, values: pd.Series, column: str) -> np.ndarra
         outside = (days < FIRST_DAY) | (days > LAST_DAY)
         if outside.any():
             raise _bad_row(table, stamps.astype(str), outside, column, _range_problem())
-        return days.astype("datetime64[ns]")
+        stored: np.ndarray = days.astype("datetime64[ns]")
+        return stored
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if (codes < 0).any():
         raise _bad_row(table, values, codes < 0, column, "")
@@ -365,7 +368,9 @@ def split_currency(
     if wanted not in counts:
         listing = ", ".join(f"{code} ({count} rows)" for code, count in counts.items())
         raise FrameError(f"--currency {wanted}: no row of column {column} is in {wanted}; the file has {listing}")
-    notes = [f"left out {count} row(s) in {code} (--currency {wanted})" for code, count in counts.items() if code != wanted]
+    notes = [
+        f"left out {count} row(s) in {code} (--currency {wanted})" for code, count in counts.items() if code != wanted
+    ]
     return np.asarray(currency_of_row == wanted), wanted, notes
 
 

@@ -15,6 +15,7 @@ CATEGORIES = AnomalySettings().excluded_charge_categories
 def read_costs(path: Path, keys: list[str]) -> pd.DataFrame:
     return load_costs(path, keys, excluded_charge_categories=CATEGORIES).frame
 
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cost"
 
 
@@ -83,7 +84,7 @@ def test_table_blank_keys_become_untagged_and_bad_cost_is_rejected() -> None:
     table = pd.DataFrame({"date": ["2025-01-01", "2025-01-02"], "team": [" ml ", None], "cost_usd": [1.0, 2.0]})
     frame = from_table(table, ["team"]).frame
     assert frame["team"].tolist() == ["ml", UNTAGGED]
-    with pytest.raises(FrameError, match="row 1, column cost_usd: .lots. is not a finite amount"):
+    with pytest.raises(FrameError, match=r"row 1, column cost_usd: .lots. is not a finite amount"):
         from_table(pd.DataFrame({"date": ["2025-01-01"], "team": ["a"], "cost_usd": ["lots"]}), ["team"])
 
 
