@@ -79,18 +79,36 @@ def _table(findings: Any, currency: str) -> str:
     return note + text
 
 
+def _check_rule(args: argparse.Namespace) -> None:
+    """The rule's options, held to the bounds of ``AnomalySettings`` (one place: a window of 100,000 days or a warn
+    ratio of 0.5 is refused here as it is in cdk.json)."""
+    from pydantic import ValidationError
+
+    from costwarden.settings import AnomalySettings
+
+    flags = {"baseline_days": "--baseline-days", "warn_ratio": "--warn-ratio", "critical_ratio": "--critical-ratio"}
+    try:
+        AnomalySettings(
+            baseline_days=args.baseline_days,
+            min_history_days=min(7, args.baseline_days),
+            warn_ratio=args.warn_ratio,
+            critical_ratio=args.critical_ratio,
+        )
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else ""
+            problems.append(f"{flags.get(field, 'options')}: {item['msg']}")
+        raise CliError("; ".join(problems)) from None
+
+
 def _command(args: argparse.Namespace) -> int:
     # pandas/numpy load here, not at `costwarden --help`.
     from costwarden.cost.detect import DetectParams, detect
     from costwarden.cost.frame import FrameError, load_costs
 
     keys = _keys(args.key)
-    if args.critical_ratio < args.warn_ratio:
-        raise CliError("--critical-ratio must be at least --warn-ratio")
-    if args.warn_ratio <= 1:
-        raise CliError("--warn-ratio must be above 1 (a day at the baseline is not news)")
-    if args.baseline_days < 7:
-        raise CliError("--baseline-days must be at least 7")
+    _check_rule(args)
     if args.exclude_charge_categories is None:
         from costwarden.settings import load_settings
 

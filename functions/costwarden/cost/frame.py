@@ -27,6 +27,8 @@ FOCUS_MARKERS = ("ChargePeriodStart", "BilledCost", "ChargeCategory")
 MAX_LISTED_COLUMNS = 40
 #: Text columns with up to this many distinct values are read as dictionaries (categoricals): keys and dates.
 MAX_DICTIONARY_VALUES = 200_000
+#: Largest amount one row may hold, in any currency (a quadrillion): beyond it sums could overflow to ``inf``.
+MAX_AMOUNT = 1e15
 #: The currency a file without a currency column is taken to be in (the ``cost_usd`` contract).
 DEFAULT_CURRENCY = "USD"
 #: Columns that carry a row's currency in a plain cost table (FOCUS: ``BillingCurrency``), first found wins.
@@ -318,6 +320,9 @@ def parse_amounts(table: pd.DataFrame, values: pd.Series, column: str) -> np.nda
     bad = ~np.isfinite(amounts)
     if bad.any():
         raise _bad_row(table, values, bad, column, "is not a finite amount")
+    huge = np.abs(amounts) > MAX_AMOUNT
+    if huge.any():  # sums of such rows would overflow to inf: a silent wrong number
+        raise _bad_row(table, values, huge, column, f"is not a plausible amount (beyond +/-{MAX_AMOUNT:.0e})")
     return amounts
 
 

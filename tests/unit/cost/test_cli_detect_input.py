@@ -171,7 +171,7 @@ def test_excluded_charge_categories_come_from_settings(
 # -------------------------------------------------------------------------------------------- non-finite cost
 
 
-@pytest.mark.parametrize("bad", ["inf", "-inf", "nan", "NaN", "1e400"])
+@pytest.mark.parametrize("bad", ["inf", "-inf", "nan", "NaN", "1e400", "1e308", "-2e15"])
 def test_non_finite_cost_is_an_error_naming_line_and_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
 ) -> None:
@@ -180,7 +180,7 @@ def test_non_finite_cost_is_an_error_naming_line_and_column(
     (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
     code, out, err = run(capsys, "--costs", str(tmp_path / "c.csv"), "--format", "json")
     assert code == 2 and out == ""
-    assert "line 39" in err and "cost_usd" in err and "finite" in err
+    assert "line 39" in err and "cost_usd" in err and ("finite" in err or "plausible" in err)
 
 
 @pytest.mark.parametrize("bad", ["inf", "NaN", "lots", "NULL"])
@@ -311,3 +311,29 @@ def test_unknown_encoding_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     latin1_file(tmp_path / "c.csv", latin1_rows())
     code, _, err = run(capsys, "--costs", str(tmp_path / "c.csv"), "--encoding", "klingon-8")
     assert code == 2 and "klingon-8" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--baseline-days", "100000", "--baseline-days"),
+        ("--baseline-days", "3", "--baseline-days"),
+        ("--warn-ratio", "0.5", "--warn-ratio"),
+        ("--critical-ratio", "1.2", "critical_ratio"),
+    ],
+)
+def test_rule_options_are_held_to_the_settings_bounds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, named: str
+) -> None:
+    # A 100,000-day window would make every block's windows gigabytes; the settings allow 7..180 days.
+    focus_series().to_csv(tmp_path / "f.csv", index=False)
+    code, out, err = run(capsys, "--costs", str(tmp_path / "f.csv"), "--key", "org", option, value)
+    assert code == 2 and out == "" and named in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_rule_options_must_be_finite(tmp_path: Path, value: str) -> None:
+    focus_series().to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(SystemExit) as exit_:  # argparse's own usage error: exit code 2
+        cli_main.main(["detect", "--costs", str(tmp_path / "f.csv"), "--min-impact-usd", value])
+    assert exit_.value.code == 2
