@@ -92,6 +92,8 @@ class Cells:
     history_value: np.ndarray = field(init=False)
     #: How many cells just before each cell are the same series on the days just before it (0: none).
     dense_back: np.ndarray = field(init=False)
+    #: ``valid_before[k]``: cells before cell ``k`` whose value is history (not negative); ``len(self) + 1`` long.
+    valid_before: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         with np.errstate(invalid="ignore"):
@@ -99,6 +101,8 @@ class Cells:
         index = np.arange(len(self.series), dtype=np.int32)
         breaks = np.r_[True, (self.series[1:] != self.series[:-1]) | (self.day[1:] - self.day[:-1] != 1)]
         self.dense_back = index - np.maximum.accumulate(np.where(breaks, index, 0))
+        self.valid_before = np.zeros(len(self.series) + 1, dtype=np.int32)
+        np.cumsum(~np.isnan(self.history_value), out=self.valid_before[1:])
 
     def __len__(self) -> int:
         return len(self.series)
@@ -227,11 +231,19 @@ def _windows(cells: Cells, block: slice, window: int, history: np.ndarray) -> np
     partial = np.flatnonzero(dense < window)
     if len(partial) == 0:
         return out
-    columns = np.arange(window)[None, :]
-    # Columns before the series' first day are no history; after it, a day without rows is 0 spend.
-    began = (cells.first_day[series[partial]] - day[partial] + window)[:, None]
-    fill = np.where(columns >= began, np.float32(0.0), np.float32(np.nan))
-    out[partial] = np.where(columns >= (window - dense[partial])[:, None], out[partial], fill)
+    # Columns left of the cell's run of days: NaN before the series began, 0 after it (a day without rows).
+    cut = window - dense[partial]
+    began = np.clip(cells.first_day[series[partial]] - day[partial] + window, 0, window)
+    at_start = began >= cut  # the run is the series' beginning (every early cell of a dense series): all NaN
+    simple, simple_cut = partial[at_start], cut[at_start]
+    for columns in np.unique(simple_cut):
+        out[simple[simple_cut == columns], :columns] = np.nan
+    partial, cut, began = partial[~at_start], cut[~at_start], began[~at_start]
+    if len(partial) == 0:
+        return out
+    columns_ = np.arange(window)[None, :]
+    fill = np.where(columns_ >= began[:, None], np.float32(0.0), np.float32(np.nan))
+    out[partial] = np.where(columns_ >= cut[:, None], out[partial], fill)
     # Cells whose series has an earlier cell before its run of consecutive days, still inside the window.
     index = block.start + partial
     run_start = index - dense[partial]
@@ -248,36 +260,42 @@ def _windows(cells: Cells, block: slice, window: int, history: np.ndarray) -> np
     return out
 
 
+def _history(cells: Cells, block: slice, window: int, windows: np.ndarray) -> np.ndarray:
+    """Valid history days in each cell's window. The part of a window inside the cell's run of consecutive days
+    is the cells just before it, so a running count over the cell list answers it; before the run there is
+    nothing (the series began there) except for cells after a gap, which are counted in their windows."""
+    index = np.arange(block.start, block.stop)
+    dense = np.minimum(cells.dense_back[block], window)
+    history = cells.valid_before[index] - cells.valid_before[index - dense]
+    began = np.clip(cells.first_day[cells.series[block]] - cells.day[block] + window, 0, window)
+    gapped = np.flatnonzero(began < window - dense)
+    history[gapped] = np.count_nonzero(~np.isnan(windows[gapped]), axis=1)
+    return history
+
+
 def _judge_block(
     cells: Cells, block: slice, params: DetectParams, judge_from: int | None, history_view: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     window = params.baseline_days
     values = cells.value[block]
     windows = _windows(cells, block, window, history_view)  # [i, j] = day - W + j
-    history = np.count_nonzero(~np.isnan(windows), axis=1).astype(np.int32)
+    history = _history(cells, block, window, windows)
 
     # Whole-window median: one small sort per cell (NaN sorts last; the first `history` entries are the data).
     whole = _median_sorted(np.sort(windows, axis=1), history)
 
-    # Same-weekday median over lags 7, 14, 21, 28 (the ones inside the window).
-    samples = [windows[:, window - lag] for lag in range(7, window + 1, 7)]
-    wd_counts = np.zeros(len(values), dtype=np.int32)
-    for sample in samples:
-        wd_counts += ~np.isnan(sample)
-    same = np.stack(samples, axis=1)
-    same.sort(axis=1)
+    # Same-weekday median over lags 7, 14, 21, 28 (the ones inside the window), as one (cells x lags) copy.
+    samples = windows[:, [window - lag for lag in range(7, window + 1, 7)]]
+    wd_counts = np.count_nonzero(~np.isnan(samples), axis=1).astype(np.int32)
+    same = np.sort(samples, axis=1)
     weekday = _median_sorted(same, wd_counts)
 
     # A weekly pattern is when (at least) three same-weekday samples sit on the same side of the whole-window
     # median by more than WEEKDAY_SWITCH: quiet weekends and retraining days do; a single past spike does not,
     # and neither does the half-old, half-new mix of weekdays a few weeks after a sustained step.
-    above = np.zeros(len(values), dtype=np.int32)
-    below = np.zeros(len(values), dtype=np.int32)
-    high, low = whole * (1.0 + WEEKDAY_SWITCH), whole * (1.0 - WEEKDAY_SWITCH)
     with np.errstate(invalid="ignore"):
-        for sample in samples:
-            above += sample > high
-            below += sample < low
+        above = np.count_nonzero(samples > (whole * (1.0 + WEEKDAY_SWITCH))[:, None], axis=1)
+        below = np.count_nonzero(samples < (whole * (1.0 - WEEKDAY_SWITCH))[:, None], axis=1)
     weekly = np.maximum(above, below) >= params.weekday_min_samples
     baseline = np.where(weekly, weekday, whole).astype(np.float64)
     # Short history (fewer than three same-weekday samples): never below what this weekday cost before, so a
