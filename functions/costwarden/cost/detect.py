@@ -266,7 +266,7 @@ def _history(cells: Cells, block: slice, window: int, windows: np.ndarray) -> np
     nothing (the series began there) except for cells after a gap, which are counted in their windows."""
     index = np.arange(block.start, block.stop)
     dense = np.minimum(cells.dense_back[block], window)
-    history = cells.valid_before[index] - cells.valid_before[index - dense]
+    history: np.ndarray = cells.valid_before[index] - cells.valid_before[index - dense]
     began = np.clip(cells.first_day[cells.series[block]] - cells.day[block] + window, 0, window)
     gapped = np.flatnonzero(began < window - dense)
     history[gapped] = np.count_nonzero(~np.isnan(windows[gapped]), axis=1)
