@@ -56,10 +56,11 @@ infra-tests: $(VENV)/.synced  ## CDK template assertions and cdk-nag
 e2e: $(VENV)/.synced  ## end-to-end runs against a local moto server
 	$(BIN)/pytest -q tests/e2e
 
-lint: $(VENV)/.synced  ## ruff and mypy
+lint: $(VENV)/.synced  ## ruff, mypy and the architecture's import contracts (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.synced  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -75,4 +76,4 @@ bench: $(VENV)/.synced  ## benchmarks of the acceptance criteria (prints a table
 	$(BIN)/python -m bench
 
 clean:  ## remove build outputs (keeps caches)
-	rm -rf cdk.out .build/assets demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .build/assets demo-out bench-out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from costwarden.adapters.sns import MAX_MESSAGE_BYTES
+from costwarden.demo.example_digest import synthetic_input
 from costwarden.digest.compose import compose_digest
-from costwarden.digest.example import synthetic_input
 from costwarden.notifier.digest_blocks import digest_blocks
 
 CASES = ((12, 0), (300, 0), (300, 256), (1_000, 0), (10_000, 256))

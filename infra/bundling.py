@@ -52,6 +52,12 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "ur
 #: pandas works without it). A function that needs Parquet on Lambda must first find ~150 MB elsewhere.
 LAMBDA_EXCLUDED = RUNTIME_PROVIDED | {"pyarrow"}
 
+#: Parts of the ``costwarden`` package no function runs, left out of every bundle (paths relative to the package):
+#: the offline demo with its Slack stand-in, synthetic series and example digest; the CLI (laptop only) and its
+#: ``python -m costwarden`` entry; the README settings-table generator. import-linter (``make lint``) keeps the
+#: product from importing them, and tests/infra/test_bundling.py imports every handler from a bundle without them.
+PACKAGE_EXCLUDED = frozenset({"demo", "cli", "__main__.py", "settings_doc.py"})
+
 #: Where Lambda unpacks a function's code.
 LAMBDA_TASK_ROOT = "/var/task"
 #: Folder names removed from installed packages (test suites, byte-code caches of the build machine's Python).
@@ -95,10 +101,14 @@ def _sha256(*parts: bytes) -> str:
 
 
 def _package_files(root: Path) -> list[Path]:
+    """The package's files that go into a bundle (a change to the demo or the CLI does not redeploy functions)."""
     return sorted(
         path
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in {".pyc", ".pyo"}
+        and path.relative_to(root).parts[0] not in PACKAGE_EXCLUDED
     )
 
 
@@ -345,11 +355,23 @@ def assemble(bundle: Bundle, output_dir: Path, *, platform: str = constants.TARG
     python = find_target_python()
     dependencies = build_dependencies(bundle, platform=platform, python=python)
     shutil.copytree(dependencies, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
-    package = output_dir / constants.PACKAGE_DIR.name
-    shutil.copytree(
-        constants.PACKAGE_DIR, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    package = copy_package(output_dir)
     compile_bytecode(package, python, base=output_dir)
+
+
+def copy_package(output_dir: Path, package_dir: Path = constants.PACKAGE_DIR) -> Path:
+    """Copy the ``costwarden`` package into ``output_dir`` without ``PACKAGE_EXCLUDED`` and byte-code caches."""
+    cache = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(cache(folder, names))
+        if Path(folder).resolve() == package_dir.resolve():
+            skipped |= PACKAGE_EXCLUDED & set(names)
+        return skipped
+
+    package = output_dir / package_dir.name
+    shutil.copytree(package_dir, package, dirs_exist_ok=True, ignore=ignore)
+    return package
 
 
 @jsii.implements(ILocalBundling)

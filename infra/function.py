@@ -66,6 +66,21 @@ class CoreResources:
     state_table: dynamodb.ITable
 
 
+#: Item-level access to the state table. Not CDK's ``grant_read_data``/``grant_read_write_data``: those also grant
+#: ``dynamodb:GetRecords``/``GetShardIterator`` on the *table* ARN, where IAM never matches them (they apply to
+#: ``table/<name>/stream/<label>``; the table has no stream). The offline SAR check (tests/infra/
+#: test_iam_reference.py) flags such dead grants.
+STATE_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+STATE_WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
 class CostwardenFunction(Construct):
     """A Lambda function with Costwarden's runtime, logging, tracing, DLQ, alarms and bundling.
 
@@ -148,9 +163,9 @@ class CostwardenFunction(Construct):
             core.alert_topic.grant_publish(self.function)
             nag.acknowledge(self.role, nag.KMS_DATA_KEY_WILDCARD)
         if state_access == "read":
-            core.state_table.grant_read_data(self.function)
+            core.state_table.grant(self.function, *STATE_READ_ACTIONS)
         elif state_access == "read_write":
-            core.state_table.grant_read_write_data(self.function)
+            core.state_table.grant(self.function, *STATE_READ_ACTIONS, *STATE_WRITE_ACTIONS)
         self.alarms = self._build_alarms(core.operator_topic)
 
     def _build_log_group(self) -> logs.LogGroup:

@@ -136,7 +136,7 @@ def test_function_logs_name_no_webhook(demo: tuple[int, Path, str]) -> None:
 
 def test_use_settings_validates_and_reaches_load_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from costwarden.demo.env import DemoEnv
-    from costwarden.notifier.slack_standin import SlackStandIn
+    from costwarden.demo.slack_standin import SlackStandIn
     from costwarden.settings import SettingsError, load_settings
 
     monkeypatch.delenv("COSTWARDEN_SETTINGS", raising=False)

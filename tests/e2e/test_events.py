@@ -27,9 +27,9 @@ from botocore.config import Config
 from costwarden.adapters import aws
 from costwarden.cli.main import main
 from costwarden.cli.run import HANDLERS
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.demo.stack import DemoStack, create_stack, drain_deliveries, webhook_paths
 from costwarden.models.alert import AlertEvent
-from costwarden.notifier.slack_standin import SlackStandIn
 from costwarden.settings import Settings
 
 pytestmark = pytest.mark.e2e

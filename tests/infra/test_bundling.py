@@ -6,7 +6,9 @@ by ``make synth``. These tests cover each step on small inputs and read requirem
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,6 +173,62 @@ def test_light_bundle_built_by_cdk_local_bundling_fits_the_budget(tmp_path: Path
     assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (tmp_path / "pydantic_core").iterdir())
     # Our package keeps its sources; libraries ship byte-code only (when a target-version Python is at hand).
     assert (tmp_path / "costwarden" / "settings.py").is_file()
+    assert not {"demo", "cli", "settings_doc.py", "__main__.py"} & {p.name for p in (tmp_path / "costwarden").iterdir()}
     if bundling.find_target_python() is not None:
         assert (tmp_path / "slack_sdk" / "__init__.pyc").is_file()
         assert not (tmp_path / "slack_sdk" / "__init__.py").exists()
+
+
+def _modules(root: Path) -> set[str]:
+    """Dotted module names below ``root`` (a bundle folder), as ``import`` would find them."""
+    return {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__") for p in root.rglob("*.py")}
+
+
+#: Modules of the demo, test and documentation tooling that no function may carry.
+NOT_IN_A_BUNDLE = ("costwarden.demo", "costwarden.cli", "costwarden.__main__", "costwarden.settings_doc")
+DEMO_TOOLS = ("slack_standin", "synthetic", "example_digest", "example", "standin", "conftest", "test_")
+
+
+def test_bundled_package_leaves_out_demo_cli_and_doc_generator(tmp_path: Path) -> None:
+    bundling.copy_package(tmp_path)
+    modules = _modules(tmp_path)
+    assert {"costwarden.handlers.reaper", "costwarden.handlers.notifier", "costwarden.settings"} <= modules
+    leaked = sorted(m for m in modules if m.startswith(NOT_IN_A_BUNDLE))
+    assert not leaked, f"demo/CLI modules in the bundle: {leaked}"
+    tools = sorted(m for m in modules if any(part.startswith(DEMO_TOOLS) for part in m.split(".")))
+    assert not tools, f"demo or test modules in the bundle: {tools}"
+    assert not list(tmp_path.rglob("__pycache__")), "local byte-code is never copied (the target Python compiles)"
+
+
+def test_every_handler_imports_from_the_bundled_package_alone(tmp_path: Path) -> None:
+    """Each handler and everything it imports comes from the bundle's copy: nothing needs what was left out."""
+    bundling.copy_package(tmp_path)
+    handlers = sorted(
+        f"costwarden.handlers.{p.stem}"
+        for p in (tmp_path / "costwarden" / "handlers").glob("*.py")
+        if p.stem not in {"__init__", "observability"}
+    )
+    assert len(handlers) >= 4
+    libraries = [p for p in sys.path if p and Path(p).is_dir() and "site-packages" in p]
+    script = (
+        "import importlib, json, sys\n"
+        f"sys.path[:0] = [{str(tmp_path)!r}, *{libraries!r}]\n"
+        f"for name in {handlers!r}: importlib.import_module(name)\n"
+        "mods = {n: getattr(m, '__file__', '') for n, m in sys.modules.items() if n.startswith('costwarden')}\n"
+        "print(json.dumps(mods))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}
+    done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(handlers) <= set(loaded)
+    assert all(Path(f).is_relative_to(tmp_path) for f in loaded.values() if f), "imported from outside the bundle"
+    assert not [m for m in loaded if m.startswith(NOT_IN_A_BUNDLE)]
+
+
+def test_asset_hash_ignores_what_the_bundle_leaves_out(tmp_path: Path) -> None:
+    _touch(tmp_path, "__init__.py", "handlers/notifier.py", "demo/runner.py", "cli/main.py", "settings_doc.py")
+    first = bundling.asset_hash(Bundle.LIGHT, tmp_path)
+    for rel in ("demo/runner.py", "cli/main.py", "settings_doc.py"):
+        (tmp_path / rel).write_text("x = 3\n")
+    assert bundling.asset_hash(Bundle.LIGHT, tmp_path) == first, "a demo or CLI change does not redeploy functions"

@@ -3,11 +3,12 @@ destructive statement carries its tag conditions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import granted, read_actions
+from costwarden.reaper.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
 from costwarden.reaper.types import REGISTRY
 from costwarden.settings import parse_settings
 
@@ -37,7 +38,7 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def test_role_holds_every_declared_permission(everything: Synth) -> None:
     statements = _reaper_policies(everything)
     allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
-    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *t.tag_permissions) for a in p.actions}
+    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *mark_permissions(t)) for a in p.actions}
     declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
     missing = declared - allowed
     assert not missing, f"declared by the registry but not in the role: {sorted(missing)}"
@@ -58,6 +59,9 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
         if not actions & reap_actions:
             continue  # logs, X-Ray, KMS, DLQ: CostwardenFunction's own, not the reaper's
         seen |= actions
+        if actions <= set(UNCONDITIONED_COMPANIONS):
+            assert statement["Resource"] == "*" and "Condition" not in statement  # reviewed: see reaper/iam.py
+            continue
         assert statement["Resource"] != "*"
         condition = statement["Condition"]
         (protect,) = condition["StringNotEqualsIgnoreCase"].items()
@@ -76,10 +80,27 @@ def test_explicit_denies_cover_every_destructive_action(everything: Synth) -> No
     assert {a for t in REGISTRY.values() for p in t.permissions for a in p.actions} <= denied
 
 
+def test_mark_mode_role_can_tag_through_the_tagging_api(everything: Synth) -> None:
+    """SageMaker types mark through tag:TagResources, which also needs the service's sagemaker:AddTags on each
+    type's ARNs (jobs included) — moto does not enforce IAM, so only the role itself can show it."""
+    statements = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow"]
+    assert any(_actions(s) == ["tag:TagResources"] and s["Resource"] == "*" for s in statements)
+    add_tags = [s for s in statements if "sagemaker:AddTags" in _actions(s)]
+    arns = json.dumps([s["Resource"] for s in add_tags])
+    for kind in ("notebook-instance/*", "endpoint/*", "training-job/*", "processing-job/*"):
+        assert kind in arns, kind
+
+
 def test_default_role_has_no_force_or_mark_permissions(synth: Synth) -> None:
     allowed = {a for s in _reaper_policies(synth) if s["Effect"] == "Allow" for a in _actions(s)}
     assert "ec2:TerminateInstances" in allowed
-    assert not allowed & {"ec2:ModifyInstanceAttribute", "elasticmapreduce:SetTerminationProtection", "ec2:CreateTags"}
+    assert not allowed & {
+        "ec2:ModifyInstanceAttribute",
+        "elasticmapreduce:SetTerminationProtection",
+        "ec2:CreateTags",
+        "sagemaker:AddTags",
+        "tag:TagResources",
+    }
 
 
 def test_hourly_schedule_and_function_settings(synth: Synth) -> None:

@@ -11,8 +11,12 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, user_agent_extra="costwarden")
+#: What an AWS call raises when the service refuses (``ClientError``) or cannot be reached (``BotoCoreError``):
+#: callers outside the adapters catch this tuple instead of importing botocore (import-linter, ``make lint``).
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 
 @lru_cache(maxsize=64)

@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from costwarden.adapters import aws
+from costwarden.models.ports import StateStore as StateStore  # noqa: PLC0414 - explicit re-export of the port
 
 TTL_ATTRIBUTE = "expiration"
 STATE_TABLE_ENV_VAR = "STATE_TABLE_NAME"
@@ -25,24 +26,6 @@ STATE_TABLE_ENV_VAR = "STATE_TABLE_NAME"
 def ttl_in(days: float, now: float | None = None) -> int:
     """Epoch seconds ``days`` from now, for the table's TTL attribute."""
     return int((now if now is not None else time.time()) + days * 86_400)
-
-
-class StateStore(Protocol):
-    """Key/value items grouped by partition; values are JSON-like dicts."""
-
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
-
-    def put(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> None: ...
-
-    def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool:
-        """Store only if no item exists; True when this call stored it (the "send once" primitive)."""
-        ...
-
-    def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]: ...
-
-    def put_many(self, items: Iterable[tuple[str, str, dict[str, Any]]], ttl_days: float | None = None) -> None: ...
-
-    def delete(self, pk: str, sk: str) -> None: ...
 
 
 def _to_dynamo(value: Any) -> Any:

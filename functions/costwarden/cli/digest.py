@@ -18,8 +18,8 @@ from costwarden.cli.main import CliError
 def _command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from costwarden.demo.example_digest import example_input
     from costwarden.digest.compose import compose_digest
-    from costwarden.digest.example import example_input
     from costwarden.digest.model import DigestInput
     from costwarden.notifier.digest_blocks import blocks_as_text, digest_blocks
     from costwarden.settings import load_settings

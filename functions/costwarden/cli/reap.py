@@ -28,7 +28,7 @@ def render_table(rows: list[dict[str, Any]]) -> str:
 def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
     from costwarden.reaper.execute import run_reaper
-    from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
+    from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
 
     settings = load_settings()

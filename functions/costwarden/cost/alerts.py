@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.adapters.state import StateStore
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
 
 FORECAST_PK = "dedup#cost-forecast"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.adapters.state import StateStore
 from costwarden.cost.frame import COST, DATE, ESTIMATED, ce_dates, empty_frame, from_ce_pages
+from costwarden.models.ports import StateStore
 
 #: Groups per cached item: keeps each DynamoDB item far below its 400 KB limit even for thousands of teams.
 CHUNK_GROUPS = 2_000

@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.adapters.state import StateStore
 from costwarden.cost import budget as budget_mod
 from costwarden.cost.alerts import Publish
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_reaper_facts
+from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
 
 

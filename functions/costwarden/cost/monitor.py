@@ -14,8 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.adapters.state import StateStore
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all, usd
@@ -26,6 +24,7 @@ from costwarden.cost.forecast import HISTORY_DAYS
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import CostSource, StateStore
 from costwarden.settings import Settings
 
 #: Days before the newest one that may be judged in a run (re-pulled days older than this are only history).
@@ -118,7 +117,7 @@ def _episodes(
 
 
 def _root_causes(
-    settings: Settings, ce: CostExplorer, keys: list[str], actions: list[episodes.Action], found: Detection
+    settings: Settings, ce: CostSource, keys: list[str], actions: list[episodes.Action], found: Detection
 ) -> dict[tuple[str, str], list[str]]:
     """Driver lines per (series, day): services for the largest alerts (capped), then second-key breakdowns."""
     anomaly = settings.anomaly
@@ -171,7 +170,7 @@ def _emit_metrics(
 def run(
     settings: Settings,
     *,
-    ce: CostExplorer,
+    ce: CostSource,
     store: StateStore,
     publish: Publish,
     today: date,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.slack_standin import StandInResponse
 from costwarden.demo.timeline import SAMPLES_AT
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.notifier.slack_standin import StandInResponse
 
 
 def demo_alerts(now: datetime | None = None) -> list[AlertEvent]:

@@ -25,8 +25,8 @@ import boto3
 from botocore.config import Config
 
 from costwarden.adapters.sns import publish
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.models.alert import AlertEvent
-from costwarden.notifier.slack_standin import SlackStandIn
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, load_settings, parse_settings
 
 #: Fast failure if the local server is gone; the demo never talks to anything but 127.0.0.1.

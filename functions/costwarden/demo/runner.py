@@ -30,9 +30,9 @@ from typing import Any, TextIO
 
 from costwarden.adapters import aws
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.demo.stack import create_stack, drain_deliveries, lambda_event, webhook_paths
 from costwarden.models.alert import AlertEvent
-from costwarden.notifier.slack_standin import SlackStandIn
 from costwarden.settings import load_settings
 
 #: (title, dotted path of ``chapter(env)``), in the order the story is told.

@@ -24,8 +24,8 @@ from botocore.awsrequest import AWSResponse
 
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import TAG_AUDIT_AT
+from costwarden.services.tag_audit import publish_report, run_audit
 from costwarden.tags.audit import NO_TEAM
-from costwarden.tags.service import publish_report, run_audit
 
 COMPLIANT = {
     "team": "vision",

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costwarden.adapters.state import StateStore
 from costwarden.digest.model import REAPER_STATUSES, ExpiringResource, ReaperActivity, ReaperDecision
+from costwarden.models.ports import StateStore
 
 AUDIT_PREFIX = "audit#"
 NO_ACTION = "none"

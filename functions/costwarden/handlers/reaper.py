@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger, metrics
 from costwarden.reaper.execute import run_reaper
-from costwarden.reaper.runner import default_clients, regions_for, sns_publisher, state_store
+from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
 from costwarden.settings import load_settings
 
 # The reaper's logic logs through the standard "costwarden.reaper" logger (it has no Powertools dependency);

@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger, metrics, tracer
+from costwarden.services.tag_audit import publish_report, run_audit
 from costwarden.settings import load_settings
-from costwarden.tags.service import publish_report, run_audit
 
 
 def _event_time(event: dict[str, Any]) -> datetime:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from costwarden.adapters.state import StateStore
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import StateStore
 from costwarden.notifier.blocks import render_message
 from costwarden.notifier.routing import Route
 from costwarden.notifier.slack import PostResult, SlackError, SlackPermanentError

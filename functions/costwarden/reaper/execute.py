@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from costwarden.adapters.state import StateStore
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
 from costwarden.reaper.inventory import SourceError, collect
 from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status

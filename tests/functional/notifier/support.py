@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.notifier.slack_standin import SlackStandIn
 
 TABLE = "costwarden-state-test"
 SECRET = "costwarden/slack-webhooks-test"

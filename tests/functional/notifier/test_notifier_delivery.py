@@ -6,11 +6,11 @@ import json
 
 import boto3
 import pytest
+from costwarden.demo.slack_standin import StandInResponse
 from costwarden.models.alert import Severity
 from costwarden.notifier.blocks import MAX_BLOCKS, MAX_FIELD_CHARS, MAX_FIELDS, MAX_HEADER_CHARS, MAX_SECTION_CHARS
 from costwarden.notifier.delivery import DeliveryError
 from costwarden.notifier.slack import SlackPermanentError, SlackTransientError
-from costwarden.notifier.slack_standin import StandInResponse
 
 from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, make_event, sns_event
 

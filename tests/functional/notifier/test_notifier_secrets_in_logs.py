@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from costwarden.demo.slack_standin import SlackStandIn, StandInResponse
 from costwarden.handlers.observability import logger as function_logger
 from costwarden.models.alert import Severity
 from costwarden.notifier import slack as slack_adapter
 from costwarden.notifier.delivery import DeliveryError
-from costwarden.notifier.slack_standin import SlackStandIn, StandInResponse
 from slack_sdk.webhook import WebhookClient
 
 from tests.functional.notifier.support import PATHS, NotifierWorld, make_event, sns_event

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from costwarden.demo.slack_standin import SlackStandIn, StandInResponse
 from costwarden.notifier.slack import (
     PostResult,
     RetryPolicy,
@@ -12,7 +13,6 @@ from costwarden.notifier.slack import (
     SlackTransientError,
     post_message,
 )
-from costwarden.notifier.slack_standin import SlackStandIn, StandInResponse
 
 from tests.functional.notifier.support import Sleeps
 

@@ -11,9 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 from costwarden.adapters import tagging
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.services.tag_audit import publish_report, run_audit
 from costwarden.settings import Settings
 from costwarden.tags.audit import NO_TEAM
-from costwarden.tags.service import publish_report, run_audit
 
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
 

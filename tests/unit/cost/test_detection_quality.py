@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from costwarden.cost.detect import detect
-from costwarden.cost.synthetic import alert_starts, generate, score
+from costwarden.demo.synthetic import alert_starts, generate, score
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

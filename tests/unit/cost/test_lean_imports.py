@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     import costwarden.handlers.cost_monitor  # the Lambda's import
     from costwarden.cost.detect import detect
     from costwarden.cost.forecast import forecast
-    from costwarden.cost.synthetic import generate
+    from costwarden.demo.synthetic import generate
     data = generate(n_teams=14, seed=3)
     findings = detect(data.frame, ["team"])
     assert len(forecast(data.frame, date(2026, 4, 4))) >= 10

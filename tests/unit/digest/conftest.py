@@ -1,11 +1,11 @@
-"""Digest inputs of any size (``costwarden.digest.example.synthetic_input``), as a fixture."""
+"""Digest inputs of any size (``costwarden.demo.example_digest.synthetic_input``), as a fixture."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from costwarden.digest.example import synthetic_input
+from costwarden.demo.example_digest import synthetic_input
 from costwarden.digest.model import DigestInput
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from costwarden.demo.example_digest import example_input
 from costwarden.digest.compose import compose_digest
-from costwarden.digest.example import example_input
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.digest_blocks import digest_blocks
 
@@ -19,7 +19,7 @@ def test_sample_event_matches_the_composer() -> None:
     sent = AlertEvent.from_json(record["Message"])
     assert sent == compose_digest(example_input(), top_n=15), (
         "events/notifier/sns_daily_digest.json is stale: regenerate it with "
-        "`.venv/bin/python -m costwarden.digest.example > events/notifier/sns_daily_digest.json`"
+        "`.venv/bin/python -m costwarden.demo.example_digest > events/notifier/sns_daily_digest.json`"
     )
     assert record["MessageAttributes"]["kind"]["Value"] == "digest"
     assert record["Subject"] == "[WARNING] Daily cost digest - 2026-11-26"
@@ -37,6 +37,6 @@ def test_example_day_reads_as_intended() -> None:
 
 
 def test_sample_event_file_is_exactly_the_generator_output() -> None:
-    from costwarden.digest.example import sample_sns_record
+    from costwarden.demo.example_digest import sample_sns_record
 
     assert json.loads(SAMPLE.read_text(encoding="utf-8")) == sample_sns_record()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from costwarden.cli import digest as digest_cli
 from costwarden.cli.main import CliError
-from costwarden.digest.example import example_input
+from costwarden.demo.example_digest import example_input
 from costwarden.digest.model import DigestInput
 from costwarden.digest.service import send_digests
 from costwarden.models.alert import AlertEvent

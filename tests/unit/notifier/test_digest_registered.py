@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from costwarden.demo.example_digest import example_input
 from costwarden.digest.compose import compose_digest
-from costwarden.digest.example import example_input
 from costwarden.models.alert import AlertKind
 from costwarden.notifier.blocks import default_blocks, renderer_for
 from costwarden.notifier.digest_blocks import digest_blocks

@@ -61,6 +61,11 @@ class SageMakerTrainingJob(_SageMakerJob):
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("sagemaker:StopTrainingJob",), "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*"),
     )
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(
+            ("sagemaker:AddTags",), "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*", purpose="mark"
+        ),
+    )
     _list_call = "list_training_jobs"
     _list_key = "TrainingJobSummaries"
     _name_key = "TrainingJobName"
@@ -77,6 +82,11 @@ class SageMakerProcessingJob(_SageMakerJob):
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(
             ("sagemaker:StopProcessingJob",), "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/*"
+        ),
+    )
+    tag_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(
+            ("sagemaker:AddTags",), "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/*", purpose="mark"
         ),
     )
     _list_call = "list_processing_jobs"

@@ -283,7 +283,7 @@ def sample_sns_record() -> dict[str, object]:
 
 if __name__ == "__main__":
     # Regenerates events/notifier/sns_daily_digest.json:
-    #   .venv/bin/python -m costwarden.digest.example > events/notifier/sns_daily_digest.json
+    #   .venv/bin/python -m costwarden.demo.example_digest > events/notifier/sns_daily_digest.json
     import json
 
     print(json.dumps(sample_sns_record(), indent=2, ensure_ascii=False))

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from costwarden.adapters import aws
-from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore, MemoryStateStore, StateStore
+from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore, MemoryStateStore
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import StateStore
 from costwarden.reaper.execute import Publisher
 from costwarden.settings import Settings
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from costwarden.adapters import aws, ce_tags, tagging
 from costwarden.adapters.sns import publish
 from costwarden.models.alert import AlertEvent
@@ -110,12 +108,12 @@ def run_audit(
     allocation: AllocationStatus | None = None
     try:
         share = measure_untagged(settings, ce, now)
-    except (ClientError, BotoCoreError) as error:
+    except aws.AWS_ERRORS as error:
         errors.append(f"untagged spend not measured (Cost Explorer GetCostAndUsage): {error}")
     try:
         # Required keys only: they are what cost is split by; optional ones (expires_at...) need not be active.
         allocation = AllocationStatus(ce_tags.cost_allocation_tag_status(ce, policy.required))
-    except (ClientError, BotoCoreError) as error:
+    except aws.AWS_ERRORS as error:
         errors.append(f"cost allocation tags not checked (ListCostAllocationTags): {error}")
     facts = AuditFacts(
         scanned=len(resources),
@@ -134,6 +132,6 @@ def publish_report(report: AuditReport, topic_arn: str, sns_client: Any | None =
     for event in report.events:
         try:
             report.published.append(publish(event, topic_arn, sns_client))
-        except (ClientError, BotoCoreError) as error:
+        except aws.AWS_ERRORS as error:
             report.publish_errors.append(f"{event.team}: {error}")
     return report
