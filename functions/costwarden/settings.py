@@ -151,6 +151,9 @@ class AnomalySettings(_Model):
     #: Cost Explorer RECORD_TYPE values left out of baselines (credits, refunds and taxes are not usage).
     excluded_record_types: tuple[str, ...] = ("Credit", "Refund", "Tax")
     """Cost Explorer RECORD_TYPE values left out of baselines (credits, refunds and taxes are not usage)."""
+    excluded_charge_categories: tuple[str, ...] = ("Adjustment", "Credit", "Purchase", "Tax")
+    """FOCUS `ChargeCategory` values left out of the series `costwarden detect` judges, as `excluded_record_types` are
+    for Cost Explorer: only usage is news; a month of credits would hide usage, then fake a spike when they end."""
     root_cause_max_teams: int = Field(5, ge=0, le=50)
     """At most this many anomalous teams get a per-service root-cause query per run (each costs one Cost Explorer
     request)."""
