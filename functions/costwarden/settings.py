@@ -195,6 +195,56 @@ class NotifierSettings(_Model):
         return value
 
 
+_ARTEFACT_TAGS: dict[str, tuple[str, ...]] = {"lifecycle_phase": ("research", "training")}
+
+
+class StorageSettings(_Model):
+    """Artefact storage (advisor): which buckets hold experiment/training artefacts, their prices and the rules."""
+
+    artefact_tag_values: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(_ARTEFACT_TAGS))
+    """Further tag key -> values that mark a bucket as experiment/training artefacts (any one match is enough)."""
+    artefact_environments: tuple[str, ...] = ("experiment", "development")
+    """Values of the environment tag (key `tags.environment_key`) that mark a bucket as artefacts."""
+    name_patterns: tuple[str, ...] = ()
+    """Bucket-name patterns (shell style, e.g. `*-checkpoints`) that mark artefact buckets whatever their tags."""
+    keep_key: str = "costwarden:keep"
+    """Bucket tag key that keeps artefacts: the recommended rules then tier but never expire."""
+    keep_value: str = "true"
+    """Value of `keep_key` that keeps artefacts."""
+    abort_multipart_days: int = Field(7, ge=1, le=365)
+    """Recommended rule: abort incomplete multipart uploads after this many days."""
+    noncurrent_days: int = Field(30, ge=1, le=3650)
+    """Recommended rule: expire noncurrent object versions after this many days."""
+    tiering_days: int = Field(30, ge=0, le=3650)
+    """Recommended rule: move objects to Intelligent-Tiering after this many days."""
+    expire_days: int = Field(180, ge=1, le=3650)
+    """Recommended rule: expire objects after this many days (buckets tagged `keep_key` are exempt)."""
+    usd_per_gb_month: dict[str, float] = Field(
+        default_factory=lambda: {
+            "StandardStorage": 0.023,
+            "ReducedRedundancyStorage": 0.024,
+            "StandardIAStorage": 0.0125,
+            "OneZoneIAStorage": 0.01,
+            "IntelligentTieringFAStorage": 0.023,
+            "IntelligentTieringIAStorage": 0.0125,
+            "IntelligentTieringAIAStorage": 0.004,
+            "GlacierInstantRetrievalStorage": 0.004,
+            "GlacierStorage": 0.0036,
+            "DeepArchiveStorage": 0.00099,
+        }
+    )
+    """USD per GB-month per S3 `StorageType` (us-east-1 list prices); a type without a price makes the figure `null`."""
+    action: Literal["report", "apply"] = "report"
+    """`apply` lets the advisor put the recommended rules on artefact buckets with no lifecycle configuration at all
+    (never replacing one) whose environment tag is in `apply_environments`; `report` only recommends."""
+    dry_run: bool = True
+    """With `action: apply`, plan and audit only; set `false` to put the rules."""
+    apply_environments: tuple[str, ...] = ("experiment",)
+    """Environment tag values (key `tags.environment_key`) on which `action: apply` may put rules."""
+    max_actions_per_run: int = Field(10, ge=1, le=500)
+    """A plan with more lifecycle puts than this puts none and raises a critical alert instead."""
+
+
 class Settings(_Model):
     """Everything Costwarden can be told. Defaults are DESIGN.md's."""
 
@@ -210,6 +260,8 @@ class Settings(_Model):
     """When each function runs."""
     notifier: NotifierSettings = NotifierSettings()
     """Where alerts and the digest go."""
+    storage: StorageSettings = StorageSettings()
+    """Savings advisor: artefact buckets, their lifecycle rules, prices and the opt-in apply."""
     #: Tags Costwarden puts on its own resources (it follows the policy it enforces).
     stack_tags: dict[str, str] = Field(
         default_factory=lambda: {

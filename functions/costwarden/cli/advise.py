@@ -48,7 +48,71 @@ def _fleet(args: argparse.Namespace) -> int:
 def _command(args: argparse.Namespace) -> int:
     if args.fleet is not None:
         return _fleet(args)
-    raise CliError("give --fleet FILE (the account advisor is not part of this build yet)")
+    return _account(args)
+
+
+def _account(args: argparse.Namespace) -> int:
+    # boto3 loads here, not at `costwarden --help`.
+    from datetime import UTC, datetime
+
+    from costwarden.adapters.s3_storage import S3Reader
+    from costwarden.advisor_service.storage import run_storage
+    from costwarden.reaper.runner import regions_for, state_store
+    from costwarden.settings import load_settings
+
+    settings = load_settings()
+    if args.apply and settings.storage.action != "apply":
+        raise CliError("--apply needs storage.action: apply in the settings (the advisor only recommends otherwise)")
+    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    state, note = state_store()
+    run = run_storage(
+        settings,
+        regions=regions,
+        reader_factory=S3Reader,
+        now=datetime.now(UTC),
+        state=state if note is None else None,
+        allow_apply=args.apply,
+    )
+    findings = [f.to_dict() for f in run.findings]
+    decisions = [d.to_dict() for d in run.decisions]
+    if args.format == "json":
+        json.dump({"storage": findings, "decisions": decisions, "summary": run.summary()}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(_storage_table(findings) if findings else "no artefact bucket without useful lifecycle rules")
+        for d in decisions:
+            print(f"{d['status']:8} {d['action']} {d['id']} ({d['team']}): {d['reason']}")
+        for f in findings:
+            print(f"\n# {f['bucket']}: {', '.join(f['notes']) or 'recommended rules'}\n{f['command']}")
+    mode = "applied" if not run.dry_run else "no change made (dry run)"
+    if note and run.decisions:
+        print(f"costwarden advise: {note}: the audit is printed, not stored", file=sys.stderr)
+    print(f"costwarden advise: {mode}; regions {', '.join(regions)}; requests {dict(run.requests)}", file=sys.stderr)
+    for error in run.errors:
+        print(f"costwarden advise: {error}", file=sys.stderr)
+    return 1 if run.errors or any(d["status"] == "failed" for d in decisions) else 0
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _storage_table(findings: list[dict[str, Any]]) -> str:
+    header = ("BUCKET", "TEAM", "LIFECYCLE", "GIB", "USD/MO NOW", "USD/MO AFTER", "SAVES/MO")
+    rows = [
+        (
+            f["bucket"],
+            f["team"],
+            f["lifecycle"],
+            f"{sum(f['size_gib_by_storage_type'].values()):,.1f}",
+            _money(f["monthly_usd_now"]),
+            _money(f["monthly_usd_after"]),
+            _money(f["monthly_savings_usd"]),
+        )
+        for f in findings
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (header, *rows))
 
 
 def register(subparsers: Any) -> None:
@@ -68,4 +132,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--apply", action="store_true", help="put recommended lifecycle rules (needs storage.action: apply)"
     )
+    parser.add_argument("--regions", help="comma-separated regions (default: settings.reaper.regions or the current)")
     parser.set_defaults(func=_command)
