@@ -245,6 +245,49 @@ class StorageSettings(_Model):
     """A plan with more lifecycle puts than this puts none and raises a critical alert instead."""
 
 
+_MIX_TAGS: dict[str, tuple[str, ...]] = {"lifecycle_phase": ("research", "training")}
+
+
+class AdvisorSettings(_Model):
+    """Savings advisor: commitments, purchase mix, the weekly and monthly schedules."""
+
+    min_utilisation_pct: float = Field(80.0, ge=0, le=100)
+    """A reservation or Savings Plan used less than this (percent, last full month) raises a `commitment` warning."""
+    expiry_warn_days: tuple[int, ...] = (60, 30)
+    """Days before a commitment ends at which the operator is told, once per commitment and threshold."""
+    stable_days: int = Field(90, ge=30, le=365)
+    """Days a team's production inference spend must have been stable (Costwarden's own history) before a Savings
+    Plan purchase is recommended for it."""
+    stable_max_spread: float = Field(0.5, gt=0)
+    """Stable means the spread between the 90th and 10th percentile days is at most this share of the median."""
+    floor_quantile: float = Field(0.05, gt=0, lt=0.5)
+    """The commitment is sized to this quantile of the stable days' spend (the floor), not the mean."""
+    inference_phase: str = "inference"
+    """Value of the cost monitor's second group key (`anomaly.second_group_key`) that marks inference spend."""
+    plan_types: tuple[Literal["COMPUTE_SP", "SAGEMAKER_SP", "EC2_INSTANCE_SP"], ...] = ("COMPUTE_SP", "SAGEMAKER_SP")
+    """Savings Plan types a purchase recommendation is asked for (one Cost Explorer request each)."""
+    mix_environments: tuple[str, ...] = ("development", "experiment")
+    """Environment tag values (key `tags.environment_key`) whose compute belongs in the purchase mix."""
+    mix_tag_values: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(_MIX_TAGS))
+    """Further tag key -> values whose compute belongs in the purchase mix (training runs in any environment)."""
+    mix_days: int = Field(30, ge=7, le=90)
+    """Days of spend the purchase mix looks at."""
+    spot_discount: float | None = Field(None, gt=0, lt=1)
+    """Spot discount on on-demand (0-1) used where the region has no spot price history for a type (SageMaker's
+    `ml.*` types); `null`: such usage is reported without a price."""
+    weekday: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "MON"
+    """Day of the week of the advisor run (storage, commitments, purchase mix)."""
+    hour_utc: int = Field(6, ge=0, le=23)
+    """Hour (UTC) of the weekly advisor run and of the monthly report on the 1st."""
+
+    @field_validator("expiry_warn_days")
+    @classmethod
+    def _positive_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(d <= 0 for d in value):
+            raise ValueError("expiry_warn_days must be positive days")
+        return tuple(sorted(set(value), reverse=True))
+
+
 class Settings(_Model):
     """Everything Costwarden can be told. Defaults are DESIGN.md's."""
 
@@ -262,6 +305,8 @@ class Settings(_Model):
     """Where alerts and the digest go."""
     storage: StorageSettings = StorageSettings()
     """Savings advisor: artefact buckets, their lifecycle rules, prices and the opt-in apply."""
+    advisor: AdvisorSettings = AdvisorSettings()
+    """Savings advisor: commitments, purchase mix and its schedule."""
     #: Tags Costwarden puts on its own resources (it follows the policy it enforces).
     stack_tags: dict[str, str] = Field(
         default_factory=lambda: {
