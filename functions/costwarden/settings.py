@@ -275,6 +275,11 @@ class AdvisorSettings(_Model):
     spot_discount: float | None = Field(None, gt=0, lt=1)
     """Spot discount on on-demand (0-1) used where the region has no spot price history for a type (SageMaker's
     `ml.*` types); `null`: such usage is reported without a price."""
+    report_dimensions: tuple[str, ...] = ("model_id", "project", "lifecycle_phase")
+    """Tag keys the monthly report breaks each team's cost down by (one Cost Explorer request each per month, except
+    `anomaly.second_group_key`, read from the daily cache)."""
+    report_bucket_days: int = Field(400, ge=30, le=3650)
+    """Days HTML reports are kept in the report bucket."""
     weekday: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "MON"
     """Day of the week of the advisor run (storage, commitments, purchase mix)."""
     hour_utc: int = Field(6, ge=0, le=23)
