@@ -236,7 +236,8 @@ def _usd(value: float) -> str:
     return f"{value:,.0f} USD"
 
 
-def _anchor(team: str) -> str:
+def anchor(team: str) -> str:
+    """The in-page id of a team's section (also appended to the report link sent to that team)."""
     return "team-" + "".join(c if c.isalnum() else "-" for c in team)[:80]
 
 
@@ -280,7 +281,7 @@ def _change(team: TeamReport, projection: float) -> str:
 
 
 def _team_section(team: TeamReport, report: MonthlyReport) -> str:
-    out = [f'<section id="{_anchor(team.team)}"><h2>{_e(team.team)}</h2>']
+    out = [f'<section id="{anchor(team.team)}"><h2>{_e(team.team)}</h2>']
     facts = [
         f"{_e(report.month)}: <b>{_e(_usd(team.this_usd))}</b>",
         f"{_e(report.last_month)}: {_e(_usd(team.last_usd))}",
@@ -321,7 +322,7 @@ def render_html(report: MonthlyReport) -> str:
         report.last_month,
     )
     rows = "".join(
-        f'<tr><td><a href="#{_anchor(t.team)}">{_e(t.team)}</a></td><td>{_e(_usd(t.this_usd))}</td>'
+        f'<tr><td><a href="#{anchor(t.team)}">{_e(t.team)}</a></td><td>{_e(_usd(t.this_usd))}</td>'
         f"<td>{_e(_usd(t.last_usd))}</td><td>{_change(t, report.projection)}</td>"
         f"<td>{'' if t.budget is None else _e(t.budget.status.replace('_', ' '))}</td>"
         f"<td>{'' if not t.savings_usd_month else _e(_usd(t.savings_usd_month))}</td></tr>"

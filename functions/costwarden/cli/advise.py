@@ -55,8 +55,11 @@ def _account(args: argparse.Namespace) -> int:
     # boto3 loads here, not at `costwarden --help`.
     from datetime import UTC, datetime
 
+    from costwarden.adapters.commitments import CommitmentsReader
+    from costwarden.adapters.cost_explorer import CostExplorer
+    from costwarden.adapters.ec2_spot import SpotPrices
     from costwarden.adapters.s3_storage import S3Reader
-    from costwarden.advisor_service.storage import run_storage
+    from costwarden.advisor_service.runner import run_advisor
     from costwarden.reaper.runner import regions_for, state_store
     from costwarden.settings import load_settings
 
@@ -65,32 +68,67 @@ def _account(args: argparse.Namespace) -> int:
         raise CliError("--apply needs storage.action: apply in the settings (the advisor only recommends otherwise)")
     regions = regions_for(settings, args.regions.split(",") if args.regions else None)
     state, note = state_store()
-    run = run_storage(
+    ce = CostExplorer()
+    result = run_advisor(
         settings,
         regions=regions,
         reader_factory=S3Reader,
+        ce=ce,
+        commitments=CommitmentsReader(ce),
+        spot=SpotPrices(regions[0]),
+        state=state,
+        publish=None,
         now=datetime.now(UTC),
-        state=state if note is None else None,
         allow_apply=args.apply,
+        audit=note is None,
     )
-    findings = [f.to_dict() for f in run.findings]
-    decisions = [d.to_dict() for d in run.decisions]
+    data = result.to_dict(datetime.now(UTC).date())
     if args.format == "json":
-        json.dump({"storage": findings, "decisions": decisions, "summary": run.summary()}, sys.stdout, indent=2)
+        json.dump(data, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print(_storage_table(findings) if findings else "no artefact bucket without useful lifecycle rules")
-        for d in decisions:
-            print(f"{d['status']:8} {d['action']} {d['id']} ({d['team']}): {d['reason']}")
-        for f in findings:
-            print(f"\n# {f['bucket']}: {', '.join(f['notes']) or 'recommended rules'}\n{f['command']}")
-    mode = "applied" if not run.dry_run else "no change made (dry run)"
-    if note and run.decisions:
+        _print_tables(data)
+    mode = "applied" if not result.storage.dry_run else "no change made (dry run)"
+    if note and result.storage.decisions:
         print(f"costwarden advise: {note}: the audit is printed, not stored", file=sys.stderr)
-    print(f"costwarden advise: {mode}; regions {', '.join(regions)}; requests {dict(run.requests)}", file=sys.stderr)
-    for error in run.errors:
+    errors = result.storage.errors + result.mix.errors + result.commitments.errors
+    print(
+        f"costwarden advise: {mode}; regions {', '.join(regions)}; {result.ce_requests} Cost Explorer requests "
+        f"({result.ce_requests * 0.01:.2f} USD)",
+        file=sys.stderr,
+    )
+    for error in errors:
         print(f"costwarden advise: {error}", file=sys.stderr)
-    return 1 if run.errors or any(d["status"] == "failed" for d in decisions) else 0
+    failed = any(d.status.value == "failed" for d in result.storage.decisions)
+    return 1 if errors or failed else 0
+
+
+def _print_tables(data: dict[str, Any]) -> None:
+    print(f"Savings on the table: {data['savings_on_the_table_usd_month']:,.0f} USD/month")
+    for team, info in data["teams"].items():
+        print(f"  {team}: {info['usd_month']:,.0f} USD/month")
+        for item in info["items"]:
+            print(f"    - {item}")
+    storage = data["storage"]
+    print("\nArtefact storage")
+    print(_storage_table(storage["findings"]) if storage["findings"] else "no artefact bucket without useful rules")
+    for d in storage["decisions"]:
+        print(f"{d['status']:8} {d['action']} {d['id']} ({d['team']}): {d['reason']}")
+    for f in storage["findings"]:
+        print(f"\n# {f['bucket']}: {', '.join(f['notes']) or 'recommended rules'}\n{f['command']}")
+    print("\nPurchase mix (dev / experiment / training compute)")
+    for team in data["purchase_mix"]["teams"]:
+        share = "n/a" if team["spot_share_pct"] is None else f"{team['spot_share_pct']:.1f} %"
+        print(f"  {team['team']}: {team['compute_usd']:,.0f} USD, spot share {share}")
+    commitments = data["commitments"]
+    print("\nCommitments")
+    for c in commitments["commitments"]:
+        util = "n/a" if c["utilisation_pct"] is None else f"{c['utilisation_pct']:.1f} %"
+        print(f"  {c['description']} ({c['id']}): used {util}, ends {c['ends'] or 'unknown'}")
+    for alert in commitments["alerts"]:
+        print(f"  ! {alert['message']}")
+    for r in commitments["recommendations"]:
+        print(f"  buy: {r['plan_type']} {r['hourly_commitment_usd']:.2f} USD/h for {', '.join(r['teams'])}")
 
 
 def _money(value: float | None) -> str:
