@@ -17,10 +17,10 @@ from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
-from costwarden.advisor.savings import team_savings
+from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK, team_savings
 from costwarden.advisor_service.commitments import CommitmentRun, History, run_commitments
 from costwarden.advisor_service.mix import MixRun, run_mix
-from costwarden.advisor_service.report import SAVINGS_PK, SAVINGS_SK, run_report
+from costwarden.advisor_service.report import run_report
 from costwarden.advisor_service.storage import ReaderFactory, StorageRun, run_storage
 from costwarden.models.alert import AlertEvent
 from costwarden.reaper.model import Status

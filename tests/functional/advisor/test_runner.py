@@ -75,7 +75,7 @@ def aws() -> Iterator[None]:
             Bucket="vision-exp",
             Tagging={"TagSet": [{"Key": "owner", "Value": "vision"}, {"Key": "env", "Value": "experiment"}]},
         )
-        seed_sizes("vision-exp", "StandardStorage", linear(2048, 300))
+        seed_sizes("vision-exp", "StandardStorage", linear(2048, 100))
         yield
 
 
