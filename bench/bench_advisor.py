@@ -16,11 +16,9 @@ must not grow with teams.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 import boto3  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from botocore.awsrequest import AWSResponse  # noqa: E402
 from costwarden.adapters.commitments import CommitmentsReader  # noqa: E402
 from costwarden.adapters.cost_explorer import CostExplorer  # noqa: E402
 from costwarden.adapters.ec2_spot import SpotPrices  # noqa: E402
@@ -39,6 +34,7 @@ from costwarden.adapters.state import MemoryStateStore  # noqa: E402
 from costwarden.advisor.report import render_html  # noqa: E402
 from costwarden.advisor_service.report import run_report  # noqa: E402
 from costwarden.advisor_service.runner import inference_history, run_advisor  # noqa: E402
+from costwarden.demo.billing import SimulatedBilling, line_items  # noqa: E402
 from costwarden.settings import Settings, parse_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -49,161 +45,6 @@ TODAY = NOW.date()
 PAGE_DAYS = 10
 FIXTURES = ROOT / "tests" / "fixtures" / "advisor"
 COLUMNS = {"PURCHASE_TYPE": "purchase_type", "USAGE_TYPE": "usage_type", "SERVICE": "service"}
-
-
-def line_items() -> pd.DataFrame:
-    """Per team and day: inference (production, on demand), training (spot or on-demand GPUs), research."""
-    rng = np.random.default_rng(11)
-    days = pd.date_range(TODAY - timedelta(days=DAYS + 40), TODAY - timedelta(days=1)).strftime("%Y-%m-%d")
-    rows = []
-    for t in range(TEAMS):
-        team = f"team-{t:03d}"
-        base = float(rng.uniform(50, 2000))
-        combos = [
-            ("inference", f"{team}-model-a", f"{team}-serving", "On Demand Instances", "USE1-BoxUsage:g5.2xlarge", 0.6),
-            ("training", f"{team}-model-a", f"{team}-research", "On Demand Instances", "USE1-BoxUsage:p3.8xlarge", 0.2),
-            ("training", f"{team}-model-b", f"{team}-research", "Spot Instances", "USE1-SpotUsage:p3.8xlarge", 0.15),
-            (
-                "research",
-                f"{team}-model-b",
-                f"{team}-research",
-                "On Demand Instances",
-                "USE1-BoxUsage:m5.4xlarge",
-                0.05,
-            ),
-        ]
-        for phase, model, project, purchase, usage, share in combos:
-            cost = base * share * rng.uniform(0.9, 1.1, len(days))
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "date": days,
-                        "team": team,
-                        "lifecycle_phase": phase,
-                        "model_id": model,
-                        "project": project,
-                        "environment": "production" if phase == "inference" else "experiment",
-                        "purchase_type": purchase,
-                        "usage_type": usage,
-                        "service": "Amazon Elastic Compute Cloud - Compute",
-                        "cost": cost,
-                        "hours": cost / 12.24,
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True)
-
-
-class SimulatedBilling:
-    """Cost Explorer / Savings Plans / EC2 spot history answers computed from line items, in the real shapes."""
-
-    def __init__(self, items: pd.DataFrame) -> None:
-        self.items = items
-        self.calls: Counter[str] = Counter()
-
-    def install(self, client: Any) -> None:
-        client.meta.events.register("before-parameter-build", self._remember)
-        client.meta.events.register("before-call", self._answer)
-
-    @staticmethod
-    def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["api_params"] = dict(params)
-
-    def _answer(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        params = context["api_params"]
-        self.calls[model.name] += 1
-        if model.name == "GetCostAndUsage":
-            body = self._cost_and_usage(params)
-        elif model.name == "DescribeSpotPriceHistory":
-            body = json.loads((FIXTURES / "ec2_describe_spot_price_history.json").read_text())
-            for item in body["SpotPriceHistory"]:
-                item["Timestamp"] = datetime.fromisoformat(item["Timestamp"].replace("Z", "+00:00"))
-        else:
-            name = {
-                "GetReservationUtilization": "ce_get_reservation_utilization.by_subscription.json",
-                "GetReservationCoverage": "ce_get_reservation_coverage.json",
-                "GetSavingsPlansUtilizationDetails": "ce_get_savings_plans_utilization_details.json",
-                "GetSavingsPlansCoverage": "ce_get_savings_plans_coverage.json",
-                "GetSavingsPlansPurchaseRecommendation": "ce_get_savings_plans_purchase_recommendation.sagemaker.json",
-                "DescribeSavingsPlans": "savingsplans_describe_savings_plans.json",
-            }[model.name]
-            body = json.loads((FIXTURES / name).read_text())
-        return AWSResponse("https://simulated", 200, {}, None), body
-
-    def _mask(self, flt: dict[str, Any] | None) -> Any:
-        frame = self.items
-        if not flt:
-            return np.ones(len(frame), dtype=bool)
-        if "And" in flt:
-            return np.logical_and.reduce([self._mask(f) for f in flt["And"]])
-        if "Or" in flt:
-            return np.logical_or.reduce([self._mask(f) for f in flt["Or"]])
-        if "Not" in flt:
-            return ~self._mask(flt["Not"])
-        if "Dimensions" in flt:
-            key = flt["Dimensions"]["Key"]
-            if key == "RECORD_TYPE":
-                return np.isin(np.array(["Usage"] * len(frame)), flt["Dimensions"]["Values"])
-            return frame[COLUMNS[key]].isin(flt["Dimensions"]["Values"]).to_numpy()
-        tag = flt["Tags"]
-        return frame[tag["Key"]].isin(tag["Values"]).to_numpy()
-
-    def _cost_and_usage(self, params: dict[str, Any]) -> dict[str, Any]:
-        start, end = params["TimePeriod"]["Start"], params["TimePeriod"]["End"]
-        frame = self.items.loc[self._mask(params.get("Filter"))]
-        frame = frame.loc[(frame["date"] >= start) & (frame["date"] < end)]
-        columns = [COLUMNS.get(g["Key"], g["Key"]) for g in params["GroupBy"]]
-        daily = params["Granularity"] == "DAILY"
-        period = frame["date"] if daily else frame["date"].str.slice(0, 7)
-        all_periods = (
-            list(pd.date_range(start, end, inclusive="left").strftime("%Y-%m-%d"))
-            if daily
-            else sorted({d[:7] for d in pd.date_range(start, end, inclusive="left").strftime("%Y-%m-%d")})
-        )
-        offset = int(params.get("NextPageToken", "0"))
-        size = PAGE_DAYS if daily else len(all_periods)
-        wanted = all_periods[offset : offset + size]
-        sums = frame.assign(period=period).groupby(["period", *columns])[["cost", "hours"]].sum()
-        results = []
-        for p in wanted:
-            groups = []
-            if p in sums.index.get_level_values(0):
-                for keys, row in sums.loc[p].iterrows():
-                    values = keys if isinstance(keys, tuple) else (keys,)
-                    metrics = {params["Metrics"][0]: {"Amount": f"{row['cost']:.4f}", "Unit": "USD"}}
-                    if "UsageQuantity" in params["Metrics"]:
-                        metrics["UsageQuantity"] = {"Amount": f"{row['hours']:.2f}", "Unit": "Hrs"}
-                    groups.append(
-                        {
-                            "Keys": [
-                                f"{g['Key']}${v}" if g["Type"] == "TAG" else str(v)
-                                for g, v in zip(params["GroupBy"], values, strict=True)
-                            ],
-                            "Metrics": metrics,
-                        }
-                    )
-            first = p if daily else f"{p}-01"
-            last = (
-                (date.fromisoformat(p) + timedelta(days=1)).isoformat()
-                if daily
-                else (date.fromisoformat(first) + timedelta(days=32)).replace(day=1).isoformat()
-            )
-            results.append(
-                {
-                    "TimePeriod": {"Start": first, "End": min(last, end)},
-                    "Total": {},
-                    "Groups": groups,
-                    "Estimated": daily and p >= (TODAY - timedelta(days=2)).isoformat(),
-                }
-            )
-        page: dict[str, Any] = {
-            "GroupDefinitions": params["GroupBy"],
-            "ResultsByTime": results,
-            "DimensionValueAttributes": [],
-        }
-        if offset + size < len(all_periods):
-            page["NextPageToken"] = str(offset + size)
-        return page
 
 
 def _buckets() -> None:
@@ -257,13 +98,13 @@ def _warm(settings: Settings, state: MemoryStateStore, ce_client: Any) -> int:
 
 def main() -> list[dict[str, Any]]:
     settings = parse_settings({})
-    items = line_items()
+    items = line_items([f"team-{t:03d}" for t in range(TEAMS)], start=TODAY - timedelta(days=DAYS + 40), end=TODAY)
     rows: list[dict[str, Any]] = []
     with mock_aws():
         started = time.perf_counter()
         _buckets()
         print(f"(simulated account: {TEAMS} buckets seeded in {time.perf_counter() - started:.1f} s)", flush=True)
-        billing = SimulatedBilling(items)
+        billing = SimulatedBilling(items, today=TODAY, now=NOW, page_days=PAGE_DAYS)
         ce_client, sp_client, ec2_client = _clients(billing)
 
         for label, warm in (("report, empty cache (first run)", False), ("report, cache warm (monthly run)", True)):

@@ -102,7 +102,8 @@ class S3Reader:
                 if dims.get("BucketName") in wanted and "StorageType" in dims:
                     metrics.append((dims["BucketName"], dims["StorageType"], metric))
         out: dict[str, dict[str, list[tuple[date, float]]]] = defaultdict(dict)
-        end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        # Complete days only: S3 stamps each day's size at that day's midnight, and today's is not final.
+        end = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
         start = end - timedelta(days=history_days + 1)
         for first in range(0, len(metrics), QUERIES_PER_REQUEST):
             batch = metrics[first : first + QUERIES_PER_REQUEST]

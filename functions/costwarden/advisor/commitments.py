@@ -140,8 +140,9 @@ def coverage_pct(
     """Share of eligible usage covered: RI hours (``GetReservationCoverage``) and SP spend (``...Coverage``)."""
     ri: float | None = None
     for page in reservation_coverage:
-        total = page.get("Total", {}).get("CoverageHours", {})
-        ri = _float(total.get("CoverageHoursPercentage"))
+        periods = page.get("CoveragesByTime", [])
+        total = page.get("Total") or (periods[-1].get("Total", {}) if periods else {})
+        ri = _float(total.get("CoverageHours", {}).get("CoverageHoursPercentage"))
     covered = on_demand = 0.0
     seen = False
     for page in sp_coverage:
@@ -260,14 +261,23 @@ class PlanRecommendation:
 HOURS_PER_MONTH = 730
 
 
+def stable_floor_hourly(stable: Sequence[Stability]) -> float:
+    """On-demand USD per hour of the stable teams' floors: what commitments may cover, at most, in all."""
+    return sum(s.floor_daily_usd or 0 for s in stable if s.stable) / 24
+
+
 def recommend_plan(
-    plan_type: str, api_summary: Mapping[str, Any] | None, stable: Sequence[Stability]
+    plan_type: str,
+    api_summary: Mapping[str, Any] | None,
+    stable: Sequence[Stability],
+    floor_hourly_on_demand: float | None = None,
 ) -> PlanRecommendation | None:
     """The plan to buy, or None: no team is stable, or the API recommends nothing.
 
     The commitment is in USD per hour of Savings Plan rates: the stable teams' floor (on-demand USD per hour)
     discounted by the API's estimated savings percentage, and never above the API's own recommendation (it knows
-    usage already covered by existing commitments)."""
+    usage already covered by existing commitments). ``floor_hourly_on_demand`` is what is left of the floor when an
+    earlier plan type already took part of it (the floor is committed once, whatever the number of plan types)."""
     teams = [s for s in stable if s.stable and s.floor_daily_usd]
     if not teams or not api_summary:
         return None
@@ -275,8 +285,11 @@ def recommend_plan(
     pct = _float(api_summary.get("EstimatedSavingsPercentage"))
     if not api_hourly or api_hourly <= 0 or pct is None:
         return None
-    floor_hourly_on_demand = sum(s.floor_daily_usd or 0 for s in teams) / 24
+    if floor_hourly_on_demand is None:
+        floor_hourly_on_demand = stable_floor_hourly(teams)
     sized = min(floor_hourly_on_demand * (1 - pct / 100), api_hourly)
+    if sized <= 0 or pct >= 100:
+        return None
     monthly = sized / (1 - pct / 100) * pct / 100 * HOURS_PER_MONTH if pct < 100 else None
     notes = [
         "sized to the stable floor of production inference spend, not the mean; commit to 1 year, no upfront",

@@ -23,6 +23,7 @@ from costwarden.advisor.commitments import (
     reservations,
     savings_plans,
     stability,
+    stable_floor_hourly,
 )
 from costwarden.settings import Settings
 
@@ -102,15 +103,19 @@ def run_commitments(
         )
         for team, series in sorted((history or {}).items())
     ]
-    if any(s.stable for s in run.stability):
-        for plan_type in adv.plan_types:
-            try:
-                recommendation = recommend_plan(plan_type, reader.purchase_recommendation(plan_type), run.stability)
-            except Exception as error:  # reported; other plan types still asked
-                run.errors.append(f"{plan_type} recommendation: {type(error).__name__}: {error}")
-                continue
-            if recommendation is not None:
-                run.recommendations.append(recommendation)
+    floor_left = stable_floor_hourly(run.stability)
+    for plan_type in adv.plan_types if floor_left > 0 else ():
+        try:
+            summary = reader.purchase_recommendation(plan_type)
+        except Exception as error:  # reported; other plan types still asked
+            run.errors.append(f"{plan_type} recommendation: {type(error).__name__}: {error}")
+            continue
+        recommendation = recommend_plan(plan_type, summary, run.stability, floor_left)
+        if recommendation is not None and recommendation.estimated_savings_pct is not None:
+            run.recommendations.append(recommendation)
+            floor_left -= recommendation.hourly_commitment_usd / (1 - recommendation.estimated_savings_pct / 100)
+            if floor_left <= 0.001:
+                break
     run.ce_requests = reader.ce.requests - before
     run.savingsplans_requests = reader.savingsplans_requests
     return run

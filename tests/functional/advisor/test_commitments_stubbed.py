@@ -225,3 +225,18 @@ def test_purchase_mix_spot_share_and_spot_priced_savings(clients: Any, discount:
         assert vision["could_save_usd"] == pytest.approx(3268.0 + 382.5 - 382.5 * 0.3 * 1.1, abs=0.01)
     assert all(c["instance_type"] != "VolumeUsage.gp3" for c in vision["on_demand_that_could_be_spot"])
     assert run.ce_requests == 2 and run.ec2_requests == 1
+
+
+def test_the_floor_is_committed_once_across_plan_types(clients: Any) -> None:
+    ce, sp, _, ce_stub, sp_stub, _ = clients
+    stub_commitment_reads(ce_stub, sp_stub)
+    # The first plan type's recommendation covers the whole floor: the second is not even asked for.
+    ce_stub.add_response(
+        "get_savings_plans_purchase_recommendation",
+        fixture("ce_get_savings_plans_purchase_recommendation.sagemaker.json"),
+    )
+    reader = CommitmentsReader(CostExplorer(client=ce), savingsplans=sp)
+    run = run_commitments(SETTINGS, reader, today=TODAY, history={"fraud": history(200, 120, 10)}, history_note=None)
+    assert [r.plan_type for r in run.recommendations] == ["COMPUTE_SP"]
+    assert run.recommendations[0].hourly_commitment_usd == pytest.approx(200 / 24 * (1 - 0.3126), abs=0.001)
+    assert run.ce_requests == 5

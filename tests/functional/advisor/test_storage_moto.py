@@ -101,11 +101,13 @@ def test_findings_sizes_prices_and_rules(s3: Any) -> None:
     assert names == ["vision-exp", "nlp-train"]  # largest saving first; useful/production/other-key skipped
     vision = result.findings[0].to_dict()
     assert vision["team"] == "vision" and vision["why"] == "tag env=experiment" and vision["lifecycle"] == "none"
-    assert vision["size_gib_by_storage_type"] == {"StandardStorage": 1024.0}
-    assert vision["monthly_usd_now"] == pytest.approx(1024 * 0.023, abs=0.01)
-    # Age bands of a bucket that grew evenly over 200 days (153.6 GiB per 30 days):
-    # 0-30 d standard, 30-60 d IT frequent, 60-120 d IT infrequent, 120-180 d archive instant, older expired.
-    expected_after = 153.6 * 0.023 + 153.6 * 0.023 + 307.2 * 0.0125 + 307.2 * 0.004
+    # Complete days only: today's point (age 0) is not final, yesterday's 1,018.88 GiB is the size.
+    assert vision["size_gib_by_storage_type"] == {"StandardStorage": 1018.88}
+    assert vision["monthly_usd_now"] == pytest.approx(1018.88 * 0.023, abs=0.01)
+    # Age bands of a bucket that grew evenly over 200 days (5.12 GiB a day): bytes it held 30, 60, 120, 180 days
+    # ago are 870.4, 716.8, 409.6, 102.4 GiB. 0-30 d standard, 30-60 d IT frequent, 60-120 d IT infrequent,
+    # 120-180 d archive instant, older expired.
+    expected_after = (1018.88 - 870.4) * 0.023 + 153.6 * 0.023 + 307.2 * 0.0125 + 307.2 * 0.004
     assert vision["monthly_usd_after"] == pytest.approx(expected_after, abs=0.02)
     assert vision["put_bucket_lifecycle_configuration"] == {
         "Rules": [
@@ -167,7 +169,7 @@ def test_keep_tag_and_name_patterns(s3: Any) -> None:
 
 def test_unpriced_storage_type_is_null_with_reason(s3: Any) -> None:
     bucket(s3, "vision-exp", {"owner": "vision", "env": "experiment"})
-    seed_sizes("vision-exp", "GlacierStorage", {0: 10})
+    seed_sizes("vision-exp", "GlacierStorage", {1: 10})
     prices = {
         "StandardStorage": 0.023,
         "IntelligentTieringFAStorage": 0.023,
