@@ -276,8 +276,7 @@ def recommend_plan(
 
     The commitment is in USD per hour of Savings Plan rates: the stable teams' floor (on-demand USD per hour)
     discounted by the API's estimated savings percentage, and never above the API's own recommendation (it knows
-    usage already covered by existing commitments). ``floor_hourly_on_demand`` is what is left of the floor when an
-    earlier plan type already took part of it (the floor is committed once, whatever the number of plan types)."""
+    usage already covered by existing commitments). ``floor_hourly_on_demand`` overrides the stable teams' floor."""
     teams = [s for s in stable if s.stable and s.floor_daily_usd]
     if not teams or not api_summary:
         return None

@@ -7,7 +7,7 @@ coverage requests, plus one purchase recommendation per configured plan type, as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -103,19 +103,25 @@ def run_commitments(
         )
         for team, series in sorted((history or {}).items())
     ]
-    floor_left = stable_floor_hourly(run.stability)
-    for plan_type in adv.plan_types if floor_left > 0 else ():
+    # Cost Explorer's recommendation per plan type assumes only that plan is bought: they are alternatives, not
+    # additions. The floor is committed once, to the plan type that saves the most.
+    candidates: list[PlanRecommendation] = []
+    for plan_type in adv.plan_types if stable_floor_hourly(run.stability) > 0 else ():
         try:
             summary = reader.purchase_recommendation(plan_type)
         except Exception as error:  # reported; other plan types still asked
             run.errors.append(f"{plan_type} recommendation: {type(error).__name__}: {error}")
             continue
-        recommendation = recommend_plan(plan_type, summary, run.stability, floor_left)
-        if recommendation is not None and recommendation.estimated_savings_pct is not None:
-            run.recommendations.append(recommendation)
-            floor_left -= recommendation.hourly_commitment_usd / (1 - recommendation.estimated_savings_pct / 100)
-            if floor_left <= 0.001:
-                break
+        recommendation = recommend_plan(plan_type, summary, run.stability)
+        if recommendation is not None:
+            candidates.append(recommendation)
+    if candidates:
+        best = max(
+            candidates, key=lambda r: (r.estimated_monthly_savings_usd or 0.0, -adv.plan_types.index(r.plan_type))
+        )
+        others = [c.plan_type for c in candidates if c is not best]
+        note = f"chosen over {', '.join(others)} (Cost Explorer's recommendations are alternatives)" if others else ""
+        run.recommendations.append(replace(best, notes=(*best.notes, note)) if note else best)
     run.ce_requests = reader.ce.requests - before
     run.savingsplans_requests = reader.savingsplans_requests
     return run

@@ -230,13 +230,19 @@ def test_purchase_mix_spot_share_and_spot_priced_savings(clients: Any, discount:
 def test_the_floor_is_committed_once_across_plan_types(clients: Any) -> None:
     ce, sp, _, ce_stub, sp_stub, _ = clients
     stub_commitment_reads(ce_stub, sp_stub)
-    # The first plan type's recommendation covers the whole floor: the second is not even asked for.
+    # Both plan types recommend a purchase: they are alternatives, so only the one saving the most is shown.
+    compute = fixture("ce_get_savings_plans_purchase_recommendation.sagemaker.json")
+    summary = compute["SavingsPlansPurchaseRecommendation"]["SavingsPlansPurchaseRecommendationSummary"]
+    summary["EstimatedSavingsPercentage"] = "20.0"
+    compute["SavingsPlansPurchaseRecommendation"]["SavingsPlansType"] = "COMPUTE_SP"
+    ce_stub.add_response("get_savings_plans_purchase_recommendation", compute)
     ce_stub.add_response(
         "get_savings_plans_purchase_recommendation",
         fixture("ce_get_savings_plans_purchase_recommendation.sagemaker.json"),
     )
     reader = CommitmentsReader(CostExplorer(client=ce), savingsplans=sp)
     run = run_commitments(SETTINGS, reader, today=TODAY, history={"fraud": history(200, 120, 10)}, history_note=None)
-    assert [r.plan_type for r in run.recommendations] == ["COMPUTE_SP"]
-    assert run.recommendations[0].hourly_commitment_usd == pytest.approx(200 / 24 * (1 - 0.3126), abs=0.001)
-    assert run.ce_requests == 5
+    [chosen] = run.recommendations
+    assert chosen.plan_type == "SAGEMAKER_SP" and "chosen over COMPUTE_SP" in chosen.notes[-1]
+    assert chosen.hourly_commitment_usd == pytest.approx(200 / 24 * (1 - 0.3126), abs=0.001)
+    assert run.ce_requests == 6
