@@ -23,7 +23,13 @@ class ReportStore:
     requests: int = 0
 
     def __post_init__(self) -> None:
-        self.s3 = self.s3 or aws.client("s3")
+        if self.s3 is None:
+            import boto3
+            from botocore.config import Config
+
+            # SigV4 links (botocore may otherwise presign with the deprecated SigV2 in us-east-1).
+            config = aws.RETRY_CONFIG.merge(Config(signature_version="s3v4"))
+            self.s3 = boto3.session.Session().client("s3", config=config)
 
     def put(self, key: str, body: str) -> None:
         self.requests += 1
