@@ -43,7 +43,8 @@ class RunResult:
     events: list[AlertEvent] = field(default_factory=list)
 
 
-def _keys(settings: Settings) -> list[str]:
+def group_keys(settings: Settings) -> list[str]:
+    """The tag keys daily cost is grouped (and cached) by: the team key, and the second group key if any."""
     team_key = settings.tags.team_key
     second = settings.anomaly.second_group_key
     return [team_key, second] if second and second != team_key else [team_key]
@@ -182,7 +183,7 @@ def run(
     It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
     """
     anomaly = settings.anomaly
-    keys = _keys(settings)
+    keys = group_keys(settings)
     last_day = today - timedelta(days=1)
     window = max(anomaly.baseline_days + JUDGE_LOOKBACK_DAYS, HISTORY_DAYS, 31)
     start = today - timedelta(days=window)
