@@ -133,7 +133,7 @@ def too_young(started: datetime | None, window: Window) -> str | None:
     return None
 
 
-def judge_instance(
+def judge_instance(  # noqa: PLR0911, PLR0917 - one return per rule, in order; one input per signal
     instance_type: str,
     launched: datetime | None,
     cpu: Points,

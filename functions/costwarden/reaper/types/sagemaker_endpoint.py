@@ -51,6 +51,7 @@ class SageMakerEndpoint(ResourceType):
                         tags=tags,
                         state=status,
                         active=status != "Deleting",
+                        details={"created": endpoint.get("CreationTime")},
                     )
                 )
         return out
