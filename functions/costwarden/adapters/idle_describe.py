@@ -46,6 +46,15 @@ class AwsDescriber:
             out.append(Variant(variant["VariantName"], declared.get("InstanceType", ""), int(count or 0)))
         return out
 
+    def emr_instance_groups(self, region: str, cluster_id: str) -> list[tuple[str, int]]:
+        emr = self.clients("emr", region)
+        out: list[tuple[str, int]] = []
+        for page in emr.get_paginator("list_instance_groups").paginate(ClusterId=cluster_id):
+            for group in page.get("InstanceGroups", []):
+                count = group.get("RunningInstanceCount", group.get("RequestedInstanceCount", 0))
+                out.append((group.get("InstanceType", ""), int(count or 0)))
+        return out
+
     def emr_auto_termination(self, region: str, cluster_id: str) -> bool | None:
         try:
             policy = self.clients("emr", region).get_auto_termination_policy(ClusterId=cluster_id)

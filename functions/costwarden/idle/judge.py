@@ -238,11 +238,12 @@ def days_since(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else (now - moment).total_seconds() / 86_400
 
 
-_STOP_REASON = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) GMT\)")
+_STOP_REASON = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
 
 
 def stopped_since(state_transition_reason: str) -> datetime | None:
-    """EC2's ``StateTransitionReason`` (``User initiated (2026-11-01 10:00:00 GMT)``) → when it stopped."""
+    """EC2's ``StateTransitionReason`` (``User initiated (2026-11-01 10:00:00 GMT)``) → when it stopped (moto writes
+    ``UTC`` where EC2 writes ``GMT``; both are UTC)."""
     match = _STOP_REASON.search(state_transition_reason or "")
     if not match:
         return None

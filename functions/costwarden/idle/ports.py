@@ -77,6 +77,10 @@ class Variant:
 class Describer(Protocol):
     def endpoint_variants(self, region: str, name: str) -> list[Variant]: ...
 
+    def emr_instance_groups(self, region: str, cluster_id: str) -> list[tuple[str, int]]:
+        """``(instance type, running count)`` per instance group or fleet of the cluster."""
+        ...
+
     def emr_auto_termination(self, region: str, cluster_id: str) -> bool | None:
         """Whether the cluster has an auto-termination policy; None when it could not be read."""
         ...
