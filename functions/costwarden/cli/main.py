@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "costwarden.cli.digest",
     "costwarden.cli.config_doc",
     "costwarden.cli.reap",
+    "costwarden.cli.idle",
 )
 
 

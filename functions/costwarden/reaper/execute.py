@@ -164,7 +164,7 @@ def run_reaper(
     return result
 
 
-def write_audit(
+def write_audit(  # noqa: PLR0917 - partial(write_audit, state, settings) is the idle finder's audit port
     state: StateStore,
     settings: Settings,
     run_id: str,
