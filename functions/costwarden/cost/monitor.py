@@ -22,7 +22,7 @@ from costwarden.cost.forecast import HISTORY_DAYS, TeamForecast, forecast
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.digest.service import send_digests
-from costwarden.digest.sources import load_reaper_facts
+from costwarden.digest.sources import load_idle_summary, load_reaper_facts
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import Settings
 
@@ -385,6 +385,7 @@ def _send_digest(
         reaper=reaper if reaper.decisions else None,
         expiring=expiring,
         notes=notes,
+        idle=load_idle_summary(store, now=now),
     )
     return send_digests(inp, settings.notifier, publish).summary()
 

@@ -140,6 +140,24 @@ class ExpiringResource(_Model):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class IdleTeam(_Model):
+    """One team's idle findings in the latest idle scan."""
+
+    resources: int = Field(ge=0)
+    waste_usd: float = Field(ge=0)
+
+
+class IdleSummary(_Model):
+    """The latest idle scan ("Idle: N resources, X USD/month"), as the idle finder stored it."""
+
+    scanned_at: datetime
+    resources: int = Field(ge=0)
+    waste_usd: float = Field(ge=0)
+    other_usd: float = Field(ge=0)
+    unpriced: int = Field(ge=0)
+    teams: dict[str, IdleTeam] = Field(default_factory=dict)
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -151,6 +169,8 @@ class DigestInput(_Model):
     untagged: UntaggedShare | None = None
     reaper: ReaperActivity | None = None
     expiring: tuple[ExpiringResource, ...] = ()
+    #: The latest idle scan's summary (None: the idle finder has not run, or not in the last 48 hours).
+    idle: IdleSummary | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from costwarden.adapters.state import StateStore
-from costwarden.digest.model import REAPER_STATUSES, ExpiringResource, ReaperActivity, ReaperDecision
+from costwarden.digest.model import REAPER_STATUSES, ExpiringResource, IdleSummary, ReaperActivity, ReaperDecision
 
 AUDIT_PREFIX = "audit#"
 NO_ACTION = "none"
@@ -133,3 +133,25 @@ def _expired_and_left_alone(item: Mapping[str, Any], at: datetime, expired_from:
         return False
     expires = expired_from(str(raw))
     return expires is not None and expires <= at
+
+
+#: An idle summary older than this is not shown (the idle finder runs daily).
+IDLE_SUMMARY_MAX_AGE = timedelta(hours=48)
+
+
+def load_idle_summary(store: StateStore, *, now: datetime) -> IdleSummary | None:
+    """The latest idle scan's summary, if the idle finder left one in the last 48 hours (else None)."""
+    from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK
+
+    try:
+        item = store.get(SUMMARY_PK, SUMMARY_SK)
+    except Exception:  # the digest goes out without the idle line
+        return None
+    if not item:
+        return None
+    try:
+        summary = IdleSummary.model_validate({k: v for k, v in item.items() if k in IdleSummary.model_fields})
+    except ValueError:
+        return None
+    scanned = summary.scanned_at if summary.scanned_at.tzinfo else summary.scanned_at.replace(tzinfo=UTC)
+    return summary if now - IDLE_SUMMARY_MAX_AGE <= scanned <= now + timedelta(hours=1) else None

@@ -7,6 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+#: Where each scan leaves its summary for the daily digest (state table ``pk``/``sk``).
+SUMMARY_PK = "idle#summary"
+SUMMARY_SK = "latest"
+
 #: Hours in an average month (365 * 24 / 12): how hourly prices become "USD per month".
 HOURS_PER_MONTH = 730.0
 

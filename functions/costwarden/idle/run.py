@@ -18,7 +18,7 @@ from typing import Any
 
 from costwarden.idle import alerts
 from costwarden.idle.marks import MarkPlan, plan_marks
-from costwarden.idle.model import Finding
+from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
 from costwarden.idle.ports import Store
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
@@ -33,8 +33,6 @@ log = logging.getLogger("costwarden.idle")
 Audit = Callable[[str, datetime, bool, Sequence[Decision]], str | None]
 Publisher = Callable[[AlertEvent], object]
 
-SUMMARY_PK = "idle#summary"
-SUMMARY_SK = "latest"
 DEDUP_TTL_DAYS = 21
 #: CloudWatch's price of GetMetricData: USD per 1,000 metrics requested.
 USD_PER_1000_METRICS = 0.01
