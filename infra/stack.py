@@ -20,6 +20,7 @@ from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources
+from infra.idle import IdleFinder
 from infra.notifier import Notifier
 from infra.reaper import Reaper
 from infra.state import StateTable
@@ -55,6 +56,7 @@ class CostwardenStack(Stack):
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
+        self.idle = IdleFinder(self, "IdleFinder", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.
