@@ -59,7 +59,9 @@ class CountingClients:
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint,
-                    config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=20),
+                    config=Config(
+                        retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=20, read_timeout=900
+                    ),
                 )
 
                 def count(event_name: str, _region: str = region, **_: Any) -> None:

@@ -163,7 +163,8 @@ class _Account:
 
 def chapter(env: DemoEnv) -> None:
     now = (datetime.now(UTC) + timedelta(days=10)).replace(minute=30, second=0, microsecond=0)
-    settings = env.use_settings({"idle": {"action": "expire"}, "reaper": {"max_actions_per_run": 25}})
+    # Marks are written (and acted on later) only when the reaper is out of dry run: the same switch for both.
+    settings = env.use_settings({"idle": {"action": "expire"}, "reaper": {"dry_run": False, "max_actions_per_run": 25}})
     clients = _Clients(env)
     account = _Account(clients, now)
     ids = account.build()
@@ -178,7 +179,9 @@ def chapter(env: DemoEnv) -> None:
         "'gpu_idle') and prices it with the on-demand price (Price List API, cached 30 days)."
     )
     env.say("")
-    env.say(f"The account in {REGION} ({now:%Y-%m-%d %H:%M} UTC, idle.action: expire, grace 3 days):")
+    env.say(
+        f"The account in {REGION} ({now:%Y-%m-%d %H:%M} UTC; idle.action: expire, grace 3 days; reaper.dry_run off):"
+    )
     for label, rid in ids.items():
         env.say(f"  {label:50} {rid}")
 
@@ -191,7 +194,7 @@ def chapter(env: DemoEnv) -> None:
         store=state,
         audit=functools.partial(write_audit, state, settings),
         publish_fn=env.publish,
-        apply=True,
+        apply=not settings.reaper.dry_run,
         now=now,
     )
     env.say(render_table([f.to_dict() for f in run.findings]))

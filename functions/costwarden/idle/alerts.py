@@ -109,7 +109,10 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
         ),
         details={
             "figures": {"Waste / month": usd(waste), "Resources": str(len(findings)), "Teams": str(len(by_team))},
-            "items": [f"{team}: {count} resources, {usd(w)}/month" for team, w, _, _, count in rows[:MAX_ITEMS]],
+            "items": [
+                f"{team}: {count} resource{'s' if count != 1 else ''}, {usd(w)}/month"
+                for team, w, _, _, count in rows[:MAX_ITEMS]
+            ],
             "teams": {team: {"resources": count, "waste_usd": round(w, 2)} for team, w, _, _, count in rows},
             "waste_usd": round(waste, 2),
             "week": week_of(now),
