@@ -9,8 +9,8 @@ Rules, in order (the first that matches decides; the reason says which):
    marked, only reported.
 3. Already carrying the expiry tag: left alone — the owner's own expiry (or an earlier mark) governs it.
 4. Otherwise: expiry = now + ``grace_days`` and the marker ``<marker_key>=<that expiry> <kind> ...``.
-5. A resource carrying the marker that is now busy is unmarked: the marker always, the expiry only if it still
-   holds the value the marker recorded (an owner who extended it keeps theirs).
+5. A resource carrying the marker that is now busy (or that its owner tagged expected-idle) is unmarked: the marker
+   always, the expiry only if it still holds the value the marker recorded (an owner who extended it keeps theirs).
 6. Blast-radius cap: more marks and unmarks than ``reaper.max_actions_per_run`` → nothing is done, as in the reaper.
 """
 
@@ -118,15 +118,17 @@ def plan_marks(
     busy = set(busy_arns)
     for resource in resources:
         existing = resource.tags.get(cfg.marker_key)
-        if existing is None or resource.arn not in busy or resource.type not in REGISTRY:
+        expected = str(resource.tags.get(cfg.expected_idle_key, "")).strip().lower() == "true"
+        if existing is None or resource.type not in REGISTRY or not (resource.arn in busy or expected):
             continue
         keys: tuple[str, ...] = (cfg.marker_key,)
         current = resource.tags.get(tags.expires_key)
         if current is not None and current == marked_expiry(existing):
             keys = (tags.expires_key, cfg.marker_key)
-            why = f"busy again: removing {tags.expires_key}={current} and the marker it set"
+            why = f"removing {tags.expires_key}={current} and the marker it set"
         else:
-            why = f"busy again: removing the marker; {tags.expires_key} was changed by its owner and is kept"
+            why = f"removing the marker; {tags.expires_key} was changed by its owner and is kept"
+        why = f"{'tagged ' + cfg.expected_idle_key + '=true' if expected else 'busy again'}: {why}"
         team = str(resource.tags.get(tags.team_key, "")).strip() or "unowned"
         decision = decide(resource, team, UNMARK, Status.PLANNED, why)
         plan.unmarks.append((resource, decision, keys))

@@ -164,3 +164,14 @@ def test_marker_value_is_a_valid_tag_value_everywhere() -> None:
     value = marker_value("2026-12-13T06:00:00Z", Kind.UNATTACHED, 30)
     assert all(c.isalnum() or c in " _.:/=+-@" for c in value) and len(value) <= 256
     assert NOW + timedelta(days=3) == datetime(2026, 12, 13, 6, tzinfo=UTC)
+
+
+def test_an_owner_tagging_expected_idle_cancels_the_mark() -> None:
+    settings = parse_settings({"idle": {"action": "expire"}})
+    marker = marker_value("2026-12-13T06:00:00Z", Kind.IDLE, 7)
+    keep = resource(
+        "keep", expires_at="2026-12-13T06:00:00Z", **{"costwarden:idle": marker, "costwarden:expected-idle": "true"}
+    )
+    plan = plan_marks([], [keep], [], settings, NOW)
+    assert [(r.id, k) for r, _, k in plan.unmarks] == [("keep", ("expires_at", "costwarden:idle"))]
+    assert plan.decisions[0].reason.startswith("tagged costwarden:expected-idle=true: removing expires_at")
