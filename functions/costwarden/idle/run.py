@@ -42,6 +42,7 @@ USD_PER_1000_METRICS = 0.01
 class IdleRun:
     run_id: str
     scan: Scan
+    action: str
     applied: bool
     marks: MarkPlan
     decisions: list[Decision] = field(default_factory=list)
@@ -73,7 +74,7 @@ class IdleRun:
             "busy": len(self.scan.busy),
             "not_judged": len(self.scan.not_judged),
             "expected_idle": self.scan.expected_idle,
-            "action": "expire" if self.marks.decisions or self.applied else "report",
+            "action": self.action,
             "applied": self.applied,
             "marks": dict(marks),
             "blocked": self.marks.blocked,
@@ -150,7 +151,7 @@ def run_idle(
             else d
             for d in decisions
         ]
-    run = IdleRun(run_id, result, applied, plan, decisions)
+    run = IdleRun(run_id, result, settings.idle.action, applied, plan, decisions)
     for decision in decisions:
         log.info("idle decision", extra={"run_id": run_id, "applied": applied, **decision.to_dict()})
     if audit is not None and decisions:
