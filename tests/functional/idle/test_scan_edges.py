@@ -67,3 +67,27 @@ def test_configured_tag_keys_are_used(idle_account: IdleAccount) -> None:
     run = idle_account.idle(cfg, publish=False)
     assert [(f.id, f.team) for f in run.findings] == [(box, "ranking")]
     assert "idle-ok=true" in run.findings[0].commands[-1]
+
+
+def test_notebooks_with_an_idle_autostop_lifecycle_are_not_reported(idle_account: IdleAccount) -> None:
+    import base64
+
+    sm = idle_account.client("sagemaker")
+    scripts = {"autostop": "python autostop.py --time 3600 --ignore-connections", "plain": "pip install -r req.txt"}
+    for name, script in scripts.items():
+        sm.create_notebook_instance_lifecycle_config(
+            NotebookInstanceLifecycleConfigName=name,
+            OnStart=[{"Content": base64.b64encode(script.encode()).decode()}],
+        )
+        sm.create_notebook_instance(
+            NotebookInstanceName=f"nb-{name}",
+            InstanceType="ml.t3.medium",
+            RoleArn="arn:aws:iam::123456789012:role/x",
+            LifecycleConfigName=name,
+            Tags=[{"Key": "team", "Value": "vision"}],
+        )
+    run = idle_account.idle(publish=False)
+    found = {f.id: f for f in run.findings}
+    assert set(found) == {"nb-plain"}
+    assert "lifecycle configuration 'plain' has no idle auto-stop" in found["nb-plain"].evidence
+    assert found["nb-plain"].monthly_usd == 0.05 * 730
