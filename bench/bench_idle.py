@@ -11,8 +11,8 @@ Wall time is dominated by moto serialising 5,000-instance ``DescribeInstances`` 
 from __future__ import annotations
 
 import logging
-import os
 import math
+import os
 import statistics
 import subprocess
 import sys
