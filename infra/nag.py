@@ -87,8 +87,14 @@ TAG_AUDIT_READS_REASON: Final = (
     "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
     "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
 )
+#: The idle finder's read-only statement (costwarden/idle/iam.py): same finding id, its own cause.
+IDLE_READS_REASON: Final = (
+    "The idle finder's read-only statement lists and describes resources, reads CloudWatch metrics (GetMetricData, "
+    "ListMetrics) and the Price List (pricing:GetProducts); none of these actions supports resource-level "
+    "permissions, so '*' is the only resource IAM accepts; tagging, when enabled, is in separate scoped statements."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
-OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, IDLE_READS_REASON)}
 
 
 def record_reasons(finding: str, *reasons: str) -> None:

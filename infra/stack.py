@@ -21,6 +21,7 @@ from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources, TeamDirectoryLayer
+from infra.idle import IdleFinder
 from infra.notifier import Notifier
 from infra.reaper import Reaper
 from infra.state import StateTable
@@ -59,6 +60,7 @@ class CostwardenStack(Stack):
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
         self.advisor = Advisor(self, "Advisor", core=self.core)
+        self.idle = IdleFinder(self, "IdleFinder", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.

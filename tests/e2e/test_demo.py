@@ -95,13 +95,15 @@ def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(dem
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
     digest = [a for a in alerts if a.kind is AlertKind.DIGEST][-1]
     judged = (DIGEST_DAY - timedelta(days=1)).isoformat()
-    assert digest.kind is AlertKind.DIGEST
     assert digest.details["digest"]["date"] == judged
     received: list[dict[str, Any]] = json.loads((out / "slack.json").read_text())
     last = [r for r in received if f"digest#{judged}" in json.dumps(r["message"])][-1]
     assert (last["channel"], last["status"]) == ("default", 200)
-    # Chapter 5 prints that digest in full, the cost chapter's earlier ones in one line.
+    # Chapter 5 prints that digest in full, the cost chapter's earlier ones in one line; the idle finder (6) and the
+    # four levers (7) play weeks later on the real clock.
     assert f"Daily cost digest — {judged}" in printed.split("Chapter 5: The next morning")[1].split("Chapter 6:")[0]
+    assert printed.split("Chapter 6: ", 1)[1].startswith("Weeks later: the idle finder")
+    assert printed.rsplit("Chapter ", 1)[1].startswith("7: The four levers")
     assert printed.count(f"Daily cost digest — {judged}") == 1
     assert "(not shown)" in printed.split("Chapter 3:")[0]
 
@@ -150,11 +152,11 @@ def test_use_settings_validates_and_reaches_load_settings(tmp_path: Path, monkey
         env.use_settings({"budgets": {"monthly_usd": {"vision": -1}}})
 
 
-def test_chapter_6_four_levers_and_an_offline_report(demo: tuple[int, Path, str]) -> None:
+def test_chapter_7_four_levers_and_an_offline_report(demo: tuple[int, Path, str]) -> None:
     import re
 
     _, out, printed = demo
-    chapter = printed.split("Chapter 6:")[1]
+    chapter = printed.split("Chapter 7:")[1]
     assert "TOTAL" in chapter and "13,138" in chapter  # the source's fleet
     assert "planned: put_lifecycle on vision-experiments" in chapter
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]

@@ -150,6 +150,10 @@ def _check(function: str, path: Path, summary: dict[str, Any], posted: list[Any]
     elif function == "reaper":  # dry run, the default: the expired instance is planned, nothing is done
         assert summary["dry_run"] is True
         assert (summary["counts"]["planned"], summary["counts"]["done"], summary["counts"]["failed"]) == (1, 0, 0)
+    elif function == "idle":  # report (the default): nothing is tagged; its own requests are counted
+        assert summary["applied"] is False and summary["marks"] == {}
+        assert summary["metric_requests"] >= 1 and summary["requests"].get("GetMetricData", 0) >= 1
+        assert not [e for e in summary["errors"] if "scan failed" in e]
     elif function == "tag_audit":
         assert summary["resources_scanned"] >= 1 and summary["resources_with_violations"] >= 1
         assert summary["published"] == summary["events"] >= 1 and not summary["publish_errors"]

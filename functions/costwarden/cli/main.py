@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "costwarden.cli.reap",
     "costwarden.cli.advise",
     "costwarden.cli.report",
+    "costwarden.cli.idle",
 )
 
 

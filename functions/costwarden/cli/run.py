@@ -29,6 +29,7 @@ HANDLERS: dict[str, str] = {
     "cost_monitor": "costwarden.handlers.cost_monitor.handler",
     "tag_audit": "costwarden.handlers.tag_audit.handler",
     "reaper": "costwarden.handlers.reaper.handler",
+    "idle": "costwarden.handlers.idle.handler",
 }
 
 #: Functions whose settings can make them act (``reaper.dry_run``); ``--apply`` matters for these only.

@@ -16,7 +16,7 @@ from costwarden.cost.alerts import Publish
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
-from costwarden.digest.sources import load_reaper_facts, load_savings_on_table
+from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
 from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
 
@@ -62,5 +62,6 @@ def send_digest(
         expiring=expiring,
         notes=notes,
         savings=load_savings_on_table(store),
+        idle=load_idle_summary(store, now=now),
     )
     return send_digests(inp, settings.notifier, publish).summary()

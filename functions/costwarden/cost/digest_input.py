@@ -22,6 +22,7 @@ from costwarden.cost.frame import COST, DATE, UNTAGGED
 from costwarden.digest.model import (
     DigestInput,
     ExpiringResource,
+    IdleSummary,
     OpenAnomaly,
     ReaperActivity,
     SavingsOnTable,
@@ -170,6 +171,7 @@ def build_digest_input(
     expiring: Sequence[ExpiringResource] = (),
     notes: Sequence[str] = (),
     savings: SavingsOnTable | None = None,
+    idle: IdleSummary | None = None,
 ) -> DigestInput:
     """Everything the digest shows, as of ``last_day`` (the newest complete day the run judged)."""
     return DigestInput(
@@ -180,6 +182,7 @@ def build_digest_input(
         untagged=untagged_share(daily, last_day=last_day),
         reaper=reaper,
         expiring=tuple(expiring),
+        idle=idle,
         estimated_dates=tuple(sorted(date.fromisoformat(d) for d in estimated_dates)),
         notes=tuple(notes),
         savings=savings,

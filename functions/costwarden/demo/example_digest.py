@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from costwarden.digest.model import (
     DigestInput,
     ExpiringResource,
+    IdleSummary,
+    IdleTeam,
     OpenAnomaly,
     ReaperActivity,
     ReaperDecision,
@@ -153,6 +155,18 @@ def example_input() -> DigestInput:
                 team="recsys",
                 expires_at=NOW + timedelta(hours=63),
             ),
+        ),
+        idle=IdleSummary(
+            scanned_at=NOW - timedelta(hours=2),
+            resources=9,
+            waste_usd=31_412.55,
+            other_usd=1_074.4,
+            unpriced=1,
+            teams={
+                "llm-pretrain": IdleTeam(resources=2, waste_usd=23_924.0),
+                "vision": IdleTeam(resources=3, waste_usd=4_467.6),
+                "recsys": IdleTeam(resources=4, waste_usd=3_020.95),
+            },
         ),
         estimated_dates=(DAY - timedelta(days=1),),
         notes=("Untagged share from the cost monitor's own pull (team tag empty), last 7 days",),

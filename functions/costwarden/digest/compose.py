@@ -36,6 +36,7 @@ from costwarden.digest.model import (
     REAPER_STATUSES,
     DigestInput,
     ExpiringResource,
+    IdleSummary,
     OpenAnomaly,
     ReaperDecision,
     ReaperStatus,
@@ -67,6 +68,7 @@ MOVERS_MAX = 5
 ANOMALIES_MAX = 50
 REAPER_LINES_MAX = 50
 EXPIRING_MAX = 50
+IDLE_TEAMS_MAX = 5
 NOTES_MAX = 10
 #: Long free text (resource ARNs, reasons) is cut to this in the event; Slack rendering cuts further.
 TEXT_MAX = 300
@@ -122,6 +124,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         "reaper": None if inp.reaper is None else _reaper(inp.reaper.dry_run, decisions, reaper_counts),
         "expiring": _within_bytes([_expiring(e, inp.generated_at) for e in expiring[:EXPIRING_MAX]]),
         "expiring_total": len(expiring),
+        "idle": _idle(inp.idle, team),
         "estimated_dates": sorted(d.isoformat() for d in set(inp.estimated_dates)),
         "notes": [_text(note) for note in inp.notes[:NOTES_MAX]],
         "savings": None
@@ -339,7 +342,34 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
     savings = details.get("savings")
     if savings is not None and savings["usd_month"] >= 1:
         figures["Savings on the table"] = f"{savings['usd_month']:,.0f} USD/month"
+    idle = details.get("idle")
+    if idle is not None:
+        figures["Idle"] = _idle_line(idle)
     return figures
+
+
+def _idle(summary: IdleSummary | None, team: str | None) -> dict[str, Any] | None:
+    """The idle finder's latest scan, for the fleet (top teams by waste) or for one team."""
+    if summary is None:
+        return None
+    if team is not None:
+        own = summary.teams.get(team)
+        return {"resources": own.resources if own else 0, "waste_usd": own.waste_usd if own else 0.0, "teams": []}
+    ranked = sorted(summary.teams.items(), key=lambda kv: (-kv[1].waste_usd, kv[0]))
+    return {
+        "resources": summary.resources,
+        "waste_usd": summary.waste_usd,
+        "teams": [
+            {"team": _text(name), "resources": row.resources, "waste_usd": _money(row.waste_usd)}
+            for name, row in ranked[:IDLE_TEAMS_MAX]
+        ],
+    }
+
+
+def _idle_line(idle: dict[str, Any]) -> str:
+    """``Idle: N resources, X USD/month`` (the figure and the Slack section say the same)."""
+    count = idle["resources"]
+    return f"{count} resource{'s' if count != 1 else ''}, {usd(idle['waste_usd'])}/month"
 
 
 def _budget_line(counts: dict[str, int]) -> str:

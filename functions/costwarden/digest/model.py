@@ -150,6 +150,24 @@ class SavingsOnTable(_Model):
         return sum(v for t, v in self.teams.items() if team is None or t == team)
 
 
+class IdleTeam(_Model):
+    """One team's idle findings in the latest idle scan."""
+
+    resources: int = Field(ge=0)
+    waste_usd: float = Field(ge=0)
+
+
+class IdleSummary(_Model):
+    """The latest idle scan ("Idle: N resources, X USD/month"), as the idle finder stored it."""
+
+    scanned_at: datetime
+    resources: int = Field(ge=0)
+    waste_usd: float = Field(ge=0)
+    other_usd: float = Field(ge=0)
+    unpriced: int = Field(ge=0)
+    teams: dict[str, IdleTeam] = Field(default_factory=dict)
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -163,6 +181,8 @@ class DigestInput(_Model):
     expiring: tuple[ExpiringResource, ...] = ()
     #: The savings advisor's latest findings (``None`` until it has run).
     savings: SavingsOnTable | None = None
+    #: The latest idle scan's summary (None: the idle finder has not run, or not in the last 48 hours).
+    idle: IdleSummary | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").

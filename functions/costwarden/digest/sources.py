@@ -25,6 +25,7 @@ from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
 from costwarden.digest.model import (
     REAPER_STATUSES,
     ExpiringResource,
+    IdleSummary,
     ReaperActivity,
     ReaperDecision,
     SavingsOnTable,
@@ -150,3 +151,25 @@ def load_savings_on_table(store: StateStore) -> SavingsOnTable | None:
     teams = {str(t): float(v.get("usd_month", 0)) for t, v in dict(item.get("teams", {})).items()}
     raw = item.get("at")
     return SavingsOnTable(teams=teams, as_of=datetime.fromisoformat(raw) if isinstance(raw, str) else None)
+
+
+#: An idle summary older than this is not shown (the idle finder runs daily).
+IDLE_SUMMARY_MAX_AGE = timedelta(hours=48)
+
+
+def load_idle_summary(store: StateStore, *, now: datetime) -> IdleSummary | None:
+    """The latest idle scan's summary, if the idle finder left one in the last 48 hours (else None)."""
+    from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK
+
+    try:
+        item = store.get(SUMMARY_PK, SUMMARY_SK)
+    except Exception:  # the digest goes out without the idle line
+        return None
+    if not item:
+        return None
+    try:
+        summary = IdleSummary.model_validate({k: v for k, v in item.items() if k in IdleSummary.model_fields})
+    except ValueError:
+        return None
+    scanned = summary.scanned_at if summary.scanned_at.tzinfo else summary.scanned_at.replace(tzinfo=UTC)
+    return summary if now - IDLE_SUMMARY_MAX_AGE <= scanned <= now + timedelta(hours=1) else None

@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     SAVINGS = "savings"
     REPORT = "report"
     COMMITMENT = "commitment"
+    IDLE = "idle"
 
 
 class Severity(StrEnum):

@@ -7,7 +7,7 @@ by import-linter in ``make lint`` (docs/architecture.md). Handlers and services 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -50,3 +50,19 @@ class CostSource(Protocol):
         metric: str,
         excluded_record_types: Sequence[str],
     ) -> list[dict[str, Any]]: ...
+
+
+#: ``clients(service, region)`` → a boto3 client. Injected everywhere (the reaper's registry, the idle finder's
+#: adapters); the default is ``adapters.aws.client``. Declared here so adapters and logic share it without importing
+#: each other.
+Clients = Callable[[str, str], Any]
+
+
+def error_text(error: BaseException) -> str:
+    """``Code: Message`` of an AWS error (botocore's ``ClientError`` shape), else ``Type: text``: what decisions,
+    summaries and logs record, with no SDK import."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{err.get('Code', type(error).__name__)}: {err.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"

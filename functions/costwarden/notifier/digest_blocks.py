@@ -58,6 +58,7 @@ def digest_blocks(event: AlertEvent) -> list[dict[str, Any]]:
     blocks.extend(_anomalies(details))
     blocks.extend(_reaper(details))
     blocks.extend(_expiring(details))
+    blocks.extend(_idle(details))
     context = _context(details, event)
     if len(blocks) + 1 > MAX_BLOCKS:
         # Cannot happen with the composer's caps; kept so that no producer can make Slack reject the message.
@@ -257,6 +258,22 @@ def _reaper(details: dict[str, Any]) -> list[dict[str, Any]]:
     total = sum(int(n) for n in counts.values())
     footer = f"_…and {total - len(rows):,} more decisions_" if total > len(rows) else ""
     return _table_sections(f"*Reaper, last 24 h*{mode}\n{summary}", _table(rows, right=set()), footer=footer)
+
+
+def _idle(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """``Idle: N resources, X USD/month`` and the teams paying most for it (from the idle finder's last scan)."""
+    idle = details.get("idle")
+    if not idle:
+        return []
+    count = int(idle.get("resources") or 0)
+    text = f"*Idle:* {count} resource{'s' if count != 1 else ''}, {usd(idle.get('waste_usd'))}/month"
+    teams = idle.get("teams") or []
+    if teams:
+        text += "\n" + "\n".join(
+            f"• {_escape(str(t.get('team')))}: {t.get('resources')} resources, {usd(t.get('waste_usd'))}/month"
+            for t in teams
+        )
+    return [_section(text)]
 
 
 def _expiring(details: dict[str, Any]) -> list[dict[str, Any]]:

@@ -175,18 +175,32 @@ def run_reaper(
     return result
 
 
-def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> None:
-    pk = f"audit#{result.started_at.strftime('%Y-%m-%d')}"
-    items = audit_items(result.run_id, result.started_at, result.dry_run, result.decisions)
-    items += [
-        (pk, f"{result.run_id}#error#{e.region}#{e.source}", {"run_id": result.run_id, **e.__dict__})
-        for e in result.errors
-    ]
+def write_audit(  # noqa: PLR0917 - partial(write_audit, state, settings) is the idle finder's audit port
+    state: StateStore,
+    settings: Settings,
+    run_id: str,
+    started_at: datetime,
+    dry_run: bool,
+    decisions: Sequence[Decision],
+    errors: Sequence[SourceError] = (),
+) -> str | None:
+    """One audit item per decision (and per source error) under ``audit#<date>``: the reaper's and every other
+    caller that acts through the registry (the idle finder's marks). Returns the error text if the write failed."""
+    pk = f"audit#{started_at.strftime('%Y-%m-%d')}"
+    items = audit_items(run_id, started_at, dry_run, decisions)  # the one audit record shape
+    items += [(pk, f"{run_id}#error#{e.region}#{e.source}", {"run_id": run_id, **e.__dict__}) for e in errors]
     try:
         state.put_many(items, ttl_days=settings.reaper.audit_ttl_days)
     except Exception as error:  # recorded (decision, summary or log); the run goes on
-        result.audit_error = error_text(error)
-        log.error("audit write failed", extra={"error": result.audit_error})
+        log.error("audit write failed", extra={"error": error_text(error)})
+        return error_text(error)
+    return None
+
+
+def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> None:
+    result.audit_error = write_audit(
+        state, settings, result.run_id, result.started_at, result.dry_run, result.decisions, result.errors
+    )
 
 
 @dataclass

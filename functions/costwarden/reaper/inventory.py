@@ -101,3 +101,26 @@ def collect(clients: Clients, regions: Sequence[str], selectors: Sequence[Select
     inventory.resources = sorted(unique.values(), key=lambda r: (r.region, r.type, r.arn))
     inventory.errors.sort(key=lambda e: (e.region, e.source))
     return inventory
+
+
+def collect_every(clients: Clients, regions: Sequence[str], type_names: Sequence[str]) -> Inventory:
+    """Every resource of ``type_names`` in every region, whatever its tags (the idle finder), through each type's
+    ``list_every``; regions and types run concurrently, a failing (region, type) is recorded and the others go on."""
+
+    def one(region: str, name: str) -> tuple[list[Resource], list[SourceError]]:
+        try:
+            return REGISTRY[name].list_every(clients, region), []
+        except Exception as error:  # recorded (summary or log); the run goes on
+            return [], [SourceError(region, name, error_text(error))]
+
+    inventory = Inventory()
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="idle-inventory") as pool:
+        futures = [pool.submit(one, region, name) for region in regions for name in type_names]
+        for future in futures:
+            resources, errors = future.result()
+            inventory.resources.extend(resources)
+            inventory.errors.extend(errors)
+    unique = {r.arn: r for r in inventory.resources}
+    inventory.resources = sorted(unique.values(), key=lambda r: (r.region, r.type, r.arn))
+    inventory.errors.sort(key=lambda e: (e.region, e.source))
+    return inventory

@@ -40,13 +40,18 @@ class AutoScalingGroup(ResourceType):
         Permission(("autoscaling:CreateOrUpdateTags",), ASG_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         asg = clients("autoscaling", region)
         seen: dict[str, Resource] = {}
-        for key, value in selectors:
-            flt = {"Name": "tag-key", "Values": [key]} if value is None else {"Name": f"tag:{key}", "Values": [value]}
+        filters: list[list[dict[str, Any]]] = [
+            [{"Name": "tag-key", "Values": [key]} if value is None else {"Name": f"tag:{key}", "Values": [value]}]
+            for key, value in selectors or ()
+        ]
+        if selectors is None:
+            filters = [[]]  # every group (the idle finder)
+        for flt in filters:
             for page in asg.get_paginator("describe_auto_scaling_groups").paginate(
-                Filters=[flt], PaginationConfig={"PageSize": 100}
+                Filters=flt, PaginationConfig={"PageSize": 100}
             ):
                 for group in page.get("AutoScalingGroups", []):
                     resource = self._resource(group, region)
@@ -102,6 +107,17 @@ class AutoScalingGroup(ResourceType):
                     }
                     for k, v in tags.items()
                 ]
+            ),
+        )
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        asg = clients("autoscaling", region)
+        return each_result(
+            resources,
+            lambda r: asg.delete_tags(
+                Tags=[{"ResourceId": r.id, "ResourceType": "auto-scaling-group", "Key": k} for k in keys]
             ),
         )
 

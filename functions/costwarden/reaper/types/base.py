@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from costwarden.models import ports
 from costwarden.reaper.model import Member, Resource
 from costwarden.settings import TagPolicy
 
@@ -25,7 +26,7 @@ from costwarden.settings import TagPolicy
 type Selector = tuple[str, str | None]
 
 #: ``clients(service, region)`` → a boto3 client. Injected everywhere; the default is ``adapters.aws.client``.
-Clients = Callable[[str, str], Any]
+Clients = ports.Clients
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ def tags_dict(tags: Iterable[Mapping[str, Any]] | Mapping[str, str] | None) -> d
     return {str(t["Key"]): str(t.get("Value", "")) for t in tags}
 
 
-def matches(tags: Mapping[str, str], selectors: Sequence[Selector]) -> bool:
-    """True when ``tags`` satisfy at least one selector."""
+def matches(tags: Mapping[str, str], selectors: Sequence[Selector] | None) -> bool:
+    """True when ``tags`` satisfy at least one selector; ``None`` selects every resource (the idle finder)."""
+    if selectors is None:
+        return True
     return any(key in tags and (value is None or tags[key] == value) for key, value in selectors)
 
 
@@ -65,12 +68,27 @@ def chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def error_text(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        return f"{err.get('Code', type(error).__name__)}: {err.get('Message', '')}".strip()
-    return f"{type(error).__name__}: {error}"
+#: The tag-removal action next to each tagging action (``untag``: the idle finder removes only the tags it set).
+UNTAG_ACTIONS: dict[str, str] = {
+    "ec2:CreateTags": "ec2:DeleteTags",
+    "autoscaling:CreateOrUpdateTags": "autoscaling:DeleteTags",
+    "elasticmapreduce:AddTags": "elasticmapreduce:RemoveTags",
+    "eks:TagResource": "eks:UntagResource",
+    "sagemaker:AddTags": "sagemaker:DeleteTags",
+    "tag:TagResources": "tag:UntagResources",
+}
+
+
+#: Partition of a region's ARNs.
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+error_text = ports.error_text
 
 
 class ResourceType:
@@ -104,10 +122,25 @@ class ResourceType:
         """Tagging-API types: turn ``(arn, tags)`` into resources with state, in as few describe calls as possible."""
         raise NotImplementedError(f"{self.name} is listed with list_resources")
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         """Own-listing types: every resource matching any selector (``(key, None)``: has the tag; ``(key, value)``:
         has it with that value), every page followed."""
         raise NotImplementedError(f"{self.name} is listed through the tagging API")
+
+    def list_every(self, clients: Clients, region: str) -> list[Resource]:
+        """Every resource of this type in ``region`` whatever its tags (the idle finder's inventory). Default: the
+        tagging API (every tagged resource of ``tagging_type``, 100 per page) hydrated as usual, or the type's own
+        listing with no selector. Types whose untagged resources matter (EC2 instances, EBS volumes) override it."""
+        if self.tagging_type is None:
+            return self.list_resources(clients, region, None)
+        api = clients("resourcegroupstaggingapi", region)
+        found: list[tuple[str, dict[str, str]]] = []
+        for page in api.get_paginator("get_resources").paginate(
+            ResourceTypeFilters=[self.tagging_type], ResourcesPerPage=100
+        ):
+            found += [(m["ResourceARN"], tags_dict(m.get("Tags"))) for m in page.get("ResourceTagMappingList", [])]
+        own = [(arn, tags) for arn, tags in found if arn.split(":", 5)[-1].split("/", 1)[0] == self.arn_match[1]]
+        return self.hydrate(clients, region, own) if own else []
 
     def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
         """Fill in ``termination_protected`` for the candidates only (bounded by the per-run cap)."""
@@ -138,6 +171,22 @@ class ResourceType:
             arns = [r.arn for r in batch]
             try:
                 failed = api.tag_resources(ResourceARNList=arns, Tags=tags).get("FailedResourcesMap", {})
+            except Exception as error:  # recorded (decision, summary or log); the run goes on
+                failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
+            for arn in arns:
+                result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
+        return result
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        """Remove the tag ``keys`` (the idle finder's own marks); default through the tagging API, 20 ARNs a call."""
+        api = clients("resourcegroupstaggingapi", region)
+        result: dict[str, str | None] = {}
+        for batch in chunks(list(resources), 20):
+            arns = [r.arn for r in batch]
+            try:
+                failed = api.untag_resources(ResourceARNList=arns, TagKeys=list(keys)).get("FailedResourcesMap", {})
             except Exception as error:  # recorded (decision, summary or log); the run goes on
                 failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
             for arn in arns:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, tags_dict
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, partition_of, tags_dict
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"deleting", "deleted"})
@@ -36,22 +36,47 @@ class EbsVolume(ResourceType):
                 Filters=[{"Name": "volume-id", "Values": list(batch)}], PaginationConfig={"PageSize": 500}
             )
             for page in pages:
-                for volume in page.get("Volumes", []):
-                    attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
-                    out.append(
-                        Resource(
-                            arn=by_id[volume["VolumeId"]],
-                            type=self.name,
-                            region=region,
-                            id=volume["VolumeId"],
-                            key=volume["VolumeId"],
-                            tags=tags_dict(volume.get("Tags")),
-                            state=volume.get("State", ""),
-                            active=volume.get("State", "") not in INACTIVE_STATES,
-                            details={"attached_to": attached, "size_gib": volume.get("Size")},
-                        )
-                    )
+                out.extend(
+                    self._resource(volume, region, by_id[volume["VolumeId"]]) for volume in page.get("Volumes", [])
+                )
         return out
+
+    def list_every(self, clients: Clients, region: str) -> list[Resource]:
+        """Every volume, tagged or not (500 per page): unattached volumes are often the untagged ones."""
+        ec2 = clients("ec2", region)
+        account = ""
+        out: list[Resource] = []
+        for page in ec2.get_paginator("describe_volumes").paginate(PaginationConfig={"PageSize": 500}):
+            for volume in page.get("Volumes", []):
+                if not account:
+                    account = self._account(clients, region)
+                arn = f"arn:{partition_of(region)}:ec2:{region}:{account}:volume/{volume['VolumeId']}"
+                out.append(self._resource(volume, region, arn))
+        return out
+
+    @staticmethod
+    def _account(clients: Clients, region: str) -> str:
+        """Volumes carry no owner id; the account comes from STS (called once, only when there are volumes)."""
+        return str(clients("sts", region).get_caller_identity()["Account"])
+
+    def _resource(self, volume: dict[str, Any], region: str, arn: str) -> Resource:
+        attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
+        return Resource(
+            arn=arn,
+            type=self.name,
+            region=region,
+            id=volume["VolumeId"],
+            key=volume["VolumeId"],
+            tags=tags_dict(volume.get("Tags")),
+            state=volume.get("State", ""),
+            active=volume.get("State", "") not in INACTIVE_STATES,
+            details={
+                "attached_to": attached,
+                "size_gib": volume.get("Size"),
+                "volume_type": volume.get("VolumeType", ""),
+                "created": volume.get("CreateTime"),
+            },
+        )
 
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         if resource.state == "available":
@@ -75,6 +100,12 @@ class EbsVolume(ResourceType):
             resources,
             lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
         )
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        return each_result(resources, lambda r: ec2.delete_tags(Resources=[r.id], Tags=[{"Key": k} for k in keys]))
 
     def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (

@@ -14,7 +14,16 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource, parent_from_tags
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, error_text, tags_dict
+from costwarden.reaper.types.base import (
+    Clients,
+    Permission,
+    ResourceType,
+    chunks,
+    each_result,
+    error_text,
+    partition_of,
+    tags_dict,
+)
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"shutting-down", "terminated"})
@@ -71,8 +80,33 @@ class Ec2Instance(ResourceType):
             active=state not in INACTIVE_STATES,
             parent=parent_from_tags(tags),
             termination_protected=None,
-            details={"instance_type": instance.get("InstanceType", "")},
+            details={
+                "instance_type": instance.get("InstanceType", ""),
+                "launch_time": instance.get("LaunchTime"),
+                "state_reason": instance.get("StateTransitionReason", ""),
+                "volumes": [
+                    m["Ebs"]["VolumeId"]
+                    for m in instance.get("BlockDeviceMappings", [])
+                    if m.get("Ebs", {}).get("VolumeId")
+                ],
+            },
         )
+
+    def list_every(self, clients: Clients, region: str) -> list[Resource]:
+        """Every pending/running/stopping/stopped instance, tagged or not (1,000 per page)."""
+        ec2 = clients("ec2", region)
+        out: list[Resource] = []
+        pages = ec2.get_paginator("describe_instances").paginate(
+            Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}],
+            PaginationConfig={"PageSize": 1000},
+        )
+        for page in pages:
+            for reservation in page.get("Reservations", []):
+                owner = reservation.get("OwnerId", "")
+                for instance in reservation.get("Instances", []):
+                    arn = f"arn:{partition_of(region)}:ec2:{region}:{owner}:instance/{instance['InstanceId']}"
+                    out.append(self._resource(instance, region, {instance["InstanceId"]: arn}))
+        return out
 
     def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
         ec2 = clients("ec2", region)
@@ -119,6 +153,12 @@ class Ec2Instance(ResourceType):
             resources,
             lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
         )
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        return each_result(resources, lambda r: ec2.delete_tags(Resources=[r.id], Tags=[{"Key": k} for k in keys]))
 
     def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return (

@@ -45,7 +45,7 @@ class EksNodegroup(ResourceType):
         Permission(("eks:TagResource",), NODEGROUP_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         eks = clients("eks", region)
         out: list[Resource] = []
         for page in eks.get_paginator("list_clusters").paginate():
@@ -116,6 +116,12 @@ class EksNodegroup(ResourceType):
     ) -> dict[str, str | None]:
         eks = clients("eks", region)
         return each_result(resources, lambda r: eks.tag_resource(resourceArn=r.arn, tags=tags))
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        eks = clients("eks", region)
+        return each_result(resources, lambda r: eks.untag_resource(resourceArn=r.arn, tagKeys=list(keys)))
 
     def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return f"aws eks tag-resource --region {resource.region} --resource-arn {resource.arn} --tags {key}={value}"

@@ -57,7 +57,7 @@ class EmrCluster(ResourceType):
         Permission(("elasticmapreduce:AddTags",), CLUSTER_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector]) -> list[Resource]:
+    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         emr = clients("emr", region)
         out: list[Resource] = []
         for page in emr.get_paginator("list_clusters").paginate(ClusterStates=list(ACTIVE_STATES)):
@@ -78,7 +78,10 @@ class EmrCluster(ResourceType):
                         state=state,
                         active=state in ACTIVE_STATES,
                         termination_protected=bool(cluster.get("TerminationProtected", False)),
-                        details={"name": cluster.get("Name", "")},
+                        details={
+                            "name": cluster.get("Name", ""),
+                            "created": cluster.get("Status", {}).get("Timeline", {}).get("CreationDateTime"),
+                        },
                     )
                 )
         return out
@@ -115,6 +118,12 @@ class EmrCluster(ResourceType):
         return each_result(
             resources, lambda r: emr.add_tags(ResourceId=r.id, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         )
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        emr = clients("emr", region)
+        return each_result(resources, lambda r: emr.remove_tags(ResourceId=r.id, TagKeys=list(keys)))
 
     def extend_command(self, resource: Resource, key: str, value: str) -> str:
         return f"aws emr add-tags --region {resource.region} --resource-id {resource.id} --tags {key}={value}"

@@ -53,6 +53,7 @@ class SageMakerEndpoint(ResourceType):
                         tags=tags,
                         state=status,
                         active=status != "Deleting",
+                        details={"created": endpoint.get("CreationTime")},
                     )
                 )
         return out

@@ -49,7 +49,11 @@ class SageMakerNotebook(ResourceType):
                         tags=tags,
                         state=status,
                         active=status != "Deleting",
-                        details={"instance_type": notebook.get("InstanceType", "")},
+                        details={
+                            "instance_type": notebook.get("InstanceType", ""),
+                            "lifecycle_config": notebook.get("NotebookInstanceLifecycleConfigName", ""),
+                            "created": notebook.get("CreationTime"),
+                        },
                     )
                 )
         return out

@@ -1,0 +1,126 @@
+"""``costwarden idle [--regions r1,r2] [--lookback-days N] [--format table|json] [--apply]``: the idle finder.
+
+Prints the findings (``--format json``: a list, each with ``arn, id, type, region, team, kind, monthly_usd,
+evidence, recommendation`` plus ``price_note, environment, commands``) and a summary on stderr: requests by
+operation and the scan's own CloudWatch cost. Exit 0 whether or not it finds anything; 1 when a region, source or
+metric read failed (the rest is still printed); 2 for a bad argument. With ``idle.action: expire`` the marks are
+planned and shown; ``--apply`` writes them (the reaper then warns and acts as for any expiry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+from costwarden.cli.main import CliError
+
+COLUMNS = ("monthly_usd", "kind", "type", "region", "team", "id")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    """Findings as an aligned table, USD first (``--format table``, the demo)."""
+
+    def cell(row: dict[str, Any], column: str) -> str:
+        if column == "monthly_usd":
+            return "-" if row["monthly_usd"] is None else f"{row['monthly_usd']:,.2f}"
+        return str(row.get(column) or "-")
+
+    widths = {c: max([len(c)] + [len(cell(r, c)) for r in rows]) for c in COLUMNS}
+    head = "  ".join(
+        ("USD/MONTH" if c == "monthly_usd" else c.upper()).ljust(max(widths[c], 9 if c == "monthly_usd" else 0))
+        for c in COLUMNS
+    )
+    lines = [head + "  EVIDENCE"]
+    for row in rows:
+        cells = [
+            cell(row, c).rjust(max(widths[c], 9)) if c == "monthly_usd" else cell(row, c).ljust(widths[c])
+            for c in COLUMNS
+        ]
+        lines.append("  ".join(cells) + "  " + str(row["evidence"]))
+    return "\n".join(lines)
+
+
+def _regions(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    regions = [r.strip() for r in raw.split(",") if r.strip()]
+    bad = [r for r in regions if not _REGION.match(r)]
+    if not regions or bad:
+        raise CliError(f"--regions: {', '.join(bad) or repr(raw)} is not a region name (e.g. us-east-1,eu-west-1)")
+    return regions
+
+
+def _command(args: argparse.Namespace) -> int:
+    import functools
+
+    from pydantic import ValidationError
+
+    from costwarden.idle.run import run_idle
+    from costwarden.reaper.execute import write_audit
+    from costwarden.services.idle import aws_ports
+    from costwarden.services.reaper import default_clients, regions_for, state_store
+    from costwarden.settings import IdleSettings, load_settings
+
+    settings = load_settings()
+    override = _regions(args.regions)
+    if args.lookback_days is not None:
+        try:
+            idle = IdleSettings.model_validate({**settings.idle.model_dump(), "lookback_days": args.lookback_days})
+        except ValidationError as error:
+            raise CliError(f"--lookback-days: {error.errors()[0]['msg']} (got {args.lookback_days})") from None
+        settings = settings.model_copy(update={"idle": idle})
+    regions = regions_for(settings, override)
+    state, note = state_store()
+    if note:
+        print(f"costwarden idle: {note}: prices are not cached between runs", file=sys.stderr)
+    ports = aws_ports(default_clients, state, settings)
+    run = run_idle(
+        settings,
+        regions=regions,
+        ports=ports,
+        store=state if note is None else None,
+        audit=functools.partial(write_audit, state, settings) if note is None else None,
+        apply=args.apply,
+    )
+    rows = [f.to_dict() for f in run.findings]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render_table(rows) if rows else "no idle resources found in these regions")
+    summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
+    requests = ", ".join(f"{op} {n}" for op, n in sorted(summary["requests"].items())) or "none"
+    print(
+        f"costwarden idle: regions {', '.join(regions)}; {summary['findings']} findings, "
+        f"{summary['waste_usd_per_month']:,.2f} USD/month of waste; {summary['not_judged']} not judged; "
+        f"metric requests: {requests}; {summary['metrics_queried']} metrics read "
+        f"(~{summary['scan_cost_usd']:.4f} USD)",
+        file=sys.stderr,
+    )
+    for decision in run.decisions:
+        print(
+            f"costwarden idle: {decision.action} {decision.id}: {decision.status.value}: {decision.reason}",
+            file=sys.stderr,
+        )
+    if settings.idle.action == "expire" and not args.apply and run.marks.marks:
+        print("costwarden idle: marks planned only (--apply writes them)", file=sys.stderr)
+    for problem in summary["errors"]:
+        print(f"costwarden idle: {problem}", file=sys.stderr)
+    return 1 if summary["errors"] else 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "idle", help="find idle GPU boxes, endpoints, clusters, notebooks and volumes, priced per team"
+    )
+    parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
+    parser.add_argument("--lookback-days", type=int, help="days of metrics to judge over (default: settings, 7)")
+    parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
+    parser.add_argument(
+        "--apply", action="store_true", help="with idle.action=expire, write the planned expiry marks (default: plan)"
+    )
+    parser.set_defaults(func=_command)

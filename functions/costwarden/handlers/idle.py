@@ -1,0 +1,52 @@
+"""Idle finder Lambda (daily schedule): thin — settings, wiring, one call, a JSON-able summary.
+
+Findings go to the owning teams as one ``idle`` alert per team per week (and the account total to the operator
+team); the digest reads the latest scan's summary from the state table. With ``idle.action: expire``, marks are
+written only when ``reaper.dry_run`` is off — the same switch that lets the reaper act on them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from costwarden.handlers.observability import logger, metrics
+from costwarden.idle.run import run_idle
+from costwarden.reaper.execute import write_audit
+from costwarden.services.idle import aws_ports
+from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
+from costwarden.settings import load_settings
+
+_idle_log = logging.getLogger("costwarden.idle")
+_idle_log.setLevel(logger.log_level)
+_idle_log.handlers = list(logger.handlers)
+_idle_log.propagate = False
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings()
+    state, note = state_store(probe=False)
+    if note:
+        logger.warning("no state table: prices are not cached and alerts are not de-duplicated", note=note)
+    ports = aws_ports(default_clients, state, settings)
+    run = run_idle(
+        settings,
+        regions=regions_for(settings),
+        ports=ports,
+        store=state,
+        audit=functools.partial(write_audit, state, settings),
+        publish_fn=sns_publisher(),
+        apply=not settings.reaper.dry_run,
+    )
+    requests = dict(getattr(ports.metrics, "requests", {}))
+    summary = run.summary(requests)
+    metrics.add_metric(name="IdleFindings", unit="Count", value=summary["findings"])
+    metrics.add_metric(name="IdleWasteUsdPerMonth", unit="None", value=summary["waste_usd_per_month"])
+    metrics.add_metric(name="IdleMetricRequests", unit="Count", value=summary["metric_requests"])
+    logger.info("idle run finished", **summary)
+    return summary

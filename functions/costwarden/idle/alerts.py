@@ -1,0 +1,140 @@
+"""The idle finder's alert events (pure): one ``idle`` alert per team per week, and the account summary.
+
+A team's alert lists its findings sorted by USD per month (unpriced last), each with its evidence and the exact
+commands (stop/delete, or tag it expected-idle). Severity follows the team's monthly *waste* (``WASTE_KINDS``):
+``critical_usd`` and above critical, ``warning_usd`` and above warning, info below.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from costwarden.digest.format import usd
+from costwarden.idle.model import Finding
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.settings import IdleSettings
+
+MAX_ITEMS = 25
+MAX_EVIDENCE = 160
+
+
+def week_of(now: datetime) -> str:
+    """``2026-W50``: the dedup period of the weekly alert."""
+    year, week, _ = now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def severity_for(waste_usd: float, cfg: IdleSettings) -> Severity:
+    if waste_usd >= cfg.critical_usd:
+        return Severity.CRITICAL
+    if waste_usd >= cfg.warning_usd:
+        return Severity.WARNING
+    return Severity.INFO
+
+
+def _price(finding: Finding) -> str:
+    return f"{usd(finding.monthly_usd)}/mo" if finding.monthly_usd is not None else "price unknown"
+
+
+def _line(finding: Finding) -> str:
+    evidence = finding.evidence if len(finding.evidence) <= MAX_EVIDENCE else finding.evidence[: MAX_EVIDENCE - 1] + "…"
+    command = finding.commands[0] if finding.commands else ""
+    text = f"{_price(finding)} · {finding.type} {finding.id} ({finding.region}) · {finding.kind.value}: {evidence}"
+    return f"{text} → {command}" if command else text
+
+
+def sums(findings: Sequence[Finding]) -> tuple[float, float, int]:
+    """(waste USD/month, other USD/month at stake, findings without a price)."""
+    waste = sum(f.monthly_usd for f in findings if f.is_waste and f.monthly_usd is not None)
+    other = sum(f.monthly_usd for f in findings if not f.is_waste and f.monthly_usd is not None)
+    return waste, other, sum(1 for f in findings if f.monthly_usd is None)
+
+
+def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: datetime, marked: int = 0) -> AlertEvent:
+    """The weekly ``idle`` alert of one team."""
+    ordered = sorted(findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
+    waste, other, unpriced = sums(ordered)
+    top = ordered[0]
+    title = f"Idle: {len(ordered)} resource{'s' if len(ordered) != 1 else ''}, {usd(waste)}/month of waste"
+    summary = (
+        f"{team} pays {usd(waste)} a month for idle capacity over the last {cfg.lookback_days} days"
+        + (f" ({usd(other)} more at stake in resources that could not be judged idle)" if other else "")
+        + f". Largest: {top.type} {top.id} — {top.evidence}. {top.recommendation}."
+    )
+    if marked:
+        summary += f" {marked} of them now expire in {cfg.grace_days} days (idle.action=expire)."
+    details: dict[str, Any] = {
+        "figures": {
+            "Waste / month": usd(waste),
+            "Resources": str(len(ordered)),
+            "Other at stake / month": usd(other),
+            "Without a price": str(unpriced),
+        },
+        "items": [_line(f) for f in ordered[:MAX_ITEMS]],
+        "findings": [f.to_dict() for f in ordered[:MAX_ITEMS]],
+        "findings_total": len(ordered),
+        "waste_usd": round(waste, 2),
+        "week": week_of(now),
+    }
+    return AlertEvent(
+        kind=AlertKind.IDLE,
+        severity=severity_for(waste, cfg),
+        team=team,
+        title=title,
+        summary=summary,
+        details=details,
+        dedup_key=f"idle#{team}#{week_of(now)}",
+        occurred_at=now,
+    )
+
+
+def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSettings, now: datetime) -> AlertEvent:
+    """The account total, per team — in the manner of the weekly tag audit's account summary."""
+    by_team: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_team[finding.team].append(finding)
+    rows = sorted(((team, *sums(items), len(items)) for team, items in by_team.items()), key=lambda r: -r[1])
+    waste, other, unpriced = sums(findings)
+    return AlertEvent(
+        kind=AlertKind.IDLE,
+        severity=severity_for(waste, cfg),
+        team=operator_team,
+        title=f"Idle across the account: {len(findings)} resources, {usd(waste)}/month of waste",
+        summary=(
+            f"{len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} a month for idle capacity "
+            f"({usd(other)} more at stake, {unpriced} without a price)."
+        ),
+        details={
+            "figures": {"Waste / month": usd(waste), "Resources": str(len(findings)), "Teams": str(len(by_team))},
+            "items": [
+                f"{team}: {count} resource{'s' if count != 1 else ''}, {usd(w)}/month"
+                for team, w, _, _, count in rows[:MAX_ITEMS]
+            ],
+            "teams": {team: {"resources": count, "waste_usd": round(w, 2)} for team, w, _, _, count in rows},
+            "waste_usd": round(waste, 2),
+            "week": week_of(now),
+        },
+        dedup_key=f"idle#account#{week_of(now)}",
+        occurred_at=now,
+    )
+
+
+def digest_summary(findings: Sequence[Finding], now: datetime) -> dict[str, Any]:
+    """What the daily digest shows ("Idle: N resources, X USD/month"), stored by each scan in the state table."""
+    waste, other, unpriced = sums(findings)
+    teams: dict[str, dict[str, float]] = defaultdict(lambda: {"resources": 0, "waste_usd": 0.0})
+    for finding in findings:
+        teams[finding.team]["resources"] += 1
+        if finding.is_waste and finding.monthly_usd is not None:
+            teams[finding.team]["waste_usd"] = round(teams[finding.team]["waste_usd"] + finding.monthly_usd, 2)
+    return {
+        "scanned_at": now.isoformat(),
+        "resources": len(findings),
+        "waste_usd": round(waste, 2),
+        "other_usd": round(other, 2),
+        "unpriced": unpriced,
+        "teams": dict(teams),
+    }

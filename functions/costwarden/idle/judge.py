@@ -1,0 +1,250 @@
+"""Busy or idle: the judgement of one resource's metric history — pure, every rule in one place.
+
+A resource is judged on hourly values (the average of each hour's data points; for several GPUs the busiest GPU
+of each hour). Rules, in order:
+
+* Younger than the lookback: not judged (it may still be starting its work).
+* Too few hours with data (below ``min_coverage`` of the lookback): not judged — missing data is never read as
+  idle (an agent that stopped reporting is not an idle GPU). No data at all is its own finding (``no_metrics``).
+* Busy when at least ``min_busy_hours`` hours reach ``threshold_percent``: a nightly 2-hour training run at 90 %
+  makes 14 busy hours a week, so it is busy, however low the average is. Idle otherwise.
+* GPU instances (families in ``gpu_families``) are judged by the GPU: GPU busy → busy, whatever the CPU does (a
+  GPU fed by a light data loader); GPU idle and CPU busy → ``gpu_idle`` (paying for a GPU, using a CPU); both idle
+  → ``idle``. A GPU instance without GPU metrics is ``no_metrics`` ("enable the agent's nvidia_smi collection"),
+  never a guess from the CPU.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from costwarden.idle.model import Kind, Window
+from costwarden.settings import IdleSettings
+
+#: ``(timestamp, value)`` data points of one metric, in any order.
+type Points = Sequence[tuple[datetime, float]]
+
+_FAMILY = re.compile(r"^([a-z]+?)\d")
+
+
+class State(StrEnum):
+    BUSY = "busy"
+    IDLE = "idle"
+    NO_DATA = "no_data"
+    INSUFFICIENT = "insufficient"
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    """One metric over the window: its state, the busiest hour, how many hours were busy and had data."""
+
+    state: State
+    max_hourly: float | None
+    busy_hours: int
+    hours_with_data: int
+    expected_hours: int
+
+    def describe(self, label: str, days: float) -> str:
+        """``GPU 2 % max-hourly over 7 days (0 of 168 h at or above 15 %)`` — the evidence an alert states."""
+        if self.max_hourly is None:
+            return f"{label}: no data points over {_days(days)}"
+        text = f"{label} {self.max_hourly:.0f} % max-hourly over {_days(days)}"
+        if self.state is State.INSUFFICIENT:
+            text += f" (only {self.hours_with_data} of {self.expected_hours} hours have data)"
+        return text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one resource: a finding kind (None: busy, nothing to report), or not judged with a reason."""
+
+    kind: Kind | None
+    evidence: str
+    judged: bool = True
+
+    @property
+    def busy(self) -> bool:
+        return self.judged and self.kind is None
+
+
+def _days(days: float) -> str:
+    whole = round(days)
+    return f"{whole} day{'s' if whole != 1 else ''}" if abs(days - whole) < 0.01 else f"{days:.1f} days"
+
+
+def hour_of(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hourly(points: Points, window: Window) -> dict[datetime, float]:
+    """The average of each hour's data points inside the window (CloudWatch may hand back sub-hour points)."""
+    sums: dict[datetime, list[float]] = {}
+    for moment, value in points:
+        hour = hour_of(moment)
+        if window.start <= hour < window.end:
+            sums.setdefault(hour, []).append(float(value))
+    return {hour: sum(values) / len(values) for hour, values in sums.items()}
+
+
+def busiest(series: Iterable[Points], window: Window) -> dict[datetime, float]:
+    """Per hour, the busiest of several metrics (GPUs of one instance): one busy GPU makes the hour busy."""
+    out: dict[datetime, float] = {}
+    for points in series:
+        for hour, value in hourly(points, window).items():
+            out[hour] = max(value, out.get(hour, value))
+    return out
+
+
+def utilisation(hours: dict[datetime, float], window: Window, cfg: IdleSettings) -> Utilisation:
+    """Busy, idle, or not enough data, from hourly values (see the module docstring for the rules)."""
+    expected = max(window.hours, 1)
+    if not hours:
+        return Utilisation(State.NO_DATA, None, 0, 0, expected)
+    busy = sum(1 for value in hours.values() if value >= cfg.threshold_percent)
+    peak = max(hours.values())
+    if busy >= cfg.min_busy_hours:
+        return Utilisation(State.BUSY, peak, busy, len(hours), expected)
+    if len(hours) < cfg.min_coverage * expected:
+        return Utilisation(State.INSUFFICIENT, peak, busy, len(hours), expected)
+    return Utilisation(State.IDLE, peak, busy, len(hours), expected)
+
+
+def instance_family(instance_type: str) -> str:
+    """``p4d.24xlarge`` → ``p``, ``inf2.xlarge`` → ``inf``, ``trn1.2xlarge`` → ``trn``, ``ml.g5.xlarge`` → ``g``."""
+    name = instance_type.removeprefix("ml.").split(".", 1)[0].lower()
+    match = _FAMILY.match(name)
+    return match.group(1) if match else name
+
+
+def is_gpu_type(instance_type: str, cfg: IdleSettings) -> bool:
+    return instance_family(instance_type) in {f.lower() for f in cfg.gpu_families}
+
+
+def too_young(started: datetime | None, window: Window) -> str | None:
+    """The reason a resource is not judged yet, when it started after the lookback began."""
+    if started is not None and started > window.start:
+        age = window.end - started
+        return f"younger than the lookback ({_days(window.days)}): running for {_days(age / timedelta(days=1))}"
+    return None
+
+
+def judge_instance(  # noqa: PLR0911, PLR0917 - one return per rule, in order; one input per signal
+    instance_type: str,
+    launched: datetime | None,
+    cpu: Points,
+    gpus: Sequence[Points] | None,
+    window: Window,
+    cfg: IdleSettings,
+) -> Verdict:
+    """One running EC2 instance. ``gpus``: one series per GPU (``index``); None or empty when no GPU metric exists."""
+    if reason := too_young(launched, window):
+        return Verdict(None, reason, judged=False)
+    cpu_u = utilisation(hourly(cpu, window), window, cfg)
+    cpu_text = cpu_u.describe("CPU", window.days)
+    if not is_gpu_type(instance_type, cfg):
+        if cpu_u.state is State.NO_DATA:
+            return Verdict(Kind.NO_METRICS, f"no CPUUtilization data points over {_days(window.days)}")
+        if cpu_u.state is State.INSUFFICIENT:
+            return Verdict(None, f"not enough data to judge: {cpu_text}", judged=False)
+        if cpu_u.state is State.BUSY:
+            return Verdict(None, cpu_text)
+        return Verdict(Kind.IDLE, f"{cpu_text} ({cpu_u.busy_hours} busy hours)")
+    if not gpus:
+        return Verdict(
+            Kind.NO_METRICS,
+            f"cannot judge the GPU of this {instance_type}: no GPU utilisation metric "
+            f"({' / '.join(cfg.gpu_metrics)}); enable the CloudWatch agent's nvidia_smi collection. {cpu_text}",
+        )
+    gpu_u = utilisation(busiest(gpus, window), window, cfg)
+    gpu_text = gpu_u.describe("GPU", window.days)
+    if gpu_u.state is State.BUSY:
+        return Verdict(None, f"{gpu_text}, {_short(cpu_u)}")
+    if gpu_u.state is not State.IDLE:
+        return Verdict(None, f"not enough GPU data to judge: {gpu_text}", judged=False)
+    if cpu_u.state is State.BUSY:
+        return Verdict(Kind.GPU_IDLE, f"{gpu_text}, {_short(cpu_u)}: paying for a GPU, using a CPU")
+    if cpu_u.state is State.IDLE:
+        return Verdict(Kind.IDLE, f"{gpu_text}, {_short(cpu_u)}")
+    return Verdict(Kind.GPU_IDLE, f"{gpu_text}, {_short(cpu_u)}")
+
+
+def _short(u: Utilisation) -> str:
+    if u.max_hourly is None:
+        return "CPU: no data"
+    return f"CPU {u.max_hourly:.0f} %" + (" (sparse data)" if u.state is State.INSUFFICIENT else "")
+
+
+def combine_members(verdicts: Sequence[Verdict]) -> Verdict:
+    """A cluster from its members: busy when any member is busy; idle only when every member was judged idle;
+    ``gpu_idle`` when all are idle or GPU-idle; ``no_metrics`` when some cannot be judged for lack of a metric."""
+    if not verdicts:
+        return Verdict(None, "no running members", judged=False)
+    if any(v.busy for v in verdicts):
+        busy = sum(1 for v in verdicts if v.busy)
+        return Verdict(None, f"{busy} of {len(verdicts)} members busy")
+    if any(not v.judged for v in verdicts):
+        reasons = sorted({v.evidence for v in verdicts if not v.judged})
+        return Verdict(None, f"members not judged: {reasons[0]}", judged=False)
+    kinds = {v.kind for v in verdicts}
+    if Kind.NO_METRICS in kinds:
+        return Verdict(Kind.NO_METRICS, next(v.evidence for v in verdicts if v.kind is Kind.NO_METRICS))
+    kind = Kind.IDLE if kinds == {Kind.IDLE} else Kind.GPU_IDLE
+    return Verdict(kind, f"all {len(verdicts)} members: {verdicts[0].evidence}")
+
+
+def judge_endpoint(
+    created: datetime | None, invocations: Sequence[Points], window: Window, cfg: IdleSettings
+) -> Verdict:
+    """A SageMaker endpoint from its variants' ``Invocations`` (Sum). SageMaker publishes no data point for an hour
+    without requests, so missing points are zero here — and an endpoint younger than the lookback is not judged."""
+    if reason := too_young(created, window):
+        return Verdict(None, reason, judged=False)
+    total = sum(value for points in invocations for moment, value in points if window.start <= hour_of(moment))
+    per_day = total / window.days
+    if total <= 0:
+        return Verdict(Kind.IDLE, f"0 invocations over {_days(window.days)}")
+    if per_day < cfg.endpoint_underused_per_day:
+        return Verdict(
+            Kind.UNDERUSED,
+            f"{total:.0f} invocations over {_days(window.days)} ({per_day:.1f} a day, below "
+            f"{cfg.endpoint_underused_per_day:g})",
+        )
+    return Verdict(None, f"{total:.0f} invocations over {_days(window.days)}")
+
+
+def judge_emr(created: datetime | None, is_idle: Points, now: datetime, cfg: IdleSettings) -> Verdict:
+    """An EMR cluster from ``IsIdle`` (1 when no job runs), 5-minute points over the last ``emr_idle_hours``: idle
+    only when every point is 1 and at least ``min_coverage`` of the expected points are there."""
+    start = now - timedelta(hours=cfg.emr_idle_hours)
+    if created is not None and created > start:
+        return Verdict(None, f"started less than {cfg.emr_idle_hours} h ago", judged=False)
+    values = [value for moment, value in is_idle if start <= moment.astimezone(UTC) <= now]
+    expected = cfg.emr_idle_hours * 12
+    if not values:
+        return Verdict(None, f"no IsIdle data points in the last {cfg.emr_idle_hours} h", judged=False)
+    if min(values) < 1:
+        return Verdict(None, f"ran work in the last {cfg.emr_idle_hours} h")
+    if len(values) < cfg.min_coverage * expected:
+        return Verdict(None, f"only {len(values)} of {expected} IsIdle points", judged=False)
+    return Verdict(Kind.IDLE, f"IsIdle = 1 throughout the last {cfg.emr_idle_hours} h ({len(values)} points)")
+
+
+def days_since(moment: datetime | None, now: datetime) -> float | None:
+    return None if moment is None else (now - moment).total_seconds() / 86_400
+
+
+_STOP_REASON = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
+
+
+def stopped_since(state_transition_reason: str) -> datetime | None:
+    """EC2's ``StateTransitionReason`` (``User initiated (2026-11-01 10:00:00 GMT)``) → when it stopped (moto writes
+    ``UTC`` where EC2 writes ``GMT``; both are UTC)."""
+    match = _STOP_REASON.search(state_transition_reason or "")
+    if not match:
+        return None
+    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

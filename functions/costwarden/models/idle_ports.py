@@ -1,0 +1,104 @@
+"""Where the idle finder's logic meets AWS: the interfaces its adapters implement (``costwarden.adapters``).
+
+The logic sees plain data only; the handler and the CLI wire ``adapters.cloudwatch_metrics``,
+``adapters.pricing`` and ``adapters.idle_describe`` in, and tests may wire anything that fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+#: A dimension set, sorted: ``(("InstanceId", "i-1"), ("index", "0"))``.
+type Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One metric statistic to read: ``GetMetricData``'s ``MetricStat``."""
+
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    stat: str
+    period: int
+
+
+@dataclass
+class MetricBatch:
+    """What a fetch returned: points per query index, the indexes that failed, requests sent, errors."""
+
+    points: dict[int, list[tuple[datetime, float]]] = field(default_factory=dict)
+    failed: set[int] = field(default_factory=set)
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class MetricReader(Protocol):
+    def fetch(self, region: str, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> MetricBatch:
+        """Read every query over ``[start, end)`` in as few ``GetMetricData`` calls as the limits allow."""
+        ...
+
+    def dimensions(self, region: str, namespace: str, name: str) -> list[Dimensions]:
+        """Every dimension set the metric has in ``region`` (``ListMetrics``, every page); raises on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A price: ``usd`` per ``unit`` (``Hrs``, ``GB-Mo``), or None with ``note`` saying why there is none."""
+
+    usd: float | None
+    unit: str
+    note: str = ""
+
+
+class PriceBook(Protocol):
+    def on_demand_price(self, service: str, instance_type: str, region: str) -> Quote:
+        """On-demand USD per hour of ``instance_type`` (``ec2``, ``sagemaker-hosting``, ``sagemaker-notebook``)."""
+        ...
+
+    def storage_price(self, volume_type: str, region: str) -> Quote:
+        """EBS USD per GB-month of ``volume_type`` (gp3, gp2, io2, st1...)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One production variant of a SageMaker endpoint: instance type (empty for serverless) and count."""
+
+    name: str
+    instance_type: str
+    count: int
+
+
+class Describer(Protocol):
+    def endpoint_variants(self, region: str, name: str) -> list[Variant]: ...
+
+    def emr_instance_groups(self, region: str, cluster_id: str) -> list[tuple[str, int]]:
+        """``(instance type, running count)`` per instance group or fleet of the cluster."""
+        ...
+
+    def emr_auto_termination(self, region: str, cluster_id: str) -> bool | None:
+        """Whether the cluster has an auto-termination policy; None when it could not be read."""
+        ...
+
+    def notebook_autostop(self, region: str, config_name: str) -> bool | None:
+        """Whether the lifecycle configuration stops the notebook when idle; None when it could not be read."""
+        ...
+
+
+class Store(Protocol):
+    """The slice of the state table the idle finder uses (``adapters.state.StateStore`` satisfies it)."""
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def put(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> None: ...
+
+    def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool: ...
+
+    def put_many(self, items: Any, ttl_days: float | None = None) -> None: ...
+
+    def delete(self, pk: str, sk: str) -> None: ...
