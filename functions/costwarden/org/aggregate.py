@@ -16,14 +16,19 @@ account's reaper re-plans and refuses if its plan grew in between: the same sing
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
 
 #: Planned actions an item reports by name (the rest are counted): keeps an item's output small, so the
 #: Distributed Map's result stays under Step Functions' 256 KiB payload limit (README, "Organization scale").
 SAMPLE_ACTIONS = 3
+MAX_ALERT_ITEMS = 30
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,10 @@ def blocked_items(outcomes: Sequence[ItemOutcome], approval: Approval) -> list[s
 
 
 def run_summary(
-    plan: Sequence[ItemOutcome], approval: Approval, acted: Sequence[ItemOutcome], skipped_accounts: Mapping[str, str]
+    plan: Sequence[ItemOutcome],
+    approval: Mapping[str, Any],
+    acted: Sequence[ItemOutcome],
+    skipped_accounts: Mapping[str, str],
 ) -> dict[str, Any]:
     """The one summary a run writes: per account, what was planned, approved, done, and what failed."""
     accounts: dict[str, dict[str, Any]] = {}
@@ -147,12 +155,58 @@ def run_summary(
         entry["regions"][outcome.region] = "acted" if outcome.ok else "act failed"
         if outcome.error:
             entry["errors"].append(f"{outcome.region} (act): {outcome.error}")
-    for account_id in approval.blocked_accounts:
-        accounts[account_id]["blocked"] = "over organization.max_actions_per_account"
+    for account_id in approval.get("blocked_accounts", {}):
+        if account_id in accounts:
+            accounts[account_id]["blocked"] = "over organization.max_actions_per_account"
     return {
-        **approval.summary(),
+        **approval,
         "items": len(plan),
         "accounts": accounts,
         "skipped_accounts": dict(skipped_accounts),
         "failed_accounts": sorted({o.account_id for o in [*plan, *acted] if not o.ok}),
     }
+
+
+def org_reap_blocked(
+    team: str, outcomes: Sequence[ItemOutcome], approval: Approval, now: datetime
+) -> AlertEvent | None:
+    """The critical alert of an organization run whose plan is over a cap (None when nothing is blocked)."""
+    if not approval.blocked_globally and not approval.blocked_accounts:
+        return None
+    lines = blocked_items(outcomes, approval)
+    items = lines[:MAX_ALERT_ITEMS] + (
+        [f"... and {len(lines) - MAX_ALERT_ITEMS} more"] if len(lines) > MAX_ALERT_ITEMS else []
+    )
+    if approval.blocked_globally:
+        title = (
+            f"Reaper blocked in every account: {approval.total_planned} actions planned across the organization, "
+            f"the cap is {approval.global_cap}"
+        )
+        summary = (
+            "The organization's plan has more actions than settings.reaper.max_actions_per_run, so no account was "
+            "touched. Review the plan (costwarden reap --accounts all), then raise the cap or act by hand."
+        )
+    else:
+        accounts = ", ".join(f"{a} ({n})" for a, n in sorted(approval.blocked_accounts.items()))
+        title = f"Reaper blocked in {len(approval.blocked_accounts)} account(s) over the per-account cap"
+        summary = (
+            f"Accounts over organization.max_actions_per_account ({approval.account_cap}) were not touched: "
+            f"{accounts}. The other accounts went on."
+        )
+    return AlertEvent(
+        kind=AlertKind.REAP_BLOCKED,
+        severity=Severity.CRITICAL,
+        team=team,
+        title=title,
+        summary=summary,
+        details={
+            "figures": {
+                "Planned": str(approval.total_planned),
+                "Cap": str(approval.global_cap),
+                "Per account cap": str(approval.account_cap),
+            },
+            "items": items,
+        },
+        dedup_key="reapblocked#org#" + hashlib.sha256("|".join(lines).encode()).hexdigest()[:32],
+        occurred_at=now,
+    )

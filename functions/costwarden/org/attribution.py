@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from costwarden.models.alert import AlertEvent
+
 Source = Literal["tag", "account default", "none"]
 ACCOUNT_DEFAULT: Source = "account default"
 TAG: Source = "tag"
@@ -38,3 +40,14 @@ def attribute_rows(
         )
         out.append({**row, team_field: team, "attribution": source})
     return out
+
+
+def attribute_event(event: AlertEvent, account_id: str, account_team: str | None, *, unowned: str) -> AlertEvent:
+    """An alert of a member account's run: an unowned one goes to the account's team, labelled ``account default``;
+    every one names its account (a team with resources in several accounts must know where to look)."""
+    figures = {"Account": account_id, **dict(event.details.get("figures", {}))}
+    update: dict[str, object] = {"details": {**event.details, "figures": figures, "account_id": account_id}}
+    if event.team == unowned and account_team:
+        figures["Owner"] = f"{ACCOUNT_DEFAULT} (team tag of account {account_id})"
+        update["team"] = account_team
+    return event.model_copy(update=update)
