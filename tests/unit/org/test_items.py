@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from costwarden.models.org import Account
 from costwarden.org.items import ItemError, parse_item, plan_items
 
