@@ -87,8 +87,16 @@ TAG_AUDIT_READS_REASON: Final = (
     "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
     "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
 )
+#: Organization scale (infra/fanout.py): the same finding ids for the fan-out's own causes.
+ORG_FANOUT_REASON: Final = (
+    "Organization fan-out: Organizations' List* reads support no resource-level permissions ('*' only) in the "
+    "accounts function's separate policy; the state machine's role invokes its four functions (and their "
+    "versions, ':*') and starts its own Distributed Map child executions (its own ARN pattern only); Step "
+    "Functions log delivery and X-Ray actions support only '*'. sts:AssumeRole is limited to the two member role "
+    "names, in accounts of this organization only (aws:ResourceOrgID)."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
-OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, ORG_FANOUT_REASON)}
 
 
 def acknowledge_because(construct: IConstruct, finding: str, reason: str) -> None:
