@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Synth, synthesize
+from tests.infra.conftest import Synth, synthesize
 
-ORG = {
+ORG: dict[str, Any] = {
     "enabled": True,
     "organization_id": "o-abcdefghij",
     "deployment_targets": ["ou-ab12-research1", "ou-ab12-sandbox12"],
