@@ -54,3 +54,11 @@ def member_clients(
         return cache[key]
 
     return clients
+
+
+def caller_account(sts_client: Any | None = None) -> str | None:
+    """The account these credentials belong to (``GetCallerIdentity``), or None when it cannot be told."""
+    try:
+        return str((sts_client or aws.client("sts")).get_caller_identity()["Account"])
+    except aws.AWS_ERRORS:
+        return None

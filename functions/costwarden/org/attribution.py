@@ -29,14 +29,19 @@ def attribute(tagged_team: str | None, account_team: str | None, *, unowned: str
 
 
 def attribute_rows(
-    rows: list[dict[str, object]], account_teams: Mapping[str, str | None], *, team_field: str, unowned: str
+    rows: list[dict[str, object]],
+    account_teams: Mapping[str, str | None],
+    *,
+    team_field: str,
+    unowned: str,
+    account_field: str = "account_id",
 ) -> list[dict[str, object]]:
-    """Cost or decision rows with ``account_id`` and ``team_field``: team filled in, ``attribution`` added."""
+    """Cost or decision rows with ``account_field`` and ``team_field``: team filled in, ``attribution`` added."""
     out = []
     for row in rows:
         raw = row.get(team_field)
         team, source = attribute(
-            raw if isinstance(raw, str) else None, account_teams.get(str(row.get("account_id", ""))), unowned=unowned
+            raw if isinstance(raw, str) else None, account_teams.get(str(row.get(account_field, ""))), unowned=unowned
         )
         out.append({**row, team_field: team, "attribution": source})
     return out

@@ -18,12 +18,12 @@ from typing import Any
 
 from costwarden.adapters import aws
 from costwarden.adapters.organizations import Organization
-from costwarden.adapters.sts import AssumeRoleError, member_clients
+from costwarden.adapters.sts import AssumeRoleError, caller_account, member_clients
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.org.accounts import read_role_name, reaper_role_name, regions_for, select_accounts, wants_ou_paths
 from costwarden.org.aggregate import SAMPLE_ACTIONS, Approval, ItemOutcome, approve, org_reap_blocked, run_summary
-from costwarden.org.attribution import attribute_event
+from costwarden.org.attribution import attribute_event, attribute_rows
 from costwarden.org.items import WorkItem, plan_items
 from costwarden.reaper.execute import Publisher, run_reaper
 from costwarden.reaper.model import Status
@@ -49,6 +49,8 @@ class ItemContext:
     publish_fn: Publisher | None = None
     now: datetime | None = None
     clients_for: Callable[[str, str], Clients] = field(default=member_clients)
+    detail: bool = False
+    """Include every decision / violation (the CLI prints them); the state machine keeps outputs small."""
 
 
 ScanFunction = Callable[[Settings, WorkItem, Clients, ItemContext], dict[str, Any]]
@@ -100,8 +102,15 @@ def _reap(settings: Settings, item: WorkItem, clients: Clients, context: ItemCon
         for d in result.decisions
         if d.status is Status.PLANNED or d.reason.startswith("blocked by the blast-radius cap")
     ]
+    detail: dict[str, Any] = {}
+    if context.detail:
+        rows = [{"account": item.account_id, **d.to_dict()} for d in result.decisions]
+        detail["decisions"] = attribute_rows(
+            rows, {item.account_id: item.account_team}, team_field="team", unowned=UNOWNED_TEAM, account_field="account"
+        )
     return {
         **_base(item),
+        **detail,
         "ok": not result.failed,
         "run_id": result.run_id,
         "planned_actions": len(planned),
@@ -133,8 +142,17 @@ def _audit(settings: Settings, item: WorkItem, clients: Clients, context: ItemCo
     if failed and all(_throttled(str(e)) for e in failed.values()):
         raise ThrottledError(f"account {item.account_id} {item.region}: {failed}")
     owners = {v.team for v in report.violations}
+    detail: dict[str, Any] = {}
+    if context.detail:
+        rows = [
+            {"account": item.account_id, "team": v.team, **v.to_dict(), "summary": v.line()} for v in report.violations
+        ]
+        detail["violations"] = attribute_rows(
+            rows, {item.account_id: item.account_team}, team_field="team", unowned=NO_TEAM, account_field="account"
+        )
     return {
         **_base(item),
+        **detail,
         "ok": not failed,
         "planned_actions": 0,
         "counts": {"resources_scanned": report.facts.scanned, "violations": len(report.violations)},
@@ -186,6 +204,12 @@ def list_items(
         org = org.model_copy(update={"accounts": tuple(accounts)})
     reader = organization or Organization()
     selection = select_accounts(reader.accounts(with_ou_paths=wants_ou_paths(org)), org)
+    own = caller_account()
+    if own is not None and any(a.id == own for a in selection.selected):
+        # Guarded by the single-account functions already; service-managed StackSets never deploy member roles to
+        # the management account, so assuming one there would only fail.
+        selection.selected = [a for a in selection.selected if a.id != own]
+        selection.skipped[own] = "the deployment account: guarded by the single-account functions"
     chosen_regions = regions_for(settings, aws.default_region(), regions)
     role = role_name or role_for(settings, capability, "plan")
     items = plan_items(capability, selection.selected, chosen_regions, role, settings.tags.team_key)

@@ -109,5 +109,7 @@ def test_the_tag_audit_runs_per_account_in_one_phase(org: Org, monkeypatch: pyte
     summary = org.run(state_machine(org, capability="tag_audit", two_phase=False))
 
     assert summary["capability"] == "tag_audit"
-    assert summary["items"] == 4  # management + vision + shared + acquired (legal excluded), one region
-    assert org.accounts["legal"] in summary["skipped_accounts"]
+    assert summary["items"] == 3  # vision + shared + acquired, one region
+    assert summary["failed_accounts"] == []
+    assert org.accounts["legal"] in summary["skipped_accounts"]  # excluded
+    assert summary["skipped_accounts"]["123456789012"].startswith("the deployment account")
