@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from costwarden.cli.main import main
 
 from .conftest import EXPIRED, Org, configure
