@@ -42,6 +42,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
     ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
     ("The next morning: the daily digest", "costwarden.demo.digest.chapter"),
+    ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"
