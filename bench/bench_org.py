@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
 from costwarden.adapters import aws  # noqa: E402
 from costwarden.adapters.organizations import Organization  # noqa: E402
 from costwarden.adapters.state import MemoryStateStore  # noqa: E402
@@ -32,6 +30,7 @@ from costwarden.adapters.sts import member_clients  # noqa: E402
 from costwarden.org.items import WorkItem  # noqa: E402
 from costwarden.services.org import ItemContext, aggregate_plans, list_items, run_item  # noqa: E402
 from costwarden.settings import parse_settings  # noqa: E402
+from moto import mock_aws  # noqa: E402
 
 ACCOUNTS = 50
 REGIONS = ("us-east-1", "eu-west-1")

@@ -16,7 +16,7 @@ from costwarden.cli.run import LocalContext
 from costwarden.demo.env import DemoEnv
 
 AMI = "ami-12345678"
-ACCOUNTS = [
+ACCOUNTS: list[tuple[str, str | None, list[tuple[str, str | None]]]] = [
     # (name, account team tag, resources: list of (Name, team tag or None))
     ("ml-prod", "vision", [("vision-train-old", "vision"), ("notebook-box", None)]),
     ("research-nlp", "nlp", [("nlp-sweep-17", "nlp")]),
