@@ -37,6 +37,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 RESOURCES = 200
 EXPIRED_SHARE = 10  # one resource in ten is expired
 STEP_FUNCTIONS_PAYLOAD_BYTES = 256 * 1024
+AMI = "ami-12345678"  # one of moto's built-in images (DescribeImages would load moto's whole catalogue each time)
 
 
 def _member(account_id: str, service: str, region: str) -> Any:
@@ -52,6 +53,9 @@ def _member(account_id: str, service: str, region: str) -> Any:
     )
 
 
+STARTED = time.perf_counter()
+
+
 def _populate() -> list[str]:
     organizations = aws.client("organizations", "us-east-1")
     organizations.create_organization(FeatureSet="ALL")
@@ -63,10 +67,10 @@ def _populate() -> list[str]:
         organizations.tag_resource(ResourceId=account_id, Tags=[{"Key": "team", "Value": f"team-{n % 12}"}])
         ids.append(account_id)
         if n % 10 == 0:
-            print(f"  populating account {n + 1}/{ACCOUNTS}", flush=True)
+            print(f"  populating account {n + 1}/{ACCOUNTS} ({time.perf_counter() - STARTED:.0f} s)", flush=True)
         for region in REGIONS:
             ec2 = _member(account_id, "ec2", region)
-            image = ec2.describe_images()["Images"][0]["ImageId"]
+            image = AMI
             expired = RESOURCES // EXPIRED_SHARE
             for count, expiry in ((expired, "2020-01-01"), (RESOURCES - expired, "2099-01-01")):
                 ec2.run_instances(
