@@ -87,6 +87,14 @@ TAG_AUDIT_READS_REASON: Final = (
     "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
     "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
 )
+#: Organization scale (infra/fanout.py): the same finding ids for the fan-out's own causes.
+ORG_FANOUT_REASON: Final = (
+    "Organization fan-out: Organizations' List* reads support no resource-level permissions ('*' only) in the "
+    "accounts function's separate policy; the state machine's role invokes its four functions (and their "
+    "versions, ':*') and starts its own Distributed Map child executions (its own ARN pattern only); Step "
+    "Functions log delivery and X-Ray actions support only '*'. sts:AssumeRole is limited to the two member role "
+    "names, in accounts of this organization only (aws:ResourceOrgID)."
+)
 #: The idle finder's read-only statement (costwarden/idle/iam.py): same finding id, its own cause.
 IDLE_READS_REASON: Final = (
     "The idle finder's read-only statement lists and describes resources, reads CloudWatch metrics (GetMetricData, "
@@ -94,7 +102,9 @@ IDLE_READS_REASON: Final = (
     "permissions, so '*' is the only resource IAM accepts; tagging, when enabled, is in separate scoped statements."
 )
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
-OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, IDLE_READS_REASON)}
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {
+    XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, IDLE_READS_REASON, ORG_FANOUT_REASON)
+}
 
 
 def record_reasons(finding: str, *reasons: str) -> None:

@@ -20,9 +20,11 @@ from infra.advisor import Advisor
 from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
+from infra.fanout import OrganizationFanout
 from infra.function import CoreResources, TeamDirectoryLayer
 from infra.idle import IdleFinder
 from infra.notifier import Notifier
+from infra.org import MemberRoles
 from infra.reaper import Reaper
 from infra.state import StateTable
 from infra.tag_audit import TagAudit
@@ -62,6 +64,12 @@ class CostwardenStack(Stack):
         self.advisor = Advisor(self, "Advisor", core=self.core)
         self.idle = IdleFinder(self, "IdleFinder", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
+
+        if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)
+            self.org_fanout = OrganizationFanout(self, "OrgFanout", core=self.core)
+            self.org_members = MemberRoles(
+                self, "OrgMembers", core=self.core, trusted_role_arns=self.org_fanout.member_principals
+            )
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.
         self.dashboard = OperationsDashboard(self, "Dashboard")

@@ -103,7 +103,8 @@ def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(dem
     # four levers (7) play weeks later on the real clock.
     assert f"Daily cost digest — {judged}" in printed.split("Chapter 5: The next morning")[1].split("Chapter 6:")[0]
     assert printed.split("Chapter 6: ", 1)[1].startswith("Weeks later: the idle finder")
-    assert printed.rsplit("Chapter ", 1)[1].startswith("7: The four levers")
+    assert printed.split("Chapter 7: ", 1)[1].startswith("The four levers")
+    assert printed.rsplit("Chapter ", 1)[1].startswith("8: Organization scale")
     assert printed.count(f"Daily cost digest — {judged}") == 1
     assert "(not shown)" in printed.split("Chapter 3:")[0]
 

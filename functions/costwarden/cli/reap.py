@@ -15,12 +15,13 @@ from typing import Any
 COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
 
 
-def render_table(rows: list[dict[str, Any]]) -> str:
-    """The decisions as an aligned text table (``--format table``, the demo)."""
-    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in COLUMNS[:-1]}
-    lines = ["  ".join(c.upper().ljust(widths[c]) for c in COLUMNS[:-1]) + "  REASON"]
+def render_table(rows: list[dict[str, Any]], *, account: bool = False) -> str:
+    """The decisions as an aligned text table (``--format table``, the demo); ``account``: a first ACCOUNT column."""
+    columns = (("account", *COLUMNS) if account else COLUMNS)[:-1]
+    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns) + "  REASON"]
     for row in rows:
-        cells = [str(row.get(c) or "-").ljust(widths[c]) for c in COLUMNS[:-1]]
+        cells = [str(row.get(c) or "-").ljust(widths[c]) for c in columns]
         lines.append("  ".join(cells) + "  " + str(row["reason"]))
     return "\n".join(lines)
 
@@ -31,6 +32,10 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
 
+    if args.accounts:
+        from costwarden.cli.org import org_reap
+
+        return org_reap(args)
     settings = load_settings()
     regions = regions_for(settings, args.regions.split(",") if args.regions else None)
     state, note = state_store()
@@ -78,4 +83,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--apply", action="store_true", help="act on the plan (default: dry run, nothing changes)")
     parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
     parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
+    from costwarden.cli.org import add_account_options
+
+    add_account_options(parser)
     parser.set_defaults(func=_command)

@@ -255,3 +255,6 @@ def register(subparsers: Any) -> None:
         help="a tag applied at deploy time to every resource (e.g. 'aws cloudformation deploy --tags'); repeatable",
     )
     validate.set_defaults(func=_validate)
+    from costwarden.cli.org import add_audit_command  # organization scale: `tags audit [--accounts ...]`
+
+    add_audit_command(commands)

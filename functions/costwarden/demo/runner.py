@@ -47,6 +47,7 @@ CHAPTERS: list[tuple[str, str]] = [
         "The four levers: spot, artefact lifecycle, commitments, and the monthly report",
         "costwarden.demo.advisor.chapter",
     ),
+    ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

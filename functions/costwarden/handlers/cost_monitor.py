@@ -10,11 +10,11 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters import sns
-from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.cost import monitor
 from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics, tracer
 from costwarden.models.alert import AlertEvent
+from costwarden.services.athena_cost import cost_source
 from costwarden.settings import load_settings
 
 
@@ -53,7 +53,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return sns.publish(alert, topic_arn)
 
     at = run_time(event)
-    result = monitor.run(settings, ce=CostExplorer(), store=store, publish=publish, today=at.date(), emit=_emit, now=at)
+    result = monitor.run(
+        settings, ce=cost_source(settings), store=store, publish=publish, today=at.date(), emit=_emit, now=at
+    )
     summary = result.summary
     logger.info(
         "cost monitor run",

@@ -1,0 +1,165 @@
+"""``--accounts all|ID,ID [--role-name NAME]`` for ``costwarden reap`` and ``costwarden tags audit``: the plan for
+the whole organization from a management-account (or delegated administrator) laptop session, before deploying.
+
+Each account is read through its member role (``organization.member_role_name`` + ``-read``, or ``--role-name``),
+one account x region at a time, with exactly the code the state machine runs (``services.org.run_item``). Plan
+only: acting across accounts needs the deployed two-phase run (global cap before any account is touched), so
+``--apply`` with ``--accounts`` is refused. Output is the single-account output with an ``account`` column (and
+``attribution``: ``account default`` when the account's team tag named the owner). Exit 1 when an account failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+from costwarden.cli.main import CliError
+
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def add_account_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accounts",
+        metavar="all|ID,ID",
+        help="run for the organization's accounts (management-account session): 'all' or 12-digit ids; plan only",
+    )
+    parser.add_argument(
+        "--role-name", help="member role to assume (default: settings.organization.member_role_name + '-read')"
+    )
+
+
+def _items(args: argparse.Namespace, capability: str) -> tuple[Any, list[Any], dict[str, Any]]:
+    from costwarden.adapters import aws
+    from costwarden.org.accounts import parse_account_list
+    from costwarden.org.items import WorkItem
+    from costwarden.services.org import list_items
+    from costwarden.settings import load_settings
+
+    try:
+        ids = parse_account_list(args.accounts)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    if args.role_name is not None and not ROLE_NAME_RE.match(args.role_name):
+        raise CliError(f"--role-name: not an IAM role name: {args.role_name!r}")
+    settings = load_settings()
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if getattr(args, "regions", None) else None
+    try:
+        listing = list_items(settings, capability, accounts=ids, regions=regions, role_name=args.role_name)
+    except aws.AWS_ERRORS as error:
+        raise CliError(f"cannot list the organization's accounts (organizations:ListAccounts): {error}") from None
+    if ids and listing["unknown_ids"]:
+        raise CliError(f"--accounts: not in this organization: {', '.join(listing['unknown_ids'])}")
+    return settings, [WorkItem(**i) for i in listing["items"]], listing
+
+
+def _run(
+    args: argparse.Namespace, capability: str, rows_key: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    from costwarden.adapters.state import MemoryStateStore
+    from costwarden.services.org import ItemContext, ThrottledError, run_item
+
+    settings, items, listing = _items(args, capability)
+    rows: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    for item in items:
+        context = ItemContext(state=MemoryStateStore(), publish_fn=None, detail=True)
+        try:
+            outcome = run_item(settings, item, context)
+        except ThrottledError as error:
+            outcome = {"account_id": item.account_id, "region": item.region, "ok": False, "error": str(error)}
+        outcomes.append(outcome)
+        rows.extend(outcome.get(rows_key, []))
+        if not outcome.get("ok"):
+            print(f"costwarden: account {item.account_id} {item.region}: {outcome.get('error')}", file=sys.stderr)
+    return rows, outcomes, listing
+
+
+def _finish(outcomes: list[dict[str, Any]], listing: dict[str, Any], what: str) -> int:
+    failed = sorted({o["account_id"] for o in outcomes if not o.get("ok")})
+    accounts = sorted({o["account_id"] for o in outcomes})
+    print(
+        f"costwarden {what}: {len(accounts)} account(s), {len(outcomes)} account x region item(s); "
+        f"failed: {', '.join(failed) or 'none'}; skipped: {len(listing['skipped_accounts'])}",
+        file=sys.stderr,
+    )
+    for account, why in sorted(listing["skipped_accounts"].items()):
+        print(f"costwarden {what}: skipped {account}: {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def org_reap(args: argparse.Namespace) -> int:
+    """``costwarden reap --accounts ...``: every account's plan, one table."""
+    from costwarden.cli.reap import render_table
+
+    if args.apply:
+        raise CliError(
+            "--apply with --accounts is refused: acting across accounts is the deployed organization run's job "
+            "(all plans first, the global cap, then act). Review the plan here, then deploy with organization.enabled"
+        )
+    rows, outcomes, listing = _run(args, "reaper", "decisions")
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(render_table(rows, account=True) if rows else "nothing carries expires_at in these accounts and regions")
+    planned = sum(int(o.get("planned_actions", 0)) for o in outcomes)
+    print(f"costwarden reap: plan only across the organization; {planned} action(s) planned", file=sys.stderr)
+    return _finish(outcomes, listing, "reap")
+
+
+def org_audit(args: argparse.Namespace) -> int:
+    """``costwarden tags audit --accounts ...``: every account's tag violations."""
+    rows, outcomes, listing = _run(args, "tag_audit", "violations")
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            owner = (
+                f"{row['team']} ({row['attribution']})" if row.get("attribution") == "account default" else row["team"]
+            )
+            print(f"{row['account']}  {owner:<32} {row['summary']}")
+        if not rows:
+            print("no tag violations in these accounts and regions")
+    return _finish(outcomes, listing, "tags audit")
+
+
+def single_audit(args: argparse.Namespace) -> int:
+    """``costwarden tags audit`` for the current account (the scheduled audit's scan, printed, nothing published)."""
+    from costwarden.services.tag_audit import run_audit
+    from costwarden.settings import load_settings
+
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    report = run_audit(load_settings(), regions=regions)
+    rows = [{"team": v.team, **v.to_dict(), "summary": v.line()} for v in report.violations]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            print(f"{row['team']:<32} {row['summary']}")
+        if not rows:
+            print("no tag violations in these regions")
+    for error in report.facts.errors:
+        print(f"costwarden tags audit: {error}", file=sys.stderr)
+    return 1 if report.facts.failed_regions else 0
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    return org_audit(args) if args.accounts else single_audit(args)
+
+
+def add_audit_command(commands: Any) -> None:
+    """``costwarden tags audit``, registered on the ``tags`` command's subcommands."""
+    audit = commands.add_parser(
+        "audit",
+        help="scan live resources for tag violations (this account, or --accounts across the organization)",
+    )
+    audit.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
+    audit.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    add_account_options(audit)
+    audit.set_defaults(func=audit_command)

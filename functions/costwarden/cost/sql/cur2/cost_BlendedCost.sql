@@ -1,0 +1,1 @@
+COALESCE(line_item_blended_cost, 0)

@@ -1,0 +1,1 @@
+COALESCE(line_item_unblended_cost, 0)

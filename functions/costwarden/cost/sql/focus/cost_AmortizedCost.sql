@@ -1,0 +1,1 @@
+COALESCE(EffectiveCost, 0)

@@ -1,0 +1,1 @@
+COALESCE(BilledCost, 0)

@@ -1,0 +1,14 @@
+-- Daily cost of one team (or of untagged cost) per service: the root-cause question for an anomalous team.
+SELECT
+    CAST(CAST(ChargePeriodStart AS DATE) AS VARCHAR) AS usage_date,
+    COALESCE(ServiceName, '') AS key_0,
+    '' AS key_1,
+    SUM(${cost}) AS cost
+FROM ${table}
+WHERE billing_period IN (${billing_periods})
+    AND ChargePeriodStart >= TIMESTAMP '${start}'
+    AND ChargePeriodStart < TIMESTAMP '${end}'
+    AND ChargeCategory NOT IN (${excluded})
+    AND ${key_0} = ${team}
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3

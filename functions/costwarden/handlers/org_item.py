@@ -1,0 +1,39 @@
+"""State machine Map iteration: one capability for one account x region, as the member role (plan or act)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from costwarden.handlers.observability import logger
+from costwarden.handlers.org_common import run_time
+from costwarden.org.items import ItemError, parse_item
+from costwarden.services.org import CAPABILITIES, ItemContext, run_item
+from costwarden.services.reaper import sns_publisher, state_store
+from costwarden.settings import load_settings
+
+_reaper_log = logging.getLogger("costwarden.reaper")
+_reaper_log.setLevel(logger.log_level)
+_reaper_log.handlers = list(logger.handlers)
+_reaper_log.propagate = False
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        item = parse_item(event.get("item"), tuple(CAPABILITIES))
+    except ItemError as error:
+        given = event.get("item")
+        raw: dict[str, Any] = given if isinstance(given, dict) else {}
+        return {
+            "ok": False,
+            "error": str(error),
+            "account_id": raw.get("account_id", "?"),
+            "region": raw.get("region", "?"),
+        }
+    state, _ = state_store(probe=False)
+    outcome = run_item(load_settings(), item, ItemContext(state=state, publish_fn=sns_publisher(), now=run_time(event)))
+    logger.info("organization item done", extra=outcome)
+    return outcome

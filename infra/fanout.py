@@ -1,0 +1,176 @@
+"""Organization fan-out: the Step Functions state machines that run the reaper and the tag audit in every member
+account (``organization.enabled``), and the four small functions they call.
+
+The definition is ``infra/fanout_asl.py`` (JSON, executed as is by the functional test on moto). Each capability
+in ``costwarden.services.org.CAPABILITIES`` gets a state machine; the idle finder gets one by being added there.
+Only the item function may assume the member roles (``sts:AssumeRole`` on the two role names, in accounts of this
+organization: ``aws:ResourceOrgID``); only the accounts function reads Organizations.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+from costwarden.org.accounts import read_role_name, reaper_role_name
+from costwarden.settings import Settings
+
+from infra import nag
+from infra.fanout_asl import definition
+from infra.function import CoreResources, CostwardenFunction
+
+#: capability -> two-phase (plan, aggregate, act). Mirrors ``costwarden.services.org.CAPABILITIES``; the idle
+#: finder (issue 10) is one more line here: ``"idle": False``.
+CAPABILITY_PHASES = {"reaper": True, "tag_audit": False}
+ORGANIZATIONS_READS = [
+    "organizations:ListAccounts",
+    "organizations:ListTagsForResource",
+    "organizations:ListRoots",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+]
+FANOUT_REASON = nag.ORG_FANOUT_REASON
+
+
+def member_role_arns(settings: Settings, partition: str) -> list[str]:
+    org = settings.organization
+    return [f"arn:{partition}:iam::*:role/{name}" for name in (read_role_name(org), reaper_role_name(org))]
+
+
+class OrganizationFanout(Construct):
+    """Attributes: ``functions`` (name -> ``CostwardenFunction``), ``state_machines`` (capability -> machine),
+    ``member_principals`` (the role ARNs member roles trust: the item function's role)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+        super().__init__(scope, construct_id)
+        settings = core.settings
+        stack = Stack.of(self)
+        specs = {
+            "accounts": (
+                "costwarden.handlers.org_accounts.handler",
+                "Lists the organization's guarded accounts",
+                "none",
+            ),
+            "item": ("costwarden.handlers.org_item.handler", "One account x region as the member role", "read_write"),
+            "aggregate": ("costwarden.handlers.org_aggregate.handler", "Caps over all accounts' plans", "read_write"),
+            "summary": ("costwarden.handlers.org_summary.handler", "Writes the organization run summary", "read_write"),
+        }
+        self.functions: dict[str, CostwardenFunction] = {}
+        for name, (handler, description, state) in specs.items():
+            self.functions[name] = CostwardenFunction(
+                self,
+                f"{name.capitalize()}Function",
+                core=core,
+                service_name=f"org_{name}",
+                handler=handler,
+                description=description,
+                timeout=Duration.minutes(10),
+                memory_size=512,
+                state_access=state,  # type: ignore[arg-type]
+                publishes_alerts=name in ("item", "aggregate"),
+                retry_attempts=0,
+            )
+        reads = iam.Policy(
+            self, "OrganizationsRead", statements=[iam.PolicyStatement(actions=ORGANIZATIONS_READS, resources=["*"])]
+        )
+        reads.attach_to_role(self.functions["accounts"].role)
+        nag.acknowledge_because(reads, nag.XRAY_WILDCARD, FANOUT_REASON)
+        assume = iam.Policy(
+            self,
+            "AssumeMemberRoles",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=member_role_arns(settings, stack.partition),
+                    conditions={"StringEquals": {"aws:ResourceOrgID": settings.organization.organization_id or ""}},
+                )
+            ],
+        )
+        assume.attach_to_role(self.functions["item"].role)
+        nag.acknowledge_scoped(
+            assume,
+            [
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]"
+                for arn in member_role_arns(settings, "<AWS::Partition>")
+            ],
+            FANOUT_REASON,
+        )
+        self.member_principals = [self.functions["item"].role.role_arn]
+
+        self.state_machines: dict[str, sfn.StateMachine] = {}
+        for capability, two_phase in CAPABILITY_PHASES.items():
+            self.state_machines[capability] = self._machine(settings, capability, two_phase)
+
+    @staticmethod
+    def _arn_pattern(fn: CostwardenFunction) -> str:
+        """How cdk-nag names a function's ARN in a finding id: ``<LogicalId.Arn>``."""
+        stack = Stack.of(fn)
+        cfn = fn.function.node.default_child
+        return f"<{stack.resolve(stack.get_logical_id(cfn))}.Arn>"  # type: ignore[arg-type]
+
+    def _machine(self, settings: Settings, capability: str, two_phase: bool) -> sfn.StateMachine:
+        stack = Stack.of(self)
+        ident = "".join(part.capitalize() for part in capability.split("_"))
+        name = f"costwarden-org-{capability.replace('_', '-')}"
+        body = definition(
+            capability=capability,
+            accounts_arn=self.functions["accounts"].function.function_arn,
+            item_arn=self.functions["item"].function.function_arn,
+            aggregate_arn=self.functions["aggregate"].function.function_arn,
+            summary_arn=self.functions["summary"].function.function_arn,
+            max_concurrency=settings.organization.max_concurrency,
+            two_phase=two_phase,
+        )
+        log_group = logs.LogGroup(
+            self, f"{ident}Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        machine = sfn.StateMachine(
+            self,
+            f"{ident}StateMachine",
+            state_machine_name=name,
+            definition_body=sfn.DefinitionBody.from_string(stack.to_json_string(body)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
+            timeout=Duration.hours(2),
+        )
+        for fn in self.functions.values():
+            fn.function.grant_invoke(machine)
+        # A Distributed Map runs its iterations as child executions of this state machine.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StartExecution"],
+                resources=[f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{name}"],
+            )
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:{name}/*"],
+            )
+        )
+        findings = [
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._arn_pattern(fn)}:*]" for fn in self.functions.values()
+        ]
+        findings.append(
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:{name}/*]"
+        )
+        nag.acknowledge_scoped(machine, findings, FANOUT_REASON)
+        nag.acknowledge_because(machine, nag.XRAY_WILDCARD, FANOUT_REASON)
+        schedules = settings.schedules
+        schedule = (
+            events.Schedule.rate(Duration.minutes(schedules.reaper_rate_minutes))
+            if capability == "reaper"
+            else events.Schedule.cron(
+                minute="0", hour=str(schedules.tag_audit_hour_utc), week_day=schedules.tag_audit_weekday
+            )
+        )
+        rule = events.Rule(
+            self, f"{ident}Schedule", description=f"Costwarden {capability}, organization-wide", schedule=schedule
+        )
+        rule.add_target(targets.SfnStateMachine(machine))
+        return machine

@@ -1,0 +1,129 @@
+"""Member roles in every account of the chosen OUs, deployed by a service-managed CloudFormation StackSet with
+auto-deployment (an account joining the OU gets them; one leaving loses them).
+
+Two roles per member account:
+
+* ``<member_role_name>-read``: what planning and the tag audit read (the reaper's read-only actions, the tagging
+  API, Cost Explorer) — nothing that changes a resource;
+* ``<member_role_name>-reaper``: exactly the single-account reaper's policy, from the same generator
+  (``costwarden.reaper.iam.policy_statements``): destructive actions only on resources carrying ``expires_at``
+  and not ``costwarden:protect=true``, with the explicit denies.
+
+Both trust only the central item function's role ARN, and only with ``aws:PrincipalOrgID`` of this organization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnStackSet, Stack
+from constructs import Construct
+from costwarden.org.accounts import read_role_name, reaper_role_name
+from costwarden.reaper.iam import policy_statements, read_actions
+from costwarden.settings import Settings
+
+from infra.function import CoreResources
+from infra.tag_audit import STAR_ONLY_ACTIONS
+
+#: CloudFormation pseudo parameters, resolved in each member account by the StackSet instance.
+MEMBER_ACCOUNT = "${AWS::AccountId}"
+MEMBER_PARTITION = "${AWS::Partition}"
+
+
+def _sub(statement: dict[str, Any]) -> dict[str, Any]:
+    """Resources holding pseudo parameters become ``Fn::Sub`` (resolved per member account)."""
+    resources = statement["Resource"]
+    listed = [resources] if isinstance(resources, str) else list(resources)
+    subbed = [{"Fn::Sub": r} if "${" in r else r for r in listed]
+    return {**statement, "Resource": subbed if len(subbed) > 1 or not isinstance(resources, str) else subbed[0]}
+
+
+def trust_policy(trusted_role_arns: Sequence[str], organization_id: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": list(trusted_role_arns)},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
+            }
+        ],
+    }
+
+
+def member_template(settings: Settings, trusted_role_arns: Sequence[str], regions: Sequence[str]) -> dict[str, Any]:
+    """The StackSet's template: the two roles, their trust and their policies (same generator as single-account)."""
+    org = settings.organization
+    trust = trust_policy(trusted_role_arns, org.organization_id or "")
+    reaper = [
+        _sub(s)
+        for s in policy_statements(settings, partition=MEMBER_PARTITION, account=MEMBER_ACCOUNT, regions=regions)
+    ]
+    read = [
+        {"Sid": "ReadOnly", "Effect": "Allow", "Action": sorted({*read_actions(), *STAR_ONLY_ACTIONS}), "Resource": "*"}
+    ]
+    tags = [{"Key": k, "Value": v} for k, v in settings.stack_tags.items()]
+
+    def role(name: str, statements: list[dict[str, Any]], description: str) -> dict[str, Any]:
+        return {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": name,
+                "Description": description,
+                "AssumeRolePolicyDocument": trust,
+                "MaxSessionDuration": 3600,
+                "Policies": [
+                    {"PolicyName": "costwarden", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+                ],
+                "Tags": tags,
+            },
+        }
+
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Costwarden member roles (deployed by the central Costwarden stack's StackSet)",
+        "Resources": {
+            "ReadRole": role(read_role_name(org), read, "Costwarden: plan and audit (read only)"),
+            "ReaperRole": role(reaper_role_name(org), reaper, "Costwarden: act on expired, unprotected resources"),
+        },
+    }
+
+
+class MemberRoles(Construct):
+    """Attributes: ``stack_set`` (``CfnStackSet``) and ``template`` (the member template as a dict)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, core: CoreResources, trusted_role_arns: Sequence[str]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        settings = core.settings
+        stack = Stack.of(self)
+        org = settings.organization
+        regions = list(org.regions or settings.reaper.regions) or [stack.region]
+        self.template = member_template(settings, trusted_role_arns, regions)
+        self.stack_set = CfnStackSet(
+            self,
+            "StackSet",
+            stack_set_name="costwarden-member-roles",
+            permission_model="SERVICE_MANAGED",
+            auto_deployment=CfnStackSet.AutoDeploymentProperty(enabled=True, retain_stacks_on_account_removal=False),
+            capabilities=["CAPABILITY_NAMED_IAM"],
+            call_as="SELF",
+            managed_execution={"Active": True},
+            description="Costwarden member roles (read, reaper) in every account of the chosen OUs",
+            stack_instances_group=[
+                CfnStackSet.StackInstancesProperty(
+                    deployment_targets=CfnStackSet.DeploymentTargetsProperty(
+                        organizational_unit_ids=list(org.deployment_targets)
+                    ),
+                    # IAM is global: one region per account is enough for the roles.
+                    regions=[stack.region],
+                )
+            ],
+            operation_preferences=CfnStackSet.OperationPreferencesProperty(
+                failure_tolerance_percentage=10, max_concurrent_percentage=25, region_concurrency_type="PARALLEL"
+            ),
+            template_body=stack.to_json_string(self.template),
+        )

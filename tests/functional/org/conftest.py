@@ -1,0 +1,215 @@
+"""A simulated organization on moto: Organizations, STS (assumed credentials map to the member account), EC2 in
+each member account, SNS -> SQS to read alerts, and Step Functions executing the real state machine definition
+(``infra/fanout_asl.py``) whose Lambda tasks run the real handlers in-process (moto would start Docker)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from costwarden.adapters import aws
+from costwarden.cli.run import LocalContext
+from costwarden.settings import load_settings
+from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
+from moto.ce.responses import CostExplorerResponse
+
+MANAGEMENT = "123456789012"
+EXPIRED = "2020-01-01"
+HANDLERS = {
+    "org-accounts": "costwarden.handlers.org_accounts",
+    "org-item": "costwarden.handlers.org_item",
+    "org-aggregate": "costwarden.handlers.org_aggregate",
+    "org-summary": "costwarden.handlers.org_summary",
+}
+
+
+def _in_process_invoke(
+    self: LambdaBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> bytes:
+    """moto's Lambda invoke, answered by the real handler module in this process (errors as Lambda reports them)."""
+    import importlib
+
+    name = function_name.rsplit(":", 1)[-1].rsplit("function/", 1)[-1]
+    module = importlib.import_module(HANDLERS[name])
+    event = json.loads(body) if body else {}
+    try:
+        out = module.handler(event, LocalContext(function_name=name))
+    except Exception as error:  # what Lambda does with an unhandled exception: FunctionError + errorType
+        response_headers["x-amz-function-error"] = "Unhandled"
+        out = {"errorType": type(error).__name__, "errorMessage": str(error)}
+    return json.dumps(out, default=str).encode()
+
+
+@dataclass
+class Org:
+    accounts: dict[str, str] = field(default_factory=dict)
+    """name -> account id."""
+    topic_arn: str = ""
+    queue_url: str = ""
+    functions: dict[str, str] = field(default_factory=dict)
+    denied_accounts: set[str] = field(default_factory=set)
+
+    def member(self, account_id: str, service: str, region: str = "us-east-1") -> Any:
+        creds = boto3.client("sts", region_name="us-east-1").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/setup", RoleSessionName="setup"
+        )["Credentials"]
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+    def instances(self, account_id: str, n: int = 1, region: str = "us-east-1", **tags: str) -> list[str]:
+        ec2 = self.member(account_id, "ec2", region)
+        image = ec2.describe_images()["Images"][0]["ImageId"]
+        spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+        out = ec2.run_instances(ImageId=image, MinCount=n, MaxCount=n, TagSpecifications=spec)
+        return [i["InstanceId"] for i in out["Instances"]]
+
+    def state_of(self, account_id: str, instance_id: str, region: str = "us-east-1") -> str:
+        ec2 = self.member(account_id, "ec2", region)
+        return str(
+            ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+        )
+
+    def alerts(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        out: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return out
+            for message in messages:
+                out.append(json.loads(json.loads(message["Body"])["Message"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def deny_assume_role(self) -> None:
+        """AssumeRole into ``denied_accounts`` answers AccessDenied, as when the StackSet has not reached them."""
+
+        def refuse(request: Any, **_: Any) -> AWSResponse | None:
+            body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+            if "Action=AssumeRole" in body and any(f"iam%3A%3A{a}%3A" in body for a in self.denied_accounts):
+                xml = (
+                    b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to "
+                    b"perform sts:AssumeRole</Message></Error></ErrorResponse>"
+                )
+                return AWSResponse(request.url, 403, {}, _Raw(xml))  # type: ignore[arg-type]
+            return None
+
+        aws.client("sts").meta.events.register("before-send.sts.AssumeRole", refuse)
+
+    def run(self, state_machine_arn: str, timeout: float = 120) -> dict[str, Any]:
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        execution = sfn.start_execution(stateMachineArn=state_machine_arn, input="{}")["executionArn"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                assert described["status"] == "SUCCEEDED", described
+                return json.loads(described["output"])  # type: ignore[no-any-return]
+            time.sleep(0.2)
+        raise AssertionError("state machine still running")
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        return self._data
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def _list_cost_allocation_tags(self: CostExplorerResponse) -> str:
+    """moto 5.2.5 has no ListCostAllocationTags (tests/functional/tags/conftest.py answers it per client; member
+    accounts' clients are built inside the product, so here moto's CE answers it): the documented shape, every
+    requested key known and Active."""
+    keys = json.loads(self.body or "{}").get("TagKeys", [])
+    tags = [
+        {"TagKey": k, "Type": "UserDefined", "Status": "Active", "LastUpdatedDate": "2026-11-01T00:00:00Z"}
+        for k in keys
+    ]
+    return json.dumps({"CostAllocationTags": tags})
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
+    monkeypatch.setattr(LambdaBackend, "invoke", _in_process_invoke)
+    monkeypatch.setattr(CostExplorerResponse, "list_cost_allocation_tags", _list_cost_allocation_tags, raising=False)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        world = Org()
+        organizations = boto3.client("organizations", region_name="us-east-1")
+        organizations.create_organization(FeatureSet="ALL")
+        for name, team in [("vision", "vision"), ("shared", None), ("legal", "legal"), ("acquired", "acq")]:
+            account_id = organizations.create_account(Email=f"{name}@example.com", AccountName=name)[
+                "CreateAccountStatus"
+            ]["AccountId"]
+            world.accounts[name] = account_id
+            if team:
+                organizations.tag_resource(ResourceId=account_id, Tags=[{"Key": "team", "Value": team}])
+        sns = boto3.client("sns", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        world.topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
+        world.queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=world.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=world.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        monkeypatch.setenv("ALERT_TOPIC_ARN", world.topic_arn)
+        monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lam = boto3.client("lambda", region_name="us-east-1")
+        for name in HANDLERS:
+            world.functions[name] = lam.create_function(
+                FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
+            )["FunctionArn"]
+        yield world
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps(settings))
+    load_settings.cache_clear()
+
+
+StateMachineFactory = Callable[[str, bool], str]
+
+
+def state_machine(world: Org, capability: str = "reaper", two_phase: bool = True, max_concurrency: int = 4) -> str:
+    from infra.fanout_asl import definition
+
+    body = definition(
+        capability=capability,
+        accounts_arn=world.functions["org-accounts"],
+        item_arn=world.functions["org-item"],
+        aggregate_arn=world.functions["org-aggregate"],
+        summary_arn=world.functions["org-summary"],
+        max_concurrency=max_concurrency,
+        two_phase=two_phase,
+    )
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    return str(
+        sfn.create_state_machine(
+            name=f"costwarden-{capability}", definition=json.dumps(body), roleArn=f"arn:aws:iam::{MANAGEMENT}:role/sfn"
+        )["stateMachineArn"]
+    )

@@ -1,0 +1,119 @@
+"""Organization scale in CDK: off by default (same resources as before), on: StackSet member roles trusting only
+the central item function with aws:PrincipalOrgID, the same reaper policy generator, the fan-out state machines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synth, synthesize
+
+ORG: dict[str, Any] = {
+    "enabled": True,
+    "organization_id": "o-abcdefghij",
+    "deployment_targets": ["ou-ab12-research1", "ou-ab12-sandbox12"],
+    "member_role_name": "cw-member",
+    "regions": ["us-east-1", "eu-west-1"],
+    "max_concurrency": 7,
+}
+SNAPSHOT = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "single_account_resources.json"
+
+
+@pytest.fixture(scope="module")
+def org_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    context = {"costwarden": {"organization": ORG, "tags": {"team_key": "owner-team"}}}
+    return synthesize(tmp_path_factory.mktemp("cdk-org"), context=context)
+
+
+def test_single_account_synthesizes_the_same_resources_as_before(synth: Synth) -> None:
+    # The snapshot is main's single-account stack (organization.enabled defaults to false); regenerate it only for a
+    # resource a single-account deployment really gains, never for an organization resource.
+    resources = sorted(f"{k} {v['Type']}" for k, v in synth.template["Resources"].items())
+    assert resources == json.loads(SNAPSHOT.read_text())
+
+
+def _member_template(org_synth: Synth) -> dict[str, Any]:
+    """The StackSet's TemplateBody parsed back; a CloudFormation token in it reads as ``TOKEN:<logical id>``."""
+    (stack_set,) = org_synth.resources("AWS::CloudFormation::StackSet").values()
+    body = stack_set["Properties"]["TemplateBody"]
+    if isinstance(body, str):
+        return json.loads(body)  # type: ignore[no-any-return]
+    parts = body["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else f"TOKEN:{p['Fn::GetAtt'][0]}" for p in parts)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_the_stack_set_is_service_managed_and_auto_deploys_to_the_ous(org_synth: Synth) -> None:
+    (stack_set,) = org_synth.resources("AWS::CloudFormation::StackSet").values()
+    props = stack_set["Properties"]
+    assert props["PermissionModel"] == "SERVICE_MANAGED"
+    assert props["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    assert props["StackInstancesGroup"][0]["DeploymentTargets"]["OrganizationalUnitIds"] == ORG["deployment_targets"]
+    assert props["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+
+
+def test_member_roles_trust_only_the_item_function_with_principal_org_id(org_synth: Synth) -> None:
+    template = _member_template(org_synth)
+    item_role = [k for k in org_synth.resources("AWS::IAM::Role") if k.startswith("OrgFanoutItemFunction")]
+    assert len(item_role) == 1
+    roles = template["Resources"]
+    assert {r["Properties"]["RoleName"] for r in roles.values()} == {"cw-member-read", "cw-member-reaper"}
+    for role in roles.values():
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"AWS": [f"TOKEN:{item_role[0]}"]}  # nobody else: not the account, not *
+        assert trust["Action"] == "sts:AssumeRole"
+        assert trust["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
+
+
+def test_the_read_role_changes_nothing(org_synth: Synth) -> None:
+    read = _member_template(org_synth)["Resources"]["ReadRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    actions = [a for s in read["Statement"] for a in s["Action"]]
+    verbs = ("Describe", "List", "Get")
+    assert all(a.split(":", 1)[1].startswith(verbs) for a in actions), actions
+
+
+def test_the_reaper_role_carries_the_single_account_generator_s_statements(org_synth: Synth) -> None:
+    from costwarden.reaper.iam import policy_statements
+    from costwarden.settings import parse_settings
+
+    settings = parse_settings({"organization": ORG, "tags": {"team_key": "owner-team"}})
+    expected = policy_statements(
+        settings, partition="${AWS::Partition}", account="${AWS::AccountId}", regions=ORG["regions"]
+    )
+    reaper = _member_template(org_synth)["Resources"]["ReaperRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    got = {s["Sid"]: s for s in reaper["Statement"]}
+    assert list(got) == [s["Sid"] for s in expected]
+    for statement in expected:
+        assert got[statement["Sid"]]["Effect"] == statement["Effect"]
+        assert got[statement["Sid"]]["Action"] == statement["Action"]
+        assert got[statement["Sid"]].get("Condition") == statement.get("Condition")  # tag conditions, unchanged
+        listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        subbed = got[statement["Sid"]]["Resource"]
+        subbed = subbed if isinstance(subbed, list) else [subbed]
+        assert [r["Fn::Sub"] if isinstance(r, dict) else r for r in subbed] == listed
+    assert any(s["Effect"] == "Deny" for s in expected), "the reaper generator must carry explicit denies"
+
+
+def test_the_item_function_may_only_assume_the_member_roles_in_the_organization(org_synth: Synth) -> None:
+    policies = [
+        v for k, v in org_synth.resources("AWS::IAM::Policy").items() if k.startswith("OrgFanoutAssumeMemberRoles")
+    ]
+    (policy,) = policies
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "o-abcdefghij"}}
+    resources = json.dumps(statement["Resource"])
+    assert ":role/cw-member-read" in resources and ":role/cw-member-reaper" in resources
+
+
+def test_state_machines_use_a_distributed_map_with_bounded_concurrency_and_retries(org_synth: Synth) -> None:
+    machines = org_synth.resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == 2  # reaper (two-phase) and tag audit
+    for machine in machines.values():
+        text = json.dumps(machine["Properties"]["DefinitionString"])
+        assert '\\"Mode\\":\\"DISTRIBUTED\\"' in text
+        assert '\\"MaxConcurrency\\":7' in text
+        assert '\\"ThrottledError\\"' in text and '\\"BackoffRate\\":2' in text

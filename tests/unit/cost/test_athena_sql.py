@@ -1,0 +1,245 @@
+"""The Athena SQL files, run with DuckDB on the real CUR sample and the FOCUS sample, agree with the pandas path.
+
+moto's Athena runs no SQL (canned results), so the SQL is executed here. The one dialect shim: Trino's
+``element_at(map, key)`` returns the value (NULL when missing); DuckDB's returns a list, so a temporary macro gives
+it Trino's meaning. Everything else in the files runs as written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from costwarden.cost import cur
+from costwarden.cost.athena_sql import QueryError, billing_periods, pages_from_rows, render
+from costwarden.cost.frame import COST, DATE, from_ce_pages, from_focus, read_table
+
+#: The issue's ``../shared/data`` (next to the main checkout), wherever this worktree lives.
+DATA = Path(os.environ.get("COSTWARDEN_SHARED_DATA", "/work/shared/data"))
+CUR_DIR = DATA / "aws-cur-wa-labs"
+FOCUS_CSV = DATA / "focus" / "focus_sample_1.0_1000.csv"
+CUR_FILES = sorted(CUR_DIR.glob("*.parquet"))
+EXCLUDED = ("Credit", "Refund", "Tax")
+
+pytestmark = pytest.mark.skipif(not CUR_FILES or not FOCUS_CSV.exists(), reason="shared data samples not present")
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.sql("CREATE TEMP MACRO element_at(m, k) AS m[k]")  # Trino's element_at on a map
+    return con
+
+
+@pytest.fixture(scope="module")
+def cur_db() -> duckdb.DuckDBPyConnection:
+    """The legacy CUR sample exposed as a CUR 2.0 export table: tags in a ``resource_tags`` map, ``billing_period``."""
+    con = _connect()
+    files = ", ".join(f"'{p}'" for p in CUR_FILES)
+    columns = [
+        r[0] for r in con.sql(f"DESCRIBE SELECT * FROM read_parquet([{files}], union_by_name = true)").fetchall()
+    ]
+    tag_columns = [c for c in columns if c.startswith("resource_tags_user_")]
+    tag_map = "MAP {" + ", ".join(f"'{c.removeprefix('resource_tags_')}': {c}" for c in tag_columns) + "}"
+    con.sql(
+        f"CREATE VIEW cost_export AS SELECT *, strftime(bill_billing_period_start_date, '%Y-%m') AS billing_period, "
+        f"{tag_map} AS resource_tags FROM read_parquet([{files}], union_by_name = true)"
+    )
+    return con
+
+
+@pytest.fixture(scope="module")
+def focus_db() -> duckdb.DuckDBPyConnection:
+    con = _connect()
+    con.sql(
+        "CREATE VIEW cost_export AS SELECT * REPLACE ("
+        "CAST(ChargePeriodStart AS TIMESTAMP) AS ChargePeriodStart, "
+        "from_json(Tags, '\"MAP(VARCHAR, VARCHAR)\"') AS Tags), "
+        "strftime(CAST(BillingPeriodStart AS TIMESTAMP), '%Y-%m') AS billing_period "
+        f"FROM read_csv('{FOCUS_CSV}', nullstr = 'NULL', all_varchar = false)"
+    )
+    return con
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    result = con.sql(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _series(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    out = frame.groupby([DATE, key], as_index=False, observed=True)[COST].sum()
+    out[DATE] = pd.to_datetime(out[DATE]).dt.strftime("%Y-%m-%d")
+    out[key] = out[key].astype(str)
+    out = out[out[COST].abs() > 1e-9]
+    return out.sort_values([DATE, key]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("metric", ["AmortizedCost", "UnblendedCost"])
+def test_cur2_daily_by_team_agrees_with_cost_cur(cur_db: duckdb.DuckDBPyConnection, metric: str) -> None:
+    tables = [pd.read_parquet(p) for p in CUR_FILES]
+    expected = cur.daily_by_team(
+        tables, team_tag="department", cost="amortized" if metric == "AmortizedCost" else "unblended"
+    )
+    start, end = date(2018, 10, 1), date(2019, 1, 1)
+    sql = render(
+        "daily_by_tags",
+        "cur2",
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=["department"],
+        metric=metric,
+        excluded_record_types=EXCLUDED,
+    )
+    pages = pages_from_rows(_rows(cur_db, sql), ["department"], metric, start, end)
+    got = _series(from_ce_pages(pages, ["department"], metric), "department")
+    want = _series(expected.rename(columns={"team": "department"}), "department")
+    assert len(want) > 200  # three months of several teams: a real comparison
+    assert got[[DATE, "department"]].equals(want[[DATE, "department"]])
+    assert got[COST].to_numpy() == pytest.approx(want[COST].to_numpy(), abs=1e-5)
+
+
+def test_a_second_key_and_a_partial_window(cur_db: duckdb.DuckDBPyConnection) -> None:
+    start, end = date(2018, 11, 20), date(2018, 12, 5)
+    sql = render(
+        "daily_by_tags",
+        "cur2",
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=["department", "environment"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+    )
+    pages = pages_from_rows(_rows(cur_db, sql), ["department", "environment"], "AmortizedCost", start, end)
+    frame = from_ce_pages(pages, ["department", "environment"], "AmortizedCost")
+    assert frame[DATE].min() == pd.Timestamp("2018-11-20") and frame[DATE].max() == pd.Timestamp("2018-12-04")
+    tables = [pd.read_parquet(p) for p in CUR_FILES]
+    team_only = cur.daily_by_team(tables, team_tag="department")
+    window = team_only[(team_only[DATE] >= "2018-11-20") & (team_only[DATE] < "2018-12-05")]
+    assert frame[COST].sum() == pytest.approx(window[COST].sum(), abs=1e-4)  # cost.cur rounds to 6 places
+
+
+def test_daily_by_service_filters_one_team(cur_db: duckdb.DuckDBPyConnection) -> None:
+    start, end = date(2018, 10, 1), date(2018, 11, 1)
+    common: dict[str, Any] = {
+        "table": "cost_export",
+        "start": start,
+        "end": end,
+        "keys": ["department"],
+        "metric": "AmortizedCost",
+    }
+    by_team = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    team = next(str(r["key_0"]) for r in by_team if r["key_0"])
+    service = _rows(cur_db, render("daily_by_service", "cur2", excluded_record_types=EXCLUDED, team=team, **common))
+    assert service and all(r["key_0"] for r in service)  # every row names its service (product code)
+    assert sum(float(r["cost"]) for r in service) == pytest.approx(
+        sum(float(r["cost"]) for r in by_team if r["key_0"] == team),
+        rel=1e-9,
+    )
+
+
+def test_daily_by_account_sums_to_the_team_series(cur_db: duckdb.DuckDBPyConnection) -> None:
+    start, end = date(2018, 12, 1), date(2019, 1, 1)
+    common: dict[str, Any] = {
+        "table": "cost_export",
+        "start": start,
+        "end": end,
+        "keys": ["department"],
+        "metric": "AmortizedCost",
+    }
+    accounts = _rows(cur_db, render("daily_by_account", "cur2", excluded_record_types=EXCLUDED, **common))
+    teams = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    assert {str(r["account_id"]) for r in accounts}
+    assert sum(float(r["cost"]) for r in accounts) == pytest.approx(sum(float(r["cost"]) for r in teams), rel=1e-9)
+
+
+def test_focus_daily_by_tag_agrees_with_from_focus(focus_db: duckdb.DuckDBPyConnection) -> None:
+    start, end = date(2024, 9, 1), date(2024, 10, 1)
+    sql = render(
+        "daily_by_tags",
+        "focus",
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=["business_unit"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+    )
+    pages = pages_from_rows(_rows(focus_db, sql), ["business_unit"], "AmortizedCost", start, end)
+    got = _series(from_ce_pages(pages, ["business_unit"], "AmortizedCost"), "business_unit")
+    want = _series(from_focus(read_table(FOCUS_CSV), ["business_unit"]), "business_unit")
+    assert len(want) > 20
+    assert got[[DATE, "business_unit"]].equals(want[[DATE, "business_unit"]])
+    assert got[COST].to_numpy() == pytest.approx(want[COST].to_numpy(), abs=1e-9)
+
+
+@pytest.mark.parametrize("fmt", ["cur2", "focus"])
+@pytest.mark.parametrize("question", ["daily_by_tags", "daily_by_service", "daily_by_account"])
+def test_every_query_prunes_partitions_and_bounds_the_dates(fmt: str, question: str) -> None:
+    sql = render(
+        question,
+        fmt,  # type: ignore[arg-type]
+        table="cost_export",
+        start=date(2026, 10, 20),
+        end=date(2026, 12, 2),
+        keys=["team"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+        team="ml",
+    )
+    where = sql[sql.index("WHERE") :]
+    assert re.search(r"billing_period IN \('2026-10', '2026-11', '2026-12'\)", where)
+    column = "line_item_usage_start_date" if fmt == "cur2" else "ChargePeriodStart"
+    assert f"{column} >= TIMESTAMP '2026-10-20 00:00:00'" in where
+    assert f"{column} < TIMESTAMP '2026-12-02 00:00:00'" in where
+
+
+def test_billing_periods_cross_a_year() -> None:
+    assert billing_periods(date(2026, 12, 15), date(2027, 2, 1)) == ["2026-12", "2027-01"]
+    assert billing_periods(date(2026, 12, 1), date(2026, 12, 2)) == ["2026-12"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"table": "cost; DROP TABLE x"}, "table name"),
+        ({"metric": "NetAmortizedCost"}, "cost_metric NetAmortizedCost is not available"),
+        ({"keys": []}, "one or two tag keys"),
+        ({"excluded_record_types": ["Tax'--"]}, "record types must be words"),
+        ({"end": date(2026, 1, 1)}, "empty window"),
+    ],
+)
+def test_hostile_inputs_are_refused_before_any_sql(changes: dict[str, object], message: str) -> None:
+    args: dict[str, Any] = {
+        "table": "cost_export",
+        "start": date(2026, 1, 1),
+        "end": date(2026, 2, 1),
+        "keys": ["team"],
+        "metric": "AmortizedCost",
+        "excluded_record_types": EXCLUDED,
+    }
+    args.update(changes)
+    with pytest.raises(QueryError, match=message):
+        render("daily_by_tags", "cur2", **args)
+
+
+def test_quotes_in_tag_values_are_escaped() -> None:
+    sql = render(
+        "daily_by_service",
+        "cur2",
+        table="cost_export",
+        start=date(2026, 1, 1),
+        end=date(2026, 1, 2),
+        keys=["team"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+        team="o'brien",
+    )
+    assert "= 'o''brien'" in sql
