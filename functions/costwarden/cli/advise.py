@@ -59,6 +59,7 @@ def _account(args: argparse.Namespace) -> int:
     from costwarden.adapters.cost_explorer import CostExplorer
     from costwarden.adapters.ec2_spot import SpotPrices
     from costwarden.adapters.s3_storage import S3Reader
+    from costwarden.adapters.sagemaker_training import TrainingJobs
     from costwarden.services.advisor.runner import run_advisor
     from costwarden.services.reaper import regions_for, state_store
     from costwarden.settings import load_settings
@@ -76,6 +77,7 @@ def _account(args: argparse.Namespace) -> int:
         ce=ce,
         commitments=CommitmentsReader(ce),
         spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
         state=state,
         publish=None,
         now=datetime.now(UTC),

@@ -16,6 +16,7 @@ from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.report_store import MAX_LINK_SECONDS, ReportStore
 from costwarden.adapters.s3_storage import S3Reader
+from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.handlers.cost_monitor import run_time
 from costwarden.handlers.observability import logger, metrics
@@ -50,6 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ce=ce,
         commitments=CommitmentsReader(ce),
         spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
         state=DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR]),
         publish=_publish,
         now=now,
