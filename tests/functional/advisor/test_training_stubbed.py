@@ -176,3 +176,24 @@ def test_the_page_cap_stops_and_says_so(stubbed: Any) -> None:
     reader = TrainingJobs("us-east-1", sagemaker=sm, max_pages=1)
     jobs, cut = reader.since(datetime(2026, 11, 2, tzinfo=UTC))
     assert len(jobs) == 3 and cut is True and reader.requests == 1
+
+
+def test_the_table_names_the_jobs_and_says_which_savings_are_not_counted(
+    stubbed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costwarden.cli.advise import _print_tables
+
+    result = run(stubbed, 0.7)
+    commitments = {"commitments": [], "alerts": [], "recommendations": []}
+    storage = {"findings": [], "decisions": []}
+    data = {"savings_on_the_table_usd_month": 0, "teams": {}, "storage": storage, "commitments": commitments}
+    _print_tables({**data, "purchase_mix": result.to_dict()})
+    out = capsys.readouterr().out
+    assert "training jobs: 3, 1 on managed spot (44.4 %)" in out
+    assert (
+        "job vision-resnet50-ckpt-2026-11-28 (ml.p3.2xlarge x2, 20.0 instance-h): managed spot, saves 51.25 USD\n"
+        in out
+    )
+    assert f"job vision-bert-sweep-7-2026-11-25 (ml.p3.2xlarge x1, 5.0 instance-h): {NEEDS_CHECKPOINTING}" in out
+    assert "saves 12.81 USD (not counted: no checkpointing)" in out
+    assert "job nlp-llama-ft-2026-11-10 (ml.p4d.24xlarge x1, 1.0 instance-h): managed spot, saves n/a USD\n" in out
