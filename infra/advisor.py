@@ -6,7 +6,8 @@ inference history and the report's phase breakdown cost no extra Cost Explorer r
 IAM, beyond what ``CostwardenFunction`` gives every function:
 
 - advisor: read-only Cost Explorer (cost and usage, reservation and Savings Plans utilisation, coverage and purchase
-  recommendation), ``savingsplans:DescribeSavingsPlans``, ``ec2:DescribeSpotPriceHistory``, ``tag:GetResources``,
+  recommendation), ``savingsplans:DescribeSavingsPlans``, ``ec2:DescribeSpotPriceHistory``, ``sagemaker:Search``
+  (training jobs' managed-spot and checkpoint settings), ``tag:GetResources``,
   ``cloudwatch:ListMetrics``/``GetMetricData``, ``s3:ListAllMyBuckets`` — none supports resource-level permissions,
   so they sit in one read policy on ``"*"`` (acknowledged) — and ``s3:GetLifecycleConfiguration``,
   ``s3:GetBucketTagging``, ``s3:GetBucketLocation`` on buckets. ``s3:PutLifecycleConfiguration`` is granted only when
@@ -48,6 +49,7 @@ ADVISOR_READS: Final = (
     "ce:GetSavingsPlansPurchaseRecommendation",
     "savingsplans:DescribeSavingsPlans",
     "ec2:DescribeSpotPriceHistory",
+    "sagemaker:Search",
     "tag:GetResources",
     "cloudwatch:ListMetrics",
     "cloudwatch:GetMetricData",
@@ -60,8 +62,8 @@ WEEKDAYS: Final = {"MON": "MON", "TUE": "TUE", "WED": "WED", "THU": "THU", "FRI"
 ADVISOR_READS_REASON: Final = (
     "The savings advisor's read policy holds only read-only actions that support no resource-level permissions "
     "('*' is the only resource IAM accepts for them): Cost Explorer's cost, reservation and Savings Plans reads, "
-    "savingsplans:DescribeSavingsPlans, ec2:DescribeSpotPriceHistory, tag:GetResources, cloudwatch:ListMetrics and "
-    "GetMetricData, s3:ListAllMyBuckets."
+    "savingsplans:DescribeSavingsPlans, ec2:DescribeSpotPriceHistory, sagemaker:Search, tag:GetResources, "
+    "cloudwatch:ListMetrics and GetMetricData, s3:ListAllMyBuckets."
 )
 BUCKET_WILDCARD_REASON: Final = (
     "The advisor reads the lifecycle, tags and location of artefact buckets it cannot know at deploy time "

@@ -301,6 +301,15 @@ class StorageSettings(_Model):
     """Values of the environment tag (key `tags.environment_key`) that mark a bucket as artefacts."""
     name_patterns: tuple[str, ...] = ()
     """Bucket-name patterns (shell style, e.g. `*-checkpoints`) that mark artefact buckets whatever their tags."""
+    prefix_patterns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Bucket-name pattern (shell style; `*` for every bucket) -> key prefixes holding artefacts inside buckets that
+    are not artefact buckets as a whole, e.g. `{"ml-data-*": ["experiments/", "checkpoints/"]}`. Such buckets get
+    rules scoped with `Filter.Prefix`, sized by listing the objects under the prefixes (at most
+    `prefix_max_objects`). Each matching bucket costs a tagging, a lifecycle and a listing request per prefix:
+    narrow the pattern on accounts with many buckets."""
+    prefix_max_objects: int = Field(20_000, ge=1_000, le=1_000_000)
+    """Objects listed under one bucket's artefact prefixes (1,000 per request) before its size is reported as
+    unknown (`null`) rather than undercounted."""
     keep_key: str = "costwarden:keep"
     """Bucket tag key that keeps artefacts: the recommended rules then tier but never expire."""
     keep_value: str = "true"
@@ -337,6 +346,26 @@ class StorageSettings(_Model):
     """Environment tag values (key `tags.environment_key`) on which `action: apply` may put rules."""
     max_actions_per_run: int = Field(10, ge=1, le=500)
     """A plan with more lifecycle puts than this puts none and raises a critical alert instead."""
+
+    @field_validator("prefix_patterns")
+    @classmethod
+    def _literal_prefixes(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        # S3's Filter.Prefix is literal: a glob here would silently match nothing.
+        for pattern, prefixes in value.items():
+            if not pattern:
+                raise ValueError("prefix_patterns: empty bucket-name pattern (use `*` for every bucket)")
+            if not prefixes:
+                raise ValueError(f"prefix_patterns[{pattern!r}]: no key prefixes")
+            for prefix in prefixes:
+                if not prefix:
+                    raise ValueError(
+                        f"prefix_patterns[{pattern!r}]: an empty prefix is the whole bucket (use name_patterns)"
+                    )
+                if any(c in prefix for c in "*?["):
+                    raise ValueError(
+                        f"prefix_patterns[{pattern!r}]: {prefix!r} is a pattern; S3 lifecycle prefixes are literal"
+                    )
+        return {k: tuple(dict.fromkeys(v)) for k, v in value.items()}
 
 
 _MIX_TAGS: dict[str, tuple[str, ...]] = {"lifecycle_phase": ("training", "development")}

@@ -30,13 +30,17 @@ from costwarden.cli.run import HANDLERS
 from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.demo.stack import DemoStack, create_stack, drain_deliveries, webhook_paths
 from costwarden.models.alert import AlertEvent
-from costwarden.settings import Settings
+from costwarden.settings import Settings, load_settings, parse_settings
 
 pytestmark = pytest.mark.e2e
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.glob("*/*.json"))
 EXPIRED = (("team", "vision"), ("environment", "experiment"), ("expires_at", "2026-01-01"))
+REPORT_BUCKET = "costwarden-reports-e2e"
+ARTEFACT_BUCKET = "vision-experiments-e2e"
+#: What a deployed advisor with the opt-in apply would see: acting unless `costwarden run` forces the dry run.
+ACTING_ADVISOR = {"storage": {"action": "apply", "dry_run": False, "apply_environments": ["experiment"]}}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +71,13 @@ def server() -> Iterator[tuple[str, SlackStandIn, DemoStack]]:
             InstanceType="g5.xlarge",
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in EXPIRED]}],
         )
+        # The monthly report's private bucket (the stack creates it in CDK; the demo stack has no use for it).
+        client("s3").create_bucket(Bucket=REPORT_BUCKET)
+        # An experiment artefact bucket without lifecycle rules, for the advisor to find (and not to touch).
+        client("s3").create_bucket(Bucket=ARTEFACT_BUCKET)
+        client("s3").put_bucket_tagging(
+            Bucket=ARTEFACT_BUCKET, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in EXPIRED[:2]]}
+        )
         yield endpoint, slack, stack
     finally:
         slack.stop()
@@ -84,6 +95,7 @@ def lambda_env(server: tuple[str, SlackStandIn, DemoStack], monkeypatch: pytest.
         "ALERT_TOPIC_ARN": stack.alert_topic_arn,
         "STATE_TABLE_NAME": stack.state_table_name,
         "SLACK_SECRET_NAME": stack.slack_secret_name,
+        "REPORT_BUCKET_NAME": REPORT_BUCKET,
         "COSTWARDEN_SETTINGS": Settings().to_env(),
     }.items():
         monkeypatch.setenv(name, value)
@@ -114,16 +126,26 @@ def test_run_help_lists_every_function(capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[f"{p.parent.name}/{p.name}" for p in SAMPLES])
 def test_sample_event_runs(
-    path: Path, lambda_env: DemoStack, server: tuple[str, SlackStandIn, DemoStack], capsys: pytest.CaptureFixture[str]
+    path: Path,
+    lambda_env: DemoStack,
+    server: tuple[str, SlackStandIn, DemoStack],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     function = path.parent.name
     _, slack, _ = server
     posted_before = len(slack.received)
+    if function == "advisor":
+        monkeypatch.setenv("COSTWARDEN_SETTINGS", parse_settings(ACTING_ADVISOR).to_env())
+    load_settings.cache_clear()
 
     code = main(["run", function, "--event", str(path)])
 
     out, err = capsys.readouterr()
+    load_settings.cache_clear()
     assert code == 0, err
+    if function == "advisor":
+        assert "dry run forced (no --apply)" in err
     summary = json.loads(out)  # stdout holds only the handler's return value; logs went to stderr
     assert isinstance(summary, dict) and summary
     _check(function, path, summary, slack.received[posted_before:], lambda_env)
@@ -154,6 +176,28 @@ def _check(function: str, path: Path, summary: dict[str, Any], posted: list[Any]
         assert summary["applied"] is False and summary["marks"] == {}
         assert summary["metric_requests"] >= 1 and summary["requests"].get("GetMetricData", 0) >= 1
         assert not [e for e in summary["errors"] if "scan failed" in e]
+    elif function == "advisor":  # acting settings in the environment, but no --apply: planned, nothing put
+        storage = summary["storage"]
+        assert storage["summary"]["dry_run"] is True
+        [finding] = [f for f in storage["findings"] if f["bucket"] == ARTEFACT_BUCKET]
+        assert finding["team"] == "vision" and finding["lifecycle"] == "none"
+        assert [(d["id"], d["status"]) for d in storage["decisions"]] == [(ARTEFACT_BUCKET, "planned")]
+        s3 = boto3.client("s3", region_name="us-east-1")
+        with pytest.raises(s3.exceptions.ClientError, match="NoSuchLifecycleConfiguration"):
+            s3.get_bucket_lifecycle_configuration(Bucket=ARTEFACT_BUCKET)
+        mix = summary["purchase_mix"]
+        assert mix["ce_requests"] == 2 and mix["sagemaker_requests"] == 1 and not mix["errors"]
+        # moto implements none of the commitment APIs (HTTP 500): reported in the summary, the run still ends.
+        assert any("GetReservationUtilization" in error for error in summary["commitments"]["errors"])
+    elif function == "report":  # the HTML is in the report bucket, self-contained
+        event = json.loads(path.read_text())
+        expected = event.get("month") or "2026-11"  # the scheduled run on the 1st reports the month just ended
+        assert summary["month"] == expected and not summary["publish_errors"]
+        assert summary["key"] == f"reports/{expected}/costwarden-report-{expected}.html"
+        body = boto3.client("s3", region_name="us-east-1").get_object(Bucket=REPORT_BUCKET, Key=summary["key"])
+        html = body["Body"].read().decode()
+        assert body["ContentType"].startswith("text/html") and html.lstrip().lower().startswith("<!doctype html")
+        assert "http://" not in html and "https://" not in html
     elif function == "tag_audit":
         assert summary["resources_scanned"] >= 1 and summary["resources_with_violations"] >= 1
         assert summary["published"] == summary["events"] >= 1 and not summary["publish_errors"]

@@ -3,7 +3,8 @@
 Requests grow with pages, not buckets, wherever AWS allows it: tags come from the tagging API (100 buckets a page),
 sizes from ``ListMetrics`` (500 metrics a page) and ``GetMetricData`` (500 queries a request). Only the lifecycle
 configuration has no batch API: it is read for artefact buckets only. ``BucketSizeBytes`` is a daily metric; the
-last ``history_days`` of it give the bytes' ages (``costwarden.advisor.storage``).
+last ``history_days`` of it give the bytes' ages (``costwarden.advisor.storage``). Buckets with artefact key
+prefixes (``storage.prefix_patterns``) are sized by listing the objects under those prefixes, bounded by a cap.
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ class S3Reader:
                 return None
             raise
         return list(response.get("Rules", []))
+
+    def objects(
+        self, name: str, prefixes: Iterable[str], *, max_objects: int
+    ) -> tuple[list[tuple[str, float, date]], bool]:
+        """(storage class, bytes, last-modified day) of the objects under ``prefixes`` (1,000 per request), and
+        whether ``max_objects`` cut the listing short (then the list is incomplete and must not be priced)."""
+        out: list[tuple[str, float, date]] = []
+        for prefix in prefixes:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=name, Prefix=prefix, PaginationConfig={"PageSize": 1000}
+            ):
+                self.requests["s3:ListObjectsV2"] += 1
+                for item in page.get("Contents", []):
+                    when = item["LastModified"].astimezone(UTC).date()
+                    out.append((str(item.get("StorageClass") or "STANDARD"), float(item.get("Size", 0)), when))
+                if len(out) > max_objects:
+                    return out, True
+        return out, False
 
     def put_lifecycle(self, name: str, configuration: Mapping[str, Any]) -> None:
         self.requests["s3:PutBucketLifecycleConfiguration"] += 1

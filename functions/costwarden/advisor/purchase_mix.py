@@ -22,15 +22,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from costwarden.advisor.fleet import DEFAULT_INTERRUPTION_ALLOWANCE
 
 SPOT_PURCHASE = "Spot Instances"
 ON_DEMAND_PURCHASE = "On Demand Instances"
+#: Team name for spend and jobs without a team tag.
+UNOWNED = "unowned"
 ALLOWANCE = 1 + float(DEFAULT_INTERRUPTION_ALLOWANCE)
 _BOX = re.compile(r"(?:^|-)BoxUsage:(?P<type>[a-z0-9]+\.[a-z0-9]+)$")
 _TRAIN = re.compile(r"(?:^|-)Train:(?P<type>ml\.[a-z0-9]+\.[a-z0-9]+)$")
+
+if TYPE_CHECKING:
+    from costwarden.advisor.training import TeamTraining
+
+
+def family_of(instance_type: str) -> str:
+    """Instance family, the unit a spot move is planned in: ``ml.p3.8xlarge`` → ``p3``; ``g5.xlarge`` → ``g5``."""
+    parts = instance_type.split(".")
+    return parts[1] if parts[0] == "ml" and len(parts) > 2 else parts[0]
 
 
 def tag_value(key: str) -> str:
@@ -82,6 +93,7 @@ class SpotCandidate:
             "team": self.team,
             "kind": self.kind,
             "instance_type": self.instance_type,
+            "instance_family": family_of(self.instance_type),
             "hours": round(self.hours, 1),
             "on_demand_usd": round(self.on_demand_usd, 2),
             "spot_usd": None if self.spot_usd is None else round(self.spot_usd, 2),
@@ -95,6 +107,8 @@ class TeamMix:
     team: str
     by_purchase_type: dict[str, float] = field(default_factory=dict)
     candidates: list[SpotCandidate] = field(default_factory=list)
+    #: SageMaker training jobs of the window (None: the jobs were not read).
+    training: TeamTraining | None = None
 
     @property
     def total_usd(self) -> float:
@@ -107,7 +121,8 @@ class TeamMix:
 
     @property
     def could_save_usd(self) -> float:
-        return sum(c.savings_usd or 0.0 for c in self.candidates)
+        jobs = 0.0 if self.training is None else self.training.could_save_usd
+        return sum(c.savings_usd or 0.0 for c in self.candidates) + jobs
 
     def to_dict(self) -> dict[str, Any]:
         share = self.spot_share
@@ -118,6 +133,7 @@ class TeamMix:
             "spot_share_pct": None if share is None else round(share * 100, 1),
             "could_save_usd": round(self.could_save_usd, 2),
             "on_demand_that_could_be_spot": [c.to_dict() for c in self.candidates],
+            "training_jobs": None if self.training is None else self.training.to_dict(),
         }
 
 
@@ -153,7 +169,7 @@ def purchase_mix(
     metric: str,
     spot_prices: Mapping[str, float],
     spot_discount: float | None,
-    unowned: str = "unowned",
+    unowned: str = UNOWNED,
 ) -> list[TeamMix]:
     """Teams' purchase mix and spot candidates, largest possible saving first."""
     teams: dict[str, TeamMix] = {}

@@ -42,6 +42,16 @@ def team_savings(
                 found[mix.team].append(
                     (monthly, f"{c.instance_type} {what} ({c.hours:,.0f} h): {monthly:,.0f} USD/month on spot")
                 )
+        for job in [] if mix.training is None else mix.training.candidates:
+            if job.counted and job.savings_usd:  # never counted without checkpoint-and-restart
+                monthly = job.savings_usd * scale
+                found[mix.team].append(
+                    (
+                        monthly,
+                        f"training job {job.job.name} ({job.job.instance_type}, {job.job.instance_hours:,.0f} "
+                        f"instance-h): {monthly:,.0f} USD/month on managed spot",
+                    )
+                )
     out: dict[str, tuple[float, list[str]]] = {}
     for team, items in found.items():
         items.sort(key=lambda pair: -pair[0])

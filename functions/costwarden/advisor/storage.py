@@ -11,6 +11,12 @@ series: the bytes the bucket held N days ago are (at least) N days old today. Ar
 30-60 days sit in Intelligent-Tiering's frequent tier, 60-120 in its infrequent tier, 120-180 in archive instant
 access, and older bytes are expired. Deletions and noncurrent versions make the true figure lower still; the
 monitoring fee per object is not counted (``NumberOfObjects`` is not read) — the notes say so.
+
+Artefacts also live under key prefixes (``experiments/``, ``checkpoints/``) of buckets that are not artefact
+buckets as a whole (settings ``storage.prefix_patterns``). Such a bucket's finding carries its ``prefixes``: the
+rules are scoped with ``Filter.Prefix`` to each, its lifecycle counts as useful only when every prefix is covered by
+an enabled rule that expires or tiers, and it is sized from the objects under the prefixes (``BucketSizeBytes`` is
+per bucket), their ``LastModified`` giving the ages the bucket-wide estimate reads from the daily series.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ class Bucket:
     size_bytes: Mapping[str, float] = field(default_factory=dict)
     #: daily total bytes of the tierable storage types, oldest first (date, bytes)
     history: Sequence[tuple[date, float]] = ()
+    #: artefact key prefixes of a bucket that is not an artefact bucket as a whole (empty: the whole bucket)
+    prefixes: tuple[str, ...] = ()
+    #: why the bytes are unknown (the figures are then null, never 0)
+    unsized: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class StorageFinding:
             "bucket": self.bucket.name,
             "region": self.bucket.region,
             "team": self.team,
+            "prefixes": list(self.bucket.prefixes),
             "why": self.why_artefact,
             "lifecycle": self.lifecycle_state,
             "size_gib_by_storage_type": {k: round(v / GIB, 3) for k, v in sorted(self.bucket.size_bytes.items())},
@@ -114,41 +125,108 @@ def _rule_enabled(rule: Mapping[str, Any]) -> bool:
     return str(rule.get("Status", "")).lower() == "enabled"
 
 
-def lifecycle_state(rules: Sequence[Mapping[str, Any]] | None) -> str:
-    """``none``, ``not_useful`` (enabled rules that neither expire nor tier current objects) or ``useful``."""
+def _rule_useful(rule: Mapping[str, Any]) -> bool:
+    return _rule_enabled(rule) and bool(rule.get("Expiration") or rule.get("Transitions") or rule.get("Transition"))
+
+
+def _rule_prefix(rule: Mapping[str, Any]) -> str | None:
+    """The key prefix a rule applies to all objects under; None when it is narrowed by tags or object size (it then
+    covers only some of them)."""
+    if "Filter" not in rule:
+        return str(rule.get("Prefix", ""))  # the legacy rule-level Prefix
+    rule_filter = rule.get("Filter") or {}
+    if "And" in rule_filter:
+        both = rule_filter["And"] or {}
+        narrowed = both.get("Tags") or "ObjectSizeGreaterThan" in both or "ObjectSizeLessThan" in both
+        return None if narrowed else str(both.get("Prefix", ""))
+    if "Tag" in rule_filter or "ObjectSizeGreaterThan" in rule_filter or "ObjectSizeLessThan" in rule_filter:
+        return None
+    return str(rule_filter.get("Prefix", ""))
+
+
+def lifecycle_state(rules: Sequence[Mapping[str, Any]] | None, prefixes: Sequence[str] = ()) -> str:
+    """``none``, ``not_useful`` (enabled rules that neither expire nor tier current objects) or ``useful``.
+
+    With ``prefixes``, useful means every prefix lies under the prefix of an enabled rule that expires or tiers.
+    """
     if rules is None:
         return "none"
-    for rule in rules:
-        if not _rule_enabled(rule):
-            continue
-        if rule.get("Expiration") or rule.get("Transitions") or rule.get("Transition"):
-            return "useful"
+    if not prefixes:
+        return "useful" if any(_rule_useful(rule) for rule in rules) else "not_useful"
+    covering = [p for rule in rules if _rule_useful(rule) and (p := _rule_prefix(rule)) is not None]
+    if all(any(prefix.startswith(c) for c in covering) for prefix in prefixes):
+        return "useful"
     return "not_useful"
 
 
-def recommended_lifecycle(rules: LifecycleRules, *, keep: bool) -> dict[str, Any]:
-    """The exact ``LifecycleConfiguration`` for ``put-bucket-lifecycle-configuration`` (the CLI's JSON shape)."""
-    every: dict[str, Any] = {"Filter": {"Prefix": ""}, "Status": "Enabled"}
-    out: list[dict[str, Any]] = [
-        {
-            "ID": f"{RULE_PREFIX}abort-incomplete-multipart",
-            **every,
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": rules.abort_multipart_days},
-        },
-        {
-            "ID": f"{RULE_PREFIX}expire-noncurrent",
-            **every,
-            "NoncurrentVersionExpiration": {"NoncurrentDays": rules.noncurrent_days},
-        },
-        {
-            "ID": f"{RULE_PREFIX}intelligent-tiering",
-            **every,
-            "Transitions": [{"Days": rules.tiering_days, "StorageClass": "INTELLIGENT_TIERING"}],
-        },
-    ]
-    if not keep:
-        out.append({"ID": f"{RULE_PREFIX}expire", **every, "Expiration": {"Days": rules.expire_days}})
+def recommended_lifecycle(rules: LifecycleRules, *, keep: bool, prefixes: Sequence[str] = ()) -> dict[str, Any]:
+    """The exact ``LifecycleConfiguration`` for ``put-bucket-lifecycle-configuration`` (the CLI's JSON shape).
+
+    With ``prefixes`` the rules are repeated per prefix, each scoped with ``Filter.Prefix`` and named after it
+    (rule IDs are unique within a configuration and at most 255 characters).
+    """
+    out: list[dict[str, Any]] = []
+    for prefix in prefixes or ("",):
+        every: dict[str, Any] = {"Filter": {"Prefix": prefix}, "Status": "Enabled"}
+
+        def rule_id(what: str, prefix: str = prefix) -> str:
+            return f"{RULE_PREFIX}{what}" + (f" {prefix}" if prefix else "")[: 255 - len(RULE_PREFIX) - len(what)]
+
+        out += [
+            {
+                "ID": rule_id("abort-incomplete-multipart"),
+                **every,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": rules.abort_multipart_days},
+            },
+            {
+                "ID": rule_id("expire-noncurrent"),
+                **every,
+                "NoncurrentVersionExpiration": {"NoncurrentDays": rules.noncurrent_days},
+            },
+            {
+                "ID": rule_id("intelligent-tiering"),
+                **every,
+                "Transitions": [{"Days": rules.tiering_days, "StorageClass": "INTELLIGENT_TIERING"}],
+            },
+        ]
+        if not keep:
+            out.append({"ID": rule_id("expire"), **every, "Expiration": {"Days": rules.expire_days}})
     return {"Rules": out}
+
+
+#: ``ListObjectsV2`` StorageClass -> CloudWatch ``StorageType`` (the keys of ``storage.usd_per_gb_month``). Objects
+#: in Intelligent-Tiering are counted in its frequent tier: the listing does not say which tier holds them.
+STORAGE_TYPE_OF_CLASS = {
+    "STANDARD": "StandardStorage",
+    "REDUCED_REDUNDANCY": "ReducedRedundancyStorage",
+    "STANDARD_IA": "StandardIAStorage",
+    "ONEZONE_IA": "OneZoneIAStorage",
+    "INTELLIGENT_TIERING": "IntelligentTieringFAStorage",
+    "GLACIER_IR": "GlacierInstantRetrievalStorage",
+    "GLACIER": "GlacierStorage",
+    "DEEP_ARCHIVE": "DeepArchiveStorage",
+}
+
+
+def sizes_from_objects(
+    objects: Sequence[tuple[str, float, date]],
+) -> tuple[dict[str, float], list[tuple[date, float]]]:
+    """(storage class, bytes, last modified day) of the objects under a bucket's artefact prefixes → bytes per
+    storage type and the daily history of the tierable bytes (bytes of today's objects written on or before each
+    day), the same shape the bucket-wide estimate reads from ``BucketSizeBytes``."""
+    size_bytes: dict[str, float] = {}
+    written: dict[date, float] = {}
+    for storage_class, size, day in objects:
+        storage_type = STORAGE_TYPE_OF_CLASS.get(storage_class or "STANDARD", storage_class)
+        size_bytes[storage_type] = size_bytes.get(storage_type, 0.0) + size
+        if storage_type in TIERABLE:
+            written[day] = written.get(day, 0.0) + size
+    history: list[tuple[date, float]] = []
+    total = 0.0
+    for day in sorted(written):
+        total += written[day]
+        history.append((day, total))
+    return size_bytes, history
 
 
 def put_command(bucket: str, configuration: Mapping[str, Any]) -> str:
@@ -242,16 +320,30 @@ def find_storage(
     """Findings for artefact buckets without a useful lifecycle, largest saving first."""
     findings: list[StorageFinding] = []
     for bucket in buckets:
-        why = artefact_reason(bucket.name, bucket.tags, tag_values=tag_values, name_patterns=name_patterns)
+        if bucket.prefixes:
+            why: str | None = f"key prefixes {', '.join(bucket.prefixes)} (storage.prefix_patterns)"
+        else:
+            why = artefact_reason(bucket.name, bucket.tags, tag_values=tag_values, name_patterns=name_patterns)
         if why is None:
             continue
-        state = lifecycle_state(bucket.lifecycle)
+        state = lifecycle_state(bucket.lifecycle, bucket.prefixes)
         if state == "useful":
             continue
         keep = bucket.tags.get(keep_key) == keep_value
-        now, notes = monthly_usd(bucket.size_bytes, prices)
-        after, after_notes = monthly_usd_under_rules(bucket, prices, rules, keep=keep, today=today)
-        if state == "not_useful":
+        now: float | None
+        after: float | None
+        after_notes: list[str]
+        if bucket.unsized is not None:
+            now, notes, after, after_notes = None, [f"not sized: {bucket.unsized}"], None, []
+        else:
+            now, notes = monthly_usd(bucket.size_bytes, prices)
+            after, after_notes = monthly_usd_under_rules(bucket, prices, rules, keep=keep, today=today)
+        if state == "not_useful" and bucket.prefixes:
+            notes.append(
+                "has a lifecycle configuration whose rules neither expire nor tier these prefixes: merge the rules by "
+                "hand (a put replaces the whole configuration)"
+            )
+        elif state == "not_useful":
             notes.append("has a lifecycle configuration that neither expires nor tiers: merge the rules by hand")
         if keep:
             notes.append(f"tagged {keep_key}={keep_value}: no expiration rule")
@@ -263,7 +355,7 @@ def find_storage(
                 lifecycle_state=state,
                 monthly_usd_now=now,
                 monthly_usd_after=after,
-                recommendation=recommended_lifecycle(rules, keep=keep),
+                recommendation=recommended_lifecycle(rules, keep=keep, prefixes=bucket.prefixes),
                 keep=keep,
                 notes=tuple(dict.fromkeys([*notes, *after_notes])),
             )

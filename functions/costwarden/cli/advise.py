@@ -59,6 +59,7 @@ def _account(args: argparse.Namespace) -> int:
     from costwarden.adapters.cost_explorer import CostExplorer
     from costwarden.adapters.ec2_spot import SpotPrices
     from costwarden.adapters.s3_storage import S3Reader
+    from costwarden.adapters.sagemaker_training import TrainingJobs
     from costwarden.services.advisor.runner import run_advisor
     from costwarden.services.reaper import regions_for, state_store
     from costwarden.settings import load_settings
@@ -76,6 +77,7 @@ def _account(args: argparse.Namespace) -> int:
         ce=ce,
         commitments=CommitmentsReader(ce),
         spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
         state=state,
         publish=None,
         now=datetime.now(UTC),
@@ -115,11 +117,26 @@ def _print_tables(data: dict[str, Any]) -> None:
     for d in storage["decisions"]:
         print(f"{d['status']:8} {d['action']} {d['id']} ({d['team']}): {d['reason']}")
     for f in storage["findings"]:
-        print(f"\n# {f['bucket']}: {', '.join(f['notes']) or 'recommended rules'}\n{f['command']}")
+        scope = f" ({', '.join(f['prefixes'])})" if f.get("prefixes") else ""
+        print(f"\n# {f['bucket']}{scope}: {', '.join(f['notes']) or 'recommended rules'}\n{f['command']}")
     print("\nPurchase mix (dev / experiment / training compute)")
     for team in data["purchase_mix"]["teams"]:
         share = "n/a" if team["spot_share_pct"] is None else f"{team['spot_share_pct']:.1f} %"
         print(f"  {team['team']}: {team['compute_usd']:,.0f} USD, spot share {share}")
+        for c in team["on_demand_that_could_be_spot"]:
+            print(
+                f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {_money(c['savings_usd'])} USD"
+            )
+        training = team.get("training_jobs")
+        if training and training["jobs"]:
+            share = "n/a" if training["spot_share_pct"] is None else f"{training['spot_share_pct']:.1f} %"
+            print(f"    training jobs: {training['jobs']}, {training['managed_spot_jobs']} on managed spot ({share})")
+            for j in training["on_demand_jobs"]:
+                print(
+                    f"    - job {j['job']} ({j['instance_type']} x{j['instance_count']}, {j['instance_hours']:,.1f} "
+                    f"instance-h): {j['recommendation']}, saves {_money(j['savings_usd'])} USD"
+                    + ("" if j["checkpointing"] else " (not counted: no checkpointing)")
+                )
     commitments = data["commitments"]
     print("\nCommitments")
     for c in commitments["commitments"]:

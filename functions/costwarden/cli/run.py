@@ -2,8 +2,9 @@
 
 Never destructive without ``--apply``, whatever the environment says: a laptop where a deployed function's
 environment was copied in (``COSTWARDEN_SETTINGS`` with ``reaper.dry_run: false``) must not start terminating
-things. Without ``--apply`` the invocation sees its settings with ``reaper.dry_run`` forced on; with it, the
-handler runs as deployed and follows ``settings.reaper.dry_run`` (on by default). Either way stderr says which.
+things. Without ``--apply`` the invocation sees its settings with the function's dry-run switch forced on
+(``reaper.dry_run`` for the reaper, ``storage.dry_run`` for the advisor's lifecycle puts); with it, the handler runs
+as deployed and follows that setting (on by default). Either way stderr says which.
 """
 
 from __future__ import annotations
@@ -30,10 +31,14 @@ HANDLERS: dict[str, str] = {
     "tag_audit": "costwarden.handlers.tag_audit.handler",
     "reaper": "costwarden.handlers.reaper.handler",
     "idle": "costwarden.handlers.idle.handler",
+    "advisor": "costwarden.handlers.advisor.handler",
+    "report": "costwarden.handlers.advisor.report_handler",
 }
 
-#: Functions whose settings can make them act (``reaper.dry_run``); ``--apply`` matters for these only.
-DESTRUCTIVE = frozenset({"reaper"})
+#: Functions whose settings can make them act -> the settings section whose ``dry_run`` guards that; ``--apply``
+#: matters for these only.
+DRY_RUN_SECTION: dict[str, str] = {"reaper": "reaper", "advisor": "storage"}
+DESTRUCTIVE = frozenset(DRY_RUN_SECTION)
 
 
 @dataclass
@@ -83,7 +88,7 @@ def _settings() -> Settings:
 
 @contextlib.contextmanager
 def dry_run_forced(function: str, apply: bool) -> Iterator[None]:
-    """For the invocation only: the settings the handler loads say ``reaper.dry_run: true`` unless ``apply``.
+    """For the invocation only: the settings the handler loads say ``<section>.dry_run: true`` unless ``apply``.
 
     The environment and the settings cache are restored afterwards, so nothing outlives the command.
     """
@@ -92,11 +97,13 @@ def dry_run_forced(function: str, apply: bool) -> Iterator[None]:
         return
     settings = _settings()
     name = f"costwarden run {function}"
+    section_name = DRY_RUN_SECTION[function]
+    section = getattr(settings, section_name)
     if apply:
-        mode = "dry run" if settings.reaper.dry_run else "ACTING"
+        mode = "dry run" if section.dry_run else "ACTING"
         print(
-            f"{name}: --apply: the handler follows settings.reaper.dry_run "
-            f"(settings.reaper.dry_run is {str(settings.reaper.dry_run).lower()}: {mode})",
+            f"{name}: --apply: the handler follows settings.{section_name}.dry_run "
+            f"(settings.{section_name}.dry_run is {str(section.dry_run).lower()}: {mode})",
             file=sys.stderr,
         )
         yield
@@ -105,7 +112,7 @@ def dry_run_forced(function: str, apply: bool) -> Iterator[None]:
         f"{name}: dry run forced (no --apply): nothing is changed, whatever {SETTINGS_ENV_VAR} says",
         file=sys.stderr,
     )
-    forced = settings.model_copy(update={"reaper": settings.reaper.model_copy(update={"dry_run": True})})
+    forced = settings.model_copy(update={section_name: section.model_copy(update={"dry_run": True})})
     before = os.environ.get(SETTINGS_ENV_VAR)
     os.environ[SETTINGS_ENV_VAR] = forced.to_env()
     load_settings.cache_clear()

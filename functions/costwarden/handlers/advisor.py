@@ -16,7 +16,9 @@ from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.report_store import MAX_LINK_SECONDS, ReportStore
 from costwarden.adapters.s3_storage import S3Reader
+from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
+from costwarden.advisor.report import parse_month
 from costwarden.handlers.cost_monitor import run_time
 from costwarden.handlers.observability import logger, metrics
 from costwarden.models.alert import AlertEvent
@@ -50,6 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ce=ce,
         commitments=CommitmentsReader(ce),
         spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
         state=DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR]),
         publish=_publish,
         now=now,
@@ -63,11 +66,28 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return summary
 
 
+def event_month(event: dict[str, Any]) -> str | None:
+    """A manual re-run names its month (``{"month": "2026-10"}``); the schedule's event does not (last month).
+
+    A malformed month fails the invocation with a message naming the event key, before any AWS request.
+    """
+    if "month" not in event:
+        return None
+    month = event["month"]
+    if not isinstance(month, str):
+        raise ValueError(f"event key 'month': expected a string YYYY-MM, got {type(month).__name__}")
+    try:
+        return parse_month(month)
+    except ValueError as error:
+        raise ValueError(f"event key 'month': {error}") from None
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
     now = run_time(event)
+    month = event_month(event)
     store = ReportStore(os.environ[REPORT_BUCKET_ENV_VAR])
 
     def link(key: str) -> tuple[str, datetime | None]:
@@ -81,7 +101,7 @@ def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ce=ce,
         state=DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR]),
         now=now,
-        month=event.get("month") if isinstance(event.get("month"), str) else None,
+        month=month,
         put=store.put,
         link=link,
         publish=_publish,

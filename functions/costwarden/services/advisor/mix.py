@@ -1,5 +1,6 @@
 """Purchase mix run: two Cost Explorer requests (pages aside) for every team at once, and one spot price history
-request per hundred instance types.
+request per hundred instance types; with a ``TrainingJobs`` reader, one SageMaker ``Search`` request per hundred
+training jobs of the window (managed-spot flag, checkpoint config, tags), see ``costwarden.advisor.training``.
 
 The on-demand usage of any region is priced with the advisor region's spot history (a usage type's region prefix
 is not mapped to a region): a team training in another region sees that region's saving approximated.
@@ -13,7 +14,9 @@ from typing import Any
 
 from costwarden.adapters.cost_explorer import CostExplorer, combine, record_type_filter
 from costwarden.adapters.ec2_spot import SpotPrices
-from costwarden.advisor.purchase_mix import ON_DEMAND_PURCHASE, TeamMix, latest_spot_prices, purchase_mix
+from costwarden.adapters.sagemaker_training import TrainingJobs
+from costwarden.advisor.purchase_mix import ON_DEMAND_PURCHASE, UNOWNED, TeamMix, latest_spot_prices, purchase_mix
+from costwarden.advisor.training import parse_job, with_training
 from costwarden.settings import Settings
 
 #: Cost Explorer SERVICE values of the compute that spot can run.
@@ -36,6 +39,7 @@ class MixRun:
     teams: list[TeamMix] = field(default_factory=list)
     ce_requests: int = 0
     ec2_requests: int = 0
+    sagemaker_requests: int = 0
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,11 +47,21 @@ class MixRun:
             "teams": [t.to_dict() for t in self.teams],
             "ce_requests": self.ce_requests,
             "ec2_requests": self.ec2_requests,
+            "sagemaker_requests": self.sagemaker_requests,
             "errors": self.errors,
         }
 
 
-def run_mix(settings: Settings, ce: CostExplorer, spot: SpotPrices, *, today: date, now: datetime) -> MixRun:
+def run_mix(
+    settings: Settings,
+    ce: CostExplorer,
+    spot: SpotPrices,
+    *,
+    today: date,
+    now: datetime,
+    training: TrainingJobs | None = None,
+) -> MixRun:
+    """The purchase mix; with ``training``, SageMaker training jobs of the window are read and named too."""
     run = MixRun()
     before = ce.requests
     start = today - timedelta(days=settings.advisor.mix_days)
@@ -88,6 +102,20 @@ def run_mix(settings: Settings, ce: CostExplorer, spot: SpotPrices, *, today: da
     run.teams = purchase_mix(
         by_purchase, usage, metric=metric, spot_prices=prices, spot_discount=settings.advisor.spot_discount
     )
+    if training is not None:
+        since = datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)
+        try:
+            raw, cut = training.since(since)
+        except Exception as error:  # reported; the Cost Explorer mix stands without the jobs
+            run.errors.append(f"training jobs: {type(error).__name__}: {error}")
+        else:
+            if cut:
+                run.errors.append(
+                    f"training jobs: stopped after {training.max_pages} pages of Search results; older jobs not read"
+                )
+            jobs = [j for item in raw if (j := parse_job(item, team_key=settings.tags.team_key, unowned=UNOWNED))]
+            run.teams = with_training(run.teams, jobs, spot_discount=settings.advisor.spot_discount, since=since)
+        run.sagemaker_requests = training.requests
     run.ce_requests = ce.requests - before
     run.ec2_requests = spot.requests
     return run

@@ -14,6 +14,7 @@ from typing import Any
 from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
+from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
@@ -136,6 +137,7 @@ def run_advisor(
     now: datetime,
     allow_apply: bool = True,
     audit: bool = True,
+    training: TrainingJobs | None = None,
 ) -> AdvisorResult:
     """Storage, purchase mix, commitments; savings per team stored for the digest and the report; alerts once."""
     today = now.date()
@@ -148,7 +150,7 @@ def run_advisor(
         state=state if audit else None,
         allow_apply=allow_apply,
     )
-    mix = run_mix(settings, ce, spot, today=today, now=now)
+    mix = run_mix(settings, ce, spot, today=today, now=now, training=training)
     history, note = inference_history(settings, ce, store=state, today=today)
     commitments_run = run_commitments(settings, commitments, today=today, history=history, history_note=note)
     savings = team_savings(storage.findings, mix.teams, mix_days=settings.advisor.mix_days)

@@ -5,6 +5,7 @@ record shape (``reaper.model.audit_items``), dry run unless ``storage.action: ap
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from costwarden.advisor.storage import (
     artefact_reason,
     find_storage,
     lifecycle_state,
+    sizes_from_objects,
 )
 from costwarden.reaper.model import Decision, Status, audit_items, new_run_id
 from costwarden.settings import Settings
@@ -88,8 +90,9 @@ def _discover(
                     found[name] = (region, tags, why)
         except Exception as error:  # one region's failure is reported; the others still run
             run.errors.append(f"{region}: listing bucket tags failed: {type(error).__name__}: {error}")
+    names: dict[str, str | None] | None = None
     if patterns:
-        _by_name(settings, regions, readers, run, found)
+        names = _by_name(settings, regions, readers, run, found)
     by_region: dict[str, list[tuple[str, dict[str, str], list[dict[str, Any]] | None]]] = defaultdict(list)
     for name, (region, tags, _) in sorted(found.items()):
         try:
@@ -99,7 +102,10 @@ def _discover(
             continue
         if lifecycle_state(rules) != "useful":
             by_region[region].append((name, tags, rules))
-    return _sized(readers, run, by_region)
+    buckets = _sized(readers, run, by_region)
+    if settings.storage.prefix_patterns:
+        buckets += _by_prefix(settings, regions, readers, run, whole=set(found), names=names)
+    return buckets
 
 
 def _sized(
@@ -134,16 +140,12 @@ def _by_name(
     readers: dict[str, S3Reader],
     run: StorageRun,
     found: dict[str, tuple[str, dict[str, str], str]],
-) -> None:
-    """Add buckets that match a configured name pattern (tagged or not) to ``found``."""
+) -> dict[str, str | None]:
+    """Add buckets that match a configured name pattern (tagged or not) to ``found``; the account's buckets."""
     tag_values = artefact_tags(settings)
     patterns = settings.storage.name_patterns
     first = readers[regions[0]]
-    try:
-        names = first.bucket_names()
-    except Exception as error:  # reported in the run summary
-        run.errors.append(f"listing buckets failed: {type(error).__name__}: {error}")
-        names = {}
+    names = _bucket_names(first, run)
     for name, listed_region in names.items():
         if name in found or artefact_reason(name, {}, tag_values={}, name_patterns=patterns) is None:
             continue
@@ -152,6 +154,71 @@ def _by_name(
             tags = readers[region].bucket_tags(name)
             why = artefact_reason(name, tags, tag_values=tag_values, name_patterns=patterns) or ""
             found[name] = (region, tags, why)
+    return names
+
+
+def _bucket_names(reader: S3Reader, run: StorageRun) -> dict[str, str | None]:
+    try:
+        return reader.bucket_names()
+    except Exception as error:  # reported in the run summary
+        run.errors.append(f"listing buckets failed: {type(error).__name__}: {error}")
+        return {}
+
+
+def prefixes_for(bucket: str, prefix_patterns: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The artefact key prefixes configured for a bucket name (every matching pattern's, in order, once)."""
+    out: dict[str, None] = {}
+    for pattern, prefixes in prefix_patterns.items():
+        if fnmatch.fnmatchcase(bucket, pattern):
+            out.update(dict.fromkeys(prefixes))
+    return tuple(out)
+
+
+def _by_prefix(
+    settings: Settings,
+    regions: Sequence[str],
+    readers: dict[str, S3Reader],
+    run: StorageRun,
+    *,
+    whole: set[str],
+    names: dict[str, str | None] | None,
+) -> list[Bucket]:
+    """Buckets that are not artefact buckets as a whole but hold artefacts under configured key prefixes, sized
+    from the objects under those prefixes. Buckets in ``whole`` already get bucket-wide rules."""
+    s = settings.storage
+    first = readers[regions[0]]
+    listed = _bucket_names(first, run) if names is None else names
+    buckets: list[Bucket] = []
+    for name, listed_region in sorted(listed.items()):
+        prefixes = prefixes_for(name, s.prefix_patterns)
+        if name in whole or not prefixes:
+            continue
+        try:
+            region = listed_region or first.bucket_region(name)
+            if region not in readers:
+                continue
+            reader = readers[region]
+            tags = reader.bucket_tags(name)
+            rules = reader.lifecycle(name)
+            if lifecycle_state(rules, prefixes) == "useful":
+                continue
+            objects, cut = reader.objects(name, prefixes, max_objects=s.prefix_max_objects)
+        except Exception as error:  # reported; the bucket is left out
+            run.errors.append(f"{name}: reading artefact prefixes failed: {type(error).__name__}: {error}")
+            continue
+        if not objects:
+            continue  # nothing under the prefixes: nothing to recommend
+        if cut:
+            run.errors.append(
+                f"{name}: more than storage.prefix_max_objects={s.prefix_max_objects} objects under "
+                f"{', '.join(prefixes)}: not sized (figures null), rules still recommended"
+            )
+            unsized = f"more than {s.prefix_max_objects} objects under the prefixes (storage.prefix_max_objects)"
+            buckets.append(Bucket(name, region, tags, rules, {}, (), prefixes, unsized))
+            continue
+        size_bytes, history = sizes_from_objects(objects)
+        buckets.append(Bucket(name, region, tags, rules, size_bytes, history, prefixes))
+    return buckets
 
 
 def run_storage(
