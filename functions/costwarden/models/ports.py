@@ -50,3 +50,17 @@ class CostSource(Protocol):
         metric: str,
         excluded_record_types: Sequence[str],
     ) -> list[dict[str, Any]]: ...
+
+
+class SlackGroups(Protocol):
+    """Members of a Slack user group (``usergroups.users.list`` with the app's bot token)."""
+
+    def members(self, group_id: str) -> frozenset[str]:
+        """User ids of ``group_id``; raises when Slack cannot say (the caller then refuses: unknown is "no")."""
+        ...
+
+
+class SlackResponder(Protocol):
+    """Posts to a verified ``response_url``: update the original message in place, or answer one user only."""
+
+    def respond(self, response_url: str, message: dict[str, Any]) -> None: ...

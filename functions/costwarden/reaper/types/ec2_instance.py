@@ -71,7 +71,11 @@ class Ec2Instance(ResourceType):
             active=state not in INACTIVE_STATES,
             parent=parent_from_tags(tags),
             termination_protected=None,
-            details={"instance_type": instance.get("InstanceType", "")},
+            details={
+                "instance_type": instance.get("InstanceType", ""),
+                # When it was launched: the anchor of ``reaper.max_lifetime_days`` (extensions from Slack).
+                "launched_at": str(instance["LaunchTime"].isoformat()) if instance.get("LaunchTime") else "",
+            },
         )
 
     def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
