@@ -23,7 +23,8 @@ from typing import Any
 from costwarden.cost.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.interact import planned
 from costwarden.interact.authz import authorize
-from costwarden.interact.payload import Interaction
+from costwarden.interact.buttons import EXTEND_DAYS
+from costwarden.interact.payload import Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.reaper.execute import FIRST_SEEN_PK
@@ -32,8 +33,6 @@ from costwarden.reaper.types import REGISTRY, Clients, type_for_arn
 from costwarden.redaction import redact
 from costwarden.settings import Settings
 
-#: Extensions a warning offers (days).
-EXTEND_DAYS = (1, 3, 7)
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
 
 
@@ -58,6 +57,8 @@ class Outcome:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     basis: str = ""
+    #: Why the Slack message could not be updated (the action itself stands), or "".
+    reply_error: str = ""
 
 
 def _audit(ctx: Context, interaction: Interaction, what: tuple[str, str, str], outcome: Outcome) -> None:
@@ -178,6 +179,16 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
     return Outcome("done", words[action], before, {f"{flag}_by": user_id})
 
 
+#: Button action -> what it does. The idle finder's *Keep for 14 days* / *Stop now* (issue 10) are the next
+#: entries (see ``interact/buttons.py``); *Stop now* must go through ``reaper.execute`` (guards, cap, audit).
+ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
+    "extend": lambda ctx, _interaction, button: extend(ctx, button.target, button.days),
+    "ack": lambda ctx, interaction, button: mark_episode(ctx, button.target, "ack", interaction.user_id),
+    "snooze": lambda ctx, interaction, button: mark_episode(ctx, button.target, "snooze", interaction.user_id),
+    "planned": lambda ctx, interaction, button: mark_episode(ctx, button.target, "planned", interaction.user_id),
+}
+
+
 # -- dispatch -----------------------------------------------------------------------------------------------------
 def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
     button = interaction.button
@@ -193,10 +204,7 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
     name = f"{button.action}{f' {button.days}d' if button.days else ''}"
     if not verdict.allowed:
         return name, button.team, button.target, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
-    if button.action == "extend":
-        outcome = extend(ctx, button.target, button.days)
-    else:
-        outcome = mark_episode(ctx, button.target, button.action, interaction.user_id)
+    outcome = ACTIONS[button.action](ctx, interaction, button)
     outcome.basis = verdict.basis
     return name, button.team, button.target, outcome
 
@@ -236,5 +244,8 @@ def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | 
         message = updated_message(interaction, outcome.reply)
     else:
         message = ephemeral(outcome.reply)
-    ctx.responder.respond(interaction.response_url, message)
+    try:
+        ctx.responder.respond(interaction.response_url, message)
+    except Exception as error:  # the action stands (and is audited); only the message update is lost
+        outcome.reply_error = type(error).__name__
     return outcome

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from costwarden.adapters.slack_app import SlackAppError, SlackGroupsApi
 from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.interact.authz import authorize

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.interact.payload import parse_body
 from costwarden.interact.verify import Rejected, claim_once, verify_request
+
 from tests.unit.interact.signing import SECRET, button_body, signed_headers
 
 NOW = 1_764_628_000
