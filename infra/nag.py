@@ -87,8 +87,22 @@ TAG_AUDIT_READS_REASON: Final = (
     "which support no resource-level permissions ('*' is the only resource IAM accepts for them; all are read-only). "
     "Acknowledged on the tag audit's separate read policy, which holds exactly these four actions."
 )
+#: The Slack app's Extend policy (infra/interact.py): same finding ids, computed at synth like the reaper's.
+INTERACT_SCOPED_WILDCARD_REASON: Final = (
+    "Slack app Extend policy built from the reaper registry (costwarden/reaper/iam.py extend_statements): "
+    "describe/list actions and tag:TagResources support no resource-level permissions ('*', read-only or needing "
+    "the service's own tagging permission as well); every service tagging action is scoped to its resource-type "
+    "ARN pattern AND conditioned on the resource carrying expires_at, not carrying costwarden:protect=true and not "
+    "being production."
+)
+#: The Slack app's Extend policy: its read actions and tag:TagResources, which support no resource scope.
+INTERACT_READS_REASON: Final = (
+    "The Slack app's Extend policy reads resources with describe/list actions and tag:GetResources and tags through "
+    "tag:TagResources; none supports resource-level permissions ('*' is the only resource IAM accepts), and every "
+    "tag write also needs the service's own tagging permission, ARN-scoped and tag-conditioned in the same policy."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
-OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, INTERACT_READS_REASON)}
 
 
 def acknowledge_because(construct: IConstruct, finding: str, reason: str) -> None:

@@ -20,6 +20,7 @@ from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.function import CoreResources, TeamDirectoryLayer
+from infra.interact import Interact
 from infra.notifier import Notifier
 from infra.reaper import Reaper
 from infra.state import StateTable
@@ -57,6 +58,7 @@ class CostwardenStack(Stack):
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
+        self.interact = Interact(self, "Interact", core=self.core) if settings.interact.enabled else None
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.
