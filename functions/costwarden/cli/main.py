@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "costwarden.cli.digest",
     "costwarden.cli.config_doc",
     "costwarden.cli.reap",
+    "costwarden.cli.plan",
 )
 
 

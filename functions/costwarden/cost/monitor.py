@@ -5,7 +5,7 @@ budgets, forecast, publish, and report. Adapters come in as parameters; nothing 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -93,6 +93,8 @@ def _anomaly_event(action: episodes.Action, items: list[str], second_key: str | 
         f"{usd(float(f['cost_usd']))} on {f['date']} against a usual {usd(float(f['baseline_usd']))}: "
         f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".")
     )
+    if float(f.get("planned_usd") or 0) > 0:  # issue 13: the baseline above already includes the plan
+        summary += f" That is above the planned +{usd(float(f['planned_usd']))}."
     return AlertEvent(
         kind=AlertKind.COST_ANOMALY,
         severity=severity,
@@ -223,6 +225,26 @@ def _detect(
         team_findings = detect(daily.iloc[0:0], ["team"], params)
         pair_findings = team_findings.iloc[0:0]
     return Detection(daily, pair, team_findings, pair_findings, judged_days)
+
+
+def _planned(found: Detection, keys: list[str], store: StateStore, anomaly: Any) -> Detection:
+    """Findings on days with declared planned spend re-judged against baseline + the plan (interact/planned.py)."""
+    from costwarden.interact import planned
+
+    def plans_for(team: str) -> list[dict[str, Any]]:
+        return store.query(f"{planned.PK_PREFIX}{team}")
+
+    limits = {"warn_ratio": anomaly.warn_ratio, "critical_ratio": anomaly.critical_ratio}
+    limits_usd = anomaly.min_impact_usd
+    return replace(
+        found,
+        team_findings=planned.adjust_findings(
+            found.team_findings, "team", plans_for, **limits, min_impact_usd=limits_usd
+        ),
+        pair_findings=planned.adjust_findings(
+            found.pair_findings, keys[0], plans_for, **limits, min_impact_usd=limits_usd
+        ),
+    )
 
 
 def _episodes(
@@ -429,6 +451,7 @@ def run(
         estimated=estimated,
         last_day=last_day,
     )
+    found = _planned(found, keys, store, anomaly)  # issue 13: declared planned spend raises the bar
     old_state = episodes.load_state(store.query(episodes.DEDUP_PK))
     state, team_actions, pair_actions = _episodes(found, keys, old_state)
     actions = team_actions + pair_actions
