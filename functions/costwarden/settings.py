@@ -208,6 +208,14 @@ class BudgetSettings(_Model):
     """Projected month end above this share of the budget is AT_RISK."""
     over_budget_ratio: float = Field(1.1, gt=0)
     """Projected month end above this share of the budget is OVER_BUDGET; must be above `at_risk_ratio`."""
+    hard_limit: dict[TeamName, Literal["off", "approve", "auto"]] = Field(default_factory=dict)
+    """Hard limit per team when its day is critical (`anomaly.critical_ratio`, 200 %): `off` (default for teams not
+    listed), `approve` (the critical alert carries *Enforce hard limit* for on-call) or `auto` (enforced after
+    `hard_limit_grace_hours` unless someone presses *Hold*). Enforcing stops the team's running development and
+    experiment EC2 instances through the reaper's guards and cap, and attaches a deny-launch policy to the team's
+    `slack.launch_roles`; *Lift* removes exactly what was attached. Needs the Slack app (`interact.enabled`)."""
+    hard_limit_grace_hours: int = Field(2, ge=0, le=72)
+    """Hours an `auto` hard limit waits for *Hold* before it is enforced."""
 
     @field_validator("legacy_monthly_usd")
     @classmethod

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.cost.episodes import DEDUP_PK as EPISODE_PK
-from costwarden.interact import planned
+from costwarden.interact import hardlimit, planned
 from costwarden.interact.authz import authorize
-from costwarden.interact.buttons import EXTEND_DAYS
-from costwarden.interact.payload import Button, Interaction
+from costwarden.interact.buttons import EXTEND_DAYS, lift_block
+from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.reaper.execute import FIRST_SEEN_PK
@@ -46,6 +46,10 @@ class Context:
     responder: SlackResponder
     groups: SlackGroups | None
     now: datetime
+    #: Regions the hard limit stops instances in (``services.reaper.regions_for``).
+    regions: tuple[str, ...] = ("us-east-1",)
+    #: Clients of the hard-limit role (stop instances, attach/remove the deny policy); None: not deployed.
+    hard_limit_clients: Clients | None = None
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Outcome:
     basis: str = ""
     #: Why the Slack message could not be updated (the action itself stands), or "".
     reply_error: str = ""
+    #: Blocks to show under the updated message (the *Lift* button after *Enforce*).
+    follow_up: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _audit(ctx: Context, interaction: Interaction, what: tuple[str, str, str], outcome: Outcome) -> None:
@@ -179,6 +185,27 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
     return Outcome("done", words[action], before, {f"{flag}_by": user_id})
 
 
+# -- hard limit ---------------------------------------------------------------------------------------------------
+def _hard_limit(ctx: Context, interaction: Interaction, button: Button) -> Outcome:
+    clients = ctx.hard_limit_clients
+    who, now = interaction.user_id, ctx.now
+    if button.action == "hold":
+        status, reply, record = hardlimit.hold(ctx.state, button.team, by=who, now=now)
+        return Outcome(status, reply, {}, record)
+    if clients is None:
+        return Outcome("refused", "The hard-limit role is not deployed (no team has budgets.hard_limit on).")
+    if button.action == "enforce":
+        status, reply, record = hardlimit.enforce(
+            ctx.settings, ctx.state, clients, button.team, by=who, now=now, regions=ctx.regions
+        )
+        outcome = Outcome(status, reply, {}, record)
+        if status in ("done", "failed") and record.get("active"):
+            outcome.follow_up = [lift_block(button.team, button.channel, button.target)]
+        return outcome
+    status, reply, record = hardlimit.lift(ctx.state, clients, button.team, by=who, now=now, region=ctx.regions[0])
+    return Outcome(status, reply, {}, record)
+
+
 #: Button action -> what it does. The idle finder's *Keep for 14 days* / *Stop now* (issue 10) are the next
 #: entries (see ``interact/buttons.py``); *Stop now* must go through ``reaper.execute`` (guards, cap, audit).
 ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
@@ -186,6 +213,9 @@ ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
     "ack": lambda ctx, interaction, button: mark_episode(ctx, button.target, "ack", interaction.user_id),
     "snooze": lambda ctx, interaction, button: mark_episode(ctx, button.target, "snooze", interaction.user_id),
     "planned": lambda ctx, interaction, button: mark_episode(ctx, button.target, "planned", interaction.user_id),
+    "enforce": _hard_limit,
+    "hold": _hard_limit,
+    "lift": _hard_limit,
 }
 
 
@@ -200,6 +230,7 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
         routed_channel=button.channel,
         channel_name=interaction.channel_name,
         groups=ctx.groups,
+        oncall_only=button.action in ONCALL_ACTIONS,
     )
     name = f"{button.action}{f' {button.days}d' if button.days else ''}"
     if not verdict.allowed:
@@ -240,8 +271,9 @@ def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | 
     else:
         action, team, target, outcome = _button(ctx, interaction)
     _audit(ctx, interaction, (action, team, target), outcome)
-    if outcome.status == "done" and interaction.kind == "block_actions":
+    if (outcome.status == "done" and interaction.kind == "block_actions") or outcome.follow_up:
         message = updated_message(interaction, outcome.reply)
+        message["blocks"] = [*message["blocks"], *outcome.follow_up]
     else:
         message = ephemeral(outcome.reply)
     try:

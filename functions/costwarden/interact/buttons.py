@@ -53,6 +53,31 @@ def _anomaly(event: AlertEvent, channel: str) -> list[tuple[str, Button, str | N
     ]
 
 
+def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[tuple[str, Button, str | None]]:
+    """*Enforce hard limit* / *Hold* on a critical anomaly of a team that opted in (on-call only)."""
+    if event.severity is not Severity.CRITICAL or settings.budgets.hard_limit.get(event.team, "off") == "off":
+        return []
+    series = series_of(event)
+    if series is None or event.dedup_key.endswith("#retract"):
+        return []
+    return [
+        ("Enforce hard limit", Button("enforce", event.team, channel, series), "danger"),
+        ("Hold", Button("hold", event.team, channel, series), None),
+    ]
+
+
+def lift_block(team: str, channel: str, target: str) -> Block:
+    """The *Lift* button the message shows once the hard limit is enforced."""
+    button = Button("lift", team, channel, target)
+    element = {
+        "type": "button",
+        "action_id": "cw_lift_0",
+        "text": {"type": "plain_text", "text": "Lift hard limit"},
+        "value": encode_button(button),
+    }
+    return {"type": "actions", "block_id": "costwarden_lift", "elements": [element]}
+
+
 BUTTONS: dict[AlertKind, Callable[[AlertEvent, str], list[tuple[str, Button, str | None]]]] = {
     AlertKind.EXPIRY_WARNING: _expiry,
     AlertKind.COST_ANOMALY: _anomaly,
@@ -64,7 +89,10 @@ def action_blocks(event: AlertEvent, channel: str, settings: Settings) -> list[B
     if not settings.interact.enabled or event.kind not in BUTTONS:
         return []
     elements = []
-    for label, button, style in BUTTONS[event.kind](event, channel):
+    wanted = BUTTONS[event.kind](event, channel)
+    if event.kind is AlertKind.COST_ANOMALY:
+        wanted += _hard_limit(event, channel, settings)
+    for label, button, style in wanted:
         value = encode_button(button)
         if len(value) > MAX_VALUE_CHARS:  # Slack rejects the whole message: no button rather than no alert
             continue

@@ -19,7 +19,9 @@ from costwarden.notifier.routing import SLACK_WEBHOOK_HOSTS, WebhookAllowance
 _ID = re.compile(r"[A-Z0-9]{1,32}")
 _RESPONSE_PATH = re.compile(r"/(actions|commands)/[A-Za-z0-9/_-]{1,200}")
 #: The actions a button may name; ``idle_*`` are reserved for the idle finder (issue 10, next step).
-BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned")
+BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned", "enforce", "hold", "lift")
+#: Actions with the widest blast radius: on-call only.
+ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift"})
 MAX_VALUE_CHARS = 2000
 
 

@@ -4,6 +4,7 @@ table, AWS clients, the Slack adapters. The handler and the benchmark call these
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +12,12 @@ from costwarden.adapters import aws, secrets
 from costwarden.adapters.slack_app import SLACK_API, ResponseUrlResponder, SlackGroupsApi
 from costwarden.interact.actions import Context
 from costwarden.models.ports import StateStore
+from costwarden.services.reaper import regions_for
 from costwarden.settings import Settings
 
 APP_SECRET_ENV_VAR = "SLACK_APP_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
+#: The hard-limit role (deployed only when some team opts in); unset: Enforce/Lift answer "not deployed".
+HARD_LIMIT_ROLE_ENV_VAR = "HARD_LIMIT_ROLE_ARN"
 
 
 class AppSecretError(RuntimeError):
@@ -39,7 +43,15 @@ def context(
     slack_api: str = SLACK_API,
     now: datetime | None = None,
 ) -> Context:
-    """An action context with the default adapters."""
+    """An action context with the default adapters (the hard-limit role assumed only when an action needs it)."""
+    role = os.environ.get(HARD_LIMIT_ROLE_ENV_VAR, "")
+
+    def hard_limit_clients(service: str, region: str) -> Any:
+        if "factory" not in assumed:
+            assumed["factory"] = aws.assumed_clients(role)
+        return assumed["factory"](service, region)
+
+    assumed: dict[str, Any] = {}
     return Context(
         settings=settings,
         state=state,
@@ -47,4 +59,6 @@ def context(
         responder=ResponseUrlResponder(),
         groups=SlackGroupsApi(bot_token, base_url=slack_api) if bot_token else None,
         now=now or datetime.now(UTC),
+        regions=tuple(regions_for(settings)),
+        hard_limit_clients=hard_limit_clients if role else None,
     )

@@ -26,10 +26,15 @@ SIGNING = "test-signing-secret-0123456789abcdef"  # a test secret
 RESPONSE_PATH = "/actions/T0TEAM/1234/abcdef"
 SETTINGS: dict[str, Any] = {
     "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
-    "reaper": {"max_lifetime_days": 10},
+    "reaper": {"max_lifetime_days": 10, "max_actions_per_run": 3},
+    "budgets": {"hard_limit": {"nlp": "approve"}},
     "tags": {"expires_key": "ttl_until", "optional": ["experiment_id", "created_by", "ttl_until"]},
     "teams": {
-        "nlp": {"owners": ["U0ALICE01", "S0NLPGRP1"], "channel": "ml-nlp"},
+        "nlp": {
+            "owners": ["U0ALICE01", "S0NLPGRP1"],
+            "channel": "ml-nlp",
+            "slack": {"launch_roles": ["nlp-launcher", "nlp-notebooks"]},
+        },
         "vision": {"owners": ["U0CAROL01"], "channel": "ml-vision"},
     },
 }
@@ -141,6 +146,16 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         )
         monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
         monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps(SETTINGS))
+        iam = boto3.client("iam", region_name="us-east-1")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        for role in ("nlp-launcher", "nlp-notebooks", "costwarden-hard-limit"):
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+        monkeypatch.setenv("HARD_LIMIT_ROLE_ARN", "arn:aws:iam::123456789012:role/costwarden-hard-limit")
         monkeypatch.setattr(interact, "allowance", slack.allowance())
         monkeypatch.setattr(interact, "slack_api", slack.api_url)
         secrets.clear_cache()
