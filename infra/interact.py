@@ -81,6 +81,7 @@ class Interact(Construct):
         self.function.role.attach_inline_policy(self.policy)
         nag.acknowledge_scoped(self.policy, _wildcard_findings(settings), nag.INTERACT_SCOPED_WILDCARD_REASON)
         nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.INTERACT_READS_REASON)
+        self.hard_limit_role = self._hard_limit_role(settings, fn)
         self.url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         self.output = CfnOutput(
             self,
@@ -88,3 +89,54 @@ class Interact(Construct):
             value=self.url.url,
             description="Slack app: Interactivity Request URL and /costwarden slash command URL (slack/manifest.yaml)",
         )
+
+    def _hard_limit_role(self, settings: Settings, fn: lambda_.Function) -> iam.Role | None:
+        """The hard limit's own role (issue 13), only when some team opted in: stop the opted-in teams' development
+        and experiment instances (tag conditions; never protected) and put/delete the deny policy on their launch
+        roles, nothing else. The endpoint assumes it for Enforce / Lift only."""
+        teams = sorted(team for team, mode in settings.budgets.hard_limit.items() if mode != "off")
+        if not teams:
+            return None
+        stack = Stack.of(self)
+        tags = settings.tags
+        launch_roles = sorted(
+            {role for team in teams if team in settings.teams for role in settings.teams[team].slack.launch_roles}
+        )
+        role = iam.Role(
+            self,
+            "HardLimitRole",
+            assumed_by=iam.ArnPrincipal(self.function.role.role_arn),
+            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2, attach/remove deny-launch",
+        )
+        statements = [
+            iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=["ec2:StopInstances"],
+                resources=[f"arn:{stack.partition}:ec2:*:{stack.account}:instance/*"],
+                conditions={
+                    "StringEquals": {
+                        f"aws:ResourceTag/{tags.team_key}": teams,
+                        f"aws:ResourceTag/{tags.environment_key}": ["development", "experiment"],
+                    },
+                    "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{tags.protect_key}": tags.protect_value},
+                },
+            ),
+        ]
+        if launch_roles:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{name}" for name in launch_roles],
+                )
+            )
+        policy = iam.Policy(self, "HardLimitPolicy", statements=statements)
+        role.attach_inline_policy(policy)
+        nag.acknowledge_because(policy, nag.XRAY_WILDCARD, nag.HARD_LIMIT_READS_REASON)
+        nag.acknowledge_scoped(
+            policy,
+            ["AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*]"],
+            nag.HARD_LIMIT_SCOPED_REASON,
+        )
+        role.grant_assume_role(self.function.role)
+        fn.add_environment("HARD_LIMIT_ROLE_ARN", role.role_arn)
+        return role

@@ -101,8 +101,20 @@ INTERACT_READS_REASON: Final = (
     "tag:TagResources; none supports resource-level permissions ('*' is the only resource IAM accepts), and every "
     "tag write also needs the service's own tagging permission, ARN-scoped and tag-conditioned in the same policy."
 )
+#: The hard limit's role: ec2:DescribeInstances supports no resource-level permissions.
+HARD_LIMIT_READS_REASON: Final = (
+    "The hard-limit role lists instances with ec2:DescribeInstances, which supports no resource-level permissions "
+    "('*' is the only resource IAM accepts; read-only). Its only write actions are ARN-scoped and tag-conditioned."
+)
+#: The hard limit's role: instances are not known at deploy time.
+HARD_LIMIT_SCOPED_REASON: Final = (
+    "The hard-limit role stops instances not known at deploy time: ec2:StopInstances is scoped to the instance ARN "
+    "pattern AND conditioned on the opted-in team tag, environment development/experiment and no protect tag."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
-OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, INTERACT_READS_REASON)}
+OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {
+    XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, INTERACT_READS_REASON, HARD_LIMIT_READS_REASON)
+}
 
 
 def acknowledge_because(construct: IConstruct, finding: str, reason: str) -> None:

@@ -417,6 +417,17 @@ class Settings(_Model):
         object.__setattr__(self, "budgets", self.budgets.model_copy(update={"legacy_monthly_usd": {}}))
         return self
 
+    @model_validator(mode="after")
+    def _hard_limit_needs_the_app(self) -> Settings:
+        """Enforce / Hold / Lift are buttons: a hard limit without the Slack app could never be pressed."""
+        opted = sorted(team for team, mode in self.budgets.hard_limit.items() if mode != "off")
+        if opted and not self.interact.enabled:
+            raise ValueError(
+                f"budgets.hard_limit is on for {len(opted)} team(s), first {opted[0]!r}, but interact.enabled is "
+                "false: the hard limit is enforced from Slack; enable the app or set the team to off"
+            )
+        return self
+
     def monthly_budgets(self) -> dict[str, float]:
         """Team -> monthly budget (USD) for every team of the directory that has one."""
         return {team: entry.monthly_usd for team, entry in self.teams.items() if entry.monthly_usd is not None}

@@ -73,3 +73,26 @@ def test_extend_permissions_carry_the_reapers_tag_conditions(enabled: Synth) -> 
 def test_no_endpoint_without_the_app(tmp_path: Path) -> None:
     synth = synthesize(tmp_path, {"costwarden": {}})
     assert synth.resources("AWS::Lambda::Url") == {}
+
+
+HARD_LIMIT = {
+    "costwarden": {
+        "interact": {"enabled": True},
+        "budgets": {"hard_limit": {"nlp": "approve", "vision": "off"}},
+        "teams": {"nlp": {"slack": {"launch_roles": ["nlp-launcher"]}}, "vision": {"slack": {"launch_roles": ["v"]}}},
+    }
+}
+
+
+def test_hard_limit_role_only_when_a_team_opts_in(enabled: Synth, tmp_path: Path) -> None:
+    assert not any("HardLimitRole" in key for key in enabled.resources("AWS::IAM::Role"))
+    synth = synthesize(tmp_path, HARD_LIMIT)
+    plugin = _plugin(synth)
+    assert plugin["conclusion"] == "success" and plugin["violations"] == []
+    [policy] = [p for key, p in synth.resources("AWS::IAM::Policy").items() if "HardLimitPolicy" in key]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [stop] = [s for s in statements if s["Action"] == "ec2:StopInstances"]
+    assert stop["Condition"]["StringEquals"]["aws:ResourceTag/team"] == ["nlp"]  # opted-in teams only
+    assert stop["Condition"]["StringNotEqualsIgnoreCase"] == {"aws:ResourceTag/costwarden:protect": "true"}
+    [roles] = [s for s in statements if s["Action"] == ["iam:PutRolePolicy", "iam:DeleteRolePolicy"]]
+    assert "nlp-launcher" in json.dumps(roles["Resource"]) and "role/v" not in json.dumps(roles["Resource"])

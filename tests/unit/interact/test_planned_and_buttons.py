@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -12,7 +13,7 @@ from costwarden.interact import planned
 from costwarden.interact.buttons import action_blocks, series_of
 from costwarden.interact.payload import decode_button
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.settings import parse_settings
+from costwarden.settings import SettingsError, parse_settings
 
 LIMITS = {"warn_ratio": 1.5, "critical_ratio": 2.0, "min_impact_usd": 50.0}
 
@@ -117,3 +118,22 @@ def test_anomaly_buttons_name_the_series_even_when_the_team_has_a_hash() -> None
     retract = _event(AlertKind.COST_ANOMALY, "cost#nlp|#2026-12-02#retract")
     assert action_blocks(retract, "ml-nlp", ENABLED) == []
     assert action_blocks(_event(AlertKind.DIGEST, "digest#1"), "ml-nlp", ENABLED) == []
+
+
+def test_enforce_buttons_only_for_critical_anomalies_of_opted_in_teams() -> None:
+    settings = parse_settings({"interact": {"enabled": True}, "budgets": {"hard_limit": {"nlp#x": "approve"}}})
+    critical = _event(AlertKind.COST_ANOMALY, "cost#nlp#x|#2026-12-02#critical").model_copy(
+        update={"severity": Severity.CRITICAL}
+    )
+    [block] = action_blocks(critical, "ml-nlp", settings)
+    actions = [decode_button(e["value"]).action for e in block["elements"]]
+    assert actions == ["ack", "snooze", "planned", "enforce", "hold"]
+    warning = _event(AlertKind.COST_ANOMALY, "cost#nlp#x|#2026-12-02#warning")
+    assert "enforce" not in json.dumps(action_blocks(warning, "ml-nlp", settings))
+    assert "enforce" not in json.dumps(action_blocks(critical, "ml-nlp", ENABLED))
+
+
+def test_hard_limit_without_the_app_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match=r"interact\.enabled is false"):
+        parse_settings({"budgets": {"hard_limit": {"nlp": "auto"}}})
+    assert parse_settings({"budgets": {"hard_limit": {"nlp": "off"}}}).budgets.hard_limit == {"nlp": "off"}
