@@ -137,3 +137,27 @@ def test_hard_limit_without_the_app_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match=r"interact\.enabled is false"):
         parse_settings({"budgets": {"hard_limit": {"nlp": "auto"}}})
     assert parse_settings({"budgets": {"hard_limit": {"nlp": "off"}}}).budgets.hard_limit == {"nlp": "off"}
+
+
+def test_digest_shows_who_acknowledged() -> None:
+    from costwarden.cost.digest_input import open_anomalies
+    from costwarden.demo.example_digest import example_input
+    from costwarden.digest.compose import compose_digest
+    from costwarden.notifier.digest_blocks import blocks_as_text, digest_blocks
+
+    state = {
+        "nlp|": {
+            "severity": "critical",
+            "last": "2026-12-01",
+            "alert_date": "2026-12-01",
+            "cost_usd": 3000.0,
+            "baseline_usd": 1000.0,
+            "ratio": 3.0,
+            "acknowledged_by": "U0ALICE01",
+        }
+    }
+    [anomaly] = open_anomalies(state, last_day=date(2026, 12, 1))
+    assert anomaly.acknowledged_by == "U0ALICE01"
+    inp = example_input()
+    event = compose_digest(inp.model_copy(update={"anomalies": (anomaly,)}), 15)
+    assert "acknowledged: nlp <@U0ALICE01>" in blocks_as_text(digest_blocks(event))
