@@ -16,6 +16,7 @@ from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
 from costwarden.tags.aspect import require_tags
 
 from infra import constants
+from infra.advisor import Advisor
 from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
@@ -58,6 +59,7 @@ class CostwardenStack(Stack):
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
+        self.advisor = Advisor(self, "Advisor", core=self.core)
         self.interact = Interact(self, "Interact", core=self.core) if settings.interact.enabled else None
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 

@@ -20,6 +20,9 @@ class AlertKind(StrEnum):
     REAP_BLOCKED = "reap_blocked"
     TAG_VIOLATION = "tag_violation"
     DIGEST = "digest"
+    SAVINGS = "savings"
+    REPORT = "report"
+    COMMITMENT = "commitment"
 
 
 class Severity(StrEnum):
