@@ -101,9 +101,39 @@ IDLE_READS_REASON: Final = (
     "ListMetrics) and the Price List (pricing:GetProducts); none of these actions supports resource-level "
     "permissions, so '*' is the only resource IAM accepts; tagging, when enabled, is in separate scoped statements."
 )
+#: The Slack app's Extend policy (infra/interact.py): same finding ids, computed at synth like the reaper's.
+INTERACT_SCOPED_WILDCARD_REASON: Final = (
+    "Slack app Extend policy built from the reaper registry (costwarden/reaper/iam.py extend_statements): "
+    "describe/list actions and tag:TagResources support no resource-level permissions ('*', read-only or needing "
+    "the service's own tagging permission as well); every service tagging action is scoped to its resource-type "
+    "ARN pattern AND conditioned on the resource carrying expires_at, not carrying costwarden:protect=true and not "
+    "being production."
+)
+#: The Slack app's Extend policy: its read actions and tag:TagResources, which support no resource scope.
+INTERACT_READS_REASON: Final = (
+    "The Slack app's Extend policy reads resources with describe/list actions and tag:GetResources and tags through "
+    "tag:TagResources; none supports resource-level permissions ('*' is the only resource IAM accepts), and every "
+    "tag write also needs the service's own tagging permission, ARN-scoped and tag-conditioned in the same policy."
+)
+#: The hard limit's role: ec2:DescribeInstances supports no resource-level permissions.
+HARD_LIMIT_READS_REASON: Final = (
+    "The hard-limit role lists instances with ec2:DescribeInstances, which supports no resource-level permissions "
+    "('*' is the only resource IAM accepts; read-only). Its only write actions are ARN-scoped and tag-conditioned."
+)
+#: The hard limit's role: instances are not known at deploy time.
+HARD_LIMIT_SCOPED_REASON: Final = (
+    "The hard-limit role stops instances not known at deploy time: ec2:StopInstances is scoped to the instance ARN "
+    "pattern AND conditioned on the opted-in team tag, environment development/experiment and no protect tag."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
 OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {
-    XRAY_WILDCARD: (TAG_AUDIT_READS_REASON, IDLE_READS_REASON, ORG_FANOUT_REASON)
+    XRAY_WILDCARD: (
+        TAG_AUDIT_READS_REASON,
+        IDLE_READS_REASON,
+        ORG_FANOUT_REASON,
+        INTERACT_READS_REASON,
+        HARD_LIMIT_READS_REASON,
+    )
 }
 
 

@@ -23,6 +23,7 @@ from infra.dashboard import OperationsDashboard
 from infra.fanout import OrganizationFanout
 from infra.function import CoreResources, TeamDirectoryLayer
 from infra.idle import IdleFinder
+from infra.interact import Interact
 from infra.notifier import Notifier
 from infra.org import MemberRoles
 from infra.reaper import Reaper
@@ -63,6 +64,7 @@ class CostwardenStack(Stack):
         self.reaper = Reaper(self, "Reaper", core=self.core)
         self.advisor = Advisor(self, "Advisor", core=self.core)
         self.idle = IdleFinder(self, "IdleFinder", core=self.core)
+        self.interact = Interact(self, "Interact", core=self.core) if settings.interact.enabled else None
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)

@@ -189,6 +189,9 @@ class ReaperSettings(_Model):
     """Expiry given to unmarked experiment resources when `missing_expiry` is `mark`."""
     audit_ttl_days: int = Field(400, ge=30, le=3650)
     """How long reaper decisions are kept in the state table's audit log."""
+    max_lifetime_days: int = Field(30, ge=1, le=3650)
+    """Longest life an extension from Slack may give a resource, counted from its launch (or Costwarden's first
+    sighting of it when the launch time is unknown): *Extend* never writes an expiry past it, and says so."""
 
     @field_validator("warn_before_hours")
     @classmethod
@@ -208,6 +211,14 @@ class BudgetSettings(_Model):
     """Projected month end above this share of the budget is AT_RISK."""
     over_budget_ratio: float = Field(1.1, gt=0)
     """Projected month end above this share of the budget is OVER_BUDGET; must be above `at_risk_ratio`."""
+    hard_limit: dict[TeamName, Literal["off", "approve", "auto"]] = Field(default_factory=dict)
+    """Hard limit per team when its day is critical (`anomaly.critical_ratio`, 200 %): `off` (default for teams not
+    listed), `approve` (the critical alert carries *Enforce hard limit* for on-call) or `auto` (enforced after
+    `hard_limit_grace_hours` unless someone presses *Hold*). Enforcing stops the team's running development and
+    experiment EC2 instances through the reaper's guards and cap, and attaches a deny-launch policy to the team's
+    `slack.launch_roles`; *Lift* removes exactly what was attached. Needs the Slack app (`interact.enabled`)."""
+    hard_limit_grace_hours: int = Field(2, ge=0, le=72)
+    """Hours an `auto` hard limit waits for *Hold* before it is enforced."""
 
     @field_validator("legacy_monthly_usd")
     @classmethod
@@ -265,6 +276,66 @@ class NotifierSettings(_Model):
         return value
 
 
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
+_SLACK_GROUP = re.compile(r"S[A-Z0-9]{6,20}")
+
+
+def _slack_user(value: str) -> str:
+    if not _SLACK_USER.fullmatch(value):
+        raise ValueError("a Slack user id is U... or W... (upper-case letters and digits)")
+    return value
+
+
+def _slack_group(value: str) -> str:
+    if not _SLACK_GROUP.fullmatch(value):
+        raise ValueError("a Slack user group id is S... (upper-case letters and digits)")
+    return value
+
+
+#: A Slack user id (``U024BE7LH`` or, on Enterprise Grid, ``W...``).
+SlackUser = Annotated[str, AfterValidator(_slack_user)]
+#: A Slack user group id (``S0614TZR7``); its members are read with ``usergroups.users.list``.
+SlackGroup = Annotated[str, AfterValidator(_slack_group)]
+
+
+class TeamSlackSettings(_Model):
+    """Who may press a button on this team's alerts, and where (issue 13). The team's `owners` that are Slack user
+    or group ids count too; these fields add members who are not owners."""
+
+    users: tuple[SlackUser, ...] = ()
+    """Slack user ids (`U...`/`W...`) who may act on the team's alerts besides the Slack ids in `owners`."""
+    groups: tuple[SlackGroup, ...] = ()
+    """Slack user group ids (`S...`) whose members may act on the team's alerts (resolved with the bot token)."""
+    launch_roles: tuple[str, ...] = ()
+    """IAM role names the team launches resources with: the hard limit attaches its deny-launch policy to them."""
+
+
+class InteractSettings(_Model):
+    """The Slack app (optional): buttons on alerts and the `/costwarden` slash command. Webhooks work without it."""
+
+    enabled: bool = False
+    """Render action buttons on alerts and deploy the interactivity endpoint. Off: plain webhook messages."""
+    app_secret_name: str = "costwarden/slack-app"  # noqa: S105 - a name, not a secret
+    """Name of the Secrets Manager secret holding the app's `signing_secret` and `bot_token` (JSON); never the
+    values themselves."""
+    oncall_users: tuple[SlackUser, ...] = ()
+    """Slack user ids of the on-call engineers: they may act on every team's alerts."""
+    oncall_groups: tuple[SlackGroup, ...] = ()
+    """Slack user group ids of on-call: their members may act on every team's alerts."""
+    max_request_age_seconds: int = Field(300, ge=30, le=300)
+    """Requests signed longer ago than this are refused (Slack's replay window: at most 5 minutes)."""
+    reserved_concurrency: int = Field(5, ge=1, le=100)
+    """Reserved concurrency of the interactivity function: the endpoint's throttle (a flood cannot starve the
+    account's other functions, nor run up cost)."""
+
+    @field_validator("app_secret_name")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        if value.startswith(("http://", "https://", "xox")) or not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", value):
+            raise ValueError("give the secret's name (letters, digits, /_+=.@-), never a token or URL")
+        return value
+
+
 class TeamSettings(_Model):
     """One team's entry in the team directory (`teams.<team>`): its budget, its owners, where its alerts go.
 
@@ -282,6 +353,8 @@ class TeamSettings(_Model):
     channel: ChannelName | None = None
     """Key of the team's Slack channel in the webhook secret's `channels` object (many teams may share one);
     `null`: the secret's `teams.<team>` webhook if it has one, else `default`."""
+    slack: TeamSlackSettings = TeamSlackSettings()
+    """Who may act on the team's alerts from Slack (besides its Slack-id owners and on-call), and its launch roles."""
 
     @field_validator("owners")
     @classmethod
@@ -583,6 +656,8 @@ class Settings(_Model):
     """When each function runs."""
     notifier: NotifierSettings = NotifierSettings()
     """Where alerts and the digest go."""
+    interact: InteractSettings = InteractSettings()
+    """The optional Slack app: buttons on alerts, the slash command, who may press what."""
     teams: dict[TeamName, TeamSettings] = Field(default_factory=dict)
     """The team directory: per-team data keyed by `team` tag value. Written in `cdk.json` like every setting, but
     shipped to the functions as its own document (a JSON file in a Lambda layer, `COSTWARDEN_TEAMS_FILE`), not in
@@ -633,6 +708,17 @@ class Settings(_Model):
             teams[team] = teams.get(team, TeamSettings()).model_copy(update={"monthly_usd": amount})
         object.__setattr__(self, "teams", teams)
         object.__setattr__(self, "budgets", self.budgets.model_copy(update={"legacy_monthly_usd": {}}))
+        return self
+
+    @model_validator(mode="after")
+    def _hard_limit_needs_the_app(self) -> Settings:
+        """Enforce / Hold / Lift are buttons: a hard limit without the Slack app could never be pressed."""
+        opted = sorted(team for team, mode in self.budgets.hard_limit.items() if mode != "off")
+        if opted and not self.interact.enabled:
+            raise ValueError(
+                f"budgets.hard_limit is on for {len(opted)} team(s), first {opted[0]!r}, but interact.enabled is "
+                "false: the hard limit is enforced from Slack; enable the app or set the team to off"
+            )
         return self
 
     def monthly_budgets(self) -> dict[str, float]:

@@ -29,6 +29,10 @@ ALL_MODES: dict[str, Any] = {
     },
     "tags": {"expires_key": "ttl", "environment_key": "env", "protect_key": "keep-me", "team_key": "squad"},
     "notifier": {"operator_email": "ops@example.com"},
+    # issue 13: the Slack app's Extend policy and the hard limit's own role
+    "interact": {"enabled": True},
+    "budgets": {"hard_limit": {"nlp": "approve"}},
+    "teams": {"nlp": {"slack": {"launch_roles": ["nlp-launcher"]}}},
 }
 
 

@@ -28,3 +28,22 @@ def client(service: str, region: str | None = None) -> Any:
 def default_region() -> str:
     """The region boto3 would use, falling back to us-east-1 (Cost Explorer's home) when none is configured."""
     return boto3.session.Session().region_name or "us-east-1"
+
+
+def assumed_clients(role_arn: str, session_name: str = "costwarden-hard-limit") -> Any:
+    """A ``clients(service, region)`` factory acting as ``role_arn`` (one AssumeRole per call of this function):
+    destructive work runs under its own, narrower role, never the caller's."""
+    credentials = client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    cache: dict[tuple[str, str], Any] = {}
+
+    def clients(service: str, region: str) -> Any:
+        if (service, region) not in cache:
+            cache[(service, region)] = session.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+        return cache[(service, region)]
+
+    return clients

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "costwarden.cli.advise",
     "costwarden.cli.report",
     "costwarden.cli.idle",
+    "costwarden.cli.plan",
 )
 
 

@@ -63,6 +63,8 @@ def anomaly_event(action: episodes.Action, items: list[str], second_key: str | N
         f"{usd(float(f['cost_usd']))} on {f['date']} against a usual {usd(float(f['baseline_usd']))}: "
         f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".")
     )
+    if float(f.get("planned_usd") or 0) > 0:  # issue 13: the baseline above already includes the plan
+        summary += f" That is above the planned +{usd(float(f['planned_usd']))}."
     return AlertEvent(
         kind=AlertKind.COST_ANOMALY,
         severity=severity,

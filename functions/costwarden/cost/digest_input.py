@@ -122,6 +122,7 @@ def open_anomalies(
                 impact_usd=round(cost - base, 2),
                 top_service=lines[0] if lines else None,
                 estimated=bool(item.get("alert_estimated", False)),
+                acknowledged_by=str(item["acknowledged_by"]) if item.get("acknowledged_by") else None,
             )
         )
     return sorted(found, key=lambda a: (a.severity != "critical", -a.impact_usd))

@@ -2,7 +2,9 @@
 that raised an alert no longer breaches once Cost Explorer calls the day final.
 
 State lives in the state table under ``dedup#cost`` (one item per series; sk ``<team>|<second key>``):
-``{"severity", "start", "last", "alert_date", "alert_estimated", "retracted"}``. An episode stays open while the
+``{"severity", "start", "last", "alert_date", "alert_estimated", "retracted"}``, plus what was done from Slack
+(issue 13: ``acknowledged_by``/``_at``, ``snoozed_by``, ``planned_by``, and ``quiet``: escalations of a snoozed or
+planned episode are recorded, not sent). An episode stays open while the
 series keeps breaching with gaps of at most ``gap_days`` (3: a weekend lull inside a runaway week is the same
 story); after that, the next breach is a new episode and alerts again.
 
@@ -98,7 +100,8 @@ def advance(
         current["last"] = day
         if SEVERITY_RANK.get(str(record["severity"]), 0) > SEVERITY_RANK.get(str(current["severity"]), 0):
             current.update(severity=record["severity"], alert_date=day, alert_estimated=estimated, **_figures(record))
-            actions.append(Action("escalate", sid, record, previous))
+            if not current.get("quiet"):  # snoozed or declared planned from Slack (issue 13): no escalation
+                actions.append(Action("escalate", sid, record, previous))
         new_state[sid] = current
 
     # Alerts raised on estimated data: once the day is final, confirm it or retract it.

@@ -8,7 +8,7 @@ This module orchestrates; the alert events are built in ``cost.alerts`` and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -94,6 +94,28 @@ def _detect(
         team_findings = detect(daily.iloc[0:0], ["team"], params)
         pair_findings = team_findings.iloc[0:0]
     return Detection(daily, pair, team_findings, pair_findings, judged_days)
+
+
+def _planned(found: Detection, keys: list[str], store: StateStore, anomaly: Any) -> Detection:
+    """Findings on days with declared planned spend re-judged against baseline + the plan (interact/planned.py)."""
+    from costwarden.interact import planned
+
+    def plans_for(team: str) -> list[dict[str, Any]]:
+        return store.query(f"{planned.PK_PREFIX}{team}")
+
+    def adjust(findings: pd.DataFrame, column: str) -> pd.DataFrame:
+        return planned.adjust_findings(
+            findings,
+            column,
+            plans_for,
+            warn_ratio=anomaly.warn_ratio,
+            critical_ratio=anomaly.critical_ratio,
+            min_impact_usd=anomaly.min_impact_usd,
+        )
+
+    return replace(
+        found, team_findings=adjust(found.team_findings, "team"), pair_findings=adjust(found.pair_findings, keys[0])
+    )
 
 
 def _episodes(
@@ -208,6 +230,7 @@ def run(
         estimated=estimated,
         last_day=last_day,
     )
+    found = _planned(found, keys, store, anomaly)  # issue 13: declared planned spend raises the bar
     old_state = episodes.load_state(store.query(episodes.DEDUP_PK))
     state, team_actions, pair_actions = _episodes(found, keys, old_state)
     actions = team_actions + pair_actions

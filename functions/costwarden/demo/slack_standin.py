@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
 from costwarden.notifier.routing import WebhookAllowance
 
@@ -101,6 +102,11 @@ class SlackStandIn:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: Web API stand-in (the Slack app, issue 13): user group id -> member ids, answered by
+        #: ``usergroups.users.list`` to a request bearing ``bot_token``; other groups: ``no_such_subteam``.
+        self.usergroups: dict[str, list[str]] = {}
+        self.bot_token = "xoxb-standin-token"  # noqa: S105 - the stand-in's own test token
+        self.api_calls: list[tuple[str, str]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Self:
@@ -156,6 +162,28 @@ class SlackStandIn:
         with self._lock:
             return [r for r in self.received if r.status == 200 and (path is None or r.path == path)]
 
+    @property
+    def api_url(self) -> str:
+        """Base URL for the Web API stand-in (``WebClient(base_url=...)``)."""
+        return self.url("/api/")
+
+    def api_answer(self, path: str, authorization: str, form: str = "") -> dict[str, Any]:
+        """A Web API call as Slack answers it: ``usergroups.users.list`` only (the app's one read); arguments in
+        the query string (GET) or a form body (POST), as Slack accepts both."""
+        url = urlsplit(path)
+        method = url.path.removeprefix("/api/")
+        query = parse_qs(url.query) | parse_qs(form)
+        group = query.get("usergroup", [""])[0]
+        with self._lock:
+            self.api_calls.append((method, group))
+        if authorization != f"Bearer {self.bot_token}":
+            return {"ok": False, "error": "invalid_auth"}
+        if method != "usergroups.users.list":
+            return {"ok": False, "error": "unknown_method"}
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
+
     # -- request handling ------------------------------------------------------------------------------------
     def _answer(self, path: str, raw: str) -> tuple[dict[str, Any] | None, StandInResponse]:
         with self._lock:
@@ -202,6 +230,9 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode("utf-8", "replace")
+            if self.path.startswith("/api/"):
+                self._api(standin.api_answer(self.path, self.headers.get("Authorization", ""), raw))
+                return
             body, response = standin._answer(self.path, raw)
             standin._record(
                 ReceivedRequest(
@@ -226,6 +257,18 @@ def _make_handler(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing left to answer
+
+        def do_GET(self) -> None:
+            """The Web API (``/api/<method>?...``): JSON answers like Slack's."""
+            self._api(standin.api_answer(self.path, self.headers.get("Authorization", "")))
+
+        def _api(self, body: dict[str, Any]) -> None:
+            answer = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silence the default stderr access log (it would print webhook paths)."""

@@ -248,6 +248,7 @@ def _anomaly(a: OpenAnomaly) -> dict[str, Any]:
         "impact_usd": _money(a.impact_usd),
         "top_service": None if a.top_service is None else _text(a.top_service),
         "estimated": a.estimated,
+        "acknowledged_by": a.acknowledged_by,
     }
 
 

@@ -75,6 +75,8 @@ class OpenAnomaly(_Model):
     top_service: str | None = None
     #: The day is still marked ``Estimated`` by Cost Explorer: the finding may be retracted.
     estimated: bool = False
+    #: Slack user id of who acknowledged the episode from Slack (issue 13), if anyone: who owns it.
+    acknowledged_by: str | None = Field(None, pattern=r"^[UW][A-Z0-9]{1,31}$")
 
 
 class UntaggedShare(_Model):

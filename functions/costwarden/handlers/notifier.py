@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -46,6 +46,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from costwarden.adapters import aws, secrets
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, TTL_ATTRIBUTE, DynamoStateStore
 from costwarden.handlers.observability import logger, metrics, tracer
+from costwarden.interact.buttons import action_blocks
 from costwarden.models.alert import AlertEvent
 from costwarden.notifier.delivery import DeliveryError, deliver
 from costwarden.notifier.routing import Route, WebhookAllowance, parse_webhooks, routes_for
@@ -134,7 +135,9 @@ def _deliver_once(
             limits=limits,
         )
 
-    report = deliver(event, routes, post=post, store=store, log=logger)
+    settings = load_settings()
+    buttons = partial(action_blocks, settings=settings) if settings.interact.enabled else None
+    report = deliver(event, routes, post=post, store=store, log=logger, extra_blocks=buttons)
     return {**report.as_dict(), "duplicate": False}
 
 

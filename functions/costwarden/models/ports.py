@@ -66,3 +66,17 @@ def error_text(error: BaseException) -> str:
         err = response["Error"]
         return f"{err.get('Code', type(error).__name__)}: {err.get('Message', '')}".strip()
     return f"{type(error).__name__}: {error}"
+
+
+class SlackGroups(Protocol):
+    """Members of a Slack user group (``usergroups.users.list`` with the app's bot token)."""
+
+    def members(self, group_id: str) -> frozenset[str]:
+        """User ids of ``group_id``; raises when Slack cannot say (the caller then refuses: unknown is "no")."""
+        ...
+
+
+class SlackResponder(Protocol):
+    """Posts to a verified ``response_url``: update the original message in place, or answer one user only."""
+
+    def respond(self, response_url: str, message: dict[str, Any]) -> None: ...

@@ -69,8 +69,12 @@ def deliver(
     post: Callable[[Route, dict[str, Any]], PostResult],
     store: StateStore,
     log: _Log,
+    extra_blocks: Callable[[AlertEvent, str], list[dict[str, Any]]] | None = None,
 ) -> DeliveryReport:
-    """Post ``event`` to each route not yet recorded as delivered; raise ``DeliveryError`` if any failed."""
+    """Post ``event`` to each route not yet recorded as delivered; raise ``DeliveryError`` if any failed.
+
+    ``extra_blocks(event, channel)``: blocks appended per route (the Slack app's buttons, which name the channel
+    they were sent to); None without the app."""
     message = render_message(event)
     pk = delivered_pk(event.dedup_key)
     already = {str(item["sk"]) for item in store.query(pk)}
@@ -81,7 +85,8 @@ def deliver(
             log.info("already posted to this channel; skipped", extra={"channel": route.channel})
             continue
         try:
-            result = post(route, message)
+            extra = extra_blocks(event, route.channel) if extra_blocks is not None else []
+            result = post(route, {**message, "blocks": [*message["blocks"], *extra]} if extra else message)
         except SlackError as error:
             report.failed.append(error)
             log.error(

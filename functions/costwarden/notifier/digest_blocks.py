@@ -232,6 +232,10 @@ def _anomalies(details: dict[str, Any]) -> list[dict[str, Any]]:
     footer = f"_…and {total - shown:,} more_" if total > shown else ""
     if any(a.get("estimated") for a in anomalies[:ANOMALY_LINES]):
         footer = (footer + "  " if footer else "") + "_* estimated day_"
+    acked = [a for a in anomalies[:ANOMALY_LINES] if a.get("acknowledged_by")]
+    if acked:  # issue 13: who owns it (acknowledged from Slack); ids are checked U.../W... (a mention, not text)
+        owners = ", ".join(f"{_name(a.get('team'), TEAM_NAME_WIDTH)} <@{a['acknowledged_by']}>" for a in acked)
+        footer = (footer + "  " if footer else "") + f"_acknowledged: {owners}_"
     return _table_sections(f"*Open anomalies ({total:,})*", _table(rows, right={3, 4}), footer=footer)
 
 

@@ -27,6 +27,8 @@ log = logging.getLogger("costwarden.reaper")
 
 #: How long "already warned" / "already reported" markers live (longer than any sensible expiry horizon).
 DEDUP_TTL_DAYS = 90
+#: Partition of "first seen" markers (sk: resource ARN), written with a resource's first expiry warning.
+FIRST_SEEN_PK = "firstseen"
 
 Publisher = Callable[[AlertEvent], str]
 
@@ -231,6 +233,8 @@ class _Publishing:
         for warning in plan.warnings:
             if warning.marked and status.get(warning.resource.arn) is not Status.DONE:
                 continue  # only warn about a mark that was really written
+            # First sighting: the anchor of ``reaper.max_lifetime_days`` where the launch time is unknown.
+            self.state.put_if_absent(FIRST_SEEN_PK, warning.resource.arn, {"at": self.now.isoformat()})
             self.once(
                 f"dedup#expiry#{warning.resource.arn}",
                 f"{warning.expires_at}#{warning.threshold_hours}h",

@@ -141,3 +141,35 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
                 }
             )
     return statements
+
+
+def extend_statements(settings: Settings, *, partition: str, account: str, regions: Sequence[str]) -> list[Statement]:
+    """The Slack app's role (issue 13, *Extend*): read the tagging-API types and rewrite their expiry tag — only on
+    resources that already carry ``expires_key``, never protected ones, never production unless allowed. The same
+    tag conditions as the reaper's own role, from the same registry."""
+    tags = settings.tags
+    extendable = [rtype for rtype in REGISTRY.values() if rtype.tagging_type is not None]
+    read = sorted({"tag:GetResources", *(a for rtype in extendable for a in rtype.read_permissions)})
+    statements: list[Statement] = [{"Sid": "ExtendRead", "Effect": "Allow", "Action": read, "Resource": "*"}]
+    for rtype in extendable:
+        for permission in rtype.tag_permissions:
+            if not permission.tag_conditions:
+                continue
+            prefix = rtype.tag_condition_prefix
+            conditions: dict[str, dict[str, Any]] = {
+                "StringNotEqualsIgnoreCase": {f"{prefix}/{tags.protect_key}": tags.protect_value},
+                "Null": {f"{prefix}/{tags.expires_key}": "false"},
+            }
+            if not settings.reaper.allow_production:
+                conditions["StringNotEqualsIgnoreCase"][f"{prefix}/{tags.environment_key}"] = "production"
+            statements.append(
+                {
+                    "Sid": _sid("Extend", rtype.name, *permission.actions[:1]),
+                    "Effect": "Allow",
+                    "Action": sorted(permission.actions),
+                    "Resource": _resources(permission.resource, partition, account, regions),
+                    "Condition": conditions,
+                }
+            )
+    statements.append({"Sid": "ExtendTagResources", "Effect": "Allow", "Action": ["tag:TagResources"], "Resource": "*"})
+    return statements

@@ -89,6 +89,8 @@ class Ec2Instance(ResourceType):
                     for m in instance.get("BlockDeviceMappings", [])
                     if m.get("Ebs", {}).get("VolumeId")
                 ],
+                # When it was launched: the anchor of ``reaper.max_lifetime_days`` (extensions from Slack).
+                "launched_at": str(instance["LaunchTime"].isoformat()) if instance.get("LaunchTime") else "",
             },
         )
 

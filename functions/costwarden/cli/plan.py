@@ -1,0 +1,40 @@
+"""``costwarden plan <team> <from> <to> <usd> <reason...>``: declare planned spend, like ``/costwarden plan`` in
+Slack (same parser, same record, in the deployed state table). A planned day is judged against its baseline plus
+the declared amount; an alert that still fires says it is above the planned amount.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from datetime import UTC, datetime
+from typing import Any
+
+from costwarden.cli.main import CliError
+
+
+def _command(args: argparse.Namespace) -> int:
+    from costwarden.interact import planned
+    from costwarden.services.reaper import state_store
+
+    try:
+        plan = planned.parse_plan([args.team, args.start, args.end, args.usd, *args.reason])
+    except planned.PlanError as error:
+        raise CliError(str(error)) from None
+    state, note = state_store(args.table)
+    if note:
+        raise CliError(f"cannot record the plan: {note} (give --table or set STATE_TABLE_NAME)")
+    planned.store(state, plan, by=f"cli:{getpass.getuser()}", now=datetime.now(UTC))
+    print(plan.describe())
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("plan", help="declare planned spend for a team (judged against baseline + it)")
+    parser.add_argument("team", help="the team (its team tag value)")
+    parser.add_argument("start", metavar="from", help="first planned day, YYYY-MM-DD")
+    parser.add_argument("end", metavar="to", help="last planned day, YYYY-MM-DD")
+    parser.add_argument("usd", help="planned extra spend over the whole period, USD")
+    parser.add_argument("reason", nargs="+", help="why (shown in the alert and the audit)")
+    parser.add_argument("--table", help="state table name (default: STATE_TABLE_NAME)")
+    parser.set_defaults(func=_command)

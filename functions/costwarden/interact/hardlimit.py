@@ -1,0 +1,208 @@
+"""The hard limit at 200 % (issue 13, opt-in per team: ``budgets.hard_limit``): Enforce / Hold / Lift.
+
+Enforcing, for one team:
+
+1. stops its running EC2 instances tagged ``environment`` development or experiment — each through the reaper's
+   ``guard_reason`` (never production, never protected), all or nothing under ``reaper.max_actions_per_run``
+   (more candidates than the cap: nothing is stopped, the reply says so), every decision audited;
+2. attaches the inline policy ``costwarden-hard-limit`` (deny ``ec2:RunInstances`` and SageMaker job / endpoint
+   creation for requests tagging resources with the team) to each of the team's ``slack.launch_roles``.
+
+What was attached is recorded (state ``hardlimit#<team>``); *Lift* deletes exactly those policies and nothing
+else — an operator's own inline policies on the same roles are never touched. Stopped instances are not started
+again by Lift (starting spend is a human decision); the record lists them.
+
+All AWS calls go through ``clients`` — in a deployment, clients of the hard-limit role (its own role, with tag
+conditions, deployed only when some team opts in), never the endpoint's own.
+
+Not built yet: ``auto`` mode's timer (enforce after ``hard_limit_grace_hours`` unless *Hold*) and lifting when
+the episode ends; *Hold* is recorded so that timer can honour it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from costwarden.models.ports import StateStore
+from costwarden.reaper.model import guard_reason
+from costwarden.reaper.types import Clients
+from costwarden.reaper.types.base import chunks, error_text, tags_dict
+from costwarden.settings import Settings
+
+POLICY_NAME = "costwarden-hard-limit"
+STATE_PK = "hardlimit"
+STOPPABLE_ENVIRONMENTS = ("development", "experiment")
+DENIED_ACTIONS = (
+    "ec2:RunInstances",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateHyperParameterTuningJob",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:CreateTransformJob",
+)
+
+
+def mode(settings: Settings, team: str) -> str:
+    return settings.budgets.hard_limit.get(team, "off")
+
+
+def deny_policy(settings: Settings, team: str) -> dict[str, Any]:
+    """Deny launching anything tagged with ``team`` (like an AWS Budgets action, scoped by tag)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CostwardenHardLimit",
+                "Effect": "Deny",
+                "Action": list(DENIED_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:RequestTag/{settings.tags.team_key}": team}},
+            }
+        ],
+    }
+
+
+def _running(clients: Clients, region: str, settings: Settings, team: str) -> list[dict[str, Any]]:
+    """Running instances tagged with the team: one paginated DescribeInstances per region (pages, not resources)."""
+    pages = (
+        clients("ec2", region)
+        .get_paginator("describe_instances")
+        .paginate(
+            Filters=[
+                {"Name": f"tag:{settings.tags.team_key}", "Values": [team]},
+                {"Name": "instance-state-name", "Values": ["running", "pending"]},
+            ]
+        )
+    )
+    return [i for page in pages for r in page.get("Reservations", []) for i in r.get("Instances", [])]
+
+
+def _stop(
+    clients: Clients, settings: Settings, team: str, regions: Sequence[str]
+) -> tuple[list[str], list[dict[str, str]], str]:
+    """``(stopped ids, decisions, problem)``: guarded, capped, batched stops of the team's dev/experiment EC2."""
+    policy = settings.tags
+    decisions: list[dict[str, str]] = []
+    candidates: list[tuple[str, str]] = []
+    for region in regions:
+        for instance in _running(clients, region, settings, team):
+            tags = tags_dict(instance.get("Tags"))
+            environment = tags.get(policy.environment_key, "").strip().lower()
+            reason = guard_reason(tags, policy, allow_production=False)
+            if reason is None and environment not in STOPPABLE_ENVIRONMENTS:
+                reason = f"{policy.environment_key}={environment or '(none)'}: only development/experiment stop"
+            if reason:
+                decisions.append(
+                    {"id": instance["InstanceId"], "region": region, "status": "skipped", "reason": reason}
+                )
+            else:
+                candidates.append((region, instance["InstanceId"]))
+    cap = settings.reaper.max_actions_per_run
+    if len(candidates) > cap:
+        return [], decisions, f"{len(candidates)} instances to stop, above reaper.max_actions_per_run ({cap})"
+    stopped: list[str] = []
+    for region in sorted({r for r, _ in candidates}):
+        ids = [i for r, i in candidates if r == region]
+        for batch in chunks(ids, 1000):
+            try:
+                clients("ec2", region).stop_instances(InstanceIds=list(batch))
+                status, note = "done", ""
+                stopped.extend(batch)
+            except Exception as error:  # recorded per instance; the policy is still attached
+                status, note = "failed", error_text(error)
+            decisions += [{"id": i, "region": region, "status": status, "reason": note} for i in batch]
+    return stopped, decisions, ""
+
+
+def enforce(
+    settings: Settings,
+    state: StateStore,
+    clients: Clients,
+    team: str,
+    *,
+    by: str,
+    now: datetime,
+    regions: Sequence[str],
+) -> tuple[str, str, dict[str, Any]]:
+    """``(status, reply, record)``: stop and deny; refused when off or already enforced."""
+    if mode(settings, team) == "off":
+        return "refused", f"The hard limit is off for {team} (budgets.hard_limit).", {}
+    current = state.get(STATE_PK, team)
+    if current and current.get("active"):
+        return "refused", f"The hard limit of {team} is already enforced (by {current.get('by')}).", {}
+    stopped, decisions, problem = _stop(clients, settings, team, regions)
+    if problem:
+        return "refused", f"Not enforced: {problem}. Stop by hand or raise the cap.", {"decisions": decisions}
+    entry = settings.teams.get(team)
+    roles = list(entry.slack.launch_roles) if entry is not None else []
+    document = json.dumps(deny_policy(settings, team))
+    attached, failures = [], []
+    iam = clients("iam", regions[0])
+    for role in roles:
+        try:
+            iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=document)
+            attached.append(role)
+        except Exception as error:  # named in the reply and the record
+            failures.append(f"{role}: {error_text(error)}")
+    record = {
+        "active": True,
+        "by": by,
+        "at": now.isoformat(),
+        "attached": attached,
+        "policy_name": POLICY_NAME,
+        "stopped": stopped,
+        "decisions": decisions,
+        "failures": failures,
+    }
+    state.put(STATE_PK, team, record)
+    reply = (
+        f"Hard limit enforced for {team}: {len(stopped)} instance(s) stopped, deny-launch on {len(attached)} role(s)"
+    )
+    if failures:
+        reply += f"; failed on {len(failures)}: {'; '.join(failures)[:300]}"
+    return ("done" if not failures else "failed"), reply, record
+
+
+def lift(
+    state: StateStore, clients: Clients, team: str, *, by: str, now: datetime, region: str
+) -> tuple[str, str, dict[str, Any]]:
+    """Delete exactly the policies ``enforce`` attached; ``(status, reply, record)``."""
+    current = state.get(STATE_PK, team)
+    if not current or not current.get("active"):
+        return "refused", f"No hard limit is enforced for {team}.", {}
+    iam = clients("iam", region)
+    removed, failures = [], []
+    for role in current.get("attached", []):
+        try:
+            iam.delete_role_policy(RoleName=role, PolicyName=str(current.get("policy_name", POLICY_NAME)))
+            removed.append(role)
+        except Exception as error:  # NoSuchEntity: already gone, which is what Lift wants
+            if "NoSuchEntity" in error_text(error):
+                removed.append(role)
+            else:
+                failures.append(f"{role}: {error_text(error)}")
+    record = {k: v for k, v in current.items() if k not in {"pk", "sk", "expiration"}}
+    record.update(
+        active=bool(failures),
+        attached=[r for r in current.get("attached", []) if r not in removed],
+        lifted_by=by,
+        lifted_at=now.isoformat(),
+    )
+    state.put(STATE_PK, team, record)
+    if failures:
+        return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
+    return "done", f"Hard limit lifted for {team}: deny-launch removed from {len(removed)} role(s)", record
+
+
+def hold(state: StateStore, team: str, *, by: str, now: datetime) -> tuple[str, str, dict[str, Any]]:
+    """Record *Hold*: an ``auto`` hard limit must not be enforced for this episode."""
+    current = state.get(STATE_PK, team) or {}
+    if current.get("active"):
+        return "refused", f"The hard limit of {team} is already enforced: use Lift.", {}
+    record = {k: v for k, v in current.items() if k not in {"pk", "sk", "expiration"}}
+    record.update(held_by=by, held_at=now.isoformat(), active=False)
+    state.put(STATE_PK, team, record)
+    return "done", f"Hard limit held for {team}", record

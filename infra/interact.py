@@ -1,0 +1,142 @@
+"""The Slack app's endpoint (issue 13): one function behind a Lambda Function URL, built only when
+``settings.interact.enabled``.
+
+Why a Function URL with reserved concurrency, not an API Gateway HTTP API with route throttling: the endpoint has
+one route and Slack is its only caller; every request must be verified by the function anyway (Slack's signature
+is HMAC over the body — no API Gateway authorizer can check it without running code), so API Gateway would add a
+hop, a second access log and a stage to secure, and nothing it checks. The throttle is the function's reserved
+concurrency (``interact.reserved_concurrency``, 5 by default): a flood of forged requests is answered 401 by at
+most that many instances, cannot starve the account's other functions and cannot run up an unbounded bill; Slack
+itself sends a handful of requests a minute. ``auth_type=NONE`` is required (Slack cannot sign SigV4); the
+function's own signature check is the authentication.
+
+The signing secret and bot token live in a Secrets Manager secret created by the operator; the template holds its
+*name* only (``SLACK_APP_SECRET_NAME``). The function may invoke itself (the asynchronous worker half) and nothing
+else; Lambda does not retry the worker (``retry_attempts=0``): a retried *Extend* would extend twice.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+from costwarden.reaper.iam import extend_statements
+from costwarden.settings import Settings
+
+from infra import nag
+from infra.function import CoreResources, CostwardenFunction
+
+INTERACT_HANDLER = "costwarden.handlers.interact.handler"
+ENV_APP_SECRET_NAME = "SLACK_APP_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
+INTERACT_TIMEOUT = Duration.seconds(30)
+INTERACT_MEMORY_MB = 512
+
+
+def _wildcard_findings(settings: Settings) -> list[str]:
+    """The cdk-nag IAM5 finding ids of the Extend policy (cdk-nag writes tokens as ``<AWS::...>``)."""
+    regions = list(settings.reaper.regions) or ["<AWS::Region>"]
+    statements = extend_statements(settings, partition="<AWS::Partition>", account="<AWS::AccountId>", regions=regions)
+    resources: set[str] = set()
+    for statement in statements:
+        listed = statement["Resource"]
+        resources.update([listed] if isinstance(listed, str) else listed)
+    return sorted(f"AwsSolutions::AwsSolutions-IAM5[Resource::{r}]" for r in resources if "*" in r and r != "*")
+
+
+class Interact(Construct):
+    """Attributes: ``function``, ``url`` (the Function URL), ``policy``, ``secret``, ``output``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+        super().__init__(scope, construct_id)
+        settings = core.settings
+        name = settings.interact.app_secret_name
+        self.secret = secretsmanager.Secret.from_secret_name_v2(self, "SlackApp", name)
+        self.function = CostwardenFunction(
+            self,
+            "Function",
+            core=core,
+            service_name="interact",
+            handler=INTERACT_HANDLER,
+            description="Slack app endpoint: verifies, acknowledges, then runs Extend/Acknowledge/Snooze/plan",
+            timeout=INTERACT_TIMEOUT,
+            memory_size=INTERACT_MEMORY_MB,
+            publishes_alerts=False,
+            state_access="read_write",
+            environment={ENV_APP_SECRET_NAME: name},
+            reserved_concurrency=settings.interact.reserved_concurrency,
+            retry_attempts=0,
+        )
+        fn = self.function.function
+        self.secret.grant_read(fn)
+        stack = Stack.of(self)
+        regions = list(settings.reaper.regions) or [stack.region]
+        statements = extend_statements(settings, partition=stack.partition, account=stack.account, regions=regions)
+        self.policy = iam.Policy(
+            self, "ExtendPolicy", statements=[iam.PolicyStatement.from_json(s) for s in statements]
+        )
+        # The worker half: this function invokes itself, and only itself.
+        self.policy.add_statements(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function_arn]))
+        self.function.role.attach_inline_policy(self.policy)
+        nag.acknowledge_scoped(self.policy, _wildcard_findings(settings), nag.INTERACT_SCOPED_WILDCARD_REASON)
+        nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.INTERACT_READS_REASON)
+        self.hard_limit_role = self._hard_limit_role(settings, fn)
+        self.url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.output = CfnOutput(
+            self,
+            "InteractivityUrl",
+            value=self.url.url,
+            description="Slack app: Interactivity Request URL and /costwarden slash command URL (slack/manifest.yaml)",
+        )
+
+    def _hard_limit_role(self, settings: Settings, fn: lambda_.Function) -> iam.Role | None:
+        """The hard limit's own role (issue 13), only when some team opted in: stop the opted-in teams' development
+        and experiment instances (tag conditions; never protected) and put/delete the deny policy on their launch
+        roles, nothing else. The endpoint assumes it for Enforce / Lift only."""
+        teams = sorted(team for team, mode in settings.budgets.hard_limit.items() if mode != "off")
+        if not teams:
+            return None
+        stack = Stack.of(self)
+        tags = settings.tags
+        launch_roles = sorted(
+            {role for team in teams if team in settings.teams for role in settings.teams[team].slack.launch_roles}
+        )
+        role = iam.Role(
+            self,
+            "HardLimitRole",
+            assumed_by=iam.ArnPrincipal(self.function.role.role_arn),
+            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2, attach/remove deny-launch",
+        )
+        statements = [
+            iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=["ec2:StopInstances"],
+                resources=[f"arn:{stack.partition}:ec2:*:{stack.account}:instance/*"],
+                conditions={
+                    "StringEquals": {
+                        f"aws:ResourceTag/{tags.team_key}": teams,
+                        f"aws:ResourceTag/{tags.environment_key}": ["development", "experiment"],
+                    },
+                    "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{tags.protect_key}": tags.protect_value},
+                },
+            ),
+        ]
+        if launch_roles:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{name}" for name in launch_roles],
+                )
+            )
+        policy = iam.Policy(self, "HardLimitPolicy", statements=statements)
+        role.attach_inline_policy(policy)
+        nag.acknowledge_because(policy, nag.XRAY_WILDCARD, nag.HARD_LIMIT_READS_REASON)
+        nag.acknowledge_scoped(
+            policy,
+            ["AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*]"],
+            nag.HARD_LIMIT_SCOPED_REASON,
+        )
+        role.grant_assume_role(self.function.role)
+        fn.add_environment("HARD_LIMIT_ROLE_ARN", role.role_arn)
+        return role

@@ -1,0 +1,3 @@
+from tests.functional.interact.world import world
+
+__all__ = ["world"]
