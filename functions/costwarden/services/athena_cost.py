@@ -22,8 +22,17 @@ from costwarden.settings import AthenaSettings, Settings
 class AthenaCostSource:
     """Implements ``CostSource`` over an Athena table of a CUR 2.0 or FOCUS Data Export."""
 
-    def __init__(self, config: AthenaSettings, athena: Athena | None = None) -> None:
+    def __init__(
+        self,
+        config: AthenaSettings,
+        athena: Athena | None = None,
+        *,
+        focus_excluded_categories: Sequence[str] = ("Adjustment", "Credit", "Purchase", "Tax"),
+    ) -> None:
         self.config = config
+        #: A FOCUS export is filtered by ``ChargeCategory`` with the same list the FOCUS file reader uses
+        #: (``anomaly.excluded_charge_categories``), not by Cost Explorer's record types: one rule for FOCUS data.
+        self.focus_excluded_categories = tuple(focus_excluded_categories)
         self.athena = athena or Athena(
             config.workgroup,
             config.database,
@@ -45,6 +54,8 @@ class AthenaCostSource:
     def _run(
         self, question: str, start: date, end: date, keys: Sequence[str], key_names: Sequence[str], **kw: Any
     ) -> list[dict[str, Any]]:
+        if self.config.export_format == "focus":
+            kw["excluded_record_types"] = self.focus_excluded_categories
         sql = render(
             question, self.config.export_format, table=self.config.table, start=start, end=end, keys=keys, **kw
         )
@@ -84,5 +95,7 @@ class AthenaCostSource:
 def cost_source(settings: Settings) -> CostSource:
     """The configured source: Cost Explorer (default) or Athena (``cost_source: athena``)."""
     if settings.cost_source == "athena":
-        return AthenaCostSource(settings.organization.athena)
+        return AthenaCostSource(
+            settings.organization.athena, focus_excluded_categories=settings.anomaly.excluded_charge_categories
+        )
     return CostExplorer()
