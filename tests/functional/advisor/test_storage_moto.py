@@ -259,3 +259,23 @@ def test_cli_advise_account_report_and_apply_guard(
     assert cli_main.main(["advise", "--apply"]) == 2
     assert "storage.action: apply" in capsys.readouterr().err
     assert lifecycle_of(s3, "vision-exp") is None
+
+
+def test_unreadable_sizes_are_null_never_zero(s3: Any) -> None:
+    """CloudWatch refusing the size read must not turn a 1 TiB bucket into a 0 USD finding."""
+    bucket(s3, "vision-exp", {"owner": "vision", "env": "experiment"})
+    seed_sizes("vision-exp", "StandardStorage", {1: 1024})
+
+    def refuse(**_: Any) -> None:
+        raise RuntimeError("CloudWatch is unavailable")
+
+    def failing_reader(region: str) -> S3Reader:
+        cloudwatch = boto3.client("cloudwatch", region_name=region)
+        cloudwatch.meta.events.register("before-call.cloudwatch.*", refuse)  # the real client, refusing every call
+        return S3Reader(region, cloudwatch=cloudwatch)
+
+    result = run_storage(settings(), regions=[REGION], reader_factory=failing_reader, now=NOW, allow_apply=False)
+    [finding] = [f.to_dict() for f in result.findings if f.bucket.name == "vision-exp"]
+    assert any("BucketSizeBytes" in error for error in result.errors), result.errors
+    assert finding["monthly_usd_now"] is None and finding["monthly_usd_after"] is None
+    assert any("not sized" in note for note in finding["notes"])

@@ -117,11 +117,12 @@ def _sized(
     buckets: list[Bucket] = []
     today = run.started_at.date()
     for region, entries in by_region.items():
+        unsized: str | None = None
         try:
             sizes = readers[region].sizes([n for n, _, _ in entries], today=today, history_days=HISTORY_DAYS)
-        except Exception as error:  # sizes unknown: figures are null, the rules still recommended
+        except Exception as error:  # sizes unknown: figures are null (never 0), the rules still recommended
             run.errors.append(f"{region}: reading BucketSizeBytes failed: {type(error).__name__}: {error}")
-            sizes = {}
+            sizes, unsized = {}, f"BucketSizeBytes could not be read in {region}"
         for name, tags, rules in entries:
             series = sizes.get(name, {})
             latest = {storage_type: points[-1][1] for storage_type, points in series.items() if points}
@@ -130,7 +131,7 @@ def _sized(
                 if storage_type in TIERABLE:
                     for day, value in points:
                         totals[day] += value
-            buckets.append(Bucket(name, region, tags, rules, latest, sorted(totals.items())))
+            buckets.append(Bucket(name, region, tags, rules, latest, sorted(totals.items()), unsized=unsized))
     return buckets
 
 
