@@ -18,7 +18,9 @@ from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import HISTORY_DAYS, TeamForecast, forecast
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
+from costwarden.cost.pool_monitor import pool_rows, run_pools
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
+from costwarden.digest.model import PoolRow
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_reaper_facts
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
@@ -368,6 +370,7 @@ def _send_digest(
     estimated: set[str],
     last_day: date,
     now: datetime,
+    pools: tuple[PoolRow, ...] = (),
 ) -> dict[str, Any]:
     """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
     reaper, expiring = load_reaper_facts(store, now=now, expired_from=reaper_expiry)
@@ -385,7 +388,7 @@ def _send_digest(
         reaper=reaper if reaper.decisions else None,
         expiring=expiring,
         notes=notes,
-    )
+    ).model_copy(update={"pools": pools})
     return send_digests(inp, settings.notifier, publish).summary()
 
 
@@ -451,6 +454,8 @@ def run(
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, forecasts, budget_events = _budget_events(settings, store, found.daily, last_day)
     events += budget_events
+    pool_run = run_pools(settings, ce, store, cached=report.frame, cached_keys=keys, last_day=last_day)
+    events += [(event, Remember(alert.pk, alert.sk, alert.data)) for event, alert in pool_run.alerts]
     at = now or datetime.now(UTC)
     # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
     events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
@@ -467,6 +472,7 @@ def run(
         estimated=estimated,
         last_day=last_day,
         now=at,
+        pools=pool_rows(pool_run.views),
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:
@@ -497,6 +503,7 @@ def run(
         ],
         "budgets": [v.as_dict() for v in views],
         "forecasts": [f.as_dict() for f in forecasts.values()],
+        "pools": [v.as_dict() for v in pool_run.views],
         "publish_failures": failures,
         "digests_sent": digest["digests_sent"],
     }

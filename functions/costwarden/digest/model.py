@@ -140,6 +140,23 @@ class ExpiringResource(_Model):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class PoolRow(_Model):
+    """One team's production and experiment pools this month (issue 15); ``None`` budget: a pool not configured."""
+
+    team: str = Field(min_length=1, max_length=256)
+    production_usd: float
+    production_budget_usd: float | None = None
+    production_projected_usd: float | None = None
+    production_status: BudgetStatus = "NO_BUDGET"
+    experiment_usd: float
+    experiment_budget_usd: float | None = None
+    #: Actual month-to-date share of the experiment pool (the experiment pool is judged on spend, not projection).
+    experiment_share: float | None = None
+    experiment_status: BudgetStatus = "NO_BUDGET"
+    #: Spend of the team in no pool (environment untagged or unmapped): shown, never put in a pool.
+    unassigned_usd: float = 0.0
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -151,6 +168,8 @@ class DigestInput(_Model):
     untagged: UntaggedShare | None = None
     reaper: ReaperActivity | None = None
     expiring: tuple[ExpiringResource, ...] = ()
+    #: Production and experiment pools of the teams that have them (issue 15).
+    pools: tuple[PoolRow, ...] = ()
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").
