@@ -221,6 +221,10 @@ class PoolSettings(_Model):
     top_spenders: int = Field(5, ge=0, le=20)
     """Experiment spenders named in an experiment-pool alert."""
 
+    def experiment_environments(self) -> tuple[str, ...]:
+        """The environment values of the experiment pool: what the development limits count and may stop."""
+        return tuple(sorted(env for env, pool in self.environments.items() if pool == "experiment"))
+
     @field_validator("experiment_alert_ratios")
     @classmethod
     def _sorted_ratios(cls, value: tuple[float, ...]) -> tuple[float, ...]:

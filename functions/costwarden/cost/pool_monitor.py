@@ -49,11 +49,6 @@ def pool_budgets(settings: Settings) -> dict[str, PoolBudget]:
     }
 
 
-def experiment_environments(settings: Settings) -> list[str]:
-    """The environment values mapped to the experiment pool (also what the development limits count)."""
-    return sorted(env for env, pool in settings.budgets.pools.environments.items() if pool == EXPERIMENT)
-
-
 @dataclass
 class PoolRun:
     views: list[TeamPools] = field(default_factory=list)
@@ -105,7 +100,7 @@ def top_spenders(settings: Settings, ce: CostSource, team: str, last_day: date) 
         last_day.replace(day=1),
         last_day + timedelta(days=1),
         group_key=pools.spender_key,
-        tag_values={settings.tags.team_key: [team], settings.tags.environment_key: experiment_environments(settings)},
+        tag_values={settings.tags.team_key: [team], settings.tags.environment_key: pools.experiment_environments()},
         metric=anomaly.cost_metric,
         excluded_record_types=anomaly.excluded_record_types,
     )

@@ -14,7 +14,16 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from costwarden.reaper.model import Resource, parent_from_tags
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, error_text, tags_dict
+from costwarden.reaper.types.base import (
+    Clients,
+    Permission,
+    ResourceType,
+    chunks,
+    each_result,
+    error_text,
+    iso_time,
+    tags_dict,
+)
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"shutting-down", "terminated"})
@@ -37,6 +46,10 @@ class Ec2Instance(ResourceType):
         Permission(
             ("ec2:ModifyInstanceAttribute",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="force"
         ),
+    )
+    limit_counted = True
+    limit_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("ec2:StopInstances",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="limit"),
     )
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="mark"),
@@ -71,7 +84,10 @@ class Ec2Instance(ResourceType):
             active=state not in INACTIVE_STATES,
             parent=parent_from_tags(tags),
             termination_protected=None,
-            details={"instance_type": instance.get("InstanceType", "")},
+            details={
+                "instance_type": instance.get("InstanceType", ""),
+                "created_at": iso_time(instance.get("LaunchTime")),
+            },
         )
 
     def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
@@ -107,6 +123,19 @@ class Ec2Instance(ResourceType):
                     result[batch[0].arn] = error_text(error)
                     continue
                 result.update(each_result(batch, lambda r: ec2.terminate_instances(InstanceIds=[r.id])))
+            else:
+                result.update({r.arn: None for r in batch})
+        return result
+
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        """StopInstances in batches; a refused batch is retried per instance (one bad instance fails only itself)."""
+        ec2 = clients("ec2", region)
+        result: dict[str, str | None] = {}
+        for batch in chunks(list(resources), TERMINATE_BATCH):
+            try:
+                ec2.stop_instances(InstanceIds=[r.id for r in batch])
+            except Exception:  # each instance alone: its own error is recorded
+                result.update(each_result(batch, lambda r: ec2.stop_instances(InstanceIds=[r.id])))
             else:
                 result.update({r.arn: None for r in batch})
         return result
