@@ -105,7 +105,7 @@ def test_experiment_alerts_fire_once_each_per_month_and_production_is_judged_apa
 
     # A new month starts afresh: April's sweep alerts again.
     world.fake.add_series("nlp", date(2026, 4, 1), [500.0] * 10, environment="experiment", experiment_id="sweep-8")
-    april_summary, april_events = _run(world, date(2026, 4, 10), settings)  # 9 x (400 + 500) = 8,100: 162 %
+    _, april_events = _run(world, date(2026, 4, 10), settings)  # 9 x (400 + 500) = 8,100: 162 %
     april = [e for e in april_events if e.kind is AlertKind.BUDGET and e.details.get("pool") == "experiment"]
     assert [e.title for e in april] == ["nlp: experiment pool 100 % used for 2026-04"]  # both new: one, the highest
 
