@@ -63,6 +63,17 @@ def _fill_details(clients: Clients, resources: list[Resource], settings: Setting
     return [filled.get(r.arn, r) for r in resources]
 
 
+def count_now(
+    settings: Settings, *, regions: Sequence[str], clients: Clients
+) -> tuple[list[limits.TeamCount], list[str]]:
+    """Counts against limits right now, acting on nothing (``costwarden limits``); with the sources that failed."""
+    selectors = [(settings.tags.environment_key, env) for env in settings.budgets.pools.experiment_environments()]
+    inventory = collect(clients, list(regions), selectors)
+    resources = _fill_details(clients, inventory.resources, settings)
+    errors = [f"{e.region}/{e.source}: {e.error}" for e in inventory.errors]
+    return limits.count(resources, settings), errors
+
+
 def _stop(clients: Clients, stops: Sequence[Resource]) -> dict[str, str | None]:
     groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for r in stops:

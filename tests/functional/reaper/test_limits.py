@@ -5,6 +5,7 @@ says why."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,3 +148,28 @@ def test_stop_permissions_only_when_a_team_stops_and_only_for_experiment_environ
         if s["Effect"] == "Deny"
     ]
     assert any("ec2:StopInstances" in s["Action"] for s in denied)
+
+
+def test_limits_cli_reports_counts_against_limits_and_acts_on_nothing(
+    account: Account, monkeypatch: Any, capsys: Any
+) -> None:
+    from costwarden.cli.main import main
+    from costwarden.settings import load_settings
+
+    newest = _launch(account, "g5.12xlarge", 9)
+    _launch(account, "g5.12xlarge", 8)
+    monkeypatch.setenv(
+        "COSTWARDEN_SETTINGS",
+        json.dumps(
+            {
+                "reaper": {"regions": ["us-east-1"]},
+                "teams": {"vision": {"limits": {"development_gpus": 4, "development_instances": 5, "action": "stop"}}},
+            }
+        ),
+    )
+    load_settings.cache_clear()
+    assert main(["limits", "--format", "json"]) == 0
+    [vision] = json.loads(capsys.readouterr().out)
+    assert (vision["instances"], vision["instance_limit"], vision["gpus"], vision["gpu_limit"]) == (2, 5, 8, 4)
+    assert vision["level"] == "over" and vision["newest"][0].startswith(f"ec2:instance {newest} (g5.12xlarge, 4 GPU")
+    assert account.instance_state(newest) == "running"
