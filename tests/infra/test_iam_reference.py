@@ -29,6 +29,7 @@ ALL_MODES: dict[str, Any] = {
     },
     "tags": {"expires_key": "ttl", "environment_key": "env", "protect_key": "keep-me", "team_key": "squad"},
     "notifier": {"operator_email": "ops@example.com"},
+    "teams": {"vision": {"limits": {"development_gpus": 8, "action": "stop"}}},  # issue 15: the limit statements
 }
 
 
@@ -55,6 +56,7 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     actions = {a for s in statements for a in s.actions}
     assert {"tag:TagResources", "sagemaker:AddTags", "ec2:ModifyInstanceAttribute"} <= actions
     assert {"elasticmapreduce:SetTerminationProtection", "autoscaling:CreateOrUpdateTags"} <= actions
+    assert "ec2:StopInstances" in actions
     keys = {k for s in statements for block in s.conditions.values() for k in block}
     assert "aws:ResourceTag/ttl" in keys and "autoscaling:ResourceTag/keep-me" in keys
 
