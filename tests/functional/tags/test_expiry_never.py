@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 from costwarden.cli import main as cli_main
-from costwarden.settings import Settings, TagPolicy
 from costwarden.services.tag_audit import run_audit
+from costwarden.settings import Settings, TagPolicy
 
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
 
