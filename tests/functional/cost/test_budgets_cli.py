@@ -4,6 +4,7 @@ a month of Cost Explorer data grouped by team and environment, judged with the m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -21,6 +22,16 @@ SETTINGS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """The CLI reads settings once per process (``load_settings`` is cached): never leave ours to later tests."""
+    from costwarden.settings import load_settings
+
+    load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("month", "message"),
     [
@@ -35,6 +46,7 @@ SETTINGS = {
 def test_a_bad_month_exits_2_with_a_clear_message(
     month: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.delenv("COSTWARDEN_TEAMS_FILE", raising=False)  # the directory comes from the variable here
     monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps(SETTINGS))
     load_settings.cache_clear()
     assert main(["budgets", "--month", month]) == 2
@@ -56,6 +68,7 @@ def test_budgets_json_shows_pools_team_budget_and_spend_in_no_pool(
     from costwarden.adapters import aws
 
     world.fake.install(aws.client("ce", "us-east-1"))
+    monkeypatch.delenv("COSTWARDEN_TEAMS_FILE", raising=False)  # the directory comes from the variable here
     monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps(SETTINGS))
     load_settings.cache_clear()
     world.fake.add_series("nlp", date(2026, 3, 1), [100.0] * 31, environment="production")

@@ -6,9 +6,11 @@ says why."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from costwarden.models.alert import AlertKind
 from costwarden.reaper import iam
 from costwarden.reaper.limit_run import run_limits
@@ -16,6 +18,16 @@ from costwarden.settings import parse_settings
 from moto.backends import get_backend
 
 from tests.functional.reaper.reaper_env import ACCOUNT, NOW, Account
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """The CLI reads settings once per process (``load_settings`` is cached): never leave ours to later tests."""
+    from costwarden.settings import load_settings
+
+    load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
 
 
 def _settings(action: str = "stop", **reaper: Any) -> Any:
@@ -158,6 +170,7 @@ def test_limits_cli_reports_counts_against_limits_and_acts_on_nothing(
 
     newest = _launch(account, "g5.12xlarge", 9)
     _launch(account, "g5.12xlarge", 8)
+    monkeypatch.delenv("COSTWARDEN_TEAMS_FILE", raising=False)  # the directory comes from the variable here
     monkeypatch.setenv(
         "COSTWARDEN_SETTINGS",
         json.dumps(
