@@ -25,9 +25,11 @@ help:  ## list the targets
 	@test -n "$(PYTHON)" || { echo "Costwarden needs Python >= 3.12 (set PYTHON=/path/to/python3.12)"; exit 1; }
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .build/uv uv
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(if $(findstring .build/uv,$(UV)),.build/uv/bin/uv)
+# --compile-bytecode: .pyc files written once at install, so every later process imports pandas from bytecode even
+# where PYTHONDONTWRITEBYTECODE is set (containers, CI); without them each CLI call recompiles it (~2 s more).
+$(VENV)/.synced: pyproject.toml uv.lock Makefile | $(if $(findstring .build/uv,$(UV)),.build/uv/bin/uv)
 	@test -n "$(PYTHON)" || { echo "Costwarden needs Python >= 3.12 (set PYTHON=/path/to/python3.12)"; exit 1; }
-	$(UV) sync --frozen --all-extras --python $(PYTHON) --quiet
+	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON) --quiet
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -6,6 +6,10 @@
    scaled per row; the per-row speed ratio is printed (target >= 500x).
 3. ``costwarden detect`` as a whole process (start, read, detect, write JSON) on the same 900,000 rows as CSV and
    as Parquet (target about 1.5 s).
+4. The same CSV run with ``PYTHONDONTWRITEBYTECODE=1`` (containers, CI, these machines) and without it: within
+   1.3x of each other when the install compiled bytecode (``uv sync --compile-bytecode`` in ``make dev``). The
+   bench compiles nothing itself: it measures the venv as installed, the ``PYTHONDONTWRITEBYTECODE=1`` run first,
+   so a venv without ``.pyc`` files shows up as a slow first row instead of being warmed by the other.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -70,27 +75,25 @@ def seed_loop(
     return findings
 
 
-def _compile_bytecode() -> None:
-    """An installed CLI has .pyc files (pip and uv compile them); this checkout may run with
-    PYTHONDONTWRITEBYTECODE, which would make every start recompile pandas from source (~3 s). Compile once."""
-    import costwarden
-    import pandas
-    import pyarrow
-
-    folders = [Path(m.__file__).parent for m in (np, pandas, pyarrow, costwarden) if m.__file__]
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", "-j0", *map(str, folders)], check=False, capture_output=True
-    )
-
-
-def _cli_seconds(path: Path, repeats: int = 3) -> tuple[float, int]:
+def _cli_seconds(
+    path: Path, repeats: int = 3, *, no_bytecode_writes: bool = True, pycache: Path | None = None
+) -> tuple[float, int]:
+    """Median wall time of ``costwarden detect`` as a process; ``no_bytecode_writes`` sets
+    ``PYTHONDONTWRITEBYTECODE=1`` (else it is removed from the environment); ``pycache`` (an empty folder as
+    ``PYTHONPYCACHEPREFIX``) hides every installed ``.pyc``: what an install without compiled bytecode costs."""
     exe = Path(sys.executable).with_name("costwarden")
     command = [str(exe), "detect", "--costs", str(path), "--format", "json"]
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONWARNINGS"] = "ignore"
+    if no_bytecode_writes:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     times = []
     size = 0
     for _ in range(repeats):
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        done = subprocess.run(command, capture_output=True, check=True, env=env)
         times.append(time.perf_counter() - started)
         size = len(done.stdout)
     return statistics.median(times), size
@@ -128,9 +131,12 @@ def main() -> list[dict[str, Any]]:
     out = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
     out.to_csv(csv_path, index=False)
     out.to_parquet(parquet_path, index=False)
-    _compile_bytecode()
-    csv_s, csv_bytes = _cli_seconds(csv_path)
-    parquet_s, _ = _cli_seconds(parquet_path)
+    no_writes_s, csv_bytes = _cli_seconds(csv_path, no_bytecode_writes=True)  # first: nothing warmed for it
+    csv_s, _ = _cli_seconds(csv_path, no_bytecode_writes=False)
+    parquet_s, _ = _cli_seconds(parquet_path, no_bytecode_writes=False)
+    bytecode_ratio = no_writes_s / csv_s
+    with tempfile.TemporaryDirectory() as empty:
+        no_pyc_s, _ = _cli_seconds(csv_path, no_bytecode_writes=True, pycache=Path(empty))
 
     load = os.getloadavg()[0]
     results = [
@@ -148,6 +154,12 @@ def main() -> list[dict[str, Any]]:
         {"what": "per-row speed-up (loop / vectorised)", "ratio": round(speedup)},
         {"what": "costwarden detect, whole process, CSV", "seconds": round(csv_s, 2), "json_bytes": csv_bytes},
         {"what": "costwarden detect, whole process, Parquet", "seconds": round(parquet_s, 2)},
+        {
+            "what": "costwarden detect, whole process, CSV, PYTHONDONTWRITEBYTECODE=1",
+            "seconds": round(no_writes_s, 2),
+            "ratio_to_without": round(bytecode_ratio, 2),
+        },
+        {"what": "same, no .pyc installed (before --compile-bytecode)", "seconds": round(no_pyc_s, 2)},
         {"what": "load average (1 min)", "value": round(load, 2)},
     ]
     print(f"{'measure':<48} result   (1-min load average {load:.1f} on {os.cpu_count()} CPUs)")
@@ -161,6 +173,11 @@ def main() -> list[dict[str, Any]]:
     print(f"{'per-row speed-up':<48} {speedup:,.0f}x (target >= 500x)")
     print(f"{'costwarden detect (process, CSV 900k rows)':<48} {csv_s:.2f} s median of 3 (target ~1.5 s)")
     print(f"{'costwarden detect (process, Parquet 900k rows)':<48} {parquet_s:.2f} s median of 3")
+    print(
+        f"{'same CSV with PYTHONDONTWRITEBYTECODE=1':<48} {no_writes_s:.2f} s median of 3: "
+        f"{bytecode_ratio:.2f}x the run without it (target <= 1.3x)"
+    )
+    print(f"{'same, no .pyc installed (the cost before the fix)':<48} {no_pyc_s:.2f} s median of 3")
     return results
 
 

@@ -91,6 +91,12 @@ TAG_AUDIT_READS_REASON: Final = (
 OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {XRAY_WILDCARD: (TAG_AUDIT_READS_REASON,)}
 
 
+def record_reasons(finding: str, *reasons: str) -> None:
+    """Record reasons a capability construct gives for ``finding`` (read by ``acknowledge_because``)."""
+    known = OTHER_REASONS.get(finding, ())
+    OTHER_REASONS[finding] = (*known, *(r for r in reasons if r not in known))
+
+
 def acknowledge_because(construct: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge ``finding`` on ``construct`` with a reason recorded in ``ACKNOWLEDGMENTS`` or ``OTHER_REASONS``."""
     if reason not in (ACKNOWLEDGMENTS[finding], *OTHER_REASONS.get(finding, ())):

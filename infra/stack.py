@@ -16,6 +16,7 @@ from costwarden.settings import CONTEXT_KEY, Settings, parse_settings
 from costwarden.tags.aspect import require_tags
 
 from infra import constants
+from infra.advisor import Advisor
 from infra.alerting import Alerting
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
@@ -57,6 +58,7 @@ class CostwardenStack(Stack):
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
+        self.advisor = Advisor(self, "Advisor", core=self.core)
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         # After every capability: it shows every CostwardenFunction and alarm it finds in the stack.

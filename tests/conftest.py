@@ -31,8 +31,15 @@ def _fresh_clients_and_settings() -> Iterator[None]:
     from costwarden.adapters import aws
     from costwarden.settings import load_settings
 
+    # Settings travel in the environment (as deployed): whatever a test or a demo chapter sets there ends with it.
+    saved = {name: os.environ.get(name) for name in ("COSTWARDEN_SETTINGS", "COSTWARDEN_TEAMS_FILE")}
     aws.client.cache_clear()
     load_settings.cache_clear()
     yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     aws.client.cache_clear()
     load_settings.cache_clear()

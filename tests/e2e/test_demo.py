@@ -88,28 +88,28 @@ def test_printout_shows_what_slack_received(demo: tuple[int, Path, str]) -> None
     assert first_header in printed
 
 
-def test_demo_ends_with_the_next_mornings_digest_in_the_default_channel(demo: tuple[int, Path, str]) -> None:
+def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(demo: tuple[int, Path, str]) -> None:
     from costwarden.demo.timeline import DIGEST_DAY
 
     _, out, printed = demo
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
-    digest = alerts[-1]
+    digest = [a for a in alerts if a.kind is AlertKind.DIGEST][-1]
     judged = (DIGEST_DAY - timedelta(days=1)).isoformat()
     assert digest.kind is AlertKind.DIGEST
     assert digest.details["digest"]["date"] == judged
     received: list[dict[str, Any]] = json.loads((out / "slack.json").read_text())
-    last = received[-1]
+    last = [r for r in received if f"digest#{judged}" in json.dumps(r["message"])][-1]
     assert (last["channel"], last["status"]) == ("default", 200)
-    assert f"digest#{judged}" in json.dumps(last["message"])
-    # The story's last chapter prints that digest in full, the cost chapter's earlier ones in one line.
-    assert printed.rsplit("Chapter ", 1)[1].startswith("5: The next morning")
+    # Chapter 5 prints that digest in full, the cost chapter's earlier ones in one line.
+    assert f"Daily cost digest — {judged}" in printed.split("Chapter 5: The next morning")[1].split("Chapter 6:")[0]
     assert printed.count(f"Daily cost digest — {judged}") == 1
     assert "(not shown)" in printed.split("Chapter 3:")[0]
 
 
 def test_the_digest_shows_the_reapers_night_and_the_open_anomalies(demo: tuple[int, Path, str]) -> None:
     _, out, _ = demo
-    digest = AlertEvent.model_validate(json.loads((out / "alerts.json").read_text())[-1])
+    alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
+    digest = [a for a in alerts if a.kind is AlertKind.DIGEST][-1]
     reaper = digest.details["reaper"]
     assert reaper is not None and reaper["dry_run"] is False
     # The reaper chapter's applied run (7 resources) and the next hourly run (the notebook: stopped, then deleted),
@@ -148,3 +148,19 @@ def test_use_settings_validates_and_reaches_load_settings(tmp_path: Path, monkey
     assert (tmp_path / "teams.json").is_file()
     with pytest.raises(SettingsError, match=r"budgets\.monthly_usd"):
         env.use_settings({"budgets": {"monthly_usd": {"vision": -1}}})
+
+
+def test_chapter_6_four_levers_and_an_offline_report(demo: tuple[int, Path, str]) -> None:
+    import re
+
+    _, out, printed = demo
+    chapter = printed.split("Chapter 6:")[1]
+    assert "TOTAL" in chapter and "13,138" in chapter  # the source's fleet
+    assert "planned: put_lifecycle on vision-experiments" in chapter
+    alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
+    kinds = {(a.kind.value, a.team) for a in alerts}
+    assert {("savings", "vision"), ("report", "vision"), ("commitment", "platform")} <= kinds
+    report = next(a for a in alerts if a.kind is AlertKind.REPORT and a.team == "vision")
+    assert "#team-vision" in str(report.details["url"])
+    html = (out / "report-2026-11.html").read_text()
+    assert re.search(r"(?i)(https?:|<script|<link|\bsrc=|url\()", html) is None and "<svg" in html

@@ -330,6 +330,7 @@ ARN_FORMATS: dict[str, dict[str, str]] = {
     "AWS::IAM::Role": {"Ref": "{name}", "Arn": "arn:{p}:iam::{a}:role/{name}"},
     "AWS::SecretsManager::Secret": {"Ref": "arn:{p}:secretsmanager:{r}:{a}:secret:{name}-AbCdEf"},
     "AWS::Events::Rule": {"Ref": "{name}", "Arn": "arn:{p}:events:{r}:{a}:rule/{name}"},
+    "AWS::S3::Bucket": {"Ref": "{name}", "Arn": "arn:{p}:s3:::{name}"},
 }
 PSEUDO = {
     "AWS::Partition": PARTITION,

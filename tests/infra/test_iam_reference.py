@@ -173,13 +173,17 @@ def test_unknown_intrinsics_fail_loudly_rather_than_skip(tmp_path: Path) -> None
                     "Roles": ["r"],
                     "PolicyDocument": {
                         "Statement": [
-                            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::GetAtt": ["B", "Arn"]}}
+                            {
+                                "Effect": "Allow",
+                                "Action": "elasticfilesystem:ClientMount",
+                                "Resource": {"Fn::GetAtt": ["B", "Arn"]},
+                            }
                         ]
                     },
                 },
             },
-            "B": {"Type": "AWS::S3::Bucket"},
+            "B": {"Type": "AWS::EFS::FileSystem"},
         }
     }
-    with pytest.raises(iam_reference.UnresolvableError, match=r"AWS::S3::Bucket\.Arn"):
+    with pytest.raises(iam_reference.UnresolvableError, match=r"AWS::EFS::FileSystem\.Arn"):
         template_statements(template)

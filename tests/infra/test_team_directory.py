@@ -82,7 +82,7 @@ def test_a_thousand_teams_synthesize_into_one_layer(big: Synthesized) -> None:
 def test_every_function_carries_the_layer_and_names_the_document(big: Synthesized) -> None:
     (layer_id,) = big.template.find_resources("AWS::Lambda::LayerVersion")
     functions = _functions(big)
-    assert len(functions) == 4  # notifier, cost monitor, tag audit, reaper
+    assert len(functions) >= 4  # notifier, cost monitor, tag audit, reaper, and every function added since
     for function in functions.values():
         props = function["Properties"]
         assert props["Layers"] == [{"Ref": layer_id}]
@@ -120,7 +120,7 @@ def test_the_layer_changes_only_with_team_data(tmp_path: Path) -> None:
     ("entry", "named"),
     [
         ({"monthly_usd": 0}, r"costwarden\.teams\.ml-vision-team-0999\.monthly_usd"),
-        ({"owners": ["#ml-vision"]}, r"costwarden\.teams\.ml-vision-team-0999\.owners\.0"),
+        ({"owners": ["#ml-vision"]}, r"costwarden\.teams\.ml-vision-team-0999\.owners\[0\]"),
         ({"channel": "https://hooks.slack.com/services/T/B/x"}, r"costwarden\.teams\.ml-vision-team-0999\.channel"),
     ],
 )

@@ -61,12 +61,12 @@ class CostExplorer:
         if self.client is None:
             self.client = aws.client("ce", CE_REGION)
 
-    def _call(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, params: dict[str, Any], operation: str = "get_cost_and_usage") -> dict[str, Any]:
         attempt = 0
         while True:
             self.requests += 1
             try:
-                response: dict[str, Any] = self.client.get_cost_and_usage(**params)
+                response: dict[str, Any] = getattr(self.client, operation)(**params)
                 return response
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
@@ -85,12 +85,13 @@ class CostExplorer:
         group_by: Sequence[dict[str, str]],
         filter_: dict[str, Any] | None = None,
         granularity: str = "DAILY",
+        extra_metrics: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """All pages for ``[start, end)`` (``end`` is exclusive, as Cost Explorer's ``TimePeriod.End`` is)."""
         params: dict[str, Any] = {
             "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
             "Granularity": granularity,
-            "Metrics": [metric],
+            "Metrics": [metric, *extra_metrics],
             "GroupBy": list(group_by),
         }
         if filter_:
@@ -162,3 +163,16 @@ class CostExplorer:
             filter_=combine(record_type_filter(excluded_record_types), *tag_filters),
             granularity="MONTHLY",
         )
+
+    def pages(self, operation: str, params: dict[str, Any], *, cursor: str) -> list[dict[str, Any]]:
+        """Every page of any Cost Explorer operation (reservations, Savings Plans, recommendations), each page
+        counted in ``requests`` like ``GetCostAndUsage``'s and retried the same way when throttled. ``cursor`` names
+        the page-token field (``NextPageToken`` or ``NextToken``: the same name in request and response)."""
+        pages: list[dict[str, Any]] = []
+        while True:
+            page = self._call(params, operation)
+            pages.append(page)
+            token = page.get(cursor)
+            if not token:
+                return pages
+            params = {**params, cursor: token}

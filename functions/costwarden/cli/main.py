@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "costwarden.cli.reap",
     "costwarden.cli.budgets",
     "costwarden.cli.limits",
+    "costwarden.cli.advise",
+    "costwarden.cli.report",
 )
 
 

@@ -10,6 +10,10 @@ part of the reservation (``reservation_unused_amortized_upfront_fee_for_billing_
 of landing them all on the 1st of the month. ``--cost unblended`` shows the naive view (the 1st-of-month jump).
 Credits, refunds and taxes are left out either way. Months may differ in columns (real CURs drift): a missing
 column counts as zero / untagged. Untagged cost is kept, as ``(untagged)``.
+
+Amounts are never added across currencies: a CUR billed in anything but USD alone (``line_item_currency_code``)
+gets a ``currency`` column, one row per day, team and currency, which ``costwarden detect`` then refuses to mix or
+labels. A cost that is not a finite number or a date outside ISO 8601 is an error naming the file, row and column.
 """
 
 from __future__ import annotations
@@ -22,14 +26,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costwarden.cost.frame import COST, DATE, UNTAGGED
+from costwarden.cost.frame import COST, DATE, UNTAGGED, FrameError, parse_amounts, parse_days
 
 EXCLUDED_LINE_ITEM_TYPES = ("Credit", "Refund", "Tax")
+CURRENCY_COLUMN = "line_item_currency_code"
 
 
 def _column(table: pd.DataFrame, name: str) -> pd.Series:
+    """A cost column; missing column or empty cell is 0 (CURs leave unused fields blank), non-finite is an error."""
     if name in table.columns:
-        return pd.to_numeric(table[name], errors="coerce").fillna(0.0)
+        values = table[name]
+        present = values.notna().to_numpy()
+        amounts = np.zeros(len(values))
+        amounts[present] = parse_amounts(table, values[present], name)
+        return pd.Series(amounts, index=table.index)
     return pd.Series(0.0, index=table.index)
 
 
@@ -57,21 +67,33 @@ def daily_by_team(
     parts = []
     for table in tables:
         rows = table.loc[~table["line_item_line_item_type"].isin(EXCLUDED_LINE_ITEM_TYPES)]
-        start = pd.to_datetime(rows["line_item_usage_start_date"], utc=True)
+        start = parse_days(table, rows["line_item_usage_start_date"], "line_item_usage_start_date")
         team = rows[tag_column] if tag_column in rows.columns else pd.Series(None, index=rows.index, dtype=object)
         team = team.astype("string").str.strip().fillna("").replace("", UNTAGGED)
         amount = amortized_cost(rows) if cost == "amortized" else _column(rows, "line_item_unblended_cost")
+        currency = (
+            rows[CURRENCY_COLUMN].astype("string").str.strip().str.upper().fillna("USD")
+            if CURRENCY_COLUMN in rows.columns
+            else pd.Series("USD", index=rows.index)
+        )
         parts.append(
             pd.DataFrame(
-                {DATE: start.dt.tz_localize(None).dt.normalize(), "team": team.astype(object), COST: amount.to_numpy()}
+                {
+                    DATE: start,
+                    "team": team.astype(object).to_numpy(),
+                    "currency": currency.astype(object).to_numpy(),
+                    COST: amount.to_numpy(),
+                }
             )
         )
     if not parts:
         return pd.DataFrame(columns=[DATE, "team", COST])
-    daily = pd.concat(parts, ignore_index=True).groupby([DATE, "team"], as_index=False)[COST].sum()
+    daily = pd.concat(parts, ignore_index=True).groupby([DATE, "team", "currency"], as_index=False)[COST].sum()
     daily[DATE] = daily[DATE].dt.strftime("%Y-%m-%d")
     daily[COST] = daily[COST].round(6)
-    return daily.sort_values([DATE, "team"]).reset_index(drop=True)
+    if set(daily["currency"]) == {"USD"}:  # the plain contract: date, team, cost_usd
+        return daily.drop(columns="currency").sort_values([DATE, "team"]).reset_index(drop=True)
+    return daily[[DATE, "team", COST, "currency"]].sort_values([DATE, "team", "currency"]).reset_index(drop=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,8 +103,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--team-tag", default="department", help="user tag holding the team (default department)")
     parser.add_argument("--cost", choices=("amortized", "unblended"), default="amortized")
     args = parser.parse_args(argv)
-    tables = [pd.read_parquet(Path(path)) for path in args.cur]
-    daily = daily_by_team(tables, team_tag=args.team_tag, cost=args.cost)
+    tables = []
+    for path in args.cur:
+        try:
+            tables.append(pd.read_parquet(Path(path)))
+        except Exception as error:  # pyarrow's own hierarchy, OSError, ...: one line, no traceback
+            print(f"{parser.prog}: error: cannot read {path}: {error}", file=sys.stderr)
+            return 2
+        if "line_item_line_item_type" not in tables[-1].columns:
+            print(f"{parser.prog}: error: {path} is not a CUR (no line_item_line_item_type column)", file=sys.stderr)
+            return 2
+    try:
+        daily = daily_by_team(tables, team_tag=args.team_tag, cost=args.cost)
+    except FrameError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     daily.to_csv(args.out, index=False)
     print(f"wrote {len(daily)} rows ({daily['team'].nunique()} teams, {daily[DATE].nunique()} days) to {args.out}")
     return 0

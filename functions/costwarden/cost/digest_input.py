@@ -19,7 +19,15 @@ from costwarden.cost.budget import BudgetView
 from costwarden.cost.episodes import DEFAULT_GAP_DAYS
 from costwarden.cost.forecast import TeamForecast
 from costwarden.cost.frame import COST, DATE, UNTAGGED
-from costwarden.digest.model import DigestInput, ExpiringResource, OpenAnomaly, ReaperActivity, TeamRow, UntaggedShare
+from costwarden.digest.model import (
+    DigestInput,
+    ExpiringResource,
+    OpenAnomaly,
+    ReaperActivity,
+    SavingsOnTable,
+    TeamRow,
+    UntaggedShare,
+)
 
 UNTAGGED_WINDOW_DAYS = 7
 
@@ -161,6 +169,7 @@ def build_digest_input(
     reaper: ReaperActivity | None = None,
     expiring: Sequence[ExpiringResource] = (),
     notes: Sequence[str] = (),
+    savings: SavingsOnTable | None = None,
 ) -> DigestInput:
     """Everything the digest shows, as of ``last_day`` (the newest complete day the run judged)."""
     return DigestInput(
@@ -173,4 +182,5 @@ def build_digest_input(
         expiring=tuple(expiring),
         estimated_dates=tuple(sorted(date.fromisoformat(d) for d in estimated_dates)),
         notes=tuple(notes),
+        savings=savings,
     )

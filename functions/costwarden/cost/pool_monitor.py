@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.cost.alerts import usd
 from costwarden.cost.frame import UNTAGGED, from_ce_pages
 from costwarden.cost.pools import (
     EXPERIMENT,
@@ -34,10 +35,6 @@ from costwarden.digest.model import PoolRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import CostSource, StateStore
 from costwarden.settings import Settings
-
-
-def usd(amount: float) -> str:
-    return f"{amount:,.0f} USD"
 
 
 def pool_budgets(settings: Settings) -> dict[str, PoolBudget]:

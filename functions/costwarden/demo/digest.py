@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.cli.run import LocalContext
-from costwarden.cost.monitor import reaper_expiry
+from costwarden.cost.digest_handoff import reaper_expiry
 from costwarden.demo import cost
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import DIGEST_DAY, RUN_DAY, cost_run_at

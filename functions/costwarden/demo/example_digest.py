@@ -14,6 +14,7 @@ from costwarden.digest.model import (
     OpenAnomaly,
     ReaperActivity,
     ReaperDecision,
+    SavingsOnTable,
     TeamRow,
     UntaggedShare,
 )
@@ -155,6 +156,7 @@ def example_input() -> DigestInput:
         ),
         estimated_dates=(DAY - timedelta(days=1),),
         notes=("Untagged share from the cost monitor's own pull (team tag empty), last 7 days",),
+        savings=SavingsOnTable(teams={"vision": 4120.0, "nlp": 1830.5, "search": 612.0}, as_of=NOW),
     )
 
 

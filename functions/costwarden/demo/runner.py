@@ -42,6 +42,10 @@ CHAPTERS: list[tuple[str, str]] = [
     ("Tag audit: who owns what, untagged spend, cost allocation tags", "costwarden.demo.tags.chapter"),
     ("The reaper: a dry-run plan, then applied; nothing outside the plan touched", "costwarden.demo.reaper.chapter"),
     ("The next morning: the daily digest", "costwarden.demo.digest.chapter"),
+    (
+        "The four levers: spot, artefact lifecycle, commitments, and the monthly report",
+        "costwarden.demo.advisor.chapter",
+    ),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

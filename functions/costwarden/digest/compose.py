@@ -124,6 +124,13 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         "expiring_total": len(expiring),
         "estimated_dates": sorted(d.isoformat() for d in set(inp.estimated_dates)),
         "notes": [_text(note) for note in inp.notes[:NOTES_MAX]],
+        "savings": None
+        if inp.savings is None
+        else {
+            "usd_month": round(inp.savings.usd_month(team), 2),
+            "as_of": inp.savings.as_of.isoformat() if inp.savings.as_of else None,
+            "where": "the savings alerts in each team's channel, and `costwarden advise`",
+        },
     }
     pools = sorted(
         (p for p in inp.pools if team is None or p.team == team),
@@ -336,6 +343,9 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
     if reaper is not None:
         figures["Reaper (24 h)"] = _reaper_line(reaper)
     figures["Expiring (72 h)"] = str(details["expiring_total"])
+    savings = details.get("savings")
+    if savings is not None and savings["usd_month"] >= 1:
+        figures["Savings on the table"] = f"{savings['usd_month']:,.0f} USD/month"
     return figures
 
 
@@ -390,6 +400,9 @@ def _summary(details: dict[str, Any], team_count: int) -> str:
     if details["expiring_total"]:
         count = details["expiring_total"]
         parts.append(f"{count} resource{'s expire' if count != 1 else ' expires'} within 72 h")
+    savings = details.get("savings")
+    if savings is not None and savings["usd_month"] >= 1:
+        parts.append(f"Savings on the table: {savings['usd_month']:,.0f} USD/month (see the savings alerts)")
     if details["movers"]:
         top = details["movers"][0]
         parts.append(f"biggest mover {top['team'][:64]} {signed_usd(top['change_usd'])} ({ratio_x(top['ratio'])})")

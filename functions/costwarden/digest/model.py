@@ -157,6 +157,16 @@ class PoolRow(_Model):
     unassigned_usd: float = 0.0
 
 
+class SavingsOnTable(_Model):
+    """The latest savings advisor run's findings: USD per month per team (storage lifecycle, spot)."""
+
+    teams: dict[str, float] = Field(default_factory=dict)
+    as_of: datetime | None = None
+
+    def usd_month(self, team: str | None = None) -> float:
+        return sum(v for t, v in self.teams.items() if team is None or t == team)
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -170,6 +180,8 @@ class DigestInput(_Model):
     expiring: tuple[ExpiringResource, ...] = ()
     #: Production and experiment pools of the teams that have them (issue 15).
     pools: tuple[PoolRow, ...] = ()
+    #: The savings advisor's latest findings (``None`` until it has run).
+    savings: SavingsOnTable | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").

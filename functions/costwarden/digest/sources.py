@@ -21,7 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costwarden.digest.model import REAPER_STATUSES, ExpiringResource, ReaperActivity, ReaperDecision
+from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
+from costwarden.digest.model import (
+    REAPER_STATUSES,
+    ExpiringResource,
+    ReaperActivity,
+    ReaperDecision,
+    SavingsOnTable,
+)
 from costwarden.models.ports import StateStore
 
 AUDIT_PREFIX = "audit#"
@@ -133,3 +140,13 @@ def _expired_and_left_alone(item: Mapping[str, Any], at: datetime, expired_from:
         return False
     expires = expired_from(str(raw))
     return expires is not None and expires <= at
+
+
+def load_savings_on_table(store: StateStore) -> SavingsOnTable | None:
+    """The savings advisor's latest per-team findings (written by its weekly run), or None before its first run."""
+    item = store.get(SAVINGS_PK, SAVINGS_SK)
+    if not item:
+        return None
+    teams = {str(t): float(v.get("usd_month", 0)) for t, v in dict(item.get("teams", {})).items()}
+    raw = item.get("at")
+    return SavingsOnTable(teams=teams, as_of=datetime.fromisoformat(raw) if isinstance(raw, str) else None)

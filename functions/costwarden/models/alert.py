@@ -21,6 +21,9 @@ class AlertKind(StrEnum):
     TAG_VIOLATION = "tag_violation"
     DIGEST = "digest"
     LIMIT = "limit"
+    SAVINGS = "savings"
+    REPORT = "report"
+    COMMITMENT = "commitment"
 
 
 class Severity(StrEnum):

@@ -150,16 +150,14 @@ def _check_url(value: Any, key: str, allowance: WebhookAllowance) -> str:
     return value
 
 
-def _check_team_name(name: str, key: str) -> str:
+def _check_team_name(name: str, key: str, kind: str = "a team name (the team tag's value)") -> str:
     """A team name is a tag value (spaces and letters of any script allowed), not a URL or token pasted as a key.
 
     Refused by position, never echoed. Control characters and leading/trailing blanks are refused too: such a name
     could never match a team tag anyway.
     """
     if not name or not name.isprintable() or name.strip() != name or redact(name) != name:
-        raise WebhookConfigError(
-            f"webhook secret: {key} must be a team name (the team tag's value), not a URL, a token or blank"
-        )
+        raise WebhookConfigError(f"webhook secret: {key} must be {kind}, not a URL, a credential or blank")
     return name
 
 
@@ -192,7 +190,7 @@ def parse_webhooks(raw: Any, allowance: WebhookAllowance | None = None) -> Webho
     if not isinstance(channels_raw, dict):
         raise WebhookConfigError("webhook secret: channels must be an object {channel: url}")
     channels = {
-        _check_team_name(str(name), f"channels[{position}]"): _check_url(
+        _check_team_name(str(name), f"channels[{position}]", "a channel name"): _check_url(
             channels_raw[name], f"channels[{position}]", allowance
         )
         for position, name in enumerate(channels_raw)

@@ -7,7 +7,6 @@ the demo and the tests run exactly this code.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
 from costwarden.reaper.inventory import SourceError, collect
-from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status
+from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status, audit_items, new_run_id
 from costwarden.reaper.plan import Plan, make_plan
 from costwarden.reaper.types import REGISTRY, Clients
 from costwarden.reaper.types.base import error_text
@@ -138,7 +137,7 @@ def run_reaper(
     (and no "already warned" state written, so a later run with a topic still warns)."""
     now = now or datetime.now(UTC)
     dry = settings.reaper.dry_run if dry_run is None else dry_run
-    run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    run_id = new_run_id(now)
     policy = settings.tags
     selectors = [(policy.expires_key, None), (policy.environment_key, "experiment")]
     inventory = collect(clients, list(regions), selectors)
@@ -178,10 +177,7 @@ def run_reaper(
 
 def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> None:
     pk = f"audit#{result.started_at.strftime('%Y-%m-%d')}"
-    items = [
-        (pk, f"{result.run_id}#{d.arn}", {**d.to_dict(), "run_id": result.run_id, "dry_run": result.dry_run})
-        for d in result.decisions
-    ]
+    items = audit_items(result.run_id, result.started_at, result.dry_run, result.decisions)
     items += [
         (pk, f"{result.run_id}#error#{e.region}#{e.source}", {"run_id": result.run_id, **e.__dict__})
         for e in result.errors

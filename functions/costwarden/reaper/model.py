@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -127,6 +127,22 @@ class Decision:
         data = asdict(self)
         data["status"] = self.status.value
         return data
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id that sorts by time and that the digest reads the run's start from (``20261126T080000Z-ab12cd34``)."""
+    import uuid
+
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+
+
+def audit_items(
+    run_id: str, started_at: datetime, dry_run: bool, decisions: Sequence[Decision]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """State-table items (pk, sk, data) of a run's decisions: the one audit record shape, whoever acted (the
+    reaper, the advisor's lifecycle puts), so the digest and an auditor read every action the same way."""
+    pk = f"audit#{started_at.strftime('%Y-%m-%d')}"
+    return [(pk, f"{run_id}#{d.arn}", {**d.to_dict(), "run_id": run_id, "dry_run": dry_run}) for d in decisions]
 
 
 @dataclass(frozen=True)

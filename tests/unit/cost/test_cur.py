@@ -73,3 +73,36 @@ def test_full_real_cur_matches_committed_fixture(tmp_path: Path) -> None:
     committed = pd.read_csv(FIXTURES / "cur_daily_by_department.csv")
     pd.testing.assert_frame_equal(derived, committed)
     assert derived["date"].nunique() == 92
+
+
+def test_cur_billed_in_two_currencies_keeps_them_apart_and_detect_refuses_the_mix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costwarden.cli import main as cli_main
+
+    tables = _samples()
+    tables[1] = tables[1].assign(line_item_currency_code="EUR")  # November billed in EUR
+    daily = daily_by_team(tables)
+    assert list(daily.columns) == ["date", "team", "cost_usd", "currency"]
+    assert set(daily["currency"]) == {"USD", "EUR"}
+    assert daily.loc[daily["currency"] == "EUR", "date"].str.startswith("2018-11").all()
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    assert cli_main.main(["detect", "--costs", str(tmp_path / "daily.csv")]) == 2
+    assert "column currency mixes currencies" in capsys.readouterr().err
+
+
+def test_cur_non_finite_cost_or_bad_date_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = _samples()[0]
+    table.loc[table.index[3], "line_item_unblended_cost"] = float("inf")
+    table.to_parquet(tmp_path / "inf.parquet")
+    assert main([str(tmp_path / "out.csv"), str(tmp_path / "inf.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "row 4, column line_item_unblended_cost: 'inf' is not a finite amount" in err
+    table = _samples()[0]
+    table["line_item_usage_start_date"] = table["line_item_usage_start_date"].astype(str)
+    table.loc[table.index[5], "line_item_usage_start_date"] = "31/10/2018"
+    table.to_parquet(tmp_path / "date.parquet")
+    assert main([str(tmp_path / "out.csv"), str(tmp_path / "date.parquet")]) == 2
+    assert "row 6, column line_item_usage_start_date: '31/10/2018' is not an ISO 8601" in capsys.readouterr().err
+    assert main([str(tmp_path / "out.csv"), str(tmp_path / "missing.parquet")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from costwarden.cost.detect import DetectParams, detect, judge, to_grid
+from costwarden.cost.detect import DetectParams, detect, judge, to_cells
 
 START = "2026-01-05"  # a Monday
 
@@ -106,17 +106,23 @@ def test_sustained_step_stops_alerting_once_it_is_the_new_normal() -> None:
 
 def test_day_judged_is_excluded_from_its_own_baseline() -> None:
     values = [100.0] * 10 + [10_000.0]
-    result = judge(to_grid(frame({"a": values}), ["team"]).values, DetectParams())
-    assert result.baseline[0, 10] == 100.0
+    result = judge(to_cells(frame({"a": values}), ["team"]), DetectParams())
+    assert result.baseline[10] == 100.0
 
 
 def test_missing_days_after_first_appearance_are_zero_and_before_are_no_history() -> None:
     data = frame({"a": [100.0] * 20})
     data = data.drop(index=[12])  # no row on day 12: zero spend that day
-    grid = to_grid(pd.concat([data, frame({"b": [5.0]}, start="2026-01-20")]), ["team"])
-    a, b = (grid.labels["team"] == "a").to_numpy().argmax(), (grid.labels["team"] == "b").to_numpy().argmax()
-    assert grid.values[a, 12] == 0.0
-    assert np.isnan(grid.values[b, :15]).all() and grid.values[b, 15] == 5.0
+    data.loc[19, "cost_usd"] = 1000.0  # judged against days 0..18, day 12 among them
+    cells = to_cells(pd.concat([data, frame({"b": [5.0]}, start="2026-01-20")]), ["team"])
+    a = int((cells.labels["team"] == "a").to_numpy().argmax())
+    assert len(cells) == 19 + 1  # days with rows only: a's day 12 is not stored, b has one cell
+    result = judge(cells, DetectParams(min_history_days=3))
+    last_of_a = int(np.flatnonzero(cells.series == a)[-1])
+    assert result.history[last_of_a] == 19  # day 12 counts as history (0 spend)...
+    assert result.baseline[last_of_a] == 100.0  # ...and is one zero among eighteen 100s
+    b_cell = int(np.flatnonzero(cells.series != a)[0])
+    assert result.history[b_cell] == 0  # b's days before its first are no history
 
 
 def test_two_keys_and_judge_from() -> None:

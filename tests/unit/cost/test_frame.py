@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from costwarden.cost.frame import UNTAGGED, FrameError, ce_dates, from_ce_pages, from_table, read_costs
+from costwarden.cost.frame import UNTAGGED, FrameError, ce_dates, from_ce_pages, from_table, load_costs
+from costwarden.settings import AnomalySettings
+
+CATEGORIES = AnomalySettings().excluded_charge_categories
+
+
+def read_costs(path: Path, keys: list[str]) -> pd.DataFrame:
+    return load_costs(path, keys, excluded_charge_categories=CATEGORIES).frame
+
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cost"
 
@@ -74,17 +82,17 @@ def test_table_missing_column_names_it_and_the_columns_found() -> None:
 
 def test_table_blank_keys_become_untagged_and_bad_cost_is_rejected() -> None:
     table = pd.DataFrame({"date": ["2025-01-01", "2025-01-02"], "team": [" ml ", None], "cost_usd": [1.0, 2.0]})
-    frame = from_table(table, ["team"])
+    frame = from_table(table, ["team"]).frame
     assert frame["team"].tolist() == ["ml", UNTAGGED]
-    with pytest.raises(FrameError, match="numeric"):
+    with pytest.raises(FrameError, match=r"row 1, column cost_usd: .lots. is not a finite amount"):
         from_table(pd.DataFrame({"date": ["2025-01-01"], "team": ["a"], "cost_usd": ["lots"]}), ["team"])
 
 
 def test_focus_file_tags_null_leading_space_keys_and_credit() -> None:
     raw = pd.read_csv(FIXTURES / "focus_1.0_subset.csv", keep_default_na=False, dtype=str)
     frame = read_costs(FIXTURES / "focus_1.0_subset.csv", ["org"])
-    # The credit row (negative) is left out like Cost Explorer's record-type filter; Adjustments stay.
-    assert len(frame) == len(raw) - (raw["ChargeCategory"] == "Credit").sum()
+    # Credit and Adjustment rows are left out like Cost Explorer's record-type filter: only usage is judged.
+    assert len(frame) == (raw["ChargeCategory"] == "Usage").sum() < len(raw)
     assert (frame["cost_usd"] >= 0).all()
     # ' org' (leading space) and 'org' are the same key; NULL tags are untagged.
     assert set(frame["team" if "team" in frame else "org"]) == {"trey", UNTAGGED}
@@ -109,4 +117,4 @@ def test_estimated_column_text_is_parsed_not_truthy() -> None:
     table = pd.DataFrame(
         {"date": ["2025-01-01"] * 3, "team": ["a"] * 3, "cost_usd": [1.0] * 3, "estimated": ["false", "TRUE", None]}
     )
-    assert from_table(table, ["team"])["estimated"].tolist() == [False, True, False]
+    assert from_table(table, ["team"]).frame["estimated"].tolist() == [False, True, False]

@@ -93,8 +93,8 @@ def _reason(channel: str, team: str) -> str:
     ("channels", "message"),
     [
         (["ml-cv"], "channels must be an object"),
-        ({"ml-cv": DEFAULT, "ml-nlp": "ftp://x/nlp-token"}, "channels entry #2 must be an https:// URL"),
-        ({"https://hooks.slack.com/services/T0/B9/pasted-token": 7}, "channels entry #1 must be a non-empty URL"),
+        ({"ml-cv": DEFAULT, "ml-nlp": "ftp://x/nlp-token"}, r"channels\[1\] must be an https:// URL"),
+        ({"https://hooks.slack.com/services/T0/B9/pasted-token": 7}, r"channels\[0\] must be a channel name"),
     ],
 )
 def test_bad_channels_are_named_by_position_never_by_key_or_value(channels: Any, message: str) -> None:

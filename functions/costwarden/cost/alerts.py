@@ -1,0 +1,204 @@
+"""The cost monitor's alert events: an anomaly episode's action, a worsened budget status or a forecast over budget
+becomes one ``AlertEvent``, paired with the state write that may only happen once it is published.
+
+Pure building (the state store is read for "did this budget status worsen?"); ``monitor`` orchestrates the run and
+decides when to publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from costwarden.cost import budget as budget_mod
+from costwarden.cost import episodes
+from costwarden.cost.forecast import TeamForecast, forecast
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.ports import StateStore
+from costwarden.settings import Settings
+
+FORECAST_PK = "dedup#cost-forecast"
+DEDUP_TTL_DAYS = 120
+
+Publish = Callable[[AlertEvent], str]
+
+
+def usd(amount: float) -> str:
+    return f"{amount:,.0f} USD"
+
+
+def anomaly_event(action: episodes.Action, items: list[str], second_key: str | None) -> AlertEvent:
+    f = action.finding
+    team, _, second = action.series.partition("|")
+    where = f"{team} ({second_key}={second})" if second else team
+    if action.kind == "retract":
+        was = action.previous
+        return AlertEvent(
+            kind=AlertKind.COST_ANOMALY,
+            severity=Severity.INFO,
+            team=team,
+            title=f"{where}: cost alert for {f['date']} withdrawn",
+            summary=(
+                f"The {was.get('severity', '')} alert for {f['date']} was raised on estimated data "
+                f"({usd(float(was.get('cost_usd', 0)))}); now that the day is final it is no longer unusual"
+                + (f" ({usd(float(f['cost_usd']))})." if "cost_usd" in f else ".")
+            ),
+            details={
+                "figures": {"Day": str(f["date"]), "Alerted cost": usd(float(was.get("cost_usd", 0)))}
+                | ({"Final cost": usd(float(f["cost_usd"]))} if "cost_usd" in f else {}),
+                "retracts": f"cost#{action.series}#{was.get('start', f['date'])}",
+            },
+            dedup_key=f"cost#{action.series}#{f['date']}#retract",
+        )
+    escalated = action.kind == "escalate"
+    severity = Severity(str(f["severity"]))
+    ratio, extra = float(f["ratio"]), float(f["impact_usd"])
+    estimated = bool(f.get("estimated", False))
+    title = f"{where}: {ratio:.1f}x usual spend on {f['date']}" + (" (escalated)" if escalated else "")
+    summary = (
+        f"{usd(float(f['cost_usd']))} on {f['date']} against a usual {usd(float(f['baseline_usd']))}: "
+        f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".")
+    )
+    return AlertEvent(
+        kind=AlertKind.COST_ANOMALY,
+        severity=severity,
+        team=team,
+        title=title,
+        summary=summary,
+        details={
+            "figures": {
+                "Cost": usd(float(f["cost_usd"])),
+                "Usual": usd(float(f["baseline_usd"])),
+                "Extra": f"+{usd(extra)}",
+                "Ratio": f"{ratio:.2f}x",
+                "z-score": f"{float(f['zscore']):.1f}",
+                "Data": "estimated" if estimated else "final",
+            },
+            "items": items,
+            "finding": {k: (v.item() if hasattr(v, "item") else v) for k, v in f.items()},
+            "episode": "escalated" if escalated else "new",
+        },
+        dedup_key=f"cost#{action.series}#{f['date']}#{severity.value}",
+    )
+
+
+def budget_event(view: budget_mod.BudgetView, team_forecast: TeamForecast | None) -> AlertEvent:
+    severity = Severity.CRITICAL if view.status is budget_mod.BudgetStatus.OVER_BUDGET else Severity.WARNING
+    items = []
+    if team_forecast:
+        items = [
+            f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months
+        ]
+    return AlertEvent(
+        kind=AlertKind.BUDGET,
+        severity=severity,
+        team=view.team,
+        title=f"{view.team}: {view.status.value.replace('_', ' ')} for {view.month}",
+        summary=(
+            f"Projected {usd(view.projected_usd)} against a {usd(view.budget_usd)} budget "
+            f"({view.projected_share:.0%}); {usd(view.month_to_date_usd)} spent in {view.days_elapsed} of "
+            f"{view.days_in_month} days at {usd(view.run_rate_usd)} a day."
+        ),
+        details={
+            "figures": {
+                "Budget": usd(view.budget_usd),
+                "Month to date": usd(view.month_to_date_usd),
+                "Run rate": f"{usd(view.run_rate_usd)}/day",
+                "Projected": f"{usd(view.projected_usd)} ({view.projected_share:.0%})",
+                "Status": view.status.value,
+            },
+            "items": items,
+            "budget": view.as_dict(),
+        },
+        dedup_key=f"budget#{view.team}#{view.month}#{view.status.value}",
+    )
+
+
+def forecast_event(team: str, budget: float, team_forecast: TeamForecast) -> AlertEvent:
+    nxt = team_forecast.months[1]
+    return AlertEvent(
+        kind=AlertKind.FORECAST,
+        severity=Severity.INFO,
+        team=team,
+        title=f"{team}: {nxt.month} forecast {usd(nxt.expected_usd)} exceeds the {usd(budget)} budget",
+        summary=(
+            f"At the current trend ({team_forecast.slope_usd_per_day:+,.1f} USD/day per day) {nxt.month} lands "
+            f"between {usd(nxt.low_usd)} and {usd(nxt.high_usd)}."
+        ),
+        details={
+            "figures": {
+                "Budget": usd(budget),
+                "Expected": usd(nxt.expected_usd),
+                "Range": f"{usd(nxt.low_usd)} - {usd(nxt.high_usd)}",
+            },
+            "items": [
+                f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months
+            ],
+            "forecast": team_forecast.as_dict(),
+        },
+        dedup_key=f"forecast#{team}#{nxt.month}",
+    )
+
+
+@dataclass(frozen=True)
+class Remember:
+    """A state write that happens only once its alert was published (so a failed publish is retried next run)."""
+
+    pk: str
+    sk: str
+    data: dict[str, Any]
+
+    def apply(self, store: StateStore) -> None:
+        store.put(self.pk, self.sk, self.data, ttl_days=DEDUP_TTL_DAYS)
+
+
+def budget_events(
+    settings: Settings, store: StateStore, daily: pd.DataFrame, last_day: date
+) -> tuple[list[budget_mod.BudgetView], dict[str, TeamForecast], list[tuple[AlertEvent, Remember]]]:
+    forecasts = {f.team: f for f in forecast(daily, last_day)} if not daily.empty else {}
+    budgets = settings.budgets
+    monthly = settings.monthly_budgets()  # the team directory's budgets (Settings.teams)
+    views = budget_mod.budget_views(
+        daily,
+        monthly,
+        last_day,
+        at_risk_ratio=budgets.at_risk_ratio,
+        over_budget_ratio=budgets.over_budget_ratio,
+    )
+    events: list[tuple[AlertEvent, Remember]] = []
+    for view in views:
+        pk, sk = budget_mod.state_key(view)
+        if budget_mod.worsened(view, store.get(pk, sk)):
+            events.append((budget_event(view, forecasts.get(view.team)), Remember(pk, sk, view.as_dict())))
+    for team, amount in sorted(monthly.items()):
+        team_forecast = forecasts.get(team)
+        if not team_forecast or len(team_forecast.months) < 2:
+            continue
+        month = team_forecast.months[1].month
+        over = team_forecast.months[1].expected_usd > amount * budgets.over_budget_ratio
+        if over and store.get(FORECAST_PK, f"{team}#{month}") is None:
+            events.append(
+                (forecast_event(team, amount, team_forecast), Remember(FORECAST_PK, f"{team}#{month}", {"sent": True}))
+            )
+    return views, forecasts, events
+
+
+def publish_all(
+    events: list[tuple[AlertEvent, Remember]], publish: Publish, store: StateStore
+) -> tuple[list[AlertEvent], list[str]]:
+    """Publish every event; remember only what went out; collect failures instead of stopping at the first."""
+    published: list[AlertEvent] = []
+    failures: list[str] = []
+    for event, remember in events:
+        try:
+            publish(event)
+        except Exception as error:  # publish the rest, then the caller fails loudly with the list
+            failures.append(f"{event.kind.value} {event.team}: {type(error).__name__}: {error}")
+            continue
+        remember.apply(store)
+        published.append(event)
+    return published, failures

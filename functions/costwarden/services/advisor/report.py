@@ -1,0 +1,116 @@
+"""The monthly report's data: planned Cost Explorer requests, the daily cache reused, the advisor's savings.
+
+Cost Explorer groups by two keys per request, so the plan is one MONTHLY request (pages aside) per report dimension
+grouped by team and that dimension, covering last month and this month together (two periods in one answer). The
+dimension the cost monitor already caches daily (``anomaly.second_group_key``, ``lifecycle_phase`` by default) is
+read from that cache instead: only the days the cache does not hold as final are pulled. With the defaults that is
+two requests plus the cache's refresh of its last two days, whatever the number of teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from costwarden.adapters.cost_explorer import CostExplorer, record_type_filter
+from costwarden.adapters.state import StateStore
+from costwarden.advisor.report import CostLine, MonthlyReport, build_report, month_bounds, previous_month
+from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
+from costwarden.settings import Settings
+
+
+class ReportError(ValueError):
+    """The report cannot be made for that month (in the future, or before Cost Explorer's history)."""
+
+
+def lines_from_pages(
+    pages: Iterable[Mapping[str, Any]], *, team_key: str, dimension: str, metric: str
+) -> list[CostLine]:
+    out: list[CostLine] = []
+    for page in pages:
+        for period in page.get("ResultsByTime", []):
+            month = str(period["TimePeriod"]["Start"])[:7]
+            for group in period.get("Groups", []):
+                keys = [k.split("$", 1)[1] if "$" in k else k for k in group["Keys"]]
+                amount = float(group.get("Metrics", {}).get(metric, {}).get("Amount", 0) or 0)
+                out.append(CostLine(keys[0], dimension, keys[1] if len(keys) > 1 else "", month, amount))
+    return out
+
+
+def _cached_lines(
+    settings: Settings, ce: CostExplorer, store: StateStore, *, start: date, end: date, dimension: str
+) -> list[CostLine]:
+    """Team x ``dimension`` per month from the cost monitor's daily cache (pulling only what it lacks)."""
+    from costwarden.cost.cache import CostCache
+    from costwarden.cost.frame import COST, DATE
+    from costwarden.cost.monitor import group_keys
+
+    anomaly = settings.anomaly
+    keys = group_keys(settings)
+    cache = CostCache(store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=75)
+
+    def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
+        return ce.daily_by_tags(
+            range_start,
+            range_end,
+            keys,
+            metric=anomaly.cost_metric,
+            excluded_record_types=anomaly.excluded_record_types,
+        )
+
+    frame = cache.load(start, end, pull).frame
+    if frame.empty:
+        return []
+    months = frame[DATE].dt.strftime("%Y-%m")
+    grouped = frame.groupby([frame[keys[0]], frame[dimension], months])[COST].sum()
+    return [CostLine(str(t), dimension, str(v), str(m), float(c)) for (t, v, m), c in grouped.items()]
+
+
+def load_savings(store: StateStore) -> dict[str, tuple[float, list[str]]]:
+    """The latest advisor run's savings per team (USD/month and its finding lines), as stored by the advisor."""
+    item = store.get(SAVINGS_PK, SAVINGS_SK) or {}
+    teams = item.get("teams", {})
+    return {str(t): (float(v.get("usd_month", 0)), [str(i) for i in v.get("items", [])]) for t, v in teams.items()}
+
+
+def run_report(
+    settings: Settings, ce: CostExplorer, store: StateStore, *, month: str, today: date, now: datetime
+) -> MonthlyReport:
+    start_this, end_this = month_bounds(month)
+    if start_this > today:
+        raise ReportError(f"{month} has not started yet (today is {today.isoformat()})")
+    start, _ = month_bounds(previous_month(month))
+    end = min(end_this, today)
+    before = ce.requests
+    dims = settings.advisor.report_dimensions
+    team_key = settings.tags.team_key
+    cached_dim = settings.anomaly.second_group_key
+    lines: list[CostLine] = []
+    metric = settings.anomaly.cost_metric
+    for dim in dims:
+        if dim == cached_dim:
+            lines += _cached_lines(settings, ce, store, start=start, end=end, dimension=dim)
+            continue
+        pages = ce.get_cost_and_usage(
+            start,
+            end,
+            metric=metric,
+            granularity="MONTHLY",
+            group_by=[{"Type": "TAG", "Key": team_key}, {"Type": "TAG", "Key": dim}],
+            filter_=record_type_filter(settings.anomaly.excluded_record_types),
+        )
+        lines += lines_from_pages(pages, team_key=team_key, dimension=dim, metric=metric)
+    report = build_report(
+        lines,
+        month=month,
+        today=today,
+        dimensions=dims,
+        budgets=settings.monthly_budgets(),
+        at_risk_ratio=settings.budgets.at_risk_ratio,
+        over_budget_ratio=settings.budgets.over_budget_ratio,
+        savings=load_savings(store),
+        generated_at=now,
+    )
+    report.ce_requests = ce.requests - before
+    return report
