@@ -201,6 +201,44 @@ class ReaperSettings(_Model):
         return tuple(sorted(set(value), reverse=True))
 
 
+PoolName = Literal["production", "experiment"]
+
+
+def _default_environments() -> dict[str, PoolName]:
+    return {
+        "production": "production",
+        "staging": "production",
+        "development": "experiment",
+        "experiment": "experiment",
+    }
+
+
+class PoolSettings(_Model):
+    """How spend is split into a team's production and experiment pools, and when the experiment pool alerts."""
+
+    environments: dict[str, PoolName] = Field(default_factory=_default_environments)
+    """`environment` tag value -> pool. Spend with another value or without the tag belongs to no pool: it is shown
+    on its own line, never guessed into one. Environments mapped to `experiment` are the ones `limits` count."""
+    experiment_alert_ratios: tuple[float, ...] = (0.8, 1.0)
+    """Shares of the experiment pool whose crossing by *actual* month-to-date spend alerts the team, once each per
+    month."""
+    spender_key: str = "experiment_id"
+    """Tag key naming an experiment's jobs: an experiment alert lists the team's biggest values of it this month."""
+    top_spenders: int = Field(5, ge=0, le=20)
+    """Experiment spenders named in an experiment-pool alert."""
+
+    def experiment_environments(self) -> tuple[str, ...]:
+        """The environment values of the experiment pool: what the development limits count and may stop."""
+        return tuple(sorted(env for env, pool in self.environments.items() if pool == "experiment"))
+
+    @field_validator("experiment_alert_ratios")
+    @classmethod
+    def _sorted_ratios(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(not 0 < r <= 5 for r in value):
+            raise ValueError("experiment_alert_ratios are shares of the pool above 0 (0.8 is 80 %), at most 5")
+        return tuple(sorted(set(value)))
+
+
 class BudgetSettings(_Model):
     """Monthly USD budget per team, and where ON_TRACK turns into AT_RISK and OVER_BUDGET."""
 
@@ -219,6 +257,8 @@ class BudgetSettings(_Model):
     `slack.launch_roles`; *Lift* removes exactly what was attached. Needs the Slack app (`interact.enabled`)."""
     hard_limit_grace_hours: int = Field(2, ge=0, le=72)
     """Hours an `auto` hard limit waits for *Hold* before it is enforced."""
+    pools: PoolSettings = PoolSettings()
+    """Production and experiment pools (`teams.<team>.pools`): the environment mapping and the experiment alerts."""
 
     @field_validator("legacy_monthly_usd")
     @classmethod
@@ -336,6 +376,31 @@ class InteractSettings(_Model):
         return value
 
 
+class PoolBudgets(_Model):
+    """A team's two pools (issue 15): production money is tight and judged on its projected month end; experiment
+    money is a monthly pool the team spends freely, alerted on *actual* month-to-date spend (`pools.*` settings)."""
+
+    production: float | None = Field(None, gt=0)
+    """Monthly USD of the production pool (environments mapped to `production` by `pools.environments`); `null`:
+    no production pool."""
+    experiment: float | None = Field(None, gt=0)
+    """Monthly USD of the experiment pool (environments mapped to `experiment`); `null`: no experiment pool."""
+
+
+class TeamLimits(_Model):
+    """Hard counts for a team's development/experiment resources (issue 15), checked by every reaper run."""
+
+    development_instances: int | None = Field(None, ge=0)
+    """Most running EC2 instances, SageMaker notebooks and training jobs the team may have in environments mapped to
+    the experiment pool (`pools.environments`); `null`: no limit."""
+    development_gpus: int | None = Field(None, ge=0)
+    """Most GPUs (counted per instance type, `costwarden.reaper.gpus`) those resources may hold together; `null`: no
+    limit."""
+    action: Literal["report", "stop"] = "report"
+    """At the limit the team is warned; over it, `report` only warns, `stop` stops the newest resources beyond the
+    limit through the reaper's guard path (caps, protect tag, never production, dry run, audit)."""
+
+
 class TeamSettings(_Model):
     """One team's entry in the team directory (`teams.<team>`): its budget, its owners, where its alerts go.
 
@@ -355,6 +420,10 @@ class TeamSettings(_Model):
     `null`: the secret's `teams.<team>` webhook if it has one, else `default`."""
     slack: TeamSlackSettings = TeamSlackSettings()
     """Who may act on the team's alerts from Slack (besides its Slack-id owners and on-call), and its launch roles."""
+    pools: PoolBudgets = PoolBudgets()
+    """Production and experiment monthly pools, next to (not instead of) the whole-team `monthly_usd`."""
+    limits: TeamLimits = TeamLimits()
+    """Development instance and GPU count limits, and what happens above them."""
 
     @field_validator("owners")
     @classmethod

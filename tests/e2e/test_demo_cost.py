@@ -66,3 +66,13 @@ def test_history_shape() -> None:
     teams = {team for _day, team, *_ in rows}
     days = {day for day, *_ in rows}
     assert len(teams) >= 5 and len(days) >= 60
+
+
+def test_a_team_burnt_85_percent_of_its_experiment_pool_by_the_12th(demo: tuple[int, Path, str]) -> None:
+    _, _, printed = demo
+    pools = printed.split("Pools, a look back at 2026-11-13")[1]
+    assert "speech    experiment      4,250 USD by the 12th, 85% spent, AT_RISK" in pools
+    assert "speech    production      7,200 USD by the 12th, 72% projected, ON_TRACK" in pools
+    assert "360 USD without an environment tag" in pools
+    assert "[warning] speech: experiment pool 80 % used for 2026-11" in pools
+    assert "experiment_id=sweep-lr: 2,600 USD" in pools and "experiment_id=sweep-bs: 1,200 USD" in pools

@@ -32,7 +32,10 @@ ALL_MODES: dict[str, Any] = {
     # issue 13: the Slack app's Extend policy and the hard limit's own role
     "interact": {"enabled": True},
     "budgets": {"hard_limit": {"nlp": "approve"}},
-    "teams": {"nlp": {"slack": {"launch_roles": ["nlp-launcher"]}}},
+    "teams": {
+        "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
+        "vision": {"limits": {"development_gpus": 8, "action": "stop"}},  # issue 15: the limit statements
+    },
 }
 
 
@@ -59,6 +62,7 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     actions = {a for s in statements for a in s.actions}
     assert {"tag:TagResources", "sagemaker:AddTags", "ec2:ModifyInstanceAttribute"} <= actions
     assert {"elasticmapreduce:SetTerminationProtection", "autoscaling:CreateOrUpdateTags"} <= actions
+    assert "ec2:StopInstances" in actions
     keys = {k for s in statements for block in s.conditions.values() for k in block}
     assert "aws:ResourceTag/ttl" in keys and "autoscaling:ResourceTag/keep-me" in keys
 

@@ -29,16 +29,29 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [action] if isinstance(action, str) else list(action)
 
 
+#: Every reaper mode that adds permissions: forced termination protection, mark mode, a team whose development
+#: limits stop (issue 15).
+EVERYTHING: dict[str, Any] = {
+    "reaper": {"force_termination_protected": True, "missing_expiry": "mark"},
+    "teams": {"vision": {"limits": {"development_gpus": 8, "action": "stop"}}},
+}
+
+
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {"costwarden": {"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}}}
+    context = {"costwarden": EVERYTHING}
     return synthesize(tmp_path_factory.mktemp("cdk-reaper"), context)
 
 
 def test_role_holds_every_declared_permission(everything: Synth) -> None:
     statements = _reaper_policies(everything)
     allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
-    declared = {a for t in REGISTRY.values() for p in (*t.permissions, *mark_permissions(t)) for a in p.actions}
+    declared = {
+        a
+        for t in REGISTRY.values()
+        for p in (*t.permissions, *mark_permissions(t), *t.limit_permissions)
+        for a in p.actions
+    }
     declared |= {a for t in REGISTRY.values() for a in t.read_permissions}
     missing = declared - allowed
     assert not missing, f"declared by the registry but not in the role: {sorted(missing)}"
@@ -48,11 +61,7 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
     read = set(read_actions())
     destructive = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow" and not set(_actions(s)) <= read]
     destructive = [s for s in destructive if not set(_actions(s)) & {"sns:Publish", "dynamodb:PutItem"}]
-    reap_actions = {
-        a
-        for _, p in granted(parse_settings({"reaper": {"force_termination_protected": True, "missing_expiry": "mark"}}))
-        for a in p.actions
-    }
+    reap_actions = {a for _, p in granted(parse_settings(EVERYTHING)) for a in p.actions}
     seen: set[str] = set()
     for statement in destructive:
         actions = set(_actions(statement))
@@ -69,6 +78,8 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
         if "Null" in condition:
             (null,) = condition["Null"].items()
             assert null[0].endswith("ResourceTag/expires_at") and null[1] == "false"
+        elif "ec2:StopInstances" in actions or "Limit" in statement.get("Sid", ""):  # development limits
+            assert list(condition["StringEquals"].values()) == [["development", "experiment"]]
         else:
             assert list(condition["StringEquals"].values()) == ["experiment"]
     assert seen == reap_actions
@@ -77,7 +88,7 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
 def test_explicit_denies_cover_every_destructive_action(everything: Synth) -> None:
     statements = _reaper_policies(everything)
     denied = {a for s in statements if s["Effect"] == "Deny" for a in _actions(s)}
-    assert {a for t in REGISTRY.values() for p in t.permissions for a in p.actions} <= denied
+    assert {a for t in REGISTRY.values() for p in (*t.permissions, *t.limit_permissions) for a in p.actions} <= denied
 
 
 def test_mark_mode_role_can_tag_through_the_tagging_api(everything: Synth) -> None:
@@ -100,6 +111,7 @@ def test_default_role_has_no_force_or_mark_permissions(synth: Synth) -> None:
         "ec2:CreateTags",
         "sagemaker:AddTags",
         "tag:TagResources",
+        "ec2:StopInstances",  # development limits with action stop only (issue 15)
     }
 
 

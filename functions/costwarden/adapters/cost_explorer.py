@@ -10,7 +10,7 @@ with exponential backoff (the sleep is injectable, so tests do not wait).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -137,6 +137,31 @@ class CostExplorer:
             metric=metric,
             group_by=[{"Type": "DIMENSION", "Key": "SERVICE"}],
             filter_=combine(record_type_filter(excluded_record_types), tag_filter(team_key, team)),
+        )
+
+    def total_by_tag(
+        self,
+        start: date,
+        end: date,
+        *,
+        group_key: str,
+        tag_values: Mapping[str, Sequence[str]],
+        metric: str,
+        excluded_record_types: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """Cost of ``[start, end)`` (one month at most) carrying every ``tag_values`` key with one of its values,
+        grouped by tag ``group_key``: an experiment pool's biggest jobs (issue 15), one request per alerting team."""
+        tag_filters = [
+            {"Tags": {"Key": key, "Values": list(values), "MatchOptions": ["EQUALS"]}}
+            for key, values in tag_values.items()
+        ]
+        return self.get_cost_and_usage(
+            start,
+            end,
+            metric=metric,
+            group_by=[{"Type": "TAG", "Key": group_key}],
+            filter_=combine(record_type_filter(excluded_record_types), *tag_filters),
+            granularity="MONTHLY",
         )
 
     def pages(self, operation: str, params: dict[str, Any], *, cursor: str) -> list[dict[str, Any]]:

@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "costwarden.cli.digest",
     "costwarden.cli.config_doc",
     "costwarden.cli.reap",
+    "costwarden.cli.budgets",
+    "costwarden.cli.limits",
     "costwarden.cli.advise",
     "costwarden.cli.report",
     "costwarden.cli.idle",

@@ -18,7 +18,7 @@ from string import Template
 from typing import Any, Literal
 
 ExportFormat = Literal["cur2", "focus"]
-QUESTIONS = ("daily_by_tags", "daily_by_service", "daily_by_account")
+QUESTIONS = ("daily_by_tags", "daily_by_service", "daily_by_account", "total_by_tag")
 _TABLE_RE = re.compile(r"^[a-z0-9_]{1,255}(\.[a-z0-9_]{1,255})?$")
 _RECORD_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z ]{0,63}$")
 #: The column holding tags, per format: CUR 2.0 keeps user tags as ``user_<key>`` in the ``resource_tags`` map;
@@ -76,8 +76,10 @@ def render(
     metric: str,
     excluded_record_types: Sequence[str],
     team: str | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """The SQL for one question over ``[start, end)``; ``keys``: one or two tag keys (team first)."""
+    """The SQL for one question over ``[start, end)``; ``keys``: one or two tag keys (team first); ``filters``:
+    tag key -> accepted values, every key required (``total_by_tag``: an experiment pool's biggest jobs)."""
     if question not in QUESTIONS:
         raise QueryError(f"unknown question {question!r}; known: {', '.join(QUESTIONS)}")
     if not _TABLE_RE.match(table):
@@ -107,6 +109,10 @@ def render(
         "end": f"{end.isoformat()} 00:00:00",
         "excluded": excluded,
         "team": quote(team or ""),
+        "filters": "".join(
+            f"\n    AND {tag_expression(fmt, key)} IN ({', '.join(quote(v) for v in values) or quote('')})"
+            for key, values in (filters or {}).items()
+        ),
     }
     return Template(_sql_file(fmt, question)).substitute(values)
 
@@ -142,3 +148,23 @@ def pages_from_rows(
         for d, groups in by_day.items()
     ]
     return [{"ResultsByTime": results, "DimensionValueAttributes": [], "GroupDefinitions": []}]
+
+
+def total_page_from_rows(
+    rows: Iterable[Mapping[str, Any]], group_key: str, metric: str, start: date, end: date
+) -> list[dict[str, Any]]:
+    """Rows ``key_0, cost`` as one monthly ``GetCostAndUsage`` page grouped by tag ``group_key`` (CE's shape)."""
+    groups = [
+        {
+            "Keys": [f"{group_key}${row.get('key_0') or ''}"],
+            "Metrics": {metric: {"Amount": str(row["cost"]), "Unit": "USD"}},
+        }
+        for row in rows
+    ]
+    result = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Total": {},
+        "Groups": groups,
+        "Estimated": False,
+    }
+    return [{"ResultsByTime": [result], "DimensionValueAttributes": [], "GroupDefinitions": []}]

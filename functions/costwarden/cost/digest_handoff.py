@@ -15,6 +15,7 @@ from costwarden.cost import budget as budget_mod
 from costwarden.cost.alerts import Publish
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
+from costwarden.digest.model import PoolRow
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
 from costwarden.models.ports import StateStore
@@ -44,6 +45,7 @@ def send_digest(
     estimated: set[str],
     last_day: date,
     now: datetime,
+    pools: tuple[PoolRow, ...] = (),
 ) -> dict[str, Any]:
     """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
     reaper, expiring = load_reaper_facts(store, now=now, expired_from=reaper_expiry)
@@ -63,5 +65,5 @@ def send_digest(
         notes=notes,
         savings=load_savings_on_table(store),
         idle=load_idle_summary(store, now=now),
-    )
+    ).model_copy(update={"pools": pools})  # issue 15: both pools per team
     return send_digests(inp, settings.notifier, publish).summary()

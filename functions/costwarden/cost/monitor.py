@@ -22,6 +22,7 @@ from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.digest_handoff import send_digest
 from costwarden.cost.forecast import HISTORY_DAYS
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
+from costwarden.cost.pool_monitor import pool_rows, run_pools
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import CostSource, StateStore
@@ -253,6 +254,8 @@ def run(
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, forecasts, budget_alerts = budget_events(settings, store, found.daily, last_day)
     events += budget_alerts
+    pool_run = run_pools(settings, ce, store, cached=report.frame, cached_keys=keys, last_day=last_day)
+    events += [(event, Remember(alert.pk, alert.sk, alert.data)) for event, alert in pool_run.alerts]
     at = now or datetime.now(UTC)
     # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
     events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
@@ -269,6 +272,7 @@ def run(
         estimated=estimated,
         last_day=last_day,
         now=at,
+        pools=pool_rows(pool_run.views),
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:
@@ -299,6 +303,7 @@ def run(
         ],
         "budgets": [v.as_dict() for v in views],
         "forecasts": [f.as_dict() for f in forecasts.values()],
+        "pools": [v.as_dict() for v in pool_run.views],
         "publish_failures": failures,
         "digests_sent": digest["digests_sent"],
     }

@@ -212,6 +212,100 @@ def report(env: DemoEnv, summary: dict[str, Any]) -> None:
     env.say(f"  alerts  {titles}" if titles else "  alerts  none (nothing new)")
 
 
+#: The pools story (issue 15): speech's experiment pool and its month so far, 1-12 November.
+POOL_DAY = date(2026, 11, 12)
+SPEECH_POOLS = {"production": 25_000.0, "experiment": 5_000.0}
+#: (environment, experiment_id, first day, last day, USD a day) of speech in November: a learning-rate sweep on
+#: days 4-11, a batch-size sweep all along, development notebooks, production serving, and spend nobody tagged
+#: with an environment. 85 % of the experiment pool is gone by the 12th; production is on track.
+SPEECH_NOVEMBER: tuple[tuple[str, str, int, int, float], ...] = (
+    ("experiment", "sweep-lr", 4, 11, 325.0),
+    ("experiment", "sweep-bs", 1, 12, 100.0),
+    ("development", "", 1, 12, 37.5),
+    ("production", "", 1, 12, 600.0),
+    ("", "", 1, 12, 30.0),
+)
+
+
+def pool_pages(last_day: date) -> list[dict[str, Any]]:
+    """The pool step's two answers, in the order it asks: speech's month by team and environment (one DAILY page),
+    then its experiment spend by ``experiment_id`` (one MONTHLY result)."""
+    first = last_day.replace(day=1)
+    days = [(first + timedelta(days=i)).isoformat() for i in range(last_day.day)]
+    results = []
+    for day in days:
+        by_env: dict[str, float] = {}
+        for environment, _job, start, end, usd_a_day in SPEECH_NOVEMBER:
+            if start <= date.fromisoformat(day).day <= end:
+                by_env[environment] = by_env.get(environment, 0.0) + usd_a_day
+        groups = [
+            {"Keys": ["team$speech", f"environment${e}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
+            for e, c in sorted(by_env.items())
+        ]
+        results.append(_result(day, groups, False))
+    daily = {
+        "GroupDefinitions": [{"Type": "TAG", "Key": "team"}, {"Type": "TAG", "Key": "environment"}],
+        "ResultsByTime": results,
+        "DimensionValueAttributes": [],
+    }
+    jobs: dict[str, float] = {}
+    for environment, job, start, end, usd_a_day in SPEECH_NOVEMBER:
+        if environment in ("experiment", "development"):
+            jobs[job] = jobs.get(job, 0.0) + usd_a_day * (min(end, last_day.day) - start + 1)
+    monthly = {
+        "GroupDefinitions": [{"Type": "TAG", "Key": "experiment_id"}],
+        "ResultsByTime": [
+            {
+                "TimePeriod": {"Start": first.isoformat(), "End": (last_day + timedelta(days=1)).isoformat()},
+                "Total": {},
+                "Groups": [
+                    {"Keys": [f"experiment_id${j}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
+                    for j, c in sorted(jobs.items())
+                ],
+                "Estimated": False,
+            }
+        ],
+        "DimensionValueAttributes": [],
+    }
+    return [daily, monthly]
+
+
+def pools_section(env: DemoEnv) -> None:
+    """speech on 13 November: the pool step of that morning's run (its own settings and state, so the daily runs
+    above and the digest chapter keep their Cost Explorer answers), and the alert it owes."""
+    from costwarden.adapters.cost_explorer import CostExplorer
+    from costwarden.adapters.state import MemoryStateStore
+    from costwarden.cost.pool_monitor import run_pools
+    from costwarden.settings import Settings
+
+    settings = Settings.model_validate({"teams": {"speech": {"pools": SPEECH_POOLS}}})
+    inject(env, pool_pages(POOL_DAY))
+    ce = CostExplorer()
+    result = run_pools(settings, ce, MemoryStateStore(), cached=None, cached_keys=[], last_day=POOL_DAY)
+    [view] = result.views
+    env.say("")
+    env.say(
+        f"Pools, a look back at {POOL_DAY + timedelta(days=1)}: speech runs on two budgets, production "
+        f"({SPEECH_POOLS['production']:,.0f} USD a month, judged on its projected month end) and experiment "
+        f"({SPEECH_POOLS['experiment']:,.0f} USD, free to spend, alerted on actual spend at 80 % and 100 %)."
+    )
+    for pool in (view.production, view.experiment):
+        share = pool.actual_share if pool is view.experiment else pool.projected_share
+        basis = "spent" if pool is view.experiment else "projected"
+        env.say(
+            f"  pool    speech    {pool.pool:<11} {pool.month_to_date_usd:>9,.0f} USD by the {POOL_DAY.day}th, "
+            f"{share or 0:.0%} {basis}, {pool.status.value if pool.status else 'NO_BUDGET'}"
+        )
+    env.say(
+        f"  pool    speech    no pool     {view.unassigned_usd:>9,.0f} USD without an environment tag (shown apart)"
+    )
+    for event, _ in result.alerts:
+        env.say(f"  alerts  [{event.severity.value}] {event.title}")
+        for item in event.details.get("items", []):
+            env.say(f"          {item}")
+    env.say(f"  ({ce.requests} Cost Explorer requests: the month by team and environment, then the biggest jobs)")
+
+
 def chapter(env: DemoEnv) -> None:
     from costwarden.handlers.cost_monitor import handler
 
@@ -253,3 +347,4 @@ def chapter(env: DemoEnv) -> None:
     inject(env, incremental_pages(rows, NEXT_DAY))
     summary = handler(scheduled_event(NEXT_DAY), LocalContext(function_name="cost_monitor"))
     report(env, summary)
+    pools_section(env)

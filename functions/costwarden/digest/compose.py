@@ -135,6 +135,13 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
             "where": "the savings alerts in each team's channel, and `costwarden advise`",
         },
     }
+    pools = sorted(
+        (p for p in inp.pools if team is None or p.team == team),
+        key=lambda p: (-(p.experiment_share or 0.0), -p.production_usd - p.experiment_usd, p.team),
+    )
+    if pools:  # issue 15: both pools per team, the most-used experiment pool first
+        details["pools"] = _within_bytes([p.model_dump(mode="json") for p in pools])
+        details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
     details["figures"] = _figures(details)

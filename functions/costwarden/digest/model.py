@@ -142,6 +142,23 @@ class ExpiringResource(_Model):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class PoolRow(_Model):
+    """One team's production and experiment pools this month (issue 15); ``None`` budget: a pool not configured."""
+
+    team: str = Field(min_length=1, max_length=256)
+    production_usd: float
+    production_budget_usd: float | None = None
+    production_projected_usd: float | None = None
+    production_status: BudgetStatus = "NO_BUDGET"
+    experiment_usd: float
+    experiment_budget_usd: float | None = None
+    #: Actual month-to-date share of the experiment pool (the experiment pool is judged on spend, not projection).
+    experiment_share: float | None = None
+    experiment_status: BudgetStatus = "NO_BUDGET"
+    #: Spend of the team in no pool (environment untagged or unmapped): shown, never put in a pool.
+    unassigned_usd: float = 0.0
+
+
 class SavingsOnTable(_Model):
     """The latest savings advisor run's findings: USD per month per team (storage lifecycle, spot)."""
 
@@ -181,6 +198,8 @@ class DigestInput(_Model):
     untagged: UntaggedShare | None = None
     reaper: ReaperActivity | None = None
     expiring: tuple[ExpiringResource, ...] = ()
+    #: Production and experiment pools of the teams that have them (issue 15).
+    pools: tuple[PoolRow, ...] = ()
     #: The savings advisor's latest findings (``None`` until it has run).
     savings: SavingsOnTable | None = None
     #: The latest idle scan's summary (None: the idle finder has not run, or not in the last 48 hours).

@@ -13,6 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger, metrics
 from costwarden.reaper.execute import run_reaper
+from costwarden.reaper.limit_run import run_limits
+from costwarden.reaper.limits import limited_teams
 from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
 from costwarden.settings import load_settings
 
@@ -42,5 +44,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for status, count in counts.items():
         metrics.add_metric(name=f"Reaper{status.capitalize()}", unit="Count", value=count)
     summary = result.summary()
+    if limited_teams(settings):  # issue 15: development limits ride on the hourly run, through the same guard path
+        limit_result = run_limits(
+            settings, regions=regions_for(settings), clients=default_clients, state=state, publish_fn=sns_publisher()
+        )
+        summary["limits"] = limit_result.summary()
     logger.info("reaper run finished", **summary)
     return summary

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     REAP_BLOCKED = "reap_blocked"
     TAG_VIOLATION = "tag_violation"
     DIGEST = "digest"
+    LIMIT = "limit"
     SAVINGS = "savings"
     REPORT = "report"
     COMMITMENT = "commitment"

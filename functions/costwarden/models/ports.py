@@ -7,7 +7,7 @@ by import-linter in ``make lint`` (docs/architecture.md). Handlers and services 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -50,6 +50,19 @@ class CostSource(Protocol):
         metric: str,
         excluded_record_types: Sequence[str],
     ) -> list[dict[str, Any]]: ...
+
+    def total_by_tag(
+        self,
+        start: date,
+        end: date,
+        *,
+        group_key: str,
+        tag_values: Mapping[str, Sequence[str]],
+        metric: str,
+        excluded_record_types: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """Cost of the period carrying every ``tag_values`` key with one of its values, grouped by ``group_key``."""
+        ...
 
 
 #: ``clients(service, region)`` → a boto3 client. Injected everywhere (the reaper's registry, the idle finder's

@@ -54,6 +54,7 @@ def digest_blocks(event: AlertEvent) -> list[dict[str, Any]]:
         blocks.append(_section(_escape(event.summary)))
     blocks.append({"type": "divider"})
     blocks.extend(_teams(details))
+    blocks.extend(_pools(details))
     blocks.extend(_movers(details))
     blocks.extend(_anomalies(details))
     blocks.extend(_reaper(details))
@@ -189,6 +190,39 @@ def _teams(details: dict[str, Any]) -> list[dict[str, Any]]:
         footer = f"_…and {more:,} more team{'s' if more != 1 else ''} ({detail})_"
     legend = "🔴 over budget · 🟠 at risk · 🟢 on track · ⚪ no budget; budget = projected month end / budget"
     return _table_sections(title, _table(rows, right={2, 3, 4}), footer=(footer + "\n" if footer else "") + legend)
+
+
+def _pools(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both pools per team (issue 15): production against its pool, experiment used so far, spend in no pool."""
+    pools = details.get("pools") or []
+    if not pools:
+        return []
+    top_n = min(int((details.get("digest") or {}).get("top_n") or 15), MAX_TEAM_ROWS)
+    rows = [["", "team", "production", "", "experiment", "used", "no pool"]]
+    for pool in pools[:top_n]:
+        prod_budget, exp_budget = pool.get("production_budget_usd"), pool.get("experiment_budget_usd")
+        share = pool.get("experiment_share")
+        rows.append(
+            [
+                STATUS_EMOJI.get(str(pool.get("production_status")), "⚪"),
+                _name(pool.get("team"), TEAM_NAME_WIDTH),
+                usd(pool.get("production_usd"), compact=True)
+                + (f"/{usd(prod_budget, compact=True)}" if prod_budget else ""),
+                STATUS_EMOJI.get(str(pool.get("experiment_status")), "⚪"),
+                usd(pool.get("experiment_usd"), compact=True)
+                + (f"/{usd(exp_budget, compact=True)}" if exp_budget else ""),
+                pct(float(share)) if share is not None else "-",
+                usd(pool.get("unassigned_usd"), compact=True) if pool.get("unassigned_usd") else "-",
+            ]
+        )
+    total = int(details.get("pools_total") or len(pools))
+    title = "*Production and experiment pools*"
+    footer = f"_…and {total - len(rows) + 1:,} more_\n" if total > len(rows) - 1 else ""
+    legend = (
+        "production: month to date / pool, judged on the projected month end · experiment: month to date / pool, "
+        "judged on actual spend · no pool: environment untagged or unmapped"
+    )
+    return _table_sections(title, _table(rows, right={2, 4, 5, 6}), footer=footer + legend)
 
 
 def _movers(details: dict[str, Any]) -> list[dict[str, Any]]:

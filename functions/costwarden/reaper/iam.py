@@ -53,10 +53,11 @@ def _resources(pattern: str, partition: str, account: str, regions: Sequence[str
 
 
 def granted(settings: Settings) -> list[tuple[ResourceType, Permission]]:
-    """The (type, permission) pairs these settings need: reap always, force and mark only when enabled."""
+    """The (type, permission) pairs these settings need: reap always; force, mark and limit only when enabled."""
     out: list[tuple[ResourceType, Permission]] = []
+    stop_limits = any(team.limits.action == "stop" for team in settings.teams.values())
     for rtype in REGISTRY.values():
-        for permission in (*rtype.permissions, *mark_permissions(rtype)):
+        for permission in (*rtype.permissions, *mark_permissions(rtype), *(rtype.limit_permissions * stop_limits)):
             if permission.purpose == "force" and not settings.reaper.force_termination_protected:
                 continue
             if permission.purpose == "mark" and settings.reaper.missing_expiry != "mark":
@@ -87,6 +88,9 @@ def _conditions(rtype: ResourceType, permission: Permission, settings: Settings)
     }
     if permission.purpose == "mark":
         conditions["StringEquals"] = {f"{prefix}/{tags.environment_key}": "experiment"}
+    elif permission.purpose == "limit":  # development limits: only what the experiment pool's environments hold
+        environments = settings.budgets.pools.experiment_environments()
+        conditions["StringEquals"] = {f"{prefix}/{tags.environment_key}": list(environments)}
     else:
         conditions["Null"] = {f"{prefix}/{tags.expires_key}": "false"}
     return conditions

@@ -8,13 +8,13 @@ request count keeps its meaning; ``throttled`` stays 0 (botocore's standard retr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from costwarden.adapters.athena import Athena
 from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.cost.athena_sql import pages_from_rows, render
+from costwarden.cost.athena_sql import pages_from_rows, render, total_page_from_rows
 from costwarden.models.ports import CostSource
 from costwarden.settings import AthenaSettings, Settings
 
@@ -90,6 +90,32 @@ class AthenaCostSource:
             excluded_record_types=excluded_record_types,
             team=team,
         )
+
+    def total_by_tag(
+        self,
+        start: date,
+        end: date,
+        *,
+        group_key: str,
+        tag_values: Mapping[str, Sequence[str]],
+        metric: str,
+        excluded_record_types: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """One query: the window's cost per ``group_key`` value among items carrying every ``tag_values`` key."""
+        excluded = self.focus_excluded_categories if self.config.export_format == "focus" else excluded_record_types
+        sql = render(
+            "total_by_tag",
+            self.config.export_format,
+            table=self.config.table,
+            start=start,
+            end=end,
+            keys=[group_key],
+            metric=metric,
+            excluded_record_types=excluded,
+            filters=tag_values,
+        )
+        self.queries.append(sql)
+        return total_page_from_rows(self.athena.query(sql), group_key, metric, start, end)
 
 
 def cost_source(settings: Settings) -> CostSource:

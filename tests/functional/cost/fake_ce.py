@@ -21,10 +21,20 @@ ACCOUNT = "123456789012"
 class FakeCostExplorer:
     rows: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
-            columns=["date", "team", "lifecycle_phase", "service", "record_type", "cost"]
+            columns=[
+                "date",
+                "team",
+                "lifecycle_phase",
+                "environment",
+                "experiment_id",
+                "service",
+                "record_type",
+                "cost",
+            ]
         )
     )
-    """Line items: date (YYYY-MM-DD), team (None = untagged), lifecycle_phase, service, record_type, cost."""
+    """Line items: date (YYYY-MM-DD), team (None = untagged), lifecycle_phase, environment, experiment_id (None =
+    untagged), service, record_type, cost."""
     estimated: set[str] = field(default_factory=set)
     page_days: int = 10
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -38,11 +48,15 @@ class FakeCostExplorer:
         phase: str | None = "training",
         service: str = "Amazon Elastic Compute Cloud - Compute",
         record_type: str = "Usage",
+        environment: str | None = None,
+        experiment_id: str | None = None,
     ) -> None:
         row = {
             "date": day,
             "team": team,
             "lifecycle_phase": phase,
+            "environment": environment,
+            "experiment_id": experiment_id,
             "service": service,
             "record_type": record_type,
             "cost": cost,
@@ -55,6 +69,8 @@ class FakeCostExplorer:
                 "date": (start + timedelta(days=i)).isoformat(),
                 "team": team,
                 "lifecycle_phase": kwargs.get("phase", "training"),
+                "environment": kwargs.get("environment"),
+                "experiment_id": kwargs.get("experiment_id"),
                 "service": kwargs.get("service", "Amazon Elastic Compute Cloud - Compute"),
                 "record_type": kwargs.get("record_type", "Usage"),
                 "cost": v,
@@ -83,6 +99,8 @@ class FakeCostExplorer:
             return frame[column].isin(dim["Values"])
         if "Tags" in flt:
             tag = flt["Tags"]
+            if tag["Key"] not in frame.columns:
+                return pd.Series("ABSENT" in tag.get("MatchOptions", []), index=frame.index)
             if "ABSENT" in tag.get("MatchOptions", []):
                 return frame[tag["Key"]].isna()
             return frame[tag["Key"]].isin(tag["Values"])

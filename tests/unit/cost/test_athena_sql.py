@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 from costwarden.cost import cur
-from costwarden.cost.athena_sql import QueryError, billing_periods, pages_from_rows, render
+from costwarden.cost.athena_sql import QueryError, billing_periods, pages_from_rows, render, total_page_from_rows
 from costwarden.cost.frame import COST, DATE, from_ce_pages, from_focus, read_table
 
 #: ``../shared/data`` beside the repository (CI's clean clone), or one level up from a worktree; the environment
@@ -253,3 +253,46 @@ def test_quotes_in_tag_values_are_escaped() -> None:
         team="o'brien",
     )
     assert "= 'o''brien'" in sql
+
+
+def test_total_by_tag_agrees_with_the_daily_series_and_filters_every_key(cur_db: duckdb.DuckDBPyConnection) -> None:
+    """The pool alert's "biggest spenders" question (one query) equals the daily series summed over the window, for
+    the rows carrying every filter tag; a value with a quote in it is a literal, not SQL."""
+    start, end = date(2018, 11, 1), date(2018, 12, 1)
+    daily = render(
+        "daily_by_tags",
+        "cur2",
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=["department", "project"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+    )
+    rows = _rows(cur_db, daily)
+    departments = sorted({str(r["key_0"]) for r in rows if r["key_0"]})
+    assert departments, "the sample carries department tags"
+    chosen = departments[0]
+    want: dict[str, float] = {}
+    for row in rows:
+        if row["key_0"] == chosen:
+            want[str(row["key_1"])] = want.get(str(row["key_1"]), 0.0) + float(row["cost"])
+    sql = render(
+        "total_by_tag",
+        "cur2",
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=["project"],
+        metric="AmortizedCost",
+        excluded_record_types=EXCLUDED,
+        filters={"department": [chosen, "o'brien"]},
+    )
+    assert "billing_period IN ('2018-11')" in sql and "'o''brien'" in sql
+    [page] = total_page_from_rows(_rows(cur_db, sql), "project", "AmortizedCost", start, end)
+    got = {
+        g["Keys"][0].removeprefix("project$"): float(g["Metrics"]["AmortizedCost"]["Amount"])
+        for g in page["ResultsByTime"][0]["Groups"]
+    }
+    assert got.keys() == want.keys()
+    assert all(got[k] == pytest.approx(want[k], abs=1e-6) for k in want)

@@ -43,7 +43,8 @@ class Permission:
     tag_conditions: bool = True
     #: ``reap``: always granted, resource must carry ``expires_at``; ``force``: only with
     #: ``force_termination_protected``; ``mark``: only with ``missing_expiry: mark``, resource must carry
-    #: ``environment=experiment``. Every purpose also requires the protect tag to be absent.
+    #: ``environment=experiment``; ``limit``: only when a team has ``limits.action: stop``, resource environment
+    #: mapped to the experiment pool. Every purpose also requires the protect tag to be absent.
     purpose: str = "reap"
 
 
@@ -88,6 +89,13 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def iso_time(value: Any) -> str:
+    """A boto3 timestamp (datetime) or text as ISO 8601 text, empty when absent: ``created_at`` of a resource."""
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 error_text = ports.error_text
 
 
@@ -116,6 +124,11 @@ class ResourceType:
     #: Whether the action takes member instances with it (ASG, EMR cluster, EKS node group): their tags are read
     #: (``read_members``) before acting, and one protected, production or unreadable member keeps the parent.
     has_members: ClassVar[bool] = False
+    #: Counted by the development limits (``teams.<team>.limits``, issue 15) and stopped by ``stop`` above them.
+    limit_counted: ClassVar[bool] = False
+    #: What ``stop`` needs (purpose ``limit``): granted only when some team has ``limits.action: stop``, on resources
+    #: whose environment maps to the experiment pool and without the protect tag.
+    limit_permissions: ClassVar[tuple[Permission, ...]] = ()
 
     # -- listing -------------------------------------------------------------------------------------------
     def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
@@ -160,6 +173,15 @@ class ResourceType:
     ) -> dict[str, str | None]:
         """Perform the action on ``resources`` (batched); return ``{arn: None (done) | error text}``."""
         raise NotImplementedError
+
+    def limit_details(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
+        """Fill in what the limits count (``instance_type``, ``instance_count``, ``created_at``) when the listing did
+        not carry it; only for the resources of teams with limits."""
+        return list(resources)
+
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        """Stop ``resources`` (over a development limit); ``{arn: None (done) | error text}``."""
+        raise NotImplementedError(f"{self.name} is not counted by the development limits")
 
     def tag(
         self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]

@@ -21,6 +21,7 @@ from costwarden.reaper.types.base import (
     chunks,
     each_result,
     error_text,
+    iso_time,
     partition_of,
     tags_dict,
 )
@@ -46,6 +47,10 @@ class Ec2Instance(ResourceType):
         Permission(
             ("ec2:ModifyInstanceAttribute",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="force"
         ),
+    )
+    limit_counted = True
+    limit_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(("ec2:StopInstances",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="limit"),
     )
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="mark"),
@@ -91,6 +96,7 @@ class Ec2Instance(ResourceType):
                 ],
                 # When it was launched: the anchor of ``reaper.max_lifetime_days`` (extensions from Slack).
                 "launched_at": str(instance["LaunchTime"].isoformat()) if instance.get("LaunchTime") else "",
+                "created_at": iso_time(instance.get("LaunchTime")),
             },
         )
 
@@ -143,6 +149,19 @@ class Ec2Instance(ResourceType):
                     result[batch[0].arn] = error_text(error)
                     continue
                 result.update(each_result(batch, lambda r: ec2.terminate_instances(InstanceIds=[r.id])))
+            else:
+                result.update({r.arn: None for r in batch})
+        return result
+
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        """StopInstances in batches; a refused batch is retried per instance (one bad instance fails only itself)."""
+        ec2 = clients("ec2", region)
+        result: dict[str, str | None] = {}
+        for batch in chunks(list(resources), TERMINATE_BATCH):
+            try:
+                ec2.stop_instances(InstanceIds=[r.id for r in batch])
+            except Exception:  # each instance alone: its own error is recorded
+                result.update(each_result(batch, lambda r: ec2.stop_instances(InstanceIds=[r.id])))
             else:
                 result.update({r.arn: None for r in batch})
         return result

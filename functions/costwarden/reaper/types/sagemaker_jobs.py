@@ -4,10 +4,11 @@ nothing, cannot be deleted, and would otherwise be reported on every run forever
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result, iso_time
 from costwarden.settings import TagPolicy
 
 
@@ -43,6 +44,7 @@ class _SageMakerJob(ResourceType):
                         key=name,
                         tags=tags,
                         state=job[self._status_key],
+                        details={"created_at": iso_time(job.get("CreationTime"))},
                     )
                 )
         return out
@@ -58,7 +60,6 @@ class SageMakerTrainingJob(_SageMakerJob):
     name = "sagemaker:training-job"
     tagging_type = "sagemaker:training-job"
     arn_match = ("sagemaker", "training-job")
-    read_permissions = ("sagemaker:ListTrainingJobs",)
     permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("sagemaker:StopTrainingJob",), "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*"),
     )
@@ -67,6 +68,38 @@ class SageMakerTrainingJob(_SageMakerJob):
             ("sagemaker:AddTags",), "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*", purpose="mark"
         ),
     )
+    limit_counted = True
+    limit_permissions: ClassVar[tuple[Permission, ...]] = (
+        Permission(
+            ("sagemaker:StopTrainingJob",),
+            "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*",
+            purpose="limit",
+        ),
+    )
+    read_permissions: ClassVar[tuple[str, ...]] = ("sagemaker:ListTrainingJobs", "sagemaker:DescribeTrainingJob")
+
+    def limit_details(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
+        """``DescribeTrainingJob`` per job (no batch describe exists): its instance type and count. Only for
+        development jobs of teams with limits; a job that cannot be described counts as one instance, 0 GPUs."""
+        sm = clients("sagemaker", region)
+        out = []
+        for resource in resources:
+            try:
+                config = sm.describe_training_job(TrainingJobName=resource.id).get("ResourceConfig", {})
+            except Exception:  # counted as one instance of unknown type
+                out.append(resource)
+                continue
+            details = {
+                **resource.details,
+                "instance_type": config.get("InstanceType", ""),
+                "instance_count": int(config.get("InstanceCount", 1) or 1),
+            }
+            out.append(replace(resource, details=details))
+        return out
+
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        return self.act(clients, region, resources, TagPolicy())
+
     _list_call = "list_training_jobs"
     _list_key = "TrainingJobSummaries"
     _name_key = "TrainingJobName"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result
+from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result, iso_time
 from costwarden.settings import TagPolicy
 
 NOTEBOOK_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/*"
@@ -53,10 +53,15 @@ class SageMakerNotebook(ResourceType):
                             "instance_type": notebook.get("InstanceType", ""),
                             "lifecycle_config": notebook.get("NotebookInstanceLifecycleConfigName", ""),
                             "created": notebook.get("CreationTime"),
+                            "created_at": iso_time(notebook.get("CreationTime")),
                         },
                     )
                 )
         return out
+
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        sm = clients("sagemaker", region)
+        return each_result(resources, lambda r: sm.stop_notebook_instance(NotebookInstanceName=r.id))
 
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         if resource.state == "InService":

@@ -1,0 +1,199 @@
+"""One development-limits run (issue 15), riding on the reaper's hourly run: inventory → count → plan → cap →
+stop (unless dry run) → audit → warn.
+
+It uses the reaper's own parts, so a stop is held by the same rules as a reap: the inventory (``collect``), the one
+guard (``model.guard_reason``, inside ``limits.plan``), the run cap (``reaper.max_actions_per_run``: more stops
+than that and nothing is stopped), the dry-run switch (``reaper.dry_run``), the audit (``audit#<date>`` items, the
+shape the digest reads) and IAM (the ``limit`` permissions are granted only to the experiment pool's environments
+and never with the protect tag).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.ports import StateStore
+from costwarden.reaper import limits
+from costwarden.reaper.execute import DEDUP_TTL_DAYS, Publisher, RunResult, _store_audit
+from costwarden.reaper.inventory import collect
+from costwarden.reaper.model import Decision, Resource, Status
+from costwarden.reaper.types import REGISTRY, Clients
+from costwarden.reaper.types.base import error_text
+from costwarden.settings import Settings
+
+LIMIT_DEDUP_PK = "dedup#limit"
+#: Resources named in a warning.
+NEWEST_SHOWN = 5
+
+
+@dataclass
+class LimitRunResult:
+    run: RunResult
+    counts: list[limits.TeamCount] = field(default_factory=list)
+    events: list[AlertEvent] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run.run_id,
+            "dry_run": self.run.dry_run,
+            "blocked": self.run.blocked,
+            "teams": [c.as_dict() for c in self.counts],
+            "decisions": [d.to_dict() for d in self.run.decisions],
+            "events": [f"{e.kind.value}:{e.team}" for e in self.events],
+            "publish_errors": self.run.publish_errors,
+        }
+
+
+def _fill_details(clients: Clients, resources: list[Resource], settings: Settings) -> list[Resource]:
+    """Ask each type for what the count needs, only for the counted resources of limited teams."""
+    teams = limits.limited_teams(settings)
+    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for r in resources:
+        if r.tags.get(settings.tags.team_key, "") in teams and limits.is_counted(r, settings):
+            groups[(r.region, r.type)].append(r)
+    filled: dict[str, Resource] = {}
+    for (region, type_name), group in sorted(groups.items()):
+        filled.update({r.arn: r for r in REGISTRY[type_name].limit_details(clients, region, group)})
+    return [filled.get(r.arn, r) for r in resources]
+
+
+def count_now(
+    settings: Settings, *, regions: Sequence[str], clients: Clients
+) -> tuple[list[limits.TeamCount], list[str]]:
+    """Counts against limits right now, acting on nothing (``costwarden limits``); with the sources that failed."""
+    selectors = [(settings.tags.environment_key, env) for env in settings.budgets.pools.experiment_environments()]
+    inventory = collect(clients, list(regions), selectors)
+    resources = _fill_details(clients, inventory.resources, settings)
+    errors = [f"{e.region}/{e.source}: {e.error}" for e in inventory.errors]
+    return limits.count(resources, settings), errors
+
+
+def _stop(clients: Clients, stops: Sequence[Resource]) -> dict[str, str | None]:
+    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for r in stops:
+        groups[(r.region, r.type)].append(r)
+    outcome: dict[str, str | None] = {}
+    for (region, type_name), group in sorted(groups.items()):
+        try:
+            outcome.update(REGISTRY[type_name].stop(clients, region, group))
+        except Exception as error:  # recorded in the decision and the audit; the run goes on
+            outcome.update({r.arn: error_text(error) for r in group})
+    return outcome
+
+
+def _settled(decision: Decision, error: str | None) -> Decision:
+    if error:
+        return replace(decision, status=Status.FAILED, reason=f"{decision.reason}; {error}")
+    return replace(decision, status=Status.DONE)
+
+
+def limit_event(entry: limits.TeamCount, decisions: Sequence[Decision], *, dry_run: bool, now: datetime) -> AlertEvent:
+    """The team's warning: counts against limits, its newest resources, and what was (or would be) stopped."""
+    stopped = [d for d in decisions if d.action == limits.STOP_ACTION]
+    skipped = [d for d in decisions if d.status is Status.SKIPPED]
+    over = entry.level == "over"
+    if stopped and not dry_run:
+        done = sum(d.status is Status.DONE for d in stopped)
+        title = f"{entry.team}: over its development limit, {done} newest resource(s) stopped"
+    elif over:
+        title = f"{entry.team}: over its development limit"
+    else:
+        title = f"{entry.team}: at its development limit"
+    limits_cfg = entry.limits
+    figures = {
+        "Instances": f"{entry.instances}"
+        + (f" of {limits_cfg.development_instances}" if limits_cfg.development_instances is not None else ""),
+        "GPUs": f"{entry.gpus}"
+        + (f" of {limits_cfg.development_gpus}" if limits_cfg.development_gpus is not None else ""),
+        "Action": limits_cfg.action + (" (dry run)" if dry_run and limits_cfg.action == "stop" else ""),
+    }
+    items = [f"newest: {c.line()}" for c in entry.resources[:NEWEST_SHOWN]]
+    items += [f"{d.status.value} stop {d.type} {d.id}" for d in stopped]
+    items += [f"skipped {d.type} {d.id}: {d.reason.rsplit('; ', 1)[-1]}" for d in skipped]
+    if over and limits_cfg.action == "report":
+        summary = "Over the limit: nothing is stopped (limits.action is report). Stop what is not needed."
+    elif over:
+        summary = "Over the limit: the newest resources beyond it are stopped (protected ones are skipped)."
+    else:
+        summary = "At the limit: the next development resource started puts the team over it."
+    return AlertEvent(
+        kind=AlertKind.LIMIT,
+        severity=Severity.CRITICAL if over else Severity.WARNING,
+        team=entry.team,
+        title=title,
+        summary=summary,
+        details={"figures": figures, "items": items, "limits": entry.as_dict()},
+        dedup_key=f"limit#{entry.team}#{now:%Y-%m-%d}#{entry.instances}#{entry.gpus}",
+        occurred_at=now,
+    )
+
+
+def run_limits(
+    settings: Settings,
+    *,
+    regions: Sequence[str],
+    clients: Clients,
+    state: StateStore,
+    publish_fn: Publisher | None = None,
+    dry_run: bool | None = None,
+    now: datetime | None = None,
+) -> LimitRunResult:
+    """Count every limited team's development resources; warn at or over a limit; stop beyond it with ``stop``."""
+    now = now or datetime.now(UTC)
+    dry = settings.reaper.dry_run if dry_run is None else dry_run
+    run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-limits-{uuid.uuid4().hex[:8]}"
+    environment_key = settings.tags.environment_key
+    selectors = [(environment_key, env) for env in settings.budgets.pools.experiment_environments()]
+    inventory = collect(clients, list(regions), selectors)
+    resources = _fill_details(clients, inventory.resources, settings)
+    plan = limits.plan(resources, settings)
+    decisions = list(plan.decisions)
+    cap = settings.reaper.max_actions_per_run
+    blocked = len(plan.stops) > cap
+    if blocked:
+        note = f"blocked by the blast-radius cap: {len(plan.stops)} stops planned, max_actions_per_run is {cap}"
+        decisions = [
+            replace(d, status=Status.SKIPPED, reason=f"{d.reason}; {note}") if d.action == limits.STOP_ACTION else d
+            for d in decisions
+        ]
+    elif not dry and plan.stops:
+        outcome = _stop(clients, plan.stops)
+        decisions = [
+            _settled(d, outcome.get(d.arn, "no result returned")) if d.action == limits.STOP_ACTION else d
+            for d in decisions
+        ]
+    run = RunResult(run_id, now, dry, list(regions), decisions, inventory.errors, blocked)
+    if decisions or inventory.errors:
+        _store_audit(state, settings, run)
+    result = LimitRunResult(run=run, counts=plan.counts)
+    if publish_fn is None:
+        return result
+    by_team: dict[str, list[Decision]] = defaultdict(list)
+    for d in decisions:
+        by_team[d.team].append(d)
+    for entry in plan.counts:
+        if entry.level == "under":
+            continue
+        event = limit_event(entry, by_team.get(entry.team, []), dry_run=dry, now=now)
+        acted = any(d.status in (Status.DONE, Status.FAILED) for d in by_team.get(entry.team, []))
+        # Once per team, day and count (a change of count warns again); an action taken is always told.
+        first = state.put_if_absent(
+            LIMIT_DEDUP_PK, event.dedup_key, {"sent_at": now.isoformat()}, ttl_days=DEDUP_TTL_DAYS
+        )
+        if not (first or acted):
+            continue
+        try:
+            publish_fn(event)
+        except Exception as error:  # recorded; the marker is removed so the next run warns again
+            run.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
+            if first:
+                state.delete(LIMIT_DEDUP_PK, event.dedup_key)
+            continue
+        result.events.append(event)
+    return result
