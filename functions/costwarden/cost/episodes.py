@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: the Slack endpoint (light bundle, no pandas) imports this module
+    import pandas as pd
 
 DEDUP_PK = "dedup#cost"
 SEVERITY_RANK = {"warning": 1, "critical": 2}

@@ -12,9 +12,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+# The Slack endpoint (light bundle, no pandas) imports this module; only the cost monitor needs pandas, imported in
+# adjust_findings.
+if TYPE_CHECKING:
+    import pandas as pd
 
 from costwarden.models.ports import StateStore
 
@@ -139,6 +142,8 @@ def adjust_findings(
     it no longer reaches ``warn_ratio`` and ``min_impact_usd`` over the raised baseline, and its severity follows
     the new ratio. Findings on unplanned days are returned unchanged.
     """
+    import pandas as pd  # the cost monitor's bundle only
+
     if findings.empty:
         return findings
     plans = {team: plans_for(team) for team in sorted(set(map(str, findings[team_column])))}
