@@ -40,8 +40,8 @@ from costwarden.services.idle import aws_ports  # noqa: E402
 from costwarden.settings import parse_settings  # noqa: E402
 
 REGIONS = ("us-east-1", "eu-west-1")
-#: Instances in all (``BENCH_IDLE_INSTANCES`` overrides: the 10,000 run takes tens of minutes of moto time on a
-#: loaded 2-core machine); 5 % of them GPU boxes.
+#: Instances in all, 5 % of them GPU boxes (``BENCH_IDLE_INSTANCES`` overrides, e.g. 2000 for a quick run: the
+#: 10,000 run takes minutes of moto time on a loaded 2-core machine, see the README's benchmark table).
 TOTAL = int(os.environ.get("BENCH_IDLE_INSTANCES", "10000"))
 PER_REGION = TOTAL // len(REGIONS)
 GPU_PER_REGION = PER_REGION // 20
