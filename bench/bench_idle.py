@@ -1,11 +1,16 @@
 """Idle finder at scale: 10,000 EC2 instances over 2 regions on a local moto server (127.0.0.1).
 
-Per region 5,000 instances (4,750 m5.large, 250 g5.xlarge GPU boxes), CPU histories for 20 of them and GPU
-histories for 10 GPU boxes (moto scans its whole metric store for every query, so the histories are kept small;
-the queries are issued for every instance all the same). Reports every AWS request by operation and region (a
-``before-send`` hook), checks ``GetMetricData`` calls <= 2 x ceil(metrics / 500) per region, the scan's own
-CloudWatch cost, wall time, and the handler's cold import (median of 5 fresh interpreters; no pandas/numpy/scipy).
-Wall time is dominated by moto serialising 5,000-instance ``DescribeInstances`` pages, not by the finder.
+Per region 5,000 instances (4,750 m5.large, 250 g5.xlarge GPU boxes), a week of hourly CPU histories for 4 of them
+and GPU histories for 2 GPU boxes: moto's ``GetMetricData`` walks every stored data point once per query *and per
+period* (168 hourly periods a query), so its cost is queries x 168 x stored points; the histories are kept small
+and the queries are issued for every instance all the same. moto's ~1,300 default AMIs are not loaded
+(``MOTO_EC2_LOAD_DEFAULT_AMIS=false``): moto filters them once per launched instance, which made setup dominate.
+
+Reports every AWS request by operation and region (a ``before-send`` hook), checks ``GetMetricData`` calls
+<= 2 x ceil(metrics / 500) per region, the scan's own CloudWatch cost, wall time, and the handler's cold import
+(median of 5 fresh interpreters; no pandas/numpy/scipy).
+Wall time is moto's (``GetMetricData`` as above, serialising 5,000-instance ``DescribeInstances`` pages), not the
+finder's: its requests grow with pages and 500-query batches, not with instances.
 """
 
 from __future__ import annotations
@@ -35,13 +40,13 @@ from costwarden.services.idle import aws_ports  # noqa: E402
 from costwarden.settings import parse_settings  # noqa: E402
 
 REGIONS = ("us-east-1", "eu-west-1")
-#: Instances in all (``BENCH_IDLE_INSTANCES`` overrides: the 10,000 run takes tens of minutes of moto time on a
-#: loaded 2-core machine); 5 % of them GPU boxes.
+#: Instances in all, 5 % of them GPU boxes (``BENCH_IDLE_INSTANCES`` overrides, e.g. 2000 for a quick run: the
+#: 10,000 run takes minutes of moto time on a loaded 2-core machine, see the README's benchmark table).
 TOTAL = int(os.environ.get("BENCH_IDLE_INSTANCES", "10000"))
 PER_REGION = TOTAL // len(REGIONS)
 GPU_PER_REGION = PER_REGION // 20
-WITH_CPU_DATA = 20
-WITH_GPU_DATA = 10
+WITH_CPU_DATA = 4
+WITH_GPU_DATA = 2
 IMPORT_RUNS = 5
 PRICES = {("ec2", "m5.large"): 0.096, ("ec2", "g5.xlarge"): 1.006}
 
@@ -169,6 +174,9 @@ def main() -> list[dict[str, Any]]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # read by moto when the reset in _scan rebuilds its EC2 backends; restored for the benches that follow
+    saved = os.environ.get("MOTO_EC2_LOAD_DEFAULT_AMIS")
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -176,6 +184,10 @@ def main() -> list[dict[str, Any]]:
         row = _scan(f"http://{host}:{port}")
     finally:
         server.stop()
+        if saved is None:
+            os.environ.pop("MOTO_EC2_LOAD_DEFAULT_AMIS", None)
+        else:
+            os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = saved
     print(
         f"{row['scenario']}: wall {row['wall_s']} s (moto setup {row['setup_s']} s); {row['metrics_queried']:,} metrics"
     )
