@@ -63,6 +63,21 @@ LAMBDA_EXCLUDED = RUNTIME_PROVIDED | {"pyarrow"}
 #: ``python -m costwarden`` entry; the README settings-table generator. import-linter (``make lint``) keeps the
 #: product from importing them, and tests/infra/test_bundling.py imports every handler from a bundle without them.
 PACKAGE_EXCLUDED = frozenset({"demo", "cli", "__main__.py", "settings_doc.py"})
+#: Package parts only the analytics functions (cost monitor, savings advisor) run, left out of the light bundle:
+#: they need pandas, which the light bundle does not carry. ``cost/episodes.py`` stays (the Slack endpoint records
+#: acknowledgements on anomaly episodes); tests/unit/test_light_bundle_imports.py imports every light module.
+ANALYTICS_ONLY = frozenset(
+    {
+        "advisor",
+        "services/advisor",
+        "services/athena_cost.py",
+        "handlers/advisor.py",
+        "handlers/cost_monitor.py",
+        *(f"cost/{name}" for name in ("alerts.py", "athena_sql.py", "budget.py", "cache.py", "cur.py", "detect.py")),
+        *(f"cost/{name}" for name in ("digest_handoff.py", "digest_input.py", "forecast.py", "frame.py")),
+        *(f"cost/{name}" for name in ("monitor.py", "pool_monitor.py", "pools.py", "rootcause.py", "sql")),
+    }
+)
 
 #: Where Lambda unpacks a function's code.
 LAMBDA_TASK_ROOT = "/var/task"
@@ -81,6 +96,19 @@ PRUNED_PATHS: dict[str, str] = {
     "slack_sdk/rtm_v2": "legacy RTM client; not imported by `import slack_sdk`",
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.*": "Swagger UI assets for REST APIs; none here",
     "yaml/_yaml.*.so": "libyaml accelerator (2.8 MB); PyYAML falls back to its pure-Python loader by itself",
+    # Powertools utilities Costwarden never imports (it uses logging, metrics, tracing, idempotency, parser, typing,
+    # jmespath_utils); none of those imports these (checked against the installed sources; the bundle test imports
+    # every handler and tests/unit/test_light_bundle_imports.py every light module).
+    "aws_lambda_powertools/utilities/auth_alpha": "Powertools auth helpers (alpha); not used",
+    "aws_lambda_powertools/utilities/batch": "Powertools SQS/Kinesis batch processing; not used",
+    "aws_lambda_powertools/utilities/circuit_breaker": "Powertools circuit breaker; not used",
+    "aws_lambda_powertools/utilities/data_classes": "Powertools event data classes (Costwarden parses with pydantic)",
+    "aws_lambda_powertools/utilities/data_masking": "Powertools data masking; not used",
+    "aws_lambda_powertools/utilities/feature_flags": "Powertools feature flags (AppConfig); not used",
+    "aws_lambda_powertools/utilities/kafka": "Powertools Kafka consumer; not used",
+    "aws_lambda_powertools/utilities/parameters": "Powertools SSM/Secrets parameters (Costwarden reads secrets itself)",
+    "aws_lambda_powertools/utilities/streaming": "Powertools S3 streaming; not used",
+    "aws_lambda_powertools/utilities/validation": "Powertools JSON-schema validation; pydantic here",
     "scipy/io/_fast_matrix_market": "Matrix Market file reader (4.2 MB); scipy.stats/optimize/signal never import it",
 }
 
@@ -361,18 +389,24 @@ def assemble(bundle: Bundle, output_dir: Path, *, platform: str = constants.TARG
     python = find_target_python()
     dependencies = build_dependencies(bundle, platform=platform, python=python)
     shutil.copytree(dependencies, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
-    package = copy_package(output_dir)
+    package = copy_package(output_dir, bundle=bundle)
     compile_bytecode(package, python, base=output_dir)
 
 
-def copy_package(output_dir: Path, package_dir: Path = constants.PACKAGE_DIR) -> Path:
-    """Copy the ``costwarden`` package into ``output_dir`` without ``PACKAGE_EXCLUDED`` and byte-code caches."""
+def copy_package(
+    output_dir: Path, package_dir: Path = constants.PACKAGE_DIR, *, bundle: Bundle = Bundle.ANALYTICS
+) -> Path:
+    """Copy the ``costwarden`` package into ``output_dir`` without ``PACKAGE_EXCLUDED`` and byte-code caches (and,
+    for the light bundle, without ``ANALYTICS_ONLY``)."""
     cache = shutil.ignore_patterns("__pycache__", "*.pyc")
+    root = package_dir.resolve()
+    left_out = PACKAGE_EXCLUDED | (ANALYTICS_ONLY if bundle is Bundle.LIGHT else frozenset())
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = set(cache(folder, names))
-        if Path(folder).resolve() == package_dir.resolve():
-            skipped |= PACKAGE_EXCLUDED & set(names)
+        relative = Path(folder).resolve().relative_to(root)
+        prefix = "" if relative == Path() else f"{relative.as_posix()}/"
+        skipped |= {name for name in names if f"{prefix}{name}" in left_out}
         return skipped
 
     package = output_dir / package_dir.name

@@ -3,7 +3,8 @@
 The light bundle (notifier, reaper, tag audit, idle finder, Slack endpoint, organization fan-out) carries no
 analytics packages. Importing only the handlers is not enough: workers and renderers are imported lazily (the Slack
 endpoint's worker, the notifier's block renderers), so every module of the packages those functions run is imported
-here, in a fresh interpreter whose import system refuses the analytics packages. A module-level ``import pandas``
+here, from the light bundle's copy of the package, in a fresh interpreter whose import system refuses the analytics
+packages. A module-level ``import pandas``
 that only the cost monitor needs would otherwise pass every other test and fail the first real button press.
 """
 
@@ -63,13 +64,18 @@ print("\\n".join(failed))
 """
 
 
-def test_light_functions_never_import_the_analytics_packages() -> None:
+def test_light_functions_never_import_the_analytics_packages(tmp_path: Path) -> None:
+    """Run from the light bundle's own copy of the package (``ANALYTICS_ONLY`` left out), analytics refused."""
+    from infra.bundling import Bundle, copy_package
+
+    copy_package(tmp_path, bundle=Bundle.LIGHT)
+    assert not (tmp_path / "costwarden" / "cost" / "monitor.py").exists()  # the copy really is the light one
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, *LIGHT],
         capture_output=True,
         text=True,
         check=False,
-        env={"PYTHONPATH": str(ROOT / "functions"), "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_DEV": "false"},
+        env={"PYTHONPATH": str(tmp_path), "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_DEV": "false"},
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
