@@ -73,6 +73,8 @@ def test_the_read_role_changes_nothing(org_synth: Synth) -> None:
     actions = [a for s in read["Statement"] for a in s["Action"]]
     verbs = ("Describe", "List", "Get")
     assert all(a.split(":", 1)[1].startswith(verbs) for a in actions), actions
+    # The idle finder's reads (metrics, prices) are in it: the fan-out's idle items run as this role.
+    assert {"cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "pricing:GetProducts"} <= set(actions)
 
 
 def test_the_reaper_role_carries_the_single_account_generator_s_statements(org_synth: Synth) -> None:
@@ -111,7 +113,8 @@ def test_the_item_function_may_only_assume_the_member_roles_in_the_organization(
 
 def test_state_machines_use_a_distributed_map_with_bounded_concurrency_and_retries(org_synth: Synth) -> None:
     machines = org_synth.resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) == 2  # reaper (two-phase) and tag audit
+    assert len(machines) == 3  # reaper (two-phase), tag audit and idle finder (one phase, report-only)
+    assert any("costwarden-org-idle" in json.dumps(m["Properties"]) for m in machines.values())
     for machine in machines.values():
         text = json.dumps(machine["Properties"]["DefinitionString"])
         assert '\\"Mode\\":\\"DISTRIBUTED\\"' in text
