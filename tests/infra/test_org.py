@@ -24,7 +24,7 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "single_
 
 @pytest.fixture(scope="module")
 def org_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {"costwarden": {"organization": ORG, "tags": {"team_key": "owner-team"}}}
+    context = {"costwarden": {"organization": ORG, "tags": {"team_key": "owner-team"}, "cost_source": "athena"}}
     return synthesize(tmp_path_factory.mktemp("cdk-org"), context=context)
 
 
@@ -120,3 +120,18 @@ def test_state_machines_use_a_distributed_map_with_bounded_concurrency_and_retri
         assert '\\"Mode\\":\\"DISTRIBUTED\\"' in text
         assert '\\"MaxConcurrency\\":7' in text
         assert '\\"ThrottledError\\"' in text and '\\"BackoffRate\\":2' in text
+
+
+def test_the_cost_monitor_reads_account_teams_only_with_organization_and_athena(org_synth: Synth, synth: Synth) -> None:
+    def org_reads(template: Synth) -> list[str]:
+        return [
+            a
+            for k, p in template.resources("AWS::IAM::Policy").items()
+            if k.startswith("CostMonitor")
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            if a.startswith("organizations:")
+        ]
+
+    assert sorted(org_reads(org_synth)) == ["organizations:ListAccounts", "organizations:ListTagsForResource"]
+    assert org_reads(synth) == []  # single account: nothing
