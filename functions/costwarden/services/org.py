@@ -174,8 +174,9 @@ def _audit(settings: Settings, item: WorkItem, clients: Clients, context: ItemCo
     }
 
 
-#: The most findings an idle item returns (the costliest first): keeps the Map's result under 256 KiB.
-IDLE_ITEM_FINDINGS = 50
+#: The most findings an idle item returns (the costliest first, without their command lines: ~600 bytes each):
+#: the Map's collected result must stay under Step Functions' 256 KiB (README, "Organization scale").
+IDLE_ITEM_FINDINGS = 5
 
 
 def _idle(settings: Settings, item: WorkItem, clients: Clients, context: ItemContext) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def _idle(settings: Settings, item: WorkItem, clients: Clients, context: ItemCon
     if errors and all(_throttled(e) for e in errors) and not run.findings:
         raise ThrottledError(f"account {item.account_id} {item.region}: " + "; ".join(errors))
     ordered = sorted(run.findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
-    rows = [{"account": item.account_id, **f.to_dict()} for f in ordered]
+    rows = [{"account": item.account_id, **{k: v for k, v in f.to_dict().items() if k != "commands"}} for f in ordered]
     attributed = attribute_rows(
         rows, {item.account_id: item.account_team}, team_field="team", unowned=IDLE_UNOWNED, account_field="account"
     )
@@ -247,6 +248,7 @@ def publish_idle(
             by_team.setdefault(str(row["team"]), []).append(_finding(row))
             if row.get("attribution") == "account default":
                 defaults.setdefault(str(row["team"]), set()).add(str(row.get("account", "?")))
+    left_off = sum(int(o.get("findings_left_off") or 0) for o in item_outputs)
     sent: list[str] = []
     errors: list[str] = []
     for team, findings in sorted(by_team.items()):
@@ -269,6 +271,7 @@ def publish_idle(
             errors.append(f"idle/{team}: {error}")
     return {
         "teams": {t: len(f) for t, f in sorted(by_team.items())},
+        "findings_left_off": left_off,
         "alerts_sent": sent,
         "publish_errors": errors,
     }
