@@ -211,7 +211,7 @@ def _idle(settings: Settings, item: WorkItem, clients: Clients, context: ItemCon
     }
 
 
-def _finding(row: dict[str, Any]) -> Finding:
+def _finding(row: Any) -> Finding:
     return Finding(
         arn=str(row["arn"]),
         id=str(row["id"]),
@@ -241,16 +241,19 @@ def publish_idle(
     now = now or datetime.now(UTC)
     by_team: dict[str, list[Finding]] = {}
     defaults: dict[str, set[str]] = {}
+    errors: list[str] = []
     for output in item_outputs:
         for row in output.get("findings") or ():
-            if not isinstance(row, dict):
+            try:
+                finding = _finding(row)
+            except (KeyError, TypeError, ValueError) as error:  # a malformed row is reported, never a traceback
+                errors.append(f"idle finding of account {output.get('account_id', '?')} unreadable: {error!r}")
                 continue
-            by_team.setdefault(str(row["team"]), []).append(_finding(row))
+            by_team.setdefault(finding.team, []).append(finding)
             if row.get("attribution") == "account default":
                 defaults.setdefault(str(row["team"]), set()).add(str(row.get("account", "?")))
     left_off = sum(int(o.get("findings_left_off") or 0) for o in item_outputs)
     sent: list[str] = []
-    errors: list[str] = []
     for team, findings in sorted(by_team.items()):
         event = idle_alerts.team_alert(team, findings, settings.idle, now)
         figures = dict(event.details["figures"])
@@ -273,7 +276,7 @@ def publish_idle(
         "teams": {t: len(f) for t, f in sorted(by_team.items())},
         "findings_left_off": left_off,
         "alerts_sent": sent,
-        "publish_errors": errors,
+        "errors": errors,
     }
 
 
