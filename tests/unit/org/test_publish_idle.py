@@ -46,7 +46,11 @@ def test_one_alert_per_team_and_malformed_rows_are_reported_not_raised() -> None
     ]
     state = MemoryStateStore()
 
-    result = publish_idle(parse_settings({}), outputs, state=state, publish_fn=sent.append, now=NOW)
+    def publish(event: AlertEvent) -> str:
+        sent.append(event)
+        return "message-id"
+
+    result = publish_idle(parse_settings({}), outputs, state=state, publish_fn=publish, now=NOW)
 
     assert result["teams"] == {"cv": 1, "nlp": 2}
     assert result["findings_left_off"] == 4
@@ -57,5 +61,5 @@ def test_one_alert_per_team_and_malformed_rows_are_reported_not_raised() -> None
     assert by_team["nlp"].details["figures"]["Accounts"] == "111111111111, 222222222222"
     assert by_team["cv"].details["figures"]["Owner"] == "account default (team tag of account 222222222222)"
     # Same week: nothing again.
-    assert publish_idle(parse_settings({}), outputs, state=state, publish_fn=sent.append, now=NOW)["alerts_sent"] == []
+    assert publish_idle(parse_settings({}), outputs, state=state, publish_fn=publish, now=NOW)["alerts_sent"] == []
     assert len(sent) == 2
