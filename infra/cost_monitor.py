@@ -24,12 +24,20 @@ from constructs import Construct
 from infra import constants
 from infra.bundling import Bundle
 from infra.function import CoreResources, CostwardenFunction
-from infra.nag import NO_RESOURCE_LEVEL_PERMISSIONS, acknowledge
+from infra.nag import (
+    ACCOUNT_TEAMS_REASON,
+    NO_RESOURCE_LEVEL_PERMISSIONS,
+    XRAY_WILDCARD,
+    acknowledge,
+    acknowledge_because,
+)
 
 SERVICE_NAME: Final = "cost_monitor"
 HANDLER: Final = "costwarden.handlers.cost_monitor.handler"
 #: The Cost Explorer actions the monitor calls (costwarden.adapters.cost_explorer): read-only, one.
 CE_ACTIONS: Final = ("ce:GetCostAndUsage",)
+#: Organization + Athena: the account's team tag (``services.athena_cost.account_teams``).
+ACCOUNT_TEAM_READS: Final = ("organizations:ListAccounts", "organizations:ListTagsForResource")
 DAY: Final = Duration.days(1)
 
 
@@ -52,6 +60,15 @@ class CostMonitor(Construct):
             state_access="read_write",
         )
         self._grant_cost_explorer()
+        settings = core.settings
+        if settings.organization.enabled and settings.cost_source == "athena":
+            reads = iam.Policy(
+                self,
+                "AccountTeamsRead",
+                statements=[iam.PolicyStatement(actions=list(ACCOUNT_TEAM_READS), resources=["*"])],
+            )
+            reads.attach_to_role(self.function.role)
+            acknowledge_because(reads, XRAY_WILDCARD, ACCOUNT_TEAMS_REASON)
         hour = core.settings.schedules.cost_monitor_hour_utc
         self.schedule = events.Rule(
             self,

@@ -24,8 +24,8 @@ from infra.fanout_asl import definition
 from infra.function import CoreResources, CostwardenFunction
 
 #: capability -> two-phase (plan, aggregate, act). Mirrors ``costwarden.services.org.CAPABILITIES``; the idle
-#: finder (issue 10) is one more line here: ``"idle": False``.
-CAPABILITY_PHASES = {"reaper": True, "tag_audit": False}
+#: finder is report-only in the fan-out (one phase; the summary step alerts once per team).
+CAPABILITY_PHASES = {"reaper": True, "tag_audit": False, "idle": False}
 ORGANIZATIONS_READS = [
     "organizations:ListAccounts",
     "organizations:ListTagsForResource",
@@ -71,7 +71,7 @@ class OrganizationFanout(Construct):
                 timeout=Duration.minutes(10),
                 memory_size=512,
                 state_access=state,  # type: ignore[arg-type]
-                publishes_alerts=name in ("item", "aggregate"),
+                publishes_alerts=name in ("item", "aggregate", "summary"),
                 retry_attempts=0,
             )
         reads = iam.Policy(
@@ -162,13 +162,14 @@ class OrganizationFanout(Construct):
         nag.acknowledge_scoped(machine, findings, FANOUT_REASON)
         nag.acknowledge_because(machine, nag.XRAY_WILDCARD, FANOUT_REASON)
         schedules = settings.schedules
-        schedule = (
-            events.Schedule.rate(Duration.minutes(schedules.reaper_rate_minutes))
-            if capability == "reaper"
-            else events.Schedule.cron(
+        if capability == "reaper":
+            schedule = events.Schedule.rate(Duration.minutes(schedules.reaper_rate_minutes))
+        elif capability == "idle":
+            schedule = events.Schedule.cron(minute="0", hour=str(settings.idle.schedule_hour_utc))
+        else:
+            schedule = events.Schedule.cron(
                 minute="0", hour=str(schedules.tag_audit_hour_utc), week_day=schedules.tag_audit_weekday
             )
-        )
         rule = events.Rule(
             self, f"{ident}Schedule", description=f"Costwarden {capability}, organization-wide", schedule=schedule
         )

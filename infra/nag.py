@@ -125,6 +125,10 @@ HARD_LIMIT_SCOPED_REASON: Final = (
     "The hard-limit role stops instances not known at deploy time: ec2:StopInstances is scoped to the instance ARN "
     "pattern AND conditioned on the opted-in team tag, environment development/experiment and no protect tag."
 )
+ACCOUNT_TEAMS_REASON: Final = (
+    "Cost monitor, organization + Athena only: organizations:ListAccounts and ListTagsForResource (read the "
+    "account's team tag for account-default attribution) support no resource-level permissions ('*' only)."
+)
 #: Further recorded reasons for a finding id whose cause differs per construct (id → reasons).
 OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {
     XRAY_WILDCARD: (
@@ -133,6 +137,7 @@ OTHER_REASONS: Final[dict[str, tuple[str, ...]]] = {
         ORG_FANOUT_REASON,
         INTERACT_READS_REASON,
         HARD_LIMIT_READS_REASON,
+        ACCOUNT_TEAMS_REASON,
     )
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_cdk import CfnStackSet, Stack
 from constructs import Construct
+from costwarden.idle.iam import read_actions as idle_read_actions
 from costwarden.org.accounts import read_role_name, reaper_role_name
 from costwarden.reaper.iam import policy_statements, read_actions
 from costwarden.settings import Settings
@@ -62,7 +63,12 @@ def member_template(settings: Settings, trusted_role_arns: Sequence[str], region
         for s in policy_statements(settings, partition=MEMBER_PARTITION, account=MEMBER_ACCOUNT, regions=regions)
     ]
     read = [
-        {"Sid": "ReadOnly", "Effect": "Allow", "Action": sorted({*read_actions(), *STAR_ONLY_ACTIONS}), "Resource": "*"}
+        {
+            "Sid": "ReadOnly",
+            "Effect": "Allow",
+            "Action": sorted({*read_actions(), *STAR_ONLY_ACTIONS, *idle_read_actions()}),
+            "Resource": "*",
+        }
     ]
     tags = [{"Key": k, "Value": v} for k, v in settings.stack_tags.items()]
 

@@ -24,7 +24,7 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "single_
 
 @pytest.fixture(scope="module")
 def org_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {"costwarden": {"organization": ORG, "tags": {"team_key": "owner-team"}}}
+    context = {"costwarden": {"organization": ORG, "tags": {"team_key": "owner-team"}, "cost_source": "athena"}}
     return synthesize(tmp_path_factory.mktemp("cdk-org"), context=context)
 
 
@@ -73,6 +73,8 @@ def test_the_read_role_changes_nothing(org_synth: Synth) -> None:
     actions = [a for s in read["Statement"] for a in s["Action"]]
     verbs = ("Describe", "List", "Get")
     assert all(a.split(":", 1)[1].startswith(verbs) for a in actions), actions
+    # The idle finder's reads (metrics, prices) are in it: the fan-out's idle items run as this role.
+    assert {"cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "pricing:GetProducts"} <= set(actions)
 
 
 def test_the_reaper_role_carries_the_single_account_generator_s_statements(org_synth: Synth) -> None:
@@ -111,9 +113,25 @@ def test_the_item_function_may_only_assume_the_member_roles_in_the_organization(
 
 def test_state_machines_use_a_distributed_map_with_bounded_concurrency_and_retries(org_synth: Synth) -> None:
     machines = org_synth.resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) == 2  # reaper (two-phase) and tag audit
+    assert len(machines) == 3  # reaper (two-phase), tag audit and idle finder (one phase, report-only)
+    assert any("costwarden-org-idle" in json.dumps(m["Properties"]) for m in machines.values())
     for machine in machines.values():
         text = json.dumps(machine["Properties"]["DefinitionString"])
         assert '\\"Mode\\":\\"DISTRIBUTED\\"' in text
         assert '\\"MaxConcurrency\\":7' in text
         assert '\\"ThrottledError\\"' in text and '\\"BackoffRate\\":2' in text
+
+
+def test_the_cost_monitor_reads_account_teams_only_with_organization_and_athena(org_synth: Synth, synth: Synth) -> None:
+    def org_reads(template: Synth) -> list[str]:
+        return [
+            a
+            for k, p in template.resources("AWS::IAM::Policy").items()
+            if k.startswith("CostMonitor")
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            if a.startswith("organizations:")
+        ]
+
+    assert sorted(org_reads(org_synth)) == ["organizations:ListAccounts", "organizations:ListTagsForResource"]
+    assert org_reads(synth) == []  # single account: nothing

@@ -14,7 +14,7 @@ from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.cost import monitor
 from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics, tracer
 from costwarden.models.alert import AlertEvent
-from costwarden.services.athena_cost import cost_source
+from costwarden.services.athena_cost import AthenaCostSource, cost_source
 from costwarden.settings import load_settings
 
 
@@ -53,10 +53,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return sns.publish(alert, topic_arn)
 
     at = run_time(event)
-    result = monitor.run(
-        settings, ce=cost_source(settings), store=store, publish=publish, today=at.date(), emit=_emit, now=at
-    )
+    source = cost_source(settings)
+    result = monitor.run(settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at)
     summary = result.summary
+    if isinstance(source, AthenaCostSource) and source.account_teams is not None:
+        # Untagged spend attributed to the account's team is labelled so, never shown as the team's own tagging.
+        summary["account_default_usd"] = {t: round(v, 2) for t, v in sorted(source.account_default.items())}
+        summary["attribution_note"] = source.attribution_note
     logger.info(
         "cost monitor run",
         extra={k: summary[k] for k in ("today", "ce_requests", "pulled", "cached_days", "teams", "alerts")},

@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger
 from costwarden.handlers.org_common import run_time
-from costwarden.services.org import summarize
-from costwarden.services.reaper import state_store
+from costwarden.services.org import publish_idle, summarize
+from costwarden.services.reaper import sns_publisher, state_store
 from costwarden.settings import load_settings
 
 SUMMARY_TTL_DAYS = 400
@@ -29,7 +29,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary["blocked"] = aggregate.get("blocked")
     at = run_time(event)
     state, _ = state_store(probe=False)
-    ttl = min(SUMMARY_TTL_DAYS, load_settings().reaper.audit_ttl_days)
+    settings = load_settings()
+    if summary["capability"] == "idle":
+        # One weekly alert per team over every account (the items alert nobody).
+        summary["idle"] = publish_idle(
+            settings, event.get("plan") or [], state=state, publish_fn=sns_publisher(), now=at
+        )
+    ttl = min(SUMMARY_TTL_DAYS, settings.reaper.audit_ttl_days)
     state.put(f"orgrun#{at.strftime('%Y-%m-%d')}", f"{summary['capability']}#{at.isoformat()}", summary, ttl_days=ttl)
     logger.info("organization run finished", extra=summary)
     return summary

@@ -4,18 +4,27 @@ The cost monitor asks for daily cost by tags (once per run, for the days its cac
 anomalous team, by service: each is one partition-pruned query (``cost/sql/<format>/``) instead of a series of
 Cost Explorer requests. ``requests`` counts Athena API calls (start, polls, result pages) so the run summary's
 request count keeps its meaning; ``throttled`` stays 0 (botocore's standard retry mode handles throttling).
+
+With ``organization.enabled``, spend without a team tag belongs to its account's team (the account's Organizations
+tag): ``daily_by_tags`` then asks ``daily_by_account`` and attributes each row (``org.attribute_rows``, the one
+attribution rule); what landed on a team that way is kept in ``account_default`` (team -> USD) so the run can say
+"account default" rather than "untagged".
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from costwarden.adapters import aws
 from costwarden.adapters.athena import Athena
 from costwarden.adapters.cost_explorer import CostExplorer
+from costwarden.adapters.organizations import Organization
 from costwarden.cost.athena_sql import pages_from_rows, render, total_page_from_rows
 from costwarden.models.ports import CostSource
+from costwarden.org.attribution import ACCOUNT_DEFAULT, attribute_rows
 from costwarden.settings import AthenaSettings, Settings
 
 
@@ -28,8 +37,15 @@ class AthenaCostSource:
         athena: Athena | None = None,
         *,
         focus_excluded_categories: Sequence[str] = ("Adjustment", "Credit", "Purchase", "Tax"),
+        account_teams: Mapping[str, str | None] | None = None,
     ) -> None:
         self.config = config
+        #: account id -> its team (Organizations tag); None: no account-default attribution (single account).
+        self.account_teams = dict(account_teams) if account_teams is not None else None
+        #: team -> USD of untagged spend attributed to it as its account's default owner (this source's queries).
+        self.account_default: dict[str, float] = defaultdict(float)
+        #: Why account-default attribution is partial or off (Organizations unreadable), for the run summary.
+        self.attribution_note: str | None = None
         #: A FOCUS export is filtered by ``ChargeCategory`` with the same list the FOCUS file reader uses
         #: (``anomaly.excluded_charge_categories``), not by Cost Explorer's record types: one rule for FOCUS data.
         self.focus_excluded_categories = tuple(focus_excluded_categories)
@@ -66,9 +82,40 @@ class AthenaCostSource:
     def daily_by_tags(
         self, start: date, end: date, tag_keys: Sequence[str], *, metric: str, excluded_record_types: Sequence[str]
     ) -> list[dict[str, Any]]:
+        if self.account_teams is not None and len(tag_keys) == 1:
+            return self._by_account(start, end, tag_keys[0], metric=metric, excluded=excluded_record_types)
         return self._run(
             "daily_by_tags", start, end, tag_keys, tag_keys, metric=metric, excluded_record_types=excluded_record_types
         )
+
+    def _by_account(
+        self, start: date, end: date, team_key: str, *, metric: str, excluded: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Per account, then attributed: an untagged row goes to the account's team; no team at all stays untagged."""
+        kw: dict[str, Any] = {"metric": metric, "excluded_record_types": excluded}
+        if self.config.export_format == "focus":
+            kw["excluded_record_types"] = self.focus_excluded_categories
+        sql = render(
+            "daily_by_account",
+            self.config.export_format,
+            table=self.config.table,
+            start=start,
+            end=end,
+            keys=[team_key],
+            **kw,
+        )
+        self.queries.append(sql)
+        rows: list[dict[str, object]] = [{**r, "key_0": r.get("key_0") or None} for r in self.athena.query(sql)]
+        attributed = attribute_rows(rows, self.account_teams or {}, team_field="key_0", unowned="")
+        totals: dict[tuple[str, str], float] = defaultdict(float)
+        for row in attributed:
+            key = (str(row["usage_date"])[:10], str(row["key_0"] or ""))
+            cost = float(str(row["cost"] or 0))
+            totals[key] += cost
+            if row["attribution"] == ACCOUNT_DEFAULT:
+                self.account_default[key[1]] += cost
+        merged = [{"usage_date": d, "key_0": t, "cost": c} for (d, t), c in sorted(totals.items())]
+        return pages_from_rows(merged, [team_key], metric, start, end)
 
     def daily_by_service(
         self,
@@ -118,10 +165,34 @@ class AthenaCostSource:
         return total_page_from_rows(self.athena.query(sql), group_key, metric, start, end)
 
 
-def cost_source(settings: Settings) -> CostSource:
-    """The configured source: Cost Explorer (default) or Athena (``cost_source: athena``)."""
+def account_teams(
+    settings: Settings, organization: Organization | None = None
+) -> tuple[dict[str, str | None], str | None]:
+    """account id -> team (its Organizations tag ``settings.tags.team_key``), and a note when it could not be read
+    (then nothing is attributed: untagged spend stays "untagged", never guessed)."""
+    reader = organization or Organization()
+    try:
+        accounts = reader.accounts()
+    except aws.AWS_ERRORS as error:
+        return {}, f"organization accounts not read, untagged spend stays untagged: {error}"
+    teams = {a.id: a.team(settings.tags.team_key) for a in accounts}
+    note = f"account tags not read for {sorted(reader.tag_errors)}" if reader.tag_errors else None
+    return teams, note
+
+
+def cost_source(settings: Settings, organization: Organization | None = None) -> CostSource:
+    """The configured source: Cost Explorer (default) or Athena (``cost_source: athena``); with
+    ``organization.enabled``, the Athena source attributes untagged spend to the account's team."""
     if settings.cost_source == "athena":
-        return AthenaCostSource(
-            settings.organization.athena, focus_excluded_categories=settings.anomaly.excluded_charge_categories
+        teams: dict[str, str | None] | None = None
+        note = None
+        if settings.organization.enabled:
+            teams, note = account_teams(settings, organization)
+        source = AthenaCostSource(
+            settings.organization.athena,
+            focus_excluded_categories=settings.anomaly.excluded_charge_categories,
+            account_teams=teams,
         )
+        source.attribution_note = note
+        return source
     return CostExplorer()

@@ -5,8 +5,13 @@ Shared by the Step Functions tasks (``handlers.org_*``), ``costwarden reap|tags 
 all of them run exactly the single-account code (``run_reaper``, ``run_audit``) with the member account's clients.
 
 Adding a capability is one entry in ``CAPABILITIES``: a scan function ``(settings, item, clients, context) ->
-JSON-able outcome``. The idle finder (issue 10) plugs in here once ``costwarden.idle`` lands:
-``"idle": _idle`` (and ``infra/fanout.py`` builds its state machine from the same registry).
+JSON-able outcome`` (and ``infra/fanout.py`` builds its state machine from the same registry).
+
+The idle finder runs report-only in the fan-out: each item scans one account x region with the member READ role
+(``run_idle`` with ``apply=False``: marks, when ``idle.action`` is ``expire``, are planned and counted, never
+written — routing them through the reaper's two-phase cap is not built), returns its findings attributed to the
+account's team, and the last step (``publish_idle``) sends ONE weekly ``idle`` alert per team for the whole
+organization.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from typing import Any
 from costwarden.adapters import aws
 from costwarden.adapters.organizations import Organization
 from costwarden.adapters.sts import AssumeRoleError, caller_account, member_clients
+from costwarden.idle import alerts as idle_alerts
+from costwarden.idle.model import Finding, Kind
+from costwarden.idle.run import run_idle
+from costwarden.idle.service import UNOWNED_TEAM as IDLE_UNOWNED
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.org.accounts import read_role_name, reaper_role_name, regions_for, select_accounts, wants_ou_paths
@@ -29,6 +38,7 @@ from costwarden.reaper.execute import Publisher, run_reaper
 from costwarden.reaper.model import Status
 from costwarden.reaper.plan import UNOWNED_TEAM
 from costwarden.reaper.types import Clients
+from costwarden.services.idle import aws_ports
 from costwarden.services.tag_audit import run_audit
 from costwarden.settings import Settings
 from costwarden.tags.audit import NO_TEAM
@@ -164,8 +174,114 @@ def _audit(settings: Settings, item: WorkItem, clients: Clients, context: ItemCo
     }
 
 
-#: capability -> scan function. The idle finder (issue 10) adds ``"idle": _idle`` here: nothing else changes.
-CAPABILITIES: dict[str, ScanFunction] = {"reaper": _reap, "tag_audit": _audit}
+#: The most findings an idle item returns (the costliest first, without their command lines: ~600 bytes each):
+#: the Map's collected result must stay under Step Functions' 256 KiB (README, "Organization scale").
+IDLE_ITEM_FINDINGS = 5
+
+
+def _idle(settings: Settings, item: WorkItem, clients: Clients, context: ItemContext) -> dict[str, Any]:
+    """The idle scan of one account x region, report-only (no marks, no alerts: ``publish_idle`` alerts once per
+    team over every account). Prices are cached in the deployment's state table (list prices are public)."""
+    ports = aws_ports(clients, context.state, settings)
+    run = run_idle(settings, regions=[item.region], ports=ports, apply=False, now=context.now)
+    errors = [*run.scan.errors, *run.errors]
+    if errors and all(_throttled(e) for e in errors) and not run.findings:
+        raise ThrottledError(f"account {item.account_id} {item.region}: " + "; ".join(errors))
+    ordered = sorted(run.findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
+    rows = [{"account": item.account_id, **{k: v for k, v in f.to_dict().items() if k != "commands"}} for f in ordered]
+    attributed = attribute_rows(
+        rows, {item.account_id: item.account_team}, team_field="team", unowned=IDLE_UNOWNED, account_field="account"
+    )
+    waste, _other, _unpriced = idle_alerts.sums(run.findings)
+    return {
+        **_base(item),
+        "ok": not errors,
+        "planned_actions": 0,
+        "counts": {
+            "findings": len(run.findings),
+            "not_judged": len(run.scan.not_judged),
+            "marks_planned_not_written": len(run.marks.marks),
+        },
+        "waste_usd_per_month": round(waste, 2),
+        "findings": attributed[:IDLE_ITEM_FINDINGS],
+        "findings_left_off": max(0, len(attributed) - IDLE_ITEM_FINDINGS),
+        "teams": sorted({str(r["team"]) for r in attributed}),
+        "error": "; ".join(errors) or None,
+        "source_errors": errors,
+    }
+
+
+def _finding(row: Any) -> Finding:
+    return Finding(
+        arn=str(row["arn"]),
+        id=str(row["id"]),
+        type=str(row["type"]),
+        region=str(row["region"]),
+        team=str(row["team"]),
+        kind=Kind(row["kind"]),
+        monthly_usd=row.get("monthly_usd"),
+        evidence=str(row.get("evidence", "")),
+        recommendation=str(row.get("recommendation", "")),
+        price_note=str(row.get("price_note", "")),
+        environment=str(row.get("environment", "")),
+        commands=tuple(row.get("commands", ())),
+    )
+
+
+def publish_idle(
+    settings: Settings,
+    item_outputs: Sequence[dict[str, Any]],
+    *,
+    state: StateStore,
+    publish_fn: Publisher | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """After every idle item: one weekly ``idle`` alert per team over all accounts (de-duplicated per team and week
+    in the state table, as the single-account run does). Findings of the account's default owner say so."""
+    now = now or datetime.now(UTC)
+    by_team: dict[str, list[Finding]] = {}
+    defaults: dict[str, set[str]] = {}
+    errors: list[str] = []
+    for output in item_outputs:
+        for row in output.get("findings") or ():
+            try:
+                finding = _finding(row)
+            except (KeyError, TypeError, ValueError) as error:  # a malformed row is reported, never a traceback
+                errors.append(f"idle finding of account {output.get('account_id', '?')} unreadable: {error!r}")
+                continue
+            by_team.setdefault(finding.team, []).append(finding)
+            if row.get("attribution") == "account default":
+                defaults.setdefault(str(row["team"]), set()).add(str(row.get("account", "?")))
+    left_off = sum(int(o.get("findings_left_off") or 0) for o in item_outputs)
+    sent: list[str] = []
+    for team, findings in sorted(by_team.items()):
+        event = idle_alerts.team_alert(team, findings, settings.idle, now)
+        figures = dict(event.details["figures"])
+        figures["Accounts"] = ", ".join(sorted({str(f.arn.split(":")[4]) for f in findings if f.arn.count(":") > 4}))
+        if team in defaults:
+            figures["Owner"] = f"account default (team tag of account {', '.join(sorted(defaults[team]))})"
+        event = event.model_copy(update={"details": {**event.details, "figures": figures}})
+        if publish_fn is None:
+            continue
+        pk, sk = f"dedup#orgidle#{team}", str(event.details["week"])
+        if not state.put_if_absent(pk, sk, {"sent_at": now.isoformat()}, ttl_days=21):
+            continue
+        try:
+            publish_fn(event)
+            sent.append(team)
+        except Exception as error:  # recorded; the marker is dropped so the next run tries again
+            state.delete(pk, sk)
+            errors.append(f"idle/{team}: {error}")
+    return {
+        "teams": {t: len(f) for t, f in sorted(by_team.items())},
+        "findings_left_off": left_off,
+        "alerts_sent": sent,
+        "errors": errors,
+    }
+
+
+#: capability -> scan function.
+CAPABILITIES: dict[str, ScanFunction] = {"reaper": _reap, "tag_audit": _audit, "idle": _idle}
 
 
 def _base(item: WorkItem) -> dict[str, Any]:

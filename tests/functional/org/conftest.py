@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -111,7 +112,10 @@ class Org:
 
     def run(self, state_machine_arn: str, timeout: float = 120) -> dict[str, Any]:
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        execution = sfn.start_execution(stateMachineArn=state_machine_arn, input="{}")["executionArn"]
+        # A name per execution: moto names unnamed ones "None", so a second run of one machine would collide.
+        execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=uuid.uuid4().hex, input="{}")[
+            "executionArn"
+        ]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             described = sfn.describe_execution(executionArn=execution)

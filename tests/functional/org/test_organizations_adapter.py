@@ -80,3 +80,42 @@ def test_a_refused_tag_read_is_recorded_and_the_listing_goes_on(org: dict[str, A
     assert accounts["vision"].tags == {}
     assert accounts["prod"].team("owner-team") == "platform"
     assert "AccessDenied" in reader.tag_errors[org["ids"]["vision"]]
+
+
+def test_the_athena_cost_source_attributes_by_the_configured_account_tag(org: dict[str, Any]) -> None:
+    """``organization.enabled`` + ``cost_source: athena``: the source carries account -> team (non-default key)."""
+    from costwarden.services.athena_cost import AthenaCostSource, cost_source
+    from costwarden.settings import parse_settings
+
+    base = {"cost_source": "athena", "tags": {"team_key": "owner-team"}}
+    enabled = parse_settings(
+        {**base, "organization": {"enabled": True, "organization_id": "o-abcdefghij", "deployment_targets": ["r-ab12"]}}
+    )
+    source = cost_source(enabled, Organization(org["client"]))
+    assert isinstance(source, AthenaCostSource) and source.account_teams is not None
+    assert source.account_teams[org["ids"]["vision"]] == "vision"
+    assert source.account_teams[org["ids"]["sandbox"]] is None
+    assert source.attribution_note is None
+
+    single = cost_source(parse_settings(base), Organization(org["client"]))
+    assert isinstance(single, AthenaCostSource) and single.account_teams is None  # single account: no attribution
+
+
+def test_an_unreadable_organization_leaves_untagged_spend_untagged_and_says_why() -> None:
+    from botocore.stub import Stubber
+    from costwarden.services.athena_cost import account_teams
+    from costwarden.settings import parse_settings
+
+    client = boto3.client(
+        "organizations", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stub:  # the deployment account is not the management account: access denied
+        stub.add_client_error(
+            "list_accounts",
+            service_error_code="AccessDeniedException",
+            service_message="You don't have permissions to access this resource.",
+            http_status_code=400,
+        )
+        teams, note = account_teams(parse_settings({}), Organization(client))
+    assert teams == {}
+    assert note is not None and "untagged spend stays untagged" in note

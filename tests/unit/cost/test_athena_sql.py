@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from costwarden.cost import cur
 from costwarden.cost.athena_sql import QueryError, billing_periods, pages_from_rows, render, total_page_from_rows
-from costwarden.cost.frame import COST, DATE, from_ce_pages, from_focus, read_table
+from costwarden.cost.frame import COST, DATE, UNTAGGED, from_ce_pages, from_focus, read_table
 
 #: ``../shared/data`` beside the repository (CI's clean clone), or one level up from a worktree; the environment
 #: variable points elsewhere.
@@ -296,3 +296,45 @@ def test_total_by_tag_agrees_with_the_daily_series_and_filters_every_key(cur_db:
     }
     assert got.keys() == want.keys()
     assert all(got[k] == pytest.approx(want[k], abs=1e-6) for k in want)
+
+
+class _DuckAthena:
+    """The ``Athena`` adapter's query port answered by DuckDB (moto's Athena runs no SQL)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.requests = 0
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        self.requests += 1
+        return _rows(self.con, sql)
+
+
+def test_untagged_spend_goes_to_the_account_team_as_account_default(cur_db: duckdb.DuckDBPyConnection) -> None:
+    from costwarden.services.athena_cost import AthenaCostSource
+    from costwarden.settings import AthenaSettings
+
+    start, end = date(2018, 12, 1), date(2019, 1, 1)
+    common: dict[str, Any] = {"table": "cost_export", "start": start, "end": end, "metric": "AmortizedCost"}
+    per_account = _rows(
+        cur_db, render("daily_by_account", "cur2", keys=["department"], excluded_record_types=EXCLUDED, **common)
+    )
+    untagged: dict[str, float] = {}
+    for row in per_account:
+        if not row["key_0"]:
+            untagged[str(row["account_id"])] = untagged.get(str(row["account_id"]), 0.0) + float(row["cost"])
+    assert untagged, "the sample has untagged spend"
+    owned, orphan = sorted(untagged)[0], sorted(untagged)[1:]  # one account with a team tag, the others without
+    config = AthenaSettings.model_validate({"table": "cost_export", "export_format": "cur2"})
+    source = AthenaCostSource(config, _DuckAthena(cur_db), account_teams={owned: "acct-team"})  # type: ignore[arg-type]
+
+    pages = source.daily_by_tags(start, end, ["department"], metric="AmortizedCost", excluded_record_types=EXCLUDED)
+
+    got = from_ce_pages(pages, ["department"], "AmortizedCost")
+    by_team = got.groupby("department", observed=True)[COST].sum()
+    assert by_team["acct-team"] == pytest.approx(untagged[owned], rel=1e-9)
+    assert dict(source.account_default) == pytest.approx({"acct-team": untagged[owned]})
+    # An account without a team tag stays untagged; nothing is lost or counted twice.
+    assert by_team.get(UNTAGGED, 0.0) == pytest.approx(sum(untagged[a] for a in orphan), abs=1e-6)
+    assert got[COST].sum() == pytest.approx(sum(float(r["cost"]) for r in per_account), rel=1e-9)
+    assert "line_item_usage_account_id" in source.queries[0]
