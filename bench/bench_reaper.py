@@ -121,8 +121,8 @@ def _pure_planning(n: int) -> dict[str, Any]:
     """The planning step alone (no AWS) on ``n`` resources: what the reaper itself costs per resource."""
     from datetime import UTC, datetime
 
-    from costwarden.reaper.model import Resource
     from costwarden.reaper.plan import make_plan
+    from costwarden.resources.model import Resource
 
     resources = [
         Resource(

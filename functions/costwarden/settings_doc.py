@@ -2,7 +2,7 @@
 
 Every field of ``costwarden.settings.Settings`` (recursively: ``anomaly.warn_ratio``, ``reaper.dry_run``, ...)
 becomes one row of a Markdown table: dotted key, type (with its bounds), default (as JSON, the way it is written in
-``cdk.json``), and meaning (the field's description: its docstring in ``settings.py``). A field without a
+``cdk.json``), and meaning (the field's description: its docstring in the ``settings`` package). A field without a
 description is listed by ``missing_descriptions()`` and fails a unit test naming it. A map whose values are a model
 (the team directory, ``teams``) gets a row of its own and one row per field of its entries, keyed with a
 placeholder: ``teams.<team>.monthly_usd``.

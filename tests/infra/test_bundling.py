@@ -172,7 +172,7 @@ def test_light_bundle_built_by_cdk_local_bundling_fits_the_budget(tmp_path: Path
     assert {"aws_lambda_powertools", "pydantic", "pydantic_core", "slack_sdk", "costwarden"} <= top_level
     assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (tmp_path / "pydantic_core").iterdir())
     # Our package keeps its sources; libraries ship byte-code only (when a target-version Python is at hand).
-    assert (tmp_path / "costwarden" / "settings.py").is_file()
+    assert (tmp_path / "costwarden" / "settings" / "__init__.py").is_file()
     assert not {"demo", "cli", "settings_doc.py", "__main__.py"} & {p.name for p in (tmp_path / "costwarden").iterdir()}
     if bundling.find_target_python() is not None:
         assert (tmp_path / "slack_sdk" / "__init__.pyc").is_file()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from costwarden.idle.iam import read_actions
 from costwarden.idle.service import SCANNED_TYPES
-from costwarden.reaper.types import REGISTRY
-from costwarden.reaper.types.base import UNTAG_ACTIONS
+from costwarden.resources import REGISTRY
+from costwarden.resources.base import UNTAG_ACTIONS
 
 from tests.infra.conftest import Synth, synthesize
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from costwarden.reaper.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
-from costwarden.reaper.types import REGISTRY
+from costwarden.resources import REGISTRY
 from costwarden.settings import parse_settings
 
 from tests.infra.conftest import Synth, synthesize

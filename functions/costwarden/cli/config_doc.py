@@ -21,7 +21,7 @@ def _command(args: argparse.Namespace) -> int:
     if undocumented:
         print(
             f"warning: settings without a description: {', '.join(undocumented)} "
-            "(add a docstring under each field in costwarden/settings.py)",
+            "(add a docstring under each field in costwarden/settings/)",
             file=sys.stderr,
         )
     table = config_table()

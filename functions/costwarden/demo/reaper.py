@@ -19,7 +19,7 @@ from costwarden.cli.reap import render_table
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import REAPER_AT
 from costwarden.reaper.execute import RunResult, run_reaper
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 
 ROLE = "arn:aws:iam::123456789012:role/demo"
 AMI = "ami-12345678"

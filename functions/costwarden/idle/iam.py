@@ -19,8 +19,8 @@ from typing import Any
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS
 from costwarden.idle.service import SCANNED_TYPES
 from costwarden.reaper.iam import _resources, _sid
-from costwarden.reaper.types import COMMON_READ_PERMISSIONS, REGISTRY
-from costwarden.reaper.types.base import UNTAG_ACTIONS
+from costwarden.resources import COMMON_READ_PERMISSIONS, REGISTRY
+from costwarden.resources.base import UNTAG_ACTIONS
 from costwarden.settings import Settings
 
 Statement = dict[str, Any]

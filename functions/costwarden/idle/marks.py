@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 
 from costwarden.idle.model import Finding, Kind
 from costwarden.models.expiry import format_expiry
-from costwarden.reaper.model import Decision, Resource, Status
-from costwarden.reaper.types import REGISTRY
+from costwarden.resources import REGISTRY
+from costwarden.resources.model import Decision, Resource, Status
 from costwarden.settings import Settings
 
 MARK = "idle-mark"

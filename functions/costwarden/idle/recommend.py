@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from costwarden.idle.model import Kind
-from costwarden.reaper.model import Resource
+from costwarden.resources.model import Resource
 from costwarden.settings import Settings
 
 

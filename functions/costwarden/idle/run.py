@@ -22,9 +22,9 @@ from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
 from costwarden.models.idle_ports import Store
-from costwarden.reaper.model import Decision, Status
-from costwarden.reaper.types import REGISTRY
-from costwarden.reaper.types.base import error_text
+from costwarden.resources import REGISTRY
+from costwarden.resources.base import error_text
+from costwarden.resources.model import Decision, Status
 from costwarden.settings import Settings
 
 log = logging.getLogger("costwarden.idle")

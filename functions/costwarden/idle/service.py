@@ -34,9 +34,9 @@ from costwarden.idle.recommend import recommend
 from costwarden.models.idle_ports import Describer, Dimensions, MetricBatch, MetricQuery, MetricReader, PriceBook
 from costwarden.models.pricing import monthly, total
 from costwarden.reaper.inventory import collect_every
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types import Clients
-from costwarden.reaper.types.base import error_text
+from costwarden.resources import Clients
+from costwarden.resources.base import error_text
+from costwarden.resources.model import Resource
 from costwarden.settings import Settings
 
 #: The registry types the idle finder scans.

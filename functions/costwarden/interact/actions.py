@@ -28,9 +28,9 @@ from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.reaper.execute import FIRST_SEEN_PK
-from costwarden.reaper.model import guard_reason
-from costwarden.reaper.types import REGISTRY, Clients, type_for_arn
 from costwarden.redaction import redact
+from costwarden.resources import REGISTRY, Clients, type_for_arn
+from costwarden.resources.model import guard_reason
 from costwarden.settings import Settings
 
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."

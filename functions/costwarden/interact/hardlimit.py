@@ -27,9 +27,9 @@ from datetime import datetime
 from typing import Any
 
 from costwarden.models.ports import StateStore
-from costwarden.reaper.model import guard_reason
-from costwarden.reaper.types import Clients
-from costwarden.reaper.types.base import chunks, error_text, tags_dict
+from costwarden.resources import Clients
+from costwarden.resources.base import chunks, error_text, tags_dict
+from costwarden.resources.model import guard_reason
 from costwarden.settings import Settings
 
 POLICY_NAME = "costwarden-hard-limit"

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.expiry import describe_remaining, format_expiry
-from costwarden.reaper.model import Decision, Status, Violation, Warning
-from costwarden.reaper.types import REGISTRY
+from costwarden.resources import REGISTRY
+from costwarden.resources.model import Decision, Status, Violation, Warning
 from costwarden.settings import TagPolicy
 
 MAX_ITEMS = 50

@@ -17,10 +17,10 @@ from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
 from costwarden.reaper.inventory import SourceError, collect
-from costwarden.reaper.model import MARK_ACTION, Decision, Resource, Status, audit_items, new_run_id
 from costwarden.reaper.plan import Plan, make_plan
-from costwarden.reaper.types import REGISTRY, Clients
-from costwarden.reaper.types.base import error_text
+from costwarden.resources import REGISTRY, Clients
+from costwarden.resources.base import error_text
+from costwarden.resources.model import MARK_ACTION, Decision, Resource, Status, audit_items, new_run_id
 from costwarden.settings import Settings, TagPolicy
 
 log = logging.getLogger("costwarden.reaper")

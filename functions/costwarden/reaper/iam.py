@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from costwarden.reaper.types import COMMON_READ_PERMISSIONS, REGISTRY, Permission, ResourceType
+from costwarden.resources import COMMON_READ_PERMISSIONS, REGISTRY, Permission, ResourceType
 from costwarden.settings import Settings
 
 Statement = dict[str, Any]

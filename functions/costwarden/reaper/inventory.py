@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types import COMPANION_TYPES, REGISTRY, Clients, Selector, type_for_arn
-from costwarden.reaper.types.base import error_text, tags_dict
+from costwarden.resources import COMPANION_TYPES, REGISTRY, Clients, Selector, type_for_arn
+from costwarden.resources.base import error_text, tags_dict
+from costwarden.resources.model import Resource
 
 TAGGING_PAGE_SIZE = 100
 MAX_WORKERS = 8

@@ -22,9 +22,9 @@ from costwarden.models.ports import StateStore
 from costwarden.reaper import limits
 from costwarden.reaper.execute import DEDUP_TTL_DAYS, Publisher, RunResult, _store_audit
 from costwarden.reaper.inventory import collect
-from costwarden.reaper.model import Decision, Resource, Status
-from costwarden.reaper.types import REGISTRY, Clients
-from costwarden.reaper.types.base import error_text
+from costwarden.resources import REGISTRY, Clients
+from costwarden.resources.base import error_text
+from costwarden.resources.model import Decision, Resource, Status
 from costwarden.settings import Settings
 
 LIMIT_DEDUP_PK = "dedup#limit"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from costwarden.reaper.gpus import gpus_for
-from costwarden.reaper.model import Decision, Resource, Status, guard_reason
-from costwarden.reaper.types import REGISTRY
+from costwarden.resources import REGISTRY
+from costwarden.resources.model import Decision, Resource, Status, guard_reason
 from costwarden.settings import Settings, TeamLimits
 
 #: States in which a counted resource is running (and costing).

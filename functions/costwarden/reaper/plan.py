@@ -36,7 +36,8 @@ from costwarden.models.expiry import (
     format_expiry,
     parse_expires_at,
 )
-from costwarden.reaper.model import (
+from costwarden.resources import REGISTRY
+from costwarden.resources.model import (
     MARK_ACTION,
     NO_ACTION,
     Decision,
@@ -46,7 +47,6 @@ from costwarden.reaper.model import (
     Warning,
     guard_reason,
 )
-from costwarden.reaper.types import REGISTRY
 from costwarden.settings import Settings
 
 UNOWNED_TEAM = "unowned"

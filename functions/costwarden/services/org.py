@@ -35,9 +35,9 @@ from costwarden.org.aggregate import SAMPLE_ACTIONS, Approval, ItemOutcome, appr
 from costwarden.org.attribution import attribute_event, attribute_rows
 from costwarden.org.items import WorkItem, plan_items
 from costwarden.reaper.execute import Publisher, run_reaper
-from costwarden.reaper.model import Status
 from costwarden.reaper.plan import UNOWNED_TEAM
-from costwarden.reaper.types import Clients
+from costwarden.resources import Clients
+from costwarden.resources.model import Status
 from costwarden.services.idle import aws_ports
 from costwarden.services.tag_audit import run_audit
 from costwarden.settings import Settings

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from costwarden.adapters.s3_storage import S3Reader
 from costwarden.adapters.state import MemoryStateStore
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.services.advisor.storage import StorageRun, run_storage
 from costwarden.settings import Settings, SettingsError, parse_settings
 from moto import mock_aws

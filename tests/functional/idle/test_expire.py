@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.models.alert import AlertKind
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.settings import parse_settings
 
 from tests.functional.idle.idle_env import IdleAccount, constant

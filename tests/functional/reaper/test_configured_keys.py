@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from costwarden.models.alert import AlertKind
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.settings import Settings, parse_settings
 
 from tests.functional.reaper.reaper_env import EXPIRED, NOW, Account, by_id
@@ -97,8 +97,8 @@ def test_mark_warn_act_and_extend_all_use_the_configured_keys(account: Account) 
 
 
 def test_extend_commands_of_every_type_name_the_configured_key() -> None:
-    from costwarden.reaper.model import Resource
-    from costwarden.reaper.types import REGISTRY
+    from costwarden.resources import REGISTRY
+    from costwarden.resources.model import Resource
 
     for rtype in REGISTRY.values():
         resource = Resource(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.settings import parse_settings
 
 from tests.functional.reaper.reaper_env import EXPIRED, Account, by_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from costwarden.models.alert import AlertKind, Severity
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.settings import parse_settings
 
 from tests.functional.reaper.reaper_env import EXPIRED, LIVE, NOW, REGIONS, Account, by_id
@@ -159,7 +159,7 @@ def test_failed_action_is_recorded_and_reported(account: Account) -> None:
     (doomed,) = account.instances(1, team="vision", expires_at=EXPIRED)
     ec2 = account.client("ec2")
     # Protection switched on after the check (between plan and act): the terminate call is refused.
-    from costwarden.reaper.types.ec2_instance import Ec2Instance
+    from costwarden.resources.ec2_instance import Ec2Instance
 
     original = Ec2Instance.check_protection
 

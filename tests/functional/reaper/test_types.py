@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 
 from tests.functional.reaper.reaper_env import EXPIRED, LIVE, REGIONS, Account, by_id
 

@@ -30,7 +30,7 @@ def test_every_setting_has_a_description() -> None:
     missing = missing_descriptions()
     assert not missing, (
         f"settings without a description: {', '.join(missing)} — add a docstring under each of these fields in "
-        "functions/costwarden/settings.py (it becomes the README's configuration reference), then run "
+        "functions/costwarden/settings/ (it becomes the README's configuration reference), then run "
         "`costwarden config-doc --write README.md`"
     )
 

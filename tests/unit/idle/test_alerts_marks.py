@@ -15,7 +15,7 @@ from costwarden.models.alert import AlertKind, Severity
 from costwarden.models.idle_ports import Quote
 from costwarden.models.pricing import monthly, on_demand_quote, total
 from costwarden.notifier.blocks import render_message
-from costwarden.reaper.model import ParentRef, Resource, Status
+from costwarden.resources.model import ParentRef, Resource, Status
 from costwarden.settings import IdleSettings, parse_settings
 
 NOW = datetime(2026, 12, 10, 6, tzinfo=UTC)

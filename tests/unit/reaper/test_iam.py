@@ -13,7 +13,7 @@ from costwarden.reaper.iam import (
     policy_statements,
     read_actions,
 )
-from costwarden.reaper.types import REGISTRY, Permission, ResourceType
+from costwarden.resources import REGISTRY, Permission, ResourceType
 from costwarden.settings import parse_settings
 
 ARGS: dict[str, Any] = {"partition": "aws", "account": "123456789012", "regions": ["us-east-1", "eu-west-1"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from costwarden.reaper.gpus import gpus_for
 from costwarden.reaper.limits import count, plan
-from costwarden.reaper.model import Resource
+from costwarden.resources.model import Resource
 from costwarden.settings import parse_settings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from costwarden.reaper.model import ParentRef, Resource, Status
 from costwarden.reaper.plan import make_plan
+from costwarden.resources.model import ParentRef, Resource, Status
 from costwarden.settings import Settings, parse_settings
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
@@ -210,7 +210,7 @@ def _group(**fields: object) -> Resource:
 
 
 def test_cluster_parent_members_are_checked_first_then_guard_the_parent() -> None:
-    from costwarden.reaper.model import Member
+    from costwarden.resources.model import Member
 
     unread = _group()
     plan, by = only([unread])

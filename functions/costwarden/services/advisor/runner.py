@@ -20,7 +20,7 @@ from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
 from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK, team_savings
 from costwarden.models.alert import AlertEvent
-from costwarden.reaper.model import Status
+from costwarden.resources.model import Status
 from costwarden.services.advisor.commitments import CommitmentRun, History, run_commitments
 from costwarden.services.advisor.mix import MixRun, run_mix
 from costwarden.services.advisor.report import run_report

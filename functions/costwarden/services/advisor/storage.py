@@ -26,7 +26,7 @@ from costwarden.advisor.storage import (
     lifecycle_state,
     sizes_from_objects,
 )
-from costwarden.reaper.model import Decision, Status, audit_items, new_run_id
+from costwarden.resources.model import Decision, Status, audit_items, new_run_id
 from costwarden.settings import Settings
 
 log = logging.getLogger("costwarden.advisor")

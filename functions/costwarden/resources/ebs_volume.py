@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, chunks, each_result, partition_of, tags_dict
+from costwarden.resources.base import Clients, Permission, ResourceType, chunks, each_result, partition_of, tags_dict
+from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"deleting", "deleted"})

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 NOTEBOOK_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/*"

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from costwarden.reaper.model import Resource, parent_from_tags
-from costwarden.reaper.types.base import (
+from costwarden.resources.base import (
     Clients,
     Permission,
     ResourceType,
@@ -21,6 +20,7 @@ from costwarden.reaper.types.base import (
     members_by_ids,
     tags_dict,
 )
+from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
 
 ASG_ARN = "arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:*:autoScalingGroupName/*"

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from costwarden.reaper.model import Resource, parent_from_tags
-from costwarden.reaper.types.base import (
+from costwarden.resources.base import (
     Clients,
     Permission,
     ResourceType,
@@ -25,6 +24,7 @@ from costwarden.reaper.types.base import (
     partition_of,
     tags_dict,
 )
+from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"shutting-down", "terminated"})

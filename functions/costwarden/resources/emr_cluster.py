@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import (
+from costwarden.resources.base import (
     Clients,
     Permission,
     ResourceType,
@@ -25,6 +24,7 @@ from costwarden.reaper.types.base import (
     members_by_ids,
     tags_dict,
 )
+from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 ACTIVE_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from costwarden.models import ports
-from costwarden.reaper.model import Member, Resource
+from costwarden.resources.model import Member, Resource
 from costwarden.settings import TagPolicy
 
 #: ``(tag key, required value or None for "any value")``: what the inventory asks each lister for.

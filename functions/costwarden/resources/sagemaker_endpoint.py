@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from costwarden.reaper.model import Resource, is_protected
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, error_text, tags_dict
+from costwarden.resources.base import Clients, Permission, ResourceType, error_text, tags_dict
+from costwarden.resources.model import Resource, is_protected
 from costwarden.settings import TagPolicy
 
 ENDPOINT_ARN = "arn:${Partition}:sagemaker:${Region}:${Account}:endpoint/*"

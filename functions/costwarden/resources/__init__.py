@@ -5,15 +5,15 @@ A resource whose ARN matches none of these is reported ("unknown type"), never a
 
 from __future__ import annotations
 
-from costwarden.reaper.types.autoscaling_group import AutoScalingGroup
-from costwarden.reaper.types.base import Clients, Permission, ResourceType, Selector
-from costwarden.reaper.types.ebs_volume import EbsVolume
-from costwarden.reaper.types.ec2_instance import Ec2Instance
-from costwarden.reaper.types.eks_nodegroup import EksNodegroup
-from costwarden.reaper.types.emr_cluster import EmrCluster
-from costwarden.reaper.types.sagemaker_endpoint import SageMakerEndpoint
-from costwarden.reaper.types.sagemaker_jobs import SageMakerProcessingJob, SageMakerTrainingJob
-from costwarden.reaper.types.sagemaker_notebook import SageMakerNotebook
+from costwarden.resources.autoscaling_group import AutoScalingGroup
+from costwarden.resources.base import Clients, Permission, ResourceType, Selector
+from costwarden.resources.ebs_volume import EbsVolume
+from costwarden.resources.ec2_instance import Ec2Instance
+from costwarden.resources.eks_nodegroup import EksNodegroup
+from costwarden.resources.emr_cluster import EmrCluster
+from costwarden.resources.sagemaker_endpoint import SageMakerEndpoint
+from costwarden.resources.sagemaker_jobs import SageMakerProcessingJob, SageMakerTrainingJob
+from costwarden.resources.sagemaker_notebook import SageMakerNotebook
 
 REGISTRY: dict[str, ResourceType] = {
     t.name: t

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
-from costwarden.reaper.model import EKS_CLUSTER_TAG, EKS_NODEGROUP_TAG, Member, Resource
-from costwarden.reaper.types.base import (
+from costwarden.resources.base import (
     INSTANCE_FILTER_BATCH,
     Clients,
     Permission,
@@ -26,6 +25,7 @@ from costwarden.reaper.types.base import (
     matches,
     tags_dict,
 )
+from costwarden.resources.model import EKS_CLUSTER_TAG, EKS_NODEGROUP_TAG, Member, Resource
 from costwarden.settings import TagPolicy
 
 NODEGROUP_ARN = "arn:${Partition}:eks:${Region}:${Account}:nodegroup/*/*/*"
