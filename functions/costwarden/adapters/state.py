@@ -1,9 +1,10 @@
 """The state table (DynamoDB, one table, ``pk``/``sk`` keys, TTL on ``expiration``) behind a small interface.
 
 What lives there (pk prefixes): ``idempotency#...`` (Powertools, notifier), ``dedup#<scope>`` (alerts already
-sent: episodes, expiry warnings), ``audit#<yyyy-mm-dd>`` (reaper decisions), ``cost#<metric>#<keys>`` (final Cost
-Explorer days). ``MemoryStateStore`` is the same interface in memory: unit tests, and the CLI on an account where
-Costwarden is not deployed (it then keeps no state between runs, and says so).
+sent, claims in progress (``core.publish``), episodes, expiry warnings), ``audit#<yyyy-mm-dd>`` (reaper
+decisions), ``cost#<metric>#<keys>`` (final Cost Explorer days). ``MemoryStateStore`` is the same interface in
+memory: unit tests, and the CLI on an account where Costwarden is not deployed (it then keeps no state
+between runs, and says so).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from costwarden.adapters import aws
+from costwarden.models.ports import LEASE_ATTRIBUTE
 from costwarden.models.ports import StateStore as StateStore  # noqa: PLC0414 - explicit re-export of the port
 
 TTL_ATTRIBUTE = "expiration"
@@ -77,6 +79,21 @@ class DynamoStateStore:
             raise
         return True
 
+    def claim(self, pk: str, sk: str, data: dict[str, Any], *, now: float, ttl_days: float | None = None) -> bool:
+        # A missing lease attribute fails the comparison: a complete record is never taken over.
+        try:
+            self.table.put_item(
+                Item=self._item(pk, sk, data, ttl_days),
+                ConditionExpression="attribute_not_exists(pk) OR #lease < :now",
+                ExpressionAttributeNames={"#lease": LEASE_ATTRIBUTE},
+                ExpressionAttributeValues={":now": _to_dynamo(float(now))},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
@@ -125,6 +142,14 @@ class MemoryStateStore:
 
     def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool:
         if (pk, sk) in self.items:
+            return False
+        self.put(pk, sk, data, ttl_days)
+        return True
+
+    def claim(self, pk: str, sk: str, data: dict[str, Any], *, now: float, ttl_days: float | None = None) -> bool:
+        held = self.items.get((pk, sk))
+        lease = held.get(LEASE_ATTRIBUTE) if held is not None else None
+        if held is not None and not (isinstance(lease, int | float) and lease < now):
             return False
         self.put(pk, sk, data, ttl_days)
         return True

@@ -11,16 +11,29 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from costwarden.models.alert import AlertEvent
+
+#: The attribute a publish-once claim carries while it is in progress (epoch seconds its lease ends): a record
+#: without it is complete. Written by ``costwarden.core.publish``, read by ``StateStore.claim``.
+LEASE_ATTRIBUTE = "lease_until"
+
 
 class StateStore(Protocol):
-    """Key/value items grouped by partition; values are JSON-like dicts."""
+    """Key/value items grouped by partition; values are JSON-like dicts. The one state-store port (the idle finder,
+    the reaper, the cost monitor, the notifier and ``core.publish`` all take this)."""
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
 
     def put(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> None: ...
 
     def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool:
-        """Store only if no item exists; True when this call stored it (the "send once" primitive)."""
+        """Store only if no item exists; True when this call stored it (first-sighting markers, replay guards)."""
+        ...
+
+    def claim(self, pk: str, sk: str, data: dict[str, Any], *, now: float, ttl_days: float | None = None) -> bool:
+        """Store ``data`` (which carries ``LEASE_ATTRIBUTE``) when no item exists, or when the item there is a claim
+        whose lease ended before ``now`` (epoch seconds): its holder crashed. True when this call stored it. One
+        conditional write, so two runs racing for the same record cannot both win (``core.publish``)."""
         ...
 
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]: ...
@@ -63,6 +76,11 @@ class CostSource(Protocol):
     ) -> list[dict[str, Any]]:
         """Cost of the period carrying every ``tag_values`` key with one of its values, grouped by ``group_key``."""
         ...
+
+
+#: Sends one alert event (``adapters.sns.publish`` bound to the topic, a test's list append, an attributing
+#: wrapper in the organization fan-out). The one publisher port; what it returns (SNS's message id) is not used.
+Publisher = Callable[[AlertEvent], object]
 
 
 #: ``clients(service, region)`` → a boto3 client. Injected everywhere (the reaper's registry, the idle finder's
