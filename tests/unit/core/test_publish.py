@@ -18,7 +18,7 @@ NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 KEY = ("dedup#test", "week-49")
 
 
-class Crash(Exception):
+class CrashError(Exception):
     """Where the process would die."""
 
 
@@ -77,10 +77,10 @@ def test_crash_before_the_claim_leaves_nothing_behind() -> None:
     store, outbox = MemoryStateStore(), Outbox()
 
     def dying_claim(*_args: Any, **_kwargs: Any) -> bool:
-        raise Crash
+        raise CrashError
 
     store.claim = dying_claim  # type: ignore[method-assign]
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         once(store, outbox)
     assert store.items == {} and outbox.sent == []
     del store.claim  # the next run, a healthy process
@@ -121,11 +121,11 @@ def test_crash_after_publish_before_complete_repeats_once_after_the_lease() -> N
 
     def dying_put(pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> None:
         if LEASE_ATTRIBUTE not in data:  # the claim is written; the process dies before the complete record
-            raise Crash
+            raise CrashError
         real_put(pk, sk, data, ttl_days)
 
     store.put = dying_put  # type: ignore[method-assign]
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         once(store, outbox)
     assert outbox.sent == ["alert"]
     store.put = real_put  # type: ignore[method-assign]
@@ -160,9 +160,7 @@ def test_a_failing_builder_releases_its_claims() -> None:
         raise ValueError("bad alert")
 
     with pytest.raises(ValueError, match="bad alert"):
-        send_once_each(
-            ["a"], key=lambda i: ("p", i), build=broken, store=store, publish=Outbox(), ttl_days=1, now=NOW
-        )
+        send_once_each(["a"], key=lambda i: ("p", i), build=broken, store=store, publish=Outbox(), ttl_days=1, now=NOW)
     assert store.items == {}
 
 
@@ -170,7 +168,7 @@ def each(store: MemoryStateStore, items: list[str], outbox: Outbox, now: datetim
     return send_once_each(
         items,
         key=lambda item: (f"dedup#v#{item}", "bad"),
-        build=lambda claimed: ",".join(claimed),
+        build=",".join,
         store=store,
         publish=outbox,
         ttl_days=90,
