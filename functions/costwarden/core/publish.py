@@ -33,6 +33,8 @@ StoreKey = tuple[str, str]
 #: How long an in-progress claim holds: longer than a Lambda invocation can run (15 minutes), so only a dead holder
 #: loses its claim; short against every caller's schedule (hourly at the most often), so the next run re-claims.
 LEASE = timedelta(minutes=15)
+#: What a complete record holds: fixed data, a function of what the publisher returned, or None (``sent_at``).
+Record = Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None
 #: The status field of an in-progress claim (a complete record carries the caller's data only).
 IN_PROGRESS = "in_progress"
 
@@ -58,6 +60,8 @@ class Sent[T, I]:
     error: Exception | None = None
     claimed: list[I] = field(default_factory=list)
     """The items whose records this call claimed (``send_once_each``)."""
+    returned: object = None
+    """What the publisher returned (SNS's message id, a Slack post's result)."""
 
     @property
     def sent(self) -> bool:
@@ -72,13 +76,14 @@ def send_once[T](
     publish: Callable[[T], object],
     ttl_days: float,
     now: datetime,
-    record: Mapping[str, Any] | None = None,
+    record: Record = None,
     always: bool = False,
     lease: timedelta = LEASE,
 ) -> Sent[T, StoreKey]:
     """Publish ``event`` unless the record ``key`` says it was already sent; see the module docstring.
 
-    ``record``: what the complete record holds (default ``{"sent_at": now}``), kept ``ttl_days``. ``always``:
+    ``record``: what the complete record holds (default ``{"sent_at": now}``), or a function of what the publisher
+    returned (the notifier records a post's attempts), kept ``ttl_days``. ``always``:
     publish even when the record is complete or held (an action taken is always told), touching the record only
     when this call claimed it."""
     return send_once_each(
@@ -108,7 +113,7 @@ def send_once_each[T, I](
     publish: Callable[[T], object],
     ttl_days: float,
     now: datetime,
-    record: Mapping[str, Any] | None = None,
+    record: Record = None,
     always: bool = False,
     lease: timedelta = LEASE,
 ) -> Sent[T, I]:
@@ -130,14 +135,17 @@ def send_once_each[T, I](
         _release(store, key, claimed)
         raise
     try:
-        publish(event)
+        returned = publish(event)
     except Exception as error:  # the caller records it; the claims go, so the next run tries again
         _release(store, key, claimed)
         return Sent(Outcome.FAILED, event, error, claimed)
-    done = dict(record) if record is not None else {"sent_at": now.isoformat()}
+    if record is None:
+        done: dict[str, Any] = {"sent_at": now.isoformat()}
+    else:
+        done = dict(record(returned) if callable(record) else record)
     for item in claimed:
         store.put(*key(item), done, ttl_days=ttl_days)
-    return Sent(Outcome.SENT, event, None, claimed)
+    return Sent(Outcome.SENT, event, None, claimed, returned)
 
 
 def _release[I](store: StateStore, key: Callable[[I], StoreKey], claimed: Sequence[I]) -> None:

@@ -7,24 +7,28 @@ decides when to publish.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
+from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.models.ports import StateStore
+from costwarden.models.ports import Publisher, StateStore
 from costwarden.settings import Settings
 
 FORECAST_PK = "dedup#cost-forecast"
+#: The cost monitor's publish-once records (sk: the alert's dedup key). Its other state (episodes, budget status,
+#: pools) says what is due; this says what went out, so a run that died after publishing does not alert again.
+SENT_PK = "dedup#cost-sent"
 DEDUP_TTL_DAYS = 120
 
-Publish = Callable[[AlertEvent], str]
+#: The publisher port, under the name the cost monitor's modules import.
+Publish = Publisher
 
 
 def usd(amount: float) -> str:
@@ -148,7 +152,8 @@ def forecast_event(team: str, budget: float, team_forecast: TeamForecast) -> Ale
 
 @dataclass(frozen=True)
 class Remember:
-    """A state write that happens only once its alert was published (so a failed publish is retried next run)."""
+    """A state write that happens only once its alert went out (so a failed publish is retried next run): the
+    episode, budget status or pool state the next run compares against."""
 
     pk: str
     sk: str
@@ -190,17 +195,25 @@ def budget_events(
 
 
 def publish_all(
-    events: list[tuple[AlertEvent, Remember]], publish: Publish, store: StateStore
+    events: list[tuple[AlertEvent, Remember]], publish: Publish, store: StateStore, *, now: datetime
 ) -> tuple[list[AlertEvent], list[str]]:
-    """Publish every event; remember only what went out; collect failures instead of stopping at the first."""
+    """Publish every event once (``core.publish``, record ``SENT_PK``/dedup key); remember only what went out;
+    collect failures instead of stopping at the first.
+
+    The state write follows the alert also when the alert had gone out before (a run that died between publishing
+    and remembering): the next run catches the state up instead of alerting again."""
     published: list[AlertEvent] = []
     failures: list[str] = []
     for event, remember in events:
-        try:
-            publish(event)
-        except Exception as error:  # publish the rest, then the caller fails loudly with the list
-            failures.append(f"{event.kind.value} {event.team}: {type(error).__name__}: {error}")
+        once = send_once(
+            event, key=(SENT_PK, event.dedup_key), store=store, publish=publish, ttl_days=DEDUP_TTL_DAYS, now=now
+        )
+        if once.error is not None:  # publish the rest, then the caller fails loudly with the list
+            failures.append(f"{event.kind.value} {event.team}: {type(once.error).__name__}: {once.error}")
             continue
+        if once.outcome is Outcome.IN_PROGRESS:
+            continue  # another run is sending it, and remembers it
         remember.apply(store)
-        published.append(event)
+        if once.sent:
+            published.append(event)
     return published, failures

@@ -259,7 +259,7 @@ def run(
     at = now or datetime.now(UTC)
     # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
     events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
-    published, failures = publish_all(events, publish, store)
+    published, failures = publish_all(events, publish, store, now=at)
     digest = send_digest(
         settings,
         store,

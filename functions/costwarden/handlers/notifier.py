@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import lru_cache, partial
 from typing import Any
 
@@ -137,7 +138,9 @@ def _deliver_once(
 
     settings = load_settings()
     buttons = partial(action_blocks, settings=settings) if settings.interact.enabled else None
-    report = deliver(event, routes, post=post, store=store, log=logger, extra_blocks=buttons)
+    # A channel's claim holds while this invocation may still post (Powertools' own in-progress expiry).
+    lease = timedelta(milliseconds=context.get_remaining_time_in_millis())
+    report = deliver(event, routes, post=post, store=store, log=logger, extra_blocks=buttons, lease=lease)
     return {**report.as_dict(), "duplicate": False}
 
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.core.publish import send_once
 from costwarden.idle import alerts
 from costwarden.idle.marks import MarkPlan, plan_marks
 from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
 from costwarden.models.idle_ports import Store
+from costwarden.models.ports import Publisher
 from costwarden.resources import REGISTRY
 from costwarden.resources.base import error_text
 from costwarden.resources.model import Decision, Status
@@ -31,7 +33,6 @@ log = logging.getLogger("costwarden.idle")
 
 #: ``(run_id, started_at, dry_run, decisions)`` → error text or None (``reaper.execute.write_audit`` bound).
 Audit = Callable[[str, datetime, bool, Sequence[Decision]], str | None]
-Publisher = Callable[[AlertEvent], object]
 
 DEDUP_TTL_DAYS = 21
 #: CloudWatch's price of GetMetricData: USD per 1,000 metrics requested.
@@ -169,16 +170,13 @@ def run_idle(
 
 
 def _send_once(run: IdleRun, store: Store, publish_fn: Publisher, event: AlertEvent, now: datetime) -> None:
-    pk, sk = f"dedup#idle#{event.team}", event.details["week"]
-    if not store.put_if_absent(pk, sk, {"sent_at": now.isoformat()}, ttl_days=DEDUP_TTL_DAYS):
-        return  # this week's alert was already sent
-    try:
-        publish_fn(event)
-    except Exception as error:  # recorded; the marker is dropped so the next run tries again
-        store.delete(pk, sk)
-        run.errors.append(f"idle/{event.team}: {error_text(error)}")
-        return
-    run.events.append(event)
+    """This week's alert for the team, once (``core.publish``); a failure is recorded and retried next run."""
+    key = (f"dedup#idle#{event.team}", str(event.details["week"]))
+    sent = send_once(event, key=key, store=store, publish=publish_fn, ttl_days=DEDUP_TTL_DAYS, now=now)
+    if sent.error is not None:
+        run.errors.append(f"idle/{event.team}: {error_text(sent.error)}")
+    elif sent.sent:
+        run.events.append(event)
 
 
 def _publish(run: IdleRun, settings: Settings, store: Store, publish_fn: Publisher, now: datetime) -> None:

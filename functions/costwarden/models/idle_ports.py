@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
+
+from costwarden.models.ports import StateStore
 
 #: A dimension set, sorted: ``(("InstanceId", "i-1"), ("index", "0"))``.
 type Dimensions = tuple[tuple[str, str], ...]
@@ -90,15 +92,6 @@ class Describer(Protocol):
         ...
 
 
-class Store(Protocol):
-    """The slice of the state table the idle finder uses (``adapters.state.StateStore`` satisfies it)."""
-
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
-
-    def put(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> None: ...
-
-    def put_if_absent(self, pk: str, sk: str, data: dict[str, Any], ttl_days: float | None = None) -> bool: ...
-
-    def put_many(self, items: Any, ttl_days: float | None = None) -> None: ...
-
-    def delete(self, pk: str, sk: str) -> None: ...
+#: The state table as the idle finder uses it: the one state-store port (``models.ports.StateStore``), under the
+#: name this package's callers import.
+Store = StateStore

@@ -2,9 +2,10 @@
 
 Whole-message duplicates (SNS delivering the same message twice) are stopped before this runs, by Powertools
 idempotency in the handler. This module handles the other half: an alert routed to several channels where one
-post fails. Every channel is tried; each success is recorded in the state table (pk ``dedup#slack#<dedup_key>``,
-sk = channel name); then, if any channel failed, ``DeliveryError`` is raised so the invocation fails and the record
-is retried (and finally dead-lettered). A retry skips the channels already recorded, so the team that already got
+post fails. Every channel is tried, each once through ``core.publish.send_once`` (record pk
+``dedup#slack#<dedup_key>``, sk = channel name: claimed, posted, completed; released if the post fails); then, if
+any channel failed, ``DeliveryError`` is raised so the invocation fails and the record is retried (and finally
+dead-lettered). A retry skips the channels already recorded, so the team that already got
 the message does not get it again while on-call is retried.
 """
 
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from costwarden.core.publish import LEASE, Outcome, send_once
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.notifier.blocks import render_message
@@ -70,24 +72,45 @@ def deliver(
     store: StateStore,
     log: _Log,
     extra_blocks: Callable[[AlertEvent, str], list[dict[str, Any]]] | None = None,
+    lease: timedelta = LEASE,
 ) -> DeliveryReport:
-    """Post ``event`` to each route not yet recorded as delivered; raise ``DeliveryError`` if any failed.
+    """Post ``event`` to each route not yet recorded as delivered (``core.publish.send_once`` per channel); raise
+    ``DeliveryError`` if any failed.
 
     ``extra_blocks(event, channel)``: blocks appended per route (the Slack app's buttons, which name the channel
-    they were sent to); None without the app."""
+    they were sent to); None without the app. ``lease``: how long a channel's claim holds (the handler passes the
+    invocation's remaining time, as Powertools does for its own record)."""
     message = render_message(event)
     pk = delivered_pk(event.dedup_key)
-    already = {str(item["sk"]) for item in store.query(pk)}
     report = DeliveryReport(dedup_key=event.dedup_key)
+
+    def post_to(route: Route) -> PostResult:
+        extra = extra_blocks(event, route.channel) if extra_blocks is not None else []
+        return post(route, {**message, "blocks": [*message["blocks"], *extra]} if extra else message)
+
+    def record(result: PostResult) -> dict[str, Any]:
+        return {"posted_at": datetime.now(UTC).isoformat(), "attempts": result.attempts, "kind": event.kind.value}
+
     for route in routes:
-        if route.channel in already:
+        once = send_once(
+            route,
+            key=(pk, route.channel),
+            store=store,
+            publish=post_to,
+            ttl_days=DELIVERED_TTL_DAYS,
+            now=datetime.now(UTC),
+            record=record,
+            lease=lease,
+        )
+        if once.outcome in (Outcome.ALREADY_SENT, Outcome.IN_PROGRESS):
             report.skipped.append(route.channel)
-            log.info("already posted to this channel; skipped", extra={"channel": route.channel})
+            note = "already posted" if once.outcome is Outcome.ALREADY_SENT else "being posted by another invocation"
+            log.info(f"{note} to this channel; skipped", extra={"channel": route.channel})
             continue
-        try:
-            extra = extra_blocks(event, route.channel) if extra_blocks is not None else []
-            result = post(route, {**message, "blocks": [*message["blocks"], *extra]} if extra else message)
-        except SlackError as error:
+        if once.error is not None:
+            if not isinstance(once.error, SlackError):
+                raise once.error  # not a Slack answer: a bug, not a delivery failure (the claim is released)
+            error = once.error
             report.failed.append(error)
             log.error(
                 "slack post failed",
@@ -101,16 +124,10 @@ def deliver(
                 },
             )
             continue
-        store.put(
-            pk,
-            route.channel,
-            {"posted_at": datetime.now(UTC).isoformat(), "attempts": result.attempts, "kind": event.kind.value},
-            ttl_days=DELIVERED_TTL_DAYS,
-        )
         report.posted.append(route.channel)
+        attempts = once.returned.attempts if isinstance(once.returned, PostResult) else None
         log.info(
-            "posted to slack",
-            extra={"channel": route.channel, "attempts": result.attempts, "dedup_key": event.dedup_key},
+            "posted to slack", extra={"channel": route.channel, "attempts": attempts, "dedup_key": event.dedup_key}
         )
     if report.failed:
         raise DeliveryError(report)

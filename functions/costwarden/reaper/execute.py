@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from costwarden.core.publish import Sent, send_once, send_once_each
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import Publisher as Publisher  # noqa: PLC0414 - re-exported for the reaper's callers
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
 from costwarden.reaper.inventory import SourceError, collect
@@ -29,8 +32,6 @@ log = logging.getLogger("costwarden.reaper")
 DEDUP_TTL_DAYS = 90
 #: Partition of "first seen" markers (sk: resource ARN), written with a resource's first expiry warning.
 FIRST_SEEN_PK = "firstseen"
-
-Publisher = Callable[[AlertEvent], str]
 
 
 @dataclass
@@ -223,10 +224,19 @@ class _Publishing:
         return True
 
     def once(self, pk: str, sk: str, event: AlertEvent) -> None:
-        """Publish ``event`` unless ``(pk, sk)`` says it was already sent; forget the marker if sending fails."""
-        first = self.state.put_if_absent(pk, sk, {"sent_at": self.now.isoformat()}, ttl_days=DEDUP_TTL_DAYS)
-        if first and not self.send(event):
-            self.state.delete(pk, sk)  # not sent: the next run tries again
+        """Publish ``event`` unless ``(pk, sk)`` says it was already sent (``core.publish``: retried next run if
+        sending fails)."""
+        self._record(
+            send_once(
+                event, key=(pk, sk), store=self.state, publish=self.publish_fn, ttl_days=DEDUP_TTL_DAYS, now=self.now
+            )
+        )
+
+    def _record(self, sent: Sent[AlertEvent, Any]) -> None:
+        if sent.error is not None and sent.event is not None:  # recorded (summary or log); the run goes on
+            self.result.publish_errors.append(f"{sent.event.kind.value}/{sent.event.team}: {error_text(sent.error)}")
+        elif sent.sent and sent.event is not None:
+            self.result.events.append(sent.event)
 
     def warnings(self, plan: Plan) -> None:
         status = {d.arn: d.status for d in self.result.decisions}
@@ -242,15 +252,25 @@ class _Publishing:
             )
 
     def violations(self, plan: Plan) -> None:
-        new: dict[str, list[Any]] = defaultdict(list)
+        """One alert per team naming the violations not reported before (one dedup record per violation)."""
+        by_team: dict[str, list[Any]] = defaultdict(list)
         for violation in plan.violations:
-            pk, sk = f"dedup#tagviolation#{violation.resource.arn}", violation.value
-            if self.state.put_if_absent(pk, sk, {"sent_at": self.now.isoformat()}, ttl_days=DEDUP_TTL_DAYS):
-                new[violation.team].append(violation)
-        for team, violations in sorted(new.items()):
-            if not self.send(alerts.tag_violation(team, violations, self.now, self.policy)):
-                for v in violations:
-                    self.state.delete(f"dedup#tagviolation#{v.resource.arn}", v.value)
+            by_team[violation.team].append(violation)
+        for team, violations in sorted(by_team.items()):
+            self._record(
+                send_once_each(
+                    violations,
+                    key=_violation_key,
+                    build=partial(self._violation_alert, team),
+                    store=self.state,
+                    publish=self.publish_fn,
+                    ttl_days=DEDUP_TTL_DAYS,
+                    now=self.now,
+                )
+            )
+
+    def _violation_alert(self, team: str, violations: list[Any]) -> AlertEvent:
+        return alerts.tag_violation(team, violations, self.now, self.policy)
 
     def summaries(self, plan: Plan, operator_team: str) -> None:
         if plan.blocked and not self.result.dry_run:
@@ -262,6 +282,10 @@ class _Publishing:
                 acted[decision.team].append(decision)
         for team, decisions in sorted(acted.items()):
             self.send(alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy))
+
+
+def _violation_key(violation: Any) -> tuple[str, str]:
+    return f"dedup#tagviolation#{violation.resource.arn}", violation.value
 
 
 def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, plan: Plan, result: RunResult) -> None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
-from costwarden.models.ports import StateStore
+from costwarden.models.ports import Publisher, StateStore
 from costwarden.reaper import limits
-from costwarden.reaper.execute import DEDUP_TTL_DAYS, Publisher, RunResult, _store_audit
+from costwarden.reaper.execute import DEDUP_TTL_DAYS, RunResult, _store_audit
 from costwarden.reaper.inventory import collect
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
@@ -183,17 +184,17 @@ def run_limits(
         event = limit_event(entry, by_team.get(entry.team, []), dry_run=dry, now=now)
         acted = any(d.status in (Status.DONE, Status.FAILED) for d in by_team.get(entry.team, []))
         # Once per team, day and count (a change of count warns again); an action taken is always told.
-        first = state.put_if_absent(
-            LIMIT_DEDUP_PK, event.dedup_key, {"sent_at": now.isoformat()}, ttl_days=DEDUP_TTL_DAYS
+        sent = send_once(
+            event,
+            key=(LIMIT_DEDUP_PK, event.dedup_key),
+            store=state,
+            publish=publish_fn,
+            ttl_days=DEDUP_TTL_DAYS,
+            now=now,
+            always=acted,
         )
-        if not (first or acted):
-            continue
-        try:
-            publish_fn(event)
-        except Exception as error:  # recorded; the marker is removed so the next run warns again
-            run.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(error)}")
-            if first:
-                state.delete(LIMIT_DEDUP_PK, event.dedup_key)
-            continue
-        result.events.append(event)
+        if sent.error is not None:  # recorded; the claim is released so the next run warns again
+            run.publish_errors.append(f"{event.kind.value}/{event.team}: {error_text(sent.error)}")
+        elif sent.sent:
+            result.events.append(event)
     return result

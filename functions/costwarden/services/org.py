@@ -24,6 +24,7 @@ from typing import Any
 from costwarden.adapters import aws
 from costwarden.adapters.organizations import Organization
 from costwarden.adapters.sts import AssumeRoleError, caller_account, member_clients
+from costwarden.core.publish import send_once
 from costwarden.idle import alerts as idle_alerts
 from costwarden.idle.model import Finding, Kind
 from costwarden.idle.run import run_idle
@@ -45,6 +46,10 @@ from costwarden.tags.audit import NO_TEAM
 
 #: The most a plan-phase item may plan before its own run caps it (the aggregation applies the real caps).
 PLAN_PHASE_CAP = 1000
+#: How long the organization's weekly idle alert and its reap-blocked alert count as sent (as the single-account
+#: idle run and reaper keep theirs).
+IDLE_DEDUP_TTL_DAYS = 21
+REAP_DEDUP_TTL_DAYS = 90
 _THROTTLING_MARKERS = ("Throttl", "TooManyRequests", "RequestLimitExceeded", "SlowDown", "Rate exceeded")
 
 
@@ -263,15 +268,12 @@ def publish_idle(
         event = event.model_copy(update={"details": {**event.details, "figures": figures}})
         if publish_fn is None:
             continue
-        pk, sk = f"dedup#orgidle#{team}", str(event.details["week"])
-        if not state.put_if_absent(pk, sk, {"sent_at": now.isoformat()}, ttl_days=21):
-            continue
-        try:
-            publish_fn(event)
+        key = (f"dedup#orgidle#{team}", str(event.details["week"]))
+        once = send_once(event, key=key, store=state, publish=publish_fn, ttl_days=IDLE_DEDUP_TTL_DAYS, now=now)
+        if once.error is not None:  # recorded; the claim is released so the next run tries again
+            errors.append(f"idle/{team}: {once.error}")
+        elif once.sent:
             sent.append(team)
-        except Exception as error:  # recorded; the marker is dropped so the next run tries again
-            state.delete(pk, sk)
-            errors.append(f"idle/{team}: {error}")
     return {
         "teams": {t: len(f) for t, f in sorted(by_team.items())},
         "findings_left_off": left_off,
@@ -395,19 +397,18 @@ def aggregate_plans(
             )
     event = org_reap_blocked(settings.stack_tags.get("team", "platform"), outcomes, approval, now)
     result = AggregateResult(approval, act_items, event)
-    first = (
-        event is not None
-        and publish_fn is not None
-        and not settings.reaper.dry_run
-        and state.put_if_absent("dedup#reapblocked", event.dedup_key, {"sent_at": now.isoformat()}, ttl_days=90)
-    )
-    if first and event is not None and publish_fn is not None:
-        try:
-            publish_fn(event)
-            result.published = True
-        except Exception as error:  # recorded in the summary; the next run tries again
-            state.delete("dedup#reapblocked", event.dedup_key)
-            result.publish_error = str(error)
+    if event is not None and publish_fn is not None and not settings.reaper.dry_run:
+        once = send_once(
+            event,
+            key=("dedup#reapblocked", event.dedup_key),
+            store=state,
+            publish=publish_fn,
+            ttl_days=REAP_DEDUP_TTL_DAYS,
+            now=now,
+        )
+        result.published = once.sent
+        if once.error is not None:  # recorded in the summary; the next run tries again
+            result.publish_error = str(once.error)
     return result
 
 

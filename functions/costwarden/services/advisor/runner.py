@@ -19,7 +19,9 @@ from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
 from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK, team_savings
+from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent
+from costwarden.models.ports import Publisher
 from costwarden.resources.model import Status
 from costwarden.services.advisor.commitments import CommitmentRun, History, run_commitments
 from costwarden.services.advisor.mix import MixRun, run_mix
@@ -29,7 +31,6 @@ from costwarden.settings import Settings
 
 log = logging.getLogger("costwarden.advisor")
 
-Publish = Callable[[AlertEvent], str]
 DEDUP_PK = "dedup#advisor"
 DEDUP_TTL_DAYS = 400
 
@@ -103,25 +104,30 @@ class AdvisorResult:
 
 @dataclass
 class _Sender:
-    """Publishes each alert once (``dedup#advisor``/sk), remembering it only once published."""
+    """Publishes each alert once (``dedup#advisor``/sk, ``core.publish``); a failed one is retried next run."""
 
-    publish: Publish | None
+    publish: Publisher | None
     state: StateStore
     sent: list[AlertEvent]
     errors: list[str]
+    now: datetime
 
     def once(self, sk: str, event: AlertEvent) -> None:
-        if self.publish is None or self.state.get(DEDUP_PK, sk) is not None:
+        if self.publish is None:
             return
-        try:
-            self.publish(event)
-        except Exception as error:  # recorded in the summary; the other alerts still go out
-            self.errors.append(f"{event.kind.value}/{event.team}: {type(error).__name__}: {error}")
-            return
-        self.state.put(
-            DEDUP_PK, sk, {"dedup_key": event.dedup_key, "at": event.occurred_at.isoformat()}, DEDUP_TTL_DAYS
+        done = send_once(
+            event,
+            key=(DEDUP_PK, sk),
+            store=self.state,
+            publish=self.publish,
+            ttl_days=DEDUP_TTL_DAYS,
+            now=self.now,
+            record={"dedup_key": event.dedup_key, "at": event.occurred_at.isoformat()},
         )
-        self.sent.append(event)
+        if done.error is not None:  # recorded in the summary; the other alerts still go out
+            self.errors.append(f"{event.kind.value}/{event.team}: {type(done.error).__name__}: {done.error}")
+        elif done.sent:
+            self.sent.append(event)
 
 
 def run_advisor(
@@ -133,7 +139,7 @@ def run_advisor(
     commitments: CommitmentsReader,
     spot: SpotPrices,
     state: StateStore,
-    publish: Publish | None,
+    publish: Publisher | None,
     now: datetime,
     allow_apply: bool = True,
     audit: bool = True,
@@ -166,7 +172,7 @@ def run_advisor(
         },
     )
     month = today.strftime("%Y-%m")
-    sender = _Sender(publish, state, result.events, result.publish_errors)
+    sender = _Sender(publish, state, result.events, result.publish_errors, now)
     for team, (usd_month, items) in sorted(savings.items()):
         if usd_month >= 1:
             sender.once(f"savings#{team}#{month}", alerts.savings(team, month, usd_month, items, now))
@@ -208,7 +214,7 @@ def run_monthly_report(
     month: str | None = None,
     put: Callable[[str, str], None] | None = None,
     link: Callable[[str], tuple[str, datetime | None]] | None = None,
-    publish: Publish | None = None,
+    publish: Publisher | None = None,
 ) -> ReportResult:
     """Build the report, store the HTML (``put(key, html)``), link it, and post each team its part once."""
     chosen = month or report_month_for(now.date())
@@ -221,7 +227,7 @@ def run_monthly_report(
             result.url, valid_until = link(result.key)
     else:
         valid_until = None
-    sender = _Sender(publish, state, result.events, result.publish_errors)
+    sender = _Sender(publish, state, result.events, result.publish_errors, now)
     for team in report.teams:
         url = None if result.url is None else f"{result.url}#{anchor(team.team)}"
         event = alerts.report(team, report, url, valid_until, now)
