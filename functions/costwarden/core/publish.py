@@ -123,10 +123,10 @@ def send_once_each[T, I](
     claimed: list[I] = []
     held = False
     for item in items:
-        state = claims.take(key(item))
-        if state is Outcome.SENT:
+        refused = claims.take(key(item))
+        if refused is None:
             claimed.append(item)
-        held = held or state is Outcome.IN_PROGRESS
+        held = held or refused is Outcome.IN_PROGRESS
     if not claimed and not always:
         return Sent(Outcome.IN_PROGRESS if held else Outcome.ALREADY_SENT)
     try:
@@ -159,8 +159,9 @@ class _Claims:
     now: datetime
     lease: timedelta
 
-    def take(self, key: StoreKey) -> Outcome:
-        """SENT when this call now holds the claim; else whether the record is complete or held by another."""
+    def take(self, key: StoreKey) -> Outcome | None:
+        """None when this call now holds the claim; else why not: the record is complete (ALREADY_SENT) or another
+        run holds a live claim (IN_PROGRESS)."""
         pk, sk = key
         data = {
             "status": IN_PROGRESS,
@@ -169,7 +170,7 @@ class _Claims:
         }
         # The claim lives as long as the lease matters; DynamoDB's TTL sweep is lazy, the lease test is not.
         if self.store.claim(pk, sk, data, now=self.now.timestamp(), ttl_days=_days(self.lease) + 1):
-            return Outcome.SENT
+            return None
         held = self.store.get(pk, sk)
         return Outcome.IN_PROGRESS if held is None or LEASE_ATTRIBUTE in held else Outcome.ALREADY_SENT
 
