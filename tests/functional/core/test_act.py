@@ -61,7 +61,8 @@ def _audit(state: MemoryStateStore, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def test_protect_tag_is_refused_and_audited(account: Account) -> None:
-    [kept] = account.instances(team="nlp", environment="experiment", **{"costwarden:protect": "TRUE"})
+    [kept] = account.instances(team="nlp", environment="experiment")
+    account.tag_instance(kept, **{"costwarden:protect": "TRUE"})
     [free] = account.instances(team="nlp", environment="experiment")
     found = _instances(account)
     result = _run(account, [_request(found[kept], Verb.STOP), _request(found[free], Verb.STOP)])
@@ -104,7 +105,8 @@ def test_only_the_listed_environments(account: Account) -> None:
 def test_the_cap_counts_every_type_and_blocks_all(account: Account) -> None:
     ids = account.instances(2, team="nlp", environment="experiment")
     volume = account.volume(team="nlp", environment="experiment")
-    [protected] = account.instances(team="nlp", environment="experiment", **{"costwarden:protect": "true"})
+    [protected] = account.instances(team="nlp", environment="experiment")
+    account.tag_instance(protected, **{"costwarden:protect": "true"})
     instances, volumes = _instances(account), _volumes(account)
     tags = {"expires_at": "2027-01-01"}
     requests = [_request(instances[i], Verb.TAG, tags=tags) for i in (*ids, protected)]
