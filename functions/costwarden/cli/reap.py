@@ -28,6 +28,7 @@ def render_table(rows: list[dict[str, Any]], *, account: bool = False) -> str:
 
 def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
+    from costwarden.core.act import Trigger
     from costwarden.reaper.execute import run_reaper
     from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
@@ -53,6 +54,7 @@ def _command(args: argparse.Namespace) -> int:
         publish_fn=sns_publisher(),
         dry_run=not args.apply,
         store_audit=note is None,
+        trigger=Trigger.CLI,
     )
     rows = [d.to_dict() for d in result.decisions]
     if args.format == "json":

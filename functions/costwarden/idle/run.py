@@ -3,7 +3,8 @@
 Everything AWS comes in as parameters (``ports``, ``store``, ``audit``, ``publish_fn``), so the Lambda handler, the
 CLI, the demo and the tests run exactly this code. Marks are written only when ``idle.action`` is ``expire`` *and*
 ``apply`` is true (the handler: ``reaper.dry_run`` is off; the CLI: ``--apply``); otherwise they are planned and
-shown. Marks use the registry types' ``tag()``/``untag()`` — the reaper's own path, under its cap and its audit.
+shown. Marks and unmarks go through the one action path (``core.act.act_on``): the reaper's guards, its cap and
+its audit record, then the registry types' ``tag()``/``untag()``.
 """
 
 from __future__ import annotations
@@ -11,28 +12,26 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.core.act import Audit, Request, Rules, Trigger, Verb, act_on
 from costwarden.core.publish import send_once
 from costwarden.idle import alerts
-from costwarden.idle.marks import MarkPlan, plan_marks
+from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS, MarkPlan, plan_marks
 from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
 from costwarden.models.idle_ports import Store
 from costwarden.models.ports import Publisher
-from costwarden.resources import REGISTRY
 from costwarden.resources.base import error_text
 from costwarden.resources.model import Decision, Status
 from costwarden.settings import Settings
 
 log = logging.getLogger("costwarden.idle")
 
-#: ``(run_id, started_at, dry_run, decisions)`` → error text or None (``reaper.execute.write_audit`` bound).
-Audit = Callable[[str, datetime, bool, Sequence[Decision]], str | None]
 
 DEDUP_TTL_DAYS = 21
 #: CloudWatch's price of GetMetricData: USD per 1,000 metrics requested.
@@ -88,33 +87,16 @@ class IdleRun:
         }
 
 
-def _execute(ports: Ports, plan: MarkPlan, settings: Settings) -> dict[str, tuple[Status, str]]:
-    """Write the planned marks and unmarks through the registry types, batched per (region, type)."""
-    outcome: dict[str, tuple[Status, str]] = {}
-    marks: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
-    for resource, _, expiry, marker in plan.marks:
-        marks[(resource.region, resource.type, expiry, marker)].append(resource)
-    for (region, type_name, expiry, marker), group in sorted(marks.items()):
-        tags = {settings.tags.expires_key: expiry, settings.idle.marker_key: marker}
-        try:
-            results = REGISTRY[type_name].tag(ports.clients, region, group, tags)
-        except Exception as error:  # recorded in the decision; the run goes on
-            results = {r.arn: error_text(error) for r in group}
-        for resource in group:
-            err = results.get(resource.arn, "no result returned")
-            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
-    unmarks: dict[tuple[str, str, tuple[str, ...]], list[Any]] = defaultdict(list)
-    for resource, _, keys in plan.unmarks:
-        unmarks[(resource.region, resource.type, keys)].append(resource)
-    for (region, type_name, keys), group in sorted(unmarks.items()):
-        try:
-            results = REGISTRY[type_name].untag(ports.clients, region, group, keys)
-        except Exception as error:  # recorded in the decision; the run goes on
-            results = {r.arn: error_text(error) for r in group}
-        for resource in group:
-            err = results.get(resource.arn, "no result returned")
-            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
-    return outcome
+def _requests(plan: MarkPlan, settings: Settings) -> list[Request]:
+    """The planned marks (expiry + marker tags) and unmarks (the keys it set) as requests for the one action path."""
+    requests = [
+        Request(
+            resource, Verb.TAG, decision, tags={settings.tags.expires_key: expiry, settings.idle.marker_key: marker}
+        )
+        for resource, decision, expiry, marker in plan.marks
+    ]
+    requests += [Request(resource, Verb.UNTAG, decision, keys=keys) for resource, decision, keys in plan.unmarks]
+    return requests
 
 
 def run_idle(
@@ -140,24 +122,32 @@ def run_idle(
     )
     applied = expire and apply and not plan.blocked
     decisions = list(plan.decisions)
-    if applied and (plan.marks or plan.unmarks):
-        outcome = _execute(ports, plan, settings)
-        decisions = [
-            replace(
-                d,
-                status=outcome[d.arn][0],
-                reason=f"{d.reason}; {outcome[d.arn][1]}" if outcome[d.arn][1] else d.reason,
-            )
-            if d.arn in outcome
-            else d
-            for d in decisions
-        ]
-    run = IdleRun(run_id, result, settings.idle.action, applied, plan, decisions)
+    errors: list[str] = []
+    acted: set[str] = set()
+    if expire and not plan.blocked and (plan.marks or plan.unmarks):
+        # Marks go through the reaper's own guards (and IAM's): never production, only development/experiment.
+        rules = Rules.for_settings(settings, allow_production=False, environments=EXPIRABLE_ENVIRONMENTS)
+        batch = act_on(
+            _requests(plan, settings),
+            trigger=Trigger.IDLE_EXPIRY,
+            rules=rules,
+            dry_run=not applied,
+            clients=ports.clients,
+            audit=audit,
+            now=now,
+            run_id=run_id,
+        )
+        decisions = batch.settle(decisions)
+        acted = {o.arn for o in batch.outcomes}
+        if batch.audit_error:
+            errors.append(f"audit write failed: {batch.audit_error}")
+    run = IdleRun(run_id, result, settings.idle.action, applied, plan, decisions, errors=errors)
     for decision in decisions:
         log.info("idle decision", extra={"run_id": run_id, "applied": applied, **decision.to_dict()})
-    if audit is not None and decisions:
-        error = audit(run_id, now, not applied, decisions)
-        if error:
+    rest = [d for d in decisions if d.arn not in acted]  # act_on audited the others
+    if audit is not None and rest:
+        error = audit(run_id, now, not applied, rest)
+        if error and not run.errors:  # a failing store is said once
             run.errors.append(f"audit write failed: {error}")
     if store is not None:
         try:

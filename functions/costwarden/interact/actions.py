@@ -1,9 +1,10 @@
 """What a verified, authorized button press or slash command does — through the paths that already guard each
 kind of change — and the record of it.
 
-* Extend 1/3/7 days (expiry warnings): rewrites the configured expires key (``settings.tags.expires_key``) with the
-  reaper type's own ``tag``, after the reaper's ``guard_reason`` (protected and production resources are refused
-  whoever asks). Never past ``reaper.max_lifetime_days`` from launch (or first sighting); the reply names the cap.
+* Extend 1/3/7 days (expiry warnings): rewrites the configured expires key (``settings.tags.expires_key``) through
+  the one action path (``core.act.act_on``: the reaper's guards — protected and production resources are refused
+  whoever asks —, its audit record, then the registry type's own ``tag``). Never past ``reaper.max_lifetime_days``
+  from launch (or first sighting); the reply names the cap.
 * Acknowledge / Snooze this episode / It was planned (anomalies): written on the episode's item in the state table
   (``cost/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
 * ``/costwarden plan ...``: declared planned spend (``interact/planned.py``).
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
 from costwarden.cost.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.interact import hardlimit, planned
 from costwarden.interact.authz import authorize
@@ -30,7 +32,7 @@ from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.reaper.execute import FIRST_SEEN_PK
 from costwarden.redaction import redact
 from costwarden.resources import REGISTRY, Clients, type_for_arn
-from costwarden.resources.model import guard_reason
+from costwarden.resources.model import Resource, Status
 from costwarden.settings import Settings
 
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
@@ -116,9 +118,31 @@ def _anchor(ctx: Context, arn: str, details: dict[str, Any]) -> tuple[datetime |
     return None, ""
 
 
+def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str, str], value: str) -> Outcome | None:
+    """Tag the new expiry through the one action path (guards, audit record, the type's ``tag``); the refusal or
+    failure, or None when it is written."""
+    key = rules.policy.expires_key
+    decision = decision_for(resource, "extend", rules.policy, reason=f"extend {key} from {before[key] or '(none)'}")
+    batch = act_on(
+        [Request(resource, Verb.TAG, decision, tags={key: value})],
+        trigger=Trigger.SLACK,
+        rules=rules,
+        dry_run=False,
+        clients=ctx.clients,
+        audit=state_audit(ctx.state, ctx.settings.reaper.audit_ttl_days),
+        now=ctx.now,
+    )
+    [outcome] = batch.outcomes
+    if outcome.refused_by is not None:
+        return Outcome("refused", f"Refused: {outcome.note}.", before)
+    if outcome.status is Status.FAILED:
+        return Outcome("failed", f"Could not update {key}: {redact(outcome.note)}", before)
+    return None
+
+
 def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
     """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit."""
-    policy, key = ctx.settings.tags, ctx.settings.tags.expires_key
+    key = ctx.settings.tags.expires_key
     if days not in EXTEND_DAYS:
         return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
     type_name = type_for_arn(arn)
@@ -130,9 +154,10 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     if not found or not found[0].active:
         return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
     resource = found[0]
-    reason = guard_reason(resource.tags, policy, ctx.settings.reaper.allow_production)
-    if reason:
-        return Outcome("refused", f"Refused: {reason}.")
+    rules = Rules.for_settings(ctx.settings)
+    refused = refusal(resource, Verb.TAG, rules)  # answered first, whatever else is wrong with the resource
+    if refused:
+        return Outcome("refused", f"Refused: {refused[1]}.")
     current = resource.tags.get(key, "")
     before = {key: current}
     try:
@@ -155,9 +180,8 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     if expiry is not None and new <= expiry.expired_from:
         return Outcome("refused", f"Not extended: it is already at its lifetime cap; {cap_note}.", before)
     value = format_expiry(new)
-    problem = rtype.tag(ctx.clients, region, [resource], {key: value}).get(arn, "no result returned")
-    if problem:
-        return Outcome("failed", f"Could not update {key}: {redact(problem)}", before)
+    if failure := _set_expiry(ctx, resource, rules, before, value):
+        return failure
     reply = f"{key} is now {value}"
     if capped:
         reply += f" (capped: {cap_note})"

@@ -2,9 +2,10 @@
 
 Enforcing, for one team:
 
-1. stops its running EC2 instances tagged ``environment`` development or experiment — each through the reaper's
-   ``guard_reason`` (never production, never protected), all or nothing under ``reaper.max_actions_per_run``
-   (more candidates than the cap: nothing is stopped, the reply says so), every decision audited;
+1. stops its running EC2 instances tagged ``environment`` development or experiment — listed by the registry's EC2
+   type and stopped through the one action path (``core.act.act_on``: never production, never protected, only
+   development/experiment, all or nothing under ``reaper.max_actions_per_run`` — more candidates than the cap:
+   nothing is stopped, the reply says so —, every decision audited in the reaper's record shape);
 2. attaches the inline policy ``costwarden-hard-limit`` (deny ``ec2:RunInstances`` and SageMaker job / endpoint
    creation for requests tagging resources with the team) to each of the team's ``slack.launch_roles``.
 
@@ -26,15 +27,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from costwarden.core.act import Guard, Request, Rules, Trigger, Verb, act_on, decision_for, state_audit
 from costwarden.models.ports import StateStore
-from costwarden.resources import Clients
-from costwarden.resources.base import chunks, error_text, tags_dict
-from costwarden.resources.model import guard_reason
+from costwarden.resources import REGISTRY, Clients
+from costwarden.resources.base import error_text
+from costwarden.resources.ec2_instance import Ec2Instance
+from costwarden.resources.model import Resource, Status
 from costwarden.settings import Settings
 
 POLICY_NAME = "costwarden-hard-limit"
 STATE_PK = "hardlimit"
 STOPPABLE_ENVIRONMENTS = ("development", "experiment")
+#: Instance states the hard limit stops (a stopping or stopped instance costs no compute any more).
+RUNNING_STATES = frozenset({"pending", "running"})
+STOP_ACTION = "stop"
 DENIED_ACTIONS = (
     "ec2:RunInstances",
     "sagemaker:CreateEndpoint",
@@ -65,56 +71,47 @@ def deny_policy(settings: Settings, team: str) -> dict[str, Any]:
     }
 
 
-def _running(clients: Clients, region: str, settings: Settings, team: str) -> list[dict[str, Any]]:
-    """Running instances tagged with the team: one paginated DescribeInstances per region (pages, not resources)."""
-    pages = (
-        clients("ec2", region)
-        .get_paginator("describe_instances")
-        .paginate(
-            Filters=[
-                {"Name": f"tag:{settings.tags.team_key}", "Values": [team]},
-                {"Name": "instance-state-name", "Values": ["running", "pending"]},
-            ]
-        )
-    )
-    return [i for page in pages for r in page.get("Reservations", []) for i in r.get("Instances", [])]
+def _running(clients: Clients, region: str, settings: Settings, team: str) -> list[Resource]:
+    """The team's running instances in ``region``, listed by the registry's EC2 type (every page of
+    ``DescribeInstances``, 1,000 a page: requests grow with pages, not instances)."""
+    instances = REGISTRY[Ec2Instance.name].list_every(clients, region)
+    return [r for r in instances if r.state in RUNNING_STATES and r.tags.get(settings.tags.team_key) == team]
 
 
 def _stop(
-    clients: Clients, settings: Settings, team: str, regions: Sequence[str]
+    clients: Clients,
+    settings: Settings,
+    state: StateStore,
+    team: str,
+    *,
+    regions: Sequence[str],
+    by: str,
+    now: datetime,
 ) -> tuple[list[str], list[dict[str, str]], str]:
-    """``(stopped ids, decisions, problem)``: guarded, capped, batched stops of the team's dev/experiment EC2."""
-    policy = settings.tags
-    decisions: list[dict[str, str]] = []
-    candidates: list[tuple[str, str]] = []
-    for region in regions:
-        for instance in _running(clients, region, settings, team):
-            tags = tags_dict(instance.get("Tags"))
-            environment = tags.get(policy.environment_key, "").strip().lower()
-            reason = guard_reason(tags, policy, allow_production=False)
-            if reason is None and environment not in STOPPABLE_ENVIRONMENTS:
-                reason = f"{policy.environment_key}={environment or '(none)'}: only development/experiment stop"
-            if reason:
-                decisions.append(
-                    {"id": instance["InstanceId"], "region": region, "status": "skipped", "reason": reason}
-                )
-            else:
-                candidates.append((region, instance["InstanceId"]))
-    cap = settings.reaper.max_actions_per_run
-    if len(candidates) > cap:
-        return [], decisions, f"{len(candidates)} instances to stop, above reaper.max_actions_per_run ({cap})"
-    stopped: list[str] = []
-    for region in sorted({r for r, _ in candidates}):
-        ids = [i for r, i in candidates if r == region]
-        for batch in chunks(ids, 1000):
-            try:
-                clients("ec2", region).stop_instances(InstanceIds=list(batch))
-                status, note = "done", ""
-                stopped.extend(batch)
-            except Exception as error:  # recorded per instance; the policy is still attached
-                status, note = "failed", error_text(error)
-            decisions += [{"id": i, "region": region, "status": status, "reason": note} for i in batch]
-    return stopped, decisions, ""
+    """``(stopped ids, decisions, problem)``: the team's dev/experiment EC2 stopped through the one action path
+    (protect tag, never production, only development/experiment, all or nothing under the cap, audited)."""
+    candidates = [r for region in regions for r in _running(clients, region, settings, team)]
+    reason = f"hard limit of {team} enforced by {by}"
+    batch = act_on(
+        [
+            Request(r, Verb.STOP, decision_for(r, STOP_ACTION, settings.tags, team=team, reason=reason))
+            for r in candidates
+        ],
+        trigger=Trigger.HARD_LIMIT,
+        rules=Rules.for_settings(settings, allow_production=False, environments=STOPPABLE_ENVIRONMENTS),
+        dry_run=False,
+        clients=clients,
+        audit=state_audit(state, settings.reaper.audit_ttl_days),
+        now=now,
+    )
+    decisions = [
+        {"id": o.decision.id, "region": o.decision.region, "status": o.status.value, "reason": o.note}
+        for o in batch.outcomes
+    ]
+    if batch.blocked:
+        count, cap = len(batch.refused(Guard.CAP)), settings.reaper.max_actions_per_run
+        return [], decisions, f"{count} instances to stop, above reaper.max_actions_per_run ({cap})"
+    return [o.decision.id for o in batch.outcomes if o.status is Status.DONE], decisions, ""
 
 
 def enforce(
@@ -133,7 +130,7 @@ def enforce(
     current = state.get(STATE_PK, team)
     if current and current.get("active"):
         return "refused", f"The hard limit of {team} is already enforced (by {current.get('by')}).", {}
-    stopped, decisions, problem = _stop(clients, settings, team, regions)
+    stopped, decisions, problem = _stop(clients, settings, state, team, regions=regions, by=by, now=now)
     if problem:
         return "refused", f"Not enforced: {problem}. Stop by hand or raise the cap.", {"decisions": decisions}
     entry = settings.teams.get(team)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from costwarden.core.act import BatchResult, Request, Rules, Trigger, Verb, act_on
+from costwarden.core.act import write_audit as record_audit
 from costwarden.core.publish import Sent, send_once, send_once_each
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import Publisher as Publisher  # noqa: PLC0414 - re-exported for the reaper's callers
@@ -23,7 +25,7 @@ from costwarden.reaper.inventory import SourceError, collect
 from costwarden.reaper.plan import Plan, make_plan
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
-from costwarden.resources.model import MARK_ACTION, Decision, Resource, Status, audit_items, new_run_id
+from costwarden.resources.model import MARK_ACTION, Decision, Resource, Status, new_run_id
 from costwarden.settings import Settings, TagPolicy
 
 log = logging.getLogger("costwarden.reaper")
@@ -94,35 +96,14 @@ def _check_candidates(clients: Clients, plan: Plan, resources: list[Resource]) -
     return [checked.get(r.arn, r) for r in resources]
 
 
-def _act(clients: Clients, plan: Plan, settings: Settings) -> dict[str, tuple[Status, str]]:
-    """Perform planned actions and marks, batched per (region, type); ``{arn: (status, note)}``."""
-    outcome: dict[str, tuple[Status, str]] = {}
-    policy = settings.tags
-    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for resource, _ in plan.actions:
-        groups[(resource.region, resource.type)].append(resource)
-    for (region, type_name), group in sorted(groups.items()):
-        try:
-            results = REGISTRY[type_name].act(
-                clients, region, group, policy, force=settings.reaper.force_termination_protected
-            )
-        except Exception as error:  # recorded (decision, summary or log); the run goes on
-            results = {r.arn: error_text(error) for r in group}
-        for resource in group:
-            err = results.get(resource.arn, "no result returned")
-            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
-    marks: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
-    for resource, _, value in plan.marks:
-        marks[(resource.region, resource.type, value)].append(resource)
-    for (region, type_name, value), group in sorted(marks.items()):
-        try:
-            results = REGISTRY[type_name].tag(clients, region, group, {policy.expires_key: value})
-        except Exception as error:  # recorded (decision, summary or log); the run goes on
-            results = {r.arn: error_text(error) for r in group}
-        for resource in group:
-            err = results.get(resource.arn, "no result returned")
-            outcome[resource.arn] = (Status.FAILED, err) if err else (Status.DONE, "")
-    return outcome
+def _requests(plan: Plan, policy: TagPolicy) -> list[Request]:
+    """The plan's actions and marks as requests for the one action path (its guards, cap, dry run and audit)."""
+    requests = [Request(resource, Verb.ACT, decision) for resource, decision in plan.actions]
+    requests += [
+        Request(resource, Verb.TAG, decision, tags={policy.expires_key: value})
+        for resource, decision, value in plan.marks
+    ]
+    return requests
 
 
 def run_reaper(
@@ -135,6 +116,7 @@ def run_reaper(
     dry_run: bool | None = None,
     now: datetime | None = None,
     store_audit: bool = True,
+    trigger: Trigger = Trigger.SCHEDULE,
 ) -> RunResult:
     """Run the reaper once. ``dry_run`` None → ``settings.reaper.dry_run``. ``publish_fn`` None → no events sent
     (and no "already warned" state written, so a later run with a topic still warns)."""
@@ -155,24 +137,26 @@ def run_reaper(
         plan = make_plan(resources, settings, now, protection_checked=True)
 
     decisions = list(plan.decisions)
-    if not dry and not plan.blocked and (plan.actions or plan.marks):
-        outcome = _act(clients, plan, settings)
-        decisions = [
-            replace(
-                d,
-                status=outcome[d.arn][0],
-                reason=f"{d.reason}; {outcome[d.arn][1]}" if outcome[d.arn][1] else d.reason,
-            )
-            if d.arn in outcome
-            else d
-            for d in decisions
-        ]
+    audit = partial(write_audit, state, settings) if store_audit else None
+    batch: BatchResult | None = None
+    if not plan.blocked and (plan.actions or plan.marks):
+        batch = act_on(
+            _requests(plan, policy),
+            trigger=trigger,
+            rules=Rules.for_settings(settings),
+            dry_run=dry,
+            clients=clients,
+            audit=audit,
+            now=now,
+            run_id=run_id,
+        )
+        decisions = batch.settle(decisions)
     result = RunResult(run_id, now, dry, list(regions), decisions, inventory.errors, plan.blocked)
 
     for decision in decisions:
         log.info("reaper decision", extra={"run_id": run_id, "dry_run": dry, **decision.to_dict()})
     if store_audit:
-        _store_audit(state, settings, result)
+        _store_audit(state, settings, result, batch)
     if publish_fn is not None:
         _publish_all(publish_fn, state, settings, plan, result)
     return result
@@ -187,23 +171,27 @@ def write_audit(  # noqa: PLR0917 - partial(write_audit, state, settings) is the
     decisions: Sequence[Decision],
     errors: Sequence[SourceError] = (),
 ) -> str | None:
-    """One audit item per decision (and per source error) under ``audit#<date>``: the reaper's and every other
-    caller that acts through the registry (the idle finder's marks). Returns the error text if the write failed."""
+    """One audit item per decision (and per source error) under ``audit#<date>``, in the one record shape
+    (``core.act.write_audit``). Returns the error text if the write failed."""
     pk = f"audit#{started_at.strftime('%Y-%m-%d')}"
-    items = audit_items(run_id, started_at, dry_run, decisions)  # the one audit record shape
-    items += [(pk, f"{run_id}#error#{e.region}#{e.source}", {"run_id": run_id, **e.__dict__}) for e in errors]
-    try:
-        state.put_many(items, ttl_days=settings.reaper.audit_ttl_days)
-    except Exception as error:  # recorded (decision, summary or log); the run goes on
-        log.error("audit write failed", extra={"error": error_text(error)})
-        return error_text(error)
-    return None
-
-
-def _store_audit(state: StateStore, settings: Settings, result: RunResult) -> None:
-    result.audit_error = write_audit(
-        state, settings, result.run_id, result.started_at, result.dry_run, result.decisions, result.errors
+    extra = [(pk, f"{run_id}#error#{e.region}#{e.source}", {"run_id": run_id, **e.__dict__}) for e in errors]
+    return record_audit(
+        state,
+        settings.reaper.audit_ttl_days,
+        run_id=run_id,
+        started_at=started_at,
+        dry_run=dry_run,
+        decisions=decisions,
+        extra=extra,
     )
+
+
+def _store_audit(state: StateStore, settings: Settings, result: RunResult, batch: BatchResult | None = None) -> None:
+    """Audit what the action path did not: ``act_on`` recorded the decisions of its ``batch`` itself."""
+    done = {o.arn for o in batch.outcomes} if batch is not None else set()
+    rest = [d for d in result.decisions if d.arn not in done]
+    error = write_audit(state, settings, result.run_id, result.started_at, result.dry_run, rest, result.errors)
+    result.audit_error = (batch.audit_error if batch is not None else None) or error
 
 
 @dataclass

@@ -2,9 +2,10 @@
 stop (unless dry run) → audit → warn.
 
 It uses the reaper's own parts, so a stop is held by the same rules as a reap: the inventory (``collect``), the one
-guard (``model.guard_reason``, inside ``limits.plan``), the run cap (``reaper.max_actions_per_run``: more stops
-than that and nothing is stopped), the dry-run switch (``reaper.dry_run``), the audit (``audit#<date>`` items, the
-shape the digest reads) and IAM (the ``limit`` permissions are granted only to the experiment pool's environments
+guard (``model.guard_reason``, inside ``limits.plan``, so a guarded resource is passed over for the next newest) and
+the one action path (``core.act.act_on``: the guards again, the run cap ``reaper.max_actions_per_run`` — more stops
+than that and nothing is stopped —, the dry-run switch ``reaper.dry_run``, the audit ``audit#<date>`` items in the
+shape the digest reads), and IAM (the ``limit`` permissions are granted only to the experiment pool's environments
 and never with the protect tag).
 """
 
@@ -13,15 +14,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from costwarden.core.act import Request, Rules, Trigger, Verb, act_on
 from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore
 from costwarden.reaper import limits
-from costwarden.reaper.execute import DEDUP_TTL_DAYS, RunResult, _store_audit
+from costwarden.reaper.execute import DEDUP_TTL_DAYS, RunResult, _store_audit, write_audit
 from costwarden.reaper.inventory import collect
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
@@ -73,25 +76,6 @@ def count_now(
     resources = _fill_details(clients, inventory.resources, settings)
     errors = [f"{e.region}/{e.source}: {e.error}" for e in inventory.errors]
     return limits.count(resources, settings), errors
-
-
-def _stop(clients: Clients, stops: Sequence[Resource]) -> dict[str, str | None]:
-    groups: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for r in stops:
-        groups[(r.region, r.type)].append(r)
-    outcome: dict[str, str | None] = {}
-    for (region, type_name), group in sorted(groups.items()):
-        try:
-            outcome.update(REGISTRY[type_name].stop(clients, region, group))
-        except Exception as error:  # recorded in the decision and the audit; the run goes on
-            outcome.update({r.arn: error_text(error) for r in group})
-    return outcome
-
-
-def _settled(decision: Decision, error: str | None) -> Decision:
-    if error:
-        return replace(decision, status=Status.FAILED, reason=f"{decision.reason}; {error}")
-    return replace(decision, status=Status.DONE)
 
 
 def limit_event(entry: limits.TeamCount, decisions: Sequence[Decision], *, dry_run: bool, now: datetime) -> AlertEvent:
@@ -154,24 +138,27 @@ def run_limits(
     inventory = collect(clients, list(regions), selectors)
     resources = _fill_details(clients, inventory.resources, settings)
     plan = limits.plan(resources, settings)
-    decisions = list(plan.decisions)
-    cap = settings.reaper.max_actions_per_run
-    blocked = len(plan.stops) > cap
-    if blocked:
-        note = f"blocked by the blast-radius cap: {len(plan.stops)} stops planned, max_actions_per_run is {cap}"
-        decisions = [
-            replace(d, status=Status.SKIPPED, reason=f"{d.reason}; {note}") if d.action == limits.STOP_ACTION else d
-            for d in decisions
-        ]
-    elif not dry and plan.stops:
-        outcome = _stop(clients, plan.stops)
-        decisions = [
-            _settled(d, outcome.get(d.arn, "no result returned")) if d.action == limits.STOP_ACTION else d
-            for d in decisions
-        ]
-    run = RunResult(run_id, now, dry, list(regions), decisions, inventory.errors, blocked)
-    if decisions or inventory.errors:
-        _store_audit(state, settings, run)
+    planned = {d.arn: d for d in plan.decisions if d.action == limits.STOP_ACTION}
+    # Production is never stopped here, and only the experiment pool's environments (IAM grants no more).
+    rules = Rules.for_settings(
+        settings, allow_production=False, environments=settings.budgets.pools.experiment_environments()
+    )
+    batch = act_on(
+        [Request(r, Verb.STOP, planned[r.arn]) for r in plan.stops],
+        trigger=Trigger.LIMITS,
+        rules=rules,
+        dry_run=dry,
+        clients=clients,
+        audit=partial(write_audit, state, settings),
+        now=now,
+        run_id=run_id,
+    )
+    decisions = batch.settle(plan.decisions)
+    run = RunResult(run_id, now, dry, list(regions), decisions, inventory.errors, batch.blocked)
+    if any(d.arn not in planned for d in decisions) or inventory.errors:
+        _store_audit(state, settings, run, batch)
+    elif batch.audit_error:
+        run.audit_error = batch.audit_error
     result = LimitRunResult(run=run, counts=plan.counts)
     if publish_fn is None:
         return result
