@@ -43,14 +43,12 @@ class AutoScalingGroup(ResourceType):
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         parent = parent_from_tags(tags)
         status = item.get("Status") or "InService"
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=item["AutoScalingGroupName"],
-            key=item["AutoScalingGroupName"],
-            tags=tags,
-            state=status,
+        return self.new(
+            arn,
+            region,
+            item["AutoScalingGroupName"],
+            tags,
+            status,
             active="delete" not in status.lower(),
             parent=parent if parent and parent.type != self.name else None,
             details={

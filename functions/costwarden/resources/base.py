@@ -235,6 +235,13 @@ class ResourceType:
         """One listed (or described) item as a ``Resource``: the type's own reading of state, parent and details."""
         raise NotImplementedError
 
+    def new(
+        self, arn: str, region: str, ident: str, tags: dict[str, str], state: str, *, active: bool = True, **more: Any
+    ) -> Resource:
+        """A ``Resource`` of this type (``key`` defaults to the id): what each type's ``resource`` returns."""
+        more.setdefault("key", ident)
+        return Resource(arn=arn, type=self.name, region=region, id=ident, tags=tags, state=state, active=active, **more)
+
     def _build(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         started = aware_time(value_at(item, self.listing.date_field))
         return replace(self.resource(item, region, arn, tags), started_at=started)

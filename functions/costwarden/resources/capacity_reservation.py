@@ -44,14 +44,12 @@ class CapacityReservation(Ec2Tagged):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         state = str(item.get("State", ""))
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=item["CapacityReservationId"],
-            key=item["CapacityReservationId"],
-            tags=tags,
-            state=state,
+        return self.new(
+            arn,
+            region,
+            item["CapacityReservationId"],
+            tags,
+            state,
             active=state in LIVE_STATES,
             details={
                 "instance_type": item.get("InstanceType", ""),

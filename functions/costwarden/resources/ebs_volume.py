@@ -47,15 +47,14 @@ class EbsVolume(Ec2Tagged):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         attached = [a["InstanceId"] for a in item.get("Attachments", []) if a.get("InstanceId")]
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=item["VolumeId"],
-            key=item["VolumeId"],
-            tags=tags,
-            state=item.get("State", ""),
-            active=item.get("State", "") not in INACTIVE_STATES,
+        state = item.get("State", "")
+        return self.new(
+            arn,
+            region,
+            item["VolumeId"],
+            tags,
+            state,
+            active=state not in INACTIVE_STATES,
             details={"attached_to": attached, "size_gib": item.get("Size"), "volume_type": item.get("VolumeType", "")},
         )
 

@@ -65,14 +65,12 @@ class Ec2Instance(Ec2Tagged):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         state = item.get("State", {}).get("Name", "")
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=item["InstanceId"],
-            key=item["InstanceId"],
-            tags=tags,
-            state=state,
+        return self.new(
+            arn,
+            region,
+            item["InstanceId"],
+            tags,
+            state,
             active=state not in INACTIVE_STATES,
             parent=parent_from_tags(tags),
             termination_protected=None,

@@ -59,16 +59,9 @@ class EksNodegroup(ResourceType):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         cluster, name, status = item["clusterName"], item["nodegroupName"], item.get("status", "")
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=name,
-            key=f"{cluster}/{name}",
-            tags=tags,
-            state=status,
-            active=status not in INACTIVE_STATES,
-            details={"cluster": cluster},
+        active = status not in INACTIVE_STATES
+        return self.new(
+            arn, region, name, tags, status, active=active, key=f"{cluster}/{name}", details={"cluster": cluster}
         )
 
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:

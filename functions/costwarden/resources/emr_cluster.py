@@ -69,14 +69,12 @@ class EmrCluster(ResourceType):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         state = item.get("Status", {}).get("State", "")
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=item["Id"],
-            key=item["Id"],
-            tags=tags,
-            state=state,
+        return self.new(
+            arn,
+            region,
+            item["Id"],
+            tags,
+            state,
             active=state in ACTIVE_STATES,
             termination_protected=bool(item.get("TerminationProtected", False)),
             details={"name": item.get("Name", "")},

@@ -35,16 +35,7 @@ class SageMakerEndpoint(ResourceType):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         name, status = item["EndpointName"], item.get("EndpointStatus", "")
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=name,
-            key=name,
-            tags=tags,
-            state=status,
-            active=status != "Deleting",
-        )
+        return self.new(arn, region, name, tags, status, active=status != "Deleting")
 
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         if resource.state in TRANSITIONAL:

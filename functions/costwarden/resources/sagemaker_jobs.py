@@ -27,7 +27,7 @@ class _SageMakerJob(ResourceType):
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         name = str(item[self.listing.id_field])
         status = str(item[self.listing.id_field.replace("Name", "Status")])
-        return Resource(arn=arn, type=self.name, region=region, id=name, key=name, tags=tags, state=status)
+        return self.new(arn, region, name, tags, status)
 
     def act(
         self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False

@@ -33,14 +33,12 @@ class SageMakerNotebook(ResourceType):
 
     def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         name, status = item["NotebookInstanceName"], item.get("NotebookInstanceStatus", "")
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=name,
-            key=name,
-            tags=tags,
-            state=status,
+        return self.new(
+            arn,
+            region,
+            name,
+            tags,
+            status,
             active=status != "Deleting",
             details={
                 "instance_type": item.get("InstanceType", ""),
