@@ -50,7 +50,7 @@ def clock_at(moment: datetime) -> Iterator[None]:
 
 
 def _instance(account: Account) -> str:
-    (instance_id,) = account.instances(1, **TAGS)
+    (instance_id,) = account.instances(1, "us-east-1", False, **TAGS)
     return f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{instance_id}"
 
 
@@ -68,7 +68,7 @@ def _asg(account: Account) -> str:
 
 
 def _emr(account: Account) -> str:
-    cluster_id = account.emr("old-emr", **TAGS)
+    cluster_id = account.emr("old-emr", "us-east-1", False, **TAGS)
     return str(account.client("emr").describe_cluster(ClusterId=cluster_id)["Cluster"]["ClusterArn"])
 
 
@@ -83,7 +83,7 @@ def _notebook(account: Account) -> str:
 
 
 def _endpoint(account: Account) -> str:
-    account.endpoint("old-endpoint", **TAGS)
+    account.endpoint("old-endpoint", "us-east-1", None, **TAGS)
     return str(account.client("sagemaker").describe_endpoint(EndpointName="old-endpoint")["EndpointArn"])
 
 

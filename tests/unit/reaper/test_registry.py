@@ -31,7 +31,8 @@ def _iam_action(rtype: ResourceType, call: str) -> str:
 
 def _output(rtype: ResourceType, call: str) -> Shape:
     client = _client(rtype.service)
-    return client.meta.service_model.operation_model(client.meta.method_to_api_mapping[call]).output_shape
+    shape: Shape = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[call]).output_shape
+    return shape
 
 
 def _member(shape: Shape, path: str) -> Shape | None:
