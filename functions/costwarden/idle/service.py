@@ -97,18 +97,6 @@ def lookback(now: datetime, days: int) -> Window:
     return Window(end - timedelta(days=days), end)
 
 
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
 class _Region:
     """The scan of one region (its own queries, judgements and findings)."""
 
@@ -257,7 +245,7 @@ class _Region:
         gpus = [batch.points.get(i, []) for i in gpu_q.get(instance.id, [])]
         return judge_instance(
             instance.details.get("instance_type", ""),
-            _aware(instance.details.get("launch_time")),
+            instance.started_at,
             batch.points.get(cpu_q[instance.id], []),
             gpus,
             self.window,
@@ -310,9 +298,7 @@ class _Region:
         if any(i in batch.failed for i in indexes):
             self.skip(endpoint, "its metrics could not be read this run")
             return
-        verdict = judge_endpoint(
-            _aware(endpoint.details.get("created")), [batch.points.get(i, []) for i in indexes], self.window, self.cfg
-        )
+        verdict = judge_endpoint(endpoint.started_at, [batch.points.get(i, []) for i in indexes], self.window, self.cfg)
         if not verdict.judged:
             self.skip(endpoint, verdict.evidence)
             return
@@ -342,9 +328,7 @@ class _Region:
             if position in batch.failed:
                 self.skip(cluster, "its IsIdle metric could not be read this run")
                 continue
-            verdict = judge_emr(
-                _aware(cluster.details.get("created")), batch.points.get(position, []), self.now, self.cfg
-            )
+            verdict = judge_emr(cluster.started_at, batch.points.get(position, []), self.now, self.cfg)
             if not verdict.judged:
                 self.skip(cluster, verdict.evidence)
                 continue
@@ -420,7 +404,7 @@ class _Region:
         for volume in self.by_type["ec2:volume"]:
             if volume.state != "available":
                 continue
-            days = days_since(_aware(volume.details.get("created")), self.now)
+            days = days_since(volume.started_at, self.now)
             if days is None or days <= self.cfg.volume_unattached_days:
                 continue
             evidence = (

@@ -4,7 +4,8 @@ kind of change — and the record of it.
 * Extend 1/3/7 days (expiry warnings): rewrites the configured expires key (``settings.tags.expires_key``) through
   the one action path (``core.act.act_on``: the reaper's guards — protected and production resources are refused
   whoever asks —, its audit record, then the registry type's own ``tag``). Never past ``reaper.max_lifetime_days``
-  from launch (or first sighting); the reply names the cap.
+  from the resource's launch or creation (``started_at``; first sighting only where the service gives no date);
+  the reply names the cap.
 * Acknowledge / Snooze this episode / It was planned (anomalies): written on the episode's item in the state table
   (``cost/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
 * ``/costwarden plan ...``: declared planned spend (``interact/planned.py``).
@@ -108,11 +109,12 @@ def ephemeral(text: str) -> dict[str, Any]:
 
 
 # -- extend -------------------------------------------------------------------------------------------------------
-def _anchor(ctx: Context, arn: str, details: dict[str, Any]) -> tuple[datetime | None, str]:
-    launched = str(details.get("launched_at") or "")
-    if launched:
-        return datetime.fromisoformat(launched), "launch"
-    seen = ctx.state.get(FIRST_SEEN_PK, arn)
+def _anchor(ctx: Context, resource: Resource) -> tuple[datetime | None, str]:
+    """Where the lifetime cap counts from: the resource's own launch or creation (``started_at``, every type), else
+    — the service gave no date — the first time Costwarden saw it."""
+    if resource.started_at is not None:
+        return resource.started_at, "launch"
+    seen = ctx.state.get(FIRST_SEEN_PK, resource.arn)
     if seen and seen.get("at"):
         return datetime.fromisoformat(str(seen["at"])), "first sighting"
     return None, ""
@@ -150,7 +152,7 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     if rtype is None or rtype.tagging_type is None:
         return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
     region = arn.split(":")[3]
-    found = [r for r in rtype.hydrate(ctx.clients, region, [(arn, {})]) if r.arn == arn]
+    found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
     if not found or not found[0].active:
         return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
     resource = found[0]
@@ -168,7 +170,7 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     if expiry is not None and expiry.never:
         return Outcome("refused", f"It never expires ({key}={current}): nothing to extend.", before)
     wanted = base + timedelta(days=days)
-    anchor, anchor_name = _anchor(ctx, arn, dict(resource.details))
+    anchor, anchor_name = _anchor(ctx, resource)
     if anchor is None:  # never seen before: this is the first sighting
         ctx.state.put_if_absent(FIRST_SEEN_PK, arn, {"at": ctx.now.isoformat()})
         anchor, anchor_name = ctx.now, "first sighting"

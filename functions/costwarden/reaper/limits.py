@@ -120,7 +120,7 @@ def count(resources: Sequence[Resource], settings: Settings) -> list[TeamCount]:
             continue
         instances = int(resource.details.get("instance_count", 1) or 1)
         gpus, _known = gpus_for(str(resource.details.get("instance_type", "")))
-        created = str(resource.details.get("created_at", ""))
+        created = resource.started_at.isoformat() if resource.started_at else ""
         out[team].resources.append(Counted(resource, instances, gpus * instances, created))
     for entry in out.values():
         entry.resources.sort(key=lambda c: (c.created_at, c.resource.arn), reverse=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from costwarden.resources.autoscaling_group import AutoScalingGroup
 from costwarden.resources.base import Clients, Permission, ResourceType, Selector
+from costwarden.resources.capacity_reservation import CapacityReservation
 from costwarden.resources.ebs_volume import EbsVolume
 from costwarden.resources.ec2_instance import Ec2Instance
 from costwarden.resources.eks_nodegroup import EksNodegroup
@@ -27,6 +28,7 @@ REGISTRY: dict[str, ResourceType] = {
         SageMakerTrainingJob(),
         SageMakerProcessingJob(),
         EbsVolume(),
+        CapacityReservation(),
     )
 }
 

@@ -8,18 +8,10 @@ group's own description) are read, 200 per ``DescribeInstances``: one protected 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import (
-    Clients,
-    Permission,
-    ResourceType,
-    Selector,
-    each_result,
-    members_by_ids,
-    tags_dict,
-)
+from costwarden.resources.base import Clients, Listing, Permission, ResourceType, each_result, members_by_ids
 from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
 
@@ -30,6 +22,14 @@ class AutoScalingGroup(ResourceType):
     name = "autoscaling:group"
     service = "autoscaling"
     arn_match = ("autoscaling", "autoScalingGroup")
+    listing = Listing(
+        "describe_auto_scaling_groups",
+        "AutoScalingGroups",
+        "AutoScalingGroupName",
+        "CreatedTime",
+        arn_field="AutoScalingGroupARN",
+        tag_filters=True,
+    )
     action = "delete"
     cluster_member = True  # an EKS managed node group's ASG belongs to the node group
     has_members = True
@@ -40,42 +40,21 @@ class AutoScalingGroup(ResourceType):
         Permission(("autoscaling:CreateOrUpdateTags",), ASG_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
-        asg = clients("autoscaling", region)
-        seen: dict[str, Resource] = {}
-        filters: list[list[dict[str, Any]]] = [
-            [{"Name": "tag-key", "Values": [key]} if value is None else {"Name": f"tag:{key}", "Values": [value]}]
-            for key, value in selectors or ()
-        ]
-        if selectors is None:
-            filters = [[]]  # every group (the idle finder)
-        for flt in filters:
-            for page in asg.get_paginator("describe_auto_scaling_groups").paginate(
-                Filters=flt, PaginationConfig={"PageSize": 100}
-            ):
-                for group in page.get("AutoScalingGroups", []):
-                    resource = self._resource(group, region)
-                    seen[resource.arn] = resource
-        return list(seen.values())
-
-    def _resource(self, group: dict[str, Any], region: str) -> Resource:
-        tags = tags_dict(group.get("Tags"))
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
         parent = parent_from_tags(tags)
-        status = group.get("Status") or "InService"
-        return Resource(
-            arn=group["AutoScalingGroupARN"],
-            type=self.name,
-            region=region,
-            id=group["AutoScalingGroupName"],
-            key=group["AutoScalingGroupName"],
-            tags=tags,
-            state=status,
+        status = item.get("Status") or "InService"
+        return self.new(
+            arn,
+            region,
+            item["AutoScalingGroupName"],
+            tags,
+            status,
             active="delete" not in status.lower(),
             parent=parent if parent and parent.type != self.name else None,
             details={
-                "instances": len(group.get("Instances", [])),
-                "instance_ids": tuple(i["InstanceId"] for i in group.get("Instances", [])),
-                "desired": group.get("DesiredCapacity"),
+                "instances": len(item.get("Instances", [])),
+                "instance_ids": tuple(i["InstanceId"] for i in item.get("Instances", [])),
+                "desired": item.get("DesiredCapacity"),
             },
         )
 

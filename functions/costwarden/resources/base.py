@@ -2,10 +2,13 @@
 
 A type declares:
 
-* how it is listed — ``tagging_type`` (the Resource Groups Tagging API's ``service:type``, listed once for all
-  such types per region and then hydrated in batches with the service's own describe) or ``list_resources``
-  (its own paginated describe, for what the tagging API does not return: ASGs, EMR clusters, EKS node groups);
-* how to read its tags, state and parent (in ``hydrate`` / ``list_resources``);
+* how it is listed — a ``Listing`` (Cloud Custodian's ``enum_spec``: the paginated call, its result key, the id and
+  date fields, a per-item describe if the service has no batch one) read by the base's one ``hydrate`` and
+  ``list_resources``; with ``tagging_type`` (the Resource Groups Tagging API's ``service:type``) the tagging API
+  finds the resources once for all such types per region and the listing hydrates them in batches, without it the
+  listing is the type's own (what the tagging API does not return: ASGs, EMR clusters, EKS node groups);
+* how to turn one listed item into a ``Resource`` (``resource``: state, parent, details) — ``started_at`` is set
+  by the base from the declared ``date_field``, the same way for every type;
 * the action for "expired" (``action_for``) and how to perform it in batches (``act``);
 * the IAM it needs: ``read_permissions`` (list/describe) and ``permissions`` (destructive), each destructive
   statement with its ARN pattern and the tag-condition keys the service supports, so infra can build a role that
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from costwarden.models import ports
@@ -89,14 +93,107 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def iso_time(value: Any) -> str:
-    """A boto3 timestamp (datetime) or text as ISO 8601 text, empty when absent: ``created_at`` of a resource."""
-    if value is None:
-        return ""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+def value_at(item: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of a response item (``Status.Timeline.CreationDateTime``), None when absent."""
+    value: Any = item
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def aware_time(value: Any) -> datetime | None:
+    """A boto3 timestamp (aware datetime), naive datetime (taken as UTC) or ISO 8601 text as an aware UTC datetime;
+    None for anything else (absent, empty, unparsable): a launch time the service did not give is unknown, not now."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 error_text = ports.error_text
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of ``error`` (botocore's ``ClientError`` shape), "" for any other exception."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        return str(response["Error"].get("Code", ""))
+    return ""
+
+
+#: Ids per describe call for types hydrated by an id filter (``DescribeInstances`` accepts 200 values a filter).
+DESCRIBE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Describe:
+    """A per-item describe call, for services whose listing lacks tags or state (EMR ``DescribeCluster``, EKS
+    ``DescribeNodegroup``): ``call(**{param: item id})[key]`` is the item. A resource deleted between the listing and
+    its describe answers one of the ``gone`` error codes: it is skipped and the region's others are kept. Any other
+    error fails the type's listing for the region (reported; nothing half-read is acted on)."""
+
+    call: str
+    key: str
+    param: str
+    gone: tuple[str, ...] = ("ResourceNotFoundException",)
+
+
+@dataclass(frozen=True)
+class Within:
+    """A listing nested in a parent listing (EKS node groups per cluster): ``call`` lists the parents' ids under
+    ``key``; each id is passed as ``param`` to the type's own list call and to its describe."""
+
+    call: str
+    key: str
+    param: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How a type is enumerated, declared once (Cloud Custodian's ``enum_spec``), every page followed.
+
+    ``call`` is the boto3 paginator, ``key`` the result key of the items (``Reservations[].Instances`` for items one
+    level down), ``id_field`` the item's id (what its ARN ends with), ``date_field`` the dotted path of its launch or
+    creation time (``Resource.started_at``). ``tags_field`` names the item's tags (``[{Key, Value}]`` or ``{k: v}``);
+    "" when the listing carries none (SageMaker summaries), the tagging API's tags are used. ``arn_field``: the item's
+    ARN (own-listing types). ``params`` are constant request parameters (``StatusEquals=InProgress``); ``page_size``
+    None where the call takes none.
+
+    Tagging-API types hydrate with ``id_filter`` (describe by that filter, ``DESCRIBE_BATCH`` ids a call: EC2), or
+    else by one pass over the whole list matched by id (services with no batch describe: SageMaker). Own-listing types
+    pass each selector as a server-side tag filter when ``tag_filters`` (Auto Scaling), else select by tags here.
+    """
+
+    call: str
+    key: str
+    id_field: str
+    date_field: str
+    tags_field: str = "Tags"
+    arn_field: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+    page_size: int | None = 100
+    id_filter: str = ""
+    tag_filters: bool = False
+    describe: Describe | None = None
+    within: Within | None = None
+
+
+def _at(page: Mapping[str, Any], key: str) -> list[Any]:
+    outer, _, inner = key.partition("[].")
+    if not inner:
+        return list(page.get(key, []))
+    return [item for group in page.get(outer, []) for item in group.get(inner, [])]
+
+
+def _tag_filter(selector: Selector) -> dict[str, Any]:
+    key, value = selector
+    return {"Name": "tag-key", "Values": [key]} if value is None else {"Name": f"tag:{key}", "Values": [value]}
 
 
 class ResourceType:
@@ -130,15 +227,111 @@ class ResourceType:
     #: whose environment maps to the experiment pool and without the protect tag.
     limit_permissions: ClassVar[tuple[Permission, ...]] = ()
 
+    #: How the type is listed (see ``Listing``); ``started_at`` comes from its ``date_field``.
+    listing: ClassVar[Listing]
+
     # -- listing -------------------------------------------------------------------------------------------
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        """One listed (or described) item as a ``Resource``: the type's own reading of state, parent and details."""
+        raise NotImplementedError
+
+    def new(
+        self, arn: str, region: str, ident: str, tags: dict[str, str], state: str, *, active: bool = True, **more: Any
+    ) -> Resource:
+        """A ``Resource`` of this type (``key`` defaults to the id): what each type's ``resource`` returns."""
+        more.setdefault("key", ident)
+        return Resource(arn=arn, type=self.name, region=region, id=ident, tags=tags, state=state, active=active, **more)
+
+    def _build(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        started = aware_time(value_at(item, self.listing.date_field))
+        return replace(self.resource(item, region, arn, tags), started_at=started)
+
+    def _items(self, client: Any, call: str, key: str, request: Mapping[str, Any], page_size: int | None) -> list[Any]:
+        config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+        return [item for page in client.get_paginator(call).paginate(**request, **config) for item in _at(page, key)]
+
+    def _described(self, client: Any, item: Any, parent: str | None) -> Mapping[str, Any] | None:
+        """The item as described (its declared ``Describe``), or None when it vanished after being listed."""
+        describe, within = self.listing.describe, self.listing.within
+        if describe is None:
+            return dict(item)
+        params = {describe.param: item if isinstance(item, str) else item[self.listing.id_field]}
+        if within is not None and parent is not None:
+            params[within.param] = parent
+        try:
+            described = dict(getattr(client, describe.call)(**params)[describe.key])
+        except Exception as error:  # a vanished resource is skipped; anything else fails the listing (reported)
+            if error_code(error) in describe.gone:
+                return None
+            raise
+        if within is not None and parent is not None:
+            described.setdefault(within.param, parent)  # the parent's id, when the description omits it
+        return described
+
     def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        """Tagging-API types: turn ``(arn, tags)`` into resources with state, in as few describe calls as possible."""
-        raise NotImplementedError(f"{self.name} is listed with list_resources")
+        """Tagging-API types: turn ``(arn, tags)`` into resources with state, in as few describe calls as possible
+        (an id that is no longer listed — deleted meanwhile — is simply absent)."""
+        if self.tagging_type is None:
+            raise NotImplementedError(f"{self.name} is listed with list_resources")
+        listing = self.listing
+        client = clients(self.service, region)
+        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
+        requests: list[dict[str, Any]] = [dict(listing.params)]
+        if listing.id_filter:
+            requests = [
+                {**dict(listing.params), "Filters": [{"Name": listing.id_filter, "Values": list(batch)}]}
+                for batch in chunks(sorted(wanted), DESCRIBE_BATCH)
+            ]
+        out: list[Resource] = []
+        for request in requests:
+            for item in self._items(client, listing.call, listing.key, request, listing.page_size):
+                if (ident := str(item[listing.id_field])) in wanted:
+                    arn, tags = wanted[ident]
+                    own = tags_dict(item.get(listing.tags_field)) if listing.tags_field else tags
+                    out.append(self._build(item, region, arn, own))
+        return out
+
+    def read(self, clients: Clients, region: str, arns: Sequence[str]) -> list[Resource]:
+        """Tagging-API types: the resources named by ``arns``, read fresh — tags from the tagging API (100 ARNs a
+        call: listings without tags, like SageMaker's, then still carry them), then hydrated. What a Slack button
+        acts on is authorized on what the resource is now, not on what a message said."""
+        api = clients("resourcegroupstaggingapi", region)
+        found: dict[str, dict[str, str]] = {arn: {} for arn in arns}
+        for batch in chunks(list(arns), 100):
+            for page in api.get_paginator("get_resources").paginate(ResourceARNList=list(batch)):
+                for mapping in page.get("ResourceTagMappingList", []):
+                    found[mapping["ResourceARN"]] = tags_dict(mapping.get("Tags"))
+        return self.hydrate(clients, region, list(found.items()))
 
     def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         """Own-listing types: every resource matching any selector (``(key, None)``: has the tag; ``(key, value)``:
-        has it with that value), every page followed."""
-        raise NotImplementedError(f"{self.name} is listed through the tagging API")
+        has it with that value; None: every resource), every page followed, through the declared listing."""
+        if self.tagging_type is not None:
+            raise NotImplementedError(f"{self.name} is listed through the tagging API")
+        listing = self.listing
+        client = clients(self.service, region)
+        requests: list[dict[str, Any]] = [dict(listing.params)]
+        if listing.tag_filters and selectors is not None:
+            base_filters = list(dict(listing.params).get("Filters", []))
+            requests = [{**dict(listing.params), "Filters": [*base_filters, _tag_filter(s)]} for s in selectors]
+        parents: list[str | None] = [None]
+        if listing.within is not None:
+            parents = [str(p) for p in self._items(client, listing.within.call, listing.within.key, {}, None)]
+        seen: dict[str, Resource] = {}
+        for parent in parents:
+            for request in requests:
+                nested = (
+                    request if parent is None or listing.within is None else {**request, listing.within.param: parent}
+                )
+                for listed in self._items(client, listing.call, listing.key, nested, listing.page_size):
+                    item = self._described(client, listed, parent)
+                    if item is None:
+                        continue
+                    tags = tags_dict(item.get(listing.tags_field))
+                    if matches(tags, selectors):
+                        resource = self._build(item, region, str(item.get(listing.arn_field, "")), tags)
+                        seen[resource.arn] = resource
+        return list(seen.values())
 
     def list_every(self, clients: Clients, region: str) -> list[Resource]:
         """Every resource of this type in ``region`` whatever its tags (the idle finder's inventory). Default: the
@@ -175,8 +368,8 @@ class ResourceType:
         raise NotImplementedError
 
     def limit_details(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
-        """Fill in what the limits count (``instance_type``, ``instance_count``, ``created_at``) when the listing did
-        not carry it; only for the resources of teams with limits."""
+        """Fill in what the limits count (``instance_type``, ``instance_count``) when the listing did not carry it;
+        only for the resources of teams with limits."""
         return list(resources)
 
     def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
@@ -285,3 +478,28 @@ def each_result(resources: Sequence[Resource], call: Callable[[Resource], object
         else:
             result[resource.arn] = None
     return result
+
+
+class Ec2Tagged(ResourceType):
+    """Types of the EC2 API (instances, volumes, capacity reservations): tags written and removed with
+    ``CreateTags`` / ``DeleteTags`` on the resource id, one call per resource (each fails only itself)."""
+
+    def tag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        return each_result(
+            resources,
+            lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
+        )
+
+    def untag(
+        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
+    ) -> dict[str, str | None]:
+        ec2 = clients("ec2", region)
+        return each_result(resources, lambda r: ec2.delete_tags(Resources=[r.id], Tags=[{"Key": k} for k in keys]))
+
+    def extend_command(self, resource: Resource, key: str, value: str) -> str:
+        return (
+            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} --tags Key={key},Value={value}"
+        )

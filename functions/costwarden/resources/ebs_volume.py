@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Permission, ResourceType, chunks, each_result, partition_of, tags_dict
+from costwarden.resources.base import Clients, Ec2Tagged, Listing, Permission, each_result, partition_of, tags_dict
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"deleting", "deleted"})
-DESCRIBE_BATCH = 200
 
 
-class EbsVolume(ResourceType):
+class EbsVolume(Ec2Tagged):
     name = "ec2:volume"
     service = "ec2"
     tagging_type = "ec2:volume"
+    listing = Listing("describe_volumes", "Volumes", "VolumeId", "CreateTime", id_filter="volume-id", page_size=500)
     arn_match = ("ec2", "volume")
     action = "delete"
     read_permissions = ("ec2:DescribeVolumes",)
@@ -26,20 +26,6 @@ class EbsVolume(ResourceType):
     tag_permissions: ClassVar[tuple[Permission, ...]] = (
         Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:volume/*", purpose="mark"),
     )
-
-    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        ec2 = clients("ec2", region)
-        by_id = {arn.rsplit("/", 1)[-1]: arn for arn, _ in found}
-        out: list[Resource] = []
-        for batch in chunks(sorted(by_id), DESCRIBE_BATCH):
-            pages = ec2.get_paginator("describe_volumes").paginate(
-                Filters=[{"Name": "volume-id", "Values": list(batch)}], PaginationConfig={"PageSize": 500}
-            )
-            for page in pages:
-                out.extend(
-                    self._resource(volume, region, by_id[volume["VolumeId"]]) for volume in page.get("Volumes", [])
-                )
-        return out
 
     def list_every(self, clients: Clients, region: str) -> list[Resource]:
         """Every volume, tagged or not (500 per page): unattached volumes are often the untagged ones."""
@@ -51,7 +37,7 @@ class EbsVolume(ResourceType):
                 if not account:
                     account = self._account(clients, region)
                 arn = f"arn:{partition_of(region)}:ec2:{region}:{account}:volume/{volume['VolumeId']}"
-                out.append(self._resource(volume, region, arn))
+                out.append(self._build(volume, region, arn, tags_dict(volume.get("Tags"))))
         return out
 
     @staticmethod
@@ -59,23 +45,17 @@ class EbsVolume(ResourceType):
         """Volumes carry no owner id; the account comes from STS (called once, only when there are volumes)."""
         return str(clients("sts", region).get_caller_identity()["Account"])
 
-    def _resource(self, volume: dict[str, Any], region: str, arn: str) -> Resource:
-        attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
-        return Resource(
-            arn=arn,
-            type=self.name,
-            region=region,
-            id=volume["VolumeId"],
-            key=volume["VolumeId"],
-            tags=tags_dict(volume.get("Tags")),
-            state=volume.get("State", ""),
-            active=volume.get("State", "") not in INACTIVE_STATES,
-            details={
-                "attached_to": attached,
-                "size_gib": volume.get("Size"),
-                "volume_type": volume.get("VolumeType", ""),
-                "created": volume.get("CreateTime"),
-            },
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        attached = [a["InstanceId"] for a in item.get("Attachments", []) if a.get("InstanceId")]
+        state = item.get("State", "")
+        return self.new(
+            arn,
+            region,
+            item["VolumeId"],
+            tags,
+            state,
+            active=state not in INACTIVE_STATES,
+            details={"attached_to": attached, "size_gib": item.get("Size"), "volume_type": item.get("VolumeType", "")},
         )
 
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
@@ -91,23 +71,3 @@ class EbsVolume(ResourceType):
     ) -> dict[str, str | None]:
         ec2 = clients("ec2", region)
         return each_result(resources, lambda r: ec2.delete_volume(VolumeId=r.id))
-
-    def tag(
-        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
-    ) -> dict[str, str | None]:
-        ec2 = clients("ec2", region)
-        return each_result(
-            resources,
-            lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
-        )
-
-    def untag(
-        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
-    ) -> dict[str, str | None]:
-        ec2 = clients("ec2", region)
-        return each_result(resources, lambda r: ec2.delete_tags(Resources=[r.id], Tags=[{"Key": k} for k in keys]))
-
-    def extend_command(self, resource: Resource, key: str, value: str) -> str:
-        return (
-            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} --tags Key={key},Value={value}"
-        )

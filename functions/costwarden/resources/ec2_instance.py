@@ -9,18 +9,18 @@ instance (protection turned on meanwhile) fails only itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
 from costwarden.resources.base import (
     Clients,
+    Ec2Tagged,
+    Listing,
     Permission,
-    ResourceType,
     chunks,
     each_result,
     error_text,
-    iso_time,
     partition_of,
     tags_dict,
 )
@@ -29,13 +29,20 @@ from costwarden.settings import TagPolicy
 
 INACTIVE_STATES = frozenset({"shutting-down", "terminated"})
 TERMINATE_BATCH = 1000
-DESCRIBE_BATCH = 200
 
 
-class Ec2Instance(ResourceType):
+class Ec2Instance(Ec2Tagged):
     name = "ec2:instance"
     service = "ec2"
     tagging_type = "ec2:instance"
+    listing = Listing(
+        "describe_instances",
+        "Reservations[].Instances",
+        "InstanceId",
+        "LaunchTime",
+        id_filter="instance-id",
+        page_size=1000,
+    )
     arn_match = ("ec2", "instance")
     action = "terminate"
     has_termination_protection = True
@@ -56,47 +63,25 @@ class Ec2Instance(ResourceType):
         Permission(("ec2:CreateTags",), "arn:${Partition}:ec2:${Region}:${Account}:instance/*", purpose="mark"),
     )
 
-    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        ec2 = clients("ec2", region)
-        by_id = {arn.rsplit("/", 1)[-1]: arn for arn, _ in found}
-        out: list[Resource] = []
-        for batch in chunks(sorted(by_id), DESCRIBE_BATCH):
-            pages = ec2.get_paginator("describe_instances").paginate(
-                Filters=[{"Name": "instance-id", "Values": list(batch)}], PaginationConfig={"PageSize": 1000}
-            )
-            for page in pages:
-                for reservation in page.get("Reservations", []):
-                    for instance in reservation.get("Instances", []):
-                        out.append(self._resource(instance, region, by_id))
-        return out
-
-    def _resource(self, instance: dict[str, Any], region: str, by_id: dict[str, str]) -> Resource:
-        instance_id = instance["InstanceId"]
-        tags = tags_dict(instance.get("Tags"))
-        state = instance.get("State", {}).get("Name", "")
-        return Resource(
-            arn=by_id[instance_id],
-            type=self.name,
-            region=region,
-            id=instance_id,
-            key=instance_id,
-            tags=tags,
-            state=state,
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        state = item.get("State", {}).get("Name", "")
+        return self.new(
+            arn,
+            region,
+            item["InstanceId"],
+            tags,
+            state,
             active=state not in INACTIVE_STATES,
             parent=parent_from_tags(tags),
             termination_protected=None,
             details={
-                "instance_type": instance.get("InstanceType", ""),
-                "launch_time": instance.get("LaunchTime"),
-                "state_reason": instance.get("StateTransitionReason", ""),
+                "instance_type": item.get("InstanceType", ""),
+                "state_reason": item.get("StateTransitionReason", ""),
                 "volumes": [
                     m["Ebs"]["VolumeId"]
-                    for m in instance.get("BlockDeviceMappings", [])
+                    for m in item.get("BlockDeviceMappings", [])
                     if m.get("Ebs", {}).get("VolumeId")
                 ],
-                # When it was launched: the anchor of ``reaper.max_lifetime_days`` (extensions from Slack).
-                "launched_at": str(instance["LaunchTime"].isoformat()) if instance.get("LaunchTime") else "",
-                "created_at": iso_time(instance.get("LaunchTime")),
             },
         )
 
@@ -113,7 +98,7 @@ class Ec2Instance(ResourceType):
                 owner = reservation.get("OwnerId", "")
                 for instance in reservation.get("Instances", []):
                     arn = f"arn:{partition_of(region)}:ec2:{region}:{owner}:instance/{instance['InstanceId']}"
-                    out.append(self._resource(instance, region, {instance["InstanceId"]: arn}))
+                    out.append(self._build(instance, region, arn, tags_dict(instance.get("Tags"))))
         return out
 
     def check_protection(self, clients: Clients, region: str, resources: Sequence[Resource]) -> list[Resource]:
@@ -165,23 +150,3 @@ class Ec2Instance(ResourceType):
             else:
                 result.update({r.arn: None for r in batch})
         return result
-
-    def tag(
-        self, clients: Clients, region: str, resources: Sequence[Resource], tags: dict[str, str]
-    ) -> dict[str, str | None]:
-        ec2 = clients("ec2", region)
-        return each_result(
-            resources,
-            lambda r: ec2.create_tags(Resources=[r.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]),
-        )
-
-    def untag(
-        self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
-    ) -> dict[str, str | None]:
-        ec2 = clients("ec2", region)
-        return each_result(resources, lambda r: ec2.delete_tags(Resources=[r.id], Tags=[{"Key": k} for k in keys]))
-
-    def extend_command(self, resource: Resource, key: str, value: str) -> str:
-        return (
-            f"aws ec2 create-tags --region {resource.region} --resources {resource.id} --tags Key={key},Value={value}"
-        )

@@ -1,29 +1,30 @@
 """EKS managed node groups: delete (EKS then removes the group's ASG and instances).
 
 Listed with ``ListClusters`` → ``ListNodegroups`` → ``DescribeNodegroup`` (the only call returning tags), every
-page followed. Nodes carry ``eks:nodegroup-name`` and are acted on only through their node group. Deleting a node
-group terminates its nodes: before it is deleted, its nodes are found by the tags EKS puts on them
-(``eks:cluster-name`` + ``eks:nodegroup-name``, up to 200 node groups per ``DescribeInstances``) and one protected
-or production node keeps the node group.
+page followed. A node group deleted between its listing and its describe (``ResourceNotFoundException``) is skipped
+and the region's other node groups are kept. Nodes carry ``eks:nodegroup-name`` and are acted on only through their
+node group. Deleting a node group terminates its nodes: before it is deleted, its nodes are found by the tags EKS
+puts on them (``eks:cluster-name`` + ``eks:nodegroup-name``, up to 200 node groups per ``DescribeInstances``) and
+one protected or production node keeps the node group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from costwarden.resources.base import (
     INSTANCE_FILTER_BATCH,
     Clients,
+    Describe,
+    Listing,
     Permission,
     ResourceType,
-    Selector,
+    Within,
     chunks,
     describe_instance_tags,
     each_result,
-    matches,
-    tags_dict,
 )
 from costwarden.resources.model import EKS_CLUSTER_TAG, EKS_NODEGROUP_TAG, Member, Resource
 from costwarden.settings import TagPolicy
@@ -37,6 +38,17 @@ class EksNodegroup(ResourceType):
     name = "eks:nodegroup"
     service = "eks"
     arn_match = ("eks", "nodegroup")
+    listing = Listing(
+        "list_nodegroups",
+        "nodegroups",
+        "nodegroupName",
+        "createdAt",
+        tags_field="tags",
+        arn_field="nodegroupArn",
+        page_size=None,
+        describe=Describe("describe_nodegroup", "nodegroup", "nodegroupName"),
+        within=Within("list_clusters", "clusters", "clusterName"),
+    )
     action = "delete"
     has_members = True
     read_permissions = ("eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup", "ec2:DescribeInstances")
@@ -45,32 +57,12 @@ class EksNodegroup(ResourceType):
         Permission(("eks:TagResource",), NODEGROUP_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
-        eks = clients("eks", region)
-        out: list[Resource] = []
-        for page in eks.get_paginator("list_clusters").paginate():
-            for cluster in page.get("clusters", []):
-                for ng_page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
-                    for name in ng_page.get("nodegroups", []):
-                        group = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
-                        tags = tags_dict(group.get("tags"))
-                        if not matches(tags, selectors):
-                            continue
-                        status = group.get("status", "")
-                        out.append(
-                            Resource(
-                                arn=group["nodegroupArn"],
-                                type=self.name,
-                                region=region,
-                                id=name,
-                                key=f"{cluster}/{name}",
-                                tags=tags,
-                                state=status,
-                                active=status not in INACTIVE_STATES,
-                                details={"cluster": cluster},
-                            )
-                        )
-        return out
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        cluster, name, status = item["clusterName"], item["nodegroupName"], item.get("status", "")
+        active = status not in INACTIVE_STATES
+        return self.new(
+            arn, region, name, tags, status, active=active, key=f"{cluster}/{name}", details={"cluster": cluster}
+        )
 
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
         batches = list(chunks(list(parents), INSTANCE_FILTER_BATCH))

@@ -1,7 +1,8 @@
 """EMR clusters: terminate. ``TerminationProtected`` is respected (skipped and reported) unless settings force it.
 
 Listed with ``ListClusters`` (active states only, every page) and ``DescribeCluster`` per active cluster — the only
-call that returns tags and termination protection; finished clusters cost nothing and are never described.
+call that returns tags and termination protection; finished clusters cost nothing and are never described. A cluster
+that can no longer be described (gone meanwhile) is skipped, the others kept.
 Terminating a cluster terminates its instances: before it is terminated, its instances are listed (``ListInstances``,
 every page, per candidate cluster) and their tags read 200 per ``DescribeInstances``; one protected or production
 instance keeps the cluster.
@@ -9,20 +10,19 @@ instance keeps the cluster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from costwarden.resources.base import (
     Clients,
+    Describe,
+    Listing,
     Permission,
     ResourceType,
-    Selector,
     each_result,
     error_text,
-    matches,
     members_by_ids,
-    tags_dict,
 )
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
@@ -37,6 +37,16 @@ class EmrCluster(ResourceType):
     name = "emr:cluster"
     service = "emr"
     arn_match = ("elasticmapreduce", "cluster")
+    listing = Listing(
+        "list_clusters",
+        "Clusters",
+        "Id",
+        "Status.Timeline.CreationDateTime",
+        arn_field="ClusterArn",
+        params=(("ClusterStates", list(ACTIVE_STATES)),),
+        page_size=None,
+        describe=Describe("describe_cluster", "Cluster", "ClusterId"),
+    )
     action = "terminate"
     has_termination_protection = True
     has_members = True
@@ -57,34 +67,18 @@ class EmrCluster(ResourceType):
         Permission(("elasticmapreduce:AddTags",), CLUSTER_ARN, purpose="mark"),
     )
 
-    def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
-        emr = clients("emr", region)
-        out: list[Resource] = []
-        for page in emr.get_paginator("list_clusters").paginate(ClusterStates=list(ACTIVE_STATES)):
-            for summary in page.get("Clusters", []):
-                cluster = emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
-                tags = tags_dict(cluster.get("Tags"))
-                if not matches(tags, selectors):
-                    continue
-                state = cluster.get("Status", {}).get("State", "")
-                out.append(
-                    Resource(
-                        arn=cluster.get("ClusterArn") or summary.get("ClusterArn", ""),
-                        type=self.name,
-                        region=region,
-                        id=cluster["Id"],
-                        key=cluster["Id"],
-                        tags=tags,
-                        state=state,
-                        active=state in ACTIVE_STATES,
-                        termination_protected=bool(cluster.get("TerminationProtected", False)),
-                        details={
-                            "name": cluster.get("Name", ""),
-                            "created": cluster.get("Status", {}).get("Timeline", {}).get("CreationDateTime"),
-                        },
-                    )
-                )
-        return out
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        state = item.get("Status", {}).get("State", "")
+        return self.new(
+            arn,
+            region,
+            item["Id"],
+            tags,
+            state,
+            active=state in ACTIVE_STATES,
+            termination_protected=bool(item.get("TerminationProtected", False)),
+            details={"name": item.get("Name", "")},
+        )
 
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
         emr = clients("emr", region)

@@ -60,6 +60,10 @@ class Resource:
     ``details`` holds what the type's action needs (endpoint config, EKS cluster name, attachment).
     ``members`` (cluster parents only) is None until read — only for parents about to be acted on — then the running
     members; ``members_error`` says why they could not be read (the parent is then not acted on).
+    ``started_at`` is when the resource was launched or created, timezone-aware UTC, read from the one date field its
+    type declares (``Listing.date_field``: EC2 ``LaunchTime``, EBS ``CreateTime``, ...), or None when the service
+    did not say: the anchor of ``reaper.max_lifetime_days``, the development limits' newest-first order and the idle
+    finder's "too young to judge".
     """
 
     arn: str
@@ -75,6 +79,7 @@ class Resource:
     details: Mapping[str, Any] = field(default_factory=dict)
     members: tuple[Member, ...] | None = None
     members_error: str = ""
+    started_at: datetime | None = None
 
     @property
     def lookup_key(self) -> tuple[str, str, str]:

@@ -5,10 +5,10 @@ is kept and the decision says so."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Permission, ResourceType, error_text, tags_dict
+from costwarden.resources.base import Clients, Listing, Permission, ResourceType, error_text, tags_dict
 from costwarden.resources.model import Resource, is_protected
 from costwarden.settings import TagPolicy
 
@@ -22,6 +22,7 @@ class SageMakerEndpoint(ResourceType):
     service = "sagemaker"
     tagging_type = "sagemaker:endpoint"
     arn_match = ("sagemaker", "endpoint")
+    listing = Listing("list_endpoints", "Endpoints", "EndpointName", "CreationTime", tags_field="")
     action = "delete"
     read_permissions = ("sagemaker:ListEndpoints", "sagemaker:DescribeEndpoint", "sagemaker:ListTags")
     permissions: ClassVar[tuple[Permission, ...]] = (
@@ -32,31 +33,9 @@ class SageMakerEndpoint(ResourceType):
         Permission(("sagemaker:AddTags",), ENDPOINT_ARN, purpose="mark"),
     )
 
-    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        sm = clients("sagemaker", region)
-        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
-        out: list[Resource] = []
-        for page in sm.get_paginator("list_endpoints").paginate(PaginationConfig={"PageSize": 100}):
-            for endpoint in page.get("Endpoints", []):
-                name = endpoint["EndpointName"]
-                if name not in wanted:
-                    continue
-                arn, tags = wanted[name]
-                status = endpoint.get("EndpointStatus", "")
-                out.append(
-                    Resource(
-                        arn=arn,
-                        type=self.name,
-                        region=region,
-                        id=name,
-                        key=name,
-                        tags=tags,
-                        state=status,
-                        active=status != "Deleting",
-                        details={"created": endpoint.get("CreationTime")},
-                    )
-                )
-        return out
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        name, status = item["EndpointName"], item.get("EndpointStatus", "")
+        return self.new(arn, region, name, tags, status, active=status != "Deleting")
 
     def action_for(self, resource: Resource) -> tuple[str | None, str]:
         if resource.state in TRANSITIONAL:

@@ -3,57 +3,37 @@ nothing, cannot be deleted, and would otherwise be reported on every run forever
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.base import Clients, Listing, Permission, ResourceType, each_result
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
 
+def _jobs(call: str, key: str, name: str) -> Listing:
+    """The jobs in progress (a finished one costs nothing), matched by name; summaries carry no tags."""
+    return Listing(call, key, name, "CreationTime", tags_field="", params=(("StatusEquals", "InProgress"),))
+
+
 class _SageMakerJob(ResourceType):
+    """A job type: its ``listing`` (``List*Jobs`` in progress) and its stop call are all that differ."""
+
     service = "sagemaker"
     action = "stop"
-    _list_call: ClassVar[str]
-    _list_key: ClassVar[str]
-    _name_key: ClassVar[str]
-    _status_key: ClassVar[str]
     _stop_call: ClassVar[str]
-    _stop_param: ClassVar[str]
 
-    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        sm = clients("sagemaker", region)
-        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
-        out: list[Resource] = []
-        pages = sm.get_paginator(self._list_call).paginate(
-            StatusEquals="InProgress", PaginationConfig={"PageSize": 100}
-        )
-        for page in pages:
-            for job in page.get(self._list_key, []):
-                name = job[self._name_key]
-                if name not in wanted:
-                    continue
-                arn, tags = wanted[name]
-                out.append(
-                    Resource(
-                        arn=arn,
-                        type=self.name,
-                        region=region,
-                        id=name,
-                        key=name,
-                        tags=tags,
-                        state=job[self._status_key],
-                        details={"created_at": iso_time(job.get("CreationTime"))},
-                    )
-                )
-        return out
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        name = str(item[self.listing.id_field])
+        status = str(item[self.listing.id_field.replace("Name", "Status")])
+        return self.new(arn, region, name, tags, status)
 
     def act(
         self, clients: Clients, region: str, resources: Sequence[Resource], policy: TagPolicy, force: bool = False
     ) -> dict[str, str | None]:
         sm = clients("sagemaker", region)
-        return each_result(resources, lambda r: getattr(sm, self._stop_call)(**{self._stop_param: r.id}))
+        return each_result(resources, lambda r: getattr(sm, self._stop_call)(**{self.listing.id_field: r.id}))
 
 
 class SageMakerTrainingJob(_SageMakerJob):
@@ -100,12 +80,8 @@ class SageMakerTrainingJob(_SageMakerJob):
     def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
         return self.act(clients, region, resources, TagPolicy())
 
-    _list_call = "list_training_jobs"
-    _list_key = "TrainingJobSummaries"
-    _name_key = "TrainingJobName"
-    _status_key = "TrainingJobStatus"
+    listing = _jobs("list_training_jobs", "TrainingJobSummaries", "TrainingJobName")
     _stop_call = "stop_training_job"
-    _stop_param = "TrainingJobName"
 
 
 class SageMakerProcessingJob(_SageMakerJob):
@@ -123,9 +99,5 @@ class SageMakerProcessingJob(_SageMakerJob):
             ("sagemaker:AddTags",), "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/*", purpose="mark"
         ),
     )
-    _list_call = "list_processing_jobs"
-    _list_key = "ProcessingJobSummaries"
-    _name_key = "ProcessingJobName"
-    _status_key = "ProcessingJobStatus"
+    listing = _jobs("list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName")
     _stop_call = "stop_processing_job"
-    _stop_param = "ProcessingJobName"

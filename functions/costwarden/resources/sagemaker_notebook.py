@@ -4,10 +4,10 @@ paginated ``ListNotebookInstances`` (100 per page) rather than a describe per no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Permission, ResourceType, each_result, iso_time
+from costwarden.resources.base import Clients, Listing, Permission, ResourceType, each_result
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 
@@ -19,6 +19,9 @@ class SageMakerNotebook(ResourceType):
     service = "sagemaker"
     tagging_type = "sagemaker:notebook-instance"
     arn_match = ("sagemaker", "notebook-instance")
+    listing = Listing(
+        "list_notebook_instances", "NotebookInstances", "NotebookInstanceName", "CreationTime", tags_field=""
+    )
     action = "stop"
     read_permissions = ("sagemaker:ListNotebookInstances",)
     permissions: ClassVar[tuple[Permission, ...]] = (
@@ -28,36 +31,20 @@ class SageMakerNotebook(ResourceType):
         Permission(("sagemaker:AddTags",), NOTEBOOK_ARN, purpose="mark"),
     )
 
-    def hydrate(self, clients: Clients, region: str, found: Sequence[tuple[str, dict[str, str]]]) -> list[Resource]:
-        sm = clients("sagemaker", region)
-        wanted = {arn.rsplit("/", 1)[-1]: (arn, tags) for arn, tags in found}
-        out: list[Resource] = []
-        for page in sm.get_paginator("list_notebook_instances").paginate(PaginationConfig={"PageSize": 100}):
-            for notebook in page.get("NotebookInstances", []):
-                name = notebook["NotebookInstanceName"]
-                if name not in wanted:
-                    continue
-                arn, tags = wanted[name]
-                status = notebook.get("NotebookInstanceStatus", "")
-                out.append(
-                    Resource(
-                        arn=arn,
-                        type=self.name,
-                        region=region,
-                        id=name,
-                        key=name,
-                        tags=tags,
-                        state=status,
-                        active=status != "Deleting",
-                        details={
-                            "instance_type": notebook.get("InstanceType", ""),
-                            "lifecycle_config": notebook.get("NotebookInstanceLifecycleConfigName", ""),
-                            "created": notebook.get("CreationTime"),
-                            "created_at": iso_time(notebook.get("CreationTime")),
-                        },
-                    )
-                )
-        return out
+    def resource(self, item: Mapping[str, Any], region: str, arn: str, tags: dict[str, str]) -> Resource:
+        name, status = item["NotebookInstanceName"], item.get("NotebookInstanceStatus", "")
+        return self.new(
+            arn,
+            region,
+            name,
+            tags,
+            status,
+            active=status != "Deleting",
+            details={
+                "instance_type": item.get("InstanceType", ""),
+                "lifecycle_config": item.get("NotebookInstanceLifecycleConfigName", ""),
+            },
+        )
 
     def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
         sm = clients("sagemaker", region)

@@ -3,6 +3,8 @@ with non-default tag keys and environment mapping."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from costwarden.reaper.gpus import gpus_for
 from costwarden.reaper.limits import count, plan
@@ -45,7 +47,8 @@ def _r(n: int, env: str = "lab", state: str = "running", **tags: str) -> Resourc
         id=f"i-{n}",
         tags={"squad": "vision", "env": env, **tags},
         state=state,
-        details={"instance_type": "g5.xlarge", "created_at": f"2026-12-10T0{n}:00:00+00:00"},
+        details={"instance_type": "g5.xlarge"},
+        started_at=datetime(2026, 12, 10, n, tzinfo=UTC),
     )
 
 
