@@ -38,7 +38,7 @@ def _used(response: Any, item: dict[str, Any]) -> int:
         and i.instance_type == item["InstanceType"]
         and i.availability_zone == item["AvailabilityZone"]
     ]
-    return min(len(running), item["TotalInstanceCount"])
+    return min(len(running), int(item["TotalInstanceCount"]))
 
 
 def _view(response: Any, item: dict[str, Any]) -> dict[str, Any]:
