@@ -171,7 +171,10 @@ def _cold_import() -> dict[str, Any]:
 
 
 def main() -> list[dict[str, Any]]:
+    from costwarden.demo.moto_capacity import install
     from moto.server import ThreadedMotoServer
+
+    install()  # moto lacks EC2 Capacity Reservations, which the idle scan lists
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # read by moto when the reset in _scan rebuilds its EC2 backends; restored for the benches that follow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +34,10 @@ def _fresh_clients_and_settings() -> Iterator[None]:
 
     # Settings travel in the environment (as deployed): whatever a test or a demo chapter sets there ends with it.
     saved = {name: os.environ.get(name) for name in ("COSTWARDEN_SETTINGS", "COSTWARDEN_TEAMS_FILE")}
+    if "moto" in sys.modules:  # moto lacks EC2 Capacity Reservations, which the idle scan lists
+        from costwarden.demo.moto_capacity import install
+
+        install()
     aws.client.cache_clear()
     load_settings.cache_clear()
     yield

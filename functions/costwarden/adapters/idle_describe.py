@@ -1,5 +1,7 @@
 """The few per-resource reads the idle finder needs beyond the registry's listing (``Describer``).
 
+``list_all`` runs an idle check's own declared listing (``Listing``: one paged describe call per region, for a type
+the reaper's registry does not hold, e.g. EC2 Capacity Reservations), so a new check needs no new method here.
 Endpoints: ``DescribeEndpoint`` + ``DescribeEndpointConfig`` (variants, instance types, counts — what the price
 needs); EMR: ``GetAutoTerminationPolicy``; notebooks: ``DescribeNotebookInstanceLifecycleConfig`` once per
 configuration name. Endpoints and EMR clusters are few per account (tens); instances never come through here.
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 import base64
 from functools import lru_cache
+from typing import Any
 
-from costwarden.models.idle_ports import Variant
+from costwarden.models.idle_ports import Listing, Variant
 from costwarden.models.ports import Clients
 
 #: What an idle auto-stop lifecycle script contains (AWS's sample ``autostop.py`` and its common variants).
@@ -33,6 +36,15 @@ class AwsDescriber:
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
         self._notebook = lru_cache(maxsize=256)(self._notebook_autostop)
+
+    def list_all(self, region: str, listing: Listing) -> list[dict[str, Any]]:
+        client = self.clients(listing.service, region)
+        if not client.can_paginate(listing.operation):
+            return list(getattr(client, listing.operation)(**listing.params).get(listing.key, []))
+        out: list[dict[str, Any]] = []
+        for page in client.get_paginator(listing.operation).paginate(**listing.params):
+            out.extend(page.get(listing.key, []))
+        return out
 
     def endpoint_variants(self, region: str, name: str) -> list[Variant]:
         sm = self.clients("sagemaker", region)

@@ -91,6 +91,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
     """Run every chapter on a fresh simulated account; write the out folder; return the exit code."""
     from moto.server import ThreadedMotoServer
 
+    from costwarden.demo import moto_capacity
     from costwarden.handlers import notifier
 
     out = Path(out_dir)
@@ -104,6 +105,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+    moto_capacity.install()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     slack = SlackStandIn().start()

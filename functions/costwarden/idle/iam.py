@@ -1,8 +1,8 @@
 """The idle finder's IAM policy (pure; infra/idle.py turns it into a role), from the registry's declarations.
 
-* Read-only always: the scanned types' list/describe actions, CloudWatch ``GetMetricData``/``ListMetrics``, the
-  Price List, and the few describe calls of ``adapters.idle_describe`` — on ``*`` (none of them supports
-  resource-level permissions).
+* Read-only always, from the idle checks' declarations (``costwarden.idle.checks``): each check's ``reads``
+  (CloudWatch, its describe calls, its own listing), the list/describe actions of the registry types it reads, and
+  the Price List — on ``*`` (none of them supports resource-level permissions).
 * Tagging only when ``idle.action`` is ``expire``: each scanned type's ``mark`` tagging action and its untagging
   counterpart, on the type's ARN pattern in the configured regions, only on resources tagged ``environment`` =
   development or experiment and not carrying the protect tag (the reaper's tag conditions), and only for the two
@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from costwarden.idle.checks import CHECKS, scanned_types
+from costwarden.idle.checks.base import PRICE_READ
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS
-from costwarden.idle.service import SCANNED_TYPES
 from costwarden.reaper.iam import _resources, _sid
 from costwarden.resources import COMMON_READ_PERMISSIONS, REGISTRY
 from costwarden.resources.base import UNTAG_ACTIONS
@@ -25,26 +26,13 @@ from costwarden.settings import Settings
 
 Statement = dict[str, Any]
 
-#: Reads beyond the registry's: metrics, prices, endpoint configs, EMR groups and policy, notebook lifecycle.
-EXTRA_READ_ACTIONS = (
-    "cloudwatch:GetMetricData",
-    "cloudwatch:ListMetrics",
-    "pricing:GetProducts",
-    "sagemaker:DescribeEndpoint",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DescribeNotebookInstanceLifecycleConfig",
-    "elasticmapreduce:ListInstanceGroups",
-    "elasticmapreduce:GetAutoTerminationPolicy",
-    "eks:ListClusters",
-    "eks:ListNodegroups",
-    "eks:DescribeNodegroup",
-)
-
 
 def read_actions() -> list[str]:
-    actions = set(COMMON_READ_PERMISSIONS) | set(EXTRA_READ_ACTIONS)
-    for name in SCANNED_TYPES:
-        actions.update(REGISTRY[name].read_permissions)
+    actions = set(COMMON_READ_PERMISSIONS) | {PRICE_READ}
+    for check in CHECKS:
+        actions.update(check.reads)
+        for name in check.inventory:
+            actions.update(REGISTRY[name].read_permissions)
     return sorted(actions)
 
 
@@ -57,7 +45,7 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
         return statements
     tags, cfg = settings.tags, settings.idle
     deny: dict[str, set[str]] = defaultdict(set)
-    for name in SCANNED_TYPES:
+    for name in scanned_types():
         rtype = REGISTRY[name]
         prefix = rtype.tag_condition_prefix
         for permission in rtype.tag_permissions:

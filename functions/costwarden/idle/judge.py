@@ -1,6 +1,7 @@
-"""Busy or idle: the judgement of one resource's metric history — pure, every rule in one place.
+"""Busy or idle: the rules every idle check shares — pure. Each check (``costwarden.idle.checks``) holds its own
+judgement and applies these.
 
-A resource is judged on hourly values (the average of each hour's data points; for several GPUs the busiest GPU
+A metric is judged on hourly values (the average of each hour's data points; for several GPUs the busiest GPU
 of each hour). Rules, in order:
 
 * Younger than the lookback: not judged (it may still be starting its work).
@@ -8,10 +9,8 @@ of each hour). Rules, in order:
   idle (an agent that stopped reporting is not an idle GPU). No data at all is its own finding (``no_metrics``).
 * Busy when at least ``min_busy_hours`` hours reach ``threshold_percent``: a nightly 2-hour training run at 90 %
   makes 14 busy hours a week, so it is busy, however low the average is. Idle otherwise.
-* GPU instances (families in ``gpu_families``) are judged by the GPU: GPU busy → busy, whatever the CPU does (a
-  GPU fed by a light data loader); GPU idle and CPU busy → ``gpu_idle`` (paying for a GPU, using a CPU); both idle
-  → ``idle``. A GPU instance without GPU metrics is ``no_metrics`` ("enable the agent's nvidia_smi collection"),
-  never a guess from the CPU.
+
+A cluster is judged from its members (``combine_members``): busy when any member is busy, idle only when all are.
 """
 
 from __future__ import annotations
@@ -51,8 +50,8 @@ class Utilisation:
     def describe(self, label: str, days: float) -> str:
         """``GPU 2 % max-hourly over 7 days (0 of 168 h at or above 15 %)`` — the evidence an alert states."""
         if self.max_hourly is None:
-            return f"{label}: no data points over {_days(days)}"
-        text = f"{label} {self.max_hourly:.0f} % max-hourly over {_days(days)}"
+            return f"{label}: no data points over {days_text(days)}"
+        text = f"{label} {self.max_hourly:.0f} % max-hourly over {days_text(days)}"
         if self.state is State.INSUFFICIENT:
             text += f" (only {self.hours_with_data} of {self.expected_hours} hours have data)"
         return text
@@ -71,7 +70,8 @@ class Verdict:
         return self.judged and self.kind is None
 
 
-def _days(days: float) -> str:
+def days_text(days: float) -> str:
+    """``7 days``, ``1 day``, ``2.5 days``: how evidence states a span."""
     whole = round(days)
     return f"{whole} day{'s' if whole != 1 else ''}" if abs(days - whole) < 0.01 else f"{days:.1f} days"
 
@@ -129,54 +129,8 @@ def too_young(started: datetime | None, window: Window) -> str | None:
     """The reason a resource is not judged yet, when it started after the lookback began."""
     if started is not None and started > window.start:
         age = window.end - started
-        return f"younger than the lookback ({_days(window.days)}): running for {_days(age / timedelta(days=1))}"
+        return f"younger than the lookback ({days_text(window.days)}): running for {days_text(age / timedelta(days=1))}"
     return None
-
-
-def judge_instance(  # noqa: PLR0911, PLR0917 - one return per rule, in order; one input per signal
-    instance_type: str,
-    launched: datetime | None,
-    cpu: Points,
-    gpus: Sequence[Points] | None,
-    window: Window,
-    cfg: IdleSettings,
-) -> Verdict:
-    """One running EC2 instance. ``gpus``: one series per GPU (``index``); None or empty when no GPU metric exists."""
-    if reason := too_young(launched, window):
-        return Verdict(None, reason, judged=False)
-    cpu_u = utilisation(hourly(cpu, window), window, cfg)
-    cpu_text = cpu_u.describe("CPU", window.days)
-    if not is_gpu_type(instance_type, cfg):
-        if cpu_u.state is State.NO_DATA:
-            return Verdict(Kind.NO_METRICS, f"no CPUUtilization data points over {_days(window.days)}")
-        if cpu_u.state is State.INSUFFICIENT:
-            return Verdict(None, f"not enough data to judge: {cpu_text}", judged=False)
-        if cpu_u.state is State.BUSY:
-            return Verdict(None, cpu_text)
-        return Verdict(Kind.IDLE, f"{cpu_text} ({cpu_u.busy_hours} busy hours)")
-    if not gpus:
-        return Verdict(
-            Kind.NO_METRICS,
-            f"cannot judge the GPU of this {instance_type}: no GPU utilisation metric "
-            f"({' / '.join(cfg.gpu_metrics)}); enable the CloudWatch agent's nvidia_smi collection. {cpu_text}",
-        )
-    gpu_u = utilisation(busiest(gpus, window), window, cfg)
-    gpu_text = gpu_u.describe("GPU", window.days)
-    if gpu_u.state is State.BUSY:
-        return Verdict(None, f"{gpu_text}, {_short(cpu_u)}")
-    if gpu_u.state is not State.IDLE:
-        return Verdict(None, f"not enough GPU data to judge: {gpu_text}", judged=False)
-    if cpu_u.state is State.BUSY:
-        return Verdict(Kind.GPU_IDLE, f"{gpu_text}, {_short(cpu_u)}: paying for a GPU, using a CPU")
-    if cpu_u.state is State.IDLE:
-        return Verdict(Kind.IDLE, f"{gpu_text}, {_short(cpu_u)}")
-    return Verdict(Kind.GPU_IDLE, f"{gpu_text}, {_short(cpu_u)}")
-
-
-def _short(u: Utilisation) -> str:
-    if u.max_hourly is None:
-        return "CPU: no data"
-    return f"CPU {u.max_hourly:.0f} %" + (" (sparse data)" if u.state is State.INSUFFICIENT else "")
 
 
 def combine_members(verdicts: Sequence[Verdict]) -> Verdict:
@@ -197,54 +151,5 @@ def combine_members(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict(kind, f"all {len(verdicts)} members: {verdicts[0].evidence}")
 
 
-def judge_endpoint(
-    created: datetime | None, invocations: Sequence[Points], window: Window, cfg: IdleSettings
-) -> Verdict:
-    """A SageMaker endpoint from its variants' ``Invocations`` (Sum). SageMaker publishes no data point for an hour
-    without requests, so missing points are zero here — and an endpoint younger than the lookback is not judged."""
-    if reason := too_young(created, window):
-        return Verdict(None, reason, judged=False)
-    total = sum(value for points in invocations for moment, value in points if window.start <= hour_of(moment))
-    per_day = total / window.days
-    if total <= 0:
-        return Verdict(Kind.IDLE, f"0 invocations over {_days(window.days)}")
-    if per_day < cfg.endpoint_underused_per_day:
-        return Verdict(
-            Kind.UNDERUSED,
-            f"{total:.0f} invocations over {_days(window.days)} ({per_day:.1f} a day, below "
-            f"{cfg.endpoint_underused_per_day:g})",
-        )
-    return Verdict(None, f"{total:.0f} invocations over {_days(window.days)}")
-
-
-def judge_emr(created: datetime | None, is_idle: Points, now: datetime, cfg: IdleSettings) -> Verdict:
-    """An EMR cluster from ``IsIdle`` (1 when no job runs), 5-minute points over the last ``emr_idle_hours``: idle
-    only when every point is 1 and at least ``min_coverage`` of the expected points are there."""
-    start = now - timedelta(hours=cfg.emr_idle_hours)
-    if created is not None and created > start:
-        return Verdict(None, f"started less than {cfg.emr_idle_hours} h ago", judged=False)
-    values = [value for moment, value in is_idle if start <= moment.astimezone(UTC) <= now]
-    expected = cfg.emr_idle_hours * 12
-    if not values:
-        return Verdict(None, f"no IsIdle data points in the last {cfg.emr_idle_hours} h", judged=False)
-    if min(values) < 1:
-        return Verdict(None, f"ran work in the last {cfg.emr_idle_hours} h")
-    if len(values) < cfg.min_coverage * expected:
-        return Verdict(None, f"only {len(values)} of {expected} IsIdle points", judged=False)
-    return Verdict(Kind.IDLE, f"IsIdle = 1 throughout the last {cfg.emr_idle_hours} h ({len(values)} points)")
-
-
 def days_since(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else (now - moment).total_seconds() / 86_400
-
-
-_STOP_REASON = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
-
-
-def stopped_since(state_transition_reason: str) -> datetime | None:
-    """EC2's ``StateTransitionReason`` (``User initiated (2026-11-01 10:00:00 GMT)``) → when it stopped (moto writes
-    ``UTC`` where EC2 writes ``GMT``; both are UTC)."""
-    match = _STOP_REASON.search(state_transition_reason or "")
-    if not match:
-        return None
-    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

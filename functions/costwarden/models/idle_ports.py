@@ -6,7 +6,7 @@ The logic sees plain data only; the handler and the CLI wire ``adapters.cloudwat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -76,7 +76,26 @@ class Variant:
     count: int
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A paged describe call listing an idle type the reaper's registry does not hold (Custodian's ``enum_spec``).
+
+    ``operation`` is the boto3 method (``describe_capacity_reservations``), ``key`` the list in each page
+    (``CapacityReservations``), ``params`` the fixed request (server-side filters); ``source`` names it in errors.
+    """
+
+    service: str
+    operation: str
+    key: str
+    source: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Describer(Protocol):
+    def list_all(self, region: str, listing: Listing) -> list[dict[str, Any]]:
+        """Every item of ``listing`` in ``region``, one request per page; raises on failure."""
+        ...
+
     def endpoint_variants(self, region: str, name: str) -> list[Variant]: ...
 
     def emr_instance_groups(self, region: str, cluster_id: str) -> list[tuple[str, int]]:

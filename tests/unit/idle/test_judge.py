@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from costwarden.idle.judge import (
-    combine_members,
-    instance_family,
-    is_gpu_type,
-    judge_emr,
-    judge_endpoint,
-    judge_instance,
-    stopped_since,
-)
+from costwarden.idle.checks.ec2_instance import judge_instance
+from costwarden.idle.checks.emr_cluster import judge_emr
+from costwarden.idle.checks.sagemaker_endpoint import judge_endpoint
+from costwarden.idle.checks.stopped_instance import stopped_since
+from costwarden.idle.judge import combine_members, instance_family, is_gpu_type
 from costwarden.idle.model import Kind, Window
 from costwarden.settings import IdleSettings
 
