@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any
 
+from costwarden.cli import scope
 from costwarden.cli.main import CliError
 
 COLUMNS = ("monthly_usd", "kind", "type", "region", "team", "id")
@@ -44,16 +45,6 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _regions(raw: str | None) -> list[str] | None:
-    if raw is None:
-        return None
-    regions = [r.strip() for r in raw.split(",") if r.strip()]
-    bad = [r for r in regions if not _REGION.match(r)]
-    if not regions or bad:
-        raise CliError(f"--regions: {', '.join(bad) or repr(raw)} is not a region name (e.g. us-east-1,eu-west-1)")
-    return regions
-
-
 def _command(args: argparse.Namespace) -> int:
     import functools
 
@@ -66,7 +57,7 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.settings import IdleSettings, load_settings
 
     settings = load_settings()
-    override = _regions(args.regions)
+    override = scope.regions(args.regions)
     if args.lookback_days is not None:
         try:
             idle = IdleSettings.model_validate({**settings.idle.model_dump(), "lookback_days": args.lookback_days})

@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Any
 
+from costwarden.cli import scope
 from costwarden.cli.main import CliError
 
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -46,7 +47,7 @@ def _items(args: argparse.Namespace, capability: str) -> tuple[Any, list[Any], d
     if args.role_name is not None and not ROLE_NAME_RE.match(args.role_name):
         raise CliError(f"--role-name: not an IAM role name: {args.role_name!r}")
     settings = load_settings()
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if getattr(args, "regions", None) else None
+    regions = scope.regions(getattr(args, "regions", None))
     try:
         listing = list_items(settings, capability, accounts=ids, regions=regions, role_name=args.role_name)
     except aws.AWS_ERRORS as error:
@@ -133,7 +134,7 @@ def single_audit(args: argparse.Namespace) -> int:
     from costwarden.services.tag_audit import run_audit
     from costwarden.settings import load_settings
 
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    regions = scope.regions(args.regions)
     report = run_audit(load_settings(), regions=regions)
     rows = [{"team": v.team, **v.to_dict(), "summary": v.line()} for v in report.violations]
     if args.format == "json":
@@ -150,7 +151,7 @@ def single_audit(args: argparse.Namespace) -> int:
 
 
 def audit_command(args: argparse.Namespace) -> int:
-    return org_audit(args) if args.accounts else single_audit(args)
+    return org_audit(args) if args.accounts is not None else single_audit(args)
 
 
 def add_audit_command(commands: Any) -> None:

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from costwarden.cli import scope
+
 COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
 
 
@@ -32,12 +34,12 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
 
-    if args.accounts:
+    if args.accounts is not None:
         from costwarden.cli.org import org_reap
 
         return org_reap(args)
     settings = load_settings()
-    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    regions = regions_for(settings, scope.regions(args.regions))
     state, note = state_store()
     if note:
         print(
