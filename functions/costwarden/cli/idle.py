@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any
 
-from costwarden.cli import scope
+from costwarden.cli import scope, verdict
 from costwarden.cli.main import CliError
 
 COLUMNS = ("monthly_usd", "kind", "type", "region", "team", "id")
@@ -78,12 +78,14 @@ def _command(args: argparse.Namespace) -> int:
         apply=args.apply,
     )
     rows = [f.to_dict() for f in run.findings]
+    summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_table(rows) if rows else "no idle resources found in these regions")
-    summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
+        nothing = "no idle resources found in these regions"
+        print(render_table(rows) if rows else verdict.clean_or_partial(nothing, summary["errors"]))
+        verdict.say_partial("idle", summary["errors"])
     requests = ", ".join(f"{op} {n}" for op, n in sorted(summary["requests"].items())) or "none"
     print(
         f"costwarden idle: regions {', '.join(regions)}; {summary['findings']} findings, "
@@ -101,7 +103,7 @@ def _command(args: argparse.Namespace) -> int:
         print("costwarden idle: marks planned only (--apply writes them)", file=sys.stderr)
     for problem in summary["errors"]:
         print(f"costwarden idle: {problem}", file=sys.stderr)
-    return 1 if summary["errors"] else 0
+    return verdict.exit_code(found=False, problems=summary["errors"])
 
 
 def register(subparsers: Any) -> None:

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from costwarden.cli import scope
+from costwarden.cli import scope, verdict
 
 
 def render_table(teams: list[dict[str, Any]]) -> str:
@@ -39,14 +39,16 @@ def _command(args: argparse.Namespace) -> int:
     regions = regions_for(settings, override)
     counts, errors = count_now(settings, regions=regions, clients=default_clients)
     teams = [c.as_dict() for c in counts]
+    problems = [str(error) for error in errors]
     if args.format == "json":
         json.dump(teams, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(render_table(teams))
+        verdict.say_partial("limits", problems)  # the counts above miss what could not be listed
     for error in errors:
         print(f"costwarden limits: could not list {error}", file=sys.stderr)
-    return 1 if errors else 0
+    return verdict.exit_code(found=False, problems=problems)
 
 
 def register(subparsers: Any) -> None:
