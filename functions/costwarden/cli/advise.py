@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import scope
 from costwarden.cli.main import CliError
 
 
@@ -67,7 +68,7 @@ def _account(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.apply and settings.storage.action != "apply":
         raise CliError("--apply needs storage.action: apply in the settings (the advisor only recommends otherwise)")
-    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    regions = regions_for(settings, scope.regions(args.regions))
     state, note = state_store()
     ce = CostExplorer()
     result = run_advisor(

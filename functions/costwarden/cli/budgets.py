@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from costwarden.cli.main import CliError
+from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -124,8 +124,7 @@ def _command(args: argparse.Namespace) -> int:
             excluded_record_types=settings.anomaly.excluded_record_types,
         )
     except AWS_ERRORS as error:
-        print(f"costwarden budgets: Cost Explorer failed: {error}", file=sys.stderr)
-        return 1
+        raise CouldNotRunError(f"Cost Explorer GetCostAndUsage failed: {could_not_run(error)}") from None
     entries = rows(settings, from_ce_pages(pages, keys, settings.anomaly.cost_metric), last_day)
     if args.format == "json":
         json.dump(entries, sys.stdout, indent=2)

@@ -143,7 +143,19 @@ def _command(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_table(findings, costs.currency) + "\n")
-    return 0
+    return _fail_on(findings, args.fail_on)
+
+
+#: ``--fail-on`` levels: a finding at this severity or above makes the exit code 1 (for CI gates).
+_SEVERITY_RANK = {"warning": 1, "critical": 2}
+
+
+def _fail_on(findings: Any, level: str | None) -> int:
+    """Exit 1 when a finding reaches ``level`` (``warning`` also counts ``critical``), else 0; no level: 0."""
+    if level is None or findings.empty:
+        return 0
+    worst = max(_SEVERITY_RANK.get(str(severity), 0) for severity in findings["severity"])
+    return 1 if worst >= _SEVERITY_RANK[level] else 0
 
 
 def register(subparsers: Any) -> None:
@@ -179,4 +191,9 @@ def register(subparsers: Any) -> None:
         "(default: anomaly.excluded_charge_categories)",
     )
     parser.add_argument("--format", choices=("json", "table"), default="table", help="output format (table)")
+    parser.add_argument(
+        "--fail-on",
+        choices=tuple(_SEVERITY_RANK),
+        help="exit 1 when a finding is at this severity or above (for CI); default: exit 0 whatever is found",
+    )
     parser.set_defaults(func=_command)

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import scope
 from costwarden.cli.main import CliError
 
 
@@ -36,7 +37,7 @@ def _command(args: argparse.Namespace) -> int:
         inp = example_input()
     top_n = args.top_n or load_settings().notifier.digest_top_n
     try:
-        event = compose_digest(inp, top_n, team=args.team)
+        event = compose_digest(inp, top_n, team=None if args.team is None else scope.team(args.team, "--team"))
     except ValueError as error:
         raise CliError(str(error)) from None
     if args.format == "event":

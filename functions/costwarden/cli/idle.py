@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any
 
+from costwarden.cli import scope, verdict
 from costwarden.cli.main import CliError
 
 COLUMNS = ("monthly_usd", "kind", "type", "region", "team", "id")
@@ -44,16 +45,6 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _regions(raw: str | None) -> list[str] | None:
-    if raw is None:
-        return None
-    regions = [r.strip() for r in raw.split(",") if r.strip()]
-    bad = [r for r in regions if not _REGION.match(r)]
-    if not regions or bad:
-        raise CliError(f"--regions: {', '.join(bad) or repr(raw)} is not a region name (e.g. us-east-1,eu-west-1)")
-    return regions
-
-
 def _command(args: argparse.Namespace) -> int:
     import functools
 
@@ -66,7 +57,7 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.settings import IdleSettings, load_settings
 
     settings = load_settings()
-    override = _regions(args.regions)
+    override = scope.regions(args.regions)
     if args.lookback_days is not None:
         try:
             idle = IdleSettings.model_validate({**settings.idle.model_dump(), "lookback_days": args.lookback_days})
@@ -87,12 +78,14 @@ def _command(args: argparse.Namespace) -> int:
         apply=args.apply,
     )
     rows = [f.to_dict() for f in run.findings]
+    summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_table(rows) if rows else "no idle resources found in these regions")
-    summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
+        nothing = "no idle resources found in these regions"
+        print(render_table(rows) if rows else verdict.clean_or_partial(nothing, summary["errors"]))
+        verdict.say_partial("idle", summary["errors"])
     requests = ", ".join(f"{op} {n}" for op, n in sorted(summary["requests"].items())) or "none"
     print(
         f"costwarden idle: regions {', '.join(regions)}; {summary['findings']} findings, "
@@ -110,7 +103,7 @@ def _command(args: argparse.Namespace) -> int:
         print("costwarden idle: marks planned only (--apply writes them)", file=sys.stderr)
     for problem in summary["errors"]:
         print(f"costwarden idle: {problem}", file=sys.stderr)
-    return 1 if summary["errors"] else 0
+    return verdict.exit_code(found=False, problems=summary["errors"])
 
 
 def register(subparsers: Any) -> None:

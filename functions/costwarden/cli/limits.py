@@ -8,6 +8,8 @@ import json
 import sys
 from typing import Any
 
+from costwarden.cli import scope, verdict
+
 
 def render_table(teams: list[dict[str, Any]]) -> str:
     header = ("TEAM", "INSTANCES", "GPUS", "LEVEL", "ACTION", "NEWEST")
@@ -27,23 +29,26 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import default_clients, regions_for
     from costwarden.settings import load_settings
 
+    override = scope.regions(args.regions)  # a blank --regions is bad input even when no team has limits
     settings = load_settings()
     if not limited_teams(settings):
         print(
             "costwarden limits: no team has limits (teams.<team>.limits.development_instances / _gpus)", file=sys.stderr
         )
         return 0
-    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    regions = regions_for(settings, override)
     counts, errors = count_now(settings, regions=regions, clients=default_clients)
     teams = [c.as_dict() for c in counts]
+    problems = [str(error) for error in errors]
     if args.format == "json":
         json.dump(teams, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(render_table(teams))
+        verdict.say_partial("limits", problems)  # the counts above miss what could not be listed
     for error in errors:
         print(f"costwarden limits: could not list {error}", file=sys.stderr)
-    return 1 if errors else 0
+    return verdict.exit_code(found=False, problems=problems)
 
 
 def register(subparsers: Any) -> None:

@@ -36,11 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="costwarden",
         description="Cost guardrail for ML teams on AWS: anomalies, budgets, forecasts and a safe expiry reaper.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"costwarden {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for command in subparsers.choices.values():  # the same exit codes in every command's --help
+        command.epilog = f"{command.epilog}\n\n{EXIT_CODES_HELP}" if command.epilog else EXIT_CODES_HELP
     return parser
 
 
@@ -50,14 +53,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        return 130
+        print(f"costwarden {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `costwarden digest | head`: the reader has what it wanted; say nothing more
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+    except CouldNotRunError as error:  # before CliError (its base): stdout, where the verdict would have been
+        print(f"costwarden {args.command}: could not run: {error}")
+        return EXIT_COULD_NOT_RUN
     except (CliError, SettingsError) as error:  # SettingsError: the environment's settings or team directory
         print(f"costwarden {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except Exception as error:
+        from costwarden.adapters.aws import AWS_ERRORS
+
+        if not isinstance(error, AWS_ERRORS):
+            raise
+        # A read that failed is never a clean result: stdout says the command could not run, and why.
+        print(f"costwarden {args.command}: could not run: {could_not_run(error)}")
+        return EXIT_COULD_NOT_RUN
+
+
+#: Exit codes, the same in every command (docs/cli.md): 0 done and nothing found that asks for action, 1 something
+#: found (or an action failed), 2 bad input, 3 could not run or ran partially (a source could not be read).
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # what a shell reports for a writer killed by SIGPIPE
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok, nothing found; 1 found something (or an action failed); 2 bad input; "
+    "3 could not run or partial (a source could not be read); 130 interrupted"
+)
+
+
+def could_not_run(error: BaseException) -> str:
+    """One line for an AWS error: what failed and what to do, never a traceback or a credential."""
+    from costwarden.redaction import redact
+
+    name = type(error).__name__
+    if name in {"NoCredentialsError", "PartialCredentialsError", "NoRegionError"}:
+        hint = "set AWS_PROFILE (or AWS credentials) and AWS_REGION; the CLI uses boto3's standard configuration"
+        return f"{redact(str(error))} ({hint})"
+    return f"{name}: {redact(str(error))[:300]}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise BrokenPipeError again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture): nothing to flush
+        pass
 
 
 class CliError(Exception):
     """A problem the user can fix (bad file, missing column): printed plainly, exit code 2, no traceback."""
+
+
+class CouldNotRunError(CliError):
+    """A source the command needs could not be read (no credentials, Cost Explorer unreachable): exit code 3."""
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import re
 import sys
 from typing import Any
 
-from costwarden.cli.main import CliError
+from costwarden.cli import scope, verdict
+from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
 
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 
@@ -46,11 +47,13 @@ def _items(args: argparse.Namespace, capability: str) -> tuple[Any, list[Any], d
     if args.role_name is not None and not ROLE_NAME_RE.match(args.role_name):
         raise CliError(f"--role-name: not an IAM role name: {args.role_name!r}")
     settings = load_settings()
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if getattr(args, "regions", None) else None
+    regions = scope.regions(getattr(args, "regions", None))
     try:
         listing = list_items(settings, capability, accounts=ids, regions=regions, role_name=args.role_name)
     except aws.AWS_ERRORS as error:
-        raise CliError(f"cannot list the organization's accounts (organizations:ListAccounts): {error}") from None
+        raise CouldNotRunError(
+            f"cannot list the organization's accounts (organizations:ListAccounts): {could_not_run(error)}"
+        ) from None
     if ids and listing["unknown_ids"]:
         raise CliError(f"--accounts: not in this organization: {', '.join(listing['unknown_ids'])}")
     return settings, [WorkItem(**i) for i in listing["items"]], listing
@@ -78,8 +81,15 @@ def _run(
     return rows, outcomes, listing
 
 
-def _finish(outcomes: list[dict[str, Any]], listing: dict[str, Any], what: str) -> int:
+def _finish(
+    outcomes: list[dict[str, Any]], listing: dict[str, Any], what: str, *, fmt: str = "table", found: bool = False
+) -> int:
     failed = sorted({o["account_id"] for o in outcomes if not o.get("ok")})
+    problems = [
+        f"{o['account_id']} {o.get('region', '')}: {o.get('error', 'failed')}" for o in outcomes if not o.get("ok")
+    ]
+    if fmt != "json":
+        verdict.say_partial(what, problems)
     accounts = sorted({o["account_id"] for o in outcomes})
     print(
         f"costwarden {what}: {len(accounts)} account(s), {len(outcomes)} account x region item(s); "
@@ -88,7 +98,7 @@ def _finish(outcomes: list[dict[str, Any]], listing: dict[str, Any], what: str) 
     )
     for account, why in sorted(listing["skipped_accounts"].items()):
         print(f"costwarden {what}: skipped {account}: {why}", file=sys.stderr)
-    return 1 if failed else 0
+    return verdict.exit_code(found=found, problems=problems)
 
 
 def org_reap(args: argparse.Namespace) -> int:
@@ -105,10 +115,12 @@ def org_reap(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print(render_table(rows, account=True) if rows else "nothing carries expires_at in these accounts and regions")
+        nothing = "nothing carries expires_at in these accounts and regions"
+        failed = [str(o["account_id"]) for o in outcomes if not o.get("ok")]
+        print(render_table(rows, account=True) if rows else verdict.clean_or_partial(nothing, failed))
     planned = sum(int(o.get("planned_actions", 0)) for o in outcomes)
     print(f"costwarden reap: plan only across the organization; {planned} action(s) planned", file=sys.stderr)
-    return _finish(outcomes, listing, "reap")
+    return _finish(outcomes, listing, "reap", fmt=args.format)
 
 
 def org_audit(args: argparse.Namespace) -> int:
@@ -124,8 +136,9 @@ def org_audit(args: argparse.Namespace) -> int:
             )
             print(f"{row['account']}  {owner:<32} {row['summary']}")
         if not rows:
-            print("no tag violations in these accounts and regions")
-    return _finish(outcomes, listing, "tags audit")
+            failed = [str(o["account_id"]) for o in outcomes if not o.get("ok")]
+            print(verdict.clean_or_partial("no tag violations in these accounts and regions", failed))
+    return _finish(outcomes, listing, "tags audit", fmt=args.format, found=bool(rows))
 
 
 def single_audit(args: argparse.Namespace) -> int:
@@ -133,7 +146,7 @@ def single_audit(args: argparse.Namespace) -> int:
     from costwarden.services.tag_audit import run_audit
     from costwarden.settings import load_settings
 
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    regions = scope.regions(args.regions)
     report = run_audit(load_settings(), regions=regions)
     rows = [{"team": v.team, **v.to_dict(), "summary": v.line()} for v in report.violations]
     if args.format == "json":
@@ -143,14 +156,15 @@ def single_audit(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['team']:<32} {row['summary']}")
         if not rows:
-            print("no tag violations in these regions")
+            print(verdict.clean_or_partial("no tag violations in these regions", report.facts.errors))
+        verdict.say_partial("tags audit", report.facts.errors)
     for error in report.facts.errors:
         print(f"costwarden tags audit: {error}", file=sys.stderr)
-    return 1 if report.facts.failed_regions else 0
+    return verdict.exit_code(found=bool(rows), problems=report.facts.errors)
 
 
 def audit_command(args: argparse.Namespace) -> int:
-    return org_audit(args) if args.accounts else single_audit(args)
+    return org_audit(args) if args.accounts is not None else single_audit(args)
 
 
 def add_audit_command(commands: Any) -> None:

@@ -10,6 +10,7 @@ import getpass
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.cli import scope
 from costwarden.cli.main import CliError
 
 
@@ -18,7 +19,7 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import state_store
 
     try:
-        plan = planned.parse_plan([args.team, args.start, args.end, args.usd, *args.reason])
+        plan = planned.parse_plan([scope.team(args.team), args.start, args.end, args.usd, *args.reason])
     except planned.PlanError as error:
         raise CliError(str(error)) from None
     state, note = state_store(args.table)

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from costwarden.cli import scope, verdict
+
 COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
 
 
@@ -33,12 +35,12 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
 
-    if args.accounts:
+    if args.accounts is not None:
         from costwarden.cli.org import org_reap
 
         return org_reap(args)
     settings = load_settings()
-    regions = regions_for(settings, args.regions.split(",") if args.regions else None)
+    regions = regions_for(settings, scope.regions(args.regions))
     state, note = state_store()
     if note:
         print(
@@ -63,7 +65,9 @@ def _command(args: argparse.Namespace) -> int:
     else:
         keys = settings.tags
         nothing = f"nothing carries {keys.expires_key} (or {keys.environment_key}=experiment) in these regions"
-        print(render_table(rows) if rows else nothing)
+        problems = [f"{error.source} in {error.region}: {error.error}" for error in result.errors]
+        print(render_table(rows) if rows else verdict.clean_or_partial(nothing, problems))
+        verdict.say_partial("reap", problems)
     mode = "applied" if args.apply else "plan only (dry run; --apply to act)"
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
     print(f"costwarden reap: {mode}; regions {', '.join(regions)}; {counts}", file=sys.stderr)
@@ -75,7 +79,7 @@ def _command(args: argparse.Namespace) -> int:
         )
     for error in result.errors:
         print(f"costwarden reap: could not list {error.source} in {error.region}: {error.error}", file=sys.stderr)
-    return 1 if result.failed or result.errors else 0
+    return verdict.exit_code(found=bool(result.failed), problems=[str(error.source) for error in result.errors])
 
 
 def register(subparsers: Any) -> None:

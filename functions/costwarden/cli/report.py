@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from costwarden.cli.main import CliError
+from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -52,7 +52,7 @@ def _command(args: argparse.Namespace) -> int:
             raise CliError(f"Cost Explorer refused the report for {month}: {code}") from None
         raise
     except BotoCoreError as error:
-        raise CliError(f"cannot reach Cost Explorer: {error}") from None
+        raise CouldNotRunError(f"cannot reach Cost Explorer: {could_not_run(error)}") from None
     try:
         out.write_text(render_html(report), encoding="utf-8")
     except OSError as error:

@@ -21,6 +21,7 @@ the acknowledging path stays light for the cold start.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 from datetime import UTC, datetime
@@ -54,7 +55,10 @@ def _http(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from costwarden.services.interact import app_secret
 
     raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+    try:
+        body = base64.b64decode(str(raw), validate=True) if event.get("isBase64Encoded") else str(raw).encode()
+    except (binascii.Error, ValueError):  # not base64 although the URL said so: the sender's fault, a plain 400
+        return {"statusCode": 400, "headers": {"Content-Type": "text/plain"}, "body": "bad request"}
     headers = event.get("headers") or {}
     signing, _ = app_secret(_secret_name())
     state, _note = state_store(probe=False)

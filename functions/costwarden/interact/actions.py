@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
+from costwarden.core.arn import BadArn, parse_arn
 from costwarden.cost.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.interact import hardlimit, planned
 from costwarden.interact.authz import authorize
@@ -36,6 +37,8 @@ from costwarden.resources import REGISTRY, Clients, type_for_arn
 from costwarden.resources.model import Resource, Status
 from costwarden.settings import Settings
 
+#: What the presser reads when an action broke: no internals (the log has the error), and what to do next.
+FAILED_REPLY = "Something went wrong and the action may not have completed; check the resource before pressing again"
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
 
 
@@ -147,11 +150,14 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     key = ctx.settings.tags.expires_key
     if days not in EXTEND_DAYS:
         return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
+    try:
+        region = parse_arn(arn).region
+    except BadArn as error:
+        return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
     type_name = type_for_arn(arn)
     rtype = REGISTRY.get(type_name)
     if rtype is None or rtype.tagging_type is None:
         return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
-    region = arn.split(":")[3]
     found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
     if not found or not found[0].active:
         return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
@@ -169,16 +175,18 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
     base = max(expiry.expired_from, ctx.now) if expiry is not None and not expiry.never else ctx.now
     if expiry is not None and expiry.never:
         return Outcome("refused", f"It never expires ({key}={current}): nothing to extend.", before)
-    wanted = base + timedelta(days=days)
     anchor, anchor_name = _anchor(ctx, resource)
     if anchor is None:  # never seen before: this is the first sighting
         ctx.state.put_if_absent(FIRST_SEEN_PK, arn, {"at": ctx.now.isoformat()})
         anchor, anchor_name = ctx.now, "first sighting"
     limit = ctx.settings.reaper.max_lifetime_days
     cap = anchor + timedelta(days=limit)
+    cap_note = f"reaper.max_lifetime_days is {limit} (from {anchor_name} {format_expiry(anchor)})"
+    if base >= cap:  # checked before any arithmetic: an expiry near year 9999 would overflow ``base + days``
+        return Outcome("refused", f"Not extended: it is already at its lifetime cap; {cap_note}.", before)
+    wanted = base + timedelta(days=days)
     capped = wanted > cap
     new = min(wanted, cap)
-    cap_note = f"reaper.max_lifetime_days is {limit} (from {anchor_name} {format_expiry(anchor)})"
     if expiry is not None and new <= expiry.expired_from:
         return Outcome("refused", f"Not extended: it is already at its lifetime cap; {cap_note}.", before)
     value = format_expiry(new)
@@ -261,7 +269,10 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
     name = f"{button.action}{f' {button.days}d' if button.days else ''}"
     if not verdict.allowed:
         return name, button.team, button.target, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
-    outcome = ACTIONS[button.action](ctx, interaction, button)
+    try:
+        outcome = ACTIONS[button.action](ctx, interaction, button)
+    except Exception as error:
+        outcome = Outcome("failed", f"{FAILED_REPLY} ({type(error).__name__}).")
     outcome.basis = verdict.basis
     return name, button.team, button.target, outcome
 

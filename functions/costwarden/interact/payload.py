@@ -83,14 +83,23 @@ def response_url_ok(url: str, allowance: WebhookAllowance | None = None) -> bool
     )
 
 
+def _json(text: str) -> Any:
+    """Signed JSON from Slack (or from whoever holds a webhook of the app) → data, or 400.
+
+    The body is at most ``MAX_BODY_BYTES`` (64 KiB), so it can still nest ~32,000 levels deep: the C parser then
+    raises ``RecursionError``, which is as much the sender's doing as a syntax error and gets the same 400.
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise bad_request() from None
+
+
 def decode_button(value: str) -> Button:
     """A button's ``value`` → ``Button`` or 400."""
     if len(value) > MAX_VALUE_CHARS:
         raise bad_request()
-    try:
-        data = json.loads(value)
-    except ValueError:
-        raise bad_request() from None
+    data = _json(value)
     if not isinstance(data, dict) or data.get("a") not in BUTTON_ACTIONS:
         raise bad_request()
     days = data.get("d", 0)
@@ -109,7 +118,8 @@ def encode_button(button: Button) -> str:
 def parse_body(body: bytes, allowance: WebhookAllowance | None = None) -> Interaction:
     """The form-encoded body of a verified request → ``Interaction``, or 400."""
     try:
-        form = parse_qs(body.decode("utf-8"), strict_parsing=False, max_num_fields=50)
+        # Blank values kept: `/costwarden` with no text arrives as `text=` and deserves the usage, not a 400.
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
         raise bad_request() from None
     if "payload" in form:
@@ -126,10 +136,7 @@ def _checked_url(url: str, allowance: WebhookAllowance | None) -> str:
 
 
 def _block_actions(raw: str, allowance: WebhookAllowance | None) -> Interaction:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise bad_request() from None
+    data = _json(raw)
     if not isinstance(data, dict) or data.get("type") != "block_actions":
         raise bad_request()
     actions = data.get("actions")

@@ -67,6 +67,9 @@ from costwarden.settings.load import (
     SettingsError as SettingsError,
 )
 from costwarden.settings.load import (
+    decode_json as decode_json,
+)
+from costwarden.settings.load import (
     load_settings as load_settings,
 )
 from costwarden.settings.load import (

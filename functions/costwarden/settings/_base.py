@@ -44,6 +44,17 @@ def _team_name(value: str) -> str:
     return value
 
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError("a region is an AWS region name such as us-east-1 or eu-west-1")
+    return value
+
+
+#: An AWS region name (``us-east-1``); a typo here would scan nothing and report nothing.
+RegionName = Annotated[str, AfterValidator(_region)]
 #: An owner: ``alice@example.com``, a Slack user id (``U024BE7LH``, ``W...``) or user group id (``S0614TZR7``).
 Owner = Annotated[str, AfterValidator(_owner)]
 #: A team, as its ``team`` tag value (AWS allows 256 characters in a tag value).
@@ -57,4 +68,6 @@ class _Model(BaseModel):
 
     # Each field's docstring is its description (pydantic reads it): the configuration reference in the README is
     # generated from these (``costwarden config-doc``), and a test fails for a field without one.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    # allow_inf_nan=False: an infinite threshold or budget would pass synth and then fail (or silently never fire)
+    # in the functions; it is refused here, naming the key.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False)

@@ -85,9 +85,73 @@ def _describe(error: ValidationError, prefix: str, raw: Any) -> str:
     return "invalid Costwarden settings:\n" + "\n".join(lines)
 
 
+#: Deepest nesting a settings document may have (the real model nests 5 levels; 20,000 would exhaust the stack).
+MAX_DEPTH = 32
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number settings accept")
+
+
+def decode_json(text: str, source: str) -> Any:
+    """JSON text of settings (``COSTWARDEN_SETTINGS``, ``cdk.json``) → data, or ``SettingsError`` naming ``source``.
+
+    Stricter than ``json.loads`` where leniency loses a user's intent: a key given twice (the same team twice: the
+    first one's budget and channel would vanish), ``NaN``/``Infinity`` literals, and nesting deep enough to exhaust
+    the parser's stack are errors, not silently resolved.
+    """
+    problem = ""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except _DuplicateKeyError as error:
+        key = str(error)
+        problem = (
+            f"{source}: the key {key!r} is given twice in one object"
+            if _plain(key)
+            else (f"{source}: a key is given twice in one object")
+        )
+    except json.JSONDecodeError as error:  # its ``doc`` is the whole text: raise ours outside the ``except``
+        problem = f"{source} is not valid JSON (line {error.lineno}, column {error.colno})"
+    except RecursionError:
+        problem = f"{source}: nested too deeply (settings nest at most {MAX_DEPTH} levels)"
+    except ValueError as error:  # NaN / Infinity
+        problem = f"{source}: {error}"
+    raise SettingsError(problem)
+
+
+def _check_shape(node: Any, where: str, depth: int = 0) -> None:
+    """What pydantic would not say clearly: nesting beyond ``MAX_DEPTH`` and blank keys (``""`` or ``"  "``)."""
+    if depth > MAX_DEPTH:
+        raise SettingsError(f"{where}: nested too deeply (settings nest at most {MAX_DEPTH} levels)")
+    if isinstance(node, Mapping):
+        for index, (key, value) in enumerate(node.items()):
+            if isinstance(key, str) and not key.strip():
+                raise SettingsError(f"{where}[key {index}]: a blank key names nothing (an unset variable?)")
+            _check_shape(
+                value, f"{where}.{key}" if isinstance(key, str) and _plain(key) else f"{where}[key {index}]", depth + 1
+            )
+    elif isinstance(node, list | tuple):
+        for index, value in enumerate(node):
+            _check_shape(value, f"{where}[{index}]", depth + 1)
+
+
 def parse_settings(raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) -> Settings:
     """Validate a raw mapping (cdk.json context or decoded env JSON) into ``Settings`` or raise ``SettingsError``."""
     data = dict(raw or {})
+    _check_shape(data, source)
     problem = ""
     try:
         settings = Settings.model_validate(data)
@@ -113,13 +177,7 @@ def load_settings() -> Settings:
     source: a document and ``teams`` (or ``budgets.monthly_usd``) in the variable together are an error.
     """
     raw_text = os.environ.get(SETTINGS_ENV_VAR, "")
-    problem = ""
-    try:
-        raw = json.loads(raw_text) if raw_text else {}
-    except json.JSONDecodeError as error:  # its ``doc`` is the whole variable: raise ours outside the ``except``
-        problem = f"{SETTINGS_ENV_VAR} is not valid JSON (line {error.lineno}, column {error.colno})"
-    if problem:
-        raise SettingsError(problem)
+    raw = decode_json(raw_text, SETTINGS_ENV_VAR) if raw_text else {}
     if not isinstance(raw, dict):
         raise SettingsError(f"{SETTINGS_ENV_VAR} must be a JSON object, got {type(raw).__name__}")
     path = os.environ.get(team_document.TEAMS_FILE_ENV_VAR, "")

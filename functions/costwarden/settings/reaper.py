@@ -10,6 +10,7 @@ from pydantic import (
 )
 
 from costwarden.settings._base import (
+    RegionName,
     _Model,
 )
 
@@ -27,7 +28,7 @@ class ReaperSettings(_Model):
     """Allow acting on resources tagged with environment `production` (off: they are only reported)."""
     force_termination_protected: bool = False
     """Turn off EC2/EMR termination protection in order to act (off: protected resources are skipped and reported)."""
-    regions: tuple[str, ...] = ()
+    regions: tuple[RegionName, ...] = ()
     """Regions the reaper and tag audit scan; empty means the deployment region only."""
     missing_expiry: Literal["report", "mark"] = "report"
     """Experiment resources without an expiry tag: `report` them, or `mark` them with now + `default_ttl_days` and warn
