@@ -2,7 +2,7 @@
 finder lists them on every scan, so the demo, the CLI and the tests on moto need them answered.
 
 ``install()`` adds ``CreateCapacityReservation``, ``DescribeCapacityReservations`` (ids, ``state`` and
-``instance-type`` filters, ``MaxResults``/``NextToken`` pages) and ``CancelCapacityReservation`` to moto's EC2
+``instance-type`` filters, ``MaxResults``/``NextToken`` pages) and ``CancelCapacityReservation`` (and tags on them: ``CreateTags``/``DeleteTags``) to moto's EC2
 responses, in process and in ``ThreadedMotoServer`` alike; moto serialises the answers from the botocore model, so
 their shape is AWS's. Reservations live on moto's EC2 backend (a moto reset clears them). As in AWS, an ``open``
 reservation is used by running instances of its type in its Availability Zone: ``AvailableInstanceCount`` is the
@@ -104,10 +104,34 @@ def _cancel(self: Any) -> Any:
     return ActionResult({"Return": item is not None})
 
 
+def _retag(self: Any, original: Any, *, delete: bool) -> Any:
+    """``CreateTags`` / ``DeleteTags`` on reservations (the reaper's and idle finder's marks), else moto's own."""
+    from moto.core.responses import EmptyResult
+
+    ids = self._get_param("Resources", [])
+    store = _store(self)
+    if not ids or not all(rid in store for rid in ids):
+        return original(self)
+    changes = {tag["Key"]: tag.get("Value") for tag in self._get_param("Tags", [])}
+    for rid in ids:
+        current = {t["Key"]: t["Value"] for t in store[rid]["Tags"]}
+        if delete:
+            current = {k: v for k, v in current.items() if k not in changes}
+        else:
+            current.update(changes)
+        store[rid]["Tags"] = [{"Key": k, "Value": v} for k, v in current.items()]
+    return EmptyResult()
+
+
 def install() -> None:
     """Add the calls to moto's EC2 responses (idempotent)."""
     from moto.ec2.responses import EC2Response
 
+    if not getattr(EC2Response, "_costwarden_capacity", False):
+        create_tags, delete_tags = EC2Response.create_tags, EC2Response.delete_tags
+        EC2Response.create_tags = lambda self: _retag(self, create_tags, delete=False)  # type: ignore[method-assign]
+        EC2Response.delete_tags = lambda self: _retag(self, delete_tags, delete=True)  # type: ignore[method-assign]
+        EC2Response._costwarden_capacity = True  # type: ignore[attr-defined]
     EC2Response.create_capacity_reservation = _create  # type: ignore[attr-defined]
     EC2Response.describe_capacity_reservations = _describe  # type: ignore[attr-defined]
     EC2Response.cancel_capacity_reservation = _cancel  # type: ignore[attr-defined]

@@ -93,14 +93,18 @@ def test_a_reservation_in_use_now_is_busy_and_expected_idle_is_left_out(idle_acc
     assert run.scan.expected_idle == 1
 
 
-def test_idle_reservations_are_never_marked_for_the_reaper(idle_account: IdleAccount) -> None:
-    """Marks go through the reaper's registry, which has no capacity reservations: reported only."""
+def test_idle_reservations_are_marked_for_the_reaper(idle_account: IdleAccount) -> None:
+    """Marks go through the reaper's registry, which has capacity reservations (cancelled once expired)."""
     acc = idle_account
     unused = reserve(acc, "m5.large", 1, team="nlp", **DEV)
     used(acc, unused, 0.0)
     run = acc.idle(parse_settings({"idle": {"action": "expire"}}), apply=True, publish=False)
     assert [f.id for f in run.findings] == [unused]
-    assert not [d for d in run.decisions if d.arn.endswith(unused)]
+    [mark] = [d for d in run.decisions if d.arn.endswith(unused)]
+    assert mark.status.value == "done", mark.reason
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [item] = ec2.describe_capacity_reservations(CapacityReservationIds=[unused])["CapacityReservations"]
+    assert "expires_at" in {t["Key"] for t in item["Tags"]}
 
 
 def _item(rid: str, *, available: int) -> dict[str, Any]:
