@@ -79,7 +79,7 @@ def _attributing(publish_fn: Publisher | None, item: WorkItem, unowned: str) -> 
     if publish_fn is None:
         return None
 
-    def publish(event: AlertEvent) -> str:
+    def publish(event: AlertEvent) -> object:
         return publish_fn(attribute_event(event, item.account_id, item.account_team, unowned=unowned))
 
     return publish
