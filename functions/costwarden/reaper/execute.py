@@ -1,7 +1,8 @@
 """One reaper run: inventory → plan → (check protection) → act (unless dry run) → warn → audit → publish.
 
 Everything AWS comes in as parameters (``clients``, ``state``, ``publish_fn``), so the CLI, the Lambda handler,
-the demo and the tests run exactly this code.
+the demo and the tests run exactly this code. Actions and marks go through the one action path
+(``core.act.act_on``: guards, cap, dry run, audit record), whoever triggered the run.
 """
 
 from __future__ import annotations
