@@ -118,7 +118,8 @@ def test_started_at_is_aware_utc_or_none_never_a_guess() -> None:
     assert aware_time(paris) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert aware_time(datetime(2026, 12, 1, 8, 0)) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # naive: UTC
     assert aware_time("2026-12-01T08:00:00+00:00") == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    assert [aware_time(v) for v in (None, "", "yesterday", 1764576000, {})] == [None] * 5
+    hostile: tuple[object, ...] = (None, "", "yesterday", 1764576000, {})
+    assert [aware_time(v) for v in hostile] == [None] * 5
     item = {"Status": {"Timeline": {"CreationDateTime": paris}}, "State": "x"}
     assert value_at(item, "Status.Timeline.CreationDateTime") is paris
     assert value_at(item, "State.Name") is None and value_at(item, "Missing.Path") is None
