@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Listing, Permission, ResourceType, each_result, members_by_ids
+from costwarden.resources.base import Clients, Permission, ResourceType, each_result, members_by_ids
+from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
 

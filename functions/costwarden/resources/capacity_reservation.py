@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Ec2Tagged, Listing, Permission, each_result
+from costwarden.resources.base import Clients, Ec2Tagged, Permission, each_result
+from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 

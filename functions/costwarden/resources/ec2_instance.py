@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from costwarden.resources.base import (
     Clients,
     Ec2Tagged,
-    Listing,
     Permission,
     chunks,
     each_result,
@@ -24,6 +23,7 @@ from costwarden.resources.base import (
     partition_of,
     tags_dict,
 )
+from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
 

@@ -17,15 +17,13 @@ from typing import Any, ClassVar
 from costwarden.resources.base import (
     INSTANCE_FILTER_BATCH,
     Clients,
-    Describe,
-    Listing,
     Permission,
     ResourceType,
-    Within,
     chunks,
     describe_instance_tags,
     each_result,
 )
+from costwarden.resources.listing import Describe, Listing, Within
 from costwarden.resources.model import EKS_CLUSTER_TAG, EKS_NODEGROUP_TAG, Member, Resource
 from costwarden.settings import TagPolicy
 

@@ -16,14 +16,13 @@ from typing import Any, ClassVar
 
 from costwarden.resources.base import (
     Clients,
-    Describe,
-    Listing,
     Permission,
     ResourceType,
     each_result,
     error_text,
     members_by_ids,
 )
+from costwarden.resources.listing import Describe, Listing
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Listing, Permission, ResourceType, error_text, tags_dict
+from costwarden.resources.base import Clients, Permission, ResourceType, error_text, tags_dict
+from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource, is_protected
 from costwarden.settings import TagPolicy
 

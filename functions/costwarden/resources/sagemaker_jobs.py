@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Listing, Permission, ResourceType, each_result
+from costwarden.resources.base import Clients, Permission, ResourceType, each_result
+from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource
 from costwarden.settings import TagPolicy
 

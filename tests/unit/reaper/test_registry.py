@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.model import Shape
 from costwarden.resources import REGISTRY, ResourceType
-from costwarden.resources.base import Listing
+from costwarden.resources.listing import Listing
 
 TYPES = sorted(REGISTRY)
 
@@ -107,3 +107,19 @@ def test_the_registry_knows_every_arn_shape_once() -> None:
     shapes = [t.arn_match for t in REGISTRY.values()]
     assert len(shapes) == len(set(shapes))
     assert "ec2:capacity-reservation" in REGISTRY  # the type added by declarations alone (issue 19)
+
+
+def test_started_at_is_aware_utc_or_none_never_a_guess() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from costwarden.resources.listing import aware_time, value_at
+
+    paris = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert aware_time(paris) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert aware_time(datetime(2026, 12, 1, 8, 0)) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # naive: UTC
+    assert aware_time("2026-12-01T08:00:00+00:00") == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    hostile: tuple[object, ...] = (None, "", "yesterday", 1764576000, {})
+    assert [aware_time(v) for v in hostile] == [None] * 5
+    item = {"Status": {"Timeline": {"CreationDateTime": paris}}, "State": "x"}
+    assert value_at(item, "Status.Timeline.CreationDateTime") is paris
+    assert value_at(item, "State.Name") is None and value_at(item, "Missing.Path") is None
