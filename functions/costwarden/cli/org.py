@@ -93,7 +93,7 @@ def _finish(outcomes: list[dict[str, Any]], listing: dict[str, Any], what: str) 
 
 def org_reap(args: argparse.Namespace) -> int:
     """``costwarden reap --accounts ...``: every account's plan, one table."""
-    from costwarden.cli.reap import render_table
+    from costwarden.reaper.table import render_table
 
     if args.apply:
         raise CliError(
