@@ -15,14 +15,8 @@ from costwarden.cli import main as cli_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
+from tests.support.tags import GOOD_TAGS as GOOD
+
 AWS = "registry.terraform.io/hashicorp/aws"
 
 
