@@ -15,6 +15,7 @@ from costwarden.cli import main as cli_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.cli import tags_validate as run
 from tests.support.tags import GOOD_TAGS as GOOD
 
 AWS = "registry.terraform.io/hashicorp/aws"
@@ -23,12 +24,6 @@ AWS = "registry.terraform.io/hashicorp/aws"
 @pytest.fixture(autouse=True)
 def _only_tags_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("costwarden.cli.tags",))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli_main.main(["tags", "validate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(tmp_path: Path, name: str, content: Any) -> str:
