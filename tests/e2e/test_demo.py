@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from costwarden.demo.runner import run_demo
 from costwarden.demo.stack import DEMO_TEAM_CHANNELS, webhook_paths
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.routing import parse_webhooks, routes_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
-    out = tmp_path_factory.mktemp("demo-out")
-    printed = io.StringIO()
-    code = run_demo(out, stream=printed)
-    return code, out, printed.getvalue()
 
 
 def _expected_channels(event: AlertEvent) -> list[str]:

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 from costwarden.demo import cost
-from costwarden.demo.runner import run_demo
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
-    from moto.moto_api._internal import moto_api_backend
-
-    # The demo's moto server runs in this process and keeps its state in moto's global backends: another demo
-    # run earlier in the same test session (tests/e2e/test_demo.py) left its table and topics behind.
-    moto_api_backend.reset()
-    out = tmp_path_factory.mktemp("demo-out")
-    printed = io.StringIO()
-    code = run_demo(out, stream=printed)
-    return code, out, printed.getvalue()
 
 
 def _alerts(out: Path) -> list[AlertEvent]:

@@ -3,36 +3,20 @@ the grace marks (never on production) and the reaper's warnings."""
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from costwarden.demo.runner import CHAPTERS, run_demo
 from costwarden.models.alert import AlertEvent, AlertKind
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def _fresh_moto_state() -> Iterator[None]:
-    """A second demo in one process would find the first one's table (see test_demo_tags.py)."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    yield
-    moto_api_backend.reset()
-
-
-def test_idle_chapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "costwarden.demo.runner.CHAPTERS", [c for c in CHAPTERS if c[1] == "costwarden.demo.idle.chapter"]
-    )
-    printed = io.StringIO()
-    assert run_demo(tmp_path, stream=printed) == 0, printed.getvalue()
-    text = printed.getvalue()
-    alerts = [AlertEvent.model_validate(a) for a in json.loads((tmp_path / "alerts.json").read_text())]
+def test_idle_chapter(run_chapter: Callable[[str], tuple[int, Path, str]]) -> None:
+    code, out, text = run_chapter("costwarden.demo.idle.chapter")
+    assert code == 0, text
+    alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
     idle = {a.team: a for a in alerts if a.kind is AlertKind.IDLE}
     assert set(idle) == {"vision", "nlp", "data", "platform"}
     assert idle["vision"].severity.value == "critical" and "$23,924/month" in idle["vision"].title
@@ -41,5 +25,5 @@ def test_idle_chapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(a.team for a in warnings) == ["nlp", "vision"]  # the idle p4d and the idle endpoint
     assert "environment=production: never marked" in text
     assert "The next digest carries the line: Idle: 4 resources" in text
-    received = json.loads((tmp_path / "slack.json").read_text())
+    received = json.loads((out / "slack.json").read_text())
     assert {r["channel"] for r in received} >= {"default"}

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from costwarden.demo.runner import run_demo
 from costwarden.models.alert import AlertEvent, AlertKind
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
-    from moto.moto_api._internal.models import moto_api_backend
-
-    # moto's server keeps its backends in this process: another demo run before this one left its account behind.
-    moto_api_backend.reset()
-    out = tmp_path_factory.mktemp("demo-reaper")
-    printed = io.StringIO()
-    try:
-        code = run_demo(out, stream=printed)
-    finally:
-        moto_api_backend.reset()
-    return code, out, printed.getvalue()
 
 
 def test_reaper_chapter_plans_applies_and_touches_nothing_else(demo: tuple[int, Path, str]) -> None:

@@ -14,15 +14,7 @@ from costwarden.settings import Settings, TagPolicy
 from costwarden.tags.aspect import RequireTags, require_tags
 
 from infra.stack import CostwardenStack
-
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
+from tests.support.tags import GOOD_TAGS as GOOD
 
 
 def synth_messages(app: cdk.App, stack: cdk.Stack) -> dict[str, list[tuple[str, str]]]:

@@ -21,27 +21,19 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from costwarden.advisor.fleet import DEFAULT_INTERRUPTION_ALLOWANCE
+from costwarden.advisor.spot_terms import ALLOWANCE, family_of
+from costwarden.advisor.training import TeamTraining, TrainingJob, training_mix
 
 SPOT_PURCHASE = "Spot Instances"
 ON_DEMAND_PURCHASE = "On Demand Instances"
 #: Team name for spend and jobs without a team tag.
 UNOWNED = "unowned"
-ALLOWANCE = 1 + float(DEFAULT_INTERRUPTION_ALLOWANCE)
 _BOX = re.compile(r"(?:^|-)BoxUsage:(?P<type>[a-z0-9]+\.[a-z0-9]+)$")
 _TRAIN = re.compile(r"(?:^|-)Train:(?P<type>ml\.[a-z0-9]+\.[a-z0-9]+)$")
-
-if TYPE_CHECKING:
-    from costwarden.advisor.training import TeamTraining
-
-
-def family_of(instance_type: str) -> str:
-    """Instance family, the unit a spot move is planned in: ``ml.p3.8xlarge`` → ``p3``; ``g5.xlarge`` → ``g5``."""
-    parts = instance_type.split(".")
-    return parts[1] if parts[0] == "ml" and len(parts) > 2 else parts[0]
 
 
 def tag_value(key: str) -> str:
@@ -209,3 +201,35 @@ def purchase_mix(
     for mix in teams.values():
         mix.candidates.sort(key=lambda c: -(c.savings_usd or 0.0))
     return sorted(teams.values(), key=lambda m: (-m.could_save_usd, m.team))
+
+
+def with_training(
+    teams: list[TeamMix],
+    jobs: Iterable[TrainingJob],
+    *,
+    spot_discount: float | None,
+    since: datetime,
+) -> list[TeamMix]:
+    """The purchase mix with each team's training jobs attached.
+
+    Jobs are rated with the team's Cost Explorer ``Train:<type>`` on-demand rate; where jobs of a (team, type) were
+    read, they replace Cost Explorer's aggregate candidate for it (that aggregate cannot tell checkpointed jobs from
+    the rest, and counting both would count the saving twice).
+    """
+    by_team = {t.team: t for t in teams}
+    rates = {
+        (t.team, c.instance_type): c.on_demand_usd / c.hours
+        for t in teams
+        for c in t.candidates
+        if c.kind == "sagemaker" and c.hours > 0
+    }
+    training = training_mix(jobs, rates=rates, spot_discount=spot_discount, since=since)
+    for name, team_training in training.items():
+        mix = by_team.setdefault(name, TeamMix(name))
+        seen = team_training.instance_types
+        mix.candidates = [c for c in mix.candidates if not (c.kind == "sagemaker" and c.instance_type in seen)]
+        mix.training = team_training
+    for mix in by_team.values():
+        if mix.training is None:
+            mix.training = TeamTraining(mix.team)
+    return sorted(by_team.values(), key=lambda m: (-m.could_save_usd, m.team))

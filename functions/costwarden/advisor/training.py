@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from costwarden.advisor.purchase_mix import ALLOWANCE, TeamMix, family_of
+from costwarden.advisor.spot_terms import ALLOWANCE, family_of
 
 NEEDS_CHECKPOINTING = "spot only with checkpoint-and-restart"
 
@@ -196,35 +196,3 @@ def training_mix(
     for team in teams.values():
         team.candidates.sort(key=lambda c: (not c.counted, -(c.savings_usd or 0.0), c.job.name))
     return teams
-
-
-def with_training(
-    teams: list[TeamMix],
-    jobs: Iterable[TrainingJob],
-    *,
-    spot_discount: float | None,
-    since: datetime,
-) -> list[TeamMix]:
-    """The purchase mix with each team's training jobs attached.
-
-    Jobs are rated with the team's Cost Explorer ``Train:<type>`` on-demand rate; where jobs of a (team, type) were
-    read, they replace Cost Explorer's aggregate candidate for it (that aggregate cannot tell checkpointed jobs from
-    the rest, and counting both would count the saving twice).
-    """
-    by_team = {t.team: t for t in teams}
-    rates = {
-        (t.team, c.instance_type): c.on_demand_usd / c.hours
-        for t in teams
-        for c in t.candidates
-        if c.kind == "sagemaker" and c.hours > 0
-    }
-    training = training_mix(jobs, rates=rates, spot_discount=spot_discount, since=since)
-    for name, team_training in training.items():
-        mix = by_team.setdefault(name, TeamMix(name))
-        seen = team_training.instance_types
-        mix.candidates = [c for c in mix.candidates if not (c.kind == "sagemaker" and c.instance_type in seen)]
-        mix.training = team_training
-    for mix in by_team.values():
-        if mix.training is None:
-            mix.training = TeamTraining(mix.team)
-    return sorted(by_team.values(), key=lambda m: (-m.could_save_usd, m.team))

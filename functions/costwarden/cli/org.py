@@ -103,7 +103,7 @@ def _finish(
 
 def org_reap(args: argparse.Namespace) -> int:
     """``costwarden reap --accounts ...``: every account's plan, one table."""
-    from costwarden.cli.reap import render_table
+    from costwarden.reaper.table import render_table
 
     if args.apply:
         raise CliError(

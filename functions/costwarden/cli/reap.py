@@ -13,19 +13,7 @@ import sys
 from typing import Any
 
 from costwarden.cli import scope, verdict
-
-COLUMNS = ("status", "action", "type", "region", "team", "expires_at", "id", "reason")
-
-
-def render_table(rows: list[dict[str, Any]], *, account: bool = False) -> str:
-    """The decisions as an aligned text table (``--format table``, the demo); ``account``: a first ACCOUNT column."""
-    columns = (("account", *COLUMNS) if account else COLUMNS)[:-1]
-    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns}
-    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns) + "  REASON"]
-    for row in rows:
-        cells = [str(row.get(c) or "-").ljust(widths[c]) for c in columns]
-        lines.append("  ".join(cells) + "  " + str(row["reason"]))
-    return "\n".join(lines)
+from costwarden.reaper.table import render_table
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -15,13 +15,12 @@ import importlib
 import json
 import os
 import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from costwarden.cli.main import CliError
+from costwarden.handlers.context import LocalContext
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, SettingsError, load_settings
 
 #: Function name -> handler, as deployed. ``events/<name>/`` holds sample events for each.
@@ -39,27 +38,6 @@ HANDLERS: dict[str, str] = {
 #: matters for these only.
 DRY_RUN_SECTION: dict[str, str] = {"reaper": "reaper", "advisor": "storage"}
 DESTRUCTIVE = frozenset(DRY_RUN_SECTION)
-
-
-@dataclass
-class LocalContext:
-    """Enough of ``LambdaContext`` for Powertools (logger, metrics, idempotency) outside Lambda."""
-
-    function_name: str
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = ""
-    invoked_function_arn: str = ""
-    timeout_ms: int = 60_000
-
-    def __post_init__(self) -> None:
-        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = (
-            self.invoked_function_arn
-            or f"arn:aws:lambda:us-east-1:000000000000:function:costwarden-{self.function_name}"
-        )
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_ms
 
 
 def default_event(function: str) -> Path:

@@ -17,7 +17,7 @@ import pandas as pd
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all, usd
-from costwarden.cost.cache import CostCache
+from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.digest_handoff import send_digest
 from costwarden.cost.forecast import HISTORY_DAYS
@@ -191,25 +191,12 @@ def _emit_metrics(
         emit("BudgetUsedPercent", round(100 * view.projected_share, 1), "Percent", {"team": view.team})
 
 
-def run(
-    settings: Settings,
-    *,
-    ce: CostSource,
-    store: StateStore,
-    publish: Publish,
-    today: date,
-    emit: Emit | None = None,
-    now: datetime | None = None,
-) -> RunResult:
-    """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
-
-    It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
-    """
+def _judge(
+    settings: Settings, ce: CostSource, store: StateStore, keys: list[str], *, start: date, today: date
+) -> tuple[PullReport, set[str], Detection]:
+    """Pull what the cache does not hold, detect over the window, and let declared planned spend raise the bar."""
     anomaly = settings.anomaly
-    keys = group_keys(settings)
-    last_day = today - timedelta(days=1)
-    window = max(anomaly.baseline_days + JUDGE_LOOKBACK_DAYS, HISTORY_DAYS, 31)
-    start = today - timedelta(days=window)
+    window = (today - start).days
     cache = CostCache(store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=window + 14)
 
     def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
@@ -229,9 +216,26 @@ def run(
         params=DetectParams.from_settings(anomaly),
         report_pulled=report.pulled,
         estimated=estimated,
-        last_day=last_day,
+        last_day=today - timedelta(days=1),
     )
     found = _planned(found, keys, store, anomaly)  # issue 13: declared planned spend raises the bar
+    return report, estimated, found
+
+
+@dataclass
+class _AnomalyAlerts:
+    """The anomaly side of a run: the episodes' new state, the root causes found, the events to publish."""
+
+    state: dict[str, dict[str, Any]]
+    items: dict[tuple[str, str], list[str]]
+    events: list[tuple[AlertEvent, Remember]]
+
+
+def _anomaly_alerts(
+    settings: Settings, ce: CostSource, store: StateStore, keys: list[str], found: Detection
+) -> _AnomalyAlerts:
+    """Findings into episodes, root causes for the alerted ones, and their events; quiet episode updates are
+    remembered here (they need no publish)."""
     old_state = episodes.load_state(store.query(episodes.DEDUP_PK))
     state, team_actions, pair_actions = _episodes(found, keys, old_state)
     actions = team_actions + pair_actions
@@ -252,6 +256,30 @@ def run(
     for sid, item in episodes.changed(old_state, state).items():
         if sid not in alerted:  # quiet updates (an ongoing episode's newest day) need no publish
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
+    return _AnomalyAlerts(state, items, events)
+
+
+def run(
+    settings: Settings,
+    *,
+    ce: CostSource,
+    store: StateStore,
+    publish: Publish,
+    today: date,
+    emit: Emit | None = None,
+    now: datetime | None = None,
+) -> RunResult:
+    """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
+
+    It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
+    """
+    keys = group_keys(settings)
+    last_day = today - timedelta(days=1)
+    window = max(settings.anomaly.baseline_days + JUDGE_LOOKBACK_DAYS, HISTORY_DAYS, 31)
+    start = today - timedelta(days=window)
+    report, estimated, found = _judge(settings, ce, store, keys, start=start, today=today)
+    anomalies = _anomaly_alerts(settings, ce, store, keys, found)
+    events = anomalies.events
     views, forecasts, budget_alerts = budget_events(settings, store, found.daily, last_day)
     events += budget_alerts
     pool_run = run_pools(settings, ce, store, cached=report.frame, cached_keys=keys, last_day=last_day)
@@ -267,8 +295,8 @@ def run(
         daily=found.daily,
         views=views,
         forecasts=forecasts,
-        episode_state=state,
-        items=items,
+        episode_state=anomalies.state,
+        items=anomalies.items,
         estimated=estimated,
         last_day=last_day,
         now=at,
@@ -277,30 +305,13 @@ def run(
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:
         _emit_metrics(emit, found, last_day=last_day, published=len(published), requests=ce.requests, views=views)
-
-    summary: dict[str, Any] = {
+    summary = {
         "today": today.isoformat(),
         "window": [start.isoformat(), today.isoformat()],
         "ce_requests": ce.requests,
         "ce_throttled": ce.throttled,
-        "pulled": report.pulled,
-        "cached_days": report.cached_days,
-        "stored_days": report.stored_days,
-        "estimated_days": sorted(estimated),
-        "judged_days": list(found.judged_days),
-        "teams": int(found.daily["team"].nunique()) if not found.daily.empty else 0,
-        "findings": found.team_findings.to_dict("records"),
-        "pair_findings": len(found.pair_findings),
-        "alerts": [
-            {
-                "kind": e.kind.value,
-                "severity": e.severity.value,
-                "team": e.team,
-                "title": e.title,
-                "items": list(e.details.get("items", [])),
-            }
-            for e in published
-        ],
+        **_pull_summary(report, estimated, found),
+        "alerts": [_alert_summary(e) for e in published],
         "budgets": [v.as_dict() for v in views],
         "forecasts": [f.as_dict() for f in forecasts.values()],
         "pools": [v.as_dict() for v in pool_run.views],
@@ -310,3 +321,28 @@ def run(
     if failures:
         raise PublishFailedError(f"{len(failures)} of {len(events)} alerts failed to publish: " + "; ".join(failures))
     return RunResult(summary=summary, events=published)
+
+
+def _pull_summary(report: PullReport, estimated: set[str], found: Detection) -> dict[str, Any]:
+    """What the run read and judged, for the summary: the pull, the days, the teams and the findings."""
+    return {
+        "pulled": report.pulled,
+        "cached_days": report.cached_days,
+        "stored_days": report.stored_days,
+        "estimated_days": sorted(estimated),
+        "judged_days": list(found.judged_days),
+        "teams": int(found.daily["team"].nunique()) if not found.daily.empty else 0,
+        "findings": found.team_findings.to_dict("records"),
+        "pair_findings": len(found.pair_findings),
+    }
+
+
+def _alert_summary(event: AlertEvent) -> dict[str, Any]:
+    """One published alert as the run summary lists it."""
+    return {
+        "kind": event.kind.value,
+        "severity": event.severity.value,
+        "team": event.team,
+        "title": event.title,
+        "items": list(event.details.get("items", [])),
+    }

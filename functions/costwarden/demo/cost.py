@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from costwarden.cli.run import LocalContext
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import NEXT_DAY, RUN_DAY, cost_run_at
+from costwarden.handlers.context import LocalContext
 from costwarden.models.alert import AlertKind
 
 HISTORY_DAYS = 70

@@ -11,12 +11,12 @@ fleet is still the same episode, so no root-cause request), built from the same 
 from __future__ import annotations
 
 from costwarden.adapters.state import DynamoStateStore
-from costwarden.cli.run import LocalContext
 from costwarden.cost.digest_handoff import reaper_expiry
 from costwarden.demo import cost
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import DIGEST_DAY, RUN_DAY, cost_run_at
 from costwarden.digest.sources import load_reaper_facts
+from costwarden.handlers.context import LocalContext
 from costwarden.models.alert import AlertKind
 
 

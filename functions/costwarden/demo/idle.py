@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from costwarden.adapters.state import DynamoStateStore
-from costwarden.cli.idle import render_table
 from costwarden.demo.env import DemoEnv
 from costwarden.digest.format import usd
 from costwarden.digest.sources import load_idle_summary
 from costwarden.idle.run import run_idle
+from costwarden.idle.table import render_table
 from costwarden.models.alert import AlertKind
 from costwarden.reaper.execute import run_reaper, write_audit
 from costwarden.services.idle import aws_ports

@@ -12,8 +12,8 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from costwarden.adapters import aws
-from costwarden.cli.run import LocalContext
 from costwarden.demo.env import DemoEnv
+from costwarden.handlers.context import LocalContext
 
 AMI = "ami-12345678"
 ACCOUNTS: list[tuple[str, str | None, list[tuple[str, str | None]]]] = [

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from costwarden.adapters import aws
 from costwarden.adapters.state import DynamoStateStore
-from costwarden.cli.reap import render_table
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import REAPER_AT
 from costwarden.reaper.execute import RunResult, run_reaper
+from costwarden.reaper.table import render_table
 from costwarden.resources.model import Status
 
 ROLE = "arn:aws:iam::123456789012:role/demo"

@@ -217,7 +217,7 @@ def _run_chapters(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str
 
 def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
     """Hand every SNS delivery to the notifier handler; print what Slack received as a result."""
-    from costwarden.cli.run import LocalContext
+    from costwarden.handlers.context import LocalContext
 
     failures: list[str] = []
     notifications = drain_deliveries(env.client("sqs"), env.delivery_queue_url)

@@ -17,7 +17,7 @@ Rules, in order (the first that matches decides; the reason says which):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -63,17 +63,24 @@ def plan_marks(
     now: datetime,
 ) -> MarkPlan:
     """Decide marks and unmarks. ``busy_arns``: what this scan judged busy (only those are unmarked)."""
-    tags, cfg = settings.tags, settings.idle
     plan = MarkPlan(cap=settings.reaper.max_actions_per_run)
-    by_arn = {r.arn: r for r in resources}
+    _plan_marks(plan, findings, {r.arn: r for r in resources}, settings, now)
+    _plan_unmarks(plan, resources, set(busy_arns), settings)
+    _apply_cap(plan)
+    return plan
 
-    def decide(resource: Resource, finding_team: str, action: str, status: Status, reason: str) -> Decision:
+
+def _decider(plan: MarkPlan, expires_key: str) -> Callable[[Resource, str, str, Status, str], Decision]:
+    """``decide(resource, team, action, status, reason)``: record one decision in the plan (in order: the marks
+    first, then the unmarks) and return it."""
+
+    def decide(resource: Resource, team: str, action: str, status: Status, reason: str) -> Decision:
         decision = Decision(
             arn=resource.arn,
             type=resource.type,
             region=resource.region,
-            team=finding_team,
-            expires_at=resource.tags.get(tags.expires_key),
+            team=team,
+            expires_at=resource.tags.get(expires_key),
             action=action,
             status=status,
             reason=reason,
@@ -82,6 +89,15 @@ def plan_marks(
         plan.decisions.append(decision)
         return decision
 
+    return decide
+
+
+def _plan_marks(
+    plan: MarkPlan, findings: Sequence[Finding], by_arn: dict[str, Resource], settings: Settings, now: datetime
+) -> None:
+    """An ``expires_at`` mark for each markable idle finding the guards allow and the reaper does not govern yet."""
+    tags, cfg = settings.tags, settings.idle
+    decide = _decider(plan, tags.expires_key)
     expiry = format_expiry(now + timedelta(days=cfg.grace_days))
     for finding in findings:
         resource = by_arn.get(finding.arn)
@@ -91,31 +107,31 @@ def plan_marks(
             continue
         skip = _guard(resource, settings)
         if skip:
-            decide(resource, finding.team, MARK, Status.SKIPPED, f"idle ({finding.kind.value}), but {skip}")
+            reason = f"idle ({finding.kind.value}), but {skip}"
+            decide(resource, finding.team, MARK, Status.SKIPPED, reason)
             continue
         if tags.expires_key in resource.tags:
             if cfg.marker_key not in resource.tags:
-                decide(
-                    resource,
-                    finding.team,
-                    MARK,
-                    Status.SKIPPED,
+                reason = (
                     f"idle, but it already carries {tags.expires_key}={resource.tags[tags.expires_key]}: "
-                    "the reaper governs it",
+                    "the reaper governs it"
                 )
+                decide(resource, finding.team, MARK, Status.SKIPPED, reason)
             continue  # marked by an earlier run: the reaper has it
         marker = marker_value(expiry, finding.kind, cfg.lookback_days)
-        decision = decide(
-            resource,
-            finding.team,
-            MARK,
-            Status.PLANNED,
+        reason = (
             f"{finding.kind.value}: {finding.evidence}; tag {tags.expires_key}={expiry} (now + {cfg.grace_days} days, "
-            "idle.action=expire)",
+            "idle.action=expire)"
         )
+        decision = decide(resource, finding.team, MARK, Status.PLANNED, reason)
         plan.marks.append((resource, decision, expiry, marker))
 
-    busy = set(busy_arns)
+
+def _plan_unmarks(plan: MarkPlan, resources: Sequence[Resource], busy: set[str], settings: Settings) -> None:
+    """Remove the marker (and the ``expires_at`` it set, unless its owner changed it) from what is busy again or
+    tagged as expected to be idle."""
+    tags, cfg = settings.tags, settings.idle
+    decide = _decider(plan, tags.expires_key)
     for resource in resources:
         existing = resource.tags.get(cfg.marker_key)
         expected = str(resource.tags.get(cfg.expected_idle_key, "")).strip().lower() == "true"
@@ -133,6 +149,9 @@ def plan_marks(
         decision = decide(resource, team, UNMARK, Status.PLANNED, why)
         plan.unmarks.append((resource, decision, keys))
 
+
+def _apply_cap(plan: MarkPlan) -> None:
+    """Over the blast-radius cap, nothing is marked or unmarked: every planned change becomes a skip saying why."""
     count = len(plan.marks) + len(plan.unmarks)
     if count > plan.cap:
         plan.blocked = True
@@ -143,7 +162,6 @@ def plan_marks(
             for d in plan.decisions
         ]
         plan.marks, plan.unmarks = [], []
-    return plan
 
 
 def _guard(resource: Resource, settings: Settings) -> str | None:

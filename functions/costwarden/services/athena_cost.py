@@ -1,7 +1,7 @@
 """``cost_source: athena`` — the ``CostSource`` port answered by one Athena query per question.
 
 The cost monitor asks for daily cost by tags (once per run, for the days its cache does not hold) and, for an
-anomalous team, by service: each is one partition-pruned query (``cost/sql/<format>/``) instead of a series of
+anomalous team, by service: each is one partition-pruned query (``cost/sql/``) instead of a series of
 Cost Explorer requests. ``requests`` counts Athena API calls (start, polls, result pages) so the run summary's
 request count keeps its meaning; ``throttled`` stays 0 (botocore's standard retry mode handles throttling).
 

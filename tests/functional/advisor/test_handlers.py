@@ -60,8 +60,8 @@ def _event() -> dict[str, Any]:
 
 def test_report_lambda_writes_links_and_posts_once(deployed: dict[str, Any]) -> None:
     from costwarden.adapters import aws
-    from costwarden.cli.run import LocalContext
     from costwarden.handlers.advisor import report_handler
+    from costwarden.handlers.context import LocalContext
 
     ce = aws.client("ce", "us-east-1")
     with Stubber(ce) as stub:

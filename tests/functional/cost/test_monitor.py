@@ -162,7 +162,7 @@ def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("STATE_TABLE_NAME", world.table_name)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cost_monitor")
     monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps({"budgets": {"monthly_usd": {"recsys": 50_000}}}))
-    from costwarden.cli.run import LocalContext
+    from costwarden.handlers.context import LocalContext
     from costwarden.handlers.cost_monitor import handler
 
     event = json.loads((ROOT / "events" / "cost_monitor" / "scheduled.json").read_text())

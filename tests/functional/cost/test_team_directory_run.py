@@ -73,7 +73,7 @@ def test_a_thousand_team_budget_and_digest_run_uses_the_delivered_directory(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, teams: int
 ) -> None:
     from costwarden.adapters import aws
-    from costwarden.cli.run import LocalContext
+    from costwarden.handlers.context import LocalContext
     from costwarden.handlers.cost_monitor import handler
 
     _spend(world, teams, date(2026, 3, 20))

@@ -14,9 +14,9 @@ import boto3
 import pytest
 from costwarden.adapters import secrets
 from costwarden.adapters.state import DynamoStateStore
-from costwarden.cli.run import LocalContext
 from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.handlers import interact
+from costwarden.handlers.context import LocalContext
 from costwarden.interact.verify import signature
 from moto import mock_aws
 

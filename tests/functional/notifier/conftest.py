@@ -12,9 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
-from costwarden.cli.run import LocalContext
 from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.handlers import notifier
+from costwarden.handlers.context import LocalContext
 from costwarden.notifier.slack import RetryPolicy
 from moto import mock_aws
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from costwarden.adapters import aws
-from costwarden.cli.run import LocalContext
+from costwarden.handlers.context import LocalContext
 from costwarden.settings import load_settings
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend

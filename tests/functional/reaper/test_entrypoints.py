@@ -96,7 +96,7 @@ def test_handler_applies_audits_in_dynamodb_and_publishes(account: Account, monk
     (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
     (bad,) = account.instances(1, team="nlp", expires_at="next week")
 
-    from costwarden.cli.run import LocalContext
+    from costwarden.handlers.context import LocalContext
     from costwarden.handlers.reaper import handler
 
     event = json.loads((ROOT / "events/reaper/scheduled.json").read_text())

@@ -15,17 +15,11 @@ from costwarden.services.tag_audit import publish_report, run_audit
 from costwarden.settings import Settings
 from costwarden.tags.audit import NO_TEAM
 
+from tests.support.tags import GOOD_TAGS as GOOD
+
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # the audit's windows: 11-16..11-22 and 11-09..11-15
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
 AMI = "ami-12c6146b"
 
 

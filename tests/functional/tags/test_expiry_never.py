@@ -16,17 +16,11 @@ from costwarden.cli import main as cli_main
 from costwarden.services.tag_audit import run_audit
 from costwarden.settings import Settings, TagPolicy
 
+from tests.support.tags import GOOD_TAGS as GOOD
+
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
 
 
 def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:

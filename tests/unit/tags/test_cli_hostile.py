@@ -15,26 +15,15 @@ from costwarden.cli import main as cli_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
+from tests.support.cli import tags_validate as run
+from tests.support.tags import GOOD_TAGS as GOOD
+
 AWS = "registry.terraform.io/hashicorp/aws"
 
 
 @pytest.fixture(autouse=True)
 def _only_tags_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("costwarden.cli.tags",))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli_main.main(["tags", "validate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(tmp_path: Path, name: str, content: Any) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from costwarden.cli import main as cli_main
 
+from tests.support.cli import tags_validate as run
+
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "tags"
 
 
@@ -15,12 +17,6 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "tags"
 def _only_tags_command(monkeypatch: pytest.MonkeyPatch) -> None:
     # Other sub-commands are built on other branches; this test needs only ours registered.
     monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("costwarden.cli.tags",))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli_main.main(["tags", "validate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_registered_in_main() -> None:

@@ -19,16 +19,10 @@ from costwarden.tags.iac import (
 )
 from costwarden.tags.validate import Code
 
+from tests.support.tags import GOOD_TAGS as GOOD
+
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "tags"
 POLICY = TagPolicy()
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
 
 
 def report_for(name: str) -> DocumentReport:

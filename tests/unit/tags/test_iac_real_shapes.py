@@ -13,14 +13,8 @@ from typing import Any
 import pytest
 from costwarden.cli import main as cli_main
 
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
+from tests.support.tags import GOOD_TAGS as GOOD
+
 REQUIRED = ["team", "project", "model_id", "environment", "lifecycle_phase", "cost_center"]
 AWS = "registry.terraform.io/hashicorp/aws"
 SAM = "AWS::Serverless-2016-10-31"

@@ -15,15 +15,9 @@ from costwarden.tags.validate import (
     validate_tags,
 )
 
+from tests.support.tags import GOOD_TAGS as GOOD
+
 POLICY = TagPolicy()
-GOOD = {
-    "team": "ml-platform",
-    "project": "ranker",
-    "model_id": "ranker-v3",
-    "environment": "experiment",
-    "lifecycle_phase": "training",
-    "cost_center": "cc-1234",
-}
 
 
 def codes(tags: dict[str, str], **kwargs: object) -> list[tuple[str, str]]:

@@ -15,8 +15,15 @@ from typing import Any
 from costwarden.adapters.cost_explorer import CostExplorer, combine, record_type_filter
 from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.sagemaker_training import TrainingJobs
-from costwarden.advisor.purchase_mix import ON_DEMAND_PURCHASE, UNOWNED, TeamMix, latest_spot_prices, purchase_mix
-from costwarden.advisor.training import parse_job, with_training
+from costwarden.advisor.purchase_mix import (
+    ON_DEMAND_PURCHASE,
+    UNOWNED,
+    TeamMix,
+    latest_spot_prices,
+    purchase_mix,
+    with_training,
+)
+from costwarden.advisor.training import parse_job
 from costwarden.settings import Settings
 
 #: Cost Explorer SERVICE values of the compute that spot can run.

@@ -1,1 +1,0 @@
-COALESCE(line_item_blended_cost, 0)

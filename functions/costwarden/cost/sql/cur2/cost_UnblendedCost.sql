@@ -1,1 +1,0 @@
-COALESCE(line_item_unblended_cost, 0)

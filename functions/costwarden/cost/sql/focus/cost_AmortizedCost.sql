@@ -1,1 +1,0 @@
-COALESCE(EffectiveCost, 0)

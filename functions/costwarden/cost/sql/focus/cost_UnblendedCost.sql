@@ -1,1 +1,0 @@
-COALESCE(BilledCost, 0)
