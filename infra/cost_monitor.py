@@ -22,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import constants
+from infra.athena import AthenaCostData
 from infra.bundling import Bundle
 from infra.function import CoreResources, CostwardenFunction
 from infra.nag import (
@@ -30,6 +31,7 @@ from infra.nag import (
     XRAY_WILDCARD,
     acknowledge,
     acknowledge_because,
+    acknowledge_scoped,
 )
 
 SERVICE_NAME: Final = "cost_monitor"
@@ -38,13 +40,27 @@ HANDLER: Final = "costwarden.handlers.cost_monitor.handler"
 CE_ACTIONS: Final = ("ce:GetCostAndUsage",)
 #: Organization + Athena: the account's team tag (``services.athena_cost.account_teams``).
 ACCOUNT_TEAM_READS: Final = ("organizations:ListAccounts", "organizations:ListTagsForResource")
+#: ``cost_source: athena``: the Athena actions the monitor calls (costwarden.adapters.athena), on its workgroup.
+ATHENA_ACTIONS: Final = (
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+)
+ATHENA_SCOPED_WILDCARD_REASON: Final = (
+    "Cost monitor, cost_source athena: the wildcards are object keys below the export's data prefix (read) and "
+    "below results/ of the workgroup's own results bucket (read/write); Glue reads are on the one database and "
+    "table; Athena actions on the one workgroup."
+)
 DAY: Final = Duration.days(1)
 
 
 class CostMonitor(Construct):
     """Attributes: ``function`` (the ``CostwardenFunction``), ``schedule`` (events rule), ``dashboard``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, core: CoreResources, athena: AthenaCostData | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.function = CostwardenFunction(
             self,
@@ -60,6 +76,8 @@ class CostMonitor(Construct):
             state_access="read_write",
         )
         self._grant_cost_explorer()
+        if athena is not None:
+            self._grant_athena(athena)
         settings = core.settings
         if settings.organization.enabled and settings.cost_source == "athena":
             reads = iam.Policy(
@@ -87,6 +105,11 @@ class CostMonitor(Construct):
         )
         policy.attach_to_role(self.function.role)
         acknowledge(policy, NO_RESOURCE_LEVEL_PERMISSIONS)
+
+    def _grant_athena(self, athena: AthenaCostData) -> None:
+        policy = iam.Policy(self, "AthenaCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
+        policy.attach_to_role(self.function.role)
+        acknowledge_scoped(policy, athena.wildcard_findings(), ATHENA_SCOPED_WILDCARD_REASON)
 
     def _metric(self, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
         return cloudwatch.Metric(
