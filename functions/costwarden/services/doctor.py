@@ -73,7 +73,7 @@ def plan(
         (
             "cost_allocation_tags",
             lambda: checks.cost_allocation_tags(
-                _tag_keys(settings), reads.tag_status(clients("ce", BILLING_REGION), list(_tag_keys(settings)))
+                tag_keys(settings), reads.tag_status(clients("ce", BILLING_REGION), list(tag_keys(settings)))
             ),
         ),
         (
@@ -128,7 +128,8 @@ def plan(
     return items
 
 
-def _tag_keys(settings: Settings) -> tuple[str, ...]:
+def tag_keys(settings: Settings) -> tuple[str, ...]:
+    """The keys whose cost allocation tags must be active: the team key and every required key."""
     return tuple(dict.fromkeys((settings.tags.team_key, *settings.tags.required)))
 
 
@@ -166,10 +167,11 @@ def _created_bucket_delivery(clients: Clients, settings: Settings) -> datetime |
 def _delegated_admin(clients: Clients) -> CheckResult:
     organizations = clients("organizations", None)
     account = reads.caller_account(clients("sts", None))
+    management = reads.management_account(organizations)
+    if account == management:  # nothing to register: the list is not asked for
+        return checks.delegated_admin(account, management, [])
     return checks.delegated_admin(
-        account,
-        reads.management_account(organizations),
-        reads.delegated_admins(organizations, checks.STACKSETS_PRINCIPAL),
+        account, management, reads.delegated_admins(organizations, checks.STACKSETS_PRINCIPAL)
     )
 
 
