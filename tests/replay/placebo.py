@@ -42,7 +42,7 @@ def stubbed(service: str, region: str = "us-east-1") -> tuple[Any, Stubber]:
         service,
         region_name=region,
         aws_access_key_id="replay",
-        aws_secret_access_key="replay",  # noqa: S106
+        aws_secret_access_key="replay",
     )
     return client, Stubber(client)
 
