@@ -35,7 +35,8 @@ def athena_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
 def _one(synth: Synth, resource_type: str) -> dict[str, Any]:
     found = list(synth.resources(resource_type).values())
     assert len(found) == 1, f"{resource_type}: {len(found)}"
-    return found[0]["Properties"]
+    properties: dict[str, Any] = found[0]["Properties"]
+    return properties
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -112,7 +113,7 @@ def test_glue_columns_are_the_columns_the_sql_reads(tmp_path: Path, fmt: str) ->
     assert glue_columns == exported
     assert [k["Name"] for k in table["PartitionKeys"]] == [PARTITION_KEY]
     statement = _one(synth, "AWS::BCMDataExports::Export")["Export"]["DataQuery"]["QueryStatement"]
-    assert statement == query_statement(AthenaSettings(export_format=fmt))  # type: ignore[arg-type]
+    assert statement == query_statement(AthenaSettings(export_format=fmt))
     assert ("FOCUS_1_2_AWS" in statement) == (fmt == "focus")
 
 
@@ -132,7 +133,7 @@ def test_the_glue_table_reads_every_rendered_query_on_duckdb() -> None:
         for question in QUESTIONS:
             sql = render(
                 question,
-                fmt,  # type: ignore[arg-type]
+                fmt,
                 table="t",
                 start=date(2024, 1, 1),
                 end=date(2024, 1, 3),

@@ -38,12 +38,8 @@ def load(relative: str) -> dict[str, Any]:
 
 
 def stubbed(service: str, region: str = "us-east-1") -> tuple[Any, Stubber]:
-    client = boto3.client(
-        service,
-        region_name=region,
-        aws_access_key_id="replay",
-        aws_secret_access_key="replay",
-    )
+    session = boto3.session.Session(aws_access_key_id="replay", aws_secret_access_key="replay")
+    client: Any = session.client(service, region_name=region)  # type: ignore[call-overload]
     return client, Stubber(client)
 
 

@@ -100,7 +100,9 @@ def test_autoscaling_group_from_a_real_listing() -> None:
 def test_ec2_instances_hydrated_from_a_real_describe() -> None:
     recording = load("placebo/ec2_igw_subnet/ec2.DescribeInstances_1.json")["data"]
     instances = [i for r in recording["Reservations"] for i in r["Instances"]]
-    found_by_tagging = [(f"arn:aws:ec2:us-east-1:644160558196:instance/{i['InstanceId']}", {}) for i in instances]
+    found_by_tagging: list[tuple[str, dict[str, str]]] = [
+        (f"arn:aws:ec2:us-east-1:644160558196:instance/{i['InstanceId']}", {}) for i in instances
+    ]
     client, stub = stubbed("ec2", "us-east-1")
     add(stub, "describe_instances", "placebo/ec2_igw_subnet/ec2.DescribeInstances_1.json")
     with stub:

@@ -48,7 +48,7 @@ def secret_value(secretsmanager: Any, name: str) -> str | None:
 
 def stack_functions(lambda_client: Any, stack: str) -> list[str]:
     """The stack's functions: CloudFormation names them ``<stack>-<logical id>-<suffix>``."""
-    names = []
+    names: list[str] = []
     for page in lambda_client.get_paginator("list_functions").paginate():
         names.extend(f["FunctionName"] for f in page.get("Functions", []) if f["FunctionName"].startswith(f"{stack}-"))
     return sorted(names)
@@ -86,7 +86,7 @@ def dead_letter_depths(sqs: Any, stack: str) -> dict[str, int]:
 
 def operator_topic(sns: Any, stack: str) -> tuple[bool, list[dict[str, str]]]:
     """(found, its subscriptions) for the stack's operator topic (``<stack>-AlertingOperatorTopic...``)."""
-    topics = []
+    topics: list[str] = []
     for page in sns.get_paginator("list_topics").paginate():
         topics.extend(t["TopicArn"] for t in page.get("Topics", []))
     mine = [t for t in topics if t.rsplit(":", 1)[-1].startswith(f"{stack}-") and "OperatorTopic" in t]
@@ -132,14 +132,14 @@ def glue_table(glue: Any, database: str, table: str) -> tuple[dict[str, Any] | N
     parameters = dict(found.get("Parameters", {}))
     if parameters.get("projection.enabled") == "true":
         return parameters, []
-    values = []
+    values: list[str] = []
     for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table):
         values.extend(p["Values"][0] for p in page.get("Partitions", []) if p.get("Values"))
     return parameters, values
 
 
 def service_access(organizations: Any) -> list[str]:
-    principals = []
+    principals: list[str] = []
     for page in organizations.get_paginator("list_aws_service_access_for_organization").paginate():
         principals.extend(p["ServicePrincipal"] for p in page.get("EnabledServicePrincipals", []))
     return principals
@@ -150,7 +150,7 @@ def management_account(organizations: Any) -> str:
 
 
 def delegated_admins(organizations: Any, principal: str) -> list[str]:
-    accounts = []
+    accounts: list[str] = []
     for page in organizations.get_paginator("list_delegated_administrators").paginate(ServicePrincipal=principal):
         accounts.extend(a["Id"] for a in page.get("DelegatedAdministrators", []))
     return accounts

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from costwarden.cli.main import main
 from costwarden.doctor import checks
 from costwarden.services import doctor
@@ -65,7 +65,7 @@ class Account:
 
     @staticmethod
     def _answer(parsed: dict[str, Any], status: int = 200) -> tuple[AWSResponse, dict[str, Any]]:
-        return AWSResponse("https://stub", status, {}, None), parsed
+        return AWSResponse("https://stub", status, HTTPHeaders(), None), parsed
 
     def _tags(self, **_: Any) -> Any:
         return self._answer(
