@@ -310,3 +310,19 @@ def test_bad_settings_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     monkeypatch.setenv("COSTWARDEN_SETTINGS", '{"cost_source": "nowhere"}')
     assert main(["doctor"]) == 2
     assert "cost_source" in capsys.readouterr().err
+
+
+def test_table_shows_each_fix_under_its_check_and_the_errors() -> None:
+    from costwarden.cli.doctor import render_table
+
+    results = [
+        checks.CheckResult("cost_explorer", "ok", "GetCostAndUsage answered"),
+        checks.trusted_access([]),
+    ]
+    text = render_table(checks.envelope(results, ["glue_table: could not ask AWS: denied"], NOW))
+    lines = text.splitlines()
+    assert lines[0].startswith("ok ") and "cost_explorer" in lines[0]
+    assert lines[1].startswith("MISSING") and "stacksets_trusted_access" in lines[1]
+    assert "fix: In the management account: aws organizations enable-aws-service-access" in lines[2]
+    assert lines[3].startswith("ERROR") and "glue_table" in lines[3]
+    assert lines[-1] == "1 ok, 1 missing, 0 wrong, 1 not run"
