@@ -3,7 +3,9 @@
 IAM, beyond what ``CostwardenFunction`` gives every function: ``ce:GetCostAndUsage`` (the only Cost Explorer action
 the monitor calls: the daily pull and the per-team SERVICE breakdown), read/write on the state table (cost cache
 and dedup items), publish to the alert topic. Cost Explorer has no resource-level permissions, so the action is on
-``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``).
+``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``). With
+``cost_source: athena``, policy ``AthenaCostRead`` (``infra/athena.py``, ``query_statements``): the Athena actions the
+adapter calls on the one workgroup, Glue reads on the one table, the export's objects, the results prefix.
 
 The dashboard reads the function's EMF metrics (namespace ``Costwarden``, dimension ``service=cost_monitor``):
 ``DailyCostUSD`` and ``BudgetUsedPercent`` per ``team``, ``Anomalies``, ``AlertsPublished`` and

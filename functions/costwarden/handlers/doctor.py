@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from costwarden.services.doctor import report
+from costwarden.services import doctor
 from costwarden.settings import load_settings
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    envelope, code = report(load_settings())
+    envelope, code = doctor.report(load_settings(), doctor.default_clients)
     return {**envelope, "exit_code": code}

@@ -326,3 +326,18 @@ def test_table_shows_each_fix_under_its_check_and_the_errors() -> None:
     assert "fix: In the management account: aws organizations enable-aws-service-access" in lines[2]
     assert lines[3].startswith("ERROR") and "glue_table" in lines[3]
     assert lines[-1] == "1 ok, 1 missing, 0 wrong, 1 not run"
+
+
+def test_lambda_handler_returns_the_envelope_and_exit_code(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    from costwarden.handlers.doctor import handler
+    from costwarden.settings import load_settings
+
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps(SETTINGS))
+    load_settings.cache_clear()
+    monkeypatch.setattr(doctor, "default_clients", account.clients)
+    account.tags["team"] = "Inactive"
+    answer = handler({}, None)
+    load_settings.cache_clear()
+    assert answer["command"] == "doctor" and answer["complete"] is True
+    assert answer["exit_code"] == 1 and answer["totals"]["missing"] == 1
+    assert [r["check"] for r in answer["results"] if r["status"] != "ok"] == ["cost_allocation_tags"]
