@@ -13,7 +13,7 @@ from costwarden.adapters import secrets, tagging
 from costwarden.adapters.athena import Athena
 from costwarden.adapters.cloudwatch_metrics import CloudWatchMetrics
 from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.adapters.doctor_reads import cost_explorer_error, secret_value
+from costwarden.adapters.doctor_reads import cost_explorer_error, operator_topic, secret_value
 from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.pricing import PriceList
 from costwarden.doctor import checks
@@ -115,3 +115,15 @@ def test_price_list_on_demand_quote() -> None:
     with stub:
         quote = book.on_demand_price("ec2", "p3.2xlarge", "us-east-1")
     assert quote.usd == pytest.approx(3.06), quote
+
+
+def test_doctor_on_a_real_topic_list_without_the_stack_names_the_fix() -> None:
+    """A real account's ListTopics with no Costwarden operator topic: the doctor says missing, never ok."""
+    client, stub = stubbed("sns")
+    add(stub, "list_topics", "placebo/test_sns_notify_action_with_msg_attr/sns.ListTopics_1.json")
+    with stub:
+        found, subscriptions = operator_topic(client, "Costwarden")
+        stub.assert_no_pending_responses()
+    assert (found, subscriptions) == (False, [])
+    result = checks.operator_subscriptions("ops@example.com", found, subscriptions)
+    assert result.status == "missing" and "Deploy the stack" in result.fix
