@@ -1,7 +1,7 @@
-"""Replayed responses through Costwarden's adapters: the tagging API from a real recording (placebo), and the
-operations no public recording covers (Cost Explorer, Athena, Secrets Manager, ListMetrics, spot price history,
-the Price List) from fixtures that follow the AWS API reference's documented examples (``fixtures/api-reference/``,
-see fixtures/README.md)."""
+"""Replayed responses through Costwarden's adapters: a real SNS recording (placebo) through the doctor's read;
+fixtures following the AWS API reference's documented examples (``fixtures/api-reference/``, fixtures/README.md)
+for what no public recording at hand covers: the tagging API, Cost Explorer, Athena, Secrets Manager,
+ListMetrics, spot price history, the Price List."""
 
 from __future__ import annotations
 
@@ -23,16 +23,14 @@ from tests.replay.placebo import add, stubbed
 REF = "api-reference"
 
 
-def test_tagging_scan_of_a_real_get_resources_page() -> None:
+def test_tagging_scan_of_a_get_resources_page() -> None:
     client, stub = stubbed("resourcegroupstaggingapi")
-    data = add(
-        stub, "get_resources", "placebo/test_copy_related_tag_resourcegroupstaggingapi/tagging.GetResources_1.json"
-    )
+    data = add(stub, "get_resources", f"{REF}/tagging.GetResources.json")
     with stub:
-        found, pages = tagging.scan_region(client, "us-east-1")
-    assert pages == 1  # the recorded empty PaginationToken ends the scan
+        found, pages = tagging.scan_region(client, "us-west-2")
+    assert pages == 1  # the empty PaginationToken ends the scan
     recorded = data["ResourceTagMappingList"][0]
-    assert [(r.arn, r.tags) for r in found] == [(recorded["ResourceARN"], {"test-tag": "asdfasdf"})]
+    assert [(r.arn, r.tags) for r in found] == [(recorded["ResourceARN"], {"Environment": "Production"})]
 
 
 def test_cost_explorer_daily_by_tag() -> None:

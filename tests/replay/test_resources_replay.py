@@ -1,5 +1,6 @@
 """Recorded real AWS responses (Cloud Custodian's placebo recordings, fixtures/NOTICE) replayed through
-Costwarden's resource types (``costwarden.resources``): what a real account answered, not what moto makes up.
+Costwarden's resource types (``costwarden.resources``): what a real account answered, not what moto makes up;
+``api-reference/`` fixtures where no recording was at hand (fixtures/README.md says which).
 
 Each test queues the recordings in the order Costwarden's own listing calls the operations and asserts what it
 made of them: ids, states, tags, ARNs. Stubber checks the calls happen in that order and that every recording
@@ -24,18 +25,28 @@ def _clients(client: Any) -> Any:
 
 
 def _queue_eks(stub: Any, *, vanished: bool) -> None:
+    """The recording's order: three clusters, node groups only in ``example`` (the others answer the documented
+    empty list). ``vanished``: ``example`` also lists ``deleted-example``, gone before its DescribeNodegroup."""
     add(stub, "list_clusters", f"{EKS}/eks.ListClusters_1.json")
-    add(stub, "list_nodegroups", f"{EKS}/eks.ListNodegroups_1.json", {"clusterName": "example"})
-    first = "api-reference/eks.DescribeNodegroup_vanished.json" if vanished else f"{EKS}/eks.DescribeNodegroup_1.json"
-    add(stub, "describe_nodegroup", first, {"clusterName": "example", "nodegroupName": "deleted-example"})
+    empty = "api-reference/eks.ListNodegroups_empty.json"
+    add(stub, "list_nodegroups", empty, {"clusterName": "sbx-spark-kubernetes-aws-side"})
+    add(stub, "list_nodegroups", empty, {"clusterName": "sbx-ditto"})
+    if vanished:
+        add(stub, "list_nodegroups", "api-reference/eks.ListNodegroups_with_vanished.json", {"clusterName": "example"})
+        add(
+            stub,
+            "describe_nodegroup",
+            "api-reference/eks.DescribeNodegroup_vanished.json",
+            {"clusterName": "example", "nodegroupName": "deleted-example"},
+        )
+    else:
+        add(stub, "list_nodegroups", f"{EKS}/eks.ListNodegroups_3.json", {"clusterName": "example"})
     add(
         stub,
         "describe_nodegroup",
-        f"{EKS}/eks.DescribeNodegroup_2.json",
-        {"clusterName": "example", "nodegroupName": "not_deleted_example"},
+        f"{EKS}/eks.DescribeNodegroup_1.json",
+        {"clusterName": "example", "nodegroupName": "node_group_example"},
     )
-    add(stub, "list_nodegroups", f"{EKS}/eks.ListNodegroups_2.json", {"clusterName": "sbx-ditto"})
-    add(stub, "list_nodegroups", f"{EKS}/eks.ListNodegroups_3.json", {"clusterName": "sbx-spark-kubernetes-aws-side"})
 
 
 def test_eks_node_groups_from_a_real_listing() -> None:
@@ -44,12 +55,8 @@ def test_eks_node_groups_from_a_real_listing() -> None:
     with stub:
         found = REGISTRY["eks:nodegroup"].list_resources(_clients(client), REGION, None)
         stub.assert_no_pending_responses()
-    assert [(r.key, r.state, r.active) for r in found] == [
-        ("example/deleted-example", "ACTIVE", True),
-        ("example/not_deleted_example", "ACTIVE", True),
-    ]
-    assert found[1].tags == {"ClusterName": "example", "Name": "not-deleted-example"}
-    assert found[1].arn.startswith("arn:aws:eks:eu-central-1:644160558196:nodegroup/example/not_deleted_example/")
+    assert [(r.key, r.state, r.active, r.tags) for r in found] == [("example/node_group_example", "ACTIVE", True, {})]
+    assert found[0].arn.startswith("arn:aws:eks:eu-central-1:644160558196:nodegroup/example/node_group_example/")
 
 
 @pytest.mark.xfail(
@@ -63,12 +70,12 @@ def test_a_node_group_vanished_between_list_and_describe_is_skipped_and_the_othe
     with stub:
         found = REGISTRY["eks:nodegroup"].list_resources(_clients(client), REGION, None)
         stub.assert_no_pending_responses()
-    assert [r.key for r in found] == ["example/not_deleted_example"]
+    assert [r.key for r in found] == ["example/node_group_example"]
 
 
-def test_emr_cluster_from_a_real_listing() -> None:
+def test_emr_cluster_from_a_real_describe() -> None:
     client, stub = stubbed("emr", "us-east-1")
-    add(stub, "list_clusters", "placebo/test_emr_mark/elasticmapreduce.ListClusters_1.json")
+    add(stub, "list_clusters", "api-reference/emr.ListClusters.json")
     add(
         stub,
         "describe_cluster",
@@ -82,32 +89,36 @@ def test_emr_cluster_from_a_real_listing() -> None:
     cluster = found[0]
     assert cluster.id == "j-1U3KBYP5TY79M" and cluster.state == "TERMINATED_WITH_ERRORS"
     assert cluster.tags == {"second_tag": "second", "test_tag": "Cluster will be terminated", "first_tag": "first"}
+    assert cluster.termination_protected is False
 
 
 def test_autoscaling_group_from_a_real_listing() -> None:
-    client, stub = stubbed("autoscaling", "us-east-1")
+    client, stub = stubbed("autoscaling", "us-west-2")
     data = add(
-        stub, "describe_auto_scaling_groups", "placebo/test_asg_delete/autoscaling.DescribeAutoScalingGroups_1.json"
+        stub,
+        "describe_auto_scaling_groups",
+        "placebo/test_asg_config_filter/autoscaling.DescribeAutoScalingGroups_1.json",
     )
     with stub:
-        found = REGISTRY["autoscaling:group"].list_resources(_clients(client), "us-east-1", None)
+        found = REGISTRY["autoscaling:group"].list_resources(_clients(client), "us-west-2", None)
     recorded = data["AutoScalingGroups"][0]
-    assert [r.id for r in found] == [recorded["AutoScalingGroupName"]] == ["ContainersFTW"]
+    assert [r.id for r in found] == [recorded["AutoScalingGroupName"]] == ["CustodianASG"]
     assert found[0].arn == recorded["AutoScalingGroupARN"]
-    assert found[0].tags == {t["Key"]: t["Value"] for t in recorded["Tags"]}
+    assert found[0].tags == {"Platform": "Ubuntu"}
 
 
-def test_ec2_instances_hydrated_from_a_real_describe() -> None:
-    recording = load("placebo/ec2_igw_subnet/ec2.DescribeInstances_1.json")["data"]
+def test_ec2_instances_hydrated_from_a_describe() -> None:
+    recording = load("api-reference/ec2.DescribeInstances.json")["data"]
     instances = [i for r in recording["Reservations"] for i in r["Instances"]]
     found_by_tagging: list[tuple[str, dict[str, str]]] = [
         (f"arn:aws:ec2:us-east-1:644160558196:instance/{i['InstanceId']}", {}) for i in instances
     ]
     client, stub = stubbed("ec2", "us-east-1")
-    add(stub, "describe_instances", "placebo/ec2_igw_subnet/ec2.DescribeInstances_1.json")
+    add(stub, "describe_instances", "api-reference/ec2.DescribeInstances.json")
     with stub:
         found = REGISTRY["ec2:instance"].hydrate(_clients(client), "us-east-1", found_by_tagging)
     assert sorted(r.id for r in found) == sorted(i["InstanceId"] for i in instances)
+    assert {r.id: r.details["volumes"] for r in found}["i-1234567890abcdef0"] == ["vol-02e6ccdca7de29cf2"]
     by_id = {r.id: r for r in found}
     for instance in instances:
         resource = by_id[instance["InstanceId"]]
