@@ -3,7 +3,9 @@
 IAM, beyond what ``CostwardenFunction`` gives every function: ``ce:GetCostAndUsage`` (the only Cost Explorer action
 the monitor calls: the daily pull and the per-team SERVICE breakdown), read/write on the state table (cost cache
 and dedup items), publish to the alert topic. Cost Explorer has no resource-level permissions, so the action is on
-``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``).
+``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``). With
+``cost_source: athena``, policy ``AthenaCostRead`` (``infra/athena.py``, ``query_statements``): the Athena actions the
+adapter calls on the one workgroup, Glue reads on the one table, the export's objects, the results prefix.
 
 The dashboard reads the function's EMF metrics (namespace ``Costwarden``, dimension ``service=cost_monitor``):
 ``DailyCostUSD`` and ``BudgetUsedPercent`` per ``team``, ``Anomalies``, ``AlertsPublished`` and
@@ -22,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import constants
+from infra.athena import AthenaCostData
 from infra.bundling import Bundle
 from infra.function import CoreResources, CostwardenFunction
 from infra.nag import (
@@ -30,6 +33,7 @@ from infra.nag import (
     XRAY_WILDCARD,
     acknowledge,
     acknowledge_because,
+    acknowledge_scoped,
 )
 
 SERVICE_NAME: Final = "cost_monitor"
@@ -38,13 +42,27 @@ HANDLER: Final = "costwarden.handlers.cost_monitor.handler"
 CE_ACTIONS: Final = ("ce:GetCostAndUsage",)
 #: Organization + Athena: the account's team tag (``services.athena_cost.account_teams``).
 ACCOUNT_TEAM_READS: Final = ("organizations:ListAccounts", "organizations:ListTagsForResource")
+#: ``cost_source: athena``: the Athena actions the monitor calls (costwarden.adapters.athena), on its workgroup.
+ATHENA_ACTIONS: Final = (
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+)
+ATHENA_SCOPED_WILDCARD_REASON: Final = (
+    "Cost monitor, cost_source athena: the wildcards are object keys below the export's data prefix (read) and "
+    "below results/ of the workgroup's own results bucket (read/write); Glue reads are on the one database and "
+    "table; Athena actions on the one workgroup."
+)
 DAY: Final = Duration.days(1)
 
 
 class CostMonitor(Construct):
     """Attributes: ``function`` (the ``CostwardenFunction``), ``schedule`` (events rule), ``dashboard``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, core: CoreResources, athena: AthenaCostData | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.function = CostwardenFunction(
             self,
@@ -60,6 +78,8 @@ class CostMonitor(Construct):
             state_access="read_write",
         )
         self._grant_cost_explorer()
+        if athena is not None:
+            self._grant_athena(athena)
         settings = core.settings
         if settings.organization.enabled and settings.cost_source == "athena":
             reads = iam.Policy(
@@ -87,6 +107,11 @@ class CostMonitor(Construct):
         )
         policy.attach_to_role(self.function.role)
         acknowledge(policy, NO_RESOURCE_LEVEL_PERMISSIONS)
+
+    def _grant_athena(self, athena: AthenaCostData) -> None:
+        policy = iam.Policy(self, "AthenaCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
+        policy.attach_to_role(self.function.role)
+        acknowledge_scoped(policy, athena.wildcard_findings(), ATHENA_SCOPED_WILDCARD_REASON)
 
     def _metric(self, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
         return cloudwatch.Metric(

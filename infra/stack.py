@@ -18,6 +18,7 @@ from costwarden.tags.aspect import require_tags
 from infra import constants
 from infra.advisor import Advisor
 from infra.alerting import Alerting
+from infra.athena import AthenaCostData
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.fanout import OrganizationFanout
@@ -59,7 +60,8 @@ class CostwardenStack(Stack):
         self.alerting = alerting
         self.state = state
         self.notifier = Notifier(self, "Notifier", core=self.core)
-        self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core)
+        self.athena = AthenaCostData(self, "AthenaCost", core=self.core) if settings.cost_source == "athena" else None
+        self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core, athena=self.athena)
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
         self.reaper = Reaper(self, "Reaper", core=self.core)
         self.advisor = Advisor(self, "Advisor", core=self.core)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "costwarden.cli.report",
     "costwarden.cli.idle",
     "costwarden.cli.plan",
+    "costwarden.cli.doctor",
 )
 
 

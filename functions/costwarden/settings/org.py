@@ -28,15 +28,25 @@ class AthenaSettings(_Model):
     export_format: Literal["cur2", "focus"] = "cur2"
     """Format of the Data Export the Glue table reads: `cur2` (CUR 2.0 columns) or `focus` (FOCUS 1.x columns)."""
     database: str = Field("costwarden_cost", pattern=r"^[a-z0-9_]{1,255}$")
-    """Glue database holding the export's table (created by the stack unless it exists)."""
+    """Glue database holding the export's table, created by the stack (the name must be free in the account's
+    Glue catalog: CloudFormation does not adopt an existing database)."""
     table: str = Field("cost_export", pattern=r"^[a-z0-9_]{1,255}$")
     """Glue table over the export, partitioned by `billing_period` (`YYYY-MM`), the Data Export's own layout."""
     workgroup: str = Field("costwarden", pattern=r"^[A-Za-z0-9._-]{1,128}$")
-    """Athena workgroup the queries run in; its bytes-scanned limit stops a runaway query."""
+    """Athena workgroup the queries run in, created by the stack with the bytes-scanned limit, its own results
+    bucket and the configuration enforced."""
     bytes_scanned_cutoff_mb: int = Field(10_240, ge=10, le=1_048_576)
     """Per-query bytes-scanned limit of the workgroup, in MB (Athena cancels a query past it)."""
-    export_bucket: str | None = None
-    """Bucket of an existing Data Export; `null`: the stack creates the bucket and the export."""
+    export_bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """Bucket of an existing Data Export, taken by name (`export_name`, `export_prefix`); `null`: the stack creates
+    the bucket and the export (in us-east-1 only, the billing region: see docs/infra.md)."""
+    export_name: str = Field("costwarden-cost", pattern=r"^[0-9A-Za-z!_.*'()-]{1,128}$")
+    """Name of the Data Export (created, or taken by name with `export_bucket`); its files land under
+    `<export_prefix>/<export_name>/data/BILLING_PERIOD=YYYY-MM/`."""
+    export_prefix: str = Field("costwarden", pattern=r"^[0-9A-Za-z!_.*'()/-]{1,256}$")
+    """S3 prefix the Data Export writes under."""
+    focus_version: Literal["1.0", "1.2"] = "1.2"
+    """With `export_format: focus`: the Data Export table created, `FOCUS_1_2_AWS` (default) or `FOCUS_1_0_AWS`."""
     poll_seconds: float = Field(1.0, gt=0, le=30)
     """Seconds between `GetQueryExecution` polls while a query runs."""
     max_wait_seconds: int = Field(240, ge=10, le=840)

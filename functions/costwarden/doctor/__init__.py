@@ -1,0 +1,1 @@
+"""``costwarden doctor``: is this account ready for the deployment? Pure checks over port answers (``checks``)."""
