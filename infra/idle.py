@@ -43,7 +43,7 @@ def _wildcard_findings(settings: Settings) -> list[str]:
 class IdleFinder(Construct):
     """Attributes: ``function``, ``statements`` (the policy as plain dicts), ``policy``, ``rule``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id)
         settings = core.settings
         self.function = CostwardenFunction(
@@ -68,10 +68,14 @@ class IdleFinder(Construct):
         if scoped:
             nag.acknowledge_scoped(self.policy, scoped, IDLE_SCOPED_WILDCARD_REASON)
         nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.IDLE_READS_REASON)
-        self.rule = events.Rule(
-            self,
-            "Daily",
-            description="Costwarden idle finder, daily (settings.idle.schedule_hour_utc, UTC)",
-            schedule=events.Schedule.cron(minute="15", hour=str(settings.idle.schedule_hour_utc)),
-        )
-        self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))
+        # Organization mode runs this job from the organization state machine's schedule instead (one
+        # schedule per job: infra/fanout_asl.py, OwnAccount).
+        self.rule: events.Rule | None = None
+        if scheduled:
+            self.rule = events.Rule(
+                self,
+                "Daily",
+                description="Costwarden idle finder, daily (settings.idle.schedule_hour_utc, UTC)",
+                schedule=events.Schedule.cron(minute="15", hour=str(settings.idle.schedule_hour_utc)),
+            )
+            self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))

@@ -5,10 +5,11 @@ Why a Function URL with reserved concurrency, not an API Gateway HTTP API with r
 one route and Slack is its only caller; every request must be verified by the function anyway (Slack's signature
 is HMAC over the body — no API Gateway authorizer can check it without running code), so API Gateway would add a
 hop, a second access log and a stage to secure, and nothing it checks. The throttle is the function's reserved
-concurrency (``interact.reserved_concurrency``, 5 by default): a flood of forged requests is answered 401 by at
-most that many instances, cannot starve the account's other functions and cannot run up an unbounded bill; Slack
-itself sends a handful of requests a minute. ``auth_type=NONE`` is required (Slack cannot sign SigV4); the
-function's own signature check is the authentication.
+concurrency (``interact.reserved_concurrency``, opt-in): a flood of forged requests is answered 401 by at most
+that many instances, cannot starve the account's other functions and cannot run up an unbounded bill; Slack itself
+sends a handful of requests a minute. It is off by default because a reservation fails the deploy on a new account
+whose concurrency quota is 10 (Lambda keeps 10 unreserved). ``auth_type=NONE`` is required (Slack cannot sign
+SigV4); the function's own signature check is the authentication.
 
 The signing secret and bot token live in a Secrets Manager secret created by the operator; the template holds its
 *name* only (``SLACK_APP_SECRET_NAME``). The function may invoke itself (the asynchronous worker half) and nothing

@@ -42,7 +42,7 @@ def _wildcard_findings(settings: Settings) -> list[str]:
 class Reaper(Construct):
     """Attributes: ``function`` (``CostwardenFunction``), ``policy`` (the registry-built policy), ``rule``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id)
         settings = core.settings
         self.function = CostwardenFunction(
@@ -67,10 +67,14 @@ class Reaper(Construct):
         self.function.role.attach_inline_policy(self.policy)
         nag.acknowledge_scoped(self.policy, _wildcard_findings(settings), nag.REAPER_SCOPED_WILDCARD_REASON)
         nag.acknowledge(self.policy, nag.XRAY_WILDCARD)
-        self.rule = events.Rule(
-            self,
-            "Schedule",
-            description="Costwarden reaper: hourly by default (settings.schedules.reaper_rate_minutes)",
-            schedule=events.Schedule.rate(Duration.minutes(settings.schedules.reaper_rate_minutes)),
-        )
-        self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))
+        # Organization mode runs this job from the organization state machine's schedule instead (one
+        # schedule per job: infra/fanout_asl.py, OwnAccount).
+        self.rule: events.Rule | None = None
+        if scheduled:
+            self.rule = events.Rule(
+                self,
+                "Schedule",
+                description="Costwarden reaper: hourly by default (settings.schedules.reaper_rate_minutes)",
+                schedule=events.Schedule.rate(Duration.minutes(settings.schedules.reaper_rate_minutes)),
+            )
+            self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))

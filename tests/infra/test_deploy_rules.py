@@ -214,3 +214,14 @@ def test_the_inline_policy_measure_counts_what_iam_counts() -> None:
     }
     expected = len('{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}')
     assert _inline_policy_chars_per_role(template) == {"Role": expected}
+
+
+def test_no_function_reserves_concurrency_unless_configured(variant: tuple[str, Synth]) -> None:
+    """A reservation fails the deploy on a new account (quota 10, of which Lambda keeps 10 unreserved): opt-in."""
+    _, synth = variant
+    reserved = {
+        k: f["Properties"]["ReservedConcurrentExecutions"]
+        for k, f in synth.resources("AWS::Lambda::Function").items()
+        if "ReservedConcurrentExecutions" in f["Properties"]
+    }
+    assert not reserved
