@@ -71,6 +71,8 @@ def test_merged_reaper_families_grant_nothing_the_per_type_statements_did_not(ra
     regions = TEN_REGIONS[:3]
     statements = policy_statements(parse_settings(raw), partition="aws", account=ACCOUNT, regions=regions)
     assert _merged(statements) == _per_type_reaper(raw, regions)
+    sids = [s["Sid"] for s in statements]
+    assert len(sids) == len(set(sids)), sids  # IAM refuses a policy with a repeated Sid
     families = [s for s in statements if s["Effect"] == "Allow" and "Condition" in s]
     assert len(families) < len(granted(parse_settings(raw)))  # merged: fewer statements than permissions
 

@@ -75,12 +75,20 @@ def _families(entries: list[tuple[str, str, list[str], str, dict[str, Any]]]) ->
     """Merge ``(sid prefix, family, actions, resource, conditions)`` with the same family and conditions into one
     statement (sorted actions and resources, first-seen order of families)."""
     merged: dict[tuple[str, str], Statement] = {}
+    named: dict[str, int] = defaultdict(int)
     for sid, family, actions, resource, conditions in entries:
         key = (family, repr(sorted((k, sorted(v.items())) for k, v in conditions.items())))
-        statement = merged.setdefault(
-            key,
-            {"Sid": _sid(sid, family), "Effect": "Allow", "Action": [], "Resource": [], "Condition": conditions},
-        )
+        if key not in merged:
+            name = _sid(sid, family)
+            named[name] += 1
+            merged[key] = {  # Sids are unique in a policy: a family with other conditions gets a number
+                "Sid": f"{name}{named[name]}" if named[name] > 1 else name,
+                "Effect": "Allow",
+                "Action": [],
+                "Resource": [],
+                "Condition": conditions,
+            }
+        statement = merged[key]
         statement["Action"] = sorted({*statement["Action"], *actions})
         statement["Resource"] = sorted({*statement["Resource"], resource})
     return list(merged.values())
