@@ -7,6 +7,9 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 # Caches stay in the user cache or the repo's ignored folders, never in commits.
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
+# Node.js: 22 or 24 (LTS) preferred; 20 still runs the CDK but is past its end of life, and jsii prints an 11-line
+# banner on every run unless this is set. `make deploy` / `make diff` set it for you; calling `npx cdk` directly, export
+# it first (README, "Deploy").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT ?= $(HOME)/.cache/aws/jsii
 
@@ -16,7 +19,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/
 # uv from PATH, else installed once into .build/uv with the chosen Python's pip.
 UV ?= $(shell command -v uv 2>/dev/null || echo .build/uv/bin/uv)
 
-.PHONY: help dev demo test unit functional infra-tests e2e lint format synth cfn-lint bench clean
+.PHONY: help dev demo test unit functional infra-tests e2e lint format synth cfn-lint bootstrap diff deploy bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +44,8 @@ dev: $(VENV)/.synced node_modules/.installed  ## set up everything (venv + CDK C
 demo: $(VENV)/.synced  ## run the whole guardrail day on a simulated AWS account (writes demo-out/)
 	$(BIN)/costwarden demo --out demo-out
 
-test: $(VENV)/.synced lint  ## lint, type-check and run every test tier (unit, functional, infra, e2e)
+# node_modules: the infra tests validate state machines with asl-validator (npm, pinned in package.json).
+test: $(VENV)/.synced node_modules/.installed lint  ## lint, type-check and run every test tier (unit, functional, infra, e2e)
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 unit: $(VENV)/.synced  ## pure logic tests
@@ -50,7 +54,7 @@ unit: $(VENV)/.synced  ## pure logic tests
 functional: $(VENV)/.synced  ## tests against moto in-process and the local Slack stand-in
 	$(BIN)/pytest -q tests/functional
 
-infra-tests: $(VENV)/.synced  ## CDK template assertions and cdk-nag
+infra-tests: $(VENV)/.synced node_modules/.installed  ## CDK template assertions, cdk-nag, asl-validator, cfn-lint, quotas
 	$(BIN)/pytest -q tests/infra
 
 e2e: $(VENV)/.synced  ## end-to-end runs against a local moto server
@@ -71,6 +75,17 @@ synth: $(VENV)/.synced node_modules/.installed  ## build the Lambda bundles (no 
 
 cfn-lint: synth  ## lint the synthesized template
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+
+# The documented deploy commands, with the same environment as every other target. Extra CDK CLI arguments in ARGS:
+# `make deploy ARGS="--require-approval never"`, `make diff ARGS="--context costwarden=..."`.
+bootstrap: $(VENV)/.synced node_modules/.installed  ## once per account and region: cdk bootstrap (ARGS="aws://ACCOUNT/REGION")
+	npx cdk bootstrap $(ARGS)
+
+diff: $(VENV)/.synced node_modules/.installed  ## what `cdk deploy` would change in the account of your AWS profile
+	npx cdk diff $(ARGS)
+
+deploy: $(VENV)/.synced node_modules/.installed  ## build the bundles and deploy the stack (cdk deploy) to your AWS profile
+	npx cdk deploy $(ARGS)
 
 bench: $(VENV)/.synced  ## benchmarks of the acceptance criteria (prints a table; see README)
 	$(BIN)/python -m bench

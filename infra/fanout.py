@@ -9,6 +9,8 @@ organization: ``aws:ResourceOrgID``); only the accounts function reads Organizat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -45,8 +47,18 @@ class OrganizationFanout(Construct):
     """Attributes: ``functions`` (name -> ``CostwardenFunction``), ``state_machines`` (capability -> machine),
     ``member_principals`` (the role ARNs member roles trust: the item function's role)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        core: CoreResources,
+        own_account: Mapping[str, CostwardenFunction] | None = None,
+    ) -> None:
+        """``own_account``: capability -> its single-account function, started by the machine's ``OwnAccount``
+        step for the deployment account (whose own schedule the stack leaves out: one schedule per job)."""
         super().__init__(scope, construct_id)
+        self.own_account = dict(own_account or {})
         settings = core.settings
         stack = Stack.of(self)
         specs = {
@@ -116,6 +128,7 @@ class OrganizationFanout(Construct):
         stack = Stack.of(self)
         ident = "".join(part.capitalize() for part in capability.split("_"))
         name = f"costwarden-org-{capability.replace('_', '-')}"
+        own = self.own_account.get(capability)
         body = definition(
             capability=capability,
             accounts_arn=self.functions["accounts"].function.function_arn,
@@ -124,6 +137,7 @@ class OrganizationFanout(Construct):
             summary_arn=self.functions["summary"].function.function_arn,
             max_concurrency=settings.organization.max_concurrency,
             two_phase=two_phase,
+            own_account_arn=own.function.function_arn if own is not None else None,
         )
         log_group = logs.LogGroup(
             self, f"{ident}Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -137,7 +151,8 @@ class OrganizationFanout(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
             timeout=Duration.hours(2),
         )
-        for fn in self.functions.values():
+        invoked = [*self.functions.values(), *([own] if own is not None else [])]
+        for fn in invoked:
             fn.function.grant_invoke(machine)
         # A Distributed Map runs its iterations as child executions of this state machine.
         machine.add_to_role_policy(
@@ -152,9 +167,7 @@ class OrganizationFanout(Construct):
                 resources=[f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:{name}/*"],
             )
         )
-        findings = [
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._arn_pattern(fn)}:*]" for fn in self.functions.values()
-        ]
+        findings = [f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._arn_pattern(fn)}:*]" for fn in invoked]
         findings.append(
             f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
             f"execution:{name}/*]"

@@ -5,6 +5,11 @@
                  -> Aggregate (global + per-account caps, reap_blocked) -> ActChoice -> ActMap -> Summary
 
 Capabilities that change nothing (tag audit, idle finder) have one phase: ListAccounts -> PlanMap -> Summary.
+
+With ``own_account_arn`` (the deployed stack), the run starts the capability's single-account function for the
+deployment account itself (``OwnAccount``, an asynchronous invoke, as its schedule did): organization mode has ONE
+schedule per job, this machine's, and the deployment account (where no member role exists: service-managed
+StackSets skip the management account) is still guarded, once.
 Throttling is retried by the state machine with exponential backoff (``Retry``), never by sleeping in a Lambda;
 an item that still fails is caught and becomes a failed item in the results, so the other accounts go on.
 """
@@ -25,6 +30,34 @@ RETRY_INTERVAL_SECONDS = 5
 RETRY_MAX_ATTEMPTS = 5
 RETRY_BACKOFF_RATE = 2.0
 LAMBDA_TIMEOUT_SECONDS = 600
+
+#: Express child executions end after 5 minutes (and run at least once, not exactly once). Read-only items that
+#: fit run as EXPRESS (billed per request and duration, not per state transition: README, "Organization scale"):
+#: each attempt is cut at ``EXPRESS_ATTEMPT_SECONDS`` and retried at most ``EXPRESS_MAX_ATTEMPTS`` times, so the
+#: worst case (3 x 90 s + 5 s + 10 s of backoff = 285 s) stays inside the 300 s; a cut attempt is caught as the
+#: item's failure (``States.Timeout``), reported like any other. The act phase (destructive: exactly once) and the
+#: idle finder (a week of CloudWatch per resource: can take minutes) stay STANDARD.
+EXPRESS_LIMIT_SECONDS = 300
+EXPRESS_ATTEMPT_SECONDS = 90
+EXPRESS_MAX_ATTEMPTS = 2
+#: capability -> phase -> child execution type.
+CHILD_EXECUTION_TYPE: dict[str, dict[str, str]] = {
+    "reaper": {"plan": "EXPRESS", "act": "STANDARD"},
+    "tag_audit": {"plan": "EXPRESS"},
+    "idle": {"plan": "STANDARD"},
+}
+
+
+def child_execution_type(capability: str, phase: str) -> str:
+    """EXPRESS only where listed: an unknown capability's items run STANDARD (no 5-minute cut)."""
+    return CHILD_EXECUTION_TYPE.get(capability, {}).get(phase, "STANDARD")
+
+
+def worst_case_item_seconds(task: dict[str, Any]) -> float:
+    """The longest a Map item task can run: every attempt to its timeout, plus the largest backoff waits."""
+    retry = task["Retry"][0]
+    waits = sum(retry["IntervalSeconds"] * retry["BackoffRate"] ** n for n in range(retry["MaxAttempts"]))
+    return float(task["TimeoutSeconds"] * (retry["MaxAttempts"] + 1) + waits)
 
 
 def _lambda_task(function_arn: str, payload: dict[str, Any], *, next_state: str | None) -> dict[str, Any]:
@@ -52,23 +85,62 @@ def _lambda_task(function_arn: str, payload: dict[str, Any], *, next_state: str 
     return task
 
 
-def _item_map(item_arn: str, items_path: str, max_concurrency: int, next_state: str) -> dict[str, Any]:
+def _own_account_task(function_arn: str, capability: str, *, next_state: str) -> dict[str, Any]:
+    """Start the single-account function asynchronously (its own DLQ and alarms watch it), keep the state as is;
+    a failure to start it is recorded under ``$.own_account_error`` and the organization run goes on."""
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {
+            "FunctionName": function_arn,
+            "InvocationType": "Event",
+            "Payload": {
+                "source": "costwarden.organization",
+                "detail-type": "Scheduled Event",
+                "time.$": "$$.Execution.StartTime",
+                "detail": {"capability": capability},
+            },
+        },
+        "ResultPath": None,
+        "Retry": [
+            {
+                "ErrorEquals": RETRYABLE_ERRORS,
+                "IntervalSeconds": RETRY_INTERVAL_SECONDS,
+                "MaxAttempts": RETRY_MAX_ATTEMPTS,
+                "BackoffRate": RETRY_BACKOFF_RATE,
+                "JitterStrategy": "FULL",
+            }
+        ],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.own_account_error", "Next": next_state}],
+        "Next": next_state,
+    }
+
+
+def _item_map(
+    prefix: str, item_arn: str, items_path: str, max_concurrency: int, next_state: str, *, execution_type: str
+) -> dict[str, Any]:
+    """A Distributed Map over ``items_path``; its states are named ``<prefix>RunItem`` etc.: state names must be
+    unique in the whole machine, nested Map iterators included (Step Functions refuses ``DUPLICATE_STATE_NAME``)."""
+    run, failed, done = f"{prefix}RunItem", f"{prefix}ItemFailed", f"{prefix}ItemDone"
     work = _lambda_task(item_arn, {"item.$": "$.item", "time.$": "$.time"}, next_state=None)
     del work["End"]
-    work["Next"] = "ItemDone"
+    work["Next"] = done
+    if execution_type == "EXPRESS":
+        work["TimeoutSeconds"] = EXPRESS_ATTEMPT_SECONDS
+        work["Retry"][0]["MaxAttempts"] = EXPRESS_MAX_ATTEMPTS
     # Anything left after the retries (access denied, a bug, retries exhausted) is this item's failure, reported.
-    work["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "ItemFailed"}]
+    work["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": failed}]
     return {
         "Type": "Map",
         "ItemsPath": items_path,
         "ItemSelector": {"item.$": "$$.Map.Item.Value", "time.$": "$$.Execution.StartTime"},
         "MaxConcurrency": max_concurrency,
         "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "RunItem",
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+            "StartAt": run,
             "States": {
-                "RunItem": work,
-                "ItemFailed": {
+                run: work,
+                failed: {
                     "Type": "Pass",
                     "Parameters": {
                         "Error.$": "$.failure.Error",
@@ -77,7 +149,7 @@ def _item_map(item_arn: str, items_path: str, max_concurrency: int, next_state: 
                     },
                     "End": True,
                 },
-                "ItemDone": {"Type": "Succeed"},
+                done: {"Type": "Succeed"},
             },
         },
         "Next": next_state,
@@ -93,8 +165,10 @@ def definition(
     summary_arn: str,
     max_concurrency: int,
     two_phase: bool,
+    own_account_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The state machine for one capability; ``two_phase`` (the reaper): plan, aggregate, then act."""
+    """The state machine for one capability; ``two_phase`` (the reaper): plan, aggregate, then act;
+    ``own_account_arn``: the single-account function run for the deployment account first (see the module)."""
     states: dict[str, Any] = {
         "ListAccounts": {
             **_lambda_task(accounts_arn, {"capability": capability}, next_state="PlanMap"),
@@ -107,7 +181,14 @@ def definition(
             },
         },
         "PlanMap": {
-            **_item_map(item_arn, "$.listing.items", max_concurrency, "Aggregate" if two_phase else "Summary"),
+            **_item_map(
+                "Plan",
+                item_arn,
+                "$.listing.items",
+                max_concurrency,
+                "Aggregate" if two_phase else "Summary",
+                execution_type=child_execution_type(capability, "plan"),
+            ),
             "ResultPath": "$.plan",
         },
         "Summary": _lambda_task(
@@ -143,7 +224,14 @@ def definition(
         }
         states["NoAct"] = {"Type": "Pass", "Result": [], "ResultPath": "$.act", "Next": "Summary"}
         states["ActMap"] = {
-            **_item_map(item_arn, "$.aggregate.act_items", max_concurrency, "Summary"),
+            **_item_map(
+                "Act",
+                item_arn,
+                "$.aggregate.act_items",
+                max_concurrency,
+                "Summary",
+                execution_type=child_execution_type(capability, "act"),
+            ),
             "ResultPath": "$.act",
         }
         start = "Init"
@@ -153,8 +241,10 @@ def definition(
     states["Init"] = {
         "Type": "Pass",
         "Parameters": {"aggregate": {}, "act": []},
-        "Next": "ListAccounts",
+        "Next": "ListAccounts" if own_account_arn is None else "OwnAccount",
     }
+    if own_account_arn is not None:
+        states["OwnAccount"] = _own_account_task(own_account_arn, capability, next_state="ListAccounts")
     return {
         "Comment": f"Costwarden {capability} across the organization (infra/fanout_asl.py)",
         "StartAt": start,

@@ -8,16 +8,15 @@ the weekly alert dedup, the audit and the digest's summary (read/write).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 from costwarden.idle.iam import policy_statements
 from costwarden.settings import Settings
 
 from infra import nag
-from infra.function import CoreResources, CostwardenFunction
+from infra.function import CoreResources
+from infra.scheduled import JobSpec, ScheduledJob
 
 IDLE_HANDLER = "costwarden.handlers.idle.handler"
 IDLE_TIMEOUT_MINUTES = 15
@@ -30,48 +29,26 @@ IDLE_SCOPED_WILDCARD_REASON = (
 )
 
 
-def _wildcard_findings(settings: Settings) -> list[str]:
-    regions = list(settings.reaper.regions) or ["<AWS::Region>"]
-    statements = policy_statements(settings, partition="<AWS::Partition>", account="<AWS::AccountId>", regions=regions)
-    resources: set[str] = set()
-    for statement in statements:
-        listed = statement["Resource"]
-        resources.update([listed] if isinstance(listed, str) else listed)
-    return sorted(f"AwsSolutions::AwsSolutions-IAM5[Resource::{r}]" for r in resources if "*" in r and r != "*")
+def idle_spec(settings: Settings) -> JobSpec:
+    return JobSpec(
+        service_name="idle",
+        handler=IDLE_HANDLER,
+        description="Daily idle finder: idle GPU boxes, endpoints, clusters, notebooks, volumes, priced per team",
+        timeout=Duration.minutes(IDLE_TIMEOUT_MINUTES),
+        memory_size=IDLE_MEMORY_MB,
+        statements=policy_statements,
+        policy_id="IdlePolicy",
+        scoped_reason=IDLE_SCOPED_WILDCARD_REASON,
+        star_reason=nag.IDLE_READS_REASON,
+        schedule=events.Schedule.cron(minute="15", hour=str(settings.idle.schedule_hour_utc)),
+        rule_id="Daily",
+        rule_description="Costwarden idle finder, daily (settings.idle.schedule_hour_utc, UTC)",
+    )
 
 
-class IdleFinder(Construct):
-    """Attributes: ``function``, ``statements`` (the policy as plain dicts), ``policy``, ``rule``."""
+class IdleFinder(ScheduledJob):
+    """Attributes: ``function``, ``statements`` (the policy as plain dicts), ``policy``, ``rule`` (``None`` in
+    organization mode: the organization run starts it, one schedule per job)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
-        super().__init__(scope, construct_id)
-        settings = core.settings
-        self.function = CostwardenFunction(
-            self,
-            "Function",
-            core=core,
-            service_name="idle",
-            handler=IDLE_HANDLER,
-            description="Daily idle finder: idle GPU boxes, endpoints, clusters, notebooks, volumes, priced per team",
-            timeout=Duration.minutes(IDLE_TIMEOUT_MINUTES),
-            memory_size=IDLE_MEMORY_MB,
-            retry_attempts=0,
-        )
-        stack = Stack.of(self)
-        regions = list(settings.reaper.regions) or [stack.region]
-        self.statements = policy_statements(settings, partition=stack.partition, account=stack.account, regions=regions)
-        self.policy = iam.Policy(
-            self, "IdlePolicy", statements=[iam.PolicyStatement.from_json(s) for s in self.statements]
-        )
-        self.function.role.attach_inline_policy(self.policy)
-        scoped = _wildcard_findings(settings)
-        if scoped:
-            nag.acknowledge_scoped(self.policy, scoped, IDLE_SCOPED_WILDCARD_REASON)
-        nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.IDLE_READS_REASON)
-        self.rule = events.Rule(
-            self,
-            "Daily",
-            description="Costwarden idle finder, daily (settings.idle.schedule_hour_utc, UTC)",
-            schedule=events.Schedule.cron(minute="15", hour=str(settings.idle.schedule_hour_utc)),
-        )
-        self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
+        super().__init__(scope, construct_id, core=core, spec=idle_spec(core.settings), scheduled=scheduled)

@@ -5,10 +5,11 @@ Why a Function URL with reserved concurrency, not an API Gateway HTTP API with r
 one route and Slack is its only caller; every request must be verified by the function anyway (Slack's signature
 is HMAC over the body — no API Gateway authorizer can check it without running code), so API Gateway would add a
 hop, a second access log and a stage to secure, and nothing it checks. The throttle is the function's reserved
-concurrency (``interact.reserved_concurrency``, 5 by default): a flood of forged requests is answered 401 by at
-most that many instances, cannot starve the account's other functions and cannot run up an unbounded bill; Slack
-itself sends a handful of requests a minute. ``auth_type=NONE`` is required (Slack cannot sign SigV4); the
-function's own signature check is the authentication.
+concurrency (``interact.reserved_concurrency``, opt-in): a flood of forged requests is answered 401 by at most
+that many instances, cannot starve the account's other functions and cannot run up an unbounded bill; Slack itself
+sends a handful of requests a minute. It is off by default because a reservation fails the deploy on a new account
+whose concurrency quota is 10 (Lambda keeps 10 unreserved). ``auth_type=NONE`` is required (Slack cannot sign
+SigV4); the function's own signature check is the authentication.
 
 The signing secret and bot token live in a Secrets Manager secret created by the operator; the template holds its
 *name* only (``SLACK_APP_SECRET_NAME``). The function may invoke itself (the asynchronous worker half) and nothing
@@ -27,22 +28,12 @@ from costwarden.settings import Settings
 
 from infra import nag
 from infra.function import CoreResources, CostwardenFunction
+from infra.scheduled import wildcard_findings
 
 INTERACT_HANDLER = "costwarden.handlers.interact.handler"
 ENV_APP_SECRET_NAME = "SLACK_APP_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
 INTERACT_TIMEOUT = Duration.seconds(30)
 INTERACT_MEMORY_MB = 512
-
-
-def _wildcard_findings(settings: Settings) -> list[str]:
-    """The cdk-nag IAM5 finding ids of the Extend policy (cdk-nag writes tokens as ``<AWS::...>``)."""
-    regions = list(settings.reaper.regions) or ["<AWS::Region>"]
-    statements = extend_statements(settings, partition="<AWS::Partition>", account="<AWS::AccountId>", regions=regions)
-    resources: set[str] = set()
-    for statement in statements:
-        listed = statement["Resource"]
-        resources.update([listed] if isinstance(listed, str) else listed)
-    return sorted(f"AwsSolutions::AwsSolutions-IAM5[Resource::{r}]" for r in resources if "*" in r and r != "*")
 
 
 class Interact(Construct):
@@ -79,7 +70,9 @@ class Interact(Construct):
         # The worker half: this function invokes itself, and only itself.
         self.policy.add_statements(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function_arn]))
         self.function.role.attach_inline_policy(self.policy)
-        nag.acknowledge_scoped(self.policy, _wildcard_findings(settings), nag.INTERACT_SCOPED_WILDCARD_REASON)
+        nag.acknowledge_scoped(
+            self.policy, wildcard_findings(extend_statements, settings), nag.INTERACT_SCOPED_WILDCARD_REASON
+        )
         nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.INTERACT_READS_REASON)
         self.hard_limit_role = self._hard_limit_role(settings, fn)
         self.url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)

@@ -62,15 +62,22 @@ class CostwardenStack(Stack):
         self.notifier = Notifier(self, "Notifier", core=self.core)
         self.athena = AthenaCostData(self, "AthenaCost", core=self.core) if settings.cost_source == "athena" else None
         self.cost_monitor = CostMonitor(self, "CostMonitor", core=self.core, athena=self.athena)
-        self.tag_audit = TagAudit(self, "TagAudit", core=self.core)
-        self.reaper = Reaper(self, "Reaper", core=self.core)
+        # Organization mode: one schedule per job, the organization state machine's (it runs these for this account).
+        own_schedule = not settings.organization.enabled
+        self.tag_audit = TagAudit(self, "TagAudit", core=self.core, scheduled=own_schedule)
+        self.reaper = Reaper(self, "Reaper", core=self.core, scheduled=own_schedule)
         self.advisor = Advisor(self, "Advisor", core=self.core)
-        self.idle = IdleFinder(self, "IdleFinder", core=self.core)
+        self.idle = IdleFinder(self, "IdleFinder", core=self.core, scheduled=own_schedule)
         self.interact = Interact(self, "Interact", core=self.core) if settings.interact.enabled else None
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)
-            self.org_fanout = OrganizationFanout(self, "OrgFanout", core=self.core)
+            own_account = {
+                "reaper": self.reaper.function,
+                "tag_audit": self.tag_audit.function,
+                "idle": self.idle.function,
+            }
+            self.org_fanout = OrganizationFanout(self, "OrgFanout", core=self.core, own_account=own_account)
             self.org_members = MemberRoles(
                 self, "OrgMembers", core=self.core, trusted_role_arns=self.org_fanout.member_principals
             )

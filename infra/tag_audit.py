@@ -38,7 +38,7 @@ STAR_ONLY_ACTIONS = (
 class TagAudit(Construct):
     """Attributes: ``function`` (the ``CostwardenFunction``), ``rule`` (the weekly schedule)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id)
         schedules = core.settings.schedules
         self.function = CostwardenFunction(
@@ -60,12 +60,16 @@ class TagAudit(Construct):
         )
         self.read_policy.attach_to_role(self.function.role)
         nag.acknowledge_because(self.read_policy, nag.XRAY_WILDCARD, nag.TAG_AUDIT_READS_REASON)
-        self.rule = events.Rule(
-            self,
-            "Weekly",
-            description="Costwarden tag audit, weekly (settings.schedules.tag_audit_weekday/_hour_utc, UTC)",
-            schedule=events.Schedule.cron(
-                minute="0", hour=str(schedules.tag_audit_hour_utc), week_day=schedules.tag_audit_weekday
-            ),
-        )
-        self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=2))
+        # Organization mode runs this job from the organization state machine's schedule instead (one
+        # schedule per job: infra/fanout_asl.py, OwnAccount).
+        self.rule: events.Rule | None = None
+        if scheduled:
+            self.rule = events.Rule(
+                self,
+                "Weekly",
+                description="Costwarden tag audit, weekly (settings.schedules.tag_audit_weekday/_hour_utc, UTC)",
+                schedule=events.Schedule.cron(
+                    minute="0", hour=str(schedules.tag_audit_hour_utc), week_day=schedules.tag_audit_weekday
+                ),
+            )
+            self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=2))

@@ -179,6 +179,21 @@ def test_light_bundle_built_by_cdk_local_bundling_fits_the_budget(tmp_path: Path
         assert not (tmp_path / "slack_sdk" / "__init__.py").exists()
 
 
+#: Lambda's limit for a function's code and layers together, unzipped.
+LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+#: Room kept for the team directory layer every function carries (~100 KB at 1,000 teams).
+TEAM_DIRECTORY_ROOM_BYTES = 1024 * 1024
+
+
+@pytest.mark.slow
+def test_analytics_bundle_fits_lambda_s_unzipped_limit(tmp_path: Path) -> None:
+    """The largest bundle (pandas, numpy, scipy: the cost monitor's), built as a deploy builds it (issue 20)."""
+    assert bundling.LocalBundler(Bundle.ANALYTICS).try_bundle(str(tmp_path))
+    size = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    assert {"pandas", "numpy", "scipy", "costwarden"} <= {p.name for p in tmp_path.iterdir()}
+    assert size + TEAM_DIRECTORY_ROOM_BYTES <= LAMBDA_UNZIPPED_LIMIT_BYTES, f"{size / 2**20:.1f} MiB"
+
+
 def _modules(root: Path) -> set[str]:
     """Dotted module names below ``root`` (a bundle folder), as ``import`` would find them."""
     return {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__") for p in root.rglob("*.py")}

@@ -135,3 +135,48 @@ def test_the_cost_monitor_reads_account_teams_only_with_organization_and_athena(
 
     assert sorted(org_reads(org_synth)) == ["organizations:ListAccounts", "organizations:ListTagsForResource"]
     assert org_reads(synth) == []  # single account: nothing
+
+
+def _rule_targets(synth: Synth) -> list[str]:
+    """The logical id each schedule starts (a function or a state machine), one entry per rule target."""
+    out = []
+    for rule in synth.resources("AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            arn = target["Arn"]
+            out.append(arn["Fn::GetAtt"][0] if "Fn::GetAtt" in arn else arn["Ref"])
+    return out
+
+
+def test_organization_mode_runs_each_job_from_one_schedule(org_synth: Synth, synth: Synth) -> None:
+    """Organization on: the organization machines' schedules only (the single-account ones would alert twice);
+    each machine starts the single-account function for the deployment account itself, once per run."""
+    jobs = {"reaper": "Reaper", "tag_audit": "TagAudit", "idle": "IdleFinder"}
+    targets = _rule_targets(org_synth)
+    machines = org_synth.resources("AWS::StepFunctions::StateMachine")
+    for capability, construct in jobs.items():
+        function = org_synth.logical_id(f"{construct}/Function/Function")
+        assert function not in targets, f"{capability}: the single-account schedule still runs"
+        (machine,) = [k for k, v in machines.items() if f"costwarden-org-{capability.replace('_', '-')}" in str(v)]
+        assert targets.count(machine) == 1, capability
+        definition = json.dumps(machines[machine]["Properties"]["DefinitionString"])
+        assert '\\"OwnAccount\\"' in definition and function in definition, capability
+    # Single account: each job's own schedule, exactly once.
+    single = _rule_targets(synth)
+    for construct in jobs.values():
+        assert single.count(synth.logical_id(f"{construct}/Function/Function")) == 1, construct
+
+
+def test_stack_set_call_as_follows_the_settings(org_synth: Synth, tmp_path: Path) -> None:
+    (stack_set,) = org_synth.resources("AWS::CloudFormation::StackSet").values()
+    assert stack_set["Properties"]["CallAs"] == "SELF"  # the default: deployed in the management account
+    delegated = synthesize(tmp_path, {"costwarden": {"organization": {**ORG, "call_as": "DELEGATED_ADMIN"}}})
+    (stack_set,) = delegated.resources("AWS::CloudFormation::StackSet").values()
+    assert stack_set["Properties"]["CallAs"] == "DELEGATED_ADMIN"
+
+
+@pytest.mark.parametrize("bad", ["delegated", "SELF ", "ADMIN", 1])
+def test_call_as_refuses_anything_else_naming_the_key(bad: Any) -> None:
+    from costwarden.settings import SettingsError, parse_settings
+
+    with pytest.raises(SettingsError, match="call_as"):
+        parse_settings({"organization": {**ORG, "call_as": bad}})

@@ -2,11 +2,11 @@
 finder lists them on every scan, so the demo, the CLI and the tests on moto need them answered.
 
 ``install()`` adds ``CreateCapacityReservation``, ``DescribeCapacityReservations`` (ids, ``state`` and
-``instance-type`` filters, ``MaxResults``/``NextToken`` pages) and ``CancelCapacityReservation``
-(and ``CreateTags``/``DeleteTags`` on them) to moto's EC2 responses, in process and in ``ThreadedMotoServer`` alike; moto serialises the answers from the botocore model, so
-their shape is AWS's. Reservations live on moto's EC2 backend (a moto reset clears them). As in AWS, an ``open``
-reservation is used by running instances of its type in its Availability Zone: ``AvailableInstanceCount`` is the
-total less those. Simulator only: nothing in a Lambda bundle imports this.
+``instance-type`` filters, ``MaxResults``/``NextToken`` pages), ``CancelCapacityReservation``, and ``CreateTags`` /
+``DeleteTags`` on reservations to moto's EC2 responses, in process and in ``ThreadedMotoServer`` alike; moto
+serialises the answers from the botocore model, so their shape is AWS's. Reservations live on moto's EC2 backend (a
+moto reset clears them). As in AWS, an ``open`` reservation is used by running instances of its type in its
+Availability Zone: ``AvailableInstanceCount`` is the total less those. Simulator only: no Lambda bundle imports this.
 """
 
 from __future__ import annotations

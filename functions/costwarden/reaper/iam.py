@@ -6,6 +6,11 @@ passes its tokens). What it guarantees, independently of the reaper's own checks
 * read-only list/describe actions on ``*`` (they do not support resource-level permissions);
 * each destructive action allowed only on its resource ARN pattern, in the configured regions, and only when the
   resource carries ``expires_at`` (``Null: false``) and does not carry ``costwarden:protect=true``;
+* one statement per action family (purpose x tag-condition prefix: the reap, force, mark and limit actions of the
+  types whose tags IAM reads under the same key), not one per type and region: the ARN patterns carry ``*`` for
+  the region and the statement names the regions once (``aws:RequestedRegion``). A statement per type and region
+  grew ~590 characters per region and passed IAM's 10,240 characters per role at ten regions (issue 20); merging
+  grants no (action, resource type) pair the per-type statements did not (tests/infra/test_iam_families.py);
 * explicit ``Deny`` of every destructive and tagging action on resources tagged ``costwarden:protect=true``, and —
   unless ``allow_production`` — on resources tagged ``environment=production``;
 * ``force`` permissions (turning termination protection off) only when ``force_termination_protected`` is set;
@@ -50,6 +55,43 @@ def _sid(*parts: str) -> str:
 def _resources(pattern: str, partition: str, account: str, regions: Sequence[str]) -> list[str]:
     filled = pattern.replace("${Partition}", partition).replace("${Account}", account)
     return sorted({filled.replace("${Region}", region) for region in regions})
+
+
+#: The condition naming the regions an action-family statement applies in (its ARNs say ``*`` for the region).
+REGION_CONDITION = "StringEqualsIgnoreCase"
+REGION_KEY = "aws:RequestedRegion"
+
+
+def _any_region(pattern: str, partition: str, account: str) -> str:
+    return pattern.replace("${Partition}", partition).replace("${Account}", account).replace("${Region}", "*")
+
+
+def _in_regions(conditions: dict[str, Any], regions: Sequence[str]) -> dict[str, Any]:
+    """``conditions`` plus the region restriction (a separate operator block: the tag blocks stay as they are)."""
+    return {**conditions, REGION_CONDITION: {REGION_KEY: sorted(set(regions))}}
+
+
+def _families(entries: list[tuple[str, str, list[str], str, dict[str, Any]]]) -> list[Statement]:
+    """Merge ``(sid prefix, family, actions, resource, conditions)`` with the same family and conditions into one
+    statement (sorted actions and resources, first-seen order of families)."""
+    merged: dict[tuple[str, str], Statement] = {}
+    named: dict[str, int] = defaultdict(int)
+    for sid, family, actions, resource, conditions in entries:
+        key = (family, repr(sorted((k, sorted(v.items())) for k, v in conditions.items())))
+        if key not in merged:
+            name = _sid(sid, family)
+            named[name] += 1
+            merged[key] = {  # Sids are unique in a policy: a family with other conditions gets a number
+                "Sid": f"{name}{named[name]}" if named[name] > 1 else name,
+                "Effect": "Allow",
+                "Action": [],
+                "Resource": [],
+                "Condition": conditions,
+            }
+        statement = merged[key]
+        statement["Action"] = sorted({*statement["Action"], *actions})
+        statement["Resource"] = sorted({*statement["Resource"], resource})
+    return list(merged.values())
 
 
 def granted(settings: Settings) -> list[tuple[ResourceType, Permission]]:
@@ -103,22 +145,19 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
     ]
     deny_by_prefix: dict[str, set[str]] = defaultdict(set)
     companions: set[tuple[str, str, str]] = set()
+    entries: list[tuple[str, str, list[str], str, dict[str, Any]]] = []
     for rtype, permission in granted(settings):
         if not permission.tag_conditions:
             if permission.resource != "*" or not set(permission.actions) <= set(UNCONDITIONED_COMPANIONS):
                 raise ValueError(f"{rtype.name}: {permission.actions} declared without tag conditions; not granted")
             companions.update((permission.purpose, action, permission.resource) for action in permission.actions)
             continue
-        statements.append(
-            {
-                "Sid": _sid("Reaper", permission.purpose, rtype.name, *permission.actions[:1]),
-                "Effect": "Allow",
-                "Action": sorted(permission.actions),
-                "Resource": _resources(permission.resource, partition, account, regions),
-                "Condition": _conditions(rtype, permission, settings),
-            }
-        )
+        family = f"{permission.purpose} {rtype.tag_condition_prefix.split(':')[0]}"
+        conditions = _in_regions(_conditions(rtype, permission, settings), regions)
+        resource = _any_region(permission.resource, partition, account)
+        entries.append(("Reaper", family, list(permission.actions), resource, conditions))
         deny_by_prefix[rtype.tag_condition_prefix].update(permission.actions)
+    statements.extend(_families(entries))
     for purpose, action, resource in sorted(companions):
         statements.append(
             {"Sid": _sid("Reaper", purpose, action), "Effect": "Allow", "Action": [action], "Resource": resource}
@@ -155,6 +194,7 @@ def extend_statements(settings: Settings, *, partition: str, account: str, regio
     extendable = [rtype for rtype in REGISTRY.values() if rtype.tagging_type is not None]
     read = sorted({"tag:GetResources", *(a for rtype in extendable for a in rtype.read_permissions)})
     statements: list[Statement] = [{"Sid": "ExtendRead", "Effect": "Allow", "Action": read, "Resource": "*"}]
+    entries: list[tuple[str, str, list[str], str, dict[str, Any]]] = []
     for rtype in extendable:
         for permission in rtype.tag_permissions:
             if not permission.tag_conditions:
@@ -166,14 +206,10 @@ def extend_statements(settings: Settings, *, partition: str, account: str, regio
             }
             if not settings.reaper.allow_production:
                 conditions["StringNotEqualsIgnoreCase"][f"{prefix}/{tags.environment_key}"] = "production"
-            statements.append(
-                {
-                    "Sid": _sid("Extend", rtype.name, *permission.actions[:1]),
-                    "Effect": "Allow",
-                    "Action": sorted(permission.actions),
-                    "Resource": _resources(permission.resource, partition, account, regions),
-                    "Condition": conditions,
-                }
+            resource = _any_region(permission.resource, partition, account)
+            entries.append(
+                ("Extend", prefix.split(":")[0], list(permission.actions), resource, _in_regions(conditions, regions))
             )
+    statements.extend(_families(entries))
     statements.append({"Sid": "ExtendTagResources", "Effect": "Allow", "Action": ["tag:TagResources"], "Resource": "*"})
     return statements

@@ -105,9 +105,11 @@ class InteractSettings(_Model):
     """Slack user group ids of on-call: their members may act on every team's alerts."""
     max_request_age_seconds: int = Field(300, ge=30, le=300)
     """Requests signed longer ago than this are refused (Slack's replay window: at most 5 minutes)."""
-    reserved_concurrency: int = Field(5, ge=1, le=100)
-    """Reserved concurrency of the interactivity function: the endpoint's throttle (a flood cannot starve the
-    account's other functions, nor run up cost)."""
+    reserved_concurrency: int | None = Field(None, ge=1, le=100)
+    """Reserved concurrency of the interactivity function, opt-in: the endpoint's throttle (a flood of forged
+    requests cannot starve the account's other functions, nor run up cost). `null` (default): none reserved. A new
+    account's concurrency quota can be as low as 10, and Lambda keeps 10 unreserved, so any reservation there fails
+    the deploy; raise the quota (Service Quotas, "Concurrent executions") before you set one."""
 
     @field_validator("app_secret_name")
     @classmethod

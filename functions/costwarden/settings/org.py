@@ -78,6 +78,13 @@ class OrganizationSettings(_Model):
     max_actions_per_account: int = Field(10, ge=1, le=1000)
     """Per-account blast-radius cap: an account whose plan has more actions acts on nothing; the global cap is
     `reaper.max_actions_per_run`, checked over all accounts before any account is touched."""
+    call_as: Literal["SELF", "DELEGATED_ADMIN"] = "SELF"
+    """Which account deploys the member roles' StackSet: `SELF` when this stack is deployed in the organization's
+    management account, `DELEGATED_ADMIN` in an account the management account registered as a delegated
+    administrator for StackSets (service principal `member.org.stacksets.cloudformation.amazonaws.com`; README,
+    "Organization"). CloudFormation refuses `SELF` outside the management account. Either way, trusted access for
+    StackSets must be on, and Cost Explorer answers for the whole organization only in the management (payer)
+    account."""
     max_concurrency: int = Field(10, ge=1, le=1000)
     """Account x region items the Step Functions Distributed Map runs at once (bounded: AWS API limits are per
     account, but Organizations and STS calls are shared)."""

@@ -211,9 +211,12 @@ def state_machine(world: Org, capability: str = "reaper", two_phase: bool = True
         max_concurrency=max_concurrency,
         two_phase=two_phase,
     )
+    # moto's ASL parser accepts only STANDARD Distributed Map children; the deployed EXPRESS plan children are
+    # validated by asl-validator (tests/infra/test_deploy_rules.py). Every state and path is otherwise as deployed.
+    text = json.dumps(body).replace('"ExecutionType": "EXPRESS"', '"ExecutionType": "STANDARD"')
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     return str(
         sfn.create_state_machine(
-            name=f"costwarden-{capability}", definition=json.dumps(body), roleArn=f"arn:aws:iam::{MANAGEMENT}:role/sfn"
+            name=f"costwarden-{capability}", definition=text, roleArn=f"arn:aws:iam::{MANAGEMENT}:role/sfn"
         )["stateMachineArn"]
     )

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from costwarden.reaper.iam import (
+    REGION_CONDITION,
+    REGION_KEY,
     TAGGING_API_MARK,
     UNCONDITIONED_COMPANIONS,
     granted,
@@ -49,10 +51,10 @@ def test_every_destructive_statement_carries_its_tag_conditions(raw: dict[str, A
         if set(statement["Action"]) <= set(UNCONDITIONED_COMPANIONS):
             assert statement["Resource"] == "*" and "Condition" not in statement
             continue
-        assert statement["Resource"] != "*" and all(
-            ":us-east-1:" in r or ":eu-west-1:" in r for r in statement["Resource"]
-        )
+        # The configured regions, named once per statement (issue 20: not one ARN per region).
+        assert statement["Resource"] != "*" and all(r.split(":")[3] == "*" for r in statement["Resource"])
         condition = statement["Condition"]
+        assert condition[REGION_CONDITION] == {REGION_KEY: ["eu-west-1", "us-east-1"]}
         (protect_key,) = condition["StringNotEqualsIgnoreCase"]
         assert protect_key.endswith("ResourceTag/costwarden:protect")
         assert condition["StringNotEqualsIgnoreCase"][protect_key] == "true"
