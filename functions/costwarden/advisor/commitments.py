@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from costwarden.core.keys import CommitmentKey
+
 
 @dataclass(frozen=True)
 class Commitment:
@@ -174,7 +176,7 @@ def judge(
                     "low_utilisation",
                     f"{c.description} ({c.id}) used {c.utilisation_pct:.1f} % (below {min_utilisation_pct:g} %)"
                     f"{unused}: an unused commitment still bills",
-                    f"commitment#util#{c.id}#{month}",
+                    CommitmentKey(CommitmentKey.UTILISATION, c.id, month).to_str(),
                     "warning",
                 )
             )
@@ -190,7 +192,7 @@ def judge(
                     "expiry",
                     f"{c.description} ({c.id}) ends {c.ends} ({left} days): renew, replace with a Savings Plan, "
                     "or let the usage fall back to on-demand knowingly",
-                    f"commitment#expiry#{c.id}#{threshold}",
+                    CommitmentKey(CommitmentKey.EXPIRY, c.id, str(threshold)).to_str(),
                     "warning" if threshold == min(expiry_warn_days) else "info",
                 )
             )

@@ -15,8 +15,8 @@ from typing import Any
 
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.cli.idle import render_table
+from costwarden.core.money import usd
 from costwarden.demo.env import DemoEnv
-from costwarden.digest.format import usd
 from costwarden.digest.sources import load_idle_summary
 from costwarden.idle.run import run_idle
 from costwarden.models.alert import AlertKind

@@ -30,7 +30,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from costwarden.digest.format import pct, ratio_x, signed_usd, usd
+from costwarden.core.money import signed_usd, usd
+from costwarden.digest.format import pct, ratio_x
 from costwarden.digest.model import (
     BUDGET_STATUSES,
     REAPER_STATUSES,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.core.owner import operator_team
 from costwarden.idle import alerts
 from costwarden.idle.marks import MarkPlan, plan_marks
 from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
@@ -192,5 +193,5 @@ def _publish(run: IdleRun, settings: Settings, store: Store, publish_fn: Publish
     for team, findings in sorted(by_team.items()):
         _send_once(run, store, publish_fn, alerts.team_alert(team, findings, settings.idle, now, marked[team]), now)
     if run.findings:
-        operator = settings.stack_tags.get(settings.tags.team_key, settings.stack_tags.get("team", "platform"))
+        operator = operator_team(settings)
         _send_once(run, store, publish_fn, alerts.account_alert(operator, run.findings, settings.idle, now), now)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from costwarden.core.owner import team_of
 from costwarden.idle.judge import (
     Verdict,
     combine_members,
@@ -49,7 +50,6 @@ SCANNED_TYPES = (
     "sagemaker:notebook-instance",
     "ec2:volume",
 )
-UNOWNED_TEAM = "unowned"
 HOUR = 3600
 EMR_PERIOD = 300
 
@@ -86,10 +86,6 @@ class Scan:
             if finding.is_waste and finding.monthly_usd is not None:
                 out[finding.team] += finding.monthly_usd
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
-
-
-def team_of(tags: dict[str, str] | Any, settings: Settings) -> str:
-    return str(tags.get(settings.tags.team_key, "")).strip() or UNOWNED_TEAM
 
 
 def lookback(now: datetime, days: int) -> Window:
@@ -150,7 +146,7 @@ class _Region:
                 id=resource.id,
                 type=resource.type,
                 region=self.region,
-                team=team_of(resource.tags, self.settings),
+                team=team_of(resource.tags, self.settings.tags),
                 kind=kind,
                 monthly_usd=usd,
                 evidence=evidence,

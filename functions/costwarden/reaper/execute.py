@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from costwarden.core.owner import operator_team
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
@@ -268,4 +269,4 @@ def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, p
     publishing = _Publishing(publish_fn, state, result, result.started_at, settings.tags)
     publishing.warnings(plan)
     publishing.violations(plan)
-    publishing.summaries(plan, settings.stack_tags.get(settings.tags.team_key, "platform"))
+    publishing.summaries(plan, operator_team(settings))
