@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from costwarden.core.keys import CommitmentKey
+from costwarden.core.money import usd
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def judge(
     month = today.strftime("%Y-%m")
     for c in commitments:
         if c.utilisation_pct is not None and c.utilisation_pct < min_utilisation_pct:
-            unused = f"; {c.unused_usd:,.2f} USD paid for unused capacity" if c.unused_usd else ""
+            unused = f"; {usd(c.unused_usd)} paid for unused capacity" if c.unused_usd else ""
             alerts.append(
                 CommitmentAlert(
                     c,

@@ -125,7 +125,8 @@ def _print_tables(data: dict[str, Any]) -> None:
         share = "n/a" if team["spot_share_pct"] is None else f"{team['spot_share_pct']:.1f} %"
         print(f"  {team['team']}: {usd(team['compute_usd'])}, spot share {share}")
         for c in team["on_demand_that_could_be_spot"]:
-            print(f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {usd(c['savings_usd'])}")
+            saves = usd(c["savings_usd"], cents=True)
+            print(f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {saves}")
         training = team.get("training_jobs")
         if training and training["jobs"]:
             share = "n/a" if training["spot_share_pct"] is None else f"{training['spot_share_pct']:.1f} %"
@@ -133,7 +134,7 @@ def _print_tables(data: dict[str, Any]) -> None:
             for j in training["on_demand_jobs"]:
                 print(
                     f"    - job {j['job']} ({j['instance_type']} x{j['instance_count']}, {j['instance_hours']:,.1f} "
-                    f"instance-h): {j['recommendation']}, saves {usd(j['savings_usd'])}"
+                    f"instance-h): {j['recommendation']}, saves {usd(j['savings_usd'], cents=True)}"
                     + ("" if j["checkpointing"] else " (not counted: no checkpointing)")
                 )
     commitments = data["commitments"]
@@ -155,9 +156,9 @@ def _storage_table(findings: list[dict[str, Any]]) -> str:
             f["team"],
             f["lifecycle"],
             f"{sum(f['size_gib_by_storage_type'].values()):,.1f}",
-            usd(f["monthly_usd_now"]),
-            usd(f["monthly_usd_after"]),
-            usd(f["monthly_savings_usd"]),
+            usd(f["monthly_usd_now"], cents=True),
+            usd(f["monthly_usd_after"], cents=True),
+            usd(f["monthly_savings_usd"], cents=True),
         )
         for f in findings
     ]

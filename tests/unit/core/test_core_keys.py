@@ -92,9 +92,9 @@ def test_the_free_part_may_hold_separators(key: Any) -> None:
         lambda: BudgetKey("vision", "2026#12", "AT_RISK"),
         lambda: ReapedKey("run#1", "vision"),
         lambda: ExpiryKey(ARN, "2026#12", 24),
-        lambda: ExpiryKey(ARN, "2026-12-31", "24"),
+        lambda: ExpiryKey(ARN, "2026-12-31", "24"),  # type: ignore[arg-type]
         lambda: ExpiryKey(ARN, "2026-12-31", True),
-        lambda: CostKey("vision", 20261201, "warning"),
+        lambda: CostKey("vision", 20261201, "warning"),  # type: ignore[arg-type]
         lambda: HashedKey("reapblocked", "xyz"),
         lambda: HashedKey("other", "0" * 32),
     ],
