@@ -7,10 +7,11 @@ House style, chosen once so an alert, the digest and the CLI say the same amount
 * under $10 the cents stay when there are any (``usd(3.456)`` -> ``$3.46``; ``usd(4)`` and ``usd(4.001)`` ->
   ``$4``): there a whole-dollar figure would hide most of the amount (``$0`` for a $0.40 day).
 * ``usd(2538, cents=True)`` -> ``$2,538.00``: only where cents matter, i.e. rates and per-item prices a person
-  compares or multiplies (a Savings Plan's ``$0.12/h``, a bucket's monthly price in the savings table).
+  compares or multiplies (a Savings Plan's ``$0.12/h``, the prices and savings in ``costwarden advise``'s tables).
 * ``usd(169_100, compact=True)`` -> ``$169.1k`` (``$3.45M``, ``$1.20B``, ``$2.00T``): only for tight Slack table
   cells and one-line headlines, from $10k up (below that the plain form is already short).
-* ``signed_usd(-56)`` -> ``-$56``, ``signed_usd(1234)`` -> ``+$1,234``... compact: a change shown next to a figure.
+* ``signed_usd(-56)`` -> ``-$56``, ``signed_usd(169_100)`` -> ``+$169.1k``: a change, always signed and compact (it
+  sits next to the figure it changed, in a table cell or a headline).
 
 Hostile amounts never raise: ``None``, NaN, +-inf and anything that is not a number read ``-`` (unknown; a
 non-finite figure is no figure); negatives read ``-$12`` (credits, refunds); an amount that rounds to zero has no
