@@ -60,4 +60,4 @@ def test_a_team_burnt_85_percent_of_its_experiment_pool_by_the_12th(demo: tuple[
     assert "speech    production      7,200 USD by the 12th, 72% projected, ON_TRACK" in pools
     assert "360 USD without an environment tag" in pools
     assert "[warning] speech: experiment pool 80 % used for 2026-11" in pools
-    assert "experiment_id=sweep-lr: 2,600 USD" in pools and "experiment_id=sweep-bs: 1,200 USD" in pools
+    assert "experiment_id=sweep-lr: $2,600" in pools and "experiment_id=sweep-bs: $1,200" in pools

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from costwarden.core.keys import CommitmentKey
+from costwarden.core.money import usd
+
 
 @dataclass(frozen=True)
 class Commitment:
@@ -167,14 +170,14 @@ def judge(
     month = today.strftime("%Y-%m")
     for c in commitments:
         if c.utilisation_pct is not None and c.utilisation_pct < min_utilisation_pct:
-            unused = f"; {c.unused_usd:,.2f} USD paid for unused capacity" if c.unused_usd else ""
+            unused = f"; {usd(c.unused_usd)} paid for unused capacity" if c.unused_usd else ""
             alerts.append(
                 CommitmentAlert(
                     c,
                     "low_utilisation",
                     f"{c.description} ({c.id}) used {c.utilisation_pct:.1f} % (below {min_utilisation_pct:g} %)"
                     f"{unused}: an unused commitment still bills",
-                    f"commitment#util#{c.id}#{month}",
+                    CommitmentKey(CommitmentKey.UTILISATION, c.id, month).to_str(),
                     "warning",
                 )
             )
@@ -190,7 +193,7 @@ def judge(
                     "expiry",
                     f"{c.description} ({c.id}) ends {c.ends} ({left} days): renew, replace with a Savings Plan, "
                     "or let the usage fall back to on-demand knowingly",
-                    f"commitment#expiry#{c.id}#{threshold}",
+                    CommitmentKey(CommitmentKey.EXPIRY, c.id, str(threshold)).to_str(),
                     "warning" if threshold == min(expiry_warn_days) else "info",
                 )
             )

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from costwarden.core.money import usd
+
 UNTAGGED = "(untagged)"
 TOP_VALUES = 8
 TOP_TEAMS = 20
@@ -232,10 +234,6 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _usd(value: float) -> str:
-    return f"{value:,.0f} USD"
-
-
 def anchor(team: str) -> str:
     """The in-page id of a team's section (also appended to the report link sent to that team)."""
     return "team-" + "".join(c if c.isalnum() else "-" for c in team)[:80]
@@ -266,7 +264,7 @@ def bar_chart(title: str, rows: Sequence[tuple[str, float, float]], this_label: 
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{_e(short)}</text>'
             f'<rect x="{label_w}" y="{y + 2}" width="{w_this:.1f}" height="13" fill="#0969da"/>'
             f'<rect x="{label_w}" y="{y + 16}" width="{w_last:.1f}" height="9" fill="#9ec5fe"/>'
-            f'<text x="{label_w + w_this + 6:.1f}" y="{y + 13}">{_e(_usd(this))}</text>'
+            f'<text x="{label_w + w_this + 6:.1f}" y="{y + 13}">{_e(usd(this))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -283,24 +281,22 @@ def _change(team: TeamReport, projection: float) -> str:
 def _team_section(team: TeamReport, report: MonthlyReport) -> str:
     out = [f'<section id="{anchor(team.team)}"><h2>{_e(team.team)}</h2>']
     facts = [
-        f"{_e(report.month)}: <b>{_e(_usd(team.this_usd))}</b>",
-        f"{_e(report.last_month)}: {_e(_usd(team.last_usd))}",
+        f"{_e(report.month)}: <b>{_e(usd(team.this_usd))}</b>",
+        f"{_e(report.last_month)}: {_e(usd(team.last_usd))}",
         f"change: {_change(team, report.projection)}",
     ]
     if team.budget is not None:
         facts.append(
-            f'budget {_e(_usd(team.budget.budget_usd))}: <span class="badge {_e(team.budget.status)}">'
+            f'budget {_e(usd(team.budget.budget_usd))}: <span class="badge {_e(team.budget.status)}">'
             f"{_e(team.budget.status.replace('_', ' '))}</span>"
         )
     if team.savings_usd_month:
-        facts.append(f"savings on the table: <b>{_e(_usd(team.savings_usd_month))}/month</b>")
+        facts.append(f"savings on the table: <b>{_e(usd(team.savings_usd_month))}/month</b>")
     out.append("<p>" + " · ".join(facts) + "</p>")
     for dim, rows in team.by_dimension.items():
         out.append(f"<h3>By {_e(dim)}</h3>")
         out.append(bar_chart(f"{team.team} by {dim}", rows, report.month, report.last_month))
-        body = "".join(
-            f"<tr><td>{_e(v)}</td><td>{_e(_usd(t))}</td><td>{_e(_usd(last))}</td></tr>" for v, t, last in rows
-        )
+        body = "".join(f"<tr><td>{_e(v)}</td><td>{_e(usd(t))}</td><td>{_e(usd(last))}</td></tr>" for v, t, last in rows)
         out.append(
             f"<table><tr><th>{_e(dim)}</th><th>{_e(report.month)}</th><th>{_e(report.last_month)}</th></tr>"
             f"{body}</table>"
@@ -322,15 +318,15 @@ def render_html(report: MonthlyReport) -> str:
         report.last_month,
     )
     rows = "".join(
-        f'<tr><td><a href="#{anchor(t.team)}">{_e(t.team)}</a></td><td>{_e(_usd(t.this_usd))}</td>'
-        f"<td>{_e(_usd(t.last_usd))}</td><td>{_change(t, report.projection)}</td>"
+        f'<tr><td><a href="#{anchor(t.team)}">{_e(t.team)}</a></td><td>{_e(usd(t.this_usd))}</td>'
+        f"<td>{_e(usd(t.last_usd))}</td><td>{_change(t, report.projection)}</td>"
         f"<td>{'' if t.budget is None else _e(t.budget.status.replace('_', ' '))}</td>"
-        f"<td>{'' if not t.savings_usd_month else _e(_usd(t.savings_usd_month))}</td></tr>"
+        f"<td>{'' if not t.savings_usd_month else _e(usd(t.savings_usd_month))}</td></tr>"
         for t in report.teams
     )
     notes = "".join(f'<p class="muted">{_e(n)}</p>' for n in report.notes)
     savings = (
-        f" · savings on the table: <b>{_e(_usd(acct.savings_usd_month))}/month</b>" if acct.savings_usd_month else ""
+        f" · savings on the table: <b>{_e(usd(acct.savings_usd_month))}/month</b>" if acct.savings_usd_month else ""
     )
     body = [
         "<!DOCTYPE html>",
@@ -340,8 +336,8 @@ def render_html(report: MonthlyReport) -> str:
         f"<h1>Cost report {_e(report.month)}</h1>",
         f'<p class="muted">{_e(status)}, generated {_e(report.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}; '
         f"{report.ce_requests} Cost Explorer requests</p>{notes}",
-        f"<p>Account: <b>{_e(_usd(acct.this_usd))}</b> in {_e(report.month)} against "
-        f"{_e(_usd(acct.last_usd))} in {_e(report.last_month)} ({_change(acct, report.projection)}){savings}</p>",
+        f"<p>Account: <b>{_e(usd(acct.this_usd))}</b> in {_e(report.month)} against "
+        f"{_e(usd(acct.last_usd))} in {_e(report.last_month)} ({_change(acct, report.projection)}){savings}</p>",
         teams_chart,
         "<table><tr><th>team</th><th>"
         + _e(report.month)

@@ -15,6 +15,7 @@ from typing import Any
 
 from costwarden.cli import scope
 from costwarden.cli.main import CliError
+from costwarden.core.money import usd
 
 
 def _read_text(path: Path) -> str:
@@ -97,7 +98,7 @@ def _account(args: argparse.Namespace) -> int:
     errors = result.storage.errors + result.mix.errors + result.commitments.errors
     print(
         f"costwarden advise: {mode}; regions {', '.join(regions)}; {result.ce_requests} Cost Explorer requests "
-        f"({result.ce_requests * 0.01:.2f} USD)",
+        f"({usd(result.ce_requests * 0.01, cents=True)})",
         file=sys.stderr,
     )
     for error in errors:
@@ -107,9 +108,9 @@ def _account(args: argparse.Namespace) -> int:
 
 
 def _print_tables(data: dict[str, Any]) -> None:
-    print(f"Savings on the table: {data['savings_on_the_table_usd_month']:,.0f} USD/month")
+    print(f"Savings on the table: {usd(data['savings_on_the_table_usd_month'])}/month")
     for team, info in data["teams"].items():
-        print(f"  {team}: {info['usd_month']:,.0f} USD/month")
+        print(f"  {team}: {usd(info['usd_month'])}/month")
         for item in info["items"]:
             print(f"    - {item}")
     storage = data["storage"]
@@ -123,11 +124,10 @@ def _print_tables(data: dict[str, Any]) -> None:
     print("\nPurchase mix (dev / experiment / training compute)")
     for team in data["purchase_mix"]["teams"]:
         share = "n/a" if team["spot_share_pct"] is None else f"{team['spot_share_pct']:.1f} %"
-        print(f"  {team['team']}: {team['compute_usd']:,.0f} USD, spot share {share}")
+        print(f"  {team['team']}: {usd(team['compute_usd'])}, spot share {share}")
         for c in team["on_demand_that_could_be_spot"]:
-            print(
-                f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {_money(c['savings_usd'])} USD"
-            )
+            saves = usd(c["savings_usd"], cents=True)
+            print(f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {saves}")
         training = team.get("training_jobs")
         if training and training["jobs"]:
             share = "n/a" if training["spot_share_pct"] is None else f"{training['spot_share_pct']:.1f} %"
@@ -135,7 +135,7 @@ def _print_tables(data: dict[str, Any]) -> None:
             for j in training["on_demand_jobs"]:
                 print(
                     f"    - job {j['job']} ({j['instance_type']} x{j['instance_count']}, {j['instance_hours']:,.1f} "
-                    f"instance-h): {j['recommendation']}, saves {_money(j['savings_usd'])} USD"
+                    f"instance-h): {j['recommendation']}, saves {usd(j['savings_usd'], cents=True)}"
                     + ("" if j["checkpointing"] else " (not counted: no checkpointing)")
                 )
     commitments = data["commitments"]
@@ -146,11 +146,7 @@ def _print_tables(data: dict[str, Any]) -> None:
     for alert in commitments["alerts"]:
         print(f"  ! {alert['message']}")
     for r in commitments["recommendations"]:
-        print(f"  buy: {r['plan_type']} {r['hourly_commitment_usd']:.2f} USD/h for {', '.join(r['teams'])}")
-
-
-def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
+        print(f"  buy: {r['plan_type']} {usd(r['hourly_commitment_usd'], cents=True)}/h for {', '.join(r['teams'])}")
 
 
 def _storage_table(findings: list[dict[str, Any]]) -> str:
@@ -161,9 +157,9 @@ def _storage_table(findings: list[dict[str, Any]]) -> str:
             f["team"],
             f["lifecycle"],
             f"{sum(f['size_gib_by_storage_type'].values()):,.1f}",
-            _money(f["monthly_usd_now"]),
-            _money(f["monthly_usd_after"]),
-            _money(f["monthly_savings_usd"]),
+            usd(f["monthly_usd_now"], cents=True),
+            usd(f["monthly_usd_after"], cents=True),
+            usd(f["monthly_savings_usd"], cents=True),
         )
         for f in findings
     ]

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
+from costwarden.core.money import usd
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -68,10 +69,6 @@ def rows(settings: Any, frame: Any, last_day: date) -> list[dict[str, Any]]:
     return out
 
 
-def _money(value: Any) -> str:
-    return "-" if value is None else f"{float(value):,.0f}"
-
-
 def render_table(entries: list[dict[str, Any]]) -> str:
     header = ("TEAM", "SCOPE", "BUDGET", "MTD", "PROJECTED", "USED", "STATUS")
     lines: list[tuple[str, ...]] = [header]
@@ -87,16 +84,16 @@ def render_table(entries: list[dict[str, Any]]) -> str:
                 (
                     e["team"],
                     scope,
-                    _money(budget),
-                    _money(view.get("month_to_date_usd")),
-                    _money(view.get("projected_usd")),
+                    usd(budget),
+                    usd(view.get("month_to_date_usd")),
+                    usd(view.get("projected_usd")),
                     "-" if used is None else f"{float(used):.0%}" + (" actual" if scope == "experiment" else ""),
                     str(view.get("status") or "NO_BUDGET"),
                 )
             )
         if e.get("unassigned_usd"):
-            where = ", ".join(f"{k}={_money(v)}" for k, v in e["unassigned"].items())
-            lines.append((e["team"], "no pool", "-", _money(e["unassigned_usd"]), "-", "-", where))
+            where = ", ".join(f"{k}={usd(v)}" for k, v in e["unassigned"].items())
+            lines.append((e["team"], "no pool", "-", usd(e["unassigned_usd"]), "-", "-", where))
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in lines)
 

@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core.alerts import build
+from costwarden.core.keys import BudgetKey, CostEpisodeRef, CostKey, ForecastKey
+from costwarden.core.money import signed_usd, usd
 from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
@@ -31,32 +34,26 @@ DEDUP_TTL_DAYS = 120
 Publish = Publisher
 
 
-def usd(amount: float) -> str:
-    return f"{amount:,.0f} USD"
-
-
 def anomaly_event(action: episodes.Action, items: list[str], second_key: str | None) -> AlertEvent:
     f = action.finding
     team, _, second = action.series.partition("|")
     where = f"{team} ({second_key}={second})" if second else team
     if action.kind == "retract":
         was = action.previous
-        return AlertEvent(
-            kind=AlertKind.COST_ANOMALY,
-            severity=Severity.INFO,
-            team=team,
+        final = {"Final cost": usd(float(f["cost_usd"]))} if "cost_usd" in f else {}
+        return build(
+            AlertKind.COST_ANOMALY,
+            Severity.INFO,
+            team,
+            CostKey(action.series, str(f["date"]), CostKey.RETRACT),
             title=f"{where}: cost alert for {f['date']} withdrawn",
             summary=(
                 f"The {was.get('severity', '')} alert for {f['date']} was raised on estimated data "
                 f"({usd(float(was.get('cost_usd', 0)))}); now that the day is final it is no longer unusual"
                 + (f" ({usd(float(f['cost_usd']))})." if "cost_usd" in f else ".")
             ),
-            details={
-                "figures": {"Day": str(f["date"]), "Alerted cost": usd(float(was.get("cost_usd", 0)))}
-                | ({"Final cost": usd(float(f["cost_usd"]))} if "cost_usd" in f else {}),
-                "retracts": f"cost#{action.series}#{was.get('start', f['date'])}",
-            },
-            dedup_key=f"cost#{action.series}#{f['date']}#retract",
+            figures={"Day": str(f["date"]), "Alerted cost": usd(float(was.get("cost_usd", 0)))} | final,
+            extra={"retracts": CostEpisodeRef(action.series, str(was.get("start", f["date"]))).to_str()},
         )
     escalated = action.kind == "escalate"
     severity = Severity(str(f["severity"]))
@@ -69,84 +66,78 @@ def anomaly_event(action: episodes.Action, items: list[str], second_key: str | N
     )
     if float(f.get("planned_usd") or 0) > 0:  # issue 13: the baseline above already includes the plan
         summary += f" That is above the planned +{usd(float(f['planned_usd']))}."
-    return AlertEvent(
-        kind=AlertKind.COST_ANOMALY,
-        severity=severity,
-        team=team,
+    figures = {
+        "Cost": usd(float(f["cost_usd"])),
+        "Usual": usd(float(f["baseline_usd"])),
+        "Extra": f"+{usd(extra)}",
+        "Ratio": f"{ratio:.2f}x",
+        "z-score": f"{float(f['zscore']):.1f}",
+        "Data": "estimated" if estimated else "final",
+    }
+    return build(
+        AlertKind.COST_ANOMALY,
+        severity,
+        team,
+        CostKey(action.series, str(f["date"]), severity.value),
         title=title,
         summary=summary,
-        details={
-            "figures": {
-                "Cost": usd(float(f["cost_usd"])),
-                "Usual": usd(float(f["baseline_usd"])),
-                "Extra": f"+{usd(extra)}",
-                "Ratio": f"{ratio:.2f}x",
-                "z-score": f"{float(f['zscore']):.1f}",
-                "Data": "estimated" if estimated else "final",
-            },
-            "items": items,
+        figures=figures,
+        items=items,
+        extra={
             "finding": {k: (v.item() if hasattr(v, "item") else v) for k, v in f.items()},
             "episode": "escalated" if escalated else "new",
         },
-        dedup_key=f"cost#{action.series}#{f['date']}#{severity.value}",
     )
+
+
+def _months(team_forecast: TeamForecast) -> list[str]:
+    return [f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months]
 
 
 def budget_event(view: budget_mod.BudgetView, team_forecast: TeamForecast | None) -> AlertEvent:
     severity = Severity.CRITICAL if view.status is budget_mod.BudgetStatus.OVER_BUDGET else Severity.WARNING
-    items = []
-    if team_forecast:
-        items = [
-            f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months
-        ]
-    return AlertEvent(
-        kind=AlertKind.BUDGET,
-        severity=severity,
-        team=view.team,
+    return build(
+        AlertKind.BUDGET,
+        severity,
+        view.team,
+        BudgetKey(view.team, view.month, view.status.value),
         title=f"{view.team}: {view.status.value.replace('_', ' ')} for {view.month}",
         summary=(
             f"Projected {usd(view.projected_usd)} against a {usd(view.budget_usd)} budget "
             f"({view.projected_share:.0%}); {usd(view.month_to_date_usd)} spent in {view.days_elapsed} of "
             f"{view.days_in_month} days at {usd(view.run_rate_usd)} a day."
         ),
-        details={
-            "figures": {
-                "Budget": usd(view.budget_usd),
-                "Month to date": usd(view.month_to_date_usd),
-                "Run rate": f"{usd(view.run_rate_usd)}/day",
-                "Projected": f"{usd(view.projected_usd)} ({view.projected_share:.0%})",
-                "Status": view.status.value,
-            },
-            "items": items,
-            "budget": view.as_dict(),
+        figures={
+            "Budget": usd(view.budget_usd),
+            "Month to date": usd(view.month_to_date_usd),
+            "Run rate": f"{usd(view.run_rate_usd)}/day",
+            "Projected": f"{usd(view.projected_usd)} ({view.projected_share:.0%})",
+            "Status": view.status.value,
         },
-        dedup_key=f"budget#{view.team}#{view.month}#{view.status.value}",
+        items=_months(team_forecast) if team_forecast else [],
+        extra={"budget": view.as_dict()},
     )
 
 
 def forecast_event(team: str, budget: float, team_forecast: TeamForecast) -> AlertEvent:
     nxt = team_forecast.months[1]
-    return AlertEvent(
-        kind=AlertKind.FORECAST,
-        severity=Severity.INFO,
-        team=team,
+    return build(
+        AlertKind.FORECAST,
+        Severity.INFO,
+        team,
+        ForecastKey(team, nxt.month),
         title=f"{team}: {nxt.month} forecast {usd(nxt.expected_usd)} exceeds the {usd(budget)} budget",
         summary=(
-            f"At the current trend ({team_forecast.slope_usd_per_day:+,.1f} USD/day per day) {nxt.month} lands "
+            f"At the current trend ({signed_usd(team_forecast.slope_usd_per_day)}/day per day) {nxt.month} lands "
             f"between {usd(nxt.low_usd)} and {usd(nxt.high_usd)}."
         ),
-        details={
-            "figures": {
-                "Budget": usd(budget),
-                "Expected": usd(nxt.expected_usd),
-                "Range": f"{usd(nxt.low_usd)} - {usd(nxt.high_usd)}",
-            },
-            "items": [
-                f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months
-            ],
-            "forecast": team_forecast.as_dict(),
+        figures={
+            "Budget": usd(budget),
+            "Expected": usd(nxt.expected_usd),
+            "Range": f"{usd(nxt.low_usd)} - {usd(nxt.high_usd)}",
         },
-        dedup_key=f"forecast#{team}#{nxt.month}",
+        items=_months(team_forecast),
+        extra={"forecast": team_forecast.as_dict()},
     )
 
 

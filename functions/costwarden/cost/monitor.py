@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core.money import usd
 from costwarden.cost import budget as budget_mod
 from costwarden.cost import episodes
-from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all, usd
+from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all
 from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.digest_handoff import send_digest

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.cost.alerts import usd
+from costwarden.core.money import usd
 from costwarden.cost.frame import UNTAGGED, from_ce_pages
 from costwarden.cost.pools import (
     EXPERIMENT,

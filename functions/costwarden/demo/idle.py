@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from costwarden.adapters.state import DynamoStateStore
+from costwarden.core.money import usd
 from costwarden.demo.env import DemoEnv
-from costwarden.digest.format import usd
 from costwarden.digest.sources import load_idle_summary
 from costwarden.idle.run import run_idle
 from costwarden.idle.table import render_table

@@ -30,7 +30,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from costwarden.digest.format import pct, ratio_x, signed_usd, usd
+from costwarden.core.money import signed_usd, usd
+from costwarden.digest.format import pct, ratio_x
 from costwarden.digest.model import (
     BUDGET_STATUSES,
     REAPER_STATUSES,
@@ -349,7 +350,7 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
     figures["Expiring (72 h)"] = str(details["expiring_total"])
     savings = details.get("savings")
     if savings is not None and savings["usd_month"] >= 1:
-        figures["Savings on the table"] = f"{savings['usd_month']:,.0f} USD/month"
+        figures["Savings on the table"] = f"{usd(savings['usd_month'])}/month"
     idle = details.get("idle")
     if idle is not None:
         figures["Idle"] = _idle_line(idle)
@@ -433,7 +434,7 @@ def _summary(details: dict[str, Any], team_count: int) -> str:
         parts.append(f"{count} resource{'s expire' if count != 1 else ' expires'} within 72 h")
     savings = details.get("savings")
     if savings is not None and savings["usd_month"] >= 1:
-        parts.append(f"Savings on the table: {savings['usd_month']:,.0f} USD/month (see the savings alerts)")
+        parts.append(f"Savings on the table: {usd(savings['usd_month'])}/month (see the savings alerts)")
     if details["movers"]:
         top = details["movers"][0]
         parts.append(f"biggest mover {top['team'][:64]} {signed_usd(top['change_usd'])} ({ratio_x(top['ratio'])})")

@@ -1,26 +1,11 @@
-"""Short display strings shared by the digest's figures and its Slack rendering (one place, so they agree)."""
+"""Short display strings shared by the digest's figures and its Slack rendering (one place, so they agree).
+
+Money is not formatted here: every amount goes through ``costwarden.core.money`` (the one house style).
+"""
 
 from __future__ import annotations
 
 import math
-
-
-def usd(amount: float | None, *, compact: bool = False) -> str:
-    """``$1,234`` (or ``$1.2k`` / ``$3.45M`` when ``compact``); ``-$12`` for negatives; ``-`` for unknown."""
-    if amount is None or math.isnan(amount):
-        return "-"
-    sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    if compact:
-        if value >= 999_500_000:
-            return f"{sign}${value / 1e9:.2f}B"
-        if value >= 999_500:
-            return f"{sign}${value / 1e6:.2f}M"
-        if value >= 9_999.5:
-            return f"{sign}${value / 1e3:.1f}k"
-    if value < 10 and value != int(value):
-        return f"{sign}${value:,.2f}"
-    return f"{sign}${value:,.0f}"
 
 
 def pct(ratio: float | None) -> str:
@@ -35,11 +20,6 @@ def ratio_x(ratio: float | None) -> str:
     if ratio is None or math.isnan(ratio) or math.isinf(ratio):
         return "new"
     return f"{ratio:.1f}x"
-
-
-def signed_usd(amount: float) -> str:
-    """``+$1,234`` / ``-$56``: a change, always with its sign."""
-    return ("+" if amount >= 0 else "") + usd(amount, compact=True)
 
 
 def clip(text: str, limit: int) -> str:

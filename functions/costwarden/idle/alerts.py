@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from costwarden.digest.format import usd
+from costwarden.core.alerts import build
+from costwarden.core.keys import IdleKey
+from costwarden.core.money import usd
 from costwarden.idle.model import Finding
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import IdleSettings
@@ -66,28 +68,30 @@ def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: d
     )
     if marked:
         summary += f" {marked} of them now expire in {cfg.grace_days} days (idle.action=expire)."
-    details: dict[str, Any] = {
-        "figures": {
-            "Waste / month": usd(waste),
-            "Resources": str(len(ordered)),
-            "Other at stake / month": usd(other),
-            "Without a price": str(unpriced),
-        },
-        "items": [_line(f) for f in ordered[:MAX_ITEMS]],
+    figures = {
+        "Waste / month": usd(waste),
+        "Resources": len(ordered),
+        "Other at stake / month": usd(other),
+        "Without a price": unpriced,
+    }
+    extra: dict[str, Any] = {
         "findings": [f.to_dict() for f in ordered[:MAX_ITEMS]],
         "findings_total": len(ordered),
         "waste_usd": round(waste, 2),
         "week": week_of(now),
     }
-    return AlertEvent(
-        kind=AlertKind.IDLE,
-        severity=severity_for(waste, cfg),
-        team=team,
+    return build(
+        AlertKind.IDLE,
+        severity_for(waste, cfg),
+        team,
+        IdleKey(team, week_of(now)),
         title=title,
         summary=summary,
-        details=details,
-        dedup_key=f"idle#{team}#{week_of(now)}",
-        occurred_at=now,
+        figures=figures,
+        # Stops at MAX_ITEMS without a "... and N more" line: ``findings_total`` and the figures say how many.
+        items=[_line(f) for f in ordered[:MAX_ITEMS]],
+        extra=extra,
+        now=now,
     )
 
 
@@ -98,27 +102,27 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
         by_team[finding.team].append(finding)
     rows = sorted(((team, *sums(items), len(items)) for team, items in by_team.items()), key=lambda r: -r[1])
     waste, other, unpriced = sums(findings)
-    return AlertEvent(
-        kind=AlertKind.IDLE,
-        severity=severity_for(waste, cfg),
-        team=operator_team,
+    return build(
+        AlertKind.IDLE,
+        severity_for(waste, cfg),
+        operator_team,
+        IdleKey.account(week_of(now)),
         title=f"Idle across the account: {len(findings)} resources, {usd(waste)}/month of waste",
         summary=(
             f"{len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} a month for idle capacity "
             f"({usd(other)} more at stake, {unpriced} without a price)."
         ),
-        details={
-            "figures": {"Waste / month": usd(waste), "Resources": str(len(findings)), "Teams": str(len(by_team))},
-            "items": [
-                f"{team}: {count} resource{'s' if count != 1 else ''}, {usd(w)}/month"
-                for team, w, _, _, count in rows[:MAX_ITEMS]
-            ],
+        figures={"Waste / month": usd(waste), "Resources": len(findings), "Teams": len(by_team)},
+        items=[  # the top MAX_ITEMS teams; ``teams`` below has them all
+            f"{team}: {count} resource{'s' if count != 1 else ''}, {usd(w)}/month"
+            for team, w, _, _, count in rows[:MAX_ITEMS]
+        ],
+        extra={
             "teams": {team: {"resources": count, "waste_usd": round(w, 2)} for team, w, _, _, count in rows},
             "waste_usd": round(waste, 2),
             "week": week_of(now),
         },
-        dedup_key=f"idle#account#{week_of(now)}",
-        occurred_at=now,
+        now=now,
     )
 
 

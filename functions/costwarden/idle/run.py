@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from costwarden.core.act import Audit, Request, Rules, Trigger, Verb, act_on
+from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.idle import alerts
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS, MarkPlan, plan_marks
@@ -180,5 +181,5 @@ def _publish(run: IdleRun, settings: Settings, store: Store, publish_fn: Publish
     for team, findings in sorted(by_team.items()):
         _send_once(run, store, publish_fn, alerts.team_alert(team, findings, settings.idle, now, marked[team]), now)
     if run.findings:
-        operator = settings.stack_tags.get(settings.tags.team_key, settings.stack_tags.get("team", "platform"))
+        operator = operator_team(settings)
         _send_once(run, store, publish_fn, alerts.account_alert(operator, run.findings, settings.idle, now), now)

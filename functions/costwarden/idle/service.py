@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from costwarden.idle.checks import CHECKS, scanned_types
-from costwarden.idle.checks.base import UNOWNED_TEAM, Ports, RegionScan, expected_idle, lookback, team_of
+from costwarden.idle.checks.base import UNOWNED_TEAM, Ports, RegionScan, expected_idle, lookback
 from costwarden.idle.model import Finding, NotJudged, Window
 from costwarden.reaper.inventory import collect_every
 from costwarden.resources.base import error_text
@@ -26,7 +26,7 @@ from costwarden.settings import Settings
 #: The registry types the idle finder scans (the checks' ``inventory``).
 SCANNED_TYPES = scanned_types()
 
-__all__ = ["SCANNED_TYPES", "UNOWNED_TEAM", "Ports", "Scan", "lookback", "scan", "team_of"]
+__all__ = ["SCANNED_TYPES", "UNOWNED_TEAM", "Ports", "Scan", "lookback", "scan"]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from costwarden.core.keys import CostKey, KeyFormatError
 from costwarden.interact.payload import MAX_VALUE_CHARS, Button, encode_button
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import Settings
@@ -24,12 +25,18 @@ Block = dict[str, Any]
 EXTEND_DAYS = (1, 3, 7)
 
 
-def series_of(event: AlertEvent) -> str | None:
-    """The anomaly series (``team|second``) from a cost alert's dedup key ``cost#<series>#<day>#<severity>``."""
-    if not event.dedup_key.startswith("cost#"):
+def cost_key(event: AlertEvent) -> CostKey | None:
+    """A cost alert's dedup key, parsed (``cost#<series>#<day>#<severity>``); ``None`` for any other key."""
+    try:
+        return CostKey.parse(event.dedup_key)
+    except KeyFormatError:
         return None
-    parts = event.dedup_key.removeprefix("cost#").rsplit("#", 2)
-    return parts[0] if len(parts) == 3 else None  # series, day, severity
+
+
+def series_of(event: AlertEvent) -> str | None:
+    """The anomaly series (``team|second``) from a cost alert's dedup key."""
+    key = cost_key(event)
+    return None if key is None else key.series
 
 
 def _expiry(event: AlertEvent, channel: str) -> list[tuple[str, Button, str | None]]:
@@ -43,9 +50,10 @@ def _expiry(event: AlertEvent, channel: str) -> list[tuple[str, Button, str | No
 
 
 def _anomaly(event: AlertEvent, channel: str) -> list[tuple[str, Button, str | None]]:
-    series = series_of(event)
-    if series is None or event.severity is Severity.INFO or event.dedup_key.endswith("#retract"):
+    key = cost_key(event)
+    if key is None or event.severity is Severity.INFO or key.retracted:
         return []
+    series = key.series
     return [
         ("Acknowledge", Button("ack", event.team, channel, series), "primary"),
         ("Snooze this episode", Button("snooze", event.team, channel, series), None),
@@ -57,9 +65,10 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[tup
     """*Enforce hard limit* / *Hold* on a critical anomaly of a team that opted in (on-call only)."""
     if event.severity is not Severity.CRITICAL or settings.budgets.hard_limit.get(event.team, "off") == "off":
         return []
-    series = series_of(event)
-    if series is None or event.dedup_key.endswith("#retract"):
+    key = cost_key(event)
+    if key is None or key.retracted:
         return []
+    series = key.series
     return [
         ("Enforce hard limit", Button("enforce", event.team, channel, series), "danger"),
         ("Hold", Button("hold", event.team, channel, series), None),

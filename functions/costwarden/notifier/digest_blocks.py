@@ -17,7 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from costwarden.digest.format import clip, hours_until, pct, ratio_x, signed_usd, usd
+from costwarden.core.money import signed_usd, usd
+from costwarden.digest.format import clip, hours_until, pct, ratio_x
 from costwarden.models.alert import AlertEvent
 
 MAX_BLOCKS = 50

@@ -16,13 +16,14 @@ account's reaper re-plans and refuses if its plan grew in between: the same sing
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from costwarden.core.alerts import build
+from costwarden.core.keys import HashedKey
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 
 #: Planned actions an item reports by name (the rest are counted): keeps an item's output small, so the
@@ -174,9 +175,6 @@ def org_reap_blocked(
     if not approval.blocked_globally and not approval.blocked_accounts:
         return None
     lines = blocked_items(outcomes, approval)
-    items = lines[:MAX_ALERT_ITEMS] + (
-        [f"... and {len(lines) - MAX_ALERT_ITEMS} more"] if len(lines) > MAX_ALERT_ITEMS else []
-    )
     if approval.blocked_globally:
         title = (
             f"Reaper blocked in every account: {approval.total_planned} actions planned across the organization, "
@@ -193,20 +191,19 @@ def org_reap_blocked(
             f"Accounts over organization.max_actions_per_account ({approval.account_cap}) were not touched: "
             f"{accounts}. The other accounts went on."
         )
-    return AlertEvent(
-        kind=AlertKind.REAP_BLOCKED,
-        severity=Severity.CRITICAL,
-        team=team,
+    return build(
+        AlertKind.REAP_BLOCKED,
+        Severity.CRITICAL,
+        team,
+        HashedKey.of(HashedKey.ORG_REAP_BLOCKED, lines),
         title=title,
         summary=summary,
-        details={
-            "figures": {
-                "Planned": str(approval.total_planned),
-                "Cap": str(approval.global_cap),
-                "Per account cap": str(approval.account_cap),
-            },
-            "items": items,
+        figures={
+            "Planned": approval.total_planned,
+            "Cap": approval.global_cap,
+            "Per account cap": approval.account_cap,
         },
-        dedup_key="reapblocked#org#" + hashlib.sha256("|".join(lines).encode()).hexdigest()[:32],
-        occurred_at=now,
+        items=lines,
+        max_items=MAX_ALERT_ITEMS,
+        now=now,
     )

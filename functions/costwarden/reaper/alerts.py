@@ -6,10 +6,11 @@ whose key is ``ttl`` would write a tag the reaper never reads.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from costwarden.core.alerts import build, truncate
+from costwarden.core.keys import ExpiryKey, HashedKey, ReapedKey
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.expiry import describe_remaining, format_expiry
 from costwarden.resources import REGISTRY
@@ -46,28 +47,28 @@ def expiry_warning(warning: Warning, now: datetime, dry_run: bool, policy: TagPo
     then = f"From {when} the reaper will {warning.action} it"
     then += " (dry run is on: it will only report it until dry run is switched off)." if dry_run else "."
     summary = f"{lead} {then} To keep it longer, update the tag, e.g.: {command}"
-    return AlertEvent(
-        kind=AlertKind.EXPIRY_WARNING,
-        severity=Severity.WARNING,
-        team=warning.team,
+    return build(
+        AlertKind.EXPIRY_WARNING,
+        Severity.WARNING,
+        warning.team,
+        ExpiryKey(resource.arn, warning.expires_at, warning.threshold_hours),
         title=title,
         summary=summary,
-        details={
-            "figures": {
-                "Resource": f"{resource.type} {resource.id}",
-                "Region": resource.region,
-                "Expires": when,
-                "Action": warning.action,
-            },
-            "items": [f"extend: {command}"],
+        figures={
+            "Resource": f"{resource.type} {resource.id}",
+            "Region": resource.region,
+            "Expires": when,
+            "Action": warning.action,
+        },
+        items=[f"extend: {command}"],
+        extra={
             "arn": resource.arn,
             "expires_at": warning.expires_at,
             "threshold_hours": warning.threshold_hours,
             "extend_command": command,
             "dry_run": dry_run,
         },
-        dedup_key=f"expiry#{resource.arn}#{warning.expires_at}#{warning.threshold_hours}h",
-        occurred_at=now,
+        now=now,
     )
 
 
@@ -77,21 +78,20 @@ def tag_violation(team: str, violations: Sequence[Violation], now: datetime, pol
         f"{v.resource.type} {v.resource.id} ({v.resource.region}): {key}={v.value!r} - {v.reason}"
         for v in violations[:MAX_ITEMS]
     ]
-    if len(violations) > MAX_ITEMS:
-        items.append(f"... and {len(violations) - MAX_ITEMS} more")
-    keys = "|".join(sorted(f"{v.resource.arn}={v.value}" for v in violations))
-    return AlertEvent(
-        kind=AlertKind.TAG_VIOLATION,
-        severity=Severity.WARNING,
-        team=team,
+    members = sorted(f"{v.resource.arn}={v.value}" for v in violations)
+    return build(
+        AlertKind.TAG_VIOLATION,
+        Severity.WARNING,
+        team,
+        HashedKey.of(HashedKey.TAG_VIOLATION, members),
         title=f"{len(violations)} resource(s) of {team} carry a malformed {key}",
         summary=(
             f"The reaper never acts on a malformed {key}. Write an ISO 8601 date ({key}=2026-12-31: may live "
             f"through that UTC day) or date-time ({key}=2026-12-31T18:00:00Z; no offset means UTC)."
         ),
-        details={"figures": {"Resources": str(len(violations))}, "items": items},
-        dedup_key="tagviolation#" + hashlib.sha256(keys.encode()).hexdigest()[:32],
-        occurred_at=now,
+        figures={"Resources": len(violations)},
+        items=truncate(items, MAX_ITEMS, total=len(violations)),
+        now=now,
     )
 
 
@@ -99,40 +99,38 @@ def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime,
     done = [d for d in decisions if d.status is Status.DONE]
     failed = [d for d in decisions if d.status is Status.FAILED]
     items = [_line(d) + (f" - {d.reason}" if d.status is Status.FAILED else "") for d in decisions[:MAX_ITEMS]]
-    if len(decisions) > MAX_ITEMS:
-        items.append(f"... and {len(decisions) - MAX_ITEMS} more")
-    return AlertEvent(
-        kind=AlertKind.REAPED,
-        severity=Severity.WARNING if failed else Severity.INFO,
-        team=team,
+    return build(
+        AlertKind.REAPED,
+        Severity.WARNING if failed else Severity.INFO,
+        team,
+        ReapedKey(run_id, team),
         title=f"Reaper: {len(done)} expired resource(s) of {team} cleaned up"
         + (f", {len(failed)} failed" if failed else ""),
         summary=(
             f"Resources past their {policy.expires_key} tag were stopped, terminated or deleted; "
             "every decision is audited."
         ),
-        details={"figures": {"Done": str(len(done)), "Failed": str(len(failed)), "Run": run_id}, "items": items},
-        dedup_key=f"reaped#{run_id}#{team}",
-        occurred_at=now,
+        figures={"Done": len(done), "Failed": len(failed), "Run": run_id},
+        items=truncate(items, MAX_ITEMS, total=len(decisions)),
+        now=now,
     )
 
 
 def reap_blocked(team: str, decisions: Sequence[Decision], cap: int, now: datetime) -> AlertEvent:
     blocked = [d for d in decisions if d.action not in ("none",) and d.reason.startswith("blocked")]
-    items = [f"{d.action} {d.type} {d.id or d.arn} ({d.region}, team {d.team})" for d in blocked[:MAX_ITEMS]]
-    if len(blocked) > MAX_ITEMS:
-        items.append(f"... and {len(blocked) - MAX_ITEMS} more")
-    keys = "|".join(sorted(d.arn for d in blocked))
-    return AlertEvent(
-        kind=AlertKind.REAP_BLOCKED,
-        severity=Severity.CRITICAL,
-        team=team,
+    items = [f"{d.action} {d.type} {d.id or d.arn} ({d.region}, team {d.team})" for d in blocked]
+    return build(
+        AlertKind.REAP_BLOCKED,
+        Severity.CRITICAL,
+        team,
+        HashedKey.of(HashedKey.REAP_BLOCKED, sorted(d.arn for d in blocked)),
         title=f"Reaper blocked: {len(blocked)} actions planned, the cap is {cap}",
         summary=(
             f"The plan has more actions than settings.reaper.max_actions_per_run ({cap}), so nothing was done. "
             "Review the list (costwarden reap --format table), then raise the cap or act by hand."
         ),
-        details={"figures": {"Planned": str(len(blocked)), "Cap": str(cap)}, "items": items},
-        dedup_key="reapblocked#" + hashlib.sha256(keys.encode()).hexdigest()[:32],
-        occurred_at=now,
+        figures={"Planned": len(blocked), "Cap": cap},
+        items=items,
+        max_items=MAX_ITEMS,
+        now=now,
     )

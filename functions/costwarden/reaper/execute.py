@@ -17,6 +17,7 @@ from typing import Any
 
 from costwarden.core.act import BatchResult, Request, Rules, Trigger, Verb, act_on
 from costwarden.core.act import write_audit as record_audit
+from costwarden.core.owner import operator_team
 from costwarden.core.publish import Sent, send_once, send_once_each
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import Publisher as Publisher  # noqa: PLC0414 - re-exported for the reaper's callers
@@ -281,4 +282,4 @@ def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, p
     publishing = _Publishing(publish_fn, state, result, result.started_at, settings.tags)
     publishing.warnings(plan)
     publishing.violations(plan)
-    publishing.summaries(plan, settings.stack_tags.get(settings.tags.team_key, "platform"))
+    publishing.summaries(plan, operator_team(settings))

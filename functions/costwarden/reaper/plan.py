@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from costwarden.core.owner import team_of
 from costwarden.models.expiry import (
     MalformedExpiry,
     describe_expiry,
@@ -48,8 +49,6 @@ from costwarden.resources.model import (
     guard_reason,
 )
 from costwarden.settings import Settings
-
-UNOWNED_TEAM = "unowned"
 
 
 @dataclass
@@ -84,7 +83,7 @@ class _Planner:
         self.decided: dict[str, Decision] = {}
 
     def team(self, resource: Resource) -> str:
-        return resource.tags.get(self.policy.team_key, "").strip() or UNOWNED_TEAM
+        return team_of(resource.tags, self.policy)
 
     def decision(self, resource: Resource, action: str, status: Status, reason: str) -> Decision:
         decision = Decision(

@@ -24,11 +24,11 @@ from typing import Any
 from costwarden.adapters import aws
 from costwarden.adapters.organizations import Organization
 from costwarden.adapters.sts import AssumeRoleError, caller_account, member_clients
+from costwarden.core.owner import UNOWNED_TEAM, operator_team
 from costwarden.core.publish import send_once
 from costwarden.idle import alerts as idle_alerts
 from costwarden.idle.model import Finding, Kind
 from costwarden.idle.run import run_idle
-from costwarden.idle.service import UNOWNED_TEAM as IDLE_UNOWNED
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.org.accounts import read_role_name, reaper_role_name, regions_for, select_accounts, wants_ou_paths
@@ -36,7 +36,6 @@ from costwarden.org.aggregate import SAMPLE_ACTIONS, Approval, ItemOutcome, appr
 from costwarden.org.attribution import attribute_event, attribute_rows
 from costwarden.org.items import WorkItem, plan_items
 from costwarden.reaper.execute import Publisher, run_reaper
-from costwarden.reaper.plan import UNOWNED_TEAM
 from costwarden.resources import Clients
 from costwarden.resources.model import Status
 from costwarden.services.idle import aws_ports
@@ -195,7 +194,7 @@ def _idle(settings: Settings, item: WorkItem, clients: Clients, context: ItemCon
     ordered = sorted(run.findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
     rows = [{"account": item.account_id, **{k: v for k, v in f.to_dict().items() if k != "commands"}} for f in ordered]
     attributed = attribute_rows(
-        rows, {item.account_id: item.account_team}, team_field="team", unowned=IDLE_UNOWNED, account_field="account"
+        rows, {item.account_id: item.account_team}, team_field="team", unowned=UNOWNED_TEAM, account_field="account"
     )
     waste, _other, _unpriced = idle_alerts.sums(run.findings)
     return {
@@ -395,7 +394,7 @@ def aggregate_plans(
                     approved_actions=count,
                 ).to_dict()
             )
-    event = org_reap_blocked(settings.stack_tags.get("team", "platform"), outcomes, approval, now)
+    event = org_reap_blocked(operator_team(settings), outcomes, approval, now)
     result = AggregateResult(approval, act_items, event)
     if event is not None and publish_fn is not None and not settings.reaper.dry_run:
         once = send_once(

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from costwarden.core.alerts import build, truncate
+from costwarden.core.keys import TagViolationKey
+from costwarden.core.money import usd
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import TagPolicy
 from costwarden.tags.validate import Code, TagCheck, intended_key, summarise, validate_tags
@@ -135,7 +138,7 @@ class UntaggedShare:
         if self.share is None:
             return f"no spend recorded in the last {self.days} days"
         return (
-            f"{self.share:.1%} of spend (${self.current_untagged:,.2f} of ${self.current_total:,.2f}) had no "
+            f"{self.share:.1%} of spend ({usd(self.current_untagged)} of {usd(self.current_total)}) had no "
             f"{team_key} tag in the last {self.days} days, {self.trend()}"
         )
 
@@ -218,10 +221,7 @@ def _common_problems(violations: Sequence[ResourceViolation]) -> Counter[str]:
 
 
 def _items(violations: Sequence[ResourceViolation], max_items: int) -> list[str]:
-    lines = [v.line() for v in violations[:max_items]]
-    if len(violations) > max_items:
-        lines.append(f"... and {len(violations) - max_items} more")
-    return lines
+    return truncate([v.line() for v in violations[:max_items]], max_items, total=len(violations))
 
 
 def _team_event(
@@ -230,24 +230,21 @@ def _team_event(
     common = _common_problems(violations)
     top = ", ".join(f"{label} ({count})" for label, count in common.most_common(3))
     problems = sum(common.values())
-    return AlertEvent(
-        kind=AlertKind.TAG_VIOLATION,
-        severity=Severity.WARNING,
-        team=team,
+    return build(
+        AlertKind.TAG_VIOLATION,
+        Severity.WARNING,
+        team,
+        TagViolationKey(team, _week(occurred_at)),
         title=f"{len(violations)} {team} resource(s) break the tag policy",
         summary=f"Fix the tags below so cost reaches the right team. Most common: {top}.",
-        details={
-            "figures": {
-                "Resources": str(len(violations)),
-                "Problems": str(problems),
-                "Most common": common.most_common(1)[0][0] if common else "-",
-            },
-            "items": _items(violations, max_items),
-            "resources": [v.to_dict() for v in violations[:max_items]],
-            "week": _week(occurred_at),
+        figures={
+            "Resources": len(violations),
+            "Problems": problems,
+            "Most common": common.most_common(1)[0][0] if common else "-",
         },
-        dedup_key=f"tag_violation#{team}#{_week(occurred_at)}",
-        occurred_at=occurred_at,
+        items=_items(violations, max_items),
+        extra={"resources": [v.to_dict() for v in violations[:max_items]], "week": _week(occurred_at)},
+        now=occurred_at,
     )
 
 
@@ -282,15 +279,16 @@ def _account_event(
     title = "Tag audit: " + ", ".join(
         part for part in (share_text, f"{len(violations)} resource(s) without a team" if violations else "") if part
     )
-    return AlertEvent(
-        kind=AlertKind.TAG_VIOLATION,
-        severity=Severity.WARNING if warn else Severity.INFO,
-        team=NO_TEAM,
+    return build(
+        AlertKind.TAG_VIOLATION,
+        Severity.WARNING if warn else Severity.INFO,
+        NO_TEAM,
+        TagViolationKey(NO_TEAM, _week(occurred_at)),
         title=title if title != "Tag audit: " else "Tag audit: account summary",
         summary=" ".join(summary_parts),
-        details={
-            "figures": figures,
-            "items": lines,
+        figures=figures,
+        items=lines,
+        extra={
             "resources": [v.to_dict() for v in violations[:max_items]],
             "untagged_share": None
             if facts.share is None
@@ -308,8 +306,7 @@ def _account_event(
             "failed_regions": dict(facts.failed_regions),
             "week": _week(occurred_at),
         },
-        dedup_key=f"tag_violation#{NO_TEAM}#{_week(occurred_at)}",
-        occurred_at=occurred_at,
+        now=occurred_at,
     )
 
 

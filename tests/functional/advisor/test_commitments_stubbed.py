@@ -111,7 +111,7 @@ def test_utilisation_expiry_coverage_and_a_floor_sized_plan(clients: Any) -> Non
         ("expiry", "info"),
         ("expiry", "warning"),
     ]
-    assert "2,538.00 USD paid for unused capacity" in messages[0][2]
+    assert "$2,538 paid for unused capacity" in messages[0][2]
     assert [(s["team"], s["stable"]) for s in out["stability"]] == [
         ("fraud", True),
         ("search", False),

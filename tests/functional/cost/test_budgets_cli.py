@@ -89,7 +89,7 @@ def test_budgets_json_shows_pools_team_budget_and_spend_in_no_pool(
     assert main(["budgets", "--month", "2026-03"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["TEAM", "SCOPE", "BUDGET", "MTD", "PROJECTED", "USED", "STATUS"]
-    assert ["nlp", "experiment", "5,000", "6,200", "6,200", "124%", "actual", "OVER_BUDGET"] in [
+    assert ["nlp", "experiment", "$5,000", "$6,200", "$6,200", "124%", "actual", "OVER_BUDGET"] in [
         line.split() for line in table
     ]
-    assert ["nlp", "no", "pool", "-", "310", "-", "-", "(untagged)=310"] in [line.split() for line in table]
+    assert ["nlp", "no", "pool", "-", "$310", "-", "-", "(untagged)=$310"] in [line.split() for line in table]

@@ -83,8 +83,8 @@ def test_experiment_alerts_fire_once_each_per_month_and_production_is_judged_apa
     }
     eighty = pool_alerts["2026-03-11"][0]
     assert eighty.severity is Severity.WARNING
-    assert eighty.details["items"] == ["experiment_id=sweep-7: 3,000 USD", "experiment_id=bert-ft: 1,000 USD"]
-    assert eighty.details["figures"]["No pool"] == "300 USD"  # 30/day without an environment, shown apart
+    assert eighty.details["items"] == ["experiment_id=sweep-7: $3,000", "experiment_id=bert-ft: $1,000"]
+    assert eighty.details["figures"]["No pool"] == "$300"  # 30/day without an environment, shown apart
     assert pool_alerts["2026-03-14"][0].severity is Severity.CRITICAL
 
     # nlp's production is on track (100/day of a 10,000 pool): never alerted. vision's heads for 105 x 31 = 3,255

@@ -114,7 +114,7 @@ def test_audit_groups_by_team_and_publishes_one_digest_each() -> None:
     assert summary.details["figures"]["Untagged spend (7d)"] == "25.0%"
     assert summary.details["figures"]["Trend"] == "up 15.0 points from 10.0%"
     assert summary.details["figures"]["Cost allocation tags"] == "active"
-    assert summary.summary.startswith("25.0% of spend ($175.00 of $700.00) had no team tag in the last 7 days")
+    assert summary.summary.startswith("25.0% of spend ($175 of $700) had no team tag in the last 7 days")
     assert summary.details["untagged_share"]["previous_untagged_usd"] == 70.0
 
     # Published: one SNS message per digest, with the filterable attributes.

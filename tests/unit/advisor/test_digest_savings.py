@@ -23,10 +23,10 @@ def test_line_for_the_fleet_and_for_a_team() -> None:
     savings = load_savings_on_table(store)
     inp = example_input().model_copy(update={"savings": savings})
     fleet = compose_digest(inp, top_n=15)
-    assert fleet.details["figures"]["Savings on the table"] == "5,000 USD/month"
-    assert "Savings on the table: 5,000 USD/month" in fleet.summary
+    assert fleet.details["figures"]["Savings on the table"] == "$5,000/month"
+    assert "Savings on the table: $5,000/month" in fleet.summary
     team = compose_digest(inp, top_n=15, team="vision")
-    assert team.details["figures"]["Savings on the table"] == "4,000 USD/month"
+    assert team.details["figures"]["Savings on the table"] == "$4,000/month"
 
 
 def test_no_line_before_the_advisor_ran() -> None:

@@ -83,7 +83,7 @@ def test_html_is_self_contained_with_charts() -> None:
     hrefs = re.findall(r'href="([^"]*)"', page)
     assert hrefs and all(h.startswith("#team-") for h in hrefs)
     assert 'id="team-risk"' in page and "fraud-v3" in page and "AT RISK" in page
-    assert "savings on the table: <b>1,234 USD/month</b>" in page
+    assert "savings on the table: <b>$1,234/month</b>" in page
 
 
 def test_hostile_tag_values_are_escaped_not_referenced() -> None:

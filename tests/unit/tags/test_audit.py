@@ -76,7 +76,7 @@ def test_untagged_share_windows_and_trend() -> None:
     assert share.change_points == pytest.approx(15.0)
     assert share.trend() == "up 15.0 points from 10.0%"
     assert share.describe("team") == (
-        "25.0% of spend ($70.00 of $280.00) had no team tag in the last 7 days, up 15.0 points from 10.0%"
+        "25.0% of spend ($70 of $280) had no team tag in the last 7 days, up 15.0 points from 10.0%"
     )
 
 

@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from costwarden.core.owner import (
+    UNOWNED_TEAM,  # noqa: F401 - re-exported for the idle package
+    team_of,
+)
 from costwarden.idle.judge import Points, Verdict
 from costwarden.idle.model import Finding, Kind, NotJudged, Window
 from costwarden.idle.recommend import recommend
@@ -30,7 +34,6 @@ from costwarden.resources.base import error_text
 from costwarden.resources.model import Resource
 from costwarden.settings import Settings
 
-UNOWNED_TEAM = "unowned"
 HOUR = 3600
 #: The price lookup key of EBS storage (``PriceBook.storage_price``); every other key is an on-demand service.
 STORAGE = "ebs"
@@ -66,10 +69,6 @@ class Candidate:
     resource: Resource
     handles: tuple[Handle, ...] = ()
     facts: Any = None
-
-
-def team_of(tags: dict[str, str] | Any, settings: Settings) -> str:
-    return str(tags.get(settings.tags.team_key, "")).strip() or UNOWNED_TEAM
 
 
 def lookback(now: datetime, days: int) -> Window:
@@ -199,7 +198,7 @@ class RegionScan:
                 id=resource.id,
                 type=resource.type,
                 region=self.region,
-                team=team_of(resource.tags, self.settings),
+                team=team_of(resource.tags, self.settings.tags),
                 kind=kind,
                 monthly_usd=usd,
                 evidence=evidence,

@@ -19,6 +19,7 @@ from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
 from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK, team_savings
+from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import Publisher
@@ -33,11 +34,6 @@ log = logging.getLogger("costwarden.advisor")
 
 DEDUP_PK = "dedup#advisor"
 DEDUP_TTL_DAYS = 400
-
-
-def operator_team(settings: Settings) -> str:
-    """Commitments are the account's, not a team's: their alerts go to the team that runs Costwarden."""
-    return settings.stack_tags.get(settings.tags.team_key, "platform")
 
 
 def inference_history(

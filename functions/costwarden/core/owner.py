@@ -1,0 +1,42 @@
+"""Who owns what: the team of a resource (from its tags) and the operator team (the team that runs Costwarden).
+
+Both read the *configured* team key (``settings.tags.team_key``) and nothing else. The rule was written four
+times, and one copy read the literal ``"team"`` key: with ``tags.team_key: owner`` the organization's
+reap-blocked alert went to ``platform`` while every other operator alert went to the owner. Here once:
+
+* ``team_of(tags, policy)``: the tag value under ``policy.team_key``, stripped; ``unowned`` when missing or
+  blank (the reaper, the idle finder). The tag audit's own ``tags.audit.team_of`` goes further on purpose: it also
+  recovers a misspelt key (``Team``) to tell the owner to fix it, which is audit logic, not ownership.
+* ``operator_team(settings)``: alerts about the whole account (commitments, a blocked plan, the idle summary) go to
+  the team Costwarden's own stack is tagged with (``settings.stack_tags[team_key]``), else ``platform``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from costwarden.settings import Settings, TagPolicy
+
+UNOWNED_TEAM = "unowned"
+DEFAULT_OPERATOR_TEAM = "platform"
+
+
+def tag_team(tags: Mapping[str, Any], team_key: str) -> str | None:
+    """The team under ``team_key`` in ``tags``, stripped; ``None`` when absent, blank or not a mapping."""
+    if not isinstance(tags, Mapping):
+        return None
+    value = tags.get(team_key)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def team_of(tags: Mapping[str, Any], policy: TagPolicy, *, unowned: str = UNOWNED_TEAM) -> str:
+    """The owning team of a resource with ``tags``: the configured team tag, else ``unowned``."""
+    return tag_team(tags, policy.team_key) or unowned
+
+
+def operator_team(settings: Settings) -> str:
+    """The team that runs Costwarden: its stack's own team tag (configured key), else ``platform``."""
+    return team_of(settings.stack_tags, settings.tags, unowned=DEFAULT_OPERATOR_TEAM)
