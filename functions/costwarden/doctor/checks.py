@@ -242,9 +242,12 @@ def delegated_admin(account: str, management_account: str, delegated: Sequence[s
     )
 
 
-def slack_concurrency(limit: int, unreserved: int, reserved: int) -> CheckResult:
-    """Reserving ``reserved`` must leave ``MIN_UNRESERVED_CONCURRENCY`` unreserved (``unreserved`` is now)."""
+def slack_concurrency(limit: int, unreserved: int, reserved: int | None) -> CheckResult:
+    """Reserving ``reserved`` must leave ``MIN_UNRESERVED_CONCURRENCY`` unreserved (``unreserved`` is now); nothing
+    reserved (``interact.reserved_concurrency`` unset, the default) always fits."""
     name = "lambda_concurrency"
+    if reserved is None:
+        return _ok(name, f"account limit {limit}; the Slack endpoint reserves none (interact.reserved_concurrency)")
     if unreserved - reserved >= MIN_UNRESERVED_CONCURRENCY:
         return _ok(name, f"account limit {limit}, {unreserved} unreserved: reserving {reserved} fits")
     return CheckResult(

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from costwarden.idle.checks import CHECKS, scanned_types
-from costwarden.idle.checks.base import UNOWNED_TEAM, Ports, RegionScan, expected_idle, lookback
+from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.idle.checks.base import Ports, RegionScan, expected_idle, lookback
 from costwarden.idle.model import Finding, NotJudged, Window
 from costwarden.reaper.inventory import collect_every
 from costwarden.resources.base import error_text

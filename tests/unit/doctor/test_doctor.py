@@ -25,7 +25,7 @@ PREFIX = "costwarden/costwarden-cost/data/"
 SETTINGS: dict[str, Any] = {
     "cost_source": "athena",
     "notifier": {"operator_email": EMAIL},
-    "interact": {"enabled": True},
+    "interact": {"enabled": True, "reserved_concurrency": 5},
     "organization": {
         "enabled": True,
         "organization_id": "o-abcdefghij",
@@ -341,3 +341,9 @@ def test_lambda_handler_returns_the_envelope_and_exit_code(account: Account, mon
     assert answer["command"] == "doctor" and answer["complete"] is True
     assert answer["exit_code"] == 1 and answer["totals"]["missing"] == 1
     assert [r["check"] for r in answer["results"] if r["status"] != "ok"] == ["cost_allocation_tags"]
+
+
+def test_lambda_concurrency_with_nothing_reserved_always_fits() -> None:
+    """`interact.reserved_concurrency` unset (the default): even a new account's quota of 10 fits."""
+    assert checks.slack_concurrency(10, 10, None).status == "ok"
+    assert checks.slack_concurrency(10, 10, 5).status == "wrong"

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from costwarden.core.owner import (
-    UNOWNED_TEAM,  # noqa: F401 - re-exported for the idle package
-    team_of,
-)
+from costwarden.core.owner import team_of
 from costwarden.idle.judge import Points, Verdict
 from costwarden.idle.model import Finding, Kind, NotJudged, Window
 from costwarden.idle.recommend import recommend
