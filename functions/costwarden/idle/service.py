@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from costwarden.idle.checks import CHECKS, scanned_types
 from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.idle.checks import CHECKS, scanned_types
 from costwarden.idle.checks.base import Ports, RegionScan, expected_idle, lookback
 from costwarden.idle.model import Finding, NotJudged, Window
 from costwarden.reaper.inventory import collect_every
