@@ -64,18 +64,18 @@ LAMBDA_EXCLUDED = RUNTIME_PROVIDED | {"pyarrow"}
 #: product from importing them, and tests/infra/test_bundling.py imports every handler from a bundle without them.
 PACKAGE_EXCLUDED = frozenset({"demo", "cli", "__main__.py", "settings_doc.py"})
 #: Package parts only the analytics functions (cost monitor, savings advisor) run, left out of the light bundle:
-#: they need pandas, which the light bundle does not carry. ``cost/episodes.py`` stays (the Slack endpoint records
-#: acknowledgements on anomaly episodes); tests/unit/test_light_bundle_imports.py imports every light module.
+#: they need pandas, which the light bundle does not carry. What the light functions share with the cost monitor
+#: (anomaly episodes, planned spend, the digest input model) lives in ``core``/``models``, so ``cost`` goes whole;
+#: import-linter's `light-functions-without-analytics` contract keeps pandas out of every light package, and
+#: tests/unit/test_light_bundle_imports.py imports every light module.
 ANALYTICS_ONLY = frozenset(
     {
         "advisor",
+        "cost",
         "services/advisor",
         "services/athena_cost.py",
         "handlers/advisor.py",
         "handlers/cost_monitor.py",
-        *(f"cost/{name}" for name in ("alerts.py", "athena_sql.py", "budget.py", "cache.py", "cur.py", "detect.py")),
-        *(f"cost/{name}" for name in ("digest_handoff.py", "digest_input.py", "forecast.py", "frame.py")),
-        *(f"cost/{name}" for name in ("monitor.py", "pool_monitor.py", "pools.py", "rootcause.py", "sql")),
     }
 )
 

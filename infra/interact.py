@@ -23,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from costwarden.reaper.iam import extend_statements
+from costwarden.resources.iam import extend_statements
 from costwarden.settings import Settings
 
 from infra import nag

@@ -56,7 +56,7 @@ ACKNOWLEDGMENTS: Final[dict[str, str]] = {
 #: (``instance/*``, ``cluster/*``...); their ids depend on the configured regions, so the reaper registers them
 #: with this reason at synth through ``acknowledge_scoped``.
 REAPER_SCOPED_WILDCARD_REASON: Final = (
-    "Reaper policy built from the registry (costwarden/reaper/iam.py): list/describe actions support no "
+    "Reaper policy built from the registry (costwarden/resources/iam.py): list/describe actions support no "
     "resource-level permissions ('*'); every destructive action is scoped to its resource-type ARN pattern "
     "(the resources are not known at deploy time) AND conditioned on the resource carrying expires_at and not "
     "carrying costwarden:protect=true, with explicit Deny statements for protected and production resources; "
@@ -103,7 +103,7 @@ IDLE_READS_REASON: Final = (
 )
 #: The Slack app's Extend policy (infra/interact.py): same finding ids, computed at synth like the reaper's.
 INTERACT_SCOPED_WILDCARD_REASON: Final = (
-    "Slack app Extend policy built from the reaper registry (costwarden/reaper/iam.py extend_statements): "
+    "Slack app Extend policy built from the reaper registry (costwarden/resources/iam.py extend_statements): "
     "describe/list actions and tag:TagResources support no resource-level permissions ('*', read-only or needing "
     "the service's own tagging permission as well); every service tagging action is scoped to its resource-type "
     "ARN pattern AND conditioned on the resource carrying expires_at, not carrying costwarden:protect=true and not "

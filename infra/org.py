@@ -6,7 +6,7 @@ Two roles per member account:
 * ``<member_role_name>-read``: what planning and the tag audit read (the reaper's read-only actions, the tagging
   API, Cost Explorer) — nothing that changes a resource;
 * ``<member_role_name>-reaper``: exactly the single-account reaper's policy, from the same generator
-  (``costwarden.reaper.iam.policy_statements``): destructive actions only on resources carrying ``expires_at``
+  (``costwarden.resources.iam.policy_statements``): destructive actions only on resources carrying ``expires_at``
   and not ``costwarden:protect=true``, with the explicit denies.
 
 Both trust only the central item function's role ARN, and only with ``aws:PrincipalOrgID`` of this organization.
@@ -21,7 +21,7 @@ from aws_cdk import CfnStackSet, Stack
 from constructs import Construct
 from costwarden.idle.iam import read_actions as idle_read_actions
 from costwarden.org.accounts import read_role_name, reaper_role_name
-from costwarden.reaper.iam import policy_statements, read_actions
+from costwarden.resources.iam import policy_statements, read_actions
 from costwarden.settings import Settings
 
 from infra.function import CoreResources

@@ -1,6 +1,6 @@
 """The reaper: an hourly ``CostwardenFunction`` whose role is built from the reaper's registry declarations.
 
-The role (``costwarden.reaper.iam.policy_statements``) allows each destructive action only on its resource ARN
+The role (``costwarden.resources.iam.policy_statements``) allows each destructive action only on its resource ARN
 pattern in the configured regions, only on resources carrying ``expires_at`` and not carrying
 ``costwarden:protect=true``, and explicitly denies those actions on protected (and, unless allowed, production)
 resources — so even a bug in the reaper cannot terminate what the tags protect. The timeout is kept below the
@@ -14,7 +14,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from constructs import Construct
-from costwarden.reaper.iam import policy_statements
+from costwarden.resources.iam import policy_statements
 from costwarden.settings import Settings
 
 from infra import nag

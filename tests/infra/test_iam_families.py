@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import (
+from costwarden.resources import REGISTRY
+from costwarden.resources.iam import (
     REGION_CONDITION,
     REGION_KEY,
     _conditions,
@@ -17,7 +18,6 @@ from costwarden.reaper.iam import (
     granted,
     policy_statements,
 )
-from costwarden.resources import REGISTRY
 from costwarden.settings import parse_settings
 
 from tests.infra.iam_reference import expand

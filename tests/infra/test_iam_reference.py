@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import policy_statements
+from costwarden.resources.iam import policy_statements
 from costwarden.settings import parse_settings
 
 from tests.infra import iam_reference

@@ -78,7 +78,7 @@ def test_the_read_role_changes_nothing(org_synth: Synth) -> None:
 
 
 def test_the_reaper_role_carries_the_single_account_generator_s_statements(org_synth: Synth) -> None:
-    from costwarden.reaper.iam import policy_statements
+    from costwarden.resources.iam import policy_statements
     from costwarden.settings import parse_settings
 
     settings = parse_settings({"organization": ORG, "tags": {"team_key": "owner-team"}})

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
 from costwarden.resources import REGISTRY
+from costwarden.resources.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
 from costwarden.settings import parse_settings
 
 from tests.infra.conftest import Synth, synthesize
@@ -69,7 +69,7 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
             continue  # logs, X-Ray, KMS, DLQ: CostwardenFunction's own, not the reaper's
         seen |= actions
         if actions <= set(UNCONDITIONED_COMPANIONS):
-            assert statement["Resource"] == "*" and "Condition" not in statement  # reviewed: see reaper/iam.py
+            assert statement["Resource"] == "*" and "Condition" not in statement  # reviewed: see resources/iam.py
             continue
         assert statement["Resource"] != "*"
         condition = statement["Condition"]

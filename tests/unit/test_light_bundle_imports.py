@@ -36,7 +36,7 @@ LIGHT = (
     "costwarden.services.idle",
     "costwarden.services.interact",
     "costwarden.services.org",
-    "costwarden.cost.episodes",
+    "costwarden.core.episodes",
 )
 
 SCRIPT = """

@@ -14,8 +14,6 @@ from costwarden.advisor.storage import StorageFinding
 
 DAYS_PER_MONTH = 365 / 12
 #: Where the latest advisor run leaves its savings per team (state table): the digest and the report read it.
-SAVINGS_PK = "advisor#latest"
-SAVINGS_SK = "savings"
 MAX_ITEMS = 10
 
 

@@ -21,7 +21,7 @@ def _command(args: argparse.Namespace) -> int:
 
     from costwarden.demo.example_digest import example_input
     from costwarden.digest.compose import compose_digest
-    from costwarden.digest.model import DigestInput
+    from costwarden.models.digest import DigestInput
     from costwarden.notifier.digest_blocks import blocks_as_text, digest_blocks
     from costwarden.settings import load_settings
 

@@ -15,7 +15,7 @@ from costwarden.cli.main import CliError
 
 
 def _command(args: argparse.Namespace) -> int:
-    from costwarden.interact import planned
+    from costwarden.core import planned
     from costwarden.services.reaper import state_store
 
     try:

@@ -252,3 +252,13 @@ class HashedKey:
         if not sep:
             raise KeyFormatError(f"not a HashedKey (expected <prefix>#<32 hex>): {_clip(text)!r}")
         return cls(prefix, digest)
+
+
+# -- state records more than one capability reads (the key is the contract between writer and reader) -----------
+#: First time Costwarden saw a resource (the reaper writes it, a Slack extension reads it): anchor of
+#: ``reaper.max_lifetime_days`` where a service gives no creation date.
+FIRST_SEEN_PK = "firstseen"
+#: The savings advisor's latest findings (the advisor writes, the digest reads the "savings on the table" line).
+SAVINGS_PK, SAVINGS_SK = "advisor#latest", "savings"
+#: The idle finder's latest summary (the idle finder writes, the digest reads its idle section).
+IDLE_SUMMARY_PK, IDLE_SUMMARY_SK = "idle#summary", "latest"

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core import episodes
 from costwarden.core.alerts import build
 from costwarden.core.keys import BudgetKey, CostEpisodeRef, CostKey, ForecastKey
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import episodes
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore

@@ -15,9 +15,9 @@ from costwarden.cost import budget as budget_mod
 from costwarden.cost.alerts import Publish
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
-from costwarden.digest.model import PoolRow
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
+from costwarden.models.digest import PoolRow
 from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core.episodes import DEFAULT_GAP_DAYS
 from costwarden.cost.budget import BudgetView
-from costwarden.cost.episodes import DEFAULT_GAP_DAYS
 from costwarden.cost.forecast import TeamForecast
 from costwarden.cost.frame import COST, DATE, UNTAGGED
-from costwarden.digest.model import (
+from costwarden.models.digest import (
     DigestInput,
     ExpiringResource,
     IdleSummary,

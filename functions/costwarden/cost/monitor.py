@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core import episodes
 from costwarden.core.money import usd
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import episodes
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all
 from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
@@ -99,14 +99,15 @@ def _detect(
 
 
 def _planned(found: Detection, keys: list[str], store: StateStore, anomaly: Any) -> Detection:
-    """Findings on days with declared planned spend re-judged against baseline + the plan (interact/planned.py)."""
-    from costwarden.interact import planned
+    """Findings on days with declared planned spend re-judged against baseline + the plan (core/planned.py)."""
+    from costwarden.core import planned
+    from costwarden.cost.planned_spend import adjust_findings
 
     def plans_for(team: str) -> list[dict[str, Any]]:
         return store.query(f"{planned.PK_PREFIX}{team}")
 
     def adjust(findings: pd.DataFrame, column: str) -> pd.DataFrame:
-        return planned.adjust_findings(
+        return adjust_findings(
             findings,
             column,
             plans_for,

@@ -31,8 +31,8 @@ from costwarden.cost.pools import (
     state_keys,
     team_pools,
 )
-from costwarden.digest.model import PoolRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.digest import PoolRow
 from costwarden.models.ports import CostSource, StateStore
 from costwarden.settings import Settings
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from costwarden.digest.model import (
+from costwarden.models.digest import (
     DigestInput,
     ExpiringResource,
     IdleSummary,

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from costwarden.notifier.routing import WebhookAllowance
+from costwarden.core.slack_urls import WebhookAllowance
 
 LOOPBACK = "127.0.0.1"
 MAX_BLOCKS = 50

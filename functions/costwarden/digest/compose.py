@@ -31,8 +31,9 @@ from datetime import datetime
 from typing import Any
 
 from costwarden.core.money import signed_usd, usd
-from costwarden.digest.format import pct, ratio_x
-from costwarden.digest.model import (
+from costwarden.core.text import pct, ratio_x
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.digest import (
     BUDGET_STATUSES,
     REAPER_STATUSES,
     DigestInput,
@@ -43,7 +44,6 @@ from costwarden.digest.model import (
     ReaperStatus,
     TeamRow,
 )
-from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import NotifierSettings
 
 DIGEST_SCHEMA = 1

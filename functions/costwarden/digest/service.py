@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costwarden.digest.compose import compose_digests
-from costwarden.digest.model import DigestInput
 from costwarden.models.alert import AlertEvent
+from costwarden.models.digest import DigestInput
 from costwarden.settings import NotifierSettings
 
 Publisher = Callable[[AlertEvent], object]

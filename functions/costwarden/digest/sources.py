@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
-from costwarden.digest.model import (
+from costwarden.core.keys import IDLE_SUMMARY_PK, IDLE_SUMMARY_SK, SAVINGS_PK, SAVINGS_SK
+from costwarden.models.digest import (
     REAPER_STATUSES,
     ExpiringResource,
     IdleSummary,
@@ -159,10 +159,9 @@ IDLE_SUMMARY_MAX_AGE = timedelta(hours=48)
 
 def load_idle_summary(store: StateStore, *, now: datetime) -> IdleSummary | None:
     """The latest idle scan's summary, if the idle finder left one in the last 48 hours (else None)."""
-    from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK
 
     try:
-        item = store.get(SUMMARY_PK, SUMMARY_SK)
+        item = store.get(IDLE_SUMMARY_PK, IDLE_SUMMARY_SK)
     except Exception:  # the digest goes out without the idle line
         return None
     if not item:

@@ -30,9 +30,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters import aws
+from costwarden.core.slack_urls import WebhookAllowance
 from costwarden.handlers.observability import logger
 from costwarden.interact.receive import from_event, receive, to_event
-from costwarden.notifier.routing import WebhookAllowance
 from costwarden.services.reaper import state_store
 from costwarden.settings import load_settings
 

@@ -19,9 +19,9 @@ from typing import Any
 from costwarden.idle.checks import CHECKS, scanned_types
 from costwarden.idle.checks.base import PRICE_READ
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS
-from costwarden.reaper.iam import _resources, _sid
 from costwarden.resources import COMMON_READ_PERMISSIONS, REGISTRY
 from costwarden.resources.base import UNTAG_ACTIONS
+from costwarden.resources.iam import _resources, _sid
 from costwarden.settings import Settings
 
 Statement = dict[str, Any]

@@ -8,8 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 #: Where each scan leaves its summary for the daily digest (state table ``pk``/``sk``).
-SUMMARY_PK = "idle#summary"
-SUMMARY_SK = "latest"
 
 #: Hours in an average month (365 * 24 / 12): how hourly prices become "USD per month".
 

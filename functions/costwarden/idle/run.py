@@ -18,11 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from costwarden.core.act import Audit, Request, Rules, Trigger, Verb, act_on
+from costwarden.core.keys import IDLE_SUMMARY_PK as SUMMARY_PK
+from costwarden.core.keys import IDLE_SUMMARY_SK as SUMMARY_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.idle import alerts
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS, MarkPlan, plan_marks
-from costwarden.idle.model import SUMMARY_PK, SUMMARY_SK, Finding
+from costwarden.idle.model import Finding
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
 from costwarden.models.idle_ports import Store

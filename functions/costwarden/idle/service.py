@@ -19,8 +19,8 @@ from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.idle.checks import CHECKS, scanned_types
 from costwarden.idle.checks.base import Ports, RegionScan, expected_idle, lookback
 from costwarden.idle.model import Finding, NotJudged, Window
-from costwarden.reaper.inventory import collect_every
 from costwarden.resources.base import error_text
+from costwarden.resources.inventory import collect_every
 from costwarden.resources.model import Resource
 from costwarden.settings import Settings
 

@@ -7,8 +7,8 @@ kind of change — and the record of it.
   from the resource's launch or creation (``started_at``; first sighting only where the service gives no date);
   the reply names the cap.
 * Acknowledge / Snooze this episode / It was planned (anomalies): written on the episode's item in the state table
-  (``cost/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
-* ``/costwarden plan ...``: declared planned spend (``interact/planned.py``).
+  (``core/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
+* ``/costwarden plan ...``: declared planned spend (``core/planned.py``).
 
 Every attempt — done, refused, failed — is one audit item (who, what, before/after, from which message), and the
 original message is updated in place (``response_url``) or the user alone is answered (ephemeral).
@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from costwarden.core import planned
 from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
 from costwarden.core.arn import BadArn, parse_arn
-from costwarden.cost.episodes import DEDUP_PK as EPISODE_PK
-from costwarden.interact import hardlimit, planned
+from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
+from costwarden.core.keys import FIRST_SEEN_PK
+from costwarden.interact import hardlimit
 from costwarden.interact.authz import authorize
 from costwarden.interact.buttons import EXTEND_DAYS, lift_block
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
-from costwarden.reaper.execute import FIRST_SEEN_PK
 from costwarden.redaction import redact
 from costwarden.resources import REGISTRY, Clients, type_for_arn
 from costwarden.resources.model import Resource, Status
@@ -213,7 +214,7 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
     data[f"{flag}_by"] = user_id
     data[f"{flag}_at"] = ctx.now.isoformat()
     if action in ("snooze", "planned"):
-        data["quiet"] = True  # no escalation for the rest of this episode (cost/episodes.advance)
+        data["quiet"] = True  # no escalation for the rest of this episode (core/episodes.advance)
     ctx.state.put(EPISODE_PK, series, data)
     words = {"ack": "Acknowledged", "snooze": "Snoozed for this episode", "planned": "Marked as planned"}
     return Outcome("done", words[action], before, {f"{flag}_by": user_id})

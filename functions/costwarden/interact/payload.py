@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from costwarden.core.slack_urls import SLACK_WEBHOOK_HOSTS, WebhookAllowance
 from costwarden.interact.verify import bad_request
-from costwarden.notifier.routing import SLACK_WEBHOOK_HOSTS, WebhookAllowance
 
 _ID = re.compile(r"[A-Z0-9]{1,32}")
 _RESPONSE_PATH = re.compile(r"/(actions|commands)/[A-Za-z0-9/_-]{1,200}")

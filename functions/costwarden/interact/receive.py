@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from costwarden.core.slack_urls import WebhookAllowance
 from costwarden.interact.payload import Button, Interaction, parse_body
 from costwarden.interact.verify import Rejected, claim_once, verify_request
 from costwarden.models.ports import StateStore
-from costwarden.notifier.routing import WebhookAllowance
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from costwarden.core.money import signed_usd, usd
-from costwarden.digest.format import clip, hours_until, pct, ratio_x
+from costwarden.core.text import clip, hours_until, pct, ratio_x
 from costwarden.models.alert import AlertEvent
 
 MAX_BLOCKS = 50

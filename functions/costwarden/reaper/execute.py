@@ -17,16 +17,17 @@ from typing import Any
 
 from costwarden.core.act import BatchResult, Request, Rules, Trigger, Verb, act_on
 from costwarden.core.act import write_audit as record_audit
+from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import Sent, send_once, send_once_each
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import Publisher as Publisher  # noqa: PLC0414 - re-exported for the reaper's callers
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
-from costwarden.reaper.inventory import SourceError, collect
 from costwarden.reaper.plan import Plan, make_plan
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
+from costwarden.resources.inventory import SourceError, collect
 from costwarden.resources.model import MARK_ACTION, Decision, Resource, Status, new_run_id
 from costwarden.settings import Settings, TagPolicy
 
@@ -35,7 +36,6 @@ log = logging.getLogger("costwarden.reaper")
 #: How long "already warned" / "already reported" markers live (longer than any sensible expiry horizon).
 DEDUP_TTL_DAYS = 90
 #: Partition of "first seen" markers (sk: resource ARN), written with a resource's first expiry warning.
-FIRST_SEEN_PK = "firstseen"
 
 
 @dataclass

@@ -25,9 +25,9 @@ from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore
 from costwarden.reaper import limits
 from costwarden.reaper.execute import DEDUP_TTL_DAYS, RunResult, _store_audit, write_audit
-from costwarden.reaper.inventory import collect
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
+from costwarden.resources.inventory import collect
 from costwarden.resources.model import Decision, Resource, Status
 from costwarden.settings import Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from costwarden.cost.episodes import DEDUP_PK
+from costwarden.core.episodes import DEDUP_PK
 from costwarden.models.expiry import parse_expires_at
 
 from tests.functional.interact.world import World, in_days

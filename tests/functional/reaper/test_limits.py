@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from costwarden.models.alert import AlertKind
-from costwarden.reaper import iam
 from costwarden.reaper.limit_run import run_limits
+from costwarden.resources import iam
 from costwarden.settings import parse_settings
 from moto.backends import get_backend
 

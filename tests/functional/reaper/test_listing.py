@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from costwarden.reaper.inventory import collect
 from costwarden.resources import REGISTRY
+from costwarden.resources.inventory import collect
 
 from tests.functional.reaper.reaper_env import Account
 

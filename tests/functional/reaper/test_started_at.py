@@ -18,9 +18,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from costwarden.adapters.state import MemoryStateStore
+from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.interact.actions import Context, extend
 from costwarden.models.expiry import format_expiry
-from costwarden.reaper.execute import FIRST_SEEN_PK
 from costwarden.resources import REGISTRY
 from costwarden.settings import parse_settings
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from costwarden.adapters.state import MemoryStateStore
-from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
+from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.demo.example_digest import example_input
 from costwarden.digest.compose import compose_digest
 from costwarden.digest.sources import load_savings_on_table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from costwarden.cost.episodes import advance, changed, load_state
+from costwarden.core.episodes import advance, changed, load_state
 
 
 def findings(*rows: tuple[str, str, str, bool]) -> pd.DataFrame:

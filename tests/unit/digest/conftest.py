@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from costwarden.demo.example_digest import synthetic_input
-from costwarden.digest.model import DigestInput
+from costwarden.models.digest import DigestInput
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from costwarden.digest.compose import (
     compose_digest,
     compose_digests,
 )
-from costwarden.digest.model import DigestInput, OpenAnomaly, ReaperActivity, ReaperDecision, TeamRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.digest import DigestInput, OpenAnomaly, ReaperActivity, ReaperDecision, TeamRow
 from costwarden.settings import NotifierSettings
 from pydantic import ValidationError
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from costwarden.digest.compose import compose_digest
-from costwarden.digest.model import DigestInput, TeamRow
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.digest import DigestInput, TeamRow
 from costwarden.notifier.digest_blocks import MAX_TEAM_ROWS, digest_blocks, display_width
 
 MakeFleet = Callable[..., DigestInput]

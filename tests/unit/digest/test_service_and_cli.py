@@ -11,9 +11,9 @@ import pytest
 from costwarden.cli import digest as digest_cli
 from costwarden.cli.main import CliError
 from costwarden.demo.example_digest import example_input
-from costwarden.digest.model import DigestInput
 from costwarden.digest.service import send_digests
 from costwarden.models.alert import AlertEvent
+from costwarden.models.digest import DigestInput
 from costwarden.settings import NotifierSettings
 
 MakeFleet = Callable[..., DigestInput]

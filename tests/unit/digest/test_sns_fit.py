@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from costwarden.adapters.sns import MAX_MESSAGE_BYTES, TRUNCATION_NOTE_KEY, fit_to_sns
 from costwarden.digest.compose import TEAM_TABLE_MAX_BYTES, compose_digest
-from costwarden.digest.model import DigestInput
 from costwarden.models.alert import AlertEvent
+from costwarden.models.digest import DigestInput
 from costwarden.notifier.digest_blocks import digest_blocks
 
 MakeFleet = Callable[..., DigestInput]
@@ -56,7 +56,7 @@ def test_worst_case_text_everywhere_still_fits() -> None:
     """256-character non-ASCII team names, 1,000-character ARNs, long reasons and notes, thousands of each."""
     from datetime import UTC, date, datetime, timedelta
 
-    from costwarden.digest.model import (
+    from costwarden.models.digest import (
         ExpiringResource,
         OpenAnomaly,
         ReaperActivity,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from costwarden.demo.example_digest import example_input
 from costwarden.digest.compose import compose_digest
-from costwarden.digest.model import IdleSummary
 from costwarden.idle.alerts import account_alert, digest_summary, team_alert
 from costwarden.idle.marks import MARK, UNMARK, marker_value, plan_marks
 from costwarden.idle.model import Finding, Kind
 from costwarden.models.alert import AlertKind, Severity
+from costwarden.models.digest import IdleSummary
 from costwarden.models.idle_ports import Quote
 from costwarden.models.pricing import monthly, on_demand_quote, total
 from costwarden.notifier.blocks import render_message

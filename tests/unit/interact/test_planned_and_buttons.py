@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 from costwarden.adapters.state import MemoryStateStore
-from costwarden.cost import episodes
-from costwarden.interact import planned
+from costwarden.core import episodes, planned
+from costwarden.cost.planned_spend import adjust_findings
 from costwarden.interact.buttons import action_blocks, series_of
 from costwarden.interact.payload import decode_button
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
@@ -67,17 +67,17 @@ def _findings(cost: float, baseline: float = 1000.0) -> pd.DataFrame:
 
 def test_a_planned_day_within_the_plan_is_not_an_anomaly() -> None:
     items = [{"from": "2026-12-01", "to": "2026-12-04", "usd": 4000}]
-    out = planned.adjust_findings(_findings(2400), "team", lambda team: items, **LIMITS)
+    out = adjust_findings(_findings(2400), "team", lambda team: items, **LIMITS)
     assert out.empty
 
 
 def test_above_the_plan_still_fires_and_carries_the_planned_amount() -> None:
     items = [{"from": "2026-12-01", "to": "2026-12-04", "usd": 4000}]
-    out = planned.adjust_findings(_findings(5000), "team", lambda team: items, **LIMITS)
+    out = adjust_findings(_findings(5000), "team", lambda team: items, **LIMITS)
     [row] = out.to_dict("records")
     assert row["planned_usd"] == 1000 and row["baseline_usd"] == 2000 and row["severity"] == "critical"
     asked: list[str] = []
-    other = planned.adjust_findings(_findings(5000), "team", lambda team: asked.append(team) or [], **LIMITS)
+    other = adjust_findings(_findings(5000), "team", lambda team: asked.append(team) or [], **LIMITS)
     assert other["severity"].tolist() == ["critical"] and asked == ["nlp"]
 
 

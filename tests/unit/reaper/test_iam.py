@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from costwarden.reaper.iam import (
+from costwarden.resources import REGISTRY, Permission, ResourceType
+from costwarden.resources.iam import (
     REGION_CONDITION,
     REGION_KEY,
     TAGGING_API_MARK,
@@ -15,7 +16,6 @@ from costwarden.reaper.iam import (
     policy_statements,
     read_actions,
 )
-from costwarden.resources import REGISTRY, Permission, ResourceType
 from costwarden.settings import parse_settings
 
 ARGS: dict[str, Any] = {"partition": "aws", "account": "123456789012", "regions": ["us-east-1", "eu-west-1"]}

@@ -16,7 +16,7 @@ from typing import Any
 from costwarden.adapters.cost_explorer import CostExplorer, record_type_filter
 from costwarden.adapters.state import StateStore
 from costwarden.advisor.report import CostLine, MonthlyReport, build_report, month_bounds, previous_month
-from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK
+from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.settings import Settings
 
 

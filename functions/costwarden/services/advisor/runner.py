@@ -18,7 +18,8 @@ from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
-from costwarden.advisor.savings import SAVINGS_PK, SAVINGS_SK, team_savings
+from costwarden.advisor.savings import team_savings
+from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent
