@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +56,10 @@ def _role_statements(synth: Synth) -> list[dict[str, Any]]:
 
 
 def _metrics(fmt: str) -> list[str]:
-    names = [p.name for p in (resources.files("costwarden.cost") / "sql" / fmt).iterdir()]
-    return sorted(n.removeprefix("cost_").removesuffix(".sql") for n in names if n.startswith("cost_"))
+    """Every metric the dialect map can render for ``fmt`` (the map is the one place that says so)."""
+    from costwarden.cost.athena_sql import DIALECTS
+
+    return sorted(DIALECTS[fmt].costs)
 
 
 def _column_refs(node: Any) -> Iterator[str]:

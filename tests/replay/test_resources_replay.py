@@ -59,11 +59,6 @@ def test_eks_node_groups_from_a_real_listing() -> None:
     assert found[0].arn.startswith("arn:aws:eks:eu-central-1:644160558196:nodegroup/example/node_group_example/")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EKS describe race: fixed on the types branch (functions/costwarden/resources/eks_nodegroup.py skips a "
-    "node group deleted between ListNodegroups and DescribeNodegroup); the lead removes this mark at merge",
-)
 def test_a_node_group_vanished_between_list_and_describe_is_skipped_and_the_others_kept() -> None:
     client, stub = stubbed("eks", REGION)
     _queue_eks(stub, vanished=True)

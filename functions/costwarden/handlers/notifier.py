@@ -46,11 +46,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters import aws, secrets
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, TTL_ATTRIBUTE, DynamoStateStore
+from costwarden.core.slack_urls import WebhookAllowance
 from costwarden.handlers.observability import logger, metrics, tracer
 from costwarden.interact.buttons import action_blocks
 from costwarden.models.alert import AlertEvent
 from costwarden.notifier.delivery import DeliveryError, deliver
-from costwarden.notifier.routing import Route, WebhookAllowance, parse_webhooks, routes_for
+from costwarden.notifier.routing import Route, parse_webhooks, routes_for
 from costwarden.notifier.slack import InvocationLimits, PostResult, RetryPolicy, post_message
 from costwarden.settings import load_settings
 

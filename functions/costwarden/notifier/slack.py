@@ -65,7 +65,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from costwarden.notifier.routing import has_unsafe_characters
+from costwarden.core.slack_urls import has_unsafe_characters
 from costwarden.redaction import RedactingFilter, redact
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})

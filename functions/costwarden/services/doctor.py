@@ -14,9 +14,10 @@ from typing import Any
 
 from costwarden.adapters import aws
 from costwarden.adapters import doctor_reads as reads
+from costwarden.core.slack_urls import WebhookConfigError
 from costwarden.doctor import checks
 from costwarden.doctor.checks import CheckResult
-from costwarden.notifier.routing import WebhookConfigError, parse_webhooks
+from costwarden.notifier.routing import parse_webhooks
 from costwarden.settings import Settings
 
 Clients = Callable[[str, str | None], Any]

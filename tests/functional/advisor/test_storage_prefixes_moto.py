@@ -165,7 +165,7 @@ def test_apply_puts_prefix_scoped_rules_through_the_one_guard(s3: Any) -> None:
         ({"ml-data-*": ["exp*/"]}, "is a pattern; S3 lifecycle prefixes are literal"),
         ({"ml-data-*": [""]}, "an empty prefix is the whole bucket"),
         ({"ml-data-*": []}, "no key prefixes"),
-        ({"": ["experiments/"]}, "empty bucket-name pattern"),
+        ({"": ["experiments/"]}, "storage.prefix_patterns[key 0]: a blank key names nothing"),
     ],
 )
 def test_hostile_prefix_settings_name_the_key(prefix_patterns: dict[str, list[str]], message: str) -> None:
