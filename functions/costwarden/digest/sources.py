@@ -97,11 +97,25 @@ def reaper_activity(
     return ReaperActivity(dry_run=dry_run, decisions=tuple(sorted(kept.values(), key=lambda d: (d.at, d.resource))))
 
 
+#: Triggers of the one action path whose audit items are a reaper run's (a Slack extension, the hard limit, the
+#: instance limits and the idle finder's marks write audit items too, but they are not what the reaper saw).
+_REAPER_TRIGGERS = frozenset({"schedule", "cli"})
+
+
+def _from_the_reaper(item: Mapping[str, Any]) -> bool:
+    trigger = item.get("trigger")
+    return trigger is None or trigger in _REAPER_TRIGGERS
+
+
 def expiring_soon(
     items: Iterable[Mapping[str, Any]], *, now: datetime, expired_from: ExpiredFrom, hours: int = 72
 ) -> list[ExpiringResource]:
     """Resources the latest reaper run saw alive whose expiry falls within ``hours``, soonest first."""
-    timed = [(at, item) for item in items if (at := run_time(item)) is not None and at <= now and "arn" in item]
+    timed = [
+        (at, item)
+        for item in items
+        if (at := run_time(item)) is not None and at <= now and "arn" in item and _from_the_reaper(item)
+    ]
     if not timed:
         return []
     latest_run = max(timed, key=lambda pair: pair[0])[1].get("run_id")

@@ -119,3 +119,13 @@ def test_no_items_means_nothing_happened() -> None:
     activity = reaper_activity([], now=NOW, expired_from=expired_from)
     assert activity.decisions == ()
     assert expiring_soon([], now=NOW, expired_from=expired_from) == []
+
+
+def test_a_slack_extension_after_the_reaper_run_does_not_hide_what_the_reaper_saw() -> None:
+    """The one action path audits a Slack extension (and the hard limit) too: those are not reaper runs."""
+    seen = audit_item(NOW - timedelta(hours=2), ARN + "i-soon", action="terminate", status="skipped",
+                      expires_at="2026-11-28", reason="not yet expired")[2]  # fmt: skip
+    extended = {**audit_item(NOW - timedelta(minutes=5), ARN + "i-other", action="extend", status="done",
+                             expires_at="2026-11-30", reason="extend")[2], "trigger": "slack"}  # fmt: skip
+    expiring = expiring_soon([seen, extended], now=NOW, expired_from=expired_from)
+    assert [e.resource.rsplit("/", 1)[-1] for e in expiring] == ["i-soon"]
