@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from costwarden.cost.frame import COST, DATE, ESTIMATED, ce_dates, empty_frame, from_ce_pages
-from costwarden.models.ports import StateStore
+from costwarden.models.ports import CostSource, StateStore
 
 #: Groups per cached item: keeps each DynamoDB item far below its 400 KB limit even for thousands of teams.
 CHUNK_GROUPS = 2_000
@@ -123,6 +123,21 @@ class CostCache:
             frame = frame.loc[(frame[DATE] >= pd.Timestamp(start)) & (frame[DATE] < pd.Timestamp(end))]
             report.frame = frame.sort_values([DATE, *self.keys], kind="stable").reset_index(drop=True)
         return report
+
+    def load_from(self, source: CostSource, start: date, end: date) -> PullReport:
+        """``load`` pulling from ``source.daily_by_tags`` with this cache's own keys, metric and record-type filter:
+        every reader of the cache (the monitor, the monthly report, the advisor) asks the question it stores."""
+
+        def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
+            return source.daily_by_tags(
+                range_start,
+                range_end,
+                list(self.keys),
+                metric=self.metric,
+                excluded_record_types=self.excluded_record_types,
+            )
+
+        return self.load(start, end, pull)
 
     def _cached_frame(self, rows: dict[str, list[tuple[list[str], float]]]) -> pd.DataFrame:
         records = [(day, *keys, cost) for day, entries in rows.items() for keys, cost in entries]

@@ -201,16 +201,7 @@ def _judge(
     window = (today - start).days
     cache = CostCache(store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=window + 14)
 
-    def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
-        return ce.daily_by_tags(
-            range_start,
-            range_end,
-            keys,
-            metric=anomaly.cost_metric,
-            excluded_record_types=anomaly.excluded_record_types,
-        )
-
-    report = cache.load(start, today, pull)
+    report = cache.load_from(ce, start, today)
     estimated = set(report.estimated_days)
     found = _detect(
         report.frame,

@@ -50,16 +50,7 @@ def _cached_lines(
     keys = group_keys(settings)
     cache = CostCache(store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=75)
 
-    def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
-        return ce.daily_by_tags(
-            range_start,
-            range_end,
-            keys,
-            metric=anomaly.cost_metric,
-            excluded_record_types=anomaly.excluded_record_types,
-        )
-
-    frame = cache.load(start, end, pull).frame
+    frame = cache.load_from(ce, start, end).frame
     if frame.empty:
         return []
     months = frame[DATE].dt.strftime("%Y-%m")

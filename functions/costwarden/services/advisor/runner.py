@@ -54,16 +54,7 @@ def inference_history(
         store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=settings.advisor.stable_days + 21
     )
 
-    def pull(range_start: date, range_end: date) -> list[dict[str, Any]]:
-        return ce.daily_by_tags(
-            range_start,
-            range_end,
-            keys,
-            metric=anomaly.cost_metric,
-            excluded_record_types=anomaly.excluded_record_types,
-        )
-
-    frame = cache.load(start, today, pull).frame
+    frame = cache.load_from(ce, start, today).frame
     frame = frame.loc[frame[keys[1]] == settings.advisor.inference_phase]
     history: History = {}
     for (team, day), cost in frame.groupby([keys[0], DATE])[COST].sum().items():
