@@ -9,6 +9,18 @@ computing instance types, 2026); a type not listed counts 0 GPUs (still one inst
 
 from __future__ import annotations
 
+#: The g5 sizes, which g6 and g6e repeat: 1 GPU from xlarge to 16xlarge, 4 at 12xlarge and 24xlarge, 8 at 48xlarge.
+_G5_SIZES: dict[str, int] = {
+    "xlarge": 1,
+    "2xlarge": 1,
+    "4xlarge": 1,
+    "8xlarge": 1,
+    "16xlarge": 1,
+    "12xlarge": 4,
+    "24xlarge": 4,
+    "48xlarge": 8,
+}
+
 #: size -> accelerators, per family. Families whose sizes all share one count list only the sizes that exist.
 _FAMILIES: dict[str, dict[str, int]] = {
     "p3": {"2xlarge": 1, "8xlarge": 4, "16xlarge": 8},
@@ -20,37 +32,10 @@ _FAMILIES: dict[str, dict[str, int]] = {
     "p5en": {"48xlarge": 8},
     "g4dn": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4, "metal": 8},
     "g4ad": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 2, "16xlarge": 4},
-    "g5": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "16xlarge": 1,
-        "12xlarge": 4,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
+    "g5": _G5_SIZES,
     "g5g": {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 2, "metal": 2},
-    "g6": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "16xlarge": 1,
-        "12xlarge": 4,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
-    "g6e": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "16xlarge": 1,
-        "12xlarge": 4,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
+    "g6": _G5_SIZES,
+    "g6e": _G5_SIZES,
     "inf1": {"xlarge": 1, "2xlarge": 1, "6xlarge": 4, "24xlarge": 16},
     "inf2": {"xlarge": 1, "8xlarge": 1, "24xlarge": 6, "48xlarge": 12},
     "trn1": {"2xlarge": 1, "32xlarge": 16},
