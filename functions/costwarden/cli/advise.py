@@ -57,12 +57,7 @@ def _account(args: argparse.Namespace) -> int:
     # boto3 loads here, not at `costwarden --help`.
     from datetime import UTC, datetime
 
-    from costwarden.adapters.commitments import CommitmentsReader
-    from costwarden.adapters.cost_explorer import CostExplorer
-    from costwarden.adapters.ec2_spot import SpotPrices
-    from costwarden.adapters.s3_storage import S3Reader
-    from costwarden.adapters.sagemaker_training import TrainingJobs
-    from costwarden.services.advisor.runner import run_advisor
+    from costwarden.services.advisor.runner import run_advisor_on_aws
     from costwarden.services.reaper import regions_for, state_store
     from costwarden.settings import load_settings
 
@@ -71,15 +66,9 @@ def _account(args: argparse.Namespace) -> int:
         raise CliError("--apply needs storage.action: apply in the settings (the advisor only recommends otherwise)")
     regions = regions_for(settings, scope.regions(args.regions))
     state, note = state_store()
-    ce = CostExplorer()
-    result = run_advisor(
+    result = run_advisor_on_aws(
         settings,
         regions=regions,
-        reader_factory=S3Reader,
-        ce=ce,
-        commitments=CommitmentsReader(ce),
-        spot=SpotPrices(regions[0]),
-        training=TrainingJobs(regions[0]),
         state=state,
         publish=None,
         now=datetime.now(UTC),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import datetime
 from typing import Any
@@ -11,48 +10,34 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters import sns
-from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.report_store import MAX_LINK_SECONDS, ReportStore
-from costwarden.adapters.s3_storage import S3Reader
-from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.advisor.report import parse_month
 from costwarden.handlers.cost_monitor import run_time
-from costwarden.handlers.observability import logger, metrics
+from costwarden.handlers.observability import logger, metrics, route_logs, scheduled
 from costwarden.models.alert import AlertEvent
-from costwarden.services.advisor.runner import run_advisor, run_monthly_report
+from costwarden.services.advisor.runner import run_advisor_on_aws, run_monthly_report
 from costwarden.services.reaper import regions_for
 from costwarden.settings import load_settings
 
 REPORT_BUCKET_ENV_VAR = "REPORT_BUCKET_NAME"
 
-_advisor_log = logging.getLogger("costwarden.advisor")
-_advisor_log.setLevel(logger.log_level)
-_advisor_log.handlers = list(logger.handlers)
-_advisor_log.propagate = False
+route_logs("costwarden.advisor")
 
 
 def _publish(alert: AlertEvent) -> str:
     return sns.publish(alert, os.environ["ALERT_TOPIC_ARN"])
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
+@scheduled
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
     now = run_time(event)
     regions = regions_for(settings)
-    ce = CostExplorer()
-    result = run_advisor(
+    result = run_advisor_on_aws(
         settings,
         regions=regions,
-        reader_factory=S3Reader,
-        ce=ce,
-        commitments=CommitmentsReader(ce),
-        spot=SpotPrices(regions[0]),
-        training=TrainingJobs(regions[0]),
         state=DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR]),
         publish=_publish,
         now=now,
@@ -82,8 +67,7 @@ def event_month(event: dict[str, Any]) -> str | None:
         raise ValueError(f"event key 'month': {error}") from None
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
+@scheduled
 def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
     now = run_time(event)
@@ -95,10 +79,9 @@ def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # 7-day ExpiresIn says: no "valid until" is claimed (the message says how to get the report again).
         return store.link(key, MAX_LINK_SECONDS), None
 
-    ce = CostExplorer()
     result = run_monthly_report(
         settings,
-        ce=ce,
+        ce=CostExplorer(),
         state=DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR]),
         now=now,
         month=month,

@@ -8,31 +8,24 @@ written only when ``reaper.dry_run`` is off — the same switch that lets the re
 from __future__ import annotations
 
 import functools
-import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from costwarden.handlers.observability import logger, metrics
+from costwarden.handlers.observability import logger, metrics, route_logs, run_state, scheduled
 from costwarden.idle.run import run_idle
 from costwarden.reaper.execute import write_audit
 from costwarden.services.idle import aws_ports
-from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
+from costwarden.services.reaper import default_clients, regions_for, sns_publisher
 from costwarden.settings import load_settings
 
-_idle_log = logging.getLogger("costwarden.idle")
-_idle_log.setLevel(logger.log_level)
-_idle_log.handlers = list(logger.handlers)
-_idle_log.propagate = False
+route_logs("costwarden.idle")
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
+@scheduled
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
-    state, note = state_store(probe=False)
-    if note:
-        logger.warning("no state table: prices are not cached and alerts are not de-duplicated", note=note)
+    state = run_state("prices are not cached and alerts are not de-duplicated")
     ports = aws_ports(default_clients, state, settings)
     run = run_idle(
         settings,

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from costwarden.handlers.observability import logger
+from costwarden.handlers.observability import logger, route_logs
 from costwarden.handlers.org_common import run_time
 from costwarden.org.items import ItemError, parse_item
 from costwarden.services.org import CAPABILITIES, ItemContext, run_item
 from costwarden.services.reaper import sns_publisher, state_store
 from costwarden.settings import load_settings
 
-_reaper_log = logging.getLogger("costwarden.reaper")
-_reaper_log.setLevel(logger.log_level)
-_reaper_log.handlers = list(logger.handlers)
-_reaper_log.propagate = False
+route_logs("costwarden.reaper")
 
 
 @logger.inject_lambda_context(log_event=False)

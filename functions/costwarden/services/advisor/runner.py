@@ -14,6 +14,7 @@ from typing import Any
 from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
+from costwarden.adapters.s3_storage import S3Reader
 from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
@@ -176,6 +177,35 @@ def run_advisor(
         sender.once(event.dedup_key, event)
     log.info("advisor run", extra={"ce_requests": result.ce_requests, "teams_with_savings": len(savings)})
     return result
+
+
+def run_advisor_on_aws(
+    settings: Settings,
+    *,
+    regions: Sequence[str],
+    state: StateStore,
+    publish: Publisher | None,
+    now: datetime,
+    allow_apply: bool = True,
+    audit: bool = True,
+) -> AdvisorResult:
+    """``run_advisor`` over the account's own readers (S3 buckets, Cost Explorer and the commitments it reports,
+    Spot prices and training jobs in the first region): the wiring the Lambda and ``costwarden advise`` share."""
+    ce = CostExplorer()
+    return run_advisor(
+        settings,
+        regions=regions,
+        reader_factory=S3Reader,
+        ce=ce,
+        commitments=CommitmentsReader(ce),
+        spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
+        state=state,
+        publish=publish,
+        now=now,
+        allow_apply=allow_apply,
+        audit=audit,
+    )
 
 
 @dataclass
