@@ -102,20 +102,22 @@ def _offset(value: str, text: str | None) -> timezone:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def _reject_reason(value: str) -> str:  # noqa: PLR0911 - one reason per shape
+#: The shapes people write instead of an accepted form, each with the reason its owner is told (first match wins).
+_REJECTED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_EPOCH, "looks like an epoch timestamp; write an ISO 8601 date such as 2026-12-31 or 2026-12-31T18:00:00Z"),
+    (_BASIC, "ISO 8601 basic format (no dashes) is not accepted; write 2026-12-31 or 2026-12-31T18:00:00Z"),
+    (_ORDINAL, "ordinal dates (YYYY-DDD) are not accepted; write the calendar date, e.g. 2026-12-31"),
+    (_WEEK, "week dates (YYYY-Www) are not accepted; write the calendar date, e.g. 2026-12-31"),
+    (_SLASHED, "day/month order is ambiguous; write the date as YYYY-MM-DD, e.g. 2026-12-31"),
+    (_DATE_WITH_OFFSET, "a date alone takes no UTC offset; add a time (2026-12-31T18:00:00+02:00) or drop the offset"),
+)
+
+
+def _reject_reason(value: str) -> str:
     """Why a value that matched neither accepted form is malformed — specific enough for the owner to fix it."""
-    if _EPOCH.fullmatch(value):
-        return "looks like an epoch timestamp; write an ISO 8601 date such as 2026-12-31 or 2026-12-31T18:00:00Z"
-    if _BASIC.fullmatch(value):
-        return "ISO 8601 basic format (no dashes) is not accepted; write 2026-12-31 or 2026-12-31T18:00:00Z"
-    if _ORDINAL.fullmatch(value):
-        return "ordinal dates (YYYY-DDD) are not accepted; write the calendar date, e.g. 2026-12-31"
-    if _WEEK.fullmatch(value):
-        return "week dates (YYYY-Www) are not accepted; write the calendar date, e.g. 2026-12-31"
-    if _SLASHED.fullmatch(value):
-        return "day/month order is ambiguous; write the date as YYYY-MM-DD, e.g. 2026-12-31"
-    if _DATE_WITH_OFFSET.fullmatch(value):
-        return "a date alone takes no UTC offset; add a time (2026-12-31T18:00:00+02:00) or drop the offset"
+    for shape, reason in _REJECTED:
+        if shape.fullmatch(value):
+            return reason
     if not any(ch.isdigit() for ch in value):
         return "not a date; write an ISO 8601 date such as 2026-12-31 (relative expressions are not accepted)"
     return "not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS with optional Z or ±HH:MM)"

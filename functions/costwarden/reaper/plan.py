@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 from costwarden.core.owner import team_of
 from costwarden.models.expiry import (
+    Expiry,
     MalformedExpiry,
     describe_expiry,
     describe_remaining,
@@ -128,16 +129,9 @@ class _Planner:
             return self.decide_member(resource, expires_raw)
         if expires_raw is None:
             return self.decide_missing(resource)
-        try:
-            expiry = parse_expires_at(expires_raw)
-        except MalformedExpiry as error:
-            self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
-            return self.decision(
-                resource,
-                NO_ACTION,
-                Status.SKIPPED,
-                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
-            )
+        expiry = self.expiry_or_violation(resource, expires_raw)
+        if isinstance(expiry, Decision):
+            return expiry
         if skip := self.guarded(resource):
             return self.decision(resource, NO_ACTION, Status.SKIPPED, skip)
         if not expiry.is_expired(self.now):
@@ -182,6 +176,20 @@ class _Planner:
         self.plan.actions.append((resource, decision))
         return decision
 
+    def expiry_or_violation(self, resource: Resource, expires_raw: str) -> Expiry | Decision:
+        """The parsed ``expires_at`` (a cluster member's too), or, malformed, the skip decision with the violation
+        reported to the owner: never acted on."""
+        try:
+            return parse_expires_at(expires_raw)
+        except MalformedExpiry as error:
+            self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
+            return self.decision(
+                resource,
+                NO_ACTION,
+                Status.SKIPPED,
+                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
+            )
+
     def uncheck(self, resource: Resource) -> None:
         if all(r.arn != resource.arn for r in self.plan.unchecked):
             self.plan.unchecked.append(resource)
@@ -218,16 +226,9 @@ class _Planner:
             )
         if expires_raw is None:
             return None  # a member without its own expiry is governed by its parent; nothing to say about it
-        try:
-            expiry = parse_expires_at(expires_raw)
-        except MalformedExpiry as error:
-            self.plan.violations.append(Violation(resource, self.team(resource), expires_raw, error.reason))
-            return self.decision(
-                resource,
-                NO_ACTION,
-                Status.SKIPPED,
-                f"malformed {self.policy.expires_key}: {error.reason}; never acted on",
-            )
+        expiry = self.expiry_or_violation(resource, expires_raw)
+        if isinstance(expiry, Decision):
+            return expiry
         if expiry.is_expired(self.now):
             state = f"parent skipped: {parent_decision.reason}" if parent_decision else "the group is live"
             return self.decision(
