@@ -6,6 +6,7 @@ endpoint (moto) needs no special flag. Retries use botocore's ``standard`` mode,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +35,12 @@ def assumed_clients(role_arn: str, session_name: str = "costwarden-hard-limit") 
     """A ``clients(service, region)`` factory acting as ``role_arn`` (one AssumeRole per call of this function):
     destructive work runs under its own, narrower role, never the caller's."""
     credentials = client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return credential_clients(credentials)
+
+
+def credential_clients(credentials: dict[str, Any]) -> Callable[[str, str], Any]:
+    """A ``clients(service, region)`` factory over AssumeRole's ``Credentials``: one cached client per (service,
+    region), with the retry configuration of every other client (the hard limit's role, a member account's)."""
     session = boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],

@@ -11,8 +11,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
 from costwarden.adapters import aws
 
 SESSION_NAME = "costwarden"
@@ -40,20 +38,7 @@ def member_clients(
         )["Credentials"]
     except aws.AWS_ERRORS as error:
         raise AssumeRoleError(f"account {account_id}: cannot assume {arn}: {error}") from None
-    session = boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    cache: dict[tuple[str, str], Any] = {}
-
-    def clients(service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in cache:
-            cache[key] = session.client(service, region_name=region, config=aws.RETRY_CONFIG)  # type: ignore[call-overload]
-        return cache[key]
-
-    return clients
+    return aws.credential_clients(credentials)
 
 
 def caller_account(sts_client: Any | None = None) -> str | None:

@@ -9,7 +9,7 @@ fails is recorded in ``Inventory.errors`` and everything else goes on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from costwarden.resources import COMPANION_TYPES, REGISTRY, Clients, Selector, type_for_arn
@@ -89,18 +89,10 @@ def _own_listing(
 def collect(clients: Clients, regions: Sequence[str], selectors: Sequence[Selector]) -> Inventory:
     """List every region and source concurrently; resources sorted for stable output."""
     own = [name for name, rtype in REGISTRY.items() if rtype.tagging_type is None]
-    inventory = Inventory()
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="reaper-inventory") as pool:
         futures = [pool.submit(_tagging_pass, clients, region, selectors) for region in regions]
         futures += [pool.submit(_own_listing, clients, region, name, selectors) for region in regions for name in own]
-        for future in futures:
-            resources, errors = future.result()
-            inventory.resources.extend(resources)
-            inventory.errors.extend(errors)
-    unique = {r.arn: r for r in inventory.resources}
-    inventory.resources = sorted(unique.values(), key=lambda r: (r.region, r.type, r.arn))
-    inventory.errors.sort(key=lambda e: (e.region, e.source))
-    return inventory
+        return _gathered(futures)
 
 
 def collect_every(clients: Clients, regions: Sequence[str], type_names: Sequence[str]) -> Inventory:
@@ -113,13 +105,18 @@ def collect_every(clients: Clients, regions: Sequence[str], type_names: Sequence
         except Exception as error:  # recorded (summary or log); the run goes on
             return [], [SourceError(region, name, error_text(error))]
 
-    inventory = Inventory()
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="idle-inventory") as pool:
-        futures = [pool.submit(one, region, name) for region in regions for name in type_names]
-        for future in futures:
-            resources, errors = future.result()
-            inventory.resources.extend(resources)
-            inventory.errors.extend(errors)
+        return _gathered([pool.submit(one, region, name) for region in regions for name in type_names])
+
+
+def _gathered(futures: Sequence[Future[tuple[list[Resource], list[SourceError]]]]) -> Inventory:
+    """The listings' results in one inventory, in submission order: each resource once (by ARN), sorted by region,
+    type and ARN, and the errors by region and source, so the output is stable whichever listing finished first."""
+    inventory = Inventory()
+    for future in futures:
+        resources, errors = future.result()
+        inventory.resources.extend(resources)
+        inventory.errors.extend(errors)
     unique = {r.arn: r for r in inventory.resources}
     inventory.resources = sorted(unique.values(), key=lambda r: (r.region, r.type, r.arn))
     inventory.errors.sort(key=lambda e: (e.region, e.source))
