@@ -73,6 +73,23 @@ def chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def tagging_batches(
+    resources: Sequence[Resource], call: Callable[[list[str]], dict[str, Any]]
+) -> dict[str, str | None]:
+    """``call`` (a tagging-API ``tag_resources`` / ``untag_resources``) per 20 ARNs, its batch limit:
+    ``{arn: None (done) | error text}``; an ARN in ``FailedResourcesMap`` fails alone, a call that raises its batch."""
+    result: dict[str, str | None] = {}
+    for batch in chunks(list(resources), 20):
+        arns = [r.arn for r in batch]
+        try:
+            failed = call(arns).get("FailedResourcesMap", {})
+        except Exception as error:  # recorded (decision, summary or log); the run goes on
+            failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
+        for arn in arns:
+            result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
+    return result
+
+
 #: The tag-removal action next to each tagging action (``untag``: the idle finder removes only the tags it set).
 UNTAG_ACTIONS: dict[str, str] = {
     "ec2:CreateTags": "ec2:DeleteTags",
@@ -290,32 +307,14 @@ class ResourceType:
     ) -> dict[str, str | None]:
         """Add ``tags`` (``missing_expiry: mark``); default through the tagging API, 20 ARNs per call."""
         api = clients("resourcegroupstaggingapi", region)
-        result: dict[str, str | None] = {}
-        for batch in chunks(list(resources), 20):
-            arns = [r.arn for r in batch]
-            try:
-                failed = api.tag_resources(ResourceARNList=arns, Tags=tags).get("FailedResourcesMap", {})
-            except Exception as error:  # recorded (decision, summary or log); the run goes on
-                failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
-            for arn in arns:
-                result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
-        return result
+        return tagging_batches(resources, lambda arns: api.tag_resources(ResourceARNList=arns, Tags=tags))
 
     def untag(
         self, clients: Clients, region: str, resources: Sequence[Resource], keys: Sequence[str]
     ) -> dict[str, str | None]:
         """Remove the tag ``keys`` (the idle finder's own marks); default through the tagging API, 20 ARNs a call."""
         api = clients("resourcegroupstaggingapi", region)
-        result: dict[str, str | None] = {}
-        for batch in chunks(list(resources), 20):
-            arns = [r.arn for r in batch]
-            try:
-                failed = api.untag_resources(ResourceARNList=arns, TagKeys=list(keys)).get("FailedResourcesMap", {})
-            except Exception as error:  # recorded (decision, summary or log); the run goes on
-                failed = {arn: {"ErrorMessage": error_text(error)} for arn in arns}
-            for arn in arns:
-                result[arn] = str(failed[arn].get("ErrorMessage", "failed")) if arn in failed else None
-        return result
+        return tagging_batches(resources, lambda arns: api.untag_resources(ResourceARNList=arns, TagKeys=list(keys)))
 
     def extend_command(self, resource: Resource, key: str, value: str) -> str:
         """The exact command an owner runs to extend the expiry: set tag ``key`` (``settings.tags.expires_key``)."""

@@ -5,12 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    StringConstraints,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 SETTINGS_ENV_VAR = "COSTWARDEN_SETTINGS"
 CONTEXT_KEY = "costwarden"
@@ -32,12 +27,6 @@ def _owner(value: str) -> str:
     return value
 
 
-def _channel(value: str) -> str:
-    if not _CHANNEL.fullmatch(value):
-        raise ValueError("a channel key is 1-80 characters of a-z, 0-9, `.`, `_`, `-` (a Slack channel name, no `#`)")
-    return value
-
-
 def _team_name(value: str) -> str:
     if value != value.strip() or _CONTROL.search(value):
         raise ValueError("a team name is the `team` tag value: no surrounding blanks, no control characters")
@@ -47,20 +36,27 @@ def _team_name(value: str) -> str:
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
-def _region(value: str) -> str:
-    if not _REGION.fullmatch(value):
-        raise ValueError("a region is an AWS region name such as us-east-1 or eu-west-1")
-    return value
+def matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
+    """A validator accepting a string that ``pattern`` matches whole, else refusing it with ``rule`` (what the value
+    must look like): the one shape of the settings' format checks (regions, channels, Slack ids)."""
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return AfterValidator(check)
 
 
 #: An AWS region name (``us-east-1``); a typo here would scan nothing and report nothing.
-RegionName = Annotated[str, AfterValidator(_region)]
+RegionName = Annotated[str, matching(_REGION, "a region is an AWS region name such as us-east-1 or eu-west-1")]
 #: An owner: ``alice@example.com``, a Slack user id (``U024BE7LH``, ``W...``) or user group id (``S0614TZR7``).
 Owner = Annotated[str, AfterValidator(_owner)]
 #: A team, as its ``team`` tag value (AWS allows 256 characters in a tag value).
 TeamName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_team_name)]
 #: A routing key of the webhook secret's ``channels`` object (usually the Slack channel's name, without ``#``).
-ChannelName = Annotated[str, AfterValidator(_channel)]
+_CHANNEL_RULE = "a channel key is 1-80 characters of a-z, 0-9, `.`, `_`, `-` (a Slack channel name, no `#`)"
+ChannelName = Annotated[str, matching(_CHANNEL, _CHANNEL_RULE)]
 
 
 class _Model(BaseModel):

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    Field,
-    model_validator,
-)
+from pydantic import Field, model_validator
 
-from costwarden.settings._base import (
-    _Model,
-)
+from costwarden.settings._base import _Model
 
 
 class AnomalySettings(_Model):

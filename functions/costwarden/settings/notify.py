@@ -5,15 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    Field,
-    field_validator,
-)
+from pydantic import Field, field_validator
 
-from costwarden.settings._base import (
-    _Model,
-)
+from costwarden.settings._base import _Model, matching
 
 
 class ScheduleSettings(_Model):
@@ -61,22 +55,10 @@ _SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
 _SLACK_GROUP = re.compile(r"S[A-Z0-9]{6,20}")
 
 
-def _slack_user(value: str) -> str:
-    if not _SLACK_USER.fullmatch(value):
-        raise ValueError("a Slack user id is U... or W... (upper-case letters and digits)")
-    return value
-
-
-def _slack_group(value: str) -> str:
-    if not _SLACK_GROUP.fullmatch(value):
-        raise ValueError("a Slack user group id is S... (upper-case letters and digits)")
-    return value
-
-
 #: A Slack user id (``U024BE7LH`` or, on Enterprise Grid, ``W...``).
-SlackUser = Annotated[str, AfterValidator(_slack_user)]
+SlackUser = Annotated[str, matching(_SLACK_USER, "a Slack user id is U... or W... (upper-case letters and digits)")]
 #: A Slack user group id (``S0614TZR7``); its members are read with ``usergroups.users.list``.
-SlackGroup = Annotated[str, AfterValidator(_slack_group)]
+SlackGroup = Annotated[str, matching(_SLACK_GROUP, "a Slack user group id is S... (upper-case letters and digits)")]
 
 
 class TeamSlackSettings(_Model):

@@ -53,6 +53,14 @@ class AthenaSettings(_Model):
     """A query still running after this many seconds is cancelled and the run fails (Lambda's limit is 900 s)."""
 
 
+def _every_one(value: tuple[str, ...], pattern: str, what: str) -> tuple[str, ...]:
+    """``value`` when each id matches ``pattern``; else a refusal listing every id that is not ``what``."""
+    bad = [v for v in value if not re.match(pattern, v)]
+    if bad:
+        raise ValueError(f"not {what}: {bad}")
+    return value
+
+
 class OrganizationSettings(_Model):
     """One deployment guarding every account of an AWS Organization: member roles by StackSet, fan-out by Step
     Functions. Off by default: the deployment guards its own account only."""
@@ -108,18 +116,12 @@ class OrganizationSettings(_Model):
     @field_validator("exclude_accounts")
     @classmethod
     def _excluded(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if not re.match(ACCOUNT_ID_PATTERN, v)]
-        if bad:
-            raise ValueError(f"not a 12-digit account id: {bad}")
-        return value
+        return _every_one(value, ACCOUNT_ID_PATTERN, "a 12-digit account id")
 
     @field_validator("deployment_targets")
     @classmethod
     def _targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if not re.match(OU_ID_PATTERN, v)]
-        if bad:
-            raise ValueError(f"not an OU id (ou-...) or root id (r-...): {bad}")
-        return value
+        return _every_one(value, OU_ID_PATTERN, "an OU id (ou-...) or root id (r-...)")
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> OrganizationSettings:
