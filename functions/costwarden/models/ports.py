@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from costwarden.models.alert import AlertEvent
 
@@ -43,6 +43,34 @@ class StateStore(Protocol):
     def delete(self, pk: str, sk: str) -> None: ...
 
 
+class CostBasis(TypedDict):
+    """What counts as cost in every question to a ``CostSource`` (the ``anomaly`` settings' two keys), declared once
+    for the port and its implementations (``**basis: Unpack[CostBasis]``)."""
+
+    metric: str
+    """The Cost Explorer metric (``AmortizedCost``, ``UnblendedCost``...)."""
+    excluded_record_types: Sequence[str]
+    """Record types left out (credits, refunds and taxes by default)."""
+
+
+class ServiceQuery(CostBasis):
+    """``daily_by_service``: one team's cost grouped by service, the root-cause request."""
+
+    team_key: str
+    """The tag a team is read from."""
+    team: str | None
+    """The team (``None``: cost without the tag)."""
+
+
+class TagTotalQuery(CostBasis):
+    """``total_by_tag``: the period's cost carrying every ``tag_values`` key with one of its values."""
+
+    group_key: str
+    """The tag the total is grouped by (an experiment pool's jobs)."""
+    tag_values: Mapping[str, Sequence[str]]
+    """Tag key -> accepted values, every key required."""
+
+
 class CostSource(Protocol):
     """Daily cost pages in Cost Explorer's ``GetCostAndUsage`` shape, with the request counts the run reports."""
 
@@ -50,30 +78,12 @@ class CostSource(Protocol):
     throttled: int
 
     def daily_by_tags(
-        self, start: date, end: date, tag_keys: Sequence[str], *, metric: str, excluded_record_types: Sequence[str]
+        self, start: date, end: date, tag_keys: Sequence[str], **basis: Unpack[CostBasis]
     ) -> list[dict[str, Any]]: ...
 
-    def daily_by_service(
-        self,
-        start: date,
-        end: date,
-        *,
-        team_key: str,
-        team: str | None,
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]: ...
+    def daily_by_service(self, start: date, end: date, **query: Unpack[ServiceQuery]) -> list[dict[str, Any]]: ...
 
-    def total_by_tag(
-        self,
-        start: date,
-        end: date,
-        *,
-        group_key: str,
-        tag_values: Mapping[str, Sequence[str]],
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]:
+    def total_by_tag(self, start: date, end: date, **query: Unpack[TagTotalQuery]) -> list[dict[str, Any]]:
         """Cost of the period carrying every ``tag_values`` key with one of its values, grouped by ``group_key``."""
         ...
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Unpack
 
 from costwarden.adapters import aws
 from costwarden.adapters.athena import Athena
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.organizations import Organization
 from costwarden.cost.athena_sql import pages_from_rows, render, total_page_from_rows
-from costwarden.models.ports import CostSource
+from costwarden.models.ports import CostBasis, CostSource, ServiceQuery, TagTotalQuery
 from costwarden.org.attribution import ACCOUNT_DEFAULT, attribute_rows
 from costwarden.settings import AthenaSettings, Settings
 
@@ -67,45 +67,38 @@ class AthenaCostSource:
     def requests(self, value: int) -> None:
         self.athena.requests = value
 
-    def _run(
-        self, question: str, start: date, end: date, keys: Sequence[str], key_names: Sequence[str], **kw: Any
-    ) -> list[dict[str, Any]]:
+    def _query(self, question: str, start: date, end: date, keys: Sequence[str], **kw: Any) -> list[dict[str, Any]]:
+        """Render ``question`` for this export (a FOCUS export filtered by its charge categories), record the SQL,
+        run it: the one path every question's query takes."""
         if self.config.export_format == "focus":
             kw["excluded_record_types"] = self.focus_excluded_categories
         sql = render(
             question, self.config.export_format, table=self.config.table, start=start, end=end, keys=keys, **kw
         )
         self.queries.append(sql)
-        rows = self.athena.query(sql)
+        return self.athena.query(sql)
+
+    def _run(
+        self, question: str, start: date, end: date, keys: Sequence[str], key_names: Sequence[str], **kw: Any
+    ) -> list[dict[str, Any]]:
+        rows = self._query(question, start, end, keys, **kw)
         return pages_from_rows(rows, key_names, kw["metric"], start, end)
 
     def daily_by_tags(
-        self, start: date, end: date, tag_keys: Sequence[str], *, metric: str, excluded_record_types: Sequence[str]
+        self, start: date, end: date, tag_keys: Sequence[str], **basis: Unpack[CostBasis]
     ) -> list[dict[str, Any]]:
         if self.account_teams is not None and len(tag_keys) == 1:
-            return self._by_account(start, end, tag_keys[0], metric=metric, excluded=excluded_record_types)
-        return self._run(
-            "daily_by_tags", start, end, tag_keys, tag_keys, metric=metric, excluded_record_types=excluded_record_types
-        )
+            return self._by_account(
+                start, end, tag_keys[0], metric=basis["metric"], excluded=basis["excluded_record_types"]
+            )
+        return self._run("daily_by_tags", start, end, tag_keys, tag_keys, **basis)
 
     def _by_account(
         self, start: date, end: date, team_key: str, *, metric: str, excluded: Sequence[str]
     ) -> list[dict[str, Any]]:
         """Per account, then attributed: an untagged row goes to the account's team; no team at all stays untagged."""
-        kw: dict[str, Any] = {"metric": metric, "excluded_record_types": excluded}
-        if self.config.export_format == "focus":
-            kw["excluded_record_types"] = self.focus_excluded_categories
-        sql = render(
-            "daily_by_account",
-            self.config.export_format,
-            table=self.config.table,
-            start=start,
-            end=end,
-            keys=[team_key],
-            **kw,
-        )
-        self.queries.append(sql)
-        rows: list[dict[str, object]] = [{**r, "key_0": r.get("key_0") or None} for r in self.athena.query(sql)]
+        found = self._query("daily_by_account", start, end, [team_key], metric=metric, excluded_record_types=excluded)
+        rows: list[dict[str, object]] = [{**r, "key_0": r.get("key_0") or None} for r in found]
         attributed = attribute_rows(rows, self.account_teams or {}, team_field="key_0", unowned="")
         totals: dict[tuple[str, str], float] = defaultdict(float)
         for row in attributed:
@@ -117,52 +110,31 @@ class AthenaCostSource:
         merged = [{"usage_date": d, "key_0": t, "cost": c} for (d, t), c in sorted(totals.items())]
         return pages_from_rows(merged, [team_key], metric, start, end)
 
-    def daily_by_service(
-        self,
-        start: date,
-        end: date,
-        *,
-        team_key: str,
-        team: str | None,
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]:
+    def daily_by_service(self, start: date, end: date, **query: Unpack[ServiceQuery]) -> list[dict[str, Any]]:
         return self._run(
             "daily_by_service",
             start,
             end,
-            [team_key],
+            [query["team_key"]],
             ["SERVICE"],
-            metric=metric,
-            excluded_record_types=excluded_record_types,
-            team=team,
+            metric=query["metric"],
+            excluded_record_types=query["excluded_record_types"],
+            team=query["team"],
         )
 
-    def total_by_tag(
-        self,
-        start: date,
-        end: date,
-        *,
-        group_key: str,
-        tag_values: Mapping[str, Sequence[str]],
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]:
+    def total_by_tag(self, start: date, end: date, **query: Unpack[TagTotalQuery]) -> list[dict[str, Any]]:
         """One query: the window's cost per ``group_key`` value among items carrying every ``tag_values`` key."""
-        excluded = self.focus_excluded_categories if self.config.export_format == "focus" else excluded_record_types
-        sql = render(
+        group_key, metric = query["group_key"], query["metric"]
+        rows = self._query(
             "total_by_tag",
-            self.config.export_format,
-            table=self.config.table,
-            start=start,
-            end=end,
-            keys=[group_key],
+            start,
+            end,
+            [group_key],
             metric=metric,
-            excluded_record_types=excluded,
-            filters=tag_values,
+            excluded_record_types=query["excluded_record_types"],
+            filters=query["tag_values"],
         )
-        self.queries.append(sql)
-        return total_page_from_rows(self.athena.query(sql), group_key, metric, start, end)
+        return total_page_from_rows(rows, group_key, metric, start, end)
 
 
 def account_teams(
