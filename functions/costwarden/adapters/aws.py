@@ -6,7 +6,7 @@ endpoint (moto) needs no special flag. Retries use botocore's ``standard`` mode,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,21 @@ AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 def client(service: str, region: str | None = None) -> Any:
     """A cached boto3 client. Tests call ``client.cache_clear()`` (see tests/conftest.py) between moto contexts."""
     return boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+
+
+def token_pages(
+    call: Callable[[dict[str, Any]], dict[str, Any]], params: dict[str, Any], cursor: str
+) -> Iterator[dict[str, Any]]:
+    """Every page of a token-paged request (where botocore has no paginator, or the caller counts and retries each
+    request itself: ``call`` makes one request of ``params``). ``cursor`` names the page token, the same field in
+    request and response (``NextToken``, ``NextPageToken``, ``nextToken``); the last page carries none."""
+    while True:
+        page = call(params)
+        yield page
+        token = page.get(cursor)
+        if not token:
+            return
+        params = {**params, cursor: token}
 
 
 def default_region() -> str:

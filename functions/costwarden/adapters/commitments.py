@@ -8,7 +8,7 @@ the Savings Plans API is free and counted separately. moto implements none of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -26,11 +26,8 @@ def _period(start: date, end: date) -> dict[str, str]:
 @dataclass
 class CommitmentsReader:
     ce: CostExplorer
-    savingsplans: Any = None
+    savingsplans: Any = field(default_factory=lambda: aws.client("savingsplans", SAVINGSPLANS_REGION))
     savingsplans_requests: int = 0
-
-    def __post_init__(self) -> None:
-        self.savingsplans = self.savingsplans or aws.client("savingsplans", SAVINGSPLANS_REGION)
 
     def reservation_utilisation(self, start: date, end: date) -> list[dict[str, Any]]:
         """Per reservation (``GroupBy SUBSCRIPTION_ID``), one MONTHLY period."""
@@ -73,13 +70,10 @@ class CommitmentsReader:
 
     def describe_savings_plans(self) -> list[dict[str, Any]]:
         """Active and queued plans (every page)."""
-        plans: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"states": ["active", "queued"]}
-        while True:
-            self.savingsplans_requests += 1
-            page = self.savingsplans.describe_savings_plans(**params)
-            plans.extend(page.get("savingsPlans", []))
-            token = page.get("nextToken")
-            if not token:
-                return plans
-            params = {**params, "nextToken": token}
+        pages = aws.token_pages(self._describe_savings_plans, {"states": ["active", "queued"]}, "nextToken")
+        return [plan for page in pages for plan in page.get("savingsPlans", [])]
+
+    def _describe_savings_plans(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.savingsplans_requests += 1
+        page: dict[str, Any] = self.savingsplans.describe_savings_plans(**params)
+        return page

@@ -10,14 +10,15 @@ with exponential backoff (the sleep is injectable, so tests do not wait).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Unpack
 
 from botocore.exceptions import ClientError
 
 from costwarden.adapters import aws
+from costwarden.models.ports import CostBasis, ServiceQuery, TagTotalQuery
 
 THROTTLING_CODES = frozenset({"ThrottlingException", "LimitExceededException", "Throttling", "TooManyRequests"})
 #: Cost Explorer is served from us-east-1 whatever the deployment region.
@@ -97,17 +98,10 @@ class CostExplorer:
         if filter_:
             params["Filter"] = filter_
         self.periods.append((params["TimePeriod"]["Start"], params["TimePeriod"]["End"]))
-        pages: list[dict[str, Any]] = []
-        while True:
-            page = self._call(params)
-            pages.append(page)
-            token = page.get("NextPageToken")
-            if not token:
-                return pages
-            params = {**params, "NextPageToken": token}
+        return list(aws.token_pages(self._call, params, "NextPageToken"))
 
     def daily_by_tags(
-        self, start: date, end: date, tag_keys: Sequence[str], *, metric: str, excluded_record_types: Sequence[str]
+        self, start: date, end: date, tag_keys: Sequence[str], **basis: Unpack[CostBasis]
     ) -> list[dict[str, Any]]:
         """Daily cost grouped by up to two tag keys (Cost Explorer's GroupBy limit)."""
         if not 1 <= len(tag_keys) <= 2:
@@ -115,52 +109,36 @@ class CostExplorer:
         return self.get_cost_and_usage(
             start,
             end,
-            metric=metric,
+            metric=basis["metric"],
             group_by=[{"Type": "TAG", "Key": key} for key in tag_keys],
-            filter_=record_type_filter(excluded_record_types),
+            filter_=record_type_filter(basis["excluded_record_types"]),
         )
 
-    def daily_by_service(
-        self,
-        start: date,
-        end: date,
-        *,
-        team_key: str,
-        team: str | None,
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]:
+    def daily_by_service(self, start: date, end: date, **query: Unpack[ServiceQuery]) -> list[dict[str, Any]]:
         """Daily cost of one team (``None``: untagged cost) grouped by SERVICE: the root-cause request."""
         return self.get_cost_and_usage(
             start,
             end,
-            metric=metric,
+            metric=query["metric"],
             group_by=[{"Type": "DIMENSION", "Key": "SERVICE"}],
-            filter_=combine(record_type_filter(excluded_record_types), tag_filter(team_key, team)),
+            filter_=combine(
+                record_type_filter(query["excluded_record_types"]), tag_filter(query["team_key"], query["team"])
+            ),
         )
 
-    def total_by_tag(
-        self,
-        start: date,
-        end: date,
-        *,
-        group_key: str,
-        tag_values: Mapping[str, Sequence[str]],
-        metric: str,
-        excluded_record_types: Sequence[str],
-    ) -> list[dict[str, Any]]:
+    def total_by_tag(self, start: date, end: date, **query: Unpack[TagTotalQuery]) -> list[dict[str, Any]]:
         """Cost of ``[start, end)`` (one month at most) carrying every ``tag_values`` key with one of its values,
         grouped by tag ``group_key``: an experiment pool's biggest jobs (issue 15), one request per alerting team."""
         tag_filters = [
             {"Tags": {"Key": key, "Values": list(values), "MatchOptions": ["EQUALS"]}}
-            for key, values in tag_values.items()
+            for key, values in query["tag_values"].items()
         ]
         return self.get_cost_and_usage(
             start,
             end,
-            metric=metric,
-            group_by=[{"Type": "TAG", "Key": group_key}],
-            filter_=combine(record_type_filter(excluded_record_types), *tag_filters),
+            metric=query["metric"],
+            group_by=[{"Type": "TAG", "Key": query["group_key"]}],
+            filter_=combine(record_type_filter(query["excluded_record_types"]), *tag_filters),
             granularity="MONTHLY",
         )
 
@@ -168,11 +146,4 @@ class CostExplorer:
         """Every page of any Cost Explorer operation (reservations, Savings Plans, recommendations), each page
         counted in ``requests`` like ``GetCostAndUsage``'s and retried the same way when throttled. ``cursor`` names
         the page-token field (``NextPageToken`` or ``NextToken``: the same name in request and response)."""
-        pages: list[dict[str, Any]] = []
-        while True:
-            page = self._call(params, operation)
-            pages.append(page)
-            token = page.get(cursor)
-            if not token:
-                return pages
-            params = {**params, cursor: token}
+        return list(aws.token_pages(lambda page_params: self._call(page_params, operation), params, cursor))

@@ -36,12 +36,11 @@ class SpotPrices:
                 "StartTime": now,
                 "EndTime": now,
             }
-            while True:
-                self.requests += 1
-                page = self.ec2.describe_spot_price_history(**params)
+            for page in aws.token_pages(self._describe, params, "NextToken"):
                 items.extend(page.get("SpotPriceHistory", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
-                params = {**params, "NextToken": token}
         return items
+
+    def _describe(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.requests += 1
+        page: dict[str, Any] = self.ec2.describe_spot_price_history(**params)
+        return page

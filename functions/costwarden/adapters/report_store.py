@@ -8,7 +8,7 @@ Lambda role, it stops working when that session ends (hours). The report message
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from costwarden.adapters import aws
@@ -16,20 +16,20 @@ from costwarden.adapters import aws
 MAX_LINK_SECONDS = 7 * 24 * 3600
 
 
+def _signing_s3() -> Any:
+    """The default S3 client: SigV4 links (botocore may otherwise presign with the deprecated SigV2 in us-east-1)."""
+    import boto3
+    from botocore.config import Config
+
+    config = aws.RETRY_CONFIG.merge(Config(signature_version="s3v4"))
+    return boto3.session.Session().client("s3", config=config)
+
+
 @dataclass
 class ReportStore:
     bucket: str
-    s3: Any = None
+    s3: Any = field(default_factory=_signing_s3)
     requests: int = 0
-
-    def __post_init__(self) -> None:
-        if self.s3 is None:
-            import boto3
-            from botocore.config import Config
-
-            # SigV4 links (botocore may otherwise presign with the deprecated SigV2 in us-east-1).
-            config = aws.RETRY_CONFIG.merge(Config(signature_version="s3v4"))
-            self.s3 = boto3.session.Session().client("s3", config=config)
 
     def put(self, key: str, body: str) -> None:
         self.requests += 1
