@@ -329,14 +329,8 @@ class _BudgetedWait(RetryHandler):
     budget: _Budget
     _delay: float = 0.0
 
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
+    def prepare_for_next_attempt(self, *, state: RetryState, **_: object) -> None:
+        """The SDK's hook (also given the request, response and error: not needed to wait)."""
         self.budget.wait(state, self._delay)
 
 
@@ -377,14 +371,7 @@ class _ServerErrorRetry(_BackoffMixin, ServerErrorRetryHandler):
         ServerErrorRetryHandler.__init__(self, max_retry_count=budget.policy.max_retries)
         self.budget = budget
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
+    def _can_retry(self, *, state: RetryState, response: HttpResponse | None = None, **_: object) -> bool:
         return response is not None and response.status_code in RETRYABLE_STATUSES and self._fits(state)
 
 
@@ -398,12 +385,7 @@ class _ConnectionRetry(_BackoffMixin, ConnectionErrorRetryHandler):
         self.budget = budget
 
     def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
+        self, *, state: RetryState, response: HttpResponse | None = None, error: Exception | None = None, **_: object
     ) -> bool:
         if response is not None or error is None:
             return False
