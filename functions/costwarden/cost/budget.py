@@ -12,24 +12,22 @@ import calendar
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
 
 from costwarden.cost.frame import COST, DATE
+from costwarden.models.alert import RankedEnum
 
 BUDGET_PK = "dedup#cost-budget"
 
 
-class BudgetStatus(StrEnum):
+class BudgetStatus(RankedEnum):
+    """Ordered: on track < at risk < over budget (a status alerts when it worsens)."""
+
     ON_TRACK = "ON_TRACK"
     AT_RISK = "AT_RISK"
     OVER_BUDGET = "OVER_BUDGET"
-
-    @property
-    def rank(self) -> int:
-        return {"ON_TRACK": 0, "AT_RISK": 1, "OVER_BUDGET": 2}[self.value]
 
 
 @dataclass(frozen=True)

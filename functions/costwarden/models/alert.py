@@ -27,15 +27,21 @@ class AlertKind(StrEnum):
     IDLE = "idle"
 
 
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
+class RankedEnum(StrEnum):
+    """A string enum whose members are declared in rising order: ``rank`` is a member's position, what escalation
+    compares (a severity, a budget status)."""
 
     @property
     def rank(self) -> int:
-        """Ordering for escalation: info < warning < critical."""
-        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+        return list(type(self)).index(self)
+
+
+class Severity(RankedEnum):
+    """Ordered for escalation: info < warning < critical."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
 
 
 class AlertEvent(BaseModel):
