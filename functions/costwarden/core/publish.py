@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from costwarden.models.ports import LEASE_ATTRIBUTE, StateStore
 
@@ -68,36 +68,30 @@ class Sent[T, I]:
         return self.outcome is Outcome.SENT
 
 
-def send_once[T](
-    event: T,
-    *,
-    key: StoreKey,
-    store: StateStore,
-    publish: Callable[[T], object],
-    ttl_days: float,
-    now: datetime,
-    record: Record = None,
-    always: bool = False,
-    lease: timedelta = LEASE,
-) -> Sent[T, StoreKey]:
-    """Publish ``event`` unless the record ``key`` says it was already sent; see the module docstring.
+class Once[T](TypedDict):
+    """The protocol's options, declared once for ``send_once`` and ``send_once_each`` (the first forwards them)."""
 
-    ``record``: what the complete record holds (default ``{"sent_at": now}``), or a function of what the publisher
-    returned (the notifier records a post's attempts), kept ``ttl_days``. ``always``:
-    publish even when the record is complete or held (an action taken is always told), touching the record only
-    when this call claimed it."""
-    return send_once_each(
-        [key],
-        key=_same,
-        build=lambda _claimed: event,
-        store=store,
-        publish=publish,
-        ttl_days=ttl_days,
-        now=now,
-        record=record,
-        always=always,
-        lease=lease,
-    )
+    store: StateStore
+    """Where the records are claimed, completed and released."""
+    publish: Callable[[T], object]
+    """Sends the event (its return value is what ``record`` may read)."""
+    ttl_days: float
+    """How long a complete record is kept: the caller's dedup window."""
+    now: datetime
+    """The run's clock (the claim's lease and ``sent_at`` are dated by it)."""
+    record: NotRequired[Record]
+    """What the complete record holds (default ``{"sent_at": now}``), or a function of what the publisher returned
+    (the notifier records a post's attempts)."""
+    always: NotRequired[bool]
+    """Publish even when the record is complete or held (an action taken is always told), touching the record only
+    when this call claimed it. Default False."""
+    lease: NotRequired[timedelta]
+    """How long a claim holds (default ``LEASE``; the notifier passes the invocation's remaining time)."""
+
+
+def send_once[T](event: T, *, key: StoreKey, **once: Unpack[Once[T]]) -> Sent[T, StoreKey]:
+    """Publish ``event`` unless the record ``key`` says it was already sent; see the module docstring and ``Once``."""
+    return send_once_each([key], key=_same, build=lambda _claimed: event, **once)
 
 
 def _same(key: StoreKey) -> StoreKey:
@@ -105,21 +99,12 @@ def _same(key: StoreKey) -> StoreKey:
 
 
 def send_once_each[T, I](
-    items: Sequence[I],
-    *,
-    key: Callable[[I], StoreKey],
-    build: Callable[[list[I]], T],
-    store: StateStore,
-    publish: Callable[[T], object],
-    ttl_days: float,
-    now: datetime,
-    record: Record = None,
-    always: bool = False,
-    lease: timedelta = LEASE,
+    items: Sequence[I], *, key: Callable[[I], StoreKey], build: Callable[[list[I]], T], **once: Unpack[Once[T]]
 ) -> Sent[T, I]:
     """Claim each item's record, publish ONE event built from the items claimed (``build``), then complete every
     claim, or release every claim if publishing fails. Nothing claimed (and not ``always``): nothing published."""
-    claims = _Claims(store, now, lease)
+    store, now, record = once["store"], once["now"], once.get("record")
+    claims = _Claims(store, now, once.get("lease", LEASE))
     claimed: list[I] = []
     held = False
     for item in items:
@@ -127,7 +112,7 @@ def send_once_each[T, I](
         if refused is None:
             claimed.append(item)
         held = held or refused is Outcome.IN_PROGRESS
-    if not claimed and not always:
+    if not claimed and not once.get("always", False):
         return Sent(Outcome.IN_PROGRESS if held else Outcome.ALREADY_SENT)
     try:
         event = build(claimed or list(items))
@@ -135,7 +120,7 @@ def send_once_each[T, I](
         _release(store, key, claimed)
         raise
     try:
-        returned = publish(event)
+        returned = once["publish"](event)
     except Exception as error:  # the caller records it; the claims go, so the next run tries again
         _release(store, key, claimed)
         return Sent(Outcome.FAILED, event, error, claimed)
@@ -144,7 +129,7 @@ def send_once_each[T, I](
     else:
         done = dict(record(returned) if callable(record) else record)
     for item in claimed:
-        store.put(*key(item), done, ttl_days=ttl_days)
+        store.put(*key(item), done, ttl_days=once["ttl_days"])
     return Sent(Outcome.SENT, event, None, claimed, returned)
 
 
