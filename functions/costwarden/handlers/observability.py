@@ -1,6 +1,8 @@
 """One Logger, Tracer and Metrics set for every function, configured by ``POWERTOOLS_*`` environment variables.
 
 Each function's ``POWERTOOLS_SERVICE_NAME`` (set by infra) names it in logs and metrics; the namespace is shared.
+What every scheduled handler otherwise wrote again lives here too: a capability's logger routed to the JSON
+handler (``route_logs``), the untraced entry (``scheduled``) and the state table with its fallback (``run_state``).
 """
 
 import logging
