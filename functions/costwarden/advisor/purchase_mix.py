@@ -78,7 +78,13 @@ class SpotCandidate:
 
     @property
     def savings_usd(self) -> float | None:
+        """Never negative: spot that would cost more saves nothing (and is shown as not worth it)."""
         return None if self.spot_usd is None else max(self.on_demand_usd - self.spot_usd, 0.0)
+
+    @property
+    def worth_it(self) -> bool | None:
+        """Spot costs less than on-demand; None when spot could not be priced."""
+        return None if self.spot_usd is None else self.spot_usd < self.on_demand_usd
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +96,8 @@ class SpotCandidate:
             "on_demand_usd": round(self.on_demand_usd, 2),
             "spot_usd": None if self.spot_usd is None else round(self.spot_usd, 2),
             "savings_usd": None if self.savings_usd is None else round(self.savings_usd, 2),
+            "worth_it": self.worth_it,
+            "extra_cost_usd": None if self.spot_usd is None else round(max(self.spot_usd - self.on_demand_usd, 0.0), 2),
             "priced_by": self.priced_by,
         }
 
