@@ -27,11 +27,12 @@ from typing import Any
 
 from costwarden.advisor.spot_terms import ALLOWANCE, family_of
 from costwarden.advisor.training import TeamTraining, TrainingJob, training_mix
+from costwarden.core.owner import UNOWNED_TEAM
 
 SPOT_PURCHASE = "Spot Instances"
 ON_DEMAND_PURCHASE = "On Demand Instances"
-#: Team name for spend and jobs without a team tag.
-UNOWNED = "unowned"
+#: Team name for spend and jobs without a team tag: the one owner label.
+UNOWNED = UNOWNED_TEAM
 _BOX = re.compile(r"(?:^|-)BoxUsage:(?P<type>[a-z0-9]+\.[a-z0-9]+)$")
 _TRAIN = re.compile(r"(?:^|-)Train:(?P<type>ml\.[a-z0-9]+\.[a-z0-9]+)$")
 
