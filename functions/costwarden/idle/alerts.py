@@ -70,12 +70,11 @@ def _window(findings: Sequence[Finding], lookback_days: int) -> str:
     short = [f for f in findings if not sustained(f)]
     parts = [] if long is None else [f"idle throughout the last {hours_text(long)}"]
     if short:
-        shortest = min(f.judged_hours or 0.0 for f in short)
-        what = "it" if len(findings) == 1 else f"{len(short)} of them"
+        shortest = hours_text(min(f.judged_hours or 0.0 for f in short))
         parts.append(
-            f"idle for the last {hours_text(shortest)}; {what} not a page until it has been idle for a day"
+            f"idle for the last {shortest}; no page until it has been idle for a day"
             if len(findings) == 1
-            else f"{what} idle for only the last {hours_text(shortest)}: not a page until idle for a day"
+            else f"{len(short)} of them idle for only the last {shortest}: no page until idle for a day"
         )
     return "; ".join(parts)
 

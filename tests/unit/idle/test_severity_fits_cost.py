@@ -57,7 +57,7 @@ def test_a_cluster_idle_for_two_hours_goes_to_the_team_not_on_call() -> None:
     assert "over the last 7 days" not in event.summary
     assert event.title == "Idle: 1 resource, $1,612/month of waste at this rate"
     assert event.summary.startswith("At this rate data pays $1,612 per month for idle capacity (idle for the last 2 h;")
-    assert "not a page until it has been idle for a day" in event.summary
+    assert "no page until it has been idle for a day" in event.summary
 
 
 def test_sustained_waste_above_the_threshold_pages_on_call() -> None:
