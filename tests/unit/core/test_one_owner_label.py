@@ -118,15 +118,8 @@ def test_the_audit_summary_is_the_unowned_team_with_a_parseable_key() -> None:
 
 
 def test_the_digest_gives_unowned_no_digest_of_its_own() -> None:
-    row = TeamRow(
-        team=digest_owner(),
-        month_to_date_usd=12.5,
-        projected_month_end_usd=40.0,
-        forecast_low_usd=30.0,
-        forecast_high_usd=50.0,
-        yesterday_usd=12.5,
-        baseline_usd=10.0,
-    )
+    month = {"projected_month_end_usd": 40.0, "forecast_low_usd": 30.0, "forecast_high_usd": 50.0}
+    row = TeamRow(team=digest_owner(), month_to_date_usd=12.5, yesterday_usd=12.5, baseline_usd=10.0, **month)
     decision = ReaperDecision(resource=ARN, team=reaper_owner(TAGS), action="terminate", status="planned")
     inp = DigestInput(
         date=date(2026, 12, 9), generated_at=NOW, teams=(row,), reaper=ReaperActivity(decisions=(decision,))
