@@ -18,10 +18,10 @@ def test_tag_chapter_publishes_a_digest_per_team(run_chapter: Callable[[str], tu
     assert code == 0, text
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
     assert {a.kind for a in alerts} == {AlertKind.TAG_VIOLATION}
-    assert sorted(a.team for a in alerts) == ["nlp", "no team", "recsys"]
+    assert sorted(a.team for a in alerts) == ["nlp", "recsys", "unowned"]
     recsys = next(a for a in alerts if a.team == "recsys")
     assert "rename tag 'Team' to 'team'" in recsys.details["items"][0]
-    account = next(a for a in alerts if a.team == "no team")
+    account = next(a for a in alerts if a.team == "unowned")
     assert account.details["figures"]["Untagged spend (7d)"] == "19.0%"
     assert account.details["figures"]["Trend"] == "up 11.0 points from 8.0%"
     assert account.details["figures"]["Cost allocation tags"] == "NOT ACTIVE"

@@ -13,6 +13,7 @@ Inputs are the Cost Explorer / Savings Plans responses as plain dicts (the adapt
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,10 +64,13 @@ class CommitmentAlert:
 
 
 def _float(value: Any) -> float | None:
+    """A figure of a response as a finite float; None when it is missing or no figure (NaN and infinities are
+    unknown, never a figure to size a purchase with)."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _date(value: Any) -> date | None:
@@ -275,7 +279,8 @@ def recommend_plan(
     stable: Sequence[Stability],
     floor_hourly_on_demand: float | None = None,
 ) -> PlanRecommendation | None:
-    """The plan to buy, or None: no team is stable, or the API recommends nothing.
+    """The plan to buy, or None: no team is stable, the API recommends nothing, or the plan would save nothing
+    (an estimated saving of 0 % or below: a commitment that costs on-demand or more is never recommended).
 
     The commitment is in USD per hour of Savings Plan rates: the stable teams' floor (on-demand USD per hour)
     discounted by the API's estimated savings percentage, and never above the API's own recommendation (it knows
@@ -285,7 +290,7 @@ def recommend_plan(
         return None
     api_hourly = _float(api_summary.get("HourlyCommitmentToPurchase"))
     pct = _float(api_summary.get("EstimatedSavingsPercentage"))
-    if not api_hourly or api_hourly <= 0 or pct is None:
+    if not api_hourly or api_hourly <= 0 or pct is None or pct <= 0:
         return None
     if floor_hourly_on_demand is None:
         floor_hourly_on_demand = stable_floor_hourly(teams)

@@ -20,6 +20,15 @@ checkpoint-and-restart" and "buy Savings Plans before Reserved Instances for ML"
   families change within a year and a Savings Plan follows them, a reserved instance does not.
 * ``run_hours`` — the length of one run (hours), read only together with ``checkpointing=false``.
 
+A recommendation never costs more than on-demand: every option of a row is priced and compared with on-demand
+(``options`` in the JSON). An option that costs as much or more (a reserved or Savings Plan rate at or above the
+on-demand rate, spot whose interruption allowance eats its discount) is "not worth it", named in the notes with its
+figures, and never picked: the pick is the cheapest option, on-demand included, except that a Savings Plan that does
+save is preferred to a cheaper reservation (flexibility, said in the note). Savings are therefore never negative.
+
+Figures are bounded (``MAX_MONTHLY_HOURS``, ``MAX_RATE``): beyond them a figure is a typing error, and the file is
+refused naming the row and the column, before the ``Decimal`` arithmetic could overflow its 28 digits.
+
 Money is computed in ``Decimal`` from the CSV's own text, so ``2920 x 3.912`` is 11423.04, not a float's neighbour.
 """
 
@@ -48,6 +57,13 @@ DEFAULT_INTERRUPTION_ALLOWANCE = Decimal("0.10")
 EXPERIMENT_RESTART_ALLOWANCE = Decimal("0.10")
 #: A fleet file larger than this is not a fleet: refuse it instead of reading it into memory.
 MAX_ROWS = 100_000
+#: Hours of one row a month: about 1.4 million instances always on. More is a typing error, not a fleet; the bound
+#: also keeps every product (hours x rate) within ``Decimal``'s 28 digits once quantized to cents.
+MAX_MONTHLY_HOURS = Decimal(1_000_000_000)
+#: USD per instance-hour: the dearest instance sells for about 100 USD/h; a thousand times that is a typing error.
+MAX_RATE = Decimal(100_000)
+#: Hours of one run (``run_hours``): a century.
+MAX_RUN_HOURS = Decimal(1_000_000)
 CENT = Decimal("0.01")
 TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n"})
@@ -86,6 +102,29 @@ class FleetRow:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One way to buy a row's hours, priced: what the pick is chosen from and shown against on-demand."""
+
+    strategy: Strategy
+    billed_hours: Decimal
+    rate: Decimal
+
+    @property
+    def monthly(self) -> Decimal:
+        return _money(self.billed_hours, self.rate)
+
+    def to_dict(self, on_demand: Decimal) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy.value,
+            "billed_hours": float(self.billed_hours.quantize(CENT, ROUND_HALF_UP)),
+            "rate": float(self.rate),
+            "monthly": float(self.monthly.quantize(CENT, ROUND_HALF_UP)),
+            "monthly_savings": whole_usd(on_demand - self.monthly),
+            "worth_it": self.strategy is Strategy.ON_DEMAND or self.monthly < on_demand,
+        }
+
+
+@dataclass(frozen=True)
 class FleetResult:
     row: FleetRow
     strategy: Strategy
@@ -94,6 +133,8 @@ class FleetResult:
     on_demand_monthly: Decimal
     optimal_monthly: Decimal
     notes: tuple[str, ...] = ()
+    #: Every option priced for the row, on-demand first (the pick is one of them).
+    options: tuple[Option, ...] = ()
 
     @property
     def exact_savings(self) -> Decimal:
@@ -120,6 +161,7 @@ class FleetResult:
             "monthly_savings": self.monthly_savings,
             "savings_pct": self.savings_pct,
             "notes": list(self.notes),
+            "options": [o.to_dict(self.on_demand_monthly) for o in self.options],
         }
 
 
@@ -159,6 +201,14 @@ def pct(part: Decimal, whole: Decimal) -> float:
     return float((part * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
+def _money(hours: Decimal, rate: Decimal) -> Decimal:
+    return hours * rate
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 # ---------------------------------------------------------------------------------------------------- parsing
 
 
@@ -173,8 +223,13 @@ def _decimal(raw: str, where: str, *, positive: bool = False, at_most: Decimal |
     if value < 0 or (positive and value == 0):
         raise FleetError(f"{where}: {raw!r} must be {'above' if positive else 'at least'} 0")
     if at_most is not None and value > at_most:
-        raise FleetError(f"{where}: {raw!r} must be at most {at_most}")
+        raise FleetError(f"{where}: {raw!r} must be at most {format(at_most.normalize(), 'f')}")
     return value
+
+
+def _rate(raw: str, where: str) -> Decimal:
+    """A USD-per-hour rate: above 0, at most ``MAX_RATE``."""
+    return _decimal(raw, where, positive=True, at_most=MAX_RATE)
 
 
 def _bool(raw: str, where: str) -> bool:
@@ -257,12 +312,10 @@ def _row(cells: dict[str, str], line: int, source: str) -> FleetRow:
     return FleetRow(
         line=line,
         instance_type=instance_type,
-        monthly_hours=_decimal(cells["monthly_hours"], where("monthly_hours")),
-        on_demand_rate=_decimal(cells["on_demand_rate"], where("on_demand_rate"), positive=True),
-        reserved_rate=_decimal(
-            cells["reserved_rate_1yr_no_upfront"], where("reserved_rate_1yr_no_upfront"), positive=True
-        ),
-        spot_rate=_decimal(cells["spot_rate"], where("spot_rate"), positive=True),
+        monthly_hours=_decimal(cells["monthly_hours"], where("monthly_hours"), at_most=MAX_MONTHLY_HOURS),
+        on_demand_rate=_rate(cells["on_demand_rate"], where("on_demand_rate")),
+        reserved_rate=_rate(cells["reserved_rate_1yr_no_upfront"], where("reserved_rate_1yr_no_upfront")),
+        spot_rate=_rate(cells["spot_rate"], where("spot_rate")),
         workload_type=workload_type,
         interruption_rate=(
             None
@@ -270,49 +323,80 @@ def _row(cells: dict[str, str], line: int, source: str) -> FleetRow:
             else _decimal(interruption, where("interruption_rate"), positive=True, at_most=Decimal(1))
         ),
         checkpointing=None if checkpointing is None else _bool(checkpointing, where("checkpointing")),
-        savings_plan_rate=(
-            None if savings_plan is None else _decimal(savings_plan, where("savings_plan_rate"), positive=True)
+        savings_plan_rate=None if savings_plan is None else _rate(savings_plan, where("savings_plan_rate")),
+        run_hours=(
+            None if run_hours is None else _decimal(run_hours, where("run_hours"), positive=True, at_most=MAX_RUN_HOURS)
         ),
-        run_hours=None if run_hours is None else _decimal(run_hours, where("run_hours"), positive=True),
     )
 
 
 # ---------------------------------------------------------------------------------------------------- rules
 
 
-def _money(hours: Decimal, rate: Decimal) -> Decimal:
-    return hours * rate
+def _usd(value: Decimal) -> str:
+    return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}"
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+def not_worth_it(option: Option, on_demand: Decimal) -> str | None:
+    """The note for an option that saves nothing against on-demand, with its figures; None when it saves."""
+    monthly = option.monthly
+    if monthly < on_demand:
+        return None
+    figures = f"{_fmt(option.billed_hours)} h x {_fmt(option.rate)} = {_usd(monthly)} USD/month"
+    if monthly == on_demand:
+        return f"{option.strategy.value} saves nothing against on-demand: {figures}"
+    return (
+        f"{option.strategy.value} not worth it: {figures}, {_usd(monthly - on_demand)} more than on-demand "
+        f"({_usd(on_demand)})"
+    )
+
+
+def _result(
+    row: FleetRow, pick: Option, on_demand: Option, options: Sequence[Option], notes: Sequence[str]
+) -> FleetResult:
+    return FleetResult(
+        row,
+        pick.strategy,
+        pick.billed_hours,
+        pick.rate,
+        on_demand.monthly,
+        pick.monthly,
+        tuple(notes),
+        (on_demand, *options),
+    )
 
 
 def advise_row(row: FleetRow) -> FleetResult:
-    """The cheapest honest option for one row, with the reasons in ``notes``."""
-    on_demand = _money(row.monthly_hours, row.on_demand_rate)
+    """The cheapest honest option for one row, never dearer than on-demand, with the reasons in ``notes``."""
+    on_demand = Option(Strategy.ON_DEMAND, row.monthly_hours, row.on_demand_rate)
     if row.workload_type is WorkloadType.ALWAYS_ON:
         return _always_on(row, on_demand)
     return _spot_eligible(row, on_demand)
 
 
-def _always_on(row: FleetRow, on_demand: Decimal) -> FleetResult:
-    reserved = _money(row.monthly_hours, row.reserved_rate)
-    if row.savings_plan_rate is None:
-        return FleetResult(row, Strategy.RESERVED, row.monthly_hours, row.reserved_rate, on_demand, reserved)
-    plan = _money(row.monthly_hours, row.savings_plan_rate)
-    note = (
-        "Savings Plan preferred to a reserved instance: ML instance families change within a year and a Savings "
-        f"Plan follows the change, a reserved {row.instance_type} does not"
+def _always_on(row: FleetRow, on_demand: Option) -> FleetResult:
+    reserved = Option(Strategy.RESERVED, row.monthly_hours, row.reserved_rate)
+    plan = (
+        None
+        if row.savings_plan_rate is None
+        else Option(Strategy.SAVINGS_PLAN, row.monthly_hours, row.savings_plan_rate)
     )
-    if reserved < plan:
-        note += (
-            f" (the reserved instance would save {whole_usd(plan - reserved)} USD/month more while the family stays)"
+    options = [o for o in (plan, reserved) if o is not None]
+    notes = [note for o in options if (note := not_worth_it(o, on_demand.monthly)) is not None]
+    if plan is not None and plan.monthly < on_demand.monthly:
+        note = (
+            "Savings Plan preferred to a reserved instance: ML instance families change within a year and a Savings "
+            f"Plan follows the change, a reserved {row.instance_type} does not"
         )
-    return FleetResult(row, Strategy.SAVINGS_PLAN, row.monthly_hours, row.savings_plan_rate, on_demand, plan, (note,))
+        if reserved.monthly < plan.monthly:
+            extra = whole_usd(plan.monthly - reserved.monthly)
+            note += f" (the reserved instance would save {extra} USD/month more while the family stays)"
+        return _result(row, plan, on_demand, options, [*notes, note])
+    pick = reserved if reserved.monthly < on_demand.monthly else on_demand
+    return _result(row, pick, on_demand, options, notes)
 
 
-def _spot_eligible(row: FleetRow, on_demand: Decimal) -> FleetResult:
+def _spot_eligible(row: FleetRow, on_demand: Option) -> FleetResult:
     rate = row.interruption_rate
     allowance = DEFAULT_INTERRUPTION_ALLOWANCE if rate is None else rate
     notes: list[str] = []
@@ -326,9 +410,7 @@ def _spot_eligible(row: FleetRow, on_demand: Decimal) -> FleetResult:
                 f"is not shorter than the expected {_fmt(between.quantize(Decimal('0.1'), ROUND_HALF_UP))} h between "
                 "interruptions; add checkpoint-and-restart to save on spot"
             )
-            return FleetResult(
-                row, Strategy.ON_DEMAND, row.monthly_hours, row.on_demand_rate, on_demand, on_demand, tuple(notes)
-            )
+            return _result(row, on_demand, on_demand, (), notes)
         # Without checkpoints each interruption repeats, on average, half a run.
         allowance = max(hourly, hourly * row.run_hours / 2)
         notes.append(
@@ -337,16 +419,13 @@ def _spot_eligible(row: FleetRow, on_demand: Decimal) -> FleetResult:
         )
     if row.workload_type is WorkloadType.EXPERIMENTAL:
         allowance += EXPERIMENT_RESTART_ALLOWANCE
-    hours = row.monthly_hours * (1 + allowance)
-    spot = _money(hours, row.spot_rate)
-    if spot >= on_demand:
-        notes.append("spot with its interruption allowance costs no less than on-demand here")
-        return FleetResult(
-            row, Strategy.ON_DEMAND, row.monthly_hours, row.on_demand_rate, on_demand, on_demand, tuple(notes)
-        )
+    spot = Option(Strategy.SPOT, row.monthly_hours * (1 + allowance), row.spot_rate)
+    dearer = not_worth_it(spot, on_demand.monthly)
+    if dearer is not None:
+        return _result(row, on_demand, on_demand, (spot,), [*notes, dearer])
     if rate is not None:
         notes.append(f"interruption rate {_fmt(rate)}/h replaces the 10 % allowance")
-    return FleetResult(row, Strategy.SPOT, hours, row.spot_rate, on_demand, spot, tuple(notes))
+    return _result(row, spot, on_demand, (spot,), notes)
 
 
 def advise_fleet(rows: Iterable[FleetRow]) -> FleetReport:

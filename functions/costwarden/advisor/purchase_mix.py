@@ -27,11 +27,12 @@ from typing import Any
 
 from costwarden.advisor.spot_terms import ALLOWANCE, family_of
 from costwarden.advisor.training import TeamTraining, TrainingJob, training_mix
+from costwarden.core.owner import UNOWNED_TEAM
 
 SPOT_PURCHASE = "Spot Instances"
 ON_DEMAND_PURCHASE = "On Demand Instances"
-#: Team name for spend and jobs without a team tag.
-UNOWNED = "unowned"
+#: Team name for spend and jobs without a team tag: the one owner label.
+UNOWNED = UNOWNED_TEAM
 _BOX = re.compile(r"(?:^|-)BoxUsage:(?P<type>[a-z0-9]+\.[a-z0-9]+)$")
 _TRAIN = re.compile(r"(?:^|-)Train:(?P<type>ml\.[a-z0-9]+\.[a-z0-9]+)$")
 
@@ -78,7 +79,13 @@ class SpotCandidate:
 
     @property
     def savings_usd(self) -> float | None:
+        """Never negative: spot that would cost more saves nothing (and is shown as not worth it)."""
         return None if self.spot_usd is None else max(self.on_demand_usd - self.spot_usd, 0.0)
+
+    @property
+    def worth_it(self) -> bool | None:
+        """Spot costs less than on-demand; None when spot could not be priced."""
+        return None if self.spot_usd is None else self.spot_usd < self.on_demand_usd
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +97,8 @@ class SpotCandidate:
             "on_demand_usd": round(self.on_demand_usd, 2),
             "spot_usd": None if self.spot_usd is None else round(self.spot_usd, 2),
             "savings_usd": None if self.savings_usd is None else round(self.savings_usd, 2),
+            "worth_it": self.worth_it,
+            "extra_cost_usd": None if self.spot_usd is None else round(max(self.spot_usd - self.on_demand_usd, 0.0), 2),
             "priced_by": self.priced_by,
         }
 

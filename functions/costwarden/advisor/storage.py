@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from costwarden.core.money import usd
+from costwarden.core.owner import UNOWNED_TEAM
+
 GIB = 1024**3
 #: Storage types whose bytes the recommended rules move (current classes written by training jobs).
 TIERABLE = frozenset({"StandardStorage", "ReducedRedundancyStorage", "StandardIAStorage", "OneZoneIAStorage"})
@@ -80,7 +83,24 @@ class StorageFinding:
             return 0.0
         return max(self.monthly_usd_now - self.monthly_usd_after, 0.0)
 
+    @property
+    def worth_it(self) -> bool:
+        """False when the rules would cost more than today (Intelligent-Tiering dearer than the bucket's current
+        class); unknown figures are reported as before, with their reason."""
+        if self.monthly_usd_now is None or self.monthly_usd_after is None:
+            return True
+        return self.monthly_usd_after <= self.monthly_usd_now
+
+    def not_worth_it(self) -> str | None:
+        if self.worth_it:
+            return None
+        return (
+            f"not worth it: {usd(self.monthly_usd_after, cents=True)}/month under the rules against "
+            f"{usd(self.monthly_usd_now, cents=True)} now"
+        )
+
     def to_dict(self) -> dict[str, Any]:
+        dearer = self.not_worth_it()
         return {
             "bucket": self.bucket.name,
             "region": self.bucket.region,
@@ -92,10 +112,11 @@ class StorageFinding:
             "monthly_usd_now": _round(self.monthly_usd_now),
             "monthly_usd_after": _round(self.monthly_usd_after),
             "monthly_savings_usd": round(self.monthly_savings_usd, 2),
+            "worth_it": self.worth_it,
             "keep": self.keep,
             "put_bucket_lifecycle_configuration": self.recommendation,
             "command": put_command(self.bucket.name, self.recommendation),
-            "notes": list(self.notes),
+            "notes": [*self.notes, *([dearer] if dearer else [])],
         }
 
 
@@ -350,7 +371,7 @@ def find_storage(
         findings.append(
             StorageFinding(
                 bucket=bucket,
-                team=bucket.tags.get(team_key) or "unowned",
+                team=str(bucket.tags.get(team_key) or "").strip() or UNOWNED_TEAM,
                 why_artefact=why,
                 lifecycle_state=state,
                 monthly_usd_now=now,
@@ -380,13 +401,15 @@ def apply_candidates(
     protect_key: str,
     protect_value: str,
 ) -> list[ApplyCandidate]:
-    """The one guard for putting rules: tagged environment in ``apply_environments``, no lifecycle at all (never
-    replace one), not protected."""
+    """The one guard for putting rules: never rules that would cost more, tagged environment in
+    ``apply_environments``, no lifecycle at all (never replace one), not protected."""
     out: list[ApplyCandidate] = []
     for finding in findings:
         tags = finding.bucket.tags
         reason: str | None = None
-        if tags.get(protect_key) == protect_value:
+        if (dearer := finding.not_worth_it()) is not None:
+            reason = dearer
+        elif tags.get(protect_key) == protect_value:
             reason = f"protected ({protect_key}={protect_value})"
         elif tags.get(environment_key) not in apply_environments:
             reason = f"not tagged {environment_key} in {list(apply_environments)}: report only"

@@ -22,6 +22,8 @@ from typing import Any
 from costwarden.advisor.spot_terms import ALLOWANCE, family_of
 
 NEEDS_CHECKPOINTING = "spot only with checkpoint-and-restart"
+#: The recommendation for a job whose spot estimate costs as much as on-demand or more.
+STAY_ON_DEMAND = "stay on-demand"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,18 @@ class JobCandidate:
             return None
         return max(self.on_demand_usd - self.spot_usd, 0.0)
 
+    @property
+    def worth_it(self) -> bool | None:
+        """Managed spot costs less than on-demand; None when either could not be priced."""
+        if self.on_demand_usd is None or self.spot_usd is None:
+            return None
+        return self.spot_usd < self.on_demand_usd
+
+    def recommendation(self) -> str:
+        if self.worth_it is False:
+            return STAY_ON_DEMAND
+        return "managed spot" if self.counted else NEEDS_CHECKPOINTING
+
     def to_dict(self) -> dict[str, Any]:
         savings = self.savings_usd
         return {
@@ -98,7 +112,8 @@ class JobCandidate:
             "instance_count": self.job.instance_count,
             "instance_hours": round(self.job.instance_hours, 2),
             "checkpointing": self.job.checkpointing,
-            "recommendation": "managed spot" if self.counted else NEEDS_CHECKPOINTING,
+            "recommendation": self.recommendation(),
+            "worth_it": self.worth_it,
             "on_demand_usd": None if self.on_demand_usd is None else round(self.on_demand_usd, 2),
             "spot_usd": None if self.spot_usd is None else round(self.spot_usd, 2),
             "savings_usd": None if savings is None else round(savings, 2),

@@ -115,8 +115,7 @@ def _print_tables(data: dict[str, Any]) -> None:
         share = "n/a" if team["spot_share_pct"] is None else f"{team['spot_share_pct']:.1f} %"
         print(f"  {team['team']}: {usd(team['compute_usd'])}, spot share {share}")
         for c in team["on_demand_that_could_be_spot"]:
-            saves = usd(c["savings_usd"], cents=True)
-            print(f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h): saves {saves}")
+            print(_spot_line(c))
         training = team.get("training_jobs")
         if training and training["jobs"]:
             share = "n/a" if training["spot_share_pct"] is None else f"{training['spot_share_pct']:.1f} %"
@@ -136,6 +135,15 @@ def _print_tables(data: dict[str, Any]) -> None:
         print(f"  ! {alert['message']}")
     for r in commitments["recommendations"]:
         print(f"  buy: {r['plan_type']} {usd(r['hourly_commitment_usd'], cents=True)}/h for {', '.join(r['teams'])}")
+
+
+def _spot_line(c: dict[str, Any]) -> str:
+    """One spot candidate: its saving, or "not worth it" with both figures when spot would cost more."""
+    what = f"    - {c['instance_type']} ({c['kind']}, {c['hours']:,.0f} h)"
+    if c.get("worth_it") is False:
+        spot, on_demand = usd(c["spot_usd"], cents=True), usd(c["on_demand_usd"], cents=True)
+        return f"{what}: not worth it: spot {spot} against on-demand {on_demand}"
+    return f"{what}: saves {usd(c['savings_usd'], cents=True)}"
 
 
 def _storage_table(findings: list[dict[str, Any]]) -> str:

@@ -34,6 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from costwarden.core import owner
 from costwarden.models.ports import StateStore
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import ResourceType, error_text
@@ -42,8 +43,8 @@ from costwarden.settings import Settings, TagPolicy
 
 log = logging.getLogger("costwarden.act")
 
-#: The team of a resource without the configured team tag (the reaper's planner says the same).
-UNOWNED_TEAM = "unowned"
+#: The team of a resource without the configured team tag: the one owner label (``core.owner``).
+UNOWNED_TEAM = owner.UNOWNED_TEAM
 
 
 class Verb(StrEnum):

@@ -5,8 +5,11 @@ times, and one copy read the literal ``"team"`` key: with ``tags.team_key: owner
 reap-blocked alert went to ``platform`` while every other operator alert went to the owner. Here once:
 
 * ``team_of(tags, policy)``: the tag value under ``policy.team_key``, stripped; ``unowned`` when missing or
-  blank (the reaper, the idle finder). The tag audit's own ``tags.audit.team_of`` goes further on purpose: it also
-  recovers a misspelt key (``Team``) to tell the owner to fix it, which is audit logic, not ownership.
+  blank (the reaper, the idle finder, the advisor, the tag audit). The configured key, exactly, is the only key
+  that owns: ``Team=nlp, team=""`` is unowned everywhere, and the tag audit reports ``Team`` as a violation (a
+  duplicate in another spelling). Only when the configured key is absent altogether does the tag audit address
+  the violation to the team a misspelt key names (``Team=nlp`` alone: nlp is told to rename it), which is who to
+  tell, not who owns.
 * ``operator_team(settings)``: alerts about the whole account (commitments, a blocked plan, the idle summary) go to
   the team Costwarden's own stack is tagged with (``settings.stack_tags[team_key]``), else ``platform``.
 """
@@ -18,8 +21,19 @@ from typing import Any
 
 from costwarden.settings import Settings, TagPolicy
 
+#: The one label for "nobody owns this": resources without a team (reaper, idle, tag audit, advisor) and spend
+#: without one (the cost frame, hence ``detect``, the monitor and the digest). One word, no space, no brackets: it is
+#: a team name in dedup keys (``tag_violation#unowned#2026-W50``), Slack routes and the cost cache.
 UNOWNED_TEAM = "unowned"
+#: Labels used for the same thing before there was one (``no team``: tag audit; ``(untagged)``: cost frame and
+#: digest). Records written under them (the daily cost cache, a CUR-derived CSV) are read as ``UNOWNED_TEAM``.
+LEGACY_UNOWNED = frozenset({"no team", "(untagged)"})
 DEFAULT_OPERATOR_TEAM = "platform"
+
+
+def owner_label(value: str) -> str:
+    """``value`` with a legacy "nobody owns this" label read as ``UNOWNED_TEAM`` (every other value as it is)."""
+    return UNOWNED_TEAM if value in LEGACY_UNOWNED else value
 
 
 def tag_team(tags: Mapping[str, Any], team_key: str) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core.owner import owner_label
 from costwarden.cost.frame import COST, DATE, ESTIMATED, ce_dates, empty_frame, from_ce_pages
 from costwarden.models.ports import CostSource, StateStore
 
@@ -140,7 +141,8 @@ class CostCache:
         return self.load(start, end, pull)
 
     def _cached_frame(self, rows: dict[str, list[tuple[list[str], float]]]) -> pd.DataFrame:
-        records = [(day, *keys, cost) for day, entries in rows.items() for keys, cost in entries]
+        # Days cached before 2026-12 carry the legacy label "(untagged)": read as the one owner label.
+        records = [(day, *map(owner_label, keys), cost) for day, entries in rows.items() for keys, cost in entries]
         if not records:
             return empty_frame(self.keys)
         frame = pd.DataFrame(records, columns=[DATE, *self.keys, COST])

@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-UNTAGGED = "(untagged)"
+from costwarden.core.owner import UNOWNED_TEAM, owner_label
+
+#: Spend without a value for a key: the one owner label (``core.owner``; ``(untagged)`` before 2026-12, still read).
+UNTAGGED = UNOWNED_TEAM
 COST = "cost_usd"
 DATE = "date"
 ESTIMATED = "estimated"
@@ -236,7 +239,7 @@ def _clean_key(value: object) -> str:
             raise FrameError(f"key value {shown!r} is not UTF-8 text") from None
     else:
         text = str(value).strip()
-    return text if text else UNTAGGED
+    return owner_label(text) if text else UNTAGGED  # a CSV derived before 2026-12 says "(untagged)"
 
 
 def _key_series(values: pd.Series) -> pd.Series:

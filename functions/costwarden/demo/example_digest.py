@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.models.digest import (
     DigestInput,
     ExpiringResource,
@@ -34,7 +35,7 @@ _TEAMS: tuple[tuple[str, float, float | None, float, float], ...] = (
     ("speech", 22_470.0, 25_000.0, 1_190.0, 820.0),
     ("ranking", 19_930.0, None, 760.0, 740.0),
     ("ads-ml", 14_120.0, 30_000.0, 520.0, 560.0),
-    ("(untagged)", 9_880.0, None, 430.0, 350.0),
+    (UNOWNED_TEAM, 9_880.0, None, 430.0, 350.0),
     ("fraud", 8_450.0, 12_000.0, 300.0, 310.0),
     ("forecasting", 5_210.0, 8_000.0, 160.0, 210.0),
     ("search", 3_960.0, None, 140.0, 130.0),

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from costwarden.core.money import signed_usd, usd
+from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.core.text import pct, ratio_x
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import (
@@ -48,8 +49,9 @@ from costwarden.settings import NotifierSettings
 
 DIGEST_SCHEMA = 1
 FLEET_SCOPE = "all"
-#: The cost monitor's name for spend without a ``team`` tag: shown in the fleet digest, never given its own digest.
-UNTAGGED_TEAM = "(untagged)"
+#: The name of spend and resources without a ``team`` tag (the one owner label, ``core.owner``): shown in the fleet
+#: digest, never given its own digest.
+UNTAGGED_TEAM = UNOWNED_TEAM
 TEAM_COLUMNS = (
     "team",
     "mtd_usd",

@@ -1,8 +1,15 @@
 """The idle finder's alert events (pure): one ``idle`` alert per team per week, and the account summary.
 
 A team's alert lists its findings sorted by USD per month (unpriced last), each with its evidence and the exact
-commands (stop/delete, or tag it expected-idle). Severity follows the team's monthly *waste* (``WASTE_KINDS``):
-``critical_usd`` and above critical, ``warning_usd`` and above warning, info below.
+commands (stop/delete, or tag it expected-idle). Prices are rates: "at this rate, $X per month", over the window each
+finding was judged on (the lookback, or an EMR cluster's last hours), and the summary names that window.
+
+Severity fits the cost: an idle finding is never a page by itself. The team's monthly *waste* (``WASTE_KINDS``)
+from ``warning_usd`` is a warning (the team's channel and the digest), info below; the alert is critical, which
+routes it to on-call too, only when the waste *sustained* for a day or more (``SUSTAINED_HOURS``) reaches
+``idle.oncall_above_usd_month``: a cluster idle for its last two hours is extrapolated to a month, which is worth
+telling its team, not worth waking anyone. The account summary (to the operator team) is at most a warning: the
+teams' own alerts carry any page, once.
 """
 
 from __future__ import annotations
@@ -15,12 +22,16 @@ from typing import Any
 from costwarden.core.alerts import build
 from costwarden.core.keys import IdleKey
 from costwarden.core.money import usd
+from costwarden.idle.judge import days_text
 from costwarden.idle.model import Finding
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import IdleSettings
 
 MAX_ITEMS = 25
 MAX_EVIDENCE = 160
+_RANK = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
+#: A finding idle for at least this many hours counts toward the on-call threshold; shorter spells never page.
+SUSTAINED_HOURS = 24
 
 
 def week_of(now: datetime) -> str:
@@ -29,12 +40,43 @@ def week_of(now: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def severity_for(waste_usd: float, cfg: IdleSettings) -> Severity:
-    if waste_usd >= cfg.critical_usd:
+def severity_for(waste_usd: float, cfg: IdleSettings, *, sustained_usd: float | None = None) -> Severity:
+    """Info, warning from ``warning_usd``, critical (on-call) only when the sustained waste (``waste_usd`` when not
+    given) reaches ``oncall_above_usd_month``."""
+    sustained = waste_usd if sustained_usd is None else sustained_usd
+    if sustained >= cfg.oncall_above_usd_month:
         return Severity.CRITICAL
     if waste_usd >= cfg.warning_usd:
         return Severity.WARNING
     return Severity.INFO
+
+
+def sustained(finding: Finding) -> bool:
+    """Idle for a day or more (a finding whose window is not known was judged over the lookback)."""
+    return finding.judged_hours is None or finding.judged_hours >= SUSTAINED_HOURS
+
+
+def hours_text(hours: float) -> str:
+    """``7 days`` for whole days, ``2 h`` below a day (the window a price was measured over)."""
+    if hours >= SUSTAINED_HOURS and hours % 24 == 0:
+        return days_text(hours / 24)
+    return f"{hours:g} h"
+
+
+def _window(findings: Sequence[Finding], lookback_days: int) -> str:
+    """The window the prices were measured over: ``idle throughout the last 7 days``, and the short spells."""
+    lookback = lookback_days * 24
+    long = max((f.judged_hours or lookback for f in findings if sustained(f)), default=None)
+    short = [f for f in findings if not sustained(f)]
+    parts = [] if long is None else [f"idle throughout the last {hours_text(long)}"]
+    if short:
+        shortest = hours_text(min(f.judged_hours or 0.0 for f in short))
+        parts.append(
+            f"idle for the last {shortest}; no page until it has been idle for a day"
+            if len(findings) == 1
+            else f"{len(short)} of them idle for only the last {shortest}: no page until idle for a day"
+        )
+    return "; ".join(parts)
 
 
 def _price(finding: Finding) -> str:
@@ -59,11 +101,12 @@ def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: d
     """The weekly ``idle`` alert of one team."""
     ordered = sorted(findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
     waste, other, unpriced = sums(ordered)
+    proven, _, _ = sums([f for f in ordered if sustained(f)])
     top = ordered[0]
-    title = f"Idle: {len(ordered)} resource{'s' if len(ordered) != 1 else ''}, {usd(waste)}/month of waste"
+    title = f"Idle: {len(ordered)} resource{'s' if len(ordered) != 1 else ''}, {usd(waste)}/month of waste at this rate"
     summary = (
-        f"{team} pays {usd(waste)} a month for idle capacity over the last {cfg.lookback_days} days"
-        + (f" ({usd(other)} more at stake in resources that could not be judged idle)" if other else "")
+        f"At this rate {team} pays {usd(waste)} per month for idle capacity ({_window(ordered, cfg.lookback_days)})"
+        + (f"; {usd(other)} more at stake in resources that could not be judged idle" if other else "")
         + f". Largest: {top.type} {top.id} — {top.evidence}. {top.recommendation}."
     )
     if marked:
@@ -78,11 +121,12 @@ def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: d
         "findings": [f.to_dict() for f in ordered[:MAX_ITEMS]],
         "findings_total": len(ordered),
         "waste_usd": round(waste, 2),
+        "sustained_waste_usd": round(proven, 2),
         "week": week_of(now),
     }
     return build(
         AlertKind.IDLE,
-        severity_for(waste, cfg),
+        severity_for(waste, cfg, sustained_usd=proven),
         team,
         IdleKey(team, week_of(now)),
         title=title,
@@ -104,12 +148,13 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
     waste, other, unpriced = sums(findings)
     return build(
         AlertKind.IDLE,
-        severity_for(waste, cfg),
+        min(severity_for(waste, cfg), Severity.WARNING, key=_RANK.index),
         operator_team,
         IdleKey.account(week_of(now)),
-        title=f"Idle across the account: {len(findings)} resources, {usd(waste)}/month of waste",
+        title=f"Idle across the account: {len(findings)} resources, {usd(waste)}/month of waste at this rate",
         summary=(
-            f"{len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} a month for idle capacity "
+            f"At this rate {len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} per month for idle "
+            "capacity "
             f"({usd(other)} more at stake, {unpriced} without a price)."
         ),
         figures={"Waste / month": usd(waste), "Resources": len(findings), "Teams": len(by_team)},

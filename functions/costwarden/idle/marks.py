@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from costwarden.core.owner import team_of
 from costwarden.idle.model import Finding, Kind
 from costwarden.models.expiry import format_expiry
 from costwarden.resources import REGISTRY
@@ -145,7 +146,7 @@ def _plan_unmarks(plan: MarkPlan, resources: Sequence[Resource], busy: set[str],
         else:
             why = f"removing the marker; {tags.expires_key} was changed by its owner and is kept"
         why = f"{'tagged ' + cfg.expected_idle_key + '=true' if expected else 'busy again'}: {why}"
-        team = str(resource.tags.get(tags.team_key, "")).strip() or "unowned"
+        team = team_of(resource.tags, tags)
         decision = decide(resource, team, UNMARK, Status.PLANNED, why)
         plan.unmarks.append((resource, decision, keys))
 

@@ -34,7 +34,9 @@ class Finding:
     """One reported resource. ``monthly_usd`` is None when no price could be found; ``price_note`` says why.
 
     ``type`` is the reaper registry's type name; a cluster (Auto Scaling group, EKS node group, EMR cluster) is one
-    finding whose price is the sum of its members'.
+    finding whose price is the sum of its members'. ``monthly_usd`` is a rate: what the resource costs a month if it
+    stays as it was over the ``judged_hours`` it was judged on (the lookback, or an EMR cluster's last hours; None
+    when not known), so alerts say "at this rate" and never call a two-hour spell a week of waste.
     """
 
     arn: str
@@ -49,6 +51,7 @@ class Finding:
     price_note: str = ""
     environment: str = ""
     commands: tuple[str, ...] = ()
+    judged_hours: float | None = None
 
     @property
     def is_waste(self) -> bool:

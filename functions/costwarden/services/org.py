@@ -229,6 +229,7 @@ def _finding(row: Any) -> Finding:
         price_note=str(row.get("price_note", "")),
         environment=str(row.get("environment", "")),
         commands=tuple(row.get("commands", ())),
+        judged_hours=row.get("judged_hours"),
     )
 
 

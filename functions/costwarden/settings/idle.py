@@ -54,18 +54,31 @@ class IdleSettings(_Model):
     expected_idle_key: str = "costwarden:expected-idle"
     """Tag key that marks a resource as expected to be idle (value `true`): it is not reported."""
     warning_usd: float = Field(100.0, ge=0)
-    """A team's idle alert is a warning from this much monthly waste (USD), info below."""
-    critical_usd: float = Field(1000.0, ge=0)
-    """A team's idle alert is critical from this much monthly waste (USD); must be >= `warning_usd`."""
+    """A team's idle alert is a warning from this much monthly waste (USD), info below: it goes to the team's channel
+    and the digest."""
+    oncall_above_usd_month: float = Field(1000.0, ge=0)
+    """A team's idle alert is critical, and pages on-call, only from this much monthly waste (USD, at the measured
+    rate) idle for a day or more; shorter idle spells (an EMR cluster judged on its last hours) never page. Must be
+    >= `warning_usd`."""
     price_cache_days: int = Field(30, ge=1, le=90)
     """Days an on-demand price from the AWS Price List API is cached in the state table."""
     schedule_hour_utc: int = Field(6, ge=0, le=23)
     """Hour (UTC) of the daily idle scan; the per-team alert is sent once a week."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, raw: object) -> object:
+        if isinstance(raw, dict) and "critical_usd" in raw:
+            raise ValueError(
+                "idle.critical_usd was renamed idle.oncall_above_usd_month (an idle alert pages on-call only from "
+                "that much monthly waste idle for a day or more)"
+            )
+        return raw
+
     @model_validator(mode="after")
     def _ordered(self) -> IdleSettings:
-        if self.critical_usd < self.warning_usd:
-            raise ValueError("critical_usd must be >= warning_usd")
+        if self.oncall_above_usd_month < self.warning_usd:
+            raise ValueError("oncall_above_usd_month must be >= warning_usd")
         return self
 
 

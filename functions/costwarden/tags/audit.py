@@ -2,9 +2,10 @@
 
 Input is plain data (tag mappings from the tagging API, daily cost rows, cost allocation tag status); output is
 one ``tag_violation`` :class:`AlertEvent` per team whose resources break the policy, plus one account-level
-event for team ``"no team"`` that carries the resources nobody owns, the untagged share of spend and its trend,
-and whether the policy's keys are active cost allocation tags. The account-level event is published every week,
-even when all is well (severity ``info``): an audit that is silent when clean cannot be told from one that broke.
+event for team ``"unowned"`` (``core.owner.UNOWNED_TEAM``) that carries the resources nobody owns, the untagged
+share of spend and its trend, and whether the policy's keys are active cost allocation tags. The account-level
+event is published every week, even when all is well (severity ``info``): an audit that is silent when clean
+cannot be told from one that broke.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from typing import Protocol
 from costwarden.core.alerts import build, truncate
 from costwarden.core.keys import TagViolationKey
 from costwarden.core.money import usd
+from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.core.owner import team_of as owner_of
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import TagPolicy
 from costwarden.tags.validate import Code, TagCheck, intended_key, summarise, validate_tags
 
-#: The team of resources without a usable ``team`` tag (and of the account-level summary).
-NO_TEAM = "no team"
+#: The team of resources without a usable ``team`` tag (and of the account-level summary): the one owner label.
+#: Its dedup key was ``tag_violation#no team#<week>`` until 2026-12: the week of the upgrade may send the account
+#: summary once more, under the new key (a record under the old one is never read again and expires with its TTL).
+NO_TEAM = UNOWNED_TEAM
 #: Resources listed per digest; the rest are counted ("... and 12 more").
 MAX_ITEMS = 40
 ACTIVATE_HINT = (
@@ -75,10 +80,11 @@ def short_arn(arn: str) -> str:
 
 
 def team_of(tags: Mapping[str, str], policy: TagPolicy) -> str:
-    """The owning team: the ``team`` tag's value, or that of a misspelt team key (``Team``); else ``NO_TEAM``."""
-    value = tags.get(policy.team_key, "").strip()
-    if value:
-        return value
+    """Whom a resource's violations are addressed to: its owner (``core.owner.team_of``: the configured key,
+    exactly, wins; present but blank is unowned, whatever ``Team`` says); when the configured key is absent
+    altogether, the team a misspelt key names (``Team``), who is told to rename it; else ``NO_TEAM``."""
+    if policy.team_key in tags:
+        return owner_of(tags, policy)
     known = (*policy.required, *policy.optional)
     for key, candidate in tags.items():
         if intended_key(key, known) == policy.team_key and candidate.strip():

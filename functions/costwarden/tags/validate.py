@@ -10,7 +10,9 @@ What counts as a problem (``Finding.code``):
 ``key_typo``           a key that is almost a policy key: other case (``Team``), other separator
                        (``lifecycle-phase``, ``lifecyclePhase``), stray spaces (``"team "``) or a near-miss spelling
                        (``enviroment``) — "rename 'Team' to 'team'". When the policy key itself is absent this finding
-                       replaces ``missing`` (the fix is the rename, not a second tag).
+                       replaces ``missing`` (the fix is the rename, not a second tag). When both are there, the
+                       policy key wins (for the team: it alone decides the owner, ``core.owner``) and the other
+                       spelling is this finding ("remove tag 'Team'").
 ``empty``              a policy key whose value is empty or only whitespace
 ``value_whitespace``   a value with leading/trailing spaces (Cost Explorer groups ``ml `` apart from ``ml``)
 ``value_not_allowed``  a value outside ``allowed_values`` — the message lists the allowed values and the closest one
@@ -285,8 +287,11 @@ def validate_tags(
     for key in known:
         if key in tags:
             findings.extend(_check_present(key, key, tags, policy, unresolved_set))
+            owner = f" (only '{key}' decides the owner)" if key == policy.team_key else ""
             findings.extend(
-                Finding(Code.KEY_TYPO, key, f"remove tag '{w}': it duplicates '{key}' in another spelling", w, key)
+                Finding(
+                    Code.KEY_TYPO, key, f"remove tag '{w}': it duplicates '{key}' in another spelling{owner}", w, key
+                )
                 for w in typos.get(key, [])
             )
         elif key in typos:

@@ -56,7 +56,7 @@ def test_one_query_per_question_in_the_workgroup(athena_client: Any) -> None:
     execution = athena_client.list_query_executions(WorkGroup="costwarden")["QueryExecutionIds"]
     assert len(execution) == 1
     frame = from_ce_pages(pages, ["team"], "AmortizedCost")
-    assert frame.groupby("team")[COST].sum().to_dict() == {"(untagged)": 3.25, "ml": 219.5}
+    assert frame.groupby("team")[COST].sum().to_dict() == {"unowned": 3.25, "ml": 219.5}
     assert len(pages[0]["ResultsByTime"]) == 3  # 2026-11-03 has no rows: still a day, with zero spend
 
 

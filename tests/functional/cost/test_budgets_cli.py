@@ -82,7 +82,7 @@ def test_budgets_json_shows_pools_team_budget_and_spend_in_no_pool(
     assert nlp["production"]["month_to_date_usd"] == 3_100.0 and nlp["production"]["status"] == "ON_TRACK"
     assert nlp["experiment"]["month_to_date_usd"] == 6_200.0 and nlp["experiment"]["status"] == "OVER_BUDGET"
     assert nlp["experiment"]["actual_share"] == 1.24
-    assert nlp["unassigned"] == {"(untagged)": 310.0}
+    assert nlp["unassigned"] == {"unowned": 310.0}
     assert nlp["team_budget"]["month_to_date_usd"] == 9_610.0 and nlp["team_budget"]["status"] == "ON_TRACK"
     assert out["web"]["team_budget"]["status"] == "OVER_BUDGET" and "production" not in out["web"]
 
@@ -92,4 +92,4 @@ def test_budgets_json_shows_pools_team_budget_and_spend_in_no_pool(
     assert ["nlp", "experiment", "$5,000", "$6,200", "$6,200", "124%", "actual", "OVER_BUDGET"] in [
         line.split() for line in table
     ]
-    assert ["nlp", "no", "pool", "-", "$310", "-", "-", "(untagged)=$310"] in [line.split() for line in table]
+    assert ["nlp", "no", "pool", "-", "$310", "-", "-", "unowned=$310"] in [line.split() for line in table]

@@ -94,7 +94,7 @@ def test_experiment_alerts_fire_once_each_per_month_and_production_is_judged_apa
     nlp = {p["team"]: p for p in summaries["2026-03-15"]["pools"]}["nlp"]
     assert nlp["production"]["status"] == "ON_TRACK" and nlp["production"]["month_to_date_usd"] == 1_400.0
     assert nlp["experiment"]["status"] == "OVER_BUDGET" and nlp["experiment"]["month_to_date_usd"] == 5_600.0
-    assert nlp["unassigned"] == {"(untagged)": 420.0}  # never in a pool, still visible
+    assert nlp["unassigned"] == {"unowned": 420.0}  # never in a pool, still visible
 
     digest = digests["2026-03-15"]
     assert [p["team"] for p in digest.details["pools"]] == ["nlp", "vision"]

@@ -73,7 +73,7 @@ def test_real_cur_derived_csv(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "--costs", str(path), "--format", "json", "--min-impact-usd", "5")
     findings = json.loads(out)
     # The untagged spend steps up on 2018-10-10 (an episode), and amortised cost keeps the 1st of November quiet.
-    assert findings[0]["date"] == "2018-10-10" and findings[0]["team"] == "(untagged)"
+    assert findings[0]["date"] == "2018-10-10" and findings[0]["team"] == "unowned"
     assert "2018-11-01" not in {f["date"] for f in findings}
 
 

@@ -45,7 +45,7 @@ def test_team_alert_sorted_by_usd_with_evidence_and_commands() -> None:
     ]
     event = team_alert("vision", findings, IdleSettings(), NOW)
     assert event.kind is AlertKind.IDLE and event.severity is Severity.CRITICAL
-    assert event.title == "Idle: 4 resources, $23,994/month of waste"
+    assert event.title == "Idle: 4 resources, $23,994/month of waste at this rate"
     assert [f["id"] for f in event.details["findings"]] == ["i-big", "i-maybe", "i-small", "i-none"]
     assert event.details["items"][0].startswith("$23,924/mo · ec2:instance i-big (us-east-1) · gpu_idle: GPU 2 %")
     assert "→ aws ec2 stop-instances --region us-east-1 --instance-ids i-big" in event.details["items"][0]

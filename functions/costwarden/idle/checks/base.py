@@ -203,6 +203,7 @@ class RegionScan:
                 price_note=note,
                 environment=str(resource.tags.get(self.settings.tags.environment_key, "")),
                 commands=commands,
+                judged_hours=check.window(self).hours,
             )
         )
 
