@@ -15,7 +15,14 @@ from typing import Any
 
 from costwarden.adapters.cost_explorer import CostExplorer, record_type_filter
 from costwarden.adapters.state import StateStore
-from costwarden.advisor.report import CostLine, MonthlyReport, build_report, month_bounds, previous_month
+from costwarden.advisor.report import (
+    CostLine,
+    MonthHeading,
+    MonthlyReport,
+    build_report,
+    month_bounds,
+    previous_month,
+)
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.settings import Settings
 
@@ -42,8 +49,8 @@ def _cached_lines(
     settings: Settings, ce: CostExplorer, store: StateStore, *, start: date, end: date, dimension: str
 ) -> list[CostLine]:
     """Team x ``dimension`` per month from the cost monitor's daily cache (pulling only what it lacks)."""
+    from costwarden.cost import ledger
     from costwarden.cost.cache import CostCache
-    from costwarden.cost.frame import COST, DATE
     from costwarden.cost.monitor import group_keys
 
     anomaly = settings.anomaly
@@ -62,8 +69,7 @@ def _cached_lines(
     frame = cache.load(start, end, pull).frame
     if frame.empty:
         return []
-    months = frame[DATE].dt.strftime("%Y-%m")
-    grouped = frame.groupby([frame[keys[0]], frame[dimension], months])[COST].sum()
+    grouped = ledger.month_totals(frame, [keys[0], dimension])  # the digest's month to date on the month's last day
     return [CostLine(str(t), dimension, str(v), str(m), float(c)) for (t, v, m), c in grouped.items()]
 
 
@@ -72,6 +78,16 @@ def load_savings(store: StateStore) -> dict[str, tuple[float, list[str]]]:
     item = store.get(SAVINGS_PK, SAVINGS_SK) or {}
     teams = item.get("teams", {})
     return {str(t): (float(v.get("usd_month", 0)), [str(i) for i in v.get("items", [])]) for t, v in teams.items()}
+
+
+def month_heading(month: str, today: date) -> MonthHeading:
+    """The ledger's projection of ``month`` as of ``today``: its complete days so far (all of them once over)."""
+    from costwarden.cost import ledger
+
+    start, end = month_bounds(month)
+    last_day = ledger.last_day_of_month(start)
+    elapsed = max(0, min((today - start).days, (end - start).days))
+    return ledger.projection(1.0, last_day, days_elapsed=elapsed)
 
 
 def run_report(
@@ -111,6 +127,7 @@ def run_report(
         over_budget_ratio=settings.budgets.over_budget_ratio,
         savings=load_savings(store),
         generated_at=now,
+        heading=month_heading(month, today),
     )
     report.ce_requests = ce.requests - before
     return report
