@@ -8,8 +8,10 @@
 3. Purchase mix and 4. commitments: Cost Explorer, Savings Plans and spot prices come from the simulated billing
    account (``costwarden.demo.billing``: moto implements none of these), through the production adapters.
 Then the monthly report for November: the HTML is written to the out folder and to an S3 bucket on the moto server,
-and each team gets its part with a pre-signed link. The chapter uses ``UnblendedCost`` so its cost cache is its own
-(the cost chapter's cache holds another story's numbers).
+and each team gets its part with a pre-signed link. Every number comes from the demo's one bill (``demo.bill``): the
+simulated billing account answers from it, and the report reads the cost monitor's own daily cache (the cost
+chapter filled it from the same bill), with the cost chapter's budgets. The cost monitor's run of 1 December then
+posts the digest of 30 November: its month to date is the report's November, team by team.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from costwarden.adapters.s3_storage import S3Reader
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.advisor.fleet import advise_fleet, parse_fleet, render_table
 from costwarden.advisor.storage import GIB
-from costwarden.demo.billing import SimulatedBilling, line_items
+from costwarden.demo import bill, cost
+from costwarden.demo.billing import SimulatedBilling
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import RUN_DAY, cost_run_at
 from costwarden.services.advisor.runner import AdvisorResult, run_advisor, run_monthly_report
+from costwarden.settings import Settings
 
 #: The 1st of December: the weekly advisor's run and the monthly report for November.
 ADVISOR_AT = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-TEAMS = ["vision", "nlp", "recsys"]
 REPORT_BUCKET = "costwarden-reports-demo"
 SOURCE_FLEET = """instance_type,monthly_hours,on_demand_rate,reserved_rate_1yr_no_upfront,spot_rate,workload_type
 g4dn.12xlarge,2920,3.912,2.35,1.18,always_on
@@ -76,6 +80,10 @@ def _buckets(env: DemoEnv) -> None:
     s3.create_bucket(Bucket=REPORT_BUCKET)
 
 
+def _pct(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.1f} %"
+
+
 def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
     today = ADVISOR_AT.date()
     data = result.to_dict(today)
@@ -107,7 +115,11 @@ def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
     commitments = data["commitments"]
     for c in commitments["commitments"]:
         env.say(f"  {c['description']}: used {c['utilisation_pct']} %, ends {c['ends']} ({c['days_left']} days)")
-    env.say(f"  coverage: {commitments['coverage']}")
+    coverage = commitments["coverage"]
+    env.say(
+        f"  coverage: reserved instances {_pct(coverage.get('reserved_instances_hours_pct'))} of instance hours, "
+        f"Savings Plans {_pct(coverage.get('savings_plans_spend_pct'))} of eligible spend"
+    )
     for s in commitments["stability"]:
         env.say(f"  {s['team']} production inference: {s['reason']}")
     for r in commitments["recommendations"]:
@@ -121,7 +133,8 @@ def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
 def chapter(env: DemoEnv) -> None:
     settings = env.use_settings(
         {
-            "anomaly": {"cost_metric": "UnblendedCost"},
+            # The cost chapter's budgets: the report shows them, the month-end digest judges against them.
+            "budgets": {"monthly_usd": cost.budgets_for(cost.line_items(), RUN_DAY)},
             "storage": {"action": "apply", "name_patterns": ["*-checkpoints"]},
         }
     )
@@ -135,8 +148,7 @@ def chapter(env: DemoEnv) -> None:
     env.say(render_table(advise_fleet(parse_fleet(SOURCE_FLEET, source="source fleet"))))
     env.say("")
     _buckets(env)
-    items = line_items(TEAMS, start=ADVISOR_AT.date() - timedelta(days=130), end=ADVISOR_AT.date())
-    billing = SimulatedBilling(items, today=ADVISOR_AT.date(), now=ADVISOR_AT)
+    billing = SimulatedBilling(bill.bill(), today=ADVISOR_AT.date(), now=ADVISOR_AT)
     ce, sp, ec2 = env.client("ce"), env.client("savingsplans"), env.client("ec2")
     for client in (ce, sp, ec2):
         billing.install(client)
@@ -178,3 +190,29 @@ def chapter(env: DemoEnv) -> None:
         f"phase, {report.report.ce_requests} Cost Explorer requests; written to {local} (open it offline) and to "
         f"s3://{REPORT_BUCKET}/{report.key}; each team's channel gets its part with a pre-signed link."
     )
+    for team in report.report.teams:
+        budget = "no budget"
+        if team.budget is not None:
+            budget = f"budget {team.budget.budget_usd:,.0f} USD, {team.budget.status}"
+        env.say(f"  {team.team:<11} {team.this_usd:>9,.0f} USD in {report.report.month} ({budget})")
+    env.say(f"  {'account':<11} {report.report.account.this_usd:>9,.0f} USD")
+    month_end_digest(env, settings, CostExplorer(client=ce), state)
+
+
+def month_end_digest(env: DemoEnv, settings: Settings, explorer: CostExplorer, state: DynamoStateStore) -> None:
+    """The cost monitor's run of the same morning: its digest is about 30 November, the month the report closed.
+
+    Run through ``costwarden.cost.monitor.run`` (the handler's logic) with the simulated billing account's Cost
+    Explorer client, so it reads the one bill like the report did.
+    """
+    from costwarden.cost.monitor import run
+
+    at = cost_run_at(ADVISOR_AT.date())
+    env.say("")
+    env.say(
+        f"{at:%Y-%m-%d %H:%M} UTC, the cost monitor's daily run: its digest is about "
+        f"{ADVISOR_AT.date() - timedelta(days=1)}, so its month to date is the report's November, from the same "
+        "daily cache."
+    )
+    result = run(settings, ce=explorer, store=state, publish=env.publish, today=ADVISOR_AT.date(), now=at)
+    cost.report(env, result.summary)

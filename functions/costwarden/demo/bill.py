@@ -1,0 +1,153 @@
+"""The demo's one bill: the simulated organization's AWS line items, late July through 30 November 2026.
+
+Every chapter that reads spend reads this bill: the cost monitor's mornings (``demo.cost``, answered by moto's
+Cost Explorer from it), the digest, the advisor's levers and the monthly report (``demo.billing``'s simulated
+account answers from it too). So the report's November is the month the digest was about, and the same team has
+the same dollars in every chapter.
+
+Five teams, each with one lifecycle phase and environment (allowed values of the tag policy:
+``settings.tags``), spend a weekday level with a weekend factor and 5 % noise, split over EC2 (on-demand GPUs, spot
+GPUs, on-demand CPUs, or on-demand inference boxes), S3 and SageMaker; a slice of EC2 nobody tagged. The stories:
+on 19 November vision's SageMaker fleet is left running (through the 21st; the reaper deletes it that night) and
+nlp launches an extra on-demand training job. ``cost.line_items`` is this bill by day, team, phase and service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from costwarden.demo.timeline import RUN_DAY
+
+#: The bill's first and last day (inclusive): the advisor looks back 130 days from 1 December.
+FIRST_DAY = date(2026, 7, 24)
+LAST_DAY = date(2026, 11, 30)
+#: The cost chapter's history: the days its first run can see, drawn first so their numbers stay the story's.
+HISTORY_DAYS = 70
+STORY_FIRST = RUN_DAY - timedelta(days=HISTORY_DAYS)
+STORY_LAST = RUN_DAY + timedelta(days=1)
+
+EC2 = "Amazon Elastic Compute Cloud - Compute"
+S3 = "Amazon Simple Storage Service"
+SAGEMAKER = "Amazon SageMaker"
+#: Service shares of a team's day.
+SERVICES = ((EC2, 0.6), (S3, 0.25), (SAGEMAKER, 0.15))
+#: Spend nobody tagged with a team (a shared eu-west-1 box, see the tag audit chapter), USD per weekday.
+UNTAGGED_USD = 180.0
+#: The stories of 19-21 November: (day offset from RUN_DAY, team, service, purchase, USD).
+STORIES = (
+    (-1, "vision", SAGEMAKER, "On Demand Instances", 3_900.0),
+    (-1, "nlp", EC2, "On Demand Instances", 700.0),
+    (0, "vision", SAGEMAKER, "On Demand Instances", 3_900.0),
+    (1, "vision", SAGEMAKER, "On Demand Instances", 3_900.0),
+)
+
+
+@dataclass(frozen=True)
+class Team:
+    """One team's spend pattern and tags (every value an allowed one)."""
+
+    level_usd: float
+    phase: str
+    weekend_factor: float
+    environment: str
+    project: str
+
+
+TEAMS: dict[str, Team] = {
+    "vision": Team(1_500.0, "training", 0.55, "experiment", "vision-research"),
+    "nlp": Team(900.0, "training", 0.7, "experiment", "nlp-research"),
+    "recsys": Team(2_200.0, "inference", 0.9, "production", "recsys-serving"),
+    "speech": Team(600.0, "development", 0.4, "development", "speech-asr"),
+    "platform": Team(350.0, "inference", 1.0, "production", "platform-shared"),
+}
+ON_DEMAND = "On Demand Instances"
+UNTAGGED_USAGE = "EUW1-BoxUsage:m5.xlarge"
+#: How a team's EC2 share is bought: (purchase type, usage type, model suffix, share, USD per instance-hour).
+TRAINING_EC2 = (
+    ("On Demand Instances", "USE1-BoxUsage:p3.8xlarge", "model-a", 0.55, 12.24),
+    ("Spot Instances", "USE1-SpotUsage:p3.8xlarge", "model-a", 0.30, 3.67),
+    ("On Demand Instances", "USE1-BoxUsage:m5.4xlarge", "model-b", 0.15, 0.768),
+)
+INFERENCE_EC2 = (("On Demand Instances", "USE1-BoxUsage:g5.2xlarge", "model-a", 1.0, 1.212),)
+OTHER_USAGE = {S3: ("USE1-TimedStorage-ByteHrs", "model-b"), SAGEMAKER: ("USE1-ml.p3.8xlarge", "model-a")}
+COLUMNS = (
+    "date",
+    "team",
+    "lifecycle_phase",
+    "model_id",
+    "project",
+    "environment",
+    "purchase_type",
+    "usage_type",
+    "service",
+    "cost",
+    "hours",
+)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+#: One line item, in ``COLUMNS`` order.
+Row = tuple[str, str, str, str, str, str, str, str, str, float, float]
+
+
+def _team_rows(day: date, team: str, service: str, usd: float, *, purchase: str | None = None) -> list[Row]:
+    """One team's ``usd`` on ``service`` that day as line items (EC2 split by how it is bought; ``purchase``: all
+    of it bought that way, on the first instance type bought so)."""
+    spec = TEAMS[team]
+    tagged = (day.isoformat(), team, spec.phase)
+    if service != EC2:
+        usage, model = OTHER_USAGE[service]
+        return [(*tagged, f"{team}-{model}", spec.project, spec.environment, ON_DEMAND, usage, service, usd, 0.0)]
+    split = INFERENCE_EC2 if spec.phase == "inference" else TRAINING_EC2
+    if purchase is not None:
+        bought, usage, model, _share, rate = next(s for s in split if s[0] == purchase)
+        split = ((bought, usage, model, 1.0, rate),)
+    where = (spec.project, spec.environment)
+    return [
+        (*tagged, f"{team}-{model}", *where, bought, usage, service, usd * share, usd * share / rate)
+        for bought, usage, model, share, rate in split
+    ]
+
+
+def _day_rows(day: date, rng: np.random.Generator) -> list[Row]:
+    weekend = day.weekday() >= 5
+    rows: list[Row] = []
+    for team, spec in TEAMS.items():
+        total = spec.level_usd * (spec.weekend_factor if weekend else 1.0) * float(rng.normal(1.0, 0.05))
+        for service, share in SERVICES:
+            rows += _team_rows(day, team, service, total * share)
+    untagged = UNTAGGED_USD * (0.8 if weekend else 1.0)
+    rows.append((day.isoformat(), "", "", "", "", "", ON_DEMAND, UNTAGGED_USAGE, EC2, untagged, 0.0))
+    return rows
+
+
+@cache
+def _bill(seed: int) -> pd.DataFrame:
+    story = np.random.default_rng(seed)  # the cost chapter's days first: their draws are the story's numbers
+    rows = [row for day in _days(STORY_FIRST, STORY_LAST) for row in _day_rows(day, story)]
+    rest = np.random.default_rng(seed + 1)
+    before, after = _days(FIRST_DAY, STORY_FIRST - timedelta(days=1)), _days(STORY_LAST + timedelta(days=1), LAST_DAY)
+    rows += [row for day in (*before, *after) for row in _day_rows(day, rest)]
+    for offset, team, service, purchase, usd in STORIES:
+        rows += _team_rows(RUN_DAY + timedelta(days=offset), team, service, usd, purchase=purchase)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def bill(seed: int = 42) -> pd.DataFrame:
+    """The bill's line items (``COLUMNS``), a copy: a chapter may filter it, never change the others' bill."""
+    return _bill(seed).copy()
+
+
+def month_total(month: str, seed: int = 42) -> pd.Series:
+    """USD per team (``""``: untagged) in ``month`` (``YYYY-MM``): what the report and the digest must both say."""
+    frame = _bill(seed)
+    return frame.loc[frame["date"].str.startswith(month)].groupby("team")["cost"].sum()
