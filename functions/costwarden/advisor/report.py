@@ -15,25 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from costwarden.core.money import usd
 
 UNTAGGED = "(untagged)"
 TOP_VALUES = 8
 TOP_TEAMS = 20
-
-
-class MonthHeading(Protocol):
-    """Where the report's month stands: the ledger's projection (``costwarden.cost.ledger.projection``), passed in
-    by the service (capabilities do not import each other) so the report projects a month as the budgets do."""
-
-    @property
-    def days_elapsed(self) -> int: ...
-    @property
-    def days_in_month(self) -> int: ...
-    @property
-    def factor(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -174,13 +162,17 @@ def build_report(
     over_budget_ratio: float,
     savings: Mapping[str, tuple[float, list[str]]],
     generated_at: datetime,
-    heading: MonthHeading,
+    heading: tuple[int, int, float],
 ) -> MonthlyReport:
-    """Aggregate ``lines`` (this month and last, every dimension) into the report; ``heading`` is the ledger's
-    projection of the month as of ``today`` (its complete days elapsed)."""
+    """Aggregate ``lines`` (this month and last, every dimension) into the report.
+
+    ``heading`` is ``(days elapsed, days in the month, projection factor)`` from the ledger's projection of the
+    month as of ``today`` (``costwarden.cost.ledger``, passed in by the service: capabilities do not import each
+    other), so the report projects a month under way exactly as the budgets do.
+    """
     last = previous_month(month)
     _, end = month_bounds(month)
-    days_in_month, days_elapsed = heading.days_in_month, heading.days_elapsed
+    days_elapsed, days_in_month, projection = heading
     cells: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for line in lines:
         if line.month not in (month, last) or line.dimension not in dimensions:
@@ -192,7 +184,6 @@ def build_report(
     for (team, dim, value), (this, prev) in cells.items():
         report = by_team.setdefault(team, TeamReport(team or "account", 0.0, 0.0))
         report.by_dimension.setdefault(dim, []).append((value, this, prev))
-    projection = heading.factor
     for report in by_team.values():
         for dim in list(report.by_dimension):
             report.by_dimension[dim].sort(key=lambda r: (-r[1], -r[2], r[0]))

@@ -133,14 +133,7 @@ def projection(month_to_date_usd: float, last_day: date, *, days_elapsed: int | 
         raise LedgerError(f"days elapsed: {elapsed} is outside 0..{days_in_month} for {last_day:%Y-%m}")
     run_rate = month_to_date_usd / elapsed if elapsed else 0.0
     projected = month_to_date_usd + run_rate * (days_in_month - elapsed)
-    return Projection(
-        month=f"{last_day:%Y-%m}",
-        month_to_date_usd=month_to_date_usd,
-        days_elapsed=elapsed,
-        days_in_month=days_in_month,
-        run_rate_usd=run_rate,
-        projected_usd=projected,
-    )
+    return Projection(f"{last_day:%Y-%m}", month_to_date_usd, elapsed, days_in_month, run_rate, projected)
 
 
 def last_day_of_month(month_day: date) -> date:

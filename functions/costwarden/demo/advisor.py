@@ -16,7 +16,9 @@ posts the digest of 30 November: its month to date is the report's November, tea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
@@ -196,6 +198,7 @@ def chapter(env: DemoEnv) -> None:
             budget = f"budget {team.budget.budget_usd:,.0f} USD, {team.budget.status}"
         env.say(f"  {team.team:<11} {team.this_usd:>9,.0f} USD in {report.report.month} ({budget})")
     env.say(f"  {'account':<11} {report.report.account.this_usd:>9,.0f} USD")
+    (env.out_dir / "report-2026-11.json").write_text(json.dumps(report.report.to_dict(), indent=2) + "\n")
     month_end_digest(env, settings, CostExplorer(client=ce), state)
 
 
@@ -216,3 +219,36 @@ def month_end_digest(env: DemoEnv, settings: Settings, explorer: CostExplorer, s
     )
     result = run(settings, ce=explorer, store=state, publish=env.publish, today=ADVISOR_AT.date(), now=at)
     cost.report(env, result.summary)
+    november = cached_month(settings, explorer, state, date(2026, 11, 1))
+    (env.out_dir / "ledger-2026-11.json").write_text(json.dumps(november, indent=2) + "\n")
+    env.say(
+        f"  the daily cache's November: {november['account_usd']:,.0f} USD for the account "
+        f"(written to {env.out_dir / 'ledger-2026-11.json'}, beside report-2026-11.json)"
+    )
+
+
+def cached_month(settings: Settings, explorer: CostExplorer, state: DynamoStateStore, first: date) -> dict[str, Any]:
+    """What the cost monitor's daily cache holds for the month of ``first``, per team and for the account, through
+    the ledger: the evidence that the report and the digest read one place (the end-to-end test compares them)."""
+    from costwarden.cost import ledger
+    from costwarden.cost.cache import CostCache
+    from costwarden.cost.monitor import group_keys
+
+    anomaly = settings.anomaly
+    keys = group_keys(settings)
+    cache = CostCache(state, keys, anomaly.cost_metric, anomaly.excluded_record_types)
+    last = ledger.last_day_of_month(first)
+
+    def pull(start: date, end: date) -> list[dict[str, Any]]:  # only the days Cost Explorer still estimates
+        return explorer.daily_by_tags(
+            start, end, keys, metric=anomaly.cost_metric, excluded_record_types=anomaly.excluded_record_types
+        )
+
+    frame = cache.load(first, last + timedelta(days=1), pull).frame.rename(columns={keys[0]: "team"})
+    teams = ledger.month_to_date(frame, last, key="team")
+    return {
+        "month": f"{first:%Y-%m}",
+        "source": f"cost cache {cache.pk}",
+        "teams_usd": {str(t): round(float(v), 2) for t, v in teams.items()},
+        "account_usd": round(float(teams.sum()), 2),
+    }

@@ -21,6 +21,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from costwarden.demo.billing import ITEM_COLUMNS
 from costwarden.demo.timeline import RUN_DAY
 
 #: The bill's first and last day (inclusive): the advisor looks back 130 days from 1 December.
@@ -75,19 +76,8 @@ TRAINING_EC2 = (
 )
 INFERENCE_EC2 = (("On Demand Instances", "USE1-BoxUsage:g5.2xlarge", "model-a", 1.0, 1.212),)
 OTHER_USAGE = {S3: ("USE1-TimedStorage-ByteHrs", "model-b"), SAGEMAKER: ("USE1-ml.p3.8xlarge", "model-a")}
-COLUMNS = (
-    "date",
-    "team",
-    "lifecycle_phase",
-    "model_id",
-    "project",
-    "environment",
-    "purchase_type",
-    "usage_type",
-    "service",
-    "cost",
-    "hours",
-)
+#: The line items' columns: the simulated billing account's (``demo.billing``), which answers from them.
+COLUMNS = ITEM_COLUMNS
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -17,7 +17,6 @@ from costwarden.adapters.cost_explorer import CostExplorer, record_type_filter
 from costwarden.adapters.state import StateStore
 from costwarden.advisor.report import (
     CostLine,
-    MonthHeading,
     MonthlyReport,
     build_report,
     month_bounds,
@@ -80,14 +79,15 @@ def load_savings(store: StateStore) -> dict[str, tuple[float, list[str]]]:
     return {str(t): (float(v.get("usd_month", 0)), [str(i) for i in v.get("items", [])]) for t, v in teams.items()}
 
 
-def month_heading(month: str, today: date) -> MonthHeading:
-    """The ledger's projection of ``month`` as of ``today``: its complete days so far (all of them once over)."""
+def month_heading(month: str, today: date) -> tuple[int, int, float]:
+    """``(days elapsed, days in the month, projection factor)`` of ``month`` as of ``today``, by the ledger's
+    projection: its complete days so far (all of them once the month is over)."""
     from costwarden.cost import ledger
 
     start, end = month_bounds(month)
-    last_day = ledger.last_day_of_month(start)
     elapsed = max(0, min((today - start).days, (end - start).days))
-    return ledger.projection(1.0, last_day, days_elapsed=elapsed)
+    heading = ledger.projection(1.0, ledger.last_day_of_month(start), days_elapsed=elapsed)
+    return heading.days_elapsed, heading.days_in_month, heading.factor
 
 
 def run_report(
