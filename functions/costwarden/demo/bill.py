@@ -9,7 +9,9 @@ Five teams, each with one lifecycle phase and environment (allowed values of the
 ``settings.tags``), spend a weekday level with a weekend factor and 5 % noise, split over EC2 (on-demand GPUs, spot
 GPUs, on-demand CPUs, or on-demand inference boxes), S3 and SageMaker; a slice of EC2 nobody tagged. The stories:
 on 19 November vision's SageMaker fleet is left running (through the 21st; the reaper deletes it that night) and
-nlp launches an extra on-demand training job. ``cost.line_items`` is this bill by day, team, phase and service.
+nlp launches an extra on-demand training job; on 1-12 November speech runs two sweeps against its experiment pool
+(``SPEECH_NOVEMBER``: the cost chapter's pools look-back reads them from here). ``cost.line_items`` is this bill by
+day, team, phase and service.
 """
 
 from __future__ import annotations
@@ -76,8 +78,21 @@ TRAINING_EC2 = (
 )
 INFERENCE_EC2 = (("On Demand Instances", "USE1-BoxUsage:g5.2xlarge", "model-a", 1.0, 1.212),)
 OTHER_USAGE = {S3: ("USE1-TimedStorage-ByteHrs", "model-b"), SAGEMAKER: ("USE1-ml.p3.8xlarge", "model-a")}
-#: The line items' columns: the simulated billing account's (``demo.billing``), which answers from them.
-COLUMNS = ITEM_COLUMNS
+#: The line items' columns: the simulated billing account's (``demo.billing``), which answers from them, and the
+#: ``experiment_id`` tag the pools story groups speech's experiments by.
+COLUMNS = (*ITEM_COLUMNS, "experiment_id")
+#: speech's first days of November (issue 15's pools story): (environment, experiment_id, first day, last day, USD a
+#: day): a learning-rate sweep on days 4-11, a batch-size sweep all along, development notebooks, production
+#: serving, and spend nobody tagged with an environment. 85 % of its 5,000 USD experiment pool is gone by the 12th.
+SPEECH_NOVEMBER: tuple[tuple[str, str, int, int, float], ...] = (
+    ("experiment", "sweep-lr", 4, 11, 325.0),
+    ("experiment", "sweep-bs", 1, 12, 100.0),
+    ("development", "", 1, 12, 37.5),
+    ("production", "", 1, 12, 600.0),
+    ("", "", 1, 12, 30.0),
+)
+#: The last day of the pools story (speech spends its usual pattern again from the 13th).
+SPEECH_POOL_DAY = date(2026, 11, 12)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -85,37 +100,71 @@ def _days(first: date, last: date) -> list[date]:
 
 
 #: One line item, in ``COLUMNS`` order.
-Row = tuple[str, str, str, str, str, str, str, str, str, float, float]
+Row = tuple[str, str, str, str, str, str, str, str, str, float, float, str]
 
 
-def _team_rows(day: date, team: str, service: str, usd: float, *, purchase: str | None = None) -> list[Row]:
+def _team_rows(
+    day: date,
+    team: str,
+    service: str,
+    usd: float,
+    *,
+    purchase: str | None = None,
+    environment: str | None = None,
+    experiment: str = "",
+) -> list[Row]:
     """One team's ``usd`` on ``service`` that day as line items (EC2 split by how it is bought; ``purchase``: all
-    of it bought that way, on the first instance type bought so)."""
+    of it bought that way, on the first instance type bought so; ``environment``: another than the team's)."""
     spec = TEAMS[team]
+    env = spec.environment if environment is None else environment
     tagged = (day.isoformat(), team, spec.phase)
     if service != EC2:
         usage, model = OTHER_USAGE[service]
-        return [(*tagged, f"{team}-{model}", spec.project, spec.environment, ON_DEMAND, usage, service, usd, 0.0)]
+        return [(*tagged, f"{team}-{model}", spec.project, env, ON_DEMAND, usage, service, usd, 0.0, experiment)]
     split = INFERENCE_EC2 if spec.phase == "inference" else TRAINING_EC2
     if purchase is not None:
         bought, usage, model, _share, rate = next(s for s in split if s[0] == purchase)
         split = ((bought, usage, model, 1.0, rate),)
-    where = (spec.project, spec.environment)
     return [
-        (*tagged, f"{team}-{model}", *where, bought, usage, service, usd * share, usd * share / rate)
+        (
+            *tagged,
+            f"{team}-{model}",
+            spec.project,
+            env,
+            bought,
+            usage,
+            service,
+            usd * share,
+            usd * share / rate,
+            experiment,
+        )
         for bought, usage, model, share, rate in split
     ]
 
 
+def _speech_pools(day: date) -> list[Row]:
+    """speech's day in the pools story (``SPEECH_NOVEMBER``), split over the services like any of its days."""
+    rows: list[Row] = []
+    for environment, experiment, first, last, usd in SPEECH_NOVEMBER:
+        if first <= day.day <= last:
+            for service, share in SERVICES:
+                rows += _team_rows(day, "speech", service, usd * share, environment=environment, experiment=experiment)
+    return rows
+
+
 def _day_rows(day: date, rng: np.random.Generator) -> list[Row]:
     weekend = day.weekday() >= 5
+    pools = day.replace(day=1) == SPEECH_POOL_DAY.replace(day=1) and day <= SPEECH_POOL_DAY
     rows: list[Row] = []
     for team, spec in TEAMS.items():
         total = spec.level_usd * (spec.weekend_factor if weekend else 1.0) * float(rng.normal(1.0, 0.05))
+        if team == "speech" and pools:
+            rows += _speech_pools(day)
+            continue
         for service, share in SERVICES:
             rows += _team_rows(day, team, service, total * share)
     untagged = UNTAGGED_USD * (0.8 if weekend else 1.0)
-    rows.append((day.isoformat(), "", "", "", "", "", ON_DEMAND, UNTAGGED_USAGE, EC2, untagged, 0.0))
+    rows.append((day.isoformat(), "", "", "", "", "", ON_DEMAND, UNTAGGED_USAGE, EC2, untagged, 0.0, ""))
     return rows
 
 

@@ -184,35 +184,25 @@ def report(env: DemoEnv, summary: dict[str, Any]) -> None:
     env.say(f"  alerts  {titles}" if titles else "  alerts  none (nothing new)")
 
 
-#: The pools story (issue 15): speech's experiment pool and its month so far, 1-12 November.
-POOL_DAY = date(2026, 11, 12)
+#: The pools story (issue 15): speech's experiment pool and its month so far, 1-12 November (``bill.SPEECH_NOVEMBER``).
+POOL_DAY = bill.SPEECH_POOL_DAY
 SPEECH_POOLS = {"production": 25_000.0, "experiment": 5_000.0}
-#: (environment, experiment_id, first day, last day, USD a day) of speech in November: a learning-rate sweep on
-#: days 4-11, a batch-size sweep all along, development notebooks, production serving, and spend nobody tagged
-#: with an environment. 85 % of the experiment pool is gone by the 12th; production is on track.
-SPEECH_NOVEMBER: tuple[tuple[str, str, int, int, float], ...] = (
-    ("experiment", "sweep-lr", 4, 11, 325.0),
-    ("experiment", "sweep-bs", 1, 12, 100.0),
-    ("development", "", 1, 12, 37.5),
-    ("production", "", 1, 12, 600.0),
-    ("", "", 1, 12, 30.0),
-)
 
 
 def pool_pages(last_day: date) -> list[dict[str, Any]]:
-    """The pool step's two answers, in the order it asks: speech's month by team and environment (one DAILY page),
-    then its experiment spend by ``experiment_id`` (one MONTHLY result)."""
+    """The pool step's two answers from the demo's bill, in the order it asks: speech's month by team and
+    environment (one DAILY page), then its experiment spend by ``experiment_id`` (one MONTHLY result)."""
     first = last_day.replace(day=1)
-    days = [(first + timedelta(days=i)).isoformat() for i in range(last_day.day)]
+    items = bill.bill()
+    items = items.loc[(items["team"] == "speech") & items["date"].between(first.isoformat(), last_day.isoformat())]
+    by_env = items.groupby(["date", "environment"])["cost"].sum()
     results = []
-    for day in days:
-        by_env: dict[str, float] = {}
-        for environment, _job, start, end, usd_a_day in SPEECH_NOVEMBER:
-            if start <= date.fromisoformat(day).day <= end:
-                by_env[environment] = by_env.get(environment, 0.0) + usd_a_day
+    for i in range(last_day.day):
+        day = (first + timedelta(days=i)).isoformat()
         groups = [
             {"Keys": ["team$speech", f"environment${e}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
-            for e, c in sorted(by_env.items())
+            for (d, e), c in by_env.items()
+            if d == day
         ]
         results.append(_result(day, groups, False))
     daily = {
@@ -220,10 +210,8 @@ def pool_pages(last_day: date) -> list[dict[str, Any]]:
         "ResultsByTime": results,
         "DimensionValueAttributes": [],
     }
-    jobs: dict[str, float] = {}
-    for environment, job, start, end, usd_a_day in SPEECH_NOVEMBER:
-        if environment in ("experiment", "development"):
-            jobs[job] = jobs.get(job, 0.0) + usd_a_day * (min(end, last_day.day) - start + 1)
+    experiments = items.loc[items["environment"].isin(["experiment", "development"])]
+    jobs = experiments.groupby("experiment_id")["cost"].sum()
     monthly = {
         "GroupDefinitions": [{"Type": "TAG", "Key": "experiment_id"}],
         "ResultsByTime": [
@@ -232,7 +220,7 @@ def pool_pages(last_day: date) -> list[dict[str, Any]]:
                 "Total": {},
                 "Groups": [
                     {"Keys": [f"experiment_id${j}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
-                    for j, c in sorted(jobs.items())
+                    for j, c in jobs.items()
                 ],
                 "Estimated": False,
             }
