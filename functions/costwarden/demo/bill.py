@@ -99,24 +99,26 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+@dataclass(frozen=True)
+class Bought:
+    """How a slice of spend was bought and tagged, where it is not the team's usual: the purchase type, the
+    environment, the ``experiment_id``."""
+
+    purchase: str | None = None
+    environment: str | None = None
+    experiment: str = ""
+
+
 #: One line item, in ``COLUMNS`` order.
 Row = tuple[str, str, str, str, str, str, str, str, str, float, float, str]
 
 
-def _team_rows(
-    day: date,
-    team: str,
-    service: str,
-    usd: float,
-    *,
-    purchase: str | None = None,
-    environment: str | None = None,
-    experiment: str = "",
-) -> list[Row]:
-    """One team's ``usd`` on ``service`` that day as line items (EC2 split by how it is bought; ``purchase``: all
-    of it bought that way, on the first instance type bought so; ``environment``: another than the team's)."""
+def _team_rows(day: date, team: str, service: str, usd: float, *, how: Bought = Bought()) -> list[Row]:
+    """One team's ``usd`` on ``service`` that day as line items (EC2 split by how it is bought, unless ``how``
+    names the purchase type: then all of it, on the first instance type bought so)."""
     spec = TEAMS[team]
-    env = spec.environment if environment is None else environment
+    env = spec.environment if how.environment is None else how.environment
+    purchase, experiment = how.purchase, how.experiment
     tagged = (day.isoformat(), team, spec.phase)
     if service != EC2:
         usage, model = OTHER_USAGE[service]
@@ -148,7 +150,7 @@ def _speech_pools(day: date) -> list[Row]:
     for environment, experiment, first, last, usd in SPEECH_NOVEMBER:
         if first <= day.day <= last:
             for service, share in SERVICES:
-                rows += _team_rows(day, "speech", service, usd * share, environment=environment, experiment=experiment)
+                rows += _team_rows(day, "speech", service, usd * share, how=Bought(None, environment, experiment))
     return rows
 
 
@@ -176,7 +178,7 @@ def _bill(seed: int) -> pd.DataFrame:
     before, after = _days(FIRST_DAY, STORY_FIRST - timedelta(days=1)), _days(STORY_LAST + timedelta(days=1), LAST_DAY)
     rows += [row for day in (*before, *after) for row in _day_rows(day, rest)]
     for offset, team, service, purchase, usd in STORIES:
-        rows += _team_rows(RUN_DAY + timedelta(days=offset), team, service, usd, purchase=purchase)
+        rows += _team_rows(RUN_DAY + timedelta(days=offset), team, service, usd, how=Bought(purchase))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.sort_values("date", kind="stable").reset_index(drop=True)
 
