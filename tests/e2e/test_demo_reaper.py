@@ -21,7 +21,7 @@ def test_reaper_chapter_plans_applies_and_touches_nothing_else(demo: tuple[int, 
     assert "Verified: nothing outside the plan was touched." in applied
     assert "tag the group instead" in plan and "termination protection is on" in plan
     assert "environment=production: never touched" in plan and "protected by costwarden:protect=true" in plan
-    assert "done this run: {'vision-explore': 'delete'}" in applied
+    assert "done this run: delete vision-explore\n" in applied  # exactly that one action, no repr
 
 
 def test_reaper_alerts_reached_the_teams(demo: tuple[int, Path, str]) -> None:

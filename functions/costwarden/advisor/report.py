@@ -10,7 +10,6 @@ user input.
 
 from __future__ import annotations
 
-import calendar
 import html
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,16 +93,14 @@ class MonthlyReport:
     dimensions: tuple[str, ...]
     account: TeamReport
     teams: list[TeamReport]
+    projection: float = 1.0
+    """Projected month end / month to date (the ledger's run-rate rule; 1.0 for a complete month)."""
     ce_requests: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return self.days_elapsed >= self.days_in_month
-
-    @property
-    def projection(self) -> float:
-        return 1.0 if self.complete or self.days_elapsed <= 0 else self.days_in_month / self.days_elapsed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,12 +162,17 @@ def build_report(
     over_budget_ratio: float,
     savings: Mapping[str, tuple[float, list[str]]],
     generated_at: datetime,
+    heading: tuple[int, int, float],
 ) -> MonthlyReport:
-    """Aggregate ``lines`` (this month and last, every dimension) into the report."""
+    """Aggregate ``lines`` (this month and last, every dimension) into the report.
+
+    ``heading`` is ``(days elapsed, days in the month, projection factor)`` from the ledger's projection of the
+    month as of ``today`` (``costwarden.cost.ledger``, passed in by the service: capabilities do not import each
+    other), so the report projects a month under way exactly as the budgets do.
+    """
     last = previous_month(month)
-    start, end = month_bounds(month)
-    days_in_month = calendar.monthrange(start.year, start.month)[1]
-    days_elapsed = max(0, min((today - start).days, days_in_month))
+    _, end = month_bounds(month)
+    days_elapsed, days_in_month, projection = heading
     cells: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for line in lines:
         if line.month not in (month, last) or line.dimension not in dimensions:
@@ -182,7 +184,6 @@ def build_report(
     for (team, dim, value), (this, prev) in cells.items():
         report = by_team.setdefault(team, TeamReport(team or "account", 0.0, 0.0))
         report.by_dimension.setdefault(dim, []).append((value, this, prev))
-    projection = 1.0 if days_elapsed >= days_in_month or days_elapsed <= 0 else days_in_month / days_elapsed
     for report in by_team.values():
         for dim in list(report.by_dimension):
             report.by_dimension[dim].sort(key=lambda r: (-r[1], -r[2], r[0]))
@@ -211,7 +212,16 @@ def build_report(
         ]
     )
     return MonthlyReport(
-        month, last, days_elapsed, days_in_month, generated_at, tuple(dimensions), account, teams, notes=notes
+        month,
+        last,
+        days_elapsed,
+        days_in_month,
+        generated_at,
+        tuple(dimensions),
+        account,
+        teams,
+        projection=projection,
+        notes=notes,
     )
 
 

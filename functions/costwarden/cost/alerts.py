@@ -19,6 +19,7 @@ from costwarden.core.keys import BudgetKey, CostEpisodeRef, CostKey, ForecastKey
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
+from costwarden.cost import ledger
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore
@@ -34,7 +35,10 @@ DEDUP_TTL_DAYS = 120
 Publish = Publisher
 
 
-def anomaly_event(action: episodes.Action, items: list[str], second_key: str | None) -> AlertEvent:
+def anomaly_event(
+    action: episodes.Action, items: list[str], second_key: str | None, *, rule: str = ledger.BASELINE_RULE
+) -> AlertEvent:
+    """The alert for an episode's action; the summary names the baseline's ``rule`` (``ledger.baseline_rule``)."""
     f = action.finding
     team, _, second = action.series.partition("|")
     where = f"{team} ({second_key}={second})" if second else team
@@ -62,7 +66,7 @@ def anomaly_event(action: episodes.Action, items: list[str], second_key: str | N
     title = f"{where}: {ratio:.1f}x usual spend on {f['date']}" + (" (escalated)" if escalated else "")
     summary = (
         f"{usd(float(f['cost_usd']))} on {f['date']} against a usual {usd(float(f['baseline_usd']))}: "
-        f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".")
+        f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".") + f" Usual = {rule}."
     )
     if float(f.get("planned_usd") or 0) > 0:  # issue 13: the baseline above already includes the plan
         summary += f" That is above the planned +{usd(float(f['planned_usd']))}."
@@ -90,8 +94,17 @@ def anomaly_event(action: episodes.Action, items: list[str], second_key: str | N
     )
 
 
-def _months(team_forecast: TeamForecast) -> list[str]:
-    return [f"{m.month}: {usd(m.expected_usd)} ({usd(m.low_usd)} - {usd(m.high_usd)})" for m in team_forecast.months]
+def _months(team_forecast: TeamForecast, *, projected: budget_mod.BudgetView | None = None) -> list[str]:
+    """One line per forecast month. The month a budget view projects shows the ledger's projection (the number
+    the budget is judged on) with the forecast's band beside it, never a second month-end figure."""
+    lines = []
+    for m in team_forecast.months:
+        band = f"({usd(m.low_usd)} - {usd(m.high_usd)})"
+        if projected is not None and m.month == projected.month:
+            lines.append(f"{m.month}: {usd(projected.projected_usd)} projected, forecast band {band[1:-1]}")
+        else:
+            lines.append(f"{m.month} forecast: {usd(m.expected_usd)} {band}")
+    return lines
 
 
 def budget_event(view: budget_mod.BudgetView, team_forecast: TeamForecast | None) -> AlertEvent:
@@ -105,7 +118,7 @@ def budget_event(view: budget_mod.BudgetView, team_forecast: TeamForecast | None
         summary=(
             f"Projected {usd(view.projected_usd)} against a {usd(view.budget_usd)} budget "
             f"({view.projected_share:.0%}); {usd(view.month_to_date_usd)} spent in {view.days_elapsed} of "
-            f"{view.days_in_month} days at {usd(view.run_rate_usd)} a day."
+            f"{view.days_in_month} days at {usd(view.run_rate_usd)} a day ({ledger.PROJECTION_RULE})."
         ),
         figures={
             "Budget": usd(view.budget_usd),
@@ -114,7 +127,7 @@ def budget_event(view: budget_mod.BudgetView, team_forecast: TeamForecast | None
             "Projected": f"{usd(view.projected_usd)} ({view.projected_share:.0%})",
             "Status": view.status.value,
         },
-        items=_months(team_forecast) if team_forecast else [],
+        items=_months(team_forecast, projected=view) if team_forecast else [],
         extra={"budget": view.as_dict()},
     )
 

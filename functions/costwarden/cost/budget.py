@@ -1,14 +1,14 @@
 """Monthly budgets per team: month to date, run rate, projected month end, status, and when to say so.
 
-Projection: month-to-date spend plus the daily run rate (month-to-date average over the days elapsed) times the
-days left, with the month's true length (28-31 days, not 30). Status: ON_TRACK, AT_RISK above 90% of budget
+Month to date and the projection come from the ledger (``cost.ledger``), the one place every part asks: month-to-date
+spend plus the daily run rate (month-to-date average over the days elapsed) times the days left, with the month's
+true length (28-31 days, not 30). Status: ON_TRACK, AT_RISK above 90% of budget
 projected, OVER_BUDGET above 110% (thresholds from settings). An alert goes out when a team's status worsens
 within a month (state ``dedup#cost-budget``, sk ``<team>#<YYYY-MM>``); a new month starts from ON_TRACK.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.cost.frame import COST, DATE
+from costwarden.cost import ledger
 from costwarden.models.alert import RankedEnum
 
 BUDGET_PK = "dedup#cost-budget"
@@ -67,20 +67,17 @@ def project(
     over_budget_ratio: float = 1.1,
 ) -> BudgetView:
     """The budget view for ``team`` given spend from the 1st through ``last_day`` (the last complete day)."""
-    days_in_month = calendar.monthrange(last_day.year, last_day.month)[1]
-    elapsed = last_day.day
-    run_rate = month_to_date / elapsed
-    projected = month_to_date + run_rate * (days_in_month - elapsed)
-    share = projected / budget
+    heading = ledger.projection(month_to_date, last_day)
+    share = heading.projected_usd / budget
     return BudgetView(
         team=team,
-        month=f"{last_day:%Y-%m}",
+        month=heading.month,
         budget_usd=round(budget, 2),
         month_to_date_usd=round(month_to_date, 2),
-        days_elapsed=elapsed,
-        days_in_month=days_in_month,
-        run_rate_usd=round(run_rate, 2),
-        projected_usd=round(projected, 2),
+        days_elapsed=heading.days_elapsed,
+        days_in_month=heading.days_in_month,
+        run_rate_usd=round(heading.run_rate_usd, 2),
+        projected_usd=round(heading.projected_usd, 2),
         projected_share=round(share, 4),
         status=classify(share, at_risk_ratio, over_budget_ratio),
     )
@@ -97,9 +94,7 @@ def budget_views(
     """One view per team with a budget, from a team-level daily frame (date, team, cost_usd)."""
     if not budgets:
         return []
-    first = pd.Timestamp(last_day.replace(day=1))
-    in_month = daily.loc[(daily[DATE] >= first) & (daily[DATE] <= pd.Timestamp(last_day))]
-    spent = in_month.groupby("team")[COST].sum()
+    spent = ledger.month_to_date(daily, last_day)
     return [
         project(
             team,

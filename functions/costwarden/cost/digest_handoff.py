@@ -12,7 +12,9 @@ from typing import Any
 import pandas as pd
 
 from costwarden.cost import budget as budget_mod
+from costwarden.cost import ledger
 from costwarden.cost.alerts import Publish
+from costwarden.cost.detect import DetectParams
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
@@ -49,12 +51,17 @@ def send_digest(
 ) -> dict[str, Any]:
     """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
     reaper, expiring = load_reaper_facts(store, now=now, expired_from=reaper_expiry)
-    notes = [] if not daily.empty else ["No cost data yet: Cost Explorer returned nothing for this account."]
+    notes = (
+        [f"{ledger.baseline_rule(settings.anomaly.baseline_days).capitalize()}; {ledger.PROJECTION_RULE}."]
+        if not daily.empty
+        else ["No cost data yet: Cost Explorer returned nothing for this account."]
+    )
     inp = build_digest_input(
         last_day=last_day,
         now=now,
         daily=daily,
         baseline_days=settings.anomaly.baseline_days,
+        params=DetectParams.from_settings(settings.anomaly),
         views=views,
         forecasts=forecasts,
         episode_state=episode_state,

@@ -8,15 +8,17 @@ same daily frame (the ``(untagged)`` bucket), which is fresher than the weekly t
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from costwarden.core.episodes import DEFAULT_GAP_DAYS
+from costwarden.cost import ledger
 from costwarden.cost.budget import BudgetView
+from costwarden.cost.detect import DetectParams
 from costwarden.cost.forecast import TeamForecast
 from costwarden.cost.frame import COST, DATE, UNTAGGED
 from costwarden.models.digest import (
@@ -48,34 +50,36 @@ def team_rows(
     baseline_days: int,
     views: Sequence[BudgetView],
     forecasts: Mapping[str, TeamForecast],
+    params: DetectParams | None = None,
 ) -> list[TeamRow]:
-    """One row per team: month to date, budget status, projected month end with its band, yesterday vs baseline."""
+    """One row per team: month to date, budget status, projected month end with its band, yesterday vs baseline.
+
+    Every number is the ledger's (``cost.ledger``): month to date, the detector's baseline (``params``, default
+    ``DetectParams(baseline_days=baseline_days)``: the monitor's "usual" for the same day) and the run-rate
+    projection the budgets are judged on; the forecast only widens the band around it.
+    """
     if daily.empty:
         return []
+    params = params or DetectParams(baseline_days=baseline_days)
     month_start = last_day.replace(day=1)
-    days_in_month = calendar.monthrange(last_day.year, last_day.month)[1]
-    start = min(month_start, last_day - timedelta(days=baseline_days))
+    start = min(month_start, last_day - timedelta(days=params.baseline_days))
     table = _per_team_days(daily, start, last_day)
-    month = table.loc[:, table.columns >= pd.Timestamp(month_start)]
-    history = table.loc[:, table.columns < pd.Timestamp(last_day)].iloc[:, -baseline_days:]
-    month_to_date = month.sum(axis=1)
+    month_to_date = ledger.month_to_date(daily, last_day)
     yesterday = table.iloc[:, -1]
-    baseline = history.median(axis=1)
+    baseline = ledger.baselines(daily, last_day, params)
     by_view = {view.team: view for view in views}
     rows: list[TeamRow] = []
     for team in table.index:
-        mtd = float(month_to_date[team])
+        mtd = float(month_to_date.get(team, 0.0))
         view = by_view.get(str(team))
         months = forecasts[str(team)].months if str(team) in forecasts else ()
-        if view is not None:
-            projected = float(view.projected_usd)
-        elif months:
-            projected = float(months[0].expected_usd)
-        else:
-            projected = mtd / last_day.day * days_in_month
-        low = float(months[0].low_usd) if months else projected
-        high = float(months[0].high_usd) if months else projected
-        base = float(baseline[team])
+        band = [m for m in months if m.month == f"{last_day:%Y-%m}"]
+        # A budgeted team's view was projected by the same ledger rule, from the same month to date.
+        projected = float(view.projected_usd) if view is not None else ledger.projection(mtd, last_day).projected_usd
+        low = float(band[0].low_usd) if band else projected
+        high = float(band[0].high_usd) if band else projected
+        base = float(baseline.get(team, float("nan")))
+        base = base if np.isfinite(base) else 0.0
         spent = float(yesterday[team])
         rows.append(
             TeamRow(
@@ -173,12 +177,18 @@ def build_digest_input(
     notes: Sequence[str] = (),
     savings: SavingsOnTable | None = None,
     idle: IdleSummary | None = None,
+    params: DetectParams | None = None,
 ) -> DigestInput:
-    """Everything the digest shows, as of ``last_day`` (the newest complete day the run judged)."""
+    """Everything the digest shows, as of ``last_day`` (the newest complete day the run judged); ``params`` are
+    the detector's (the baselines are the monitor's)."""
     return DigestInput(
         date=last_day,
         generated_at=now,
-        teams=tuple(team_rows(daily, last_day=last_day, baseline_days=baseline_days, views=views, forecasts=forecasts)),
+        teams=tuple(
+            team_rows(
+                daily, last_day=last_day, baseline_days=baseline_days, views=views, forecasts=forecasts, params=params
+            )
+        ),
         anomalies=tuple(open_anomalies(episode_state, last_day=last_day, root_causes=root_causes)),
         untagged=untagged_share(daily, last_day=last_day),
         reaper=reaper,

@@ -17,6 +17,7 @@ import pandas as pd
 from costwarden.core import episodes
 from costwarden.core.money import usd
 from costwarden.cost import budget as budget_mod
+from costwarden.cost import ledger
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all
 from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
@@ -234,13 +235,14 @@ def _anomaly_alerts(
     actions = team_actions + pair_actions
     items = _root_causes(settings, ce, keys, actions, found)
     second_key = keys[1] if len(keys) > 1 else None
+    rule = ledger.baseline_rule(settings.anomaly.baseline_days)
     for a in actions:  # the top driver stays with the episode, for later digests (root causes cost a request)
         drivers_found = items.get((a.series, str(a.finding["date"])))
         if a.kind != "retract" and drivers_found:
             state[a.series] = {**state[a.series], "top_driver": drivers_found[0]}
     events = [
         (
-            anomaly_event(a, items.get((a.series, str(a.finding["date"])), []), second_key),
+            anomaly_event(a, items.get((a.series, str(a.finding["date"])), []), second_key, rule=rule),
             Remember(episodes.DEDUP_PK, a.series, state[a.series]),
         )
         for a in actions

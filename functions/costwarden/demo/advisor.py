@@ -8,13 +8,17 @@
 3. Purchase mix and 4. commitments: Cost Explorer, Savings Plans and spot prices come from the simulated billing
    account (``costwarden.demo.billing``: moto implements none of these), through the production adapters.
 Then the monthly report for November: the HTML is written to the out folder and to an S3 bucket on the moto server,
-and each team gets its part with a pre-signed link. The chapter uses ``UnblendedCost`` so its cost cache is its own
-(the cost chapter's cache holds another story's numbers).
+and each team gets its part with a pre-signed link. Every number comes from the demo's one bill (``demo.bill``): the
+simulated billing account answers from it, and the report reads the cost monitor's own daily cache (the cost
+chapter filled it from the same bill), with the cost chapter's budgets. The cost monitor's run of 1 December then
+posts the digest of 30 November: its month to date is the report's November, team by team.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
@@ -24,13 +28,15 @@ from costwarden.adapters.s3_storage import S3Reader
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.advisor.fleet import advise_fleet, parse_fleet, render_table
 from costwarden.advisor.storage import GIB
-from costwarden.demo.billing import SimulatedBilling, line_items
+from costwarden.demo import bill, cost
+from costwarden.demo.billing import SimulatedBilling
 from costwarden.demo.env import DemoEnv
+from costwarden.demo.timeline import RUN_DAY, cost_run_at
 from costwarden.services.advisor.runner import AdvisorResult, run_advisor, run_monthly_report
+from costwarden.settings import Settings
 
 #: The 1st of December: the weekly advisor's run and the monthly report for November.
 ADVISOR_AT = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-TEAMS = ["vision", "nlp", "recsys"]
 REPORT_BUCKET = "costwarden-reports-demo"
 SOURCE_FLEET = """instance_type,monthly_hours,on_demand_rate,reserved_rate_1yr_no_upfront,spot_rate,workload_type
 g4dn.12xlarge,2920,3.912,2.35,1.18,always_on
@@ -76,6 +82,10 @@ def _buckets(env: DemoEnv) -> None:
     s3.create_bucket(Bucket=REPORT_BUCKET)
 
 
+def _pct(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.1f} %"
+
+
 def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
     today = ADVISOR_AT.date()
     data = result.to_dict(today)
@@ -107,7 +117,11 @@ def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
     commitments = data["commitments"]
     for c in commitments["commitments"]:
         env.say(f"  {c['description']}: used {c['utilisation_pct']} %, ends {c['ends']} ({c['days_left']} days)")
-    env.say(f"  coverage: {commitments['coverage']}")
+    coverage = commitments["coverage"]
+    env.say(
+        f"  coverage: reserved instances {_pct(coverage.get('reserved_instances_hours_pct'))} of instance hours, "
+        f"Savings Plans {_pct(coverage.get('savings_plans_spend_pct'))} of eligible spend"
+    )
     for s in commitments["stability"]:
         env.say(f"  {s['team']} production inference: {s['reason']}")
     for r in commitments["recommendations"]:
@@ -121,7 +135,8 @@ def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
 def chapter(env: DemoEnv) -> None:
     settings = env.use_settings(
         {
-            "anomaly": {"cost_metric": "UnblendedCost"},
+            # The cost chapter's budgets: the report shows them, the month-end digest judges against them.
+            "budgets": {"monthly_usd": cost.budgets_for(cost.line_items(), RUN_DAY)},
             "storage": {"action": "apply", "name_patterns": ["*-checkpoints"]},
         }
     )
@@ -135,8 +150,7 @@ def chapter(env: DemoEnv) -> None:
     env.say(render_table(advise_fleet(parse_fleet(SOURCE_FLEET, source="source fleet"))))
     env.say("")
     _buckets(env)
-    items = line_items(TEAMS, start=ADVISOR_AT.date() - timedelta(days=130), end=ADVISOR_AT.date())
-    billing = SimulatedBilling(items, today=ADVISOR_AT.date(), now=ADVISOR_AT)
+    billing = SimulatedBilling(bill.bill(), today=ADVISOR_AT.date(), now=ADVISOR_AT)
     ce, sp, ec2 = env.client("ce"), env.client("savingsplans"), env.client("ec2")
     for client in (ce, sp, ec2):
         billing.install(client)
@@ -178,3 +192,63 @@ def chapter(env: DemoEnv) -> None:
         f"phase, {report.report.ce_requests} Cost Explorer requests; written to {local} (open it offline) and to "
         f"s3://{REPORT_BUCKET}/{report.key}; each team's channel gets its part with a pre-signed link."
     )
+    for team in report.report.teams:
+        budget = "no budget"
+        if team.budget is not None:
+            budget = f"budget {team.budget.budget_usd:,.0f} USD, {team.budget.status}"
+        env.say(f"  {team.team:<11} {team.this_usd:>9,.0f} USD in {report.report.month} ({budget})")
+    env.say(f"  {'account':<11} {report.report.account.this_usd:>9,.0f} USD")
+    (env.out_dir / "report-2026-11.json").write_text(json.dumps(report.report.to_dict(), indent=2) + "\n")
+    month_end_digest(env, settings, CostExplorer(client=ce), state)
+
+
+def month_end_digest(env: DemoEnv, settings: Settings, explorer: CostExplorer, state: DynamoStateStore) -> None:
+    """The cost monitor's run of the same morning: its digest is about 30 November, the month the report closed.
+
+    Run through ``costwarden.cost.monitor.run`` (the handler's logic) with the simulated billing account's Cost
+    Explorer client, so it reads the one bill like the report did.
+    """
+    from costwarden.cost.monitor import run
+
+    at = cost_run_at(ADVISOR_AT.date())
+    env.say("")
+    env.say(
+        f"{at:%Y-%m-%d %H:%M} UTC, the cost monitor's daily run: its digest is about "
+        f"{ADVISOR_AT.date() - timedelta(days=1)}, so its month to date is the report's November, from the same "
+        "daily cache."
+    )
+    result = run(settings, ce=explorer, store=state, publish=env.publish, today=ADVISOR_AT.date(), now=at)
+    cost.report(env, result.summary)
+    november = cached_month(settings, explorer, state, date(2026, 11, 1))
+    (env.out_dir / "ledger-2026-11.json").write_text(json.dumps(november, indent=2) + "\n")
+    env.say(
+        f"  the daily cache's November: {november['account_usd']:,.0f} USD for the account "
+        f"(written to {env.out_dir / 'ledger-2026-11.json'}, beside report-2026-11.json)"
+    )
+
+
+def cached_month(settings: Settings, explorer: CostExplorer, state: DynamoStateStore, first: date) -> dict[str, Any]:
+    """What the cost monitor's daily cache holds for the month of ``first``, per team and for the account, through
+    the ledger: the evidence that the report and the digest read one place (the end-to-end test compares them)."""
+    from costwarden.cost import ledger
+    from costwarden.cost.cache import CostCache
+    from costwarden.cost.monitor import group_keys
+
+    anomaly = settings.anomaly
+    keys = group_keys(settings)
+    cache = CostCache(state, keys, anomaly.cost_metric, anomaly.excluded_record_types)
+    last = ledger.last_day_of_month(first)
+
+    def pull(start: date, end: date) -> list[dict[str, Any]]:  # only the days Cost Explorer still estimates
+        return explorer.daily_by_tags(
+            start, end, keys, metric=anomaly.cost_metric, excluded_record_types=anomaly.excluded_record_types
+        )
+
+    frame = cache.load(first, last + timedelta(days=1), pull).frame.rename(columns={keys[0]: "team"})
+    teams = ledger.month_to_date(frame, last, key="team")
+    return {
+        "month": f"{first:%Y-%m}",
+        "source": f"cost cache {cache.pk}",
+        "teams_usd": {str(t): round(float(v), 2) for t, v in teams.items()},
+        "account_usd": round(float(teams.sum()), 2),
+    }

@@ -180,7 +180,10 @@ def spot_history(now: datetime) -> dict[str, Any]:
 
 
 def line_items(teams: list[str], *, start: date, end: date, seed: int = 11) -> pd.DataFrame:
-    """Per team and day: inference (production, on demand), training (spot or on-demand GPUs), research."""
+    """Per team and day: inference (production, on demand), training (spot or on-demand GPUs), development (CPU).
+
+    The benchmark's many-team bill (the demo's own is ``demo.bill``); every tag value an allowed one.
+    """
     rng = np.random.default_rng(seed)
     days = pd.date_range(start, end - timedelta(days=1)).strftime("%Y-%m-%d")
     rows = []
@@ -191,7 +194,7 @@ def line_items(teams: list[str], *, start: date, end: date, seed: int = 11) -> p
             ("training", f"{team}-model-a", f"{team}-research", "On Demand Instances", "USE1-BoxUsage:p3.8xlarge", 0.2),
             ("training", f"{team}-model-b", f"{team}-research", "Spot Instances", "USE1-SpotUsage:p3.8xlarge", 0.15),
             (
-                "research",
+                "development",
                 f"{team}-model-b",
                 f"{team}-research",
                 "On Demand Instances",

@@ -18,62 +18,34 @@ import urllib.request
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-
+from costwarden.demo import bill
+from costwarden.demo.bill import HISTORY_DAYS, TEAMS
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.timeline import NEXT_DAY, RUN_DAY, cost_run_at
 from costwarden.handlers.context import LocalContext
 from costwarden.models.alert import AlertKind
 
-HISTORY_DAYS = 70
-#: team -> (weekday level USD, lifecycle phase, weekend factor)
-TEAMS: dict[str, tuple[float, str, float]] = {
-    "vision": (1_500.0, "training", 0.55),
-    "nlp": (900.0, "training", 0.7),
-    "recsys": (2_200.0, "inference", 0.9),
-    "speech": (600.0, "development", 0.4),
-    "platform": (350.0, "inference", 1.0),
-}
-SERVICES = (
-    ("Amazon Elastic Compute Cloud - Compute", 0.6),
-    ("Amazon Simple Storage Service", 0.25),
-    ("Amazon SageMaker", 0.15),
-)
 WINDOW_DAYS = 56  # what the monitor pulls on its first run (costwarden.cost.monitor)
 #: A steady run rate's daily pull: the cache's two refresh days plus the day before them (still in yesterday's
 #: refresh window, so never stored as final): ``[today - 3, today)``, one request.
 INCREMENTAL_DAYS = 3
-#: Spend nobody tagged with a team (a shared eu-west-1 box, see the tag audit chapter), USD per weekday.
-UNTAGGED_USD = 180.0
 PAGE_DAYS = 28
 METRIC = "AmortizedCost"
 
 
 def line_items(run_day: date = RUN_DAY, seed: int = 42) -> list[tuple[str, str, str, str, float]]:
-    """(day, team, phase, service, cost) for every day before ``run_day``, the day itself and the one after (for the
-    later runs). Team ``""`` is spend without a team tag (Cost Explorer's ``team$`` key).
+    """(day, team, phase, service, cost) of the demo's one bill (``demo.bill``) for every day before ``run_day``,
+    the day itself and the one after (for the later runs). Team ``""`` is spend without a team tag (Cost
+    Explorer's ``team$`` key).
 
     The day before ``run_day`` carries the stories: vision's SageMaker fleet left running (critical), nlp's extra
     EC2 training job (warning). vision's fleet is still up the next two days (same episode: no second alert).
     """
-    rng = np.random.default_rng(seed)
-    first = run_day - timedelta(days=HISTORY_DAYS)
-    rows = []
-    for offset in range(HISTORY_DAYS + 2):
-        day = first + timedelta(days=offset)
-        weekend = day.weekday() >= 5
-        for team, (level, phase, weekend_factor) in TEAMS.items():
-            total = level * (weekend_factor if weekend else 1.0) * float(rng.normal(1.0, 0.05))
-            for service, share in SERVICES:
-                rows.append((day.isoformat(), team, phase, service, total * share))
-        untagged = UNTAGGED_USD * (0.8 if weekend else 1.0)
-        rows.append((day.isoformat(), "", "", "Amazon Elastic Compute Cloud - Compute", untagged))
-    yesterday = run_day - timedelta(days=1)
-    rows.append((yesterday.isoformat(), "vision", "training", "Amazon SageMaker", 3_900.0))
-    rows.append((yesterday.isoformat(), "nlp", "training", "Amazon Elastic Compute Cloud - Compute", 700.0))
-    for day in (run_day, run_day + timedelta(days=1)):
-        rows.append((day.isoformat(), "vision", "training", "Amazon SageMaker", 3_900.0))
-    return rows
+    items = bill.bill(seed)
+    first, last = run_day - timedelta(days=HISTORY_DAYS), run_day + timedelta(days=1)
+    items = items.loc[(items["date"] >= first.isoformat()) & (items["date"] <= last.isoformat())]
+    grouped = items.groupby(["date", "team", "lifecycle_phase", "service"], sort=True)["cost"].sum()
+    return [(str(d), str(t), str(p), str(s), float(c)) for (d, t, p, s), c in grouped.items()]
 
 
 def _result(day: str, groups: list[dict[str, Any]], estimated: bool) -> dict[str, Any]:
@@ -212,35 +184,25 @@ def report(env: DemoEnv, summary: dict[str, Any]) -> None:
     env.say(f"  alerts  {titles}" if titles else "  alerts  none (nothing new)")
 
 
-#: The pools story (issue 15): speech's experiment pool and its month so far, 1-12 November.
-POOL_DAY = date(2026, 11, 12)
+#: The pools story (issue 15): speech's experiment pool and its month so far, 1-12 November (``bill.SPEECH_NOVEMBER``).
+POOL_DAY = bill.SPEECH_POOL_DAY
 SPEECH_POOLS = {"production": 25_000.0, "experiment": 5_000.0}
-#: (environment, experiment_id, first day, last day, USD a day) of speech in November: a learning-rate sweep on
-#: days 4-11, a batch-size sweep all along, development notebooks, production serving, and spend nobody tagged
-#: with an environment. 85 % of the experiment pool is gone by the 12th; production is on track.
-SPEECH_NOVEMBER: tuple[tuple[str, str, int, int, float], ...] = (
-    ("experiment", "sweep-lr", 4, 11, 325.0),
-    ("experiment", "sweep-bs", 1, 12, 100.0),
-    ("development", "", 1, 12, 37.5),
-    ("production", "", 1, 12, 600.0),
-    ("", "", 1, 12, 30.0),
-)
 
 
 def pool_pages(last_day: date) -> list[dict[str, Any]]:
-    """The pool step's two answers, in the order it asks: speech's month by team and environment (one DAILY page),
-    then its experiment spend by ``experiment_id`` (one MONTHLY result)."""
+    """The pool step's two answers from the demo's bill, in the order it asks: speech's month by team and
+    environment (one DAILY page), then its experiment spend by ``experiment_id`` (one MONTHLY result)."""
     first = last_day.replace(day=1)
-    days = [(first + timedelta(days=i)).isoformat() for i in range(last_day.day)]
+    items = bill.bill()
+    items = items.loc[(items["team"] == "speech") & items["date"].between(first.isoformat(), last_day.isoformat())]
+    by_env = items.groupby(["date", "environment"])["cost"].sum()
     results = []
-    for day in days:
-        by_env: dict[str, float] = {}
-        for environment, _job, start, end, usd_a_day in SPEECH_NOVEMBER:
-            if start <= date.fromisoformat(day).day <= end:
-                by_env[environment] = by_env.get(environment, 0.0) + usd_a_day
+    for i in range(last_day.day):
+        day = (first + timedelta(days=i)).isoformat()
         groups = [
             {"Keys": ["team$speech", f"environment${e}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
-            for e, c in sorted(by_env.items())
+            for (d, e), c in by_env.items()
+            if d == day
         ]
         results.append(_result(day, groups, False))
     daily = {
@@ -248,10 +210,8 @@ def pool_pages(last_day: date) -> list[dict[str, Any]]:
         "ResultsByTime": results,
         "DimensionValueAttributes": [],
     }
-    jobs: dict[str, float] = {}
-    for environment, job, start, end, usd_a_day in SPEECH_NOVEMBER:
-        if environment in ("experiment", "development"):
-            jobs[job] = jobs.get(job, 0.0) + usd_a_day * (min(end, last_day.day) - start + 1)
+    experiments = items.loc[items["environment"].isin(["experiment", "development"])]
+    jobs = experiments.groupby("experiment_id")["cost"].sum()
     monthly = {
         "GroupDefinitions": [{"Type": "TAG", "Key": "experiment_id"}],
         "ResultsByTime": [
@@ -260,7 +220,7 @@ def pool_pages(last_day: date) -> list[dict[str, Any]]:
                 "Total": {},
                 "Groups": [
                     {"Keys": [f"experiment_id${j}"], "Metrics": {METRIC: {"Amount": f"{c:.10f}", "Unit": "USD"}}}
-                    for j, c in sorted(jobs.items())
+                    for j, c in jobs.items()
                 ],
                 "Estimated": False,
             }

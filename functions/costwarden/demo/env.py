@@ -61,9 +61,15 @@ class DemoEnv:
     #: e.g. the daily digests of the cost chapter's runs, shown in full by the last chapter only.
     brief_kinds: set[str] = field(default_factory=set)
 
+    #: One boto3 session for the demo's clients: it loads each service model once (a session per client loaded the
+    #: JSON models ~150 times, a large part of the demo's time). Clients stay separate: chapters hook some of them.
+    session: Any = field(default=None, repr=False)
+
     def client(self, service: str, region: str | None = None) -> Any:
-        """A boto3 client bound to the local moto server (fake credentials, never a real endpoint)."""
-        return boto3.session.Session().client(  # type: ignore[call-overload]
+        """A new boto3 client bound to the local moto server (fake credentials, never a real endpoint)."""
+        if self.session is None:
+            self.session = boto3.session.Session()
+        return self.session.client(
             service,
             region_name=region or self.region,
             endpoint_url=self.endpoint_url,

@@ -13,6 +13,8 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
+
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.core.money import usd
 from costwarden.demo.env import DemoEnv
@@ -45,8 +47,24 @@ class _Clients:
 
     def __call__(self, service: str, region: str) -> Any:
         if (service, region) not in self.cache:
-            self.cache[(service, region)] = self.env.client(service, region)
+            client = self.env.client(service, region)
+            if service == "emr":
+                client.meta.events.register("before-call.emr.GetAutoTerminationPolicy", _no_auto_termination)
+            self.cache[(service, region)] = client
         return self.cache[(service, region)]
+
+
+#: What the narration says about the one EMR call the simulator lacks.
+AUTO_TERMINATION_NOTE = (
+    "(moto does not implement EMR GetAutoTerminationPolicy: the demo answers it as AWS does for a cluster without "
+    "a policy, an empty response)"
+)
+
+
+def _no_auto_termination(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """GetAutoTerminationPolicy as AWS answers it for a cluster that has no policy: 200 and no
+    ``AutoTerminationPolicy`` key. moto raises NotImplementedError (a server-side traceback on the screen)."""
+    return AWSResponse("simulated://emr", 200, {}, None), {}  # type: ignore[arg-type]
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -161,6 +179,11 @@ class _Account:
         return ids
 
 
+def _counts(requests: dict[str, int]) -> str:
+    """``{'ListMetrics': 8, 'GetMetricData': 2}`` as the narration says it: ``8 ListMetrics, 2 GetMetricData``."""
+    return ", ".join(f"{count} {name}" for name, count in requests.items()) or "none"
+
+
 def chapter(env: DemoEnv) -> None:
     now = (datetime.now(UTC) + timedelta(days=10)).replace(minute=30, second=0, microsecond=0)
     # Marks are written (and acted on later) only when the reaper is out of dry run: the same switch for both.
@@ -186,6 +209,7 @@ def chapter(env: DemoEnv) -> None:
         env.say(f"  {label:50} {rid}")
 
     env.say("\n1) costwarden idle: the findings, USD per month first")
+    env.say(f"  {AUTO_TERMINATION_NOTE}")
     ports = aws_ports(clients, state, settings)
     run = run_idle(
         settings,
@@ -201,7 +225,7 @@ def chapter(env: DemoEnv) -> None:
     summary = run.summary(dict(ports.metrics.requests))  # type: ignore[attr-defined]
     env.say(
         f"-> {summary['findings']} findings, {usd(summary['waste_usd_per_month'])}/month of waste; "
-        f"requests {summary['requests']}; {summary['metrics_queried']} metrics read for "
+        f"requests {_counts(summary['requests'])}; {summary['metrics_queried']} metrics read for "
         f"~{summary['scan_cost_usd']} USD"
     )
     env.say("\n2) idle.action: expire — development/experiment resources get a grace expiry; production never")

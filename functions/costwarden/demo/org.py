@@ -41,9 +41,8 @@ def _member_client(env: DemoEnv, account_id: str, service: str) -> Any:
     creds = env.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/demo", RoleSessionName="demo")[
         "Credentials"
     ]
-    import boto3
-
-    return boto3.session.Session().client(  # type: ignore[call-overload]
+    # The demo's one session (made by the STS client above): each service model is loaded once.
+    return env.session.client(
         service,
         region_name=env.region,
         endpoint_url=env.endpoint_url,

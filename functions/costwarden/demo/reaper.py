@@ -264,7 +264,8 @@ def chapter(env: DemoEnv, now_fn: Callable[[], datetime] = lambda: REAPER_AT) ->
     env.say("\n3) The next hourly run: idempotent — the notebook (now stopped) is deleted, nothing else is done")
     rerun = _run(env, apply=True, now=now + timedelta(hours=1))
     again = {d.id: d.action for d in rerun.decisions if d.status is Status.DONE}
-    env.say(f"-> done this run: {again or 'nothing'}")
+    done = ", ".join(f"{action} {rid}" for rid, action in sorted(again.items()))
+    env.say(f"-> done this run: {done or 'nothing'}")
     _check(again == {"vision-explore": "delete"}, f"rerun acted on {again}", failures)
     if failures:
         raise RuntimeError("reaper chapter: " + "; ".join(failures))

@@ -249,10 +249,8 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
                 {"channel": channel, "path": request.path, "status": request.status, "answer": request.answer}
                 | {"message": request.body}
             )
-            if event.kind.value in env.brief_kinds and request.status == 200:
-                env.say(f"  -> Slack channel {channel}  [{request.status} {request.answer}]  {event.title} (not shown)")
-            else:
-                _print_message(env, channel, request.status, request.answer, request.body or {})
+            brief = event.kind.value in env.brief_kinds
+            _print_message(env, channel, request.status, request.answer, request.body or {}, brief=brief)
     return failures
 
 
@@ -275,8 +273,13 @@ def _plain(text: str) -> str:
     return text.replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _print_message(env: DemoEnv, channel: str, status: int, answer: str, message: dict[str, Any]) -> None:
-    """A Block Kit message as readable text: channel, header, summary, fields, lists, context."""
+def _print_message(
+    env: DemoEnv, channel: str, status: int, answer: str, message: dict[str, Any], *, brief: bool = False
+) -> None:
+    """A Block Kit message as readable text: channel, header, summary, fields, lists, context.
+
+    ``brief`` (``DemoEnv.brief_kinds``): its head only, up to the first divider, e.g. a digest shown in full later.
+    """
     env.say("")
     env.say(f"  -> Slack channel {channel}  [{status} {answer}]")
     if status != 200:
@@ -297,6 +300,9 @@ def _print_message(env: DemoEnv, channel: str, status: int, answer: str, message
         elif kind == "context":
             env.say("     " + " · ".join(_plain(element.get("text", "")) for element in block.get("elements", [])))
         elif kind == "divider":
+            if brief:
+                env.say("     (the rest of this digest is not shown here: chapter 5 shows one in full)")
+                return
             env.say("     " + "-" * 40)
     if not message.get("blocks"):
         env.say(f"     {message.get('text', '')}")

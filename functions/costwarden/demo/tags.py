@@ -155,7 +155,8 @@ def chapter(env: DemoEnv) -> None:
     ce = env.client("ce", "us-east-1")
     _simulate_allocation_tags(ce)
     env.say("  (Cost Explorer results injected into moto; ListCostAllocationTags answered with a simulated state:")
-    env.say(f"   {SIMULATED_ALLOCATION_TAGS} - moto 5.2.5 does not implement it)")
+    states = ", ".join(f"{key} {state}" for key, state in SIMULATED_ALLOCATION_TAGS.items())
+    env.say(f"   {states} - moto 5.2.5 does not implement it)")
     env.say("")
 
     report = run_audit(settings, now=now, client_factory=env.client, ce=ce)

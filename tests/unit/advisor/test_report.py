@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from costwarden.advisor.report import CostLine, build_report, parse_month, previous_month, render_html
+from costwarden.services.advisor.report import month_heading
 
 DIMS = ("model_id", "project", "lifecycle_phase")
 NOW = datetime(2026, 12, 1, 7, tzinfo=UTC)
@@ -40,6 +41,7 @@ def report(**kwargs: object):  # type: ignore[no-untyped-def]
         "generated_at": NOW,
     }
     args.update(kwargs)
+    args["heading"] = month_heading(str(args["month"]), args["today"])  # type: ignore[arg-type]
     return build_report(lines(), **args)  # type: ignore[arg-type]
 
 
@@ -102,6 +104,7 @@ def test_hostile_tag_values_are_escaped_not_referenced() -> None:
             over_budget_ratio=1.1,
             savings={},
             generated_at=NOW,
+            heading=month_heading("2026-11", date(2026, 12, 1)),
         )
     )
     assert "<script" not in page and "<img" not in page

@@ -15,7 +15,13 @@ from typing import Any
 
 from costwarden.adapters.cost_explorer import CostExplorer, record_type_filter
 from costwarden.adapters.state import StateStore
-from costwarden.advisor.report import CostLine, MonthlyReport, build_report, month_bounds, previous_month
+from costwarden.advisor.report import (
+    CostLine,
+    MonthlyReport,
+    build_report,
+    month_bounds,
+    previous_month,
+)
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.settings import Settings
 
@@ -42,8 +48,8 @@ def _cached_lines(
     settings: Settings, ce: CostExplorer, store: StateStore, *, start: date, end: date, dimension: str
 ) -> list[CostLine]:
     """Team x ``dimension`` per month from the cost monitor's daily cache (pulling only what it lacks)."""
+    from costwarden.cost import ledger
     from costwarden.cost.cache import CostCache
-    from costwarden.cost.frame import COST, DATE
     from costwarden.cost.monitor import group_keys
 
     anomaly = settings.anomaly
@@ -53,8 +59,7 @@ def _cached_lines(
     frame = cache.load_from(ce, start, end).frame
     if frame.empty:
         return []
-    months = frame[DATE].dt.strftime("%Y-%m")
-    grouped = frame.groupby([frame[keys[0]], frame[dimension], months])[COST].sum()
+    grouped = ledger.month_totals(frame, [keys[0], dimension])  # the digest's month to date on the month's last day
     return [CostLine(str(t), dimension, str(v), str(m), float(c)) for (t, v, m), c in grouped.items()]
 
 
@@ -63,6 +68,17 @@ def load_savings(store: StateStore) -> dict[str, tuple[float, list[str]]]:
     item = store.get(SAVINGS_PK, SAVINGS_SK) or {}
     teams = item.get("teams", {})
     return {str(t): (float(v.get("usd_month", 0)), [str(i) for i in v.get("items", [])]) for t, v in teams.items()}
+
+
+def month_heading(month: str, today: date) -> tuple[int, int, float]:
+    """``(days elapsed, days in the month, projection factor)`` of ``month`` as of ``today``, by the ledger's
+    projection: its complete days so far (all of them once the month is over)."""
+    from costwarden.cost import ledger
+
+    start, end = month_bounds(month)
+    elapsed = max(0, min((today - start).days, (end - start).days))
+    heading = ledger.projection(1.0, ledger.last_day_of_month(start), days_elapsed=elapsed)
+    return heading.days_elapsed, heading.days_in_month, heading.factor
 
 
 def run_report(
@@ -102,6 +118,7 @@ def run_report(
         over_budget_ratio=settings.budgets.over_budget_ratio,
         savings=load_savings(store),
         generated_at=now,
+        heading=month_heading(month, today),
     )
     report.ce_requests = ce.requests - before
     return report
