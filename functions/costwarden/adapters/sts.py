@@ -50,7 +50,8 @@ def member_clients(
     def clients(service: str, region: str) -> Any:
         key = (service, region)
         if key not in cache:
-            cache[key] = session.client(service, region_name=region, config=aws.RETRY_CONFIG)  # type: ignore[call-overload]
+            made = session.client(service, region_name=region, config=aws.RETRY_CONFIG)  # type: ignore[call-overload]
+            cache[key] = aws.watched(made, service, region)
         return cache[key]
 
     return clients
