@@ -55,6 +55,7 @@ def _command(args: argparse.Namespace) -> int:
     return _account(args)
 
 
+@progress.watched("advise")
 def _account(args: argparse.Namespace) -> int:
     # boto3 loads here, not at `costwarden --help`.
     from datetime import UTC, datetime
@@ -74,21 +75,20 @@ def _account(args: argparse.Namespace) -> int:
     regions = regions_for(settings, scope.regions(args.regions))
     state, note = state_store()
     ce = CostExplorer()
-    with progress.watching("advise"):
-        result = run_advisor(
-            settings,
-            regions=regions,
-            reader_factory=S3Reader,
-            ce=ce,
-            commitments=CommitmentsReader(ce),
-            spot=SpotPrices(regions[0]),
-            training=TrainingJobs(regions[0]),
-            state=state,
-            publish=None,
-            now=datetime.now(UTC),
-            allow_apply=args.apply,
-            audit=note is None,
-        )
+    result = run_advisor(
+        settings,
+        regions=regions,
+        reader_factory=S3Reader,
+        ce=ce,
+        commitments=CommitmentsReader(ce),
+        spot=SpotPrices(regions[0]),
+        training=TrainingJobs(regions[0]),
+        state=state,
+        publish=None,
+        now=datetime.now(UTC),
+        allow_apply=args.apply,
+        audit=note is None,
+    )
     data = result.to_dict(datetime.now(UTC).date())
     errors = result.storage.errors + result.mix.errors + result.commitments.errors
     if args.format == "json":

@@ -40,17 +40,9 @@ def envelope(
     }
 
 
-def emit(
-    command: str,
-    results: Sequence[Any],
-    *,
-    errors: Sequence[str] = (),
-    totals: Mapping[str, Any] | None = None,
-    generated_at: datetime | None = None,
-    out: TextIO | None = None,
-) -> None:
-    """Print the envelope of this run on stdout."""
-    write(envelope(command, results, errors=errors, totals=totals, generated_at=generated_at), out)
+def emit(command: str, results: Sequence[Any], **parts: Any) -> None:
+    """Print the envelope of this run on stdout; ``parts`` are ``envelope``'s (``errors``, ``totals``, ...)."""
+    write(envelope(command, results, **parts))
 
 
 def write(body: Mapping[str, Any], out: TextIO | None = None) -> None:

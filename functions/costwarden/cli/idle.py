@@ -22,6 +22,7 @@ from costwarden.idle.table import render_table
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
+@progress.watched("idle")
 def _command(args: argparse.Namespace) -> int:
     import functools
 
@@ -46,15 +47,14 @@ def _command(args: argparse.Namespace) -> int:
     if note:
         print(f"costwarden idle: {note}: prices are not cached between runs", file=sys.stderr)
     ports = aws_ports(default_clients, state, settings)
-    with progress.watching("idle"):
-        run = run_idle(
-            settings,
-            regions=regions,
-            ports=ports,
-            store=state if note is None else None,
-            audit=functools.partial(write_audit, state, settings) if note is None else None,
-            apply=args.apply,
-        )
+    run = run_idle(
+        settings,
+        regions=regions,
+        ports=ports,
+        store=state if note is None else None,
+        audit=functools.partial(write_audit, state, settings) if note is None else None,
+        apply=args.apply,
+    )
     rows = [f.to_dict() for f in run.findings]
     summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
     if args.format == "json":

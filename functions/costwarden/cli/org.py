@@ -162,14 +162,14 @@ def org_audit(args: argparse.Namespace) -> int:
     return _finish(outcomes, listing, "tags audit", fmt=args.format, found=bool(rows), rows=rows, totals=totals)
 
 
+@progress.watched("tags audit")
 def single_audit(args: argparse.Namespace) -> int:
     """``costwarden tags audit`` for the current account (the scheduled audit's scan, printed, nothing published)."""
     from costwarden.services.tag_audit import run_audit
     from costwarden.settings import load_settings
 
     regions = scope.regions(args.regions)
-    with progress.watching("tags audit"):
-        report = run_audit(load_settings(), regions=regions)
+    report = run_audit(load_settings(), regions=regions)
     rows = [{"team": v.team, **v.to_dict(), "summary": v.line()} for v in report.violations]
     if args.format == "json":
         envelope.emit("tags audit", rows, errors=report.facts.errors, totals={"violations": len(rows)})

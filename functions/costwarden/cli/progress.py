@@ -10,10 +10,14 @@ display to fight the other lines the commands write on stderr.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import TextIO
+from typing import ParamSpec, TextIO, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DELAY_SECONDS = 3.0
 INTERVAL_SECONDS = 1.0
@@ -47,14 +51,37 @@ class Progress:
         self.step(region or "global", f"{service} {operation} (request {self.requests + 1})")
 
 
+#: The run being watched: ``reap --accounts`` is watched as ``reap`` and its accounts are steps of that one run.
+_active: list[Progress] = []
+
+
 @contextlib.contextmanager
 def watching(command: str, stream: TextIO | None = None) -> Iterator[Progress]:
-    """For the block: a ``Progress`` told of every AWS request the run sends."""
+    """For the block: a ``Progress`` told of every AWS request the run sends (the enclosing one, if any)."""
     from costwarden.adapters import aws
 
+    if _active:
+        yield _active[-1]
+        return
     progress = Progress(command, stream)
+    _active.append(progress)
     aws.ON_REQUEST.append(progress.request)
     try:
         yield progress
     finally:
         aws.ON_REQUEST.remove(progress.request)
+        _active.remove(progress)
+
+
+def watched(command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A command function run ``watching(command)``."""
+
+    def wrap(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with watching(command):
+                return function(*args, **kwargs)
+
+        return run
+
+    return wrap

@@ -16,6 +16,7 @@ from costwarden.cli import envelope, progress, scope, verdict
 from costwarden.reaper.table import render_table
 
 
+@progress.watched("reap")
 def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
     from costwarden.core.act import Trigger
@@ -36,17 +37,16 @@ def _command(args: argparse.Namespace) -> int:
             "is printed (below), not stored",
             file=sys.stderr,
         )
-    with progress.watching("reap"):
-        result = run_reaper(
-            settings,
-            regions=regions,
-            clients=default_clients,
-            state=state,
-            publish_fn=sns_publisher(),
-            dry_run=not args.apply,
-            store_audit=note is None,
-            trigger=Trigger.CLI,
-        )
+    result = run_reaper(
+        settings,
+        regions=regions,
+        clients=default_clients,
+        state=state,
+        publish_fn=sns_publisher(),
+        dry_run=not args.apply,
+        store_audit=note is None,
+        trigger=Trigger.CLI,
+    )
     rows = [d.to_dict() for d in result.decisions]
     problems = [f"{error.source} in {error.region}: {error.error}" for error in result.errors]
     if args.format == "json":

@@ -6,12 +6,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from costwarden.cli.main import main
 from moto import mock_aws
 
-TABLE = "costwarden-state"
+from tests.support.state import STATE_TABLE as TABLE
+from tests.support.state import create_state_table
 
 
 def _lines(err: str) -> list[str]:
@@ -31,15 +31,7 @@ def test_digest_format_text_is_table(capsys: pytest.CaptureFixture[str]) -> None
 @pytest.fixture
 def state_table() -> Iterator[None]:
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(TABLE)
         yield
 
 

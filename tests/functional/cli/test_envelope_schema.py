@@ -15,18 +15,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 from costwarden.cli.main import build_parser, main
 from moto import mock_aws
 
 from tests.support.moto_ce import answer_cost_allocation_tags
+from tests.support.state import STATE_TABLE as TABLE
+from tests.support.state import create_state_table
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((REPO / "docs" / "cli.schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
-TABLE = "costwarden-state"
 SETTINGS = {
     "reaper": {"regions": ["us-east-1"]},
     "teams": {"nlp": {"monthly_usd": 1000, "limits": {"development_instances": 2}}},
@@ -82,15 +82,7 @@ def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.chdir(REPO)
     answer_cost_allocation_tags(monkeypatch)
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(TABLE)
         yield
 
 
