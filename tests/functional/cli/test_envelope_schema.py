@@ -20,6 +20,8 @@ import pytest
 from costwarden.cli.main import build_parser, main
 from moto import mock_aws
 
+from tests.functional.test_no_credentials import COMMANDS as NO_CREDENTIALS_COMMANDS
+from tests.functional.test_no_credentials import no_credentials  # noqa: F401 (the fixture, used by name)
 from tests.support.moto_ce import answer_cost_allocation_tags
 from tests.support.state import STATE_TABLE as TABLE
 from tests.support.state import create_state_table
@@ -173,3 +175,16 @@ def test_a_malformed_envelope_fails_the_schema(why: str) -> None:
     MALFORMED[why](body)
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(body)
+
+
+@pytest.mark.parametrize("argv", NO_CREDENTIALS_COMMANDS, ids=" ".join)
+@pytest.mark.usefixtures("no_credentials")
+def test_could_not_run_is_an_incomplete_envelope(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """No credentials with ``--format json``: still the envelope, ``complete`` false and the reason in ``errors``."""
+    code = main([*argv, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "Traceback" not in err
+    body = json.loads(out)
+    VALIDATOR.validate(body)
+    assert body["complete"] is False and body["command"] == " ".join(a for a in argv[:2] if not a.startswith("-"))
+    assert "credentials" in " ".join(body["errors"]).lower()
