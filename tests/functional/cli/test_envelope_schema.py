@@ -76,6 +76,12 @@ def test_every_command_has_an_invocation() -> None:
     assert sorted(SCHEMA["properties"]["command"]["enum"]) == ALL
 
 
+def test_the_readme_table_lists_every_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## What it does") : readme.index("**Why this and not")]
+    assert [name for name in ALL if f"| `costwarden {name}` |" not in table] == []
+
+
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """moto with the state table; the repository as the working folder (``run`` reads ``events/`` from it)."""
