@@ -7,7 +7,7 @@ endpoint (moto) needs no special flag. Retries use botocore's ``standard`` mode,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import boto3
@@ -18,12 +18,27 @@ RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, user_agen
 #: What an AWS call raises when the service refuses (``ClientError``) or cannot be reached (``BotoCoreError``):
 #: callers outside the adapters catch this tuple instead of importing botocore (import-linter, ``make lint``).
 AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
+#: Called after every request a client made here sends, with ``(service, region, operation)``: how the CLI shows
+#: progress on long runs (``cli/progress.py``). Empty in Lambda, where nothing registers.
+ON_REQUEST: list[Callable[[str, str, str], None]] = []
+
+
+def watched(made: Any, service: str, region: str | None) -> Any:
+    """``made`` (a new boto3 client), reporting each request it sends to ``ON_REQUEST``."""
+    made.meta.events.register("after-call", partial(_notify, service, region or made.meta.region_name or ""))
+    return made
+
+
+def _notify(service: str, region: str, model: Any = None, **_kwargs: Any) -> None:
+    for hook in tuple(ON_REQUEST):
+        hook(service, region, str(getattr(model, "name", "?")))
 
 
 @lru_cache(maxsize=64)
 def client(service: str, region: str | None = None) -> Any:
     """A cached boto3 client. Tests call ``client.cache_clear()`` (see tests/conftest.py) between moto contexts."""
-    return boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+    made = boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+    return watched(made, service, region)
 
 
 def token_pages(
@@ -65,7 +80,8 @@ def credential_clients(credentials: dict[str, Any]) -> Callable[[str, str], Any]
 
     def clients(service: str, region: str) -> Any:
         if (service, region) not in cache:
-            cache[(service, region)] = session.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+            made = session.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+            cache[(service, region)] = watched(made, service, region)
         return cache[(service, region)]
 
     return clients

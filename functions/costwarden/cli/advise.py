@@ -3,17 +3,19 @@
 ``--fleet FILE`` prices a fleet described in a CSV (``costwarden.advisor.fleet``): no AWS access at all. Without
 ``--fleet`` it runs the account advisor (artefact storage, commitments, purchase mix) against the account boto3 is
 configured for, read-only unless ``--apply`` is given and ``storage.action`` is ``apply``.
+
+``--format json``: the envelope of docs/cli.md (``--fleet``: one result per fleet row, the fleet's totals in
+``totals``; the account advisor: one result, the whole report, and a source that could not be read in ``errors``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from costwarden.cli import scope
+from costwarden.cli import envelope, progress, scope
 from costwarden.cli.main import CliError
 from costwarden.core.money import usd
 
@@ -40,8 +42,8 @@ def _fleet(args: argparse.Namespace) -> int:
     except FleetError as error:
         raise CliError(str(error)) from None
     if args.format == "json":
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        data = report.to_dict()
+        envelope.emit("advise", data["rows"], totals=data["totals"])
     else:
         sys.stdout.write(render_table(report) + "\n")
     return 0
@@ -53,6 +55,7 @@ def _command(args: argparse.Namespace) -> int:
     return _account(args)
 
 
+@progress.watched("advise")
 def _account(args: argparse.Namespace) -> int:
     # boto3 loads here, not at `costwarden --help`.
     from datetime import UTC, datetime
@@ -76,15 +79,18 @@ def _account(args: argparse.Namespace) -> int:
         audit=note is None,
     )
     data = result.to_dict(datetime.now(UTC).date())
+    errors = result.storage.errors + result.mix.errors + result.commitments.errors
     if args.format == "json":
-        json.dump(data, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        totals = {
+            "savings_on_the_table_usd_month": data["savings_on_the_table_usd_month"],
+            "ce_requests": result.ce_requests,
+        }
+        envelope.emit("advise", [data], errors=[str(error) for error in errors], totals=totals)
     else:
         _print_tables(data)
     mode = "applied" if not result.storage.dry_run else "no change made (dry run)"
     if note and result.storage.decisions:
         print(f"costwarden advise: {note}: the audit is printed, not stored", file=sys.stderr)
-    errors = result.storage.errors + result.mix.errors + result.commitments.errors
     print(
         f"costwarden advise: {mode}; regions {', '.join(regions)}; {result.ce_requests} Cost Explorer requests "
         f"({usd(result.ce_requests * 0.01, cents=True)})",
@@ -177,7 +183,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--fleet", metavar="FILE", help="fleet CSV (instance_type, monthly_hours, rates, workload_type)"
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format (table)")
+    envelope.add_format(parser)
     parser.add_argument(
         "--apply", action="store_true", help="put recommended lifecycle rules (needs storage.action: apply)"
     )

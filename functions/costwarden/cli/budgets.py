@@ -4,19 +4,19 @@ Reads Cost Explorer (month to date grouped by the team and environment tag keys;
 it with the cost monitor's own rules (``cost.pool_monitor.views_from_frame``, ``cost.budget``): a past month is
 judged on its whole length, the current one through yesterday (the last complete day). Teams come from the team
 directory (``teams``): those with pools and those with a whole-team ``monthly_usd``. A month that is malformed or
-in the future is a user error (exit code 2).
+in the future is a user error (exit code 2). ``--format json``: the envelope of docs/cli.md, one result per team.
 """
 
 from __future__ import annotations
 
 import argparse
 import calendar
-import json
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from costwarden.cli import envelope
 from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
 from costwarden.core.money import usd
 
@@ -124,8 +124,8 @@ def _command(args: argparse.Namespace) -> int:
         raise CouldNotRunError(f"Cost Explorer GetCostAndUsage failed: {could_not_run(error)}") from None
     entries = rows(settings, from_ce_pages(pages, keys, settings.anomaly.cost_metric), last_day)
     if args.format == "json":
-        json.dump(entries, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        totals = {"teams": len(entries), "through": last_day.isoformat(), "requests": ce.requests}
+        envelope.emit("budgets", entries, totals=totals)
     else:
         print(render_table(entries))
     print(
@@ -137,5 +137,5 @@ def _command(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("budgets", help="every team's budget and pools: spend, projection, status")
     parser.add_argument("--month", help="YYYY-MM (default: this month, through yesterday)")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    envelope.add_format(parser)
     parser.set_defaults(func=_command)

@@ -10,7 +10,9 @@ Amounts are never added across currencies: a file with a currency column (FOCUS 
 analysed in it, and the output says so: its fields are ``cost_eur``, ``baseline_eur``, ... and every finding
 carries ``currency``; the impact floor must then be given in that currency (``--min-impact``), since no exchange
 rate is applied offline. FOCUS charge categories in ``anomaly.excluded_charge_categories`` are left out of the
-series, as Cost Explorer record types are in the Lambda.
+series, as Cost Explorer record types are in the Lambda. ``--format json``: the envelope of docs/cli.md, one
+result per finding (``date``, the key column(s), ``currency``, the amounts, ``ratio``, ``severity``), the counts by
+severity in ``totals``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import envelope
 from costwarden.cli.main import CliError
 
 #: Finding fields that hold an amount: named ``*_usd`` in USD, ``*_<currency>`` otherwise.
@@ -139,8 +142,12 @@ def _command(args: argparse.Namespace) -> int:
         print(f"costwarden detect: {note}", file=sys.stderr)
     findings = _labelled(detect(costs.frame, keys, params), costs.currency, keys)
     if args.format == "json":
-        sys.stdout.write(findings.to_json(orient="records", double_precision=6) if not findings.empty else "[]")
-        sys.stdout.write("\n")
+        import json
+
+        rows = json.loads(findings.to_json(orient="records", double_precision=6)) if not findings.empty else []
+        severities = [str(row.get("severity")) for row in rows]
+        totals = {"findings": len(rows), **{level: severities.count(level) for level in _SEVERITY_RANK}}
+        envelope.emit("detect", rows, totals={**totals, "currency": costs.currency})
     else:
         sys.stdout.write(_table(findings, costs.currency) + "\n")
     return _fail_on(findings, args.fail_on)
@@ -190,7 +197,7 @@ def register(subparsers: Any) -> None:
         help="FOCUS ChargeCategory values left out, comma-separated; '' keeps all "
         "(default: anomaly.excluded_charge_categories)",
     )
-    parser.add_argument("--format", choices=("json", "table"), default="table", help="output format (table)")
+    envelope.add_format(parser)
     parser.add_argument(
         "--fail-on",
         choices=tuple(_SEVERITY_RANK),

@@ -7,9 +7,9 @@ credentials, access denied: named in ``errors``), 2 bad input (settings). docs/d
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
+
+from costwarden.cli import envelope
 
 MARK = {"ok": "ok", "missing": "MISSING", "wrong": "WRONG"}
 
@@ -29,19 +29,25 @@ def render_table(envelope: dict[str, Any]) -> str:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from costwarden.services.doctor import report
+    from datetime import UTC, datetime
+
+    from costwarden.doctor import checks
+    from costwarden.services.doctor import run
     from costwarden.settings import load_settings
 
-    envelope, code = report(load_settings())
+    now = datetime.now(UTC)
+    results, errors = run(load_settings(), now=now)
+    body = envelope.envelope(
+        "doctor", [r.as_dict() for r in results], errors=errors, totals=checks.totals(results), generated_at=now
+    )
     if args.format == "json":
-        json.dump(envelope, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        envelope.write(body)
     else:
-        print(render_table(envelope))
-    return code
+        print(render_table(body))
+    return checks.exit_code(results, errors)
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("doctor", help="check the account against what the deployment needs (read-only)")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    envelope.add_format(parser)
     parser.set_defaults(func=_command)

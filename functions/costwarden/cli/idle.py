@@ -1,27 +1,28 @@
 """``costwarden idle [--regions r1,r2] [--lookback-days N] [--format table|json] [--apply]``: the idle finder.
 
-Prints the findings (``--format json``: a list, each with ``arn, id, type, region, team, kind, monthly_usd,
-evidence, recommendation`` plus ``price_note, environment, commands``) and a summary on stderr: requests by
-operation and the scan's own CloudWatch cost. Exit 0 whether or not it finds anything; 1 when a region, source or
-metric read failed (the rest is still printed); 2 for a bad argument. With ``idle.action: expire`` the marks are
+Prints the findings (``--format json``: the envelope of docs/cli.md, one result per finding, each with ``arn, id,
+type, region, team, kind, monthly_usd, evidence, recommendation`` plus ``price_note, environment, commands``; the
+run summary in ``totals``) and a summary on stderr: requests by operation and the scan's own CloudWatch cost. Exit 0
+whether or not it finds anything; 3 when a region, source or metric read failed (the rest is still printed); 2 for
+a bad argument. With ``idle.action: expire`` the marks are
 planned and shown; ``--apply`` writes them (the reaper then warns and acts as for any expiry).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from typing import Any
 
-from costwarden.cli import scope, verdict
+from costwarden.cli import envelope, progress, scope, verdict
 from costwarden.cli.main import CliError
 from costwarden.idle.table import render_table
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
+@progress.watched("idle")
 def _command(args: argparse.Namespace) -> int:
     import functools
 
@@ -57,8 +58,8 @@ def _command(args: argparse.Namespace) -> int:
     rows = [f.to_dict() for f in run.findings]
     summary = run.summary(dict(getattr(ports.metrics, "requests", {})))
     if args.format == "json":
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        totals = {k: v for k, v in summary.items() if k != "errors"}
+        envelope.emit("idle", rows, errors=summary["errors"], totals=totals)
     else:
         nothing = "no idle resources found in these regions"
         print(render_table(rows) if rows else verdict.clean_or_partial(nothing, summary["errors"]))
@@ -89,7 +90,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
     parser.add_argument("--lookback-days", type=int, help="days of metrics to judge over (default: settings, 7)")
-    parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
+    envelope.add_format(parser)
     parser.add_argument(
         "--apply", action="store_true", help="with idle.action=expire, write the planned expiry marks (default: plan)"
     )

@@ -1,14 +1,14 @@
 """``costwarden limits [--format json|table] [--regions a,b]``: each limited team's development instances and
-GPUs against its limits, right now. Reads only (the hourly reaper run warns and stops; this never acts)."""
+GPUs against its limits, right now. Reads only (the hourly reaper run warns and stops; this never acts).
+``--format json``: the envelope of docs/cli.md, one result per limited team."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from costwarden.cli import scope, verdict
+from costwarden.cli import envelope, scope, verdict
 
 
 def render_table(teams: list[dict[str, Any]]) -> str:
@@ -35,14 +35,16 @@ def _command(args: argparse.Namespace) -> int:
         print(
             "costwarden limits: no team has limits (teams.<team>.limits.development_instances / _gpus)", file=sys.stderr
         )
+        if args.format == "json":
+            envelope.emit("limits", [], totals={"teams": 0})
         return 0
     regions = regions_for(settings, override)
     counts, errors = count_now(settings, regions=regions, clients=default_clients)
     teams = [c.as_dict() for c in counts]
     problems = [str(error) for error in errors]
     if args.format == "json":
-        json.dump(teams, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        over = sum(1 for team in teams if team["level"] == "over")
+        envelope.emit("limits", teams, errors=problems, totals={"teams": len(teams), "over": over})
     else:
         print(render_table(teams))
         verdict.say_partial("limits", problems)  # the counts above miss what could not be listed
@@ -53,6 +55,6 @@ def _command(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("limits", help="development instances and GPUs per team against their limits")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    envelope.add_format(parser)
     parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
     parser.set_defaults(func=_command)

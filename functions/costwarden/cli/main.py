@@ -60,8 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_PIPE_CLOSED
     except CouldNotRunError as error:  # before CliError (its base): stdout, where the verdict would have been
-        print(f"costwarden {args.command}: could not run: {error}")
-        return EXIT_COULD_NOT_RUN
+        return _could_not_run(args, str(error))
     except (CliError, SettingsError) as error:  # SettingsError: the environment's settings or team directory
         print(f"costwarden {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -71,8 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(error, AWS_ERRORS):
             raise
         # A read that failed is never a clean result: stdout says the command could not run, and why.
-        print(f"costwarden {args.command}: could not run: {could_not_run(error)}")
-        return EXIT_COULD_NOT_RUN
+        return _could_not_run(args, could_not_run(error))
+
+
+def _could_not_run(args: argparse.Namespace, reason: str) -> int:
+    """Exit 3, saying so on stdout: one line, or with ``--format json`` an envelope with nothing in ``results``."""
+    from costwarden.cli import envelope
+
+    if getattr(args, "format", None) == "json":
+        envelope.emit(envelope.command_name(args), [], errors=[f"could not run: {reason}"])
+    else:
+        print(f"costwarden {args.command}: could not run: {reason}")
+    return EXIT_COULD_NOT_RUN
 
 
 #: Exit codes, the same in every command (docs/cli.md): 0 done and nothing found that asks for action, 1 something

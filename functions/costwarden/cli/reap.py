@@ -2,20 +2,21 @@
 
 A plan (dry run) unless ``--apply``. Works on an account where Costwarden is not deployed: without a usable state
 table it keeps no warning state and prints its audit instead of storing it (and says so on stderr). Exit code 1
-when an action failed or a region/source could not be listed, 0 otherwise.
+when an action failed, 3 when a region/source could not be listed, 0 otherwise. ``--format json``: the envelope
+(docs/cli.md), one result per decision, the counts by status in ``totals``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from costwarden.cli import scope, verdict
+from costwarden.cli import envelope, progress, scope, verdict
 from costwarden.reaper.table import render_table
 
 
+@progress.watched("reap")
 def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
     from costwarden.core.act import Trigger
@@ -47,13 +48,13 @@ def _command(args: argparse.Namespace) -> int:
         trigger=Trigger.CLI,
     )
     rows = [d.to_dict() for d in result.decisions]
+    problems = [f"{error.source} in {error.region}: {error.error}" for error in result.errors]
     if args.format == "json":
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        totals = {**result.counts(), "blocked": bool(result.blocked), "dry_run": not args.apply, "regions": regions}
+        envelope.emit("reap", rows, errors=problems, totals=totals)
     else:
         keys = settings.tags
         nothing = f"nothing carries {keys.expires_key} (or {keys.environment_key}=experiment) in these regions"
-        problems = [f"{error.source} in {error.region}: {error.error}" for error in result.errors]
         print(render_table(rows) if rows else verdict.clean_or_partial(nothing, problems))
         verdict.say_partial("reap", problems)
     mode = "applied" if args.apply else "plan only (dry run; --apply to act)"
@@ -76,7 +77,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--apply", action="store_true", help="act on the plan (default: dry run, nothing changes)")
     parser.add_argument("--regions", help="comma-separated regions (default: settings, else the current region)")
-    parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
+    envelope.add_format(parser)
     from costwarden.cli.org import add_account_options
 
     add_account_options(parser)

@@ -2,17 +2,18 @@
 
 The same HTML the monthly Lambda writes to the report bucket: per team and for the account, the month (to date, if
 it is the current one) and the month before, by the configured report dimensions (model, project, phase), with
-month-over-month change, budget status and the advisor's savings findings. ``--json`` also prints the figures.
+month-over-month change, budget status and the advisor's savings findings. ``--format json`` also prints the
+figures, as the envelope of docs/cli.md (one result: the report); ``--json`` is its old, deprecated name.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import envelope
 from costwarden.cli.main import CliError, CouldNotRunError, could_not_run
 
 
@@ -27,6 +28,9 @@ def _command(args: argparse.Namespace) -> int:
     from costwarden.services.reaper import state_store
     from costwarden.settings import load_settings
 
+    if args.json:
+        envelope.deprecated("report", "--json", "--format json")
+        args.format = "json"
     now = datetime.now(UTC)
     try:
         month = parse_month(args.month) if args.month else now.strftime("%Y-%m")
@@ -57,9 +61,9 @@ def _command(args: argparse.Namespace) -> int:
         out.write_text(render_html(report), encoding="utf-8")
     except OSError as error:
         raise CliError(f"--out {out}: cannot write ({error.strerror})") from None
-    if args.json:
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    if args.format == "json":
+        totals = {"month": month, "teams": len(report.teams), "ce_requests": report.ce_requests}
+        envelope.emit("report", [report.to_dict()], totals=totals)
     print(
         f"costwarden report: {month} written to {out} ({len(report.teams)} teams, {report.ce_requests} Cost Explorer "
         "requests)",
@@ -76,5 +80,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="month to report (default: the current month, to date)")
     parser.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
-    parser.add_argument("--json", action="store_true", help="also print the report's figures as JSON")
+    envelope.add_format(parser, help_extra=" (the HTML file is written either way)")
+    parser.add_argument("--json", action="store_true", help="deprecated: use --format json")
     parser.set_defaults(func=_command)

@@ -4,7 +4,9 @@ Never destructive without ``--apply``, whatever the environment says: a laptop w
 environment was copied in (``COSTWARDEN_SETTINGS`` with ``reaper.dry_run: false``) must not start terminating
 things. Without ``--apply`` the invocation sees its settings with the function's dry-run switch forced on
 (``reaper.dry_run`` for the reaper, ``storage.dry_run`` for the advisor's lifecycle puts); with it, the handler runs
-as deployed and follows that setting (on by default). Either way stderr says which.
+as deployed and follows that setting (on by default). Either way stderr says which. stdout is the handler's return
+value as JSON (``--format table``, the default, as before) or the envelope of docs/cli.md (``--format json``: one
+result, ``{"function", "result"}``; a handler that failed is named in ``errors``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import envelope
 from costwarden.cli.main import CliError
 from costwarden.handlers.context import LocalContext
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, SettingsError, load_settings
@@ -122,14 +125,20 @@ def _command(args: argparse.Namespace) -> int:
         # --traceback for the whole story.
         if args.traceback:
             raise
+        failure = f"the handler failed: {type(error).__name__}: {error}"
         print(
-            f"costwarden run {args.function}: the handler failed: {type(error).__name__}: {error}\n"
+            f"costwarden run {args.function}: {failure}\n"
             "(in Lambda this invocation would fail and be retried; add --traceback for details)",
             file=sys.stderr,
         )
+        if args.format == "json":
+            envelope.emit("run", [], errors=[failure], totals={"function": args.function})
         return 1
-    json.dump(result, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+    if args.format == "json":
+        envelope.emit("run", [{"function": args.function, "result": result}], totals={"function": args.function})
+    else:
+        json.dump(result, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
     return 0
 
 
@@ -143,4 +152,5 @@ def register(subparsers: Any) -> None:
         help="let the handler act as deployed (default: dry run forced, whatever COSTWARDEN_SETTINGS says)",
     )
     parser.add_argument("--traceback", action="store_true", help="show the full traceback when the handler fails")
+    envelope.add_format(parser, help_extra=" (table: the handler's return value as JSON, as before)")
     parser.set_defaults(func=_command)

@@ -6,7 +6,9 @@ resourcegroupstaggingapi get-resources``); the format is detected from the conte
 template (``TemplateURL``, CDK's ``*.nested.template.json`` assets) are read through their parent, relative to the
 parent's folder. Exit code 0 when every taggable resource complies, 1 when any violates the policy (every violation
 is listed, naming file and resource), 2 when a file cannot be read or is malformed (the message names the file and
-the path inside it) — never a traceback, which would also exit 1 and read as "policy violated".
+the path inside it) — never a traceback, which would also exit 1 and read as "policy violated". ``--format json``:
+the envelope of docs/cli.md, one result per file checked (its violations, notes and what was not checked), the
+counts in ``totals``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from costwarden.cli import envelope
 from costwarden.cli.main import CliError
 
 EXIT_VIOLATIONS = 1
@@ -87,27 +90,38 @@ def _stack_tags(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _as_json(reports: list[Any]) -> dict[str, Any]:
+def _file_result(report: Any) -> dict[str, Any]:
+    """One checked file, as the envelope's result: what was checked, what violates the policy, what was skipped."""
     violations: list[dict[str, str]] = []
     notes: list[dict[str, str]] = []
-    files: list[dict[str, Any]] = []
-    not_checked: list[dict[str, str]] = []
-    for report in reports:
-        not_checked.extend({"file": report.name, **n.to_dict(), "detail": n.detail} for n in report.not_checked)
-        files.append(
-            {
-                "file": report.name,
-                "format": report.format,
-                "resources_checked": len(report.results),
-                "not_taggable": [{"resource": r, "type": t} for r, t in report.skipped],
-            }
-        )
-        for result in report.results:
-            where = {"file": report.name, "resource": result.resource, "resource_type": result.resource_type}
-            violations.extend({**where, **f.to_dict()} for f in result.check.violations)
-            notes.extend({**where, **f.to_dict()} for f in result.check.notes)
-            notes.extend({**where, "code": "note", "message": text} for text in result.notes)
-    return {"ok": not violations, "violations": violations, "notes": notes, "files": files, "not_checked": not_checked}
+    for result in report.results:
+        where = {"file": report.name, "resource": result.resource, "resource_type": result.resource_type}
+        violations.extend({**where, **f.to_dict()} for f in result.check.violations)
+        notes.extend({**where, **f.to_dict()} for f in result.check.notes)
+        notes.extend({**where, "code": "note", "message": text} for text in result.notes)
+    return {
+        "file": report.name,
+        "format": report.format,
+        "resources_checked": len(report.results),
+        "not_taggable": [{"resource": r, "type": t} for r, t in report.skipped],
+        "violations": violations,
+        "notes": notes,
+        "not_checked": [{"file": report.name, **n.to_dict(), "detail": n.detail} for n in report.not_checked],
+    }
+
+
+def _as_json(reports: list[Any]) -> dict[str, Any]:
+    results = [_file_result(report) for report in reports]
+    violations = sum(len(r["violations"]) for r in results)
+    totals = {
+        "ok": not violations,
+        "violations": violations,
+        "notes": sum(len(r["notes"]) for r in results),
+        "files": len(results),
+        "resources_checked": sum(r["resources_checked"] for r in results),
+        "not_checked": sum(len(r["not_checked"]) for r in results),
+    }
+    return envelope.envelope("tags validate", results, totals=totals)
 
 
 def _print_table(reports: list[Any], out: Any) -> None:
@@ -213,9 +227,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _write(reports: list[Any], fmt: str, count: int) -> None:
     if fmt == "json":
-        json.dump(_as_json(reports), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        envelope.write(_as_json(reports))
     else:
         _print_table(reports, sys.stdout)
         resources = sum(len(r.results) for r in reports)
@@ -242,7 +254,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="files (or cdk.out-style directories) to check")
-    validate.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    envelope.add_format(validate)
     validate.add_argument(
         "--policy",
         help="tag policy JSON: a cdk.json (context.costwarden.tags), a settings object, or a bare policy "

@@ -249,7 +249,7 @@ def test_cli_advise_account_report_and_apply_guard(
     bucket(s3, "vision-exp", {"team": "vision", "environment": "experiment"})
     code = cli_main.main(["advise", "--format", "json"])
     out, err = capsys.readouterr()
-    report = json.loads(out)
+    [report] = json.loads(out)["results"]
     assert [f["bucket"] for f in report["storage"]["findings"]] == ["vision-exp"]
     assert report["storage"]["decisions"] == []
     assert "no change made (dry run)" in err and "Cost Explorer requests" in err

@@ -77,7 +77,7 @@ def test_budgets_json_shows_pools_team_budget_and_spend_in_no_pool(
     world.fake.add_series("web", date(2026, 3, 1), [40.0] * 31, environment="production")
 
     assert main(["budgets", "--month", "2026-03", "--format", "json"]) == 0
-    out = {e["team"]: e for e in json.loads(capsys.readouterr().out)}
+    out = {e["team"]: e for e in json.loads(capsys.readouterr().out)["results"]}
     nlp = out["nlp"]
     assert nlp["production"]["month_to_date_usd"] == 3_100.0 and nlp["production"]["status"] == "ON_TRACK"
     assert nlp["experiment"]["month_to_date_usd"] == 6_200.0 and nlp["experiment"]["status"] == "OVER_BUDGET"

@@ -39,7 +39,7 @@ def test_json_is_a_list_of_findings_with_the_named_keys(
     idle_account.cpu(busy, constant(70.0), end=real_now)
     assert main(["idle", "--format", "json"]) == 0
     captured = capsys.readouterr()
-    rows = json.loads(captured.out)
+    rows = json.loads(captured.out)["results"]
     assert isinstance(rows, list) and all(set(row) >= KEYS for row in rows)
     found = {(r["id"], r["kind"], r["type"], r["team"]) for r in rows}
     assert found == {(idle, "idle", "ec2:instance", "search"), (volume, "unattached", "ec2:volume", "data")}
@@ -54,7 +54,7 @@ def test_nothing_found_exits_zero(idle_account: IdleAccount, capsys: pytest.Capt
     box = idle_account.box("m5.xlarge", team="search")
     idle_account.cpu(box, constant(90.0))
     assert main(["idle", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert json.loads(capsys.readouterr().out)["results"] == []
 
 
 @pytest.mark.parametrize(

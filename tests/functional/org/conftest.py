@@ -21,7 +21,8 @@ from costwarden.handlers.context import LocalContext
 from costwarden.settings import load_settings
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
-from moto.ce.responses import CostExplorerResponse
+
+from tests.support.moto_ce import answer_cost_allocation_tags
 
 MANAGEMENT = "123456789012"
 EXPIRED = "2020-01-01"
@@ -144,22 +145,10 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def _list_cost_allocation_tags(self: CostExplorerResponse) -> str:
-    """moto 5.2.5 has no ListCostAllocationTags (tests/functional/tags/conftest.py answers it per client; member
-    accounts' clients are built inside the product, so here moto's CE answers it): the documented shape, every
-    requested key known and Active."""
-    keys = json.loads(self.body or "{}").get("TagKeys", [])
-    tags = [
-        {"TagKey": k, "Type": "UserDefined", "Status": "Active", "LastUpdatedDate": "2026-11-01T00:00:00Z"}
-        for k in keys
-    ]
-    return json.dumps({"CostAllocationTags": tags})
-
-
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
     monkeypatch.setattr(LambdaBackend, "invoke", _in_process_invoke)
-    monkeypatch.setattr(CostExplorerResponse, "list_cost_allocation_tags", _list_cost_allocation_tags, raising=False)
+    answer_cost_allocation_tags(monkeypatch)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         world = Org()
         organizations = boto3.client("organizations", region_name="us-east-1")

@@ -23,7 +23,7 @@ def test_reap_plans_every_account_with_an_account_field(
     code = main(["reap", "--accounts", "all", "--format", "json"])
 
     out = capsys.readouterr()
-    rows = json.loads(out.out)
+    rows = json.loads(out.out)["results"]
     assert code == 0
     by_account = {r["account"]: r for r in rows}
     assert set(by_account) == {vision, shared}
@@ -83,7 +83,7 @@ def test_tags_audit_across_accounts(
 
     code = main(["tags", "audit", "--accounts", vision, "--format", "json"])
 
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["results"]
     assert code == 1  # violations found
     assert rows and all(r["account"] == vision for r in rows)
     assert rows[0]["team"] == "vision" and rows[0]["attribution"] == "account default"

@@ -38,7 +38,7 @@ def test_cli_plans_by_default_and_prints_json(
     (live,) = account.instances(1, team="vision", expires_at=LIVE)
     assert cli(["--format", "json", "--regions", "us-east-1"]) == 0
     out, err = capsys.readouterr()
-    rows = {r["id"]: r for r in json.loads(out)}
+    rows = {r["id"]: r for r in json.loads(out)["results"]}
     assert set(rows[old]) >= {"arn", "type", "region", "team", "expires_at", "action", "status", "reason"}
     assert (rows[old]["action"], rows[old]["status"]) == ("terminate", "planned")
     assert rows[live]["status"] == "skipped"
@@ -57,7 +57,7 @@ def test_cli_exit_code_is_non_zero_when_an_action_failed(
     monkeypatch.delenv("STATE_TABLE_NAME", raising=False)
     account.job("training", "train-old", team="nlp", expires_at=EXPIRED)  # moto cannot stop training jobs
     assert cli(["--apply", "--format", "json"]) == 1
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["results"]
     assert [r["status"] for r in rows] == ["failed"]
 
 

@@ -182,7 +182,7 @@ def test_limits_cli_reports_counts_against_limits_and_acts_on_nothing(
     )
     load_settings.cache_clear()
     assert main(["limits", "--format", "json"]) == 0
-    [vision] = json.loads(capsys.readouterr().out)
+    [vision] = json.loads(capsys.readouterr().out)["results"]
     assert (vision["instances"], vision["instance_limit"], vision["gpus"], vision["gpu_limit"]) == (2, 5, 8, 4)
     assert vision["level"] == "over" and vision["newest"][0].startswith(f"ec2:instance {newest} (g5.12xlarge, 4 GPU")
     assert account.instance_state(newest) == "running"

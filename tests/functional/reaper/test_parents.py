@@ -175,7 +175,7 @@ def test_reap_plan_output_names_the_protected_member(
     members = account.asg("fleet", size=2, team="nlp", expires_at="2026-01-01")
     account.tag_instance(members[0], **PROTECT)
     assert main(["reap", "--format", "json", "--regions", "us-east-1"]) == 0
-    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert rows["fleet"]["status"] == "skipped" and rows["fleet"]["action"] == "delete"
     assert f"member {members[0]}: protected by costwarden:protect=true" in rows["fleet"]["reason"]
     assert main(["reap", "--apply", "--regions", "us-east-1"]) == 0

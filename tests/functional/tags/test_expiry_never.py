@@ -16,6 +16,7 @@ from costwarden.cli import main as cli_main
 from costwarden.services.tag_audit import run_audit
 from costwarden.settings import Settings, TagPolicy
 
+from tests.support.cli import validate_body
 from tests.support.tags import GOOD_TAGS as GOOD
 
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
@@ -57,7 +58,7 @@ def test_cli_validate_accepts_never_and_reports_malformed(
     code = cli_main.main(["tags", "validate", str(template), "--format", "json"])
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "OverflowError" not in err
-    body = json.loads(out)
+    body = validate_body(out)
     assert code == 1
     assert [(v["resource"], v["code"]) for v in body["violations"]] == [("Bad", "malformed_expires_at")]
 

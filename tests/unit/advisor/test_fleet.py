@@ -31,7 +31,7 @@ def test_source_example_fleet_reproduces_its_rules(tmp_path: Path, capsys: pytes
     report = json.loads(out)
     got = [
         (r["strategy"], r["on_demand_monthly"], r["optimal_monthly"], r["monthly_savings"], r["savings_pct"])
-        for r in report["rows"]
+        for r in report["results"]
     ]
     assert got == [
         # always-on: 2,920 h x 3.912 on demand vs 2,920 h x 2.35 reserved
@@ -42,8 +42,8 @@ def test_source_example_fleet_reproduces_its_rules(tmp_path: Path, capsys: pytes
         ("spot", 3916.80, 1409.28, 2508, 64.0),
         ("reserved_1yr_no_upfront", 3363.84, 2019.18, 1345, 40.0),
     ]
-    assert [r["billed_hours"] for r in report["rows"]] == [2920.0, 633.6, 384.0, 4380.0]
-    assert all(r["notes"] == [] for r in report["rows"])
+    assert [r["billed_hours"] for r in report["results"]] == [2920.0, 633.6, 384.0, 4380.0]
+    assert all(r["notes"] == [] for r in report["results"])
     # Totals are the exact sums rounded once: 25,753.92 - 12,615.772 = 13,138.148.
     assert report["totals"] == {
         "on_demand_monthly": 25753.92,
@@ -51,7 +51,7 @@ def test_source_example_fleet_reproduces_its_rules(tmp_path: Path, capsys: pytes
         "monthly_savings": 13138,
         "savings_pct": 51.0,
     }
-    assert set(report["rows"][0]) >= {
+    assert set(report["results"][0]) >= {
         "strategy",
         "on_demand_monthly",
         "optimal_monthly",

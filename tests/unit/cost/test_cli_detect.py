@@ -31,7 +31,7 @@ def test_json_is_one_array_with_the_contract_fields(tmp_path: Path, capsys: pyte
     write_costs(tmp_path / "c.csv")
     code, out, _ = run(capsys, "--costs", str(tmp_path / "c.csv"), "--format", "json")
     assert code == 0
-    findings = json.loads(out)
+    findings = json.loads(out)["results"]
     assert isinstance(findings, list) and len(findings) == 1
     assert {"date", "team", "cost_usd", "baseline_usd", "ratio", "severity", "zscore", "impact_usd"} <= set(findings[0])
     assert findings[0]["date"] == "2026-02-12" and findings[0]["severity"] == "critical"
@@ -40,13 +40,13 @@ def test_json_is_one_array_with_the_contract_fields(tmp_path: Path, capsys: pyte
 def test_options_change_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_costs(tmp_path / "c.csv")
     _, out, _ = run(capsys, "--costs", str(tmp_path / "c.csv"), "--format", "json", "--min-impact-usd", "5")
-    assert {f["team"] for f in json.loads(out)} == {"ml", "tiny"}
+    assert {f["team"] for f in json.loads(out)["results"]} == {"ml", "tiny"}
     _, out, _ = run(capsys, "--costs", str(tmp_path / "c.csv"), "--format", "json", "--critical-ratio", "3")
-    assert json.loads(out)[0]["severity"] == "warning"
+    assert json.loads(out)["results"][0]["severity"] == "warning"
     _, out, _ = run(
         capsys, "--costs", str(tmp_path / "c.csv"), "--format", "json", "--warn-ratio", "2.5", "--critical-ratio", "3"
     )
-    assert json.loads(out) == []
+    assert json.loads(out)["results"] == []
 
 
 def test_parquet_and_table_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,13 +65,13 @@ def test_missing_column_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_focus_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--costs", str(FIXTURES / "focus_1.0_subset.csv"), "--key", "org", "--format", "json")
-    assert code == 0 and json.loads(out) == []  # one sampled month: too little history for a finding
+    assert code == 0 and json.loads(out)["results"] == []  # one sampled month: too little history for a finding
 
 
 def test_real_cur_derived_csv(capsys: pytest.CaptureFixture[str]) -> None:
     path = FIXTURES / "cur_daily_by_department.csv"
     _, out, _ = run(capsys, "--costs", str(path), "--format", "json", "--min-impact-usd", "5")
-    findings = json.loads(out)
+    findings = json.loads(out)["results"]
     # The untagged spend steps up on 2018-10-10 (an episode), and amortised cost keeps the 1st of November quiet.
     assert findings[0]["date"] == "2018-10-10" and findings[0]["team"] == "unowned"
     assert "2018-11-01" not in {f["date"] for f in findings}
@@ -91,4 +91,4 @@ def test_console_script_as_a_process(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
-    assert [f["team"] for f in json.loads(done.stdout)] == ["ml"]
+    assert [f["team"] for f in json.loads(done.stdout)["results"]] == ["ml"]

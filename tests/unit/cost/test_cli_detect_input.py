@@ -47,7 +47,7 @@ def focus_series(days: int = 40, *, spike_day: int | None = None) -> pd.DataFram
 
 
 def findings(out: str) -> list[dict[str, object]]:
-    parsed = json.loads(out)
+    parsed = json.loads(out)["results"]
     assert isinstance(parsed, list)
     return parsed
 

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.cli import tags_validate as run
+from tests.support.cli import validate_body
 from tests.support.tags import GOOD_TAGS as GOOD
 
 AWS = "registry.terraform.io/hashicorp/aws"
@@ -69,7 +70,7 @@ def test_one_unknown_value_does_not_hide_known_values_or_missing_keys(
 ) -> None:
     code, out, _ = run(capsys, write(tmp_path, "plan.json", plan(ONE_UNKNOWN)), "--format", "json")
     assert code == 1
-    body = json.loads(out)
+    body = validate_body(out)
     got = sorted((v["code"], v["key"]) for v in body["violations"])
     assert got == sorted(
         [
@@ -91,7 +92,7 @@ def test_missing_keys_deferred_only_to_default_tags_and_said_so(
         capsys, write(tmp_path, "plan.json", plan(ONE_UNKNOWN, configuration=config)), "--format", "json"
     )
     assert code == 1  # environment=prod is known and wrong whatever default_tags hold
-    body = json.loads(out)
+    body = validate_body(out)
     assert [(v["code"], v["key"]) for v in body["violations"]] == [("value_not_allowed", "environment")]
     deferred = [n for n in body["notes"] if n["code"] == "missing_deferred"]
     assert sorted(n["key"] for n in deferred) == ["cost_center", "lifecycle_phase", "model_id", "team"]
@@ -112,7 +113,7 @@ def test_constant_default_tags_supply_keys(capsys: pytest.CaptureFixture[str], t
     partial = default_tags_config({"constant_value": {"team": "ml"}})
     code, out, _ = run(capsys, write(tmp_path, "plan.json", plan(fixed, configuration=partial)), "--format", "json")
     assert code == 1
-    assert sorted(v["key"] for v in json.loads(out)["violations"]) == ["cost_center", "lifecycle_phase", "model_id"]
+    assert sorted(v["key"] for v in validate_body(out)["violations"]) == ["cost_center", "lifecycle_phase", "model_id"]
 
 
 # --- an empty or null value is "empty" --------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def test_cloudformation_value_left_empty_is_empty(capsys: pytest.CaptureFixture[
     )
     code, out, _ = run(capsys, write(tmp_path, "t.yaml", template), "--format", "json")
     assert code == 1
-    assert [(v["code"], v["key"]) for v in json.loads(out)["violations"]] == [("empty", "team")]
+    assert [(v["code"], v["key"]) for v in validate_body(out)["violations"]] == [("empty", "team")]
 
 
 @pytest.mark.parametrize("document", [{**GOOD, "team": None}, {"Tags": [{"Key": "team", "Value": None}]}])
@@ -136,14 +137,14 @@ def test_null_values_are_empty(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         document["Tags"] += [{"Key": k, "Value": v} for k, v in GOOD.items() if k != "team"]
     code, out, _ = run(capsys, write(tmp_path, "tags.json", document), "--format", "json")
     assert code == 1
-    assert [(v["code"], v["key"]) for v in json.loads(out)["violations"]] == [("empty", "team")]
+    assert [(v["code"], v["key"]) for v in validate_body(out)["violations"]] == [("empty", "team")]
 
 
 def test_terraform_null_value_is_empty(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     box = change("aws_instance.box", {"tags": {**GOOD, "team": None}, "tags_all": {**GOOD, "team": None}})
     code, out, _ = run(capsys, write(tmp_path, "plan.json", plan(box)), "--format", "json")
     assert code == 1
-    assert [(v["code"], v["key"]) for v in json.loads(out)["violations"]] == [("empty", "team")]
+    assert [(v["code"], v["key"]) for v in validate_body(out)["violations"]] == [("empty", "team")]
 
 
 # --- malformed shapes: exit 2, file and path named --------------------------------------------------------------

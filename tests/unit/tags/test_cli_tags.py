@@ -9,6 +9,7 @@ import pytest
 from costwarden.cli import main as cli_main
 
 from tests.support.cli import tags_validate as run
+from tests.support.cli import validate_body
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "tags"
 
@@ -27,7 +28,7 @@ def test_all_formats_json(capsys: pytest.CaptureFixture[str]) -> None:
     files = [str(FIXTURES / n) for n in ("cdk_ml_stack.template.json", "training_stack.yaml", "terraform_plan.json")]
     code, out, _ = run(capsys, *files, "--format", "json")
     assert code == 1
-    body = json.loads(out)
+    body = validate_body(out)
     assert body["ok"] is False
     assert [f["format"] for f in body["files"]] == ["cloudformation", "cloudformation", "terraform"]
     named = {(Path(v["file"]).name, v["resource"], v["code"], v["key"]) for v in body["violations"]}
@@ -80,7 +81,7 @@ def test_directory_means_its_templates(capsys: pytest.CaptureFixture[str], tmp_p
     (tmp_path / "manifest.json").write_text("{}")
     code, out, _ = run(capsys, str(tmp_path), "--format", "json")
     assert code == 1
-    assert [Path(f["file"]).name for f in json.loads(out)["files"]] == ["Stack.template.json"]
+    assert [Path(f["file"]).name for f in validate_body(out)["files"]] == ["Stack.template.json"]
 
 
 def test_policy_from_cdk_json_and_stack_tags(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -92,7 +93,7 @@ def test_policy_from_cdk_json_and_stack_tags(capsys: pytest.CaptureFixture[str],
     tags.write_text(json.dumps({"Name": "x"}))
     code, out, _ = run(capsys, str(tags), "--policy", str(cdk_json), "--format", "json")
     assert code == 1
-    assert [v["key"] for v in json.loads(out)["violations"]] == ["owner"]
+    assert [v["key"] for v in validate_body(out)["violations"]] == ["owner"]
     code, _, _ = run(capsys, str(tags), "--policy", str(cdk_json), "--stack-tag", "owner=me")
     assert code == 0
 

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from costwarden.cli import main as cli_main
 
+from tests.support.cli import validate_body
+
 CORPUS = Path(__file__).parents[2] / "fixtures" / "tags" / "corpus"
 MANIFEST: dict[str, dict[str, Any]] = json.loads((CORPUS / "manifest.json").read_text())
 
@@ -55,7 +57,7 @@ def test_corpus_file_verdict(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     if code == 2:
         assert label["error"] in err and str(CORPUS / name) in err
         return
-    body = json.loads(out)
+    body = validate_body(out)
     assert sum(f["resources_checked"] for f in body["files"]) == label["checked"]
     reasons: dict[str, int] = {}
     for entry in body["not_checked"]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from costwarden.cli import main as cli_main
 
+from tests.support.cli import validate_body
 from tests.support.tags import GOOD_TAGS as GOOD
 
 REQUIRED = ["team", "project", "model_id", "environment", "lifecycle_phase", "cost_center"]
@@ -29,7 +30,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[
     code = cli_main.main(["tags", "validate", *argv, "--format", "json"])
     out, err = capsys.readouterr()
     assert code in (0, 1), err
-    return code, json.loads(out)
+    return code, validate_body(out)
 
 
 def write(tmp_path: Path, name: str, content: Any) -> str:
