@@ -49,6 +49,8 @@ class Finding:
     price_note: str = ""
     environment: str = ""
     commands: tuple[str, ...] = ()
+    #: Carries the configured protect tag: Slack offers no *Stop* for it (the one action path refuses it anyway).
+    protected: bool = False
 
     @property
     def is_waste(self) -> bool:

@@ -9,6 +9,16 @@ kind of change — and the record of it.
 * Acknowledge / Snooze this episode / It was planned (anomalies): written on the episode's item in the state table
   (``core/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
 * ``/costwarden plan ...``: declared planned spend (``core/planned.py``).
+* Keep / Stop (idle findings, issue 23): *Keep* records a keep with its reason and expiry in the state table
+  (``core.keys.IDLE_KEEP_PK``; the idle finder leaves the resource out until it expires — nothing on the resource
+  changes, so it needs no IAM and works for production too); *Stop* stops a stoppable type through the one action
+  path (``act_on``, Trigger SLACK: its guards decide — never production, never protected — and its audit record
+  shows their decisions); nothing is ever terminated from the idle alert.
+
+Authorization (issue 23) rests on what the target *is*, read fresh: every action kind first resolves its target
+(``ActionKind.resolve``: the resource read through the registry, the anomaly episode from the ledger, the team a
+hard limit names) and only then asks ``authz.authorize_target`` about the target's own team. The button's team is a
+hint: a different one is refused, audited (the basis names both teams) and answered ephemerally; nothing changes.
 
 Every attempt — done, refused, failed — is one audit item (who, what, before/after, from which message), and the
 original message is updated in place (``response_url``) or the user alone is answered (ephemeral).
@@ -23,13 +33,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.core import planned
+from costwarden.core.act import Outcome as ActOutcome
 from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
 from costwarden.core.arn import BadArn, parse_arn
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
-from costwarden.core.keys import FIRST_SEEN_PK
+from costwarden.core.keys import FIRST_SEEN_PK, IDLE_KEEP_PK
+from costwarden.core.owner import team_of
 from costwarden.interact import hardlimit
-from costwarden.interact.authz import authorize
-from costwarden.interact.buttons import EXTEND_DAYS, lift_block
+from costwarden.interact.authz import Verdict, authorize_target, series_team
+from costwarden.interact.buttons import EXTEND_DAYS, KEEP_DAYS, lift_block, stoppable
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
@@ -41,6 +53,10 @@ from costwarden.settings import Settings
 #: What the presser reads when an action broke: no internals (the log has the error), and what to do next.
 FAILED_REPLY = "Something went wrong and the action may not have completed; check the resource before pressing again"
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
+#: The refusal of a button whose team is not its target's (the basis, audited, names both teams).
+OTHER_TEAM = "Not yours: this button names team {hint}, but what it acts on belongs to another team; nothing changed."
+#: Resource states in which Stop has nothing to do.
+STOPPED_STATES = frozenset({"stopping", "stopped", "Stopping", "Stopped"})
 
 
 @dataclass
@@ -129,8 +145,18 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
     failure, or None when it is written."""
     key = rules.policy.expires_key
     decision = decision_for(resource, "extend", rules.policy, reason=f"extend {key} from {before[key] or '(none)'}")
+    outcome = _act_once(ctx, Request(resource, Verb.TAG, decision, tags={key: value}), rules)
+    if outcome.refused_by is not None:
+        return Outcome("refused", f"Refused: {outcome.note}.", before)
+    if outcome.status is Status.FAILED:
+        return Outcome("failed", f"Could not update {key}: {redact(outcome.note)}", before)
+    return None
+
+
+def _act_once(ctx: Context, request: Request, rules: Rules) -> ActOutcome:
+    """One request through the one action path (Trigger SLACK): guards, cap, the call, the reaper's audit record."""
     batch = act_on(
-        [Request(resource, Verb.TAG, decision, tags={key: value})],
+        [request],
         trigger=Trigger.SLACK,
         rules=rules,
         dry_run=False,
@@ -139,30 +165,46 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
         now=ctx.now,
     )
     [outcome] = batch.outcomes
-    if outcome.refused_by is not None:
-        return Outcome("refused", f"Refused: {outcome.note}.", before)
-    if outcome.status is Status.FAILED:
-        return Outcome("failed", f"Could not update {key}: {redact(outcome.note)}", before)
-    return None
+    return outcome
 
 
-def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
-    """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit."""
-    key = ctx.settings.tags.expires_key
-    if days not in EXTEND_DAYS:
-        return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
+_PARTICIPLES = {"extend": "extended", "keep": "kept", "stop": "stopped"}
+
+
+def read_target(ctx: Context, arn: str, *, verb: str, tagging_only: bool = False) -> Resource | Outcome:
+    """The resource ``arn`` names, read fresh through the registry (its tags now, not what a message said), or the
+    refusal to answer. ``tagging_only``: types the tagging API cannot read are refused (Extend tags through it)."""
     try:
         region = parse_arn(arn).region
     except BadArn as error:
         return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
     type_name = type_for_arn(arn)
     rtype = REGISTRY.get(type_name)
-    if rtype is None or rtype.tagging_type is None:
-        return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
-    found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
+    if rtype is None or (tagging_only and rtype.tagging_type is None):
+        key = ctx.settings.tags.expires_key
+        return Outcome(
+            "refused", f"{type_name} cannot be {_PARTICIPLES[verb]} from Slack; update its {key} tag by hand."
+        )
+    listed = rtype.read(ctx.clients, region, [arn]) if rtype.tagging_type else rtype.list_every(ctx.clients, region)
+    found = [r for r in listed if r.arn == arn]
     if not found or not found[0].active:
-        return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
-    resource = found[0]
+        return Outcome("refused", f"The resource no longer exists (or is being deleted): nothing to {verb}.")
+    return found[0]
+
+
+def extend(ctx: Context, arn: str, days: int) -> Outcome:
+    """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit (no
+    authorization: the button path authorizes on the resource read here, ``ACTIONS['extend']``)."""
+    if days not in EXTEND_DAYS:
+        return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
+    found = read_target(ctx, arn, verb="extend", tagging_only=True)
+    return found if isinstance(found, Outcome) else extend_resource(ctx, found, days)
+
+
+def extend_resource(ctx: Context, resource: Resource, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
+    """``extend`` once the resource is read (and, from a button, authorized on)."""
+    key = ctx.settings.tags.expires_key
+    arn = resource.arn
     rules = Rules.for_settings(ctx.settings)
     refused = refusal(resource, Verb.TAG, rules)  # answered first, whatever else is wrong with the resource
     if refused:
@@ -207,7 +249,14 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
     """Write who acknowledged / snoozed / declared planned the episode of ``series`` on its state item."""
     item = ctx.state.get(EPISODE_PK, series)
     if item is None:
-        return Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
+        return _EPISODE_OVER
+    return _mark(ctx, series, item, action, user_id)
+
+
+_EPISODE_OVER = Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
+
+
+def _mark(ctx: Context, series: str, item: dict[str, Any], action: str, user_id: str) -> Outcome:
     data = {k: v for k, v in item.items() if k not in {"pk", "sk", "expiration"}}
     flag = _EPISODE_FIELDS[action]
     before = {k: data.get(k) for k in ("acknowledged_by", "snoozed_by", "planned_by")}
@@ -221,61 +270,184 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
 
 
 # -- hard limit ---------------------------------------------------------------------------------------------------
-def _hard_limit(ctx: Context, interaction: Interaction, button: Button) -> Outcome:
+def _hard_limit(ctx: Context, interaction: Interaction, button: Button, team: str) -> Outcome:
+    """Enforce / Hold / Lift for ``team`` (the series' own team, authorized on-call)."""
     clients = ctx.hard_limit_clients
     who, now = interaction.user_id, ctx.now
     if button.action == "hold":
-        status, reply, record = hardlimit.hold(ctx.state, button.team, by=who, now=now)
+        status, reply, record = hardlimit.hold(ctx.state, team, by=who, now=now)
         return Outcome(status, reply, {}, record)
     if clients is None:
         return Outcome("refused", "The hard-limit role is not deployed (no team has budgets.hard_limit on).")
     if button.action == "enforce":
         status, reply, record = hardlimit.enforce(
-            ctx.settings, ctx.state, clients, button.team, by=who, now=now, regions=ctx.regions
+            ctx.settings, ctx.state, clients, team, by=who, now=now, regions=ctx.regions
         )
         outcome = Outcome(status, reply, {}, record)
         if status in ("done", "failed") and record.get("active"):
-            outcome.follow_up = [lift_block(button.team, button.channel, button.target)]
+            outcome.follow_up = [lift_block(team, button.channel, button.target)]
         return outcome
-    status, reply, record = hardlimit.lift(ctx.state, clients, button.team, by=who, now=now, region=ctx.regions[0])
+    status, reply, record = hardlimit.lift(ctx.state, clients, team, by=who, now=now, region=ctx.regions[0])
     return Outcome(status, reply, {}, record)
 
 
-#: Button action -> what it does. The idle finder's *Keep for 14 days* / *Stop now* (issue 10) are the next
-#: entries (see ``interact/buttons.py``); *Stop now* must go through ``reaper.execute`` (guards, cap, audit).
-ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
-    "extend": lambda ctx, _interaction, button: extend(ctx, button.target, button.days),
-    "ack": lambda ctx, interaction, button: mark_episode(ctx, button.target, "ack", interaction.user_id),
-    "snooze": lambda ctx, interaction, button: mark_episode(ctx, button.target, "snooze", interaction.user_id),
-    "planned": lambda ctx, interaction, button: mark_episode(ctx, button.target, "planned", interaction.user_id),
-    "enforce": _hard_limit,
-    "hold": _hard_limit,
-    "lift": _hard_limit,
+# -- idle findings: Keep / Stop -------------------------------------------------------------------------------------
+def keep(ctx: Context, resource: Resource, days: int, *, by: str, reason: str) -> Outcome:
+    """Record a keep of ``resource`` for ``days`` (with its ``reason``): the idle finder leaves it out until then."""
+    if days not in KEEP_DAYS:
+        return Outcome("refused", f"Keeps are {', '.join(map(str, KEEP_DAYS))} days.")
+    until = ctx.now + timedelta(days=days)
+    before = ctx.state.get(IDLE_KEEP_PK, resource.arn) or {}
+    record = {
+        "until": until.isoformat(),
+        "reason": reason,
+        "by": by,
+        "at": ctx.now.isoformat(),
+        "team": team_of(resource.tags, ctx.settings.tags),
+        "type": resource.type,
+    }
+    ctx.state.put(IDLE_KEEP_PK, resource.arn, record, ttl_days=days + 1)
+    previous: dict[str, Any] = {k: before[k] for k in ("until", "reason", "by") if k in before}
+    reply = f"Kept: {resource.type} {resource.id} is left out of the idle report until {format_expiry(until)}"
+    return Outcome("done", reply, previous, record)
+
+
+def stop(ctx: Context, resource: Resource, *, by: str) -> Outcome:
+    """Stop ``resource`` (stop-only: never terminated) through the one action path; its guards decide."""
+    if not stoppable(resource.type):
+        return Outcome("refused", f"{resource.type} cannot be stopped (Stop never terminates nor deletes).")
+    if resource.state in STOPPED_STATES:
+        return Outcome("refused", f"{resource.type} {resource.id} is already {resource.state.lower()}: nothing to do.")
+    rules = Rules.for_settings(ctx.settings, allow_production=False)
+    decision = decision_for(resource, Verb.STOP.value, rules.policy, reason=f"idle: stop pressed in Slack by {by}")
+    outcome = _act_once(ctx, Request(resource, Verb.STOP, decision), rules)
+    guard = {"status": outcome.status.value, "reason": outcome.decision.reason}
+    guard["refused_by"] = outcome.refused_by.value if outcome.refused_by is not None else ""
+    if outcome.refused_by is not None:
+        return Outcome("refused", f"Refused: {outcome.note}.", {}, {"decision": guard})
+    if outcome.status is Status.FAILED:
+        return Outcome("failed", f"Could not stop {resource.id}: {redact(outcome.note)}", {}, {"decision": guard})
+    return Outcome("done", f"Stopped {resource.type} {resource.id}", {}, {"decision": guard})
+
+
+# -- the action kinds: resolve the target (read fresh), then authorize on its team, then act ------------------------
+@dataclass(frozen=True)
+class Target:
+    """What a button acts on, as it is now: its team, and the resource or episode read to learn it."""
+
+    team: str
+    resource: Resource | None = None
+    episode: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    """One button action: ``resolve`` reads the target fresh (or refuses), ``perform`` acts on it once authorized."""
+
+    resolve: Callable[[Context, Button], Target | Outcome]
+    perform: Callable[[Context, Interaction, Button, Target], Outcome]
+
+
+def _resource(verb: str, *, tagging_only: bool = False) -> Callable[[Context, Button], Target | Outcome]:
+    def resolve(ctx: Context, button: Button) -> Target | Outcome:
+        found = read_target(ctx, button.target, verb=verb, tagging_only=tagging_only)
+        if isinstance(found, Outcome):
+            return found
+        return Target(team_of(found.tags, ctx.settings.tags), resource=found)
+
+    return resolve
+
+
+def _episode(ctx: Context, button: Button) -> Target | Outcome:
+    """The anomaly episode the button names, from the ledger; its team is the series' own (``team|second``)."""
+    item = ctx.state.get(EPISODE_PK, button.target)
+    if item is None:
+        return _EPISODE_OVER
+    return Target(series_team(button.target), episode=item)
+
+
+def _limited_team(_ctx: Context, button: Button) -> Target | Outcome:
+    """The team a hard-limit button names through its series (must be configured: ``authorize_target`` checks)."""
+    return Target(series_team(button.target))
+
+
+def _resolved(target: Target) -> Resource:
+    assert target.resource is not None  # resolved by ``_resource``
+    return target.resource
+
+
+def _extend(ctx: Context, _interaction: Interaction, button: Button, target: Target) -> Outcome:
+    if button.days not in EXTEND_DAYS:
+        return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
+    return extend_resource(ctx, _resolved(target), button.days)
+
+
+def _limit(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+    return _hard_limit(ctx, interaction, button, target.team)
+
+
+def _keep(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+    reason = KEEP_REASON.format(days=button.days)
+    return keep(ctx, _resolved(target), button.days, by=interaction.user_id, reason=reason)
+
+
+def _stop(ctx: Context, interaction: Interaction, _button: Button, target: Target) -> Outcome:
+    return stop(ctx, _resolved(target), by=interaction.user_id)
+
+
+def _episode_action(action: str) -> ActionKind:
+    def perform(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+        assert target.episode is not None
+        return _mark(ctx, button.target, target.episode, action, interaction.user_id)
+
+    return ActionKind(_episode, perform)
+
+
+#: The reason a Keep from the idle alert records (a button carries no free text).
+KEEP_REASON = "idle on purpose: Keep {days} days pressed on the idle alert"
+#: Button action -> how its target is read and what it does (``payload.BUTTON_ACTIONS`` names the same; the
+#: on-call-only ones are ``payload.ONCALL_ACTIONS``).
+ACTIONS: dict[str, ActionKind] = {
+    "extend": ActionKind(_resource("extend", tagging_only=True), _extend),
+    "ack": _episode_action("ack"),
+    "snooze": _episode_action("snooze"),
+    "planned": _episode_action("planned"),
+    "enforce": ActionKind(_limited_team, _limit),
+    "hold": ActionKind(_limited_team, _limit),
+    "lift": ActionKind(_limited_team, _limit),
+    "idle_keep": ActionKind(_resource("keep"), _keep),
+    "idle_stop": ActionKind(_resource("stop"), _stop),
 }
 
 
 # -- dispatch -----------------------------------------------------------------------------------------------------
+def _refused_by(verdict: Verdict, button: Button | None) -> Outcome:
+    """The answer to an unauthorized press: why, in words the presser can act on (the basis has the detail)."""
+    other = button is not None and verdict.basis.startswith("the button names team")
+    text = OTHER_TEAM.format(hint=button.team) if other and button is not None else NOT_YOURS
+    return Outcome("unauthorized", text, basis=verdict.basis)
+
+
 def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
     button = interaction.button
     assert button is not None
-    verdict = authorize(
-        ctx.settings,
-        user_id=interaction.user_id,
-        team=button.team,
-        routed_channel=button.channel,
-        channel_name=interaction.channel_name,
-        groups=ctx.groups,
-        oncall_only=button.action in ONCALL_ACTIONS,
-    )
     name = f"{button.action}{f' {button.days}d' if button.days else ''}"
-    if not verdict.allowed:
-        return name, button.team, button.target, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
+    kind = ACTIONS[button.action]
+    team = button.team
     try:
-        outcome = ACTIONS[button.action](ctx, interaction, button)
+        target = kind.resolve(ctx, button)
+        if isinstance(target, Outcome):
+            return name, team, button.target, target
+        team = target.team
+        oncall_only = button.action in ONCALL_ACTIONS
+        verdict = authorize_target(ctx, interaction, target_team=target.team, oncall_only=oncall_only)
+        if not verdict.allowed:
+            return name, team, button.target, _refused_by(verdict, button)
+        outcome = kind.perform(ctx, interaction, button, target)
+        outcome.basis = verdict.basis
     except Exception as error:
         outcome = Outcome("failed", f"{FAILED_REPLY} ({type(error).__name__}).")
-    outcome.basis = verdict.basis
-    return name, button.team, button.target, outcome
+    return name, team, button.target, outcome
 
 
 def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
@@ -283,27 +455,16 @@ def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Out
         plan = planned.parse_plan(interaction.command_text.split())
     except planned.PlanError as error:
         return "plan", "", "", Outcome("refused", str(error))
-    verdict = authorize(
-        ctx.settings,
-        user_id=interaction.user_id,
-        team=plan.team,
-        routed_channel=next(iter(sorted(_channels(ctx.settings, plan.team))), ""),
-        channel_name=interaction.channel_name,
-        groups=ctx.groups,
-    )
+    verdict = authorize_target(ctx, interaction, target_team=plan.team)
     if not verdict.allowed:
-        return "plan", plan.team, plan.key, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
+        return "plan", plan.team, plan.key, _refused_by(verdict, None)
     planned.store(ctx.state, plan, by=interaction.user_id, now=ctx.now)
     return "plan", plan.team, plan.key, Outcome("done", plan.describe(), {}, plan.to_item(), verdict.basis)
 
 
-def _channels(settings: Settings, team: str) -> set[str]:
-    entry = settings.teams.get(team)
-    return {entry.channel} if entry is not None and entry.channel else set()
-
-
 def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | None = None) -> Outcome:
-    """Run one verified interaction: authorize, act, audit, answer. Never raises for what the user sent."""
+    """Run one verified interaction: resolve the target, authorize on it, act, audit, answer. Never raises for what
+    the user sent."""
     if interaction.kind == "slash_command":
         action, team, target, outcome = _command(ctx, interaction)
     else:
