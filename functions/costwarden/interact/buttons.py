@@ -40,7 +40,7 @@ CONFIRMED_ACTIONS = frozenset({"enforce", "idle_stop", "planned"})
 #: Slack's limits on a ``confirm`` object (characters): title, text, and the two buttons.
 CONFIRM_TITLE_MAX, CONFIRM_TEXT_MAX, CONFIRM_BUTTON_MAX = 100, 300, 30
 #: Idle findings that get Keep/Stop buttons, largest first (one actions block each: a message holds 50 blocks).
-IDLE_BUTTON_FINDINGS = 5
+IDLE_BUTTON_FINDINGS = 8
 #: Finding kinds with nothing left to stop (already stopped, or a volume).
 _NOTHING_TO_STOP = frozenset({"stopped", "unattached"})
 
@@ -112,7 +112,7 @@ def _anomaly(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]
     spend = f"{_figure(event, 'Cost')} against a usual {_figure(event, 'Usual')} ({_figure(event, 'Extra')})"
     planned = confirm_dialog(
         f"Mark {event.team}'s spend as planned?",
-        f"Series {series}: {spend}. Its escalations are then recorded, not sent, for the rest of this episode.",
+        f"{spend} for {clip(series, 60)}. Its escalations are then recorded, not sent, for the rest of this episode.",
         go="It was planned",
     )
     return [
@@ -133,11 +133,12 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[Off
         return []
     series = key.series
     team_key = settings.tags.team_key
+    team = clip(event.team, 40)
     enforce = confirm_dialog(
         f"Enforce the hard limit of {event.team}?",
-        f"Stops {event.team}'s running development/experiment EC2 instances and denies launches tagged "
-        f"{team_key}={event.team} on its launch roles until lifted. Spend: {_figure(event, 'Cost')} against a usual "
-        f"{_figure(event, 'Usual')}.",
+        f"Spend {_figure(event, 'Cost')} against a usual {_figure(event, 'Usual')}. Stops {team}'s running "
+        f"development/experiment EC2 instances and denies launches tagged {team_key}={team} on its launch roles "
+        "until lifted.",
         go="Enforce",
     )
     return [
@@ -162,8 +163,8 @@ def _finding_offers(team: str, channel: str, finding: Mapping[str, Any], group: 
     """One idle finding's Keep buttons, and Stop when it is a stoppable type, not production, not protected."""
     arn, ident, rtype = str(finding["arn"]), str(finding.get("id", "")), str(finding.get("type", ""))
     cost = finding.get("monthly_usd")
-    at_stake = f"{usd(cost)}/month" if isinstance(cost, int | float) else "an unknown price"
-    what = f"{rtype} {ident} ({finding.get('region', '')})"
+    at_stake = f"{usd(cost)}/month idle" if isinstance(cost, int | float) else "Idle, price unknown"
+    what = f"{rtype} {clip(ident, 80)} ({finding.get('region', '')})"
     short = clip(ident, 30)
     offers: list[Offer] = []
     for days in KEEP_DAYS:
@@ -171,7 +172,7 @@ def _finding_offers(team: str, channel: str, finding: Mapping[str, Any], group: 
         if days >= LONG_KEEP_DAYS:
             dialog = confirm_dialog(
                 f"Keep {short} for {days} days?",
-                f"{what} costs {at_stake} idle; it is left out of the idle report for {days} days.",
+                f"{at_stake}: {what} is left out of the idle report for {days} days.",
                 go=f"Keep {days} days",
             )
         offers.append(
@@ -187,7 +188,7 @@ def _finding_offers(team: str, channel: str, finding: Mapping[str, Any], group: 
     ):
         dialog = confirm_dialog(
             f"Stop {short}?",
-            f"Stops {what}, idle at {at_stake}. Stopped, never terminated: start it again by hand.",
+            f"{at_stake}: stops {what}. Stopped, never terminated: start it again by hand.",
             go="Stop",
         )
         offers.append(Offer(f"Stop {short}", Button("idle_stop", team, channel, arn), "danger", dialog, group))
