@@ -16,8 +16,7 @@ Slack's limits (``confirm_dialog``). Destructive buttons are rendered only where
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from costwarden.core.keys import CostKey, KeyFormatError
 from costwarden.core.money import usd
@@ -45,15 +44,19 @@ IDLE_BUTTON_FINDINGS = 8
 _NOTHING_TO_STOP = frozenset({"stopped", "unattached"})
 
 
-@dataclass(frozen=True)
-class Offer:
-    """One button to render: its label, what it does, its style, its confirm dialog, and the block it sits in."""
+class Offer(NamedTuple):
+    """One button to render."""
 
     label: str
+    """What it says (clipped to Slack's 75 characters)."""
     button: Button
+    """What it does: its ``value``."""
     style: str | None = None
+    """``primary``, ``danger`` or none."""
     confirm: Block | None = None
+    """Its ``confirm`` dialog (``confirm_dialog``), required on destructive and money-moving buttons."""
     group: str = "actions"
+    """The ``actions`` block it sits in (``costwarden_<group>``): one per idle finding."""
 
 
 def confirm_dialog(title: str, text: str, *, go: str, deny: str = "Cancel") -> Block:

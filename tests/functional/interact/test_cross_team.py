@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from costwarden.core.episodes import DEDUP_PK
 from costwarden.core.keys import IDLE_KEEP_PK
 from costwarden.interact.actions import OTHER_TEAM
@@ -71,24 +72,12 @@ def _episode_unchanged(world: World) -> None:
     assert {k: v for k, v in item.items() if k not in {"pk", "sk", "expiration"}} == EPISODE
 
 
-def test_snooze_of_another_teams_episode_is_refused(world: World) -> None:
+@pytest.mark.parametrize("action", ["snooze", "ack", "planned"])
+def test_snooze_ack_or_planned_on_another_teams_episode_is_refused(world: World, action: str) -> None:
+    """One case per episode action: Snooze, Acknowledge, It was planned (planned spend)."""
     world.state.put(DEDUP_PK, SERIES, dict(EPISODE))
-    world.press(_nlp_button("snooze", SERIES), user=NLP_MEMBER)
-    _refused(world, "snooze")
-    _episode_unchanged(world)
-
-
-def test_acknowledge_of_another_teams_episode_is_refused(world: World) -> None:
-    world.state.put(DEDUP_PK, SERIES, dict(EPISODE))
-    world.press(_nlp_button("ack", SERIES), user=NLP_MEMBER)
-    _refused(world, "ack")
-    _episode_unchanged(world)
-
-
-def test_planned_spend_on_another_teams_episode_is_refused(world: World) -> None:
-    world.state.put(DEDUP_PK, SERIES, dict(EPISODE))
-    world.press(_nlp_button("planned", SERIES), user=NLP_MEMBER)
-    _refused(world, "planned")
+    world.press(_nlp_button(action, SERIES), user=NLP_MEMBER)
+    _refused(world, action)
     _episode_unchanged(world)
 
 
