@@ -41,7 +41,7 @@ from costwarden.core.keys import FIRST_SEEN_PK, IDLE_KEEP_PK
 from costwarden.core.owner import team_of
 from costwarden.interact import hardlimit
 from costwarden.interact.authz import Verdict, authorize_target, series_team
-from costwarden.interact.buttons import EXTEND_DAYS, KEEP_DAYS, lift_block, stoppable
+from costwarden.interact.buttons import EXTEND_DAYS, KEEP_DAYS, LONG_KEEP_DAYS, lift_block, stoppable
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
 from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
@@ -55,6 +55,11 @@ FAILED_REPLY = "Something went wrong and the action may not have completed; chec
 NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
 #: The refusal of a button whose team is not its target's (the basis, audited, names both teams).
 OTHER_TEAM = "Not yours: this button names team {hint}, but what it acts on belongs to another team; nothing changed."
+#: The longest keep (the idle alert's long keep; a longer one is the expected-idle tag's job, set by hand).
+MAX_KEEP_DAYS = LONG_KEEP_DAYS
+#: ``/costwarden keep``: its usage, and the longest reason it records.
+KEEP_USAGE = "usage: keep <resource ARN> <days 1-90> <reason>"
+MAX_KEEP_REASON_CHARS = 200
 #: Resource states in which Stop has nothing to do.
 STOPPED_STATES = frozenset({"stopping", "stopped", "Stopping", "Stopped"})
 
@@ -294,8 +299,8 @@ def _hard_limit(ctx: Context, interaction: Interaction, button: Button, team: st
 # -- idle findings: Keep / Stop -------------------------------------------------------------------------------------
 def keep(ctx: Context, resource: Resource, days: int, *, by: str, reason: str) -> Outcome:
     """Record a keep of ``resource`` for ``days`` (with its ``reason``): the idle finder leaves it out until then."""
-    if days not in KEEP_DAYS:
-        return Outcome("refused", f"Keeps are {', '.join(map(str, KEEP_DAYS))} days.")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_KEEP_DAYS:
+        return Outcome("refused", f"A keep lasts 1 to {MAX_KEEP_DAYS} days (the idle alert offers {KEEP_DAYS}).")
     until = ctx.now + timedelta(days=days)
     before = ctx.state.get(IDLE_KEEP_PK, resource.arn) or {}
     record = {
@@ -451,8 +456,11 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
 
 
 def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
+    words = interaction.command_text.split()
+    if words and words[0] == "keep":
+        return _keep_command(ctx, interaction, words[1:])
     try:
-        plan = planned.parse_plan(interaction.command_text.split())
+        plan = planned.parse_plan(words)
     except planned.PlanError as error:
         return "plan", "", "", Outcome("refused", str(error))
     verdict = authorize_target(ctx, interaction, target_team=plan.team)
@@ -460,6 +468,35 @@ def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Out
         return "plan", plan.team, plan.key, _refused_by(verdict, None)
     planned.store(ctx.state, plan, by=interaction.user_id, now=ctx.now)
     return "plan", plan.team, plan.key, Outcome("done", plan.describe(), {}, plan.to_item(), verdict.basis)
+
+
+def _keep_command(ctx: Context, interaction: Interaction, words: list[str]) -> tuple[str, str, str, Outcome]:
+    """``/costwarden keep <arn> <days> <reason>``: a keep with the presser's own reason, authorized on the
+    resource's team read fresh (and answered in that team's channel only)."""
+    if len(words) < 3 or not words[1].isdigit() or len(words[1]) > 3:
+        return "keep", "", "", Outcome("refused", KEEP_USAGE)
+    arn, days, reason = words[0], int(words[1]), " ".join(words[2:])
+    if len(reason) > MAX_KEEP_REASON_CHARS or not reason.isprintable():
+        return (
+            "keep",
+            "",
+            "",
+            Outcome("refused", f"<reason>: printable text of at most {MAX_KEEP_REASON_CHARS} characters"),
+        )
+    team = ""
+    try:
+        found = read_target(ctx, arn, verb="keep")
+        if isinstance(found, Outcome):
+            return "keep", team, arn, found
+        team = team_of(found.tags, ctx.settings.tags)
+        verdict = authorize_target(ctx, interaction, target_team=team)
+        if not verdict.allowed:
+            return "keep", team, arn, _refused_by(verdict, None)
+        outcome = keep(ctx, found, days, by=interaction.user_id, reason=reason)
+        outcome.basis = verdict.basis
+    except Exception as error:
+        outcome = Outcome("failed", f"{FAILED_REPLY} ({type(error).__name__}).")
+    return "keep", team, arn, outcome
 
 
 def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | None = None) -> Outcome:

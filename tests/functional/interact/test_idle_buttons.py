@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.core.keys import IDLE_KEEP_PK
-from costwarden.interact.actions import KEEP_REASON, Context, keep
+from costwarden.interact.actions import KEEP_REASON, KEEP_USAGE, Context, keep
 from costwarden.settings import parse_settings
 
 from tests.functional.idle.idle_env import IdleAccount, constant, idle_account
@@ -55,8 +55,9 @@ def test_keep_records_reason_and_expiry_and_updates_the_message(world: World) ->
     [reply] = world.replies()
     assert reply["replace_original"] is True and "left out of the idle report until" in reply["text"]
     assert _state_of(world, instance_id) == "running"  # a keep changes nothing on the resource
-    _press(world, "idle_keep", arn, 30)  # not a keep the alert offers
-    assert "Keeps are 14, 90 days" in world.replies()[-1]["text"]
+    _press(world, "idle_keep", arn, 91)  # longer than the long keep: the expected-idle tag's job
+    assert "A keep lasts 1 to 90 days" in world.replies()[-1]["text"]
+    assert world.state.get(IDLE_KEEP_PK, arn) == record
 
 
 def test_stop_stops_a_stoppable_instance_through_the_one_action_path(world: World) -> None:
@@ -137,3 +138,23 @@ def test_a_malformed_keep_record_keeps_nothing() -> None:
     store.put(IDLE_KEEP_PK, "arn:c", {"until": "2026-12-08T00:00:00"})  # no offset: UTC
     store.put(IDLE_KEEP_PK, "arn:d", {"until": "2026-12-06T00:00:00+00:00"})  # over
     assert set(active_keeps(store, now)) == {"arn:c"}
+
+
+def test_keep_command_records_the_pressers_own_reason(world: World) -> None:
+    _instance_id, arn = world.instance(team="vision")
+    world.command(f"keep {arn} 30 warm standby for the demo", user=CAROL, channel="ml-vision")
+    record = world.state.get(IDLE_KEEP_PK, arn)
+    assert record is not None and record["reason"] == "warm standby for the demo" and record["by"] == CAROL
+    world.command(f"keep {arn} 30 mine now", user="U0ALICE01", channel="ml-vision")  # an nlp member
+    assert world.state.get(IDLE_KEEP_PK, arn) == record
+    replies = [r.body or {} for r in world.slack.posts_to("/commands/T0TEAM/99/xyz")]
+    assert replies[-1]["text"].startswith("Not yours") and replies[-1]["response_type"] == "ephemeral"
+    for text in (f"keep {arn}", f"keep {arn} soon because", f"keep {arn} 9999 because", f"keep {arn} 1 \x07"):
+        world.command(text, user=CAROL, channel="ml-vision")
+    texts = [(r.body or {})["text"] for r in world.slack.posts_to("/commands/T0TEAM/99/xyz")][-4:]
+    assert texts[:3] == [KEEP_USAGE, KEEP_USAGE, KEEP_USAGE] and texts[3].startswith("<reason>: printable text")
+    world.command("keep arn:aws:ec2:moon_1:123456789012:instance/i-1 3 because", user=CAROL, channel="ml-vision")
+    last = world.slack.posts_to("/commands/T0TEAM/99/xyz")[-1].body or {}
+    assert "not a resource ARN" in last["text"]
+    statuses = [a["status"] for a in sorted(world.audit(), key=lambda a: str(a["sk"]))]
+    assert statuses == ["done", "unauthorized", *["refused"] * 5]
