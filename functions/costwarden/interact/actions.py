@@ -186,10 +186,8 @@ def read_target(ctx: Context, arn: str, *, verb: str, tagging_only: bool = False
     type_name = type_for_arn(arn)
     rtype = REGISTRY.get(type_name)
     if rtype is None or (tagging_only and rtype.tagging_type is None):
-        key = ctx.settings.tags.expires_key
-        return Outcome(
-            "refused", f"{type_name} cannot be {_PARTICIPLES[verb]} from Slack; update its {key} tag by hand."
-        )
+        by_hand = f"update its {ctx.settings.tags.expires_key} tag by hand" if verb == "extend" else "act by hand"
+        return Outcome("refused", f"{type_name} cannot be {_PARTICIPLES[verb]} from Slack; {by_hand}.")
     listed = rtype.read(ctx.clients, region, [arn]) if rtype.tagging_type else rtype.list_every(ctx.clients, region)
     found = [r for r in listed if r.arn == arn]
     if not found or not found[0].active:
