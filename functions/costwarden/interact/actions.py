@@ -13,7 +13,7 @@ kind of change — and the record of it.
   (``core.keys.IDLE_KEEP_PK``; the idle finder leaves the resource out until it expires — nothing on the resource
   changes, so it needs no IAM and works for production too); *Stop* stops a stoppable type through the one action
   path (``act_on``, Trigger SLACK: its guards decide — never production, never protected — and its audit record
-  shows their decisions); nothing is ever terminated from the idle alert.
+  shows their decisions); nothing is ever terminated from the idle alert (``interact/idle_actions.py``).
 
 Authorization (issue 23) rests on what the target *is*, read fresh: every action kind first resolves its target
 (``ActionKind.resolve``: the resource read through the registry, the anomaly episode from the ledger, the team a
@@ -28,71 +28,49 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.core import planned
-from costwarden.core.act import Outcome as ActOutcome
-from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
-from costwarden.core.arn import BadArn, parse_arn
+from costwarden.core.act import Request, Rules, Verb, decision_for, refusal
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
-from costwarden.core.keys import FIRST_SEEN_PK, IDLE_KEEP_PK
+from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.core.owner import team_of
 from costwarden.interact import hardlimit
-from costwarden.interact.authz import Verdict, authorize_target, series_team
-from costwarden.interact.buttons import EXTEND_DAYS, KEEP_DAYS, LONG_KEEP_DAYS, lift_block, stoppable
+from costwarden.interact.authz import authorize_target, series_team
+from costwarden.interact.buttons import EXTEND_DAYS, lift_block
+from costwarden.interact.context import (
+    FAILED_REPLY,
+    NOT_YOURS,
+    OTHER_TEAM,
+    Context,
+    Outcome,
+    act_once,
+    read_target,
+    refused_by,
+)
+from costwarden.interact.idle_actions import KEEP_REASON, KEEP_USAGE, keep, keep_command, stop
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
-from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.redaction import redact
-from costwarden.resources import REGISTRY, Clients, type_for_arn
 from costwarden.resources.model import Resource, Status
-from costwarden.settings import Settings
 
-#: What the presser reads when an action broke: no internals (the log has the error), and what to do next.
-FAILED_REPLY = "Something went wrong and the action may not have completed; check the resource before pressing again"
-NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
-#: The refusal of a button whose team is not its target's (the basis, audited, names both teams).
-OTHER_TEAM = "Not yours: this button names team {hint}, but what it acts on belongs to another team; nothing changed."
-#: The longest keep (the idle alert's long keep; a longer one is the expected-idle tag's job, set by hand).
-MAX_KEEP_DAYS = LONG_KEEP_DAYS
-#: ``/costwarden keep``: its usage, and the longest reason it records.
-KEEP_USAGE = "usage: keep <resource ARN> <days 1-90> <reason>"
-MAX_KEEP_REASON_CHARS = 200
-#: Resource states in which Stop has nothing to do.
-STOPPED_STATES = frozenset({"stopping", "stopped", "Stopping", "Stopped"})
-
-
-@dataclass
-class Context:
-    """Everything an action reaches, passed in (the service wires AWS and Slack; tests pass moto and the stand-in)."""
-
-    settings: Settings
-    state: StateStore
-    clients: Clients
-    responder: SlackResponder
-    groups: SlackGroups | None
-    now: datetime
-    #: Regions the hard limit stops instances in (``services.reaper.regions_for``).
-    regions: tuple[str, ...] = ("us-east-1",)
-    #: Clients of the hard-limit role (stop instances, attach/remove the deny policy); None: not deployed.
-    hard_limit_clients: Clients | None = None
-
-
-@dataclass
-class Outcome:
-    """What happened: ``status`` is done / refused / failed / unauthorized; ``reply`` is what the user read."""
-
-    status: str
-    reply: str
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    basis: str = ""
-    #: Why the Slack message could not be updated (the action itself stands), or "".
-    reply_error: str = ""
-    #: Blocks to show under the updated message (the *Lift* button after *Enforce*).
-    follow_up: list[dict[str, Any]] = field(default_factory=list)
+#: What callers and tests import from here (the shared parts live in ``interact.context``).
+__all__ = [
+    "ACTIONS",
+    "FAILED_REPLY",
+    "KEEP_REASON",
+    "KEEP_USAGE",
+    "NOT_YOURS",
+    "OTHER_TEAM",
+    "Context",
+    "Outcome",
+    "extend",
+    "handle",
+    "keep",
+    "stop",
+]
 
 
 def _audit(ctx: Context, interaction: Interaction, what: tuple[str, str, str], outcome: Outcome) -> None:
@@ -150,49 +128,12 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
     failure, or None when it is written."""
     key = rules.policy.expires_key
     decision = decision_for(resource, "extend", rules.policy, reason=f"extend {key} from {before[key] or '(none)'}")
-    outcome = _act_once(ctx, Request(resource, Verb.TAG, decision, tags={key: value}), rules)
+    outcome = act_once(ctx, Request(resource, Verb.TAG, decision, tags={key: value}), rules)
     if outcome.refused_by is not None:
         return Outcome("refused", f"Refused: {outcome.note}.", before)
     if outcome.status is Status.FAILED:
         return Outcome("failed", f"Could not update {key}: {redact(outcome.note)}", before)
     return None
-
-
-def _act_once(ctx: Context, request: Request, rules: Rules) -> ActOutcome:
-    """One request through the one action path (Trigger SLACK): guards, cap, the call, the reaper's audit record."""
-    batch = act_on(
-        [request],
-        trigger=Trigger.SLACK,
-        rules=rules,
-        dry_run=False,
-        clients=ctx.clients,
-        audit=state_audit(ctx.state, ctx.settings.reaper.audit_ttl_days),
-        now=ctx.now,
-    )
-    [outcome] = batch.outcomes
-    return outcome
-
-
-_PARTICIPLES = {"extend": "extended", "keep": "kept", "stop": "stopped"}
-
-
-def read_target(ctx: Context, arn: str, *, verb: str, tagging_only: bool = False) -> Resource | Outcome:
-    """The resource ``arn`` names, read fresh through the registry (its tags now, not what a message said), or the
-    refusal to answer. ``tagging_only``: types the tagging API cannot read are refused (Extend tags through it)."""
-    try:
-        region = parse_arn(arn).region
-    except BadArn as error:
-        return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
-    type_name = type_for_arn(arn)
-    rtype = REGISTRY.get(type_name)
-    if rtype is None or (tagging_only and rtype.tagging_type is None):
-        by_hand = f"update its {ctx.settings.tags.expires_key} tag by hand" if verb == "extend" else "act by hand"
-        return Outcome("refused", f"{type_name} cannot be {_PARTICIPLES[verb]} from Slack; {by_hand}.")
-    listed = rtype.read(ctx.clients, region, [arn]) if rtype.tagging_type else rtype.list_every(ctx.clients, region)
-    found = [r for r in listed if r.arn == arn]
-    if not found or not found[0].active:
-        return Outcome("refused", f"The resource no longer exists (or is being deleted): nothing to {verb}.")
-    return found[0]
 
 
 def extend(ctx: Context, arn: str, days: int) -> Outcome:
@@ -248,15 +189,8 @@ def extend_resource(ctx: Context, resource: Resource, days: int) -> Outcome:  # 
 _EPISODE_FIELDS = {"ack": "acknowledged", "snooze": "snoozed", "planned": "planned"}
 
 
-def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcome:
-    """Write who acknowledged / snoozed / declared planned the episode of ``series`` on its state item."""
-    item = ctx.state.get(EPISODE_PK, series)
-    if item is None:
-        return _EPISODE_OVER
-    return _mark(ctx, series, item, action, user_id)
-
-
-_EPISODE_OVER = Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
+def _episode_over() -> Outcome:
+    return Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
 
 
 def _mark(ctx: Context, series: str, item: dict[str, Any], action: str, user_id: str) -> Outcome:
@@ -294,45 +228,6 @@ def _hard_limit(ctx: Context, interaction: Interaction, button: Button, team: st
     return Outcome(status, reply, {}, record)
 
 
-# -- idle findings: Keep / Stop -------------------------------------------------------------------------------------
-def keep(ctx: Context, resource: Resource, days: int, *, by: str, reason: str) -> Outcome:
-    """Record a keep of ``resource`` for ``days`` (with its ``reason``): the idle finder leaves it out until then."""
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_KEEP_DAYS:
-        return Outcome("refused", f"A keep lasts 1 to {MAX_KEEP_DAYS} days (the idle alert offers {KEEP_DAYS}).")
-    until = ctx.now + timedelta(days=days)
-    before = ctx.state.get(IDLE_KEEP_PK, resource.arn) or {}
-    record = {
-        "until": until.isoformat(),
-        "reason": reason,
-        "by": by,
-        "at": ctx.now.isoformat(),
-        "team": team_of(resource.tags, ctx.settings.tags),
-        "type": resource.type,
-    }
-    ctx.state.put(IDLE_KEEP_PK, resource.arn, record, ttl_days=days + 1)
-    previous: dict[str, Any] = {k: before[k] for k in ("until", "reason", "by") if k in before}
-    reply = f"Kept: {resource.type} {resource.id} is left out of the idle report until {format_expiry(until)}"
-    return Outcome("done", reply, previous, record)
-
-
-def stop(ctx: Context, resource: Resource, *, by: str) -> Outcome:
-    """Stop ``resource`` (stop-only: never terminated) through the one action path; its guards decide."""
-    if not stoppable(resource.type):
-        return Outcome("refused", f"{resource.type} cannot be stopped (Stop never terminates nor deletes).")
-    if resource.state in STOPPED_STATES:
-        return Outcome("refused", f"{resource.type} {resource.id} is already {resource.state.lower()}: nothing to do.")
-    rules = Rules.for_settings(ctx.settings, allow_production=False)
-    decision = decision_for(resource, Verb.STOP.value, rules.policy, reason=f"idle: stop pressed in Slack by {by}")
-    outcome = _act_once(ctx, Request(resource, Verb.STOP, decision), rules)
-    guard = {"status": outcome.status.value, "reason": outcome.decision.reason}
-    guard["refused_by"] = outcome.refused_by.value if outcome.refused_by is not None else ""
-    if outcome.refused_by is not None:
-        return Outcome("refused", f"Refused: {outcome.note}.", {}, {"decision": guard})
-    if outcome.status is Status.FAILED:
-        return Outcome("failed", f"Could not stop {resource.id}: {redact(outcome.note)}", {}, {"decision": guard})
-    return Outcome("done", f"Stopped {resource.type} {resource.id}", {}, {"decision": guard})
-
-
 # -- the action kinds: resolve the target (read fresh), then authorize on its team, then act ------------------------
 @dataclass(frozen=True)
 class Target:
@@ -365,7 +260,7 @@ def _episode(ctx: Context, button: Button) -> Target | Outcome:
     """The anomaly episode the button names, from the ledger; its team is the series' own (``team|second``)."""
     item = ctx.state.get(EPISODE_PK, button.target)
     if item is None:
-        return _EPISODE_OVER
+        return _episode_over()
     return Target(series_team(button.target), episode=item)
 
 
@@ -406,8 +301,6 @@ def _episode_action(action: str) -> ActionKind:
     return ActionKind(_episode, perform)
 
 
-#: The reason a Keep from the idle alert records (a button carries no free text).
-KEEP_REASON = "idle on purpose: Keep {days} days pressed on the idle alert"
 #: Button action -> how its target is read and what it does (``payload.BUTTON_ACTIONS`` names the same; the
 #: on-call-only ones are ``payload.ONCALL_ACTIONS``).
 ACTIONS: dict[str, ActionKind] = {
@@ -424,13 +317,6 @@ ACTIONS: dict[str, ActionKind] = {
 
 
 # -- dispatch -----------------------------------------------------------------------------------------------------
-def _refused_by(verdict: Verdict, button: Button | None) -> Outcome:
-    """The answer to an unauthorized press: why, in words the presser can act on (the basis has the detail)."""
-    other = button is not None and verdict.basis.startswith("the button names team")
-    text = OTHER_TEAM.format(hint=button.team) if other and button is not None else NOT_YOURS
-    return Outcome("unauthorized", text, basis=verdict.basis)
-
-
 def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
     button = interaction.button
     assert button is not None
@@ -445,7 +331,7 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
         oncall_only = button.action in ONCALL_ACTIONS
         verdict = authorize_target(ctx, interaction, target_team=target.team, oncall_only=oncall_only)
         if not verdict.allowed:
-            return name, team, button.target, _refused_by(verdict, button)
+            return name, team, button.target, refused_by(verdict, button)
         outcome = kind.perform(ctx, interaction, button, target)
         outcome.basis = verdict.basis
     except Exception as error:
@@ -456,45 +342,16 @@ def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outc
 def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
     words = interaction.command_text.split()
     if words and words[0] == "keep":
-        return _keep_command(ctx, interaction, words[1:])
+        return keep_command(ctx, interaction, words[1:])
     try:
         plan = planned.parse_plan(words)
     except planned.PlanError as error:
         return "plan", "", "", Outcome("refused", str(error))
     verdict = authorize_target(ctx, interaction, target_team=plan.team)
     if not verdict.allowed:
-        return "plan", plan.team, plan.key, _refused_by(verdict, None)
+        return "plan", plan.team, plan.key, refused_by(verdict, None)
     planned.store(ctx.state, plan, by=interaction.user_id, now=ctx.now)
     return "plan", plan.team, plan.key, Outcome("done", plan.describe(), {}, plan.to_item(), verdict.basis)
-
-
-def _keep_command(ctx: Context, interaction: Interaction, words: list[str]) -> tuple[str, str, str, Outcome]:
-    """``/costwarden keep <arn> <days> <reason>``: a keep with the presser's own reason, authorized on the
-    resource's team read fresh (and answered in that team's channel only)."""
-    if len(words) < 3 or not words[1].isdigit() or len(words[1]) > 3:
-        return "keep", "", "", Outcome("refused", KEEP_USAGE)
-    arn, days, reason = words[0], int(words[1]), " ".join(words[2:])
-    if len(reason) > MAX_KEEP_REASON_CHARS or not reason.isprintable():
-        return (
-            "keep",
-            "",
-            "",
-            Outcome("refused", f"<reason>: printable text of at most {MAX_KEEP_REASON_CHARS} characters"),
-        )
-    team = ""
-    try:
-        found = read_target(ctx, arn, verb="keep")
-        if isinstance(found, Outcome):
-            return "keep", team, arn, found
-        team = team_of(found.tags, ctx.settings.tags)
-        verdict = authorize_target(ctx, interaction, target_team=team)
-        if not verdict.allowed:
-            return "keep", team, arn, _refused_by(verdict, None)
-        outcome = keep(ctx, found, days, by=interaction.user_id, reason=reason)
-        outcome.basis = verdict.basis
-    except Exception as error:
-        outcome = Outcome("failed", f"{FAILED_REPLY} ({type(error).__name__}).")
-    return "keep", team, arn, outcome
 
 
 def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | None = None) -> Outcome:
