@@ -262,3 +262,6 @@ FIRST_SEEN_PK = "firstseen"
 SAVINGS_PK, SAVINGS_SK = "advisor#latest", "savings"
 #: The idle finder's latest summary (the idle finder writes, the digest reads its idle section).
 IDLE_SUMMARY_PK, IDLE_SUMMARY_SK = "idle#summary", "latest"
+#: Idle keeps (a Slack *Keep* writes ``{until, reason, by, at, team, type}`` under sk = the resource ARN; the idle
+#: finder leaves the resource out of its report until ``until``).
+IDLE_KEEP_PK = "idle#keep"

@@ -9,15 +9,16 @@ Rules, in order (the first that matches decides; the reason says which):
    marked, only reported.
 3. Already carrying the expiry tag: left alone — the owner's own expiry (or an earlier mark) governs it.
 4. Otherwise: expiry = now + ``grace_days`` and the marker ``<marker_key>=<that expiry> <kind> ...``.
-5. A resource carrying the marker that is now busy (or that its owner tagged expected-idle) is unmarked: the marker
-   always, the expiry only if it still holds the value the marker recorded (an owner who extended it keeps theirs).
+5. A resource carrying the marker that is now busy (or that its owner tagged expected-idle, or kept from Slack:
+   ``idle.keeps``) is unmarked: the marker always, the expiry only if it still holds the value the marker recorded
+   (an owner who extended it keeps theirs).
 6. Blast-radius cap: more marks and unmarks than ``reaper.max_actions_per_run`` → nothing is done, as in the reaper.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -62,11 +63,14 @@ def plan_marks(
     busy_arns: Sequence[str],
     settings: Settings,
     now: datetime,
+    *,
+    kept: Collection[str] = (),
 ) -> MarkPlan:
-    """Decide marks and unmarks. ``busy_arns``: what this scan judged busy (only those are unmarked)."""
+    """Decide marks and unmarks. ``busy_arns``: what this scan judged busy; ``kept``: what is kept from Slack (only
+    those are unmarked)."""
     plan = MarkPlan(cap=settings.reaper.max_actions_per_run)
     _plan_marks(plan, findings, {r.arn: r for r in resources}, settings, now)
-    _plan_unmarks(plan, resources, set(busy_arns), settings)
+    _plan_unmarks(plan, resources, set(busy_arns), settings, set(kept))
     _apply_cap(plan)
     return plan
 
@@ -128,15 +132,18 @@ def _plan_marks(
         plan.marks.append((resource, decision, expiry, marker))
 
 
-def _plan_unmarks(plan: MarkPlan, resources: Sequence[Resource], busy: set[str], settings: Settings) -> None:
-    """Remove the marker (and the ``expires_at`` it set, unless its owner changed it) from what is busy again or
-    tagged as expected to be idle."""
+def _plan_unmarks(
+    plan: MarkPlan, resources: Sequence[Resource], busy: set[str], settings: Settings, kept: set[str]
+) -> None:
+    """Remove the marker (and the ``expires_at`` it set, unless its owner changed it) from what is busy again,
+    tagged as expected to be idle, or kept from Slack."""
     tags, cfg = settings.tags, settings.idle
     decide = _decider(plan, tags.expires_key)
     for resource in resources:
         existing = resource.tags.get(cfg.marker_key)
         expected = str(resource.tags.get(cfg.expected_idle_key, "")).strip().lower() == "true"
-        if existing is None or resource.type not in REGISTRY or not (resource.arn in busy or expected):
+        held = resource.arn in kept
+        if existing is None or resource.type not in REGISTRY or not (resource.arn in busy or expected or held):
             continue
         keys: tuple[str, ...] = (cfg.marker_key,)
         current = resource.tags.get(tags.expires_key)
@@ -145,7 +152,8 @@ def _plan_unmarks(plan: MarkPlan, resources: Sequence[Resource], busy: set[str],
             why = f"removing {tags.expires_key}={current} and the marker it set"
         else:
             why = f"removing the marker; {tags.expires_key} was changed by its owner and is kept"
-        why = f"{'tagged ' + cfg.expected_idle_key + '=true' if expected else 'busy again'}: {why}"
+        cause = f"tagged {cfg.expected_idle_key}=true" if expected else "kept from Slack" if held else "busy again"
+        why = f"{cause}: {why}"
         team = team_of(resource.tags, tags)
         decision = decide(resource, team, UNMARK, Status.PLANNED, why)
         plan.unmarks.append((resource, decision, keys))

@@ -52,6 +52,8 @@ class Finding:
     environment: str = ""
     commands: tuple[str, ...] = ()
     judged_hours: float | None = None
+    #: Carries the configured protect tag: Slack offers no *Stop* for it (the one action path refuses it anyway).
+    protected: bool = False
 
     @property
     def is_waste(self) -> bool:

@@ -23,6 +23,7 @@ from costwarden.core.keys import IDLE_SUMMARY_SK as SUMMARY_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.idle import alerts
+from costwarden.idle.keeps import active_keeps
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS, MarkPlan, plan_marks
 from costwarden.idle.model import Finding
 from costwarden.idle.service import Ports, Scan, scan
@@ -117,9 +118,10 @@ def run_idle(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-idle-{uuid.uuid4().hex[:8]}"
     result = scan(settings, regions=regions, ports=ports, now=now)
+    kept = _leave_out_kept(result, store, now)
     expire = settings.idle.action == "expire"
     plan = (
-        plan_marks(result.findings, result.resources, result.busy, settings, now)
+        plan_marks(result.findings, result.resources, result.busy, settings, now, kept=kept)
         if expire
         else MarkPlan(cap=settings.reaper.max_actions_per_run)
     )
@@ -160,6 +162,22 @@ def run_idle(
     if publish_fn is not None and store is not None:
         _publish(run, settings, store, publish_fn, now)
     return run
+
+
+def _leave_out_kept(result: Scan, store: Store | None, now: datetime) -> set[str]:
+    """Drop the findings of resources kept from Slack (``idle.keeps``) until their keep expires; the kept ARNs.
+    A keep that cannot be read leaves every finding in (reported, never silently quiet)."""
+    if store is None:
+        return set()
+    try:
+        kept = set(active_keeps(store, now))
+    except Exception as error:  # the findings stay; the run says why keeps were not applied
+        result.errors.append(f"idle keeps not read: {error_text(error)}")
+        return set()
+    before = len(result.findings)
+    result.findings = [f for f in result.findings if f.arn not in kept]
+    result.expected_idle += before - len(result.findings)
+    return kept
 
 
 def _send_once(run: IdleRun, store: Store, publish_fn: Publisher, event: AlertEvent, now: datetime) -> None:

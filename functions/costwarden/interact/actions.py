@@ -9,6 +9,16 @@ kind of change — and the record of it.
 * Acknowledge / Snooze this episode / It was planned (anomalies): written on the episode's item in the state table
   (``core/episodes.py``): the digest shows the acknowledgement; a snoozed or planned episode does not escalate.
 * ``/costwarden plan ...``: declared planned spend (``core/planned.py``).
+* Keep / Stop (idle findings, issue 23): *Keep* records a keep with its reason and expiry in the state table
+  (``core.keys.IDLE_KEEP_PK``; the idle finder leaves the resource out until it expires — nothing on the resource
+  changes, so it needs no IAM and works for production too); *Stop* stops a stoppable type through the one action
+  path (``act_on``, Trigger SLACK: its guards decide — never production, never protected — and its audit record
+  shows their decisions); nothing is ever terminated from the idle alert (``interact/idle_actions.py``).
+
+Authorization (issue 23) rests on what the target *is*, read fresh: every action kind first resolves its target
+(``ActionKind.resolve``: the resource read through the registry, the anomaly episode from the ledger, the team a
+hard limit names) and only then asks ``authz.authorize_target`` about the target's own team. The button's team is a
+hint: a different one is refused, audited (the basis names both teams) and answered ephemerally; nothing changes.
 
 Every attempt — done, refused, failed — is one audit item (who, what, before/after, from which message), and the
 original message is updated in place (``response_url``) or the user alone is answered (ephemeral).
@@ -18,60 +28,49 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from costwarden.core import planned
-from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_for, refusal, state_audit
-from costwarden.core.arn import BadArn, parse_arn
+from costwarden.core.act import Request, Rules, Verb, decision_for, refusal
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.core.keys import FIRST_SEEN_PK
+from costwarden.core.owner import team_of
 from costwarden.interact import hardlimit
-from costwarden.interact.authz import authorize
+from costwarden.interact.authz import authorize_target, series_team
 from costwarden.interact.buttons import EXTEND_DAYS, lift_block
+from costwarden.interact.context import (
+    FAILED_REPLY,
+    NOT_YOURS,
+    OTHER_TEAM,
+    Context,
+    Outcome,
+    act_once,
+    read_target,
+    refused_by,
+)
+from costwarden.interact.idle_actions import KEEP_REASON, KEEP_USAGE, keep, keep_command, stop
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
 from costwarden.models.expiry import MalformedExpiry, format_expiry, parse_expires_at
-from costwarden.models.ports import SlackGroups, SlackResponder, StateStore
 from costwarden.redaction import redact
-from costwarden.resources import REGISTRY, Clients, type_for_arn
 from costwarden.resources.model import Resource, Status
-from costwarden.settings import Settings
 
-#: What the presser reads when an action broke: no internals (the log has the error), and what to do next.
-FAILED_REPLY = "Something went wrong and the action may not have completed; check the resource before pressing again"
-NOT_YOURS = "Not yours: only the team's members and on-call can act on this alert, from the channel it was sent to."
-
-
-@dataclass
-class Context:
-    """Everything an action reaches, passed in (the service wires AWS and Slack; tests pass moto and the stand-in)."""
-
-    settings: Settings
-    state: StateStore
-    clients: Clients
-    responder: SlackResponder
-    groups: SlackGroups | None
-    now: datetime
-    #: Regions the hard limit stops instances in (``services.reaper.regions_for``).
-    regions: tuple[str, ...] = ("us-east-1",)
-    #: Clients of the hard-limit role (stop instances, attach/remove the deny policy); None: not deployed.
-    hard_limit_clients: Clients | None = None
-
-
-@dataclass
-class Outcome:
-    """What happened: ``status`` is done / refused / failed / unauthorized; ``reply`` is what the user read."""
-
-    status: str
-    reply: str
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    basis: str = ""
-    #: Why the Slack message could not be updated (the action itself stands), or "".
-    reply_error: str = ""
-    #: Blocks to show under the updated message (the *Lift* button after *Enforce*).
-    follow_up: list[dict[str, Any]] = field(default_factory=list)
+#: What callers and tests import from here (the shared parts live in ``interact.context``).
+__all__ = [
+    "ACTIONS",
+    "FAILED_REPLY",
+    "KEEP_REASON",
+    "KEEP_USAGE",
+    "NOT_YOURS",
+    "OTHER_TEAM",
+    "Context",
+    "Outcome",
+    "extend",
+    "handle",
+    "keep",
+    "stop",
+]
 
 
 def _audit(ctx: Context, interaction: Interaction, what: tuple[str, str, str], outcome: Outcome) -> None:
@@ -129,16 +128,7 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
     failure, or None when it is written."""
     key = rules.policy.expires_key
     decision = decision_for(resource, "extend", rules.policy, reason=f"extend {key} from {before[key] or '(none)'}")
-    batch = act_on(
-        [Request(resource, Verb.TAG, decision, tags={key: value})],
-        trigger=Trigger.SLACK,
-        rules=rules,
-        dry_run=False,
-        clients=ctx.clients,
-        audit=state_audit(ctx.state, ctx.settings.reaper.audit_ttl_days),
-        now=ctx.now,
-    )
-    [outcome] = batch.outcomes
+    outcome = act_once(ctx, Request(resource, Verb.TAG, decision, tags={key: value}), rules)
     if outcome.refused_by is not None:
         return Outcome("refused", f"Refused: {outcome.note}.", before)
     if outcome.status is Status.FAILED:
@@ -146,23 +136,19 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
     return None
 
 
-def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
-    """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit."""
-    key = ctx.settings.tags.expires_key
+def extend(ctx: Context, arn: str, days: int) -> Outcome:
+    """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit (no
+    authorization: the button path authorizes on the resource read here, ``ACTIONS['extend']``)."""
     if days not in EXTEND_DAYS:
         return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
-    try:
-        region = parse_arn(arn).region
-    except BadArn as error:
-        return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
-    type_name = type_for_arn(arn)
-    rtype = REGISTRY.get(type_name)
-    if rtype is None or rtype.tagging_type is None:
-        return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
-    found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
-    if not found or not found[0].active:
-        return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
-    resource = found[0]
+    found = read_target(ctx, arn, verb="extend", tagging_only=True)
+    return found if isinstance(found, Outcome) else extend_resource(ctx, found, days)
+
+
+def extend_resource(ctx: Context, resource: Resource, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
+    """``extend`` once the resource is read (and, from a button, authorized on)."""
+    key = ctx.settings.tags.expires_key
+    arn = resource.arn
     rules = Rules.for_settings(ctx.settings)
     refused = refusal(resource, Verb.TAG, rules)  # answered first, whatever else is wrong with the resource
     if refused:
@@ -203,11 +189,11 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
 _EPISODE_FIELDS = {"ack": "acknowledged", "snooze": "snoozed", "planned": "planned"}
 
 
-def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcome:
-    """Write who acknowledged / snoozed / declared planned the episode of ``series`` on its state item."""
-    item = ctx.state.get(EPISODE_PK, series)
-    if item is None:
-        return Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
+def _episode_over() -> Outcome:
+    return Outcome("refused", "This anomaly episode is over (or unknown): nothing to change.")
+
+
+def _mark(ctx: Context, series: str, item: dict[str, Any], action: str, user_id: str) -> Outcome:
     data = {k: v for k, v in item.items() if k not in {"pk", "sk", "expiration"}}
     flag = _EPISODE_FIELDS[action]
     before = {k: data.get(k) for k in ("acknowledged_by", "snoozed_by", "planned_by")}
@@ -221,36 +207,112 @@ def mark_episode(ctx: Context, series: str, action: str, user_id: str) -> Outcom
 
 
 # -- hard limit ---------------------------------------------------------------------------------------------------
-def _hard_limit(ctx: Context, interaction: Interaction, button: Button) -> Outcome:
+def _hard_limit(ctx: Context, interaction: Interaction, button: Button, team: str) -> Outcome:
+    """Enforce / Hold / Lift for ``team`` (the series' own team, authorized on-call)."""
     clients = ctx.hard_limit_clients
     who, now = interaction.user_id, ctx.now
     if button.action == "hold":
-        status, reply, record = hardlimit.hold(ctx.state, button.team, by=who, now=now)
+        status, reply, record = hardlimit.hold(ctx.state, team, by=who, now=now)
         return Outcome(status, reply, {}, record)
     if clients is None:
         return Outcome("refused", "The hard-limit role is not deployed (no team has budgets.hard_limit on).")
     if button.action == "enforce":
         status, reply, record = hardlimit.enforce(
-            ctx.settings, ctx.state, clients, button.team, by=who, now=now, regions=ctx.regions
+            ctx.settings, ctx.state, clients, team, by=who, now=now, regions=ctx.regions
         )
         outcome = Outcome(status, reply, {}, record)
         if status in ("done", "failed") and record.get("active"):
-            outcome.follow_up = [lift_block(button.team, button.channel, button.target)]
+            outcome.follow_up = [lift_block(team, button.channel, button.target)]
         return outcome
-    status, reply, record = hardlimit.lift(ctx.state, clients, button.team, by=who, now=now, region=ctx.regions[0])
+    status, reply, record = hardlimit.lift(ctx.state, clients, team, by=who, now=now, region=ctx.regions[0])
     return Outcome(status, reply, {}, record)
 
 
-#: Button action -> what it does. The idle finder's *Keep for 14 days* / *Stop now* (issue 10) are the next
-#: entries (see ``interact/buttons.py``); *Stop now* must go through ``reaper.execute`` (guards, cap, audit).
-ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
-    "extend": lambda ctx, _interaction, button: extend(ctx, button.target, button.days),
-    "ack": lambda ctx, interaction, button: mark_episode(ctx, button.target, "ack", interaction.user_id),
-    "snooze": lambda ctx, interaction, button: mark_episode(ctx, button.target, "snooze", interaction.user_id),
-    "planned": lambda ctx, interaction, button: mark_episode(ctx, button.target, "planned", interaction.user_id),
-    "enforce": _hard_limit,
-    "hold": _hard_limit,
-    "lift": _hard_limit,
+# -- the action kinds: resolve the target (read fresh), then authorize on its team, then act ------------------------
+@dataclass(frozen=True)
+class Target:
+    """What a button acts on, as it is now: its team, and the resource or episode read to learn it."""
+
+    team: str
+    resource: Resource | None = None
+    episode: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    """One button action: ``resolve`` reads the target fresh (or refuses), ``perform`` acts on it once authorized."""
+
+    resolve: Callable[[Context, Button], Target | Outcome]
+    perform: Callable[[Context, Interaction, Button, Target], Outcome]
+
+
+def _resource(verb: str, *, tagging_only: bool = False) -> Callable[[Context, Button], Target | Outcome]:
+    def resolve(ctx: Context, button: Button) -> Target | Outcome:
+        found = read_target(ctx, button.target, verb=verb, tagging_only=tagging_only)
+        if isinstance(found, Outcome):
+            return found
+        return Target(team_of(found.tags, ctx.settings.tags), resource=found)
+
+    return resolve
+
+
+def _episode(ctx: Context, button: Button) -> Target | Outcome:
+    """The anomaly episode the button names, from the ledger; its team is the series' own (``team|second``)."""
+    item = ctx.state.get(EPISODE_PK, button.target)
+    if item is None:
+        return _episode_over()
+    return Target(series_team(button.target), episode=item)
+
+
+def _limited_team(_ctx: Context, button: Button) -> Target | Outcome:
+    """The team a hard-limit button names through its series (must be configured: ``authorize_target`` checks)."""
+    return Target(series_team(button.target))
+
+
+def _resolved(target: Target) -> Resource:
+    assert target.resource is not None  # resolved by ``_resource``
+    return target.resource
+
+
+def _extend(ctx: Context, _interaction: Interaction, button: Button, target: Target) -> Outcome:
+    if button.days not in EXTEND_DAYS:
+        return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
+    return extend_resource(ctx, _resolved(target), button.days)
+
+
+def _limit(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+    return _hard_limit(ctx, interaction, button, target.team)
+
+
+def _keep(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+    reason = KEEP_REASON.format(days=button.days)
+    return keep(ctx, _resolved(target), button.days, by=interaction.user_id, reason=reason)
+
+
+def _stop(ctx: Context, interaction: Interaction, _button: Button, target: Target) -> Outcome:
+    return stop(ctx, _resolved(target), by=interaction.user_id)
+
+
+def _episode_action(action: str) -> ActionKind:
+    def perform(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+        assert target.episode is not None
+        return _mark(ctx, button.target, target.episode, action, interaction.user_id)
+
+    return ActionKind(_episode, perform)
+
+
+#: Button action -> how its target is read and what it does (``payload.BUTTON_ACTIONS`` names the same; the
+#: on-call-only ones are ``payload.ONCALL_ACTIONS``).
+ACTIONS: dict[str, ActionKind] = {
+    "extend": ActionKind(_resource("extend", tagging_only=True), _extend),
+    "ack": _episode_action("ack"),
+    "snooze": _episode_action("snooze"),
+    "planned": _episode_action("planned"),
+    "enforce": ActionKind(_limited_team, _limit),
+    "hold": ActionKind(_limited_team, _limit),
+    "lift": ActionKind(_limited_team, _limit),
+    "idle_keep": ActionKind(_resource("keep"), _keep),
+    "idle_stop": ActionKind(_resource("stop"), _stop),
 }
 
 
@@ -258,52 +320,43 @@ ACTIONS: dict[str, Callable[[Context, Interaction, Button], Outcome]] = {
 def _button(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
     button = interaction.button
     assert button is not None
-    verdict = authorize(
-        ctx.settings,
-        user_id=interaction.user_id,
-        team=button.team,
-        routed_channel=button.channel,
-        channel_name=interaction.channel_name,
-        groups=ctx.groups,
-        oncall_only=button.action in ONCALL_ACTIONS,
-    )
     name = f"{button.action}{f' {button.days}d' if button.days else ''}"
-    if not verdict.allowed:
-        return name, button.team, button.target, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
+    kind = ACTIONS[button.action]
+    team = button.team
     try:
-        outcome = ACTIONS[button.action](ctx, interaction, button)
+        target = kind.resolve(ctx, button)
+        if isinstance(target, Outcome):
+            return name, team, button.target, target
+        team = target.team
+        oncall_only = button.action in ONCALL_ACTIONS
+        verdict = authorize_target(ctx, interaction, target_team=target.team, oncall_only=oncall_only)
+        if not verdict.allowed:
+            return name, team, button.target, refused_by(verdict, button)
+        outcome = kind.perform(ctx, interaction, button, target)
+        outcome.basis = verdict.basis
     except Exception as error:
         outcome = Outcome("failed", f"{FAILED_REPLY} ({type(error).__name__}).")
-    outcome.basis = verdict.basis
-    return name, button.team, button.target, outcome
+    return name, team, button.target, outcome
 
 
 def _command(ctx: Context, interaction: Interaction) -> tuple[str, str, str, Outcome]:
+    words = interaction.command_text.split()
+    if words and words[0] == "keep":
+        return keep_command(ctx, interaction, words[1:])
     try:
-        plan = planned.parse_plan(interaction.command_text.split())
+        plan = planned.parse_plan(words)
     except planned.PlanError as error:
         return "plan", "", "", Outcome("refused", str(error))
-    verdict = authorize(
-        ctx.settings,
-        user_id=interaction.user_id,
-        team=plan.team,
-        routed_channel=next(iter(sorted(_channels(ctx.settings, plan.team))), ""),
-        channel_name=interaction.channel_name,
-        groups=ctx.groups,
-    )
+    verdict = authorize_target(ctx, interaction, target_team=plan.team)
     if not verdict.allowed:
-        return "plan", plan.team, plan.key, Outcome("unauthorized", NOT_YOURS, basis=verdict.basis)
+        return "plan", plan.team, plan.key, refused_by(verdict, None)
     planned.store(ctx.state, plan, by=interaction.user_id, now=ctx.now)
     return "plan", plan.team, plan.key, Outcome("done", plan.describe(), {}, plan.to_item(), verdict.basis)
 
 
-def _channels(settings: Settings, team: str) -> set[str]:
-    entry = settings.teams.get(team)
-    return {entry.channel} if entry is not None and entry.channel else set()
-
-
 def handle(ctx: Context, interaction: Interaction, *, log: Callable[..., Any] | None = None) -> Outcome:
-    """Run one verified interaction: authorize, act, audit, answer. Never raises for what the user sent."""
+    """Run one verified interaction: resolve the target, authorize on it, act, audit, answer. Never raises for what
+    the user sent."""
     if interaction.kind == "slash_command":
         action, team, target, outcome = _command(ctx, interaction)
     else:

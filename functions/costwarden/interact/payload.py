@@ -18,8 +18,8 @@ from costwarden.interact.verify import bad_request
 
 _ID = re.compile(r"[A-Z0-9]{1,32}")
 _RESPONSE_PATH = re.compile(r"/(actions|commands)/[A-Za-z0-9/_-]{1,200}")
-#: The actions a button may name; ``idle_*`` are reserved for the idle finder (issue 10, next step).
-BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned", "enforce", "hold", "lift")
+#: The actions a button may name (``idle_keep`` / ``idle_stop``: the idle finder's Keep and Stop, issue 23).
+BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned", "enforce", "hold", "lift", "idle_keep", "idle_stop")
 #: Actions with the widest blast radius: on-call only.
 ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift"})
 MAX_VALUE_CHARS = 2000
@@ -55,6 +55,17 @@ class Interaction:
     @property
     def replay_key(self) -> str:
         return f"{self.kind}#{self.user_id}#{self.request_id}"
+
+    @property
+    def hinted_team(self) -> str | None:
+        """The team the button claims (a hint: ``authz.authorize_target`` checks it against the target's own team);
+        None for a slash command, which names its team as its target."""
+        return self.button.team if self.button is not None else None
+
+    @property
+    def rendered_channel(self) -> str:
+        """The route the button says it was rendered for (data from the message, never trusted alone)."""
+        return self.button.channel if self.button is not None else ""
 
 
 def _str(data: Any, key: str, limit: int = 256) -> str:

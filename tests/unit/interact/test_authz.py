@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from costwarden.adapters.slack_app import SlackAppError, SlackGroupsApi
 from costwarden.demo.slack_standin import SlackStandIn
-from costwarden.interact.authz import authorize
+from costwarden.interact.authz import ONCALL_ROUTE, authorize, authorize_target, series_team
+from costwarden.interact.payload import Button, Interaction
 from costwarden.settings import Settings, SettingsError, parse_settings
 
 SETTINGS = parse_settings(
@@ -109,3 +112,56 @@ def test_bad_interact_settings_are_named(raw: dict[str, object], where: str) -> 
 
 def test_defaults_keep_the_app_off() -> None:
     assert Settings().interact.enabled is False
+
+
+# -- authorize_target: the target's own team decides, the button's is a hint (issue 23) -------------------------
+@dataclass
+class _Ctx:
+    settings: Settings
+    groups: SlackGroupsApi | None = None
+
+
+def _pressed(user: str, channel: str, *, hint: str | None = "nlp", rendered: str = "ml-nlp") -> Interaction:
+    button = Button("extend", hint, rendered, "arn:aws:ec2:us-east-1:123456789012:instance/i-1", 1) if hint else None
+    kind = "block_actions" if button else "slash_command"
+    return Interaction(kind, user, "C0NLP0001", channel, "https://hooks.slack.com/actions/T/1/x", "1.2", button)
+
+
+def _target(user: str, team: str, channel: str = "ml-nlp", **kw: Any) -> str:
+    oncall_only = kw.pop("oncall_only", False)
+    verdict = authorize_target(_Ctx(SETTINGS), _pressed(user, channel, **kw), target_team=team, oncall_only=oncall_only)
+    return verdict.basis if verdict.allowed else "no: " + verdict.basis
+
+
+def test_a_button_naming_another_team_than_its_target_is_refused_whoever_presses() -> None:
+    for user in ("U0ALICE01", "U0ONCALL1"):
+        assert _target(user, "vision") == "no: the button names team 'nlp' but the target belongs to team 'vision'"
+    assert _target("U0ALICE01", "nlp") == "member"
+
+
+def test_the_channel_is_the_target_teams_whatever_the_button_says() -> None:
+    assert _target("U0CAROL01", "vision", hint="vision", rendered="ml-vision") == (
+        "no: pressed in channel 'ml-nlp'; team vision's alerts go to ml-vision"
+    )
+    assert _target("U0CAROL01", "vision", "ml-vision", hint="vision", rendered="ml-nlp") == "member"
+
+
+def test_on_call_only_actions_may_come_from_the_oncall_rendering_and_need_on_call() -> None:
+    assert _target("U0ONCALL1", "nlp", "cw-oncall", rendered=ONCALL_ROUTE, oncall_only=True) == "oncall"
+    assert _target("U0ALICE01", "nlp", "cw-oncall", rendered=ONCALL_ROUTE, oncall_only=True).startswith(
+        "no: on-call only"
+    )
+    assert _target("U0ONCALL1", "nlp", "cw-oncall", rendered=ONCALL_ROUTE).startswith("no: pressed in channel")
+
+
+def test_an_unconfigured_team_and_a_slash_command_without_hint() -> None:
+    assert (
+        _target("U0ONCALL1", "ghost", hint="ghost")
+        == "no: the target's team 'ghost' is not a configured team (teams.*)"
+    )
+    assert _target("U0ALICE01", "nlp", hint=None) == "member"
+    assert _target("U0ALICE01", "vision", hint=None).startswith("no: pressed in channel 'ml-nlp'")
+
+
+def test_series_team_is_the_part_before_the_bar() -> None:
+    assert series_team("nlp#x|training") == "nlp#x" and series_team("vision|") == "vision" and series_team("a") == "a"

@@ -125,12 +125,14 @@ def test_enforce_buttons_only_for_critical_anomalies_of_opted_in_teams() -> None
     critical = _event(AlertKind.COST_ANOMALY, "cost#nlp#x|#2026-12-02#critical").model_copy(
         update={"severity": Severity.CRITICAL}
     )
-    [block] = action_blocks(critical, "ml-nlp", settings)
+    [block] = action_blocks(critical, "oncall", settings)  # on-call's rendering: where Enforce can be pressed
     actions = [decode_button(e["value"]).action for e in block["elements"]]
     assert actions == ["ack", "snooze", "planned", "enforce", "hold"]
+    [team_block] = action_blocks(critical, "ml-nlp", settings)  # the team's channel: no on-call-only buttons
+    assert [decode_button(e["value"]).action for e in team_block["elements"]] == ["ack", "snooze", "planned"]
     warning = _event(AlertKind.COST_ANOMALY, "cost#nlp#x|#2026-12-02#warning")
-    assert "enforce" not in json.dumps(action_blocks(warning, "ml-nlp", settings))
-    assert "enforce" not in json.dumps(action_blocks(critical, "ml-nlp", ENABLED))
+    assert "enforce" not in json.dumps(action_blocks(warning, "oncall", settings))
+    assert "enforce" not in json.dumps(action_blocks(critical, "oncall", ENABLED))
 
 
 def test_hard_limit_without_the_app_is_a_settings_error() -> None:

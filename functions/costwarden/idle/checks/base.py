@@ -28,7 +28,7 @@ from costwarden.models.idle_ports import Describer, Listing, MetricBatch, Metric
 from costwarden.models.pricing import monthly
 from costwarden.resources import Clients
 from costwarden.resources.base import error_text
-from costwarden.resources.model import Resource
+from costwarden.resources.model import Resource, is_protected
 from costwarden.settings import Settings
 
 HOUR = 3600
@@ -204,6 +204,7 @@ class RegionScan:
                 environment=str(resource.tags.get(self.settings.tags.environment_key, "")),
                 commands=commands,
                 judged_hours=check.window(self).hours,
+                protected=is_protected(resource.tags, self.settings.tags),
             )
         )
 
