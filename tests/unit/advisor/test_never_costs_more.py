@@ -64,7 +64,7 @@ def test_largest_accepted_figures_still_price(tmp_path: Path, capsys: pytest.Cap
     # At the bounds the arithmetic stays exact in Decimal (no rounding to a 28-digit context, no quantize error).
     code, out, err = advise(capsys, tmp_path, f"{SP_HEADER}\ng4dn,1000000000,100000,99999,1,always_on,1\n")
     assert code == 0, err
-    row = json.loads(out)["rows"][0]
+    row = json.loads(out)["results"][0]
     assert row["strategy"] == "savings_plan" and row["monthly_savings"] == 99_999_000_000_000
 
 
@@ -76,7 +76,7 @@ def test_reserved_above_on_demand_is_not_worth_it(tmp_path: Path, capsys: pytest
     code, out, err = advise(capsys, tmp_path, f"{HEADER}\ng5.xlarge,730,2.00,3.44,0.8,always_on\n")
     assert code == 0, err
     report = json.loads(out)
-    row = report["rows"][0]
+    row = report["results"][0]
     assert row["strategy"] == "on_demand"
     assert row["optimal_monthly"] == 1460.0 and row["monthly_savings"] == 0 and row["savings_pct"] == 0.0
     assert report["totals"]["monthly_savings"] == 0
