@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.demo import bill, cost
 from costwarden.demo.timeline import RUN_DAY
 from costwarden.models.alert import AlertEvent, AlertKind
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 DemoRun = tuple[int, Path, str]
 MONTH = "2026-11"
-UNTAGGED = "(untagged)"
+UNTAGGED = UNOWNED_TEAM
 
 
 def _alerts(out: Path) -> list[AlertEvent]:

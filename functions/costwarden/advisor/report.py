@@ -18,8 +18,9 @@ from datetime import date, datetime
 from typing import Any
 
 from costwarden.core.money import usd
+from costwarden.core.owner import UNOWNED_TEAM
 
-UNTAGGED = "(untagged)"
+UNTAGGED = UNOWNED_TEAM  # one label for "nobody owns this" (core.owner)
 TOP_VALUES = 8
 TOP_TEAMS = 20
 

@@ -54,7 +54,7 @@ def test_complete_month_figures_change_and_budgets() -> None:
     assert risk["change_pct"] == 25.0
     assert risk["by"]["model_id"] == [
         {"value": "fraud-v3", "this_month_usd": 6000, "last_month_usd": 4800},
-        {"value": "(untagged)", "this_month_usd": 1000, "last_month_usd": 800},
+        {"value": "unowned", "this_month_usd": 1000, "last_month_usd": 800},
     ]
     assert risk["budget"] == {"budget_usd": 7500.0, "basis_usd": 7000.0, "status": "AT_RISK"}  # 93 %
     assert vision["budget"]["status"] == "OVER_BUDGET" and vision["savings_usd_month"] == 1234.5
