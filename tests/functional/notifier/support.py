@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn
-from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.alert import AlertEvent
+
+from tests.support.alerts import alert_event
 
 TABLE = "costwarden-state-test"
 SECRET = "costwarden/slack-webhooks-test"
@@ -21,18 +23,8 @@ PATHS = {
 }
 
 
-def make_event(**overrides: Any) -> AlertEvent:
-    fields: dict[str, Any] = {
-        "kind": AlertKind.COST_ANOMALY,
-        "severity": Severity.WARNING,
-        "team": "vision",
-        "title": "vision: spend 1.7x its baseline",
-        "summary": "vision spent 2,950 USD yesterday against a baseline of 1,740 USD.",
-        "details": {"figures": {"Spend": "2,950 USD", "Baseline": "1,740 USD"}, "items": ["Amazon EC2 +1,100 USD"]},
-        "dedup_key": "cost_anomaly#vision#2026-11-25",
-    }
-    fields.update(overrides)
-    return AlertEvent.model_validate(fields)
+#: The sample event the notifier tests send: the shared test builder's cost anomaly for ``vision``.
+make_event = alert_event
 
 
 def sns_event(alert: AlertEvent, message_id: str = "95df01b4-ee98-5cb9-9903-4c221d41eb5e") -> dict[str, Any]:
