@@ -142,16 +142,9 @@ def test_a_second_key_and_a_partial_window(cur_db: duckdb.DuckDBPyConnection) ->
 
 def test_daily_by_service_filters_one_team(cur_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2018, 10, 1), date(2018, 11, 1)
-    common: dict[str, Any] = {
-        "table": "cost_export",
-        "start": start,
-        "end": end,
-        "keys": ["department"],
-        "metric": "AmortizedCost",
-    }
-    by_team = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    by_team = _rows(cur_db, _sql("daily_by_tags", ["department"], start, end))
     team = next(str(r["key_0"]) for r in by_team if r["key_0"])
-    service = _rows(cur_db, render("daily_by_service", "cur2", excluded_record_types=EXCLUDED, team=team, **common))
+    service = _rows(cur_db, _sql("daily_by_service", ["department"], start, end, team=team))
     assert service and all(r["key_0"] for r in service)  # every row names its service (product code)
     assert sum(float(r["cost"]) for r in service) == pytest.approx(
         sum(float(r["cost"]) for r in by_team if r["key_0"] == team),
@@ -161,15 +154,8 @@ def test_daily_by_service_filters_one_team(cur_db: duckdb.DuckDBPyConnection) ->
 
 def test_daily_by_account_sums_to_the_team_series(cur_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2018, 12, 1), date(2019, 1, 1)
-    common: dict[str, Any] = {
-        "table": "cost_export",
-        "start": start,
-        "end": end,
-        "keys": ["department"],
-        "metric": "AmortizedCost",
-    }
-    accounts = _rows(cur_db, render("daily_by_account", "cur2", excluded_record_types=EXCLUDED, **common))
-    teams = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    accounts = _rows(cur_db, _sql("daily_by_account", ["department"], start, end))
+    teams = _rows(cur_db, _sql("daily_by_tags", ["department"], start, end))
     assert {str(r["account_id"]) for r in accounts}
     assert sum(float(r["cost"]) for r in accounts) == pytest.approx(sum(float(r["cost"]) for r in teams), rel=1e-9)
 
@@ -273,10 +259,7 @@ def test_untagged_spend_goes_to_the_account_team_as_account_default(cur_db: duck
     from costwarden.settings import AthenaSettings
 
     start, end = date(2018, 12, 1), date(2019, 1, 1)
-    common: dict[str, Any] = {"table": "cost_export", "start": start, "end": end, "metric": "AmortizedCost"}
-    per_account = _rows(
-        cur_db, render("daily_by_account", "cur2", keys=["department"], excluded_record_types=EXCLUDED, **common)
-    )
+    per_account = _rows(cur_db, _sql("daily_by_account", ["department"], start, end))
     untagged: dict[str, float] = {}
     for row in per_account:
         if not row["key_0"]:

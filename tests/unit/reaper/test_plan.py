@@ -29,14 +29,8 @@ def instance(n: int, **tags: str) -> Resource:
 
 def group_g(tags: dict[str, str]) -> tuple[Resource, Resource]:
     """Auto Scaling group ``g`` carrying ``tags``, and an expired instance that is its member."""
-    group = Resource(
-        arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group",
-        region="us-east-1",
-        id="g",
-        key="g",
-        tags=tags,
-    )
+    arn = "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g"
+    group = Resource(arn=arn, type="autoscaling:group", region="us-east-1", id="g", key="g", tags=tags)
     return group, replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
 
 
