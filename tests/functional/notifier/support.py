@@ -6,7 +6,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn
 from costwarden.models.alert import AlertEvent
@@ -93,38 +93,25 @@ class NotifierWorld:
         return self.slack.url(PATHS[channel])
 
 
-class DripServer:
-    """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
+class LoopbackServer:
+    """A server on 127.0.0.1 in a daemon thread: it hands each connection to ``_handle`` (and closes it after),
+    serves ``max_connections`` connections and then stops by itself; ``stop()``, or leaving the ``with``, ends it
+    early. Subclasses say what a connection gets."""
 
-    Each connection's request is read whole, then the answer (``ok`` with a ``Content-Length`` far beyond what it
-    sends, so it never completes) is written ``interval`` seconds per byte, ``max_bytes`` at most, then the
-    connection is closed. ``drip_headers`` drips from the status line on; otherwise the headers arrive at once and
-    the body drips. It serves ``max_connections`` connections and then stops by itself (bounded, whatever the
-    client does); ``stop()`` ends it early. ``requests`` counts the requests it read in full.
-    """
+    thread_name = "loopback-server"
 
-    def __init__(
-        self, *, interval: float = 0.01, max_bytes: int = 400, max_connections: int = 4, drip_headers: bool = True
-    ) -> None:
-        self.interval = interval
-        self.max_bytes = max_bytes
+    def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
-        self.drip_headers = drip_headers
-        self.requests = 0
-        self.bytes_sent = 0
         self._stop = threading.Event()
         self._listener = socket.create_server((LOOPBACK, 0))
         self._listener.settimeout(0.1)
-        self._thread = threading.Thread(target=self._serve, name="drip-server", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=self.thread_name, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def __enter__(self) -> DripServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -145,9 +132,38 @@ class DripServer:
                 continue
             served += 1
             with connection:
-                self._answer(connection)
+                self._handle(connection)
 
-    def _answer(self, connection: socket.socket) -> None:
+    def _handle(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class DripServer(LoopbackServer):
+    """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
+
+    Each connection's request is read whole, then the answer (``ok`` with a ``Content-Length`` far beyond what it
+    sends, so it never completes) is written ``interval`` seconds per byte, ``max_bytes`` at most, then the
+    connection is closed. ``drip_headers`` drips from the status line on; otherwise the headers arrive at once and
+    the body drips. It serves ``max_connections`` connections and then stops by itself (bounded, whatever the
+    client does); ``stop()`` ends it early. ``requests`` counts the requests it read in full.
+    """
+
+    thread_name = "drip-server"
+
+    def __init__(
+        self, *, interval: float = 0.01, max_bytes: int = 400, max_connections: int = 4, drip_headers: bool = True
+    ) -> None:
+        super().__init__(max_connections)
+        self.interval = interval
+        self.max_bytes = max_bytes
+        self.drip_headers = drip_headers
+        self.requests = 0
+        self.bytes_sent = 0
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _handle(self, connection: socket.socket) -> None:
         connection.settimeout(2)
         try:
             received = b""
@@ -184,62 +200,40 @@ class DripServer:
             return  # the client gave up: that is what the tests want to see
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     """A forward proxy on 127.0.0.1 that serves ``CONNECT`` only, sending every tunnel to ``target_port`` here.
 
     Records each ``CONNECT`` line and its ``Proxy-Authorization`` header; serves ``max_connections`` then stops.
     """
 
+    thread_name = "connect-proxy"
+
     def __init__(self, target_port: int, max_connections: int = 2) -> None:
+        super().__init__(max_connections)
         self.target_port = target_port
-        self.max_connections = max_connections
         self.connects: list[tuple[str, str | None]] = []
-        self._listener = socket.create_server((LOOPBACK, 0))
-        self._listener.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="connect-proxy", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
+        return self.base_url
 
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        served = 0
-        while served < self.max_connections and not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            served += 1
-            with client, socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
-                client.settimeout(5)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = client.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
-                auth = next(
-                    (
-                        line.split(":", 1)[1].strip()
-                        for line in lines
-                        if line.lower().startswith("proxy-authorization:")
-                    ),
-                    None,
-                )
-                self.connects.append((lines[0], auth))
-                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                self._relay(client, upstream)
+    def _handle(self, client: socket.socket) -> None:
+        with socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
+            client.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+            auth = next(
+                (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("proxy-authorization:")),
+                None,
+            )
+            self.connects.append((lines[0], auth))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self._relay(client, upstream)
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         def pump(source: socket.socket, sink: socket.socket) -> None:
