@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn
+from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn, StandInResponse
 from costwarden.models.alert import AlertEvent
 
 from tests.support.alerts import alert_event
@@ -56,6 +56,18 @@ def sns_event(alert: AlertEvent, message_id: str = "95df01b4-ee98-5cb9-9903-4c22
             }
         ]
     }
+
+
+def script_every_failure(slack: SlackStandIn) -> None:
+    """Every failure path that logs: vision answers 429, then 500, then too slowly, then ok; on-call answers with a
+    permanent error, so the invocation raises ``DeliveryError`` after vision's post."""
+    slack.script(
+        PATHS["team:vision"],
+        StandInResponse.rate_limited(retry_after=1),
+        StandInResponse.server_error(500),
+        StandInResponse.slow(2.0),
+    )
+    slack.script(PATHS["oncall"], StandInResponse.error("invalid_payload"))
 
 
 @dataclass

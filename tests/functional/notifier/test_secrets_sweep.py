@@ -25,7 +25,16 @@ from costwarden.notifier.delivery import DeliveryError
 from costwarden.notifier.slack import SDK_LOGGER, SlackError, post_message
 from costwarden.settings import SETTINGS_ENV_VAR, load_settings
 
-from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, Sleeps, make_event, sns_event
+from tests.functional.notifier.support import (
+    PATHS,
+    SECRET,
+    TABLE,
+    NotifierWorld,
+    Sleeps,
+    make_event,
+    script_every_failure,
+    sns_event,
+)
 
 TOKEN = "s3cr3tHostileToken"
 HOSTILE_PATH = f"/services/T000/BHOSTILE/{TOKEN}"
@@ -195,16 +204,9 @@ def test_failures_after_posting_leak_nothing_either(
     world: NotifierWorld, logs: Logs, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The ordinary failure paths (429, 5xx, a timeout, a permanent error) with a valid secret, swept the same way."""
-    from costwarden.demo.slack_standin import StandInResponse
     from costwarden.models.alert import Severity
 
-    world.slack.script(
-        PATHS["team:vision"],
-        StandInResponse.rate_limited(retry_after=1),
-        StandInResponse.server_error(500),
-        StandInResponse.slow(2.0),
-    )
-    world.slack.script(PATHS["oncall"], StandInResponse.error("invalid_payload"))
+    script_every_failure(world.slack)
 
     with pytest.raises(DeliveryError) as caught:
         world.invoke(sns_event(make_event(severity=Severity.CRITICAL)))
