@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn, StandInResponse
+from costwarden.handlers.observability import logger as function_logger
 from costwarden.models.alert import AlertEvent
 
 from tests.support.alerts import alert_event
@@ -56,6 +60,23 @@ def sns_event(alert: AlertEvent, message_id: str = "95df01b4-ee98-5cb9-9903-4c22
             }
         ]
     }
+
+
+@contextmanager
+def function_log_at_debug() -> Iterator[io.StringIO]:
+    """The Powertools logger's JSON output, at DEBUG, into a buffer (it writes to the stdout it saw at import);
+    its stream and level are restored after."""
+    handler = function_logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)
+    previous_level = function_logger.log_level
+    function_logger.setLevel("DEBUG")
+    try:
+        yield buffer
+    finally:
+        function_logger.setLevel(previous_level)
+        handler.setStream(previous_stream)
 
 
 def script_every_failure(slack: SlackStandIn) -> None:
@@ -149,6 +170,17 @@ class LoopbackServer:
     def _handle(self, connection: socket.socket) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _read_head(connection: socket.socket, size: int) -> tuple[bytes, bool]:
+        """Read until the blank line ending an HTTP head: what arrived, and whether the head arrived whole."""
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(size)
+            if not chunk:
+                return received, False
+            received += chunk
+        return received, True
+
 
 class DripServer(LoopbackServer):
     """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
@@ -178,12 +210,9 @@ class DripServer(LoopbackServer):
     def _handle(self, connection: socket.socket) -> None:
         connection.settimeout(2)
         try:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
+            received, whole = self._read_head(connection, 65536)
+            if not whole:
+                return
             head, _, body = received.partition(b"\r\n\r\n")
             length = next(
                 (
@@ -232,12 +261,7 @@ class ConnectProxy(LoopbackServer):
     def _handle(self, client: socket.socket) -> None:
         with socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
             client.settimeout(5)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = client.recv(4096)
-                if not chunk:
-                    break
-                head += chunk
+            head, _ = self._read_head(client, 4096)
             lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
             auth = next(
                 (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("proxy-authorization:")),

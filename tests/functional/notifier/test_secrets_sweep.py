@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 import pytest
 from costwarden.handlers import notifier
-from costwarden.handlers.observability import logger as function_logger
 from costwarden.notifier.delivery import DeliveryError
 from costwarden.notifier.slack import SDK_LOGGER, SlackError, post_message
 from costwarden.settings import SETTINGS_ENV_VAR, load_settings
@@ -31,6 +30,7 @@ from tests.functional.notifier.support import (
     TABLE,
     NotifierWorld,
     Sleeps,
+    function_log_at_debug,
     make_event,
     script_every_failure,
     sns_event,
@@ -58,18 +58,11 @@ class Logs:
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[Logs]:
     """Everything logged at DEBUG: root, slack_sdk (ours and its own), botocore, and the function's JSON log."""
-    handler = function_logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous_stream = handler.setStream(buffer)
-    previous_level = function_logger.log_level
-    function_logger.setLevel("DEBUG")
     caplog.set_level(logging.DEBUG)
     for name in ("slack_sdk", SDK_LOGGER.name, "botocore", "urllib3", "costwarden"):
         caplog.set_level(logging.DEBUG, logger=name)
-    yield Logs(caplog, buffer)
-    function_logger.setLevel(previous_level)
-    handler.setStream(previous_stream)
+    with function_log_at_debug() as buffer:
+        yield Logs(caplog, buffer)
 
 
 def _exception_text(error: BaseException) -> str:
