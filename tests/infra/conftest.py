@@ -43,6 +43,21 @@ class Synth:
     def resource(self, path: str) -> dict[str, Any]:
         return self.template["Resources"][self.logical_id(path)]
 
+    def role_statements(self, role_id: str) -> list[dict[str, Any]]:
+        """Every statement of every IAM policy attached to the role with logical id ``role_id``, in template order."""
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    """A policy statement's ``Action`` as a list (CloudFormation writes a lone action as a string)."""
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
 
 def synthesize(tmp: Path, context: dict[str, Any] | None = None, extend: Any = None) -> Synth:
     """Build the app as ``app.py`` does (settings from context, stack, cdk-nag) and synthesize into ``tmp``."""

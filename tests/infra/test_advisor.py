@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.advisor import ADVISOR_HANDLER, ADVISOR_READS, REPORT_HANDLER
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 ADVISOR = "Advisor/Function/Function"
 REPORT = "Advisor/ReportFunction/Function"
@@ -17,21 +17,11 @@ BUCKET = "Advisor/ReportBucket"
 
 
 def statements(synth: Synth, function_path: str) -> list[dict[str, Any]]:
-    role_id = synth.resource(function_path)["Properties"]["Role"]["Fn::GetAtt"][0]
-    found = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
-
-
-def actions(statement: dict[str, Any]) -> list[str]:
-    value = statement["Action"]
-    return [value] if isinstance(value, str) else list(value)
+    return synth.role_statements(synth.resource(function_path)["Properties"]["Role"]["Fn::GetAtt"][0])
 
 
 def allowed(synth: Synth, function_path: str) -> set[str]:
-    return {a for s in statements(synth, function_path) if s["Effect"] == "Allow" for a in actions(s)}
+    return {a for s in statements(synth, function_path) if s["Effect"] == "Allow" for a in actions_of(s)}
 
 
 def test_functions_and_schedules(synth: Synth) -> None:
@@ -75,7 +65,7 @@ def test_least_privilege_and_no_lifecycle_put_by_default(synth: Synth) -> None:
     assert not {a for a in advisor if a.startswith("s3:") and ("Delete" in a or "Put" in a or a.endswith("*"))}
     report = allowed(synth, REPORT)
     assert {a for a in report if a.startswith(("s3:", "ce:"))} == {"s3:PutObject", "s3:GetObject", "ce:GetCostAndUsage"}
-    objects = [s for s in statements(synth, REPORT) if "s3:PutObject" in actions(s)]
+    objects = [s for s in statements(synth, REPORT) if "s3:PutObject" in actions_of(s)]
     assert objects[0]["Resource"] == {
         "Fn::Join": ["", [{"Fn::GetAtt": [synth.logical_id(BUCKET), "Arn"]}, "/reports/*"]]
     }
@@ -86,5 +76,5 @@ def test_opt_in_apply_grants_the_put_but_never_on_the_report_bucket(tmp_path: Pa
     synth = synthesize(tmp_path, {"costwarden": {"storage": {"action": "apply"}}})
     assert "s3:PutLifecycleConfiguration" in allowed(synth, ADVISOR)
     denies = [s for s in statements(synth, ADVISOR) if s["Effect"] == "Deny"]
-    assert [actions(s) for s in denies] == [["s3:PutLifecycleConfiguration"]]
+    assert [actions_of(s) for s in denies] == [["s3:PutLifecycleConfiguration"]]
     assert denies[0]["Resource"] == {"Fn::GetAtt": [synth.logical_id(BUCKET), "Arn"]}

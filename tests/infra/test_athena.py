@@ -21,7 +21,7 @@ from costwarden.settings import AthenaSettings, SettingsError
 
 from infra.athena import EXPORT_COLUMNS, PARTITION_KEY, UNQUERIED_COLUMNS, check_region, query_statement
 from infra.cost_monitor import ATHENA_ACTIONS
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 FUNCTION = "CostMonitor/Function/Function"
 
@@ -38,18 +38,8 @@ def _one(synth: Synth, resource_type: str) -> dict[str, Any]:
     return properties
 
 
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
-
-
 def _role_statements(synth: Synth) -> list[dict[str, Any]]:
-    role_id = synth.resource(FUNCTION)["Properties"]["Role"]["Fn::GetAtt"][0]
-    found: list[dict[str, Any]] = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
+    return synth.role_statements(synth.resource(FUNCTION)["Properties"]["Role"]["Fn::GetAtt"][0])
 
 
 # --- what the SQL reads, derived from the rendered SQL (DuckDB's parser), never listed by hand -------------------
@@ -170,7 +160,7 @@ def test_export_bucket_policy_admits_the_export_services_of_this_account_only(at
     assert condition["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
     arns = json.dumps(condition["aws:SourceArn"])
     assert ":cur:us-east-1:" in arns and ":bcm-data-exports:us-east-1:" in arns
-    assert set(_actions(write)) == {"s3:PutObject", "s3:GetBucketPolicy"}
+    assert set(actions_of(write)) == {"s3:PutObject", "s3:GetBucketPolicy"}
 
 
 def test_glue_table_projects_billing_period_partitions(athena_synth: Synth) -> None:
@@ -281,7 +271,7 @@ def test_every_athena_action_the_adapter_calls_is_granted_on_the_workgroup(athen
         ]
     }
     for action in called:
-        granting = [s for s in statements if action in _actions(s) and s["Effect"] == "Allow"]
+        granting = [s for s in statements if action in actions_of(s) and s["Effect"] == "Allow"]
         assert granting, f"{action} not granted"
         assert all(s["Resource"] == workgroup_arn for s in granting), f"{action} granted beyond the workgroup"
 
@@ -289,15 +279,22 @@ def test_every_athena_action_the_adapter_calls_is_granted_on_the_workgroup(athen
 def test_athena_reads_glue_and_the_export_and_writes_results_only(athena_synth: Synth) -> None:
     by_sid = {s.get("Sid"): s for s in _role_statements(athena_synth)}
     glue = by_sid["GlueTableRead"]
-    assert set(_actions(glue)) == {"glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"}
+    assert set(actions_of(glue)) == {
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+    }
     glue_resources = json.dumps(glue["Resource"])
     assert ":table/costwarden_cost/cost_export" in glue_resources and "*" not in glue_resources
-    assert _actions(by_sid["ExportRead"]) == ["s3:GetObject"]
+    assert actions_of(by_sid["ExportRead"]) == ["s3:GetObject"]
     assert "/costwarden/costwarden-cost/data/*" in json.dumps(by_sid["ExportRead"]["Resource"])
-    assert "s3:PutObject" in _actions(by_sid["ResultsObjects"])
+    assert "s3:PutObject" in actions_of(by_sid["ResultsObjects"])
     assert "/results/*" in json.dumps(by_sid["ResultsObjects"]["Resource"])
     export_writes = [
-        s for s in _role_statements(athena_synth) if "s3:PutObject" in _actions(s) and s is not by_sid["ResultsObjects"]
+        s
+        for s in _role_statements(athena_synth)
+        if "s3:PutObject" in actions_of(s) and s is not by_sid["ResultsObjects"]
     ]
     assert not export_writes, "the cost monitor never writes outside the results prefix"
 

@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from infra.cost_monitor import CE_ACTIONS, HANDLER
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 FUNCTION = "CostMonitor/Function/Function"
-
-
-def _statements(synth: Synth, role_id: str) -> list[dict[str, Any]]:
-    found = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
 
 
 def test_function_runs_the_handler_with_the_settings(synth: Synth) -> None:
@@ -51,12 +37,12 @@ def test_daily_schedule_at_the_configured_hour(tmp_path: Path) -> None:
 
 def test_iam_is_cost_explorer_read_table_and_topic_only(synth: Synth) -> None:
     role_id = synth.resource(FUNCTION)["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = _statements(synth, role_id)
-    everything = {a for s in statements for a in _actions(s)}
+    statements = synth.role_statements(role_id)
+    everything = {a for s in statements for a in actions_of(s)}
     ce = {a for a in everything if a.startswith("ce:")}
     assert ce == set(CE_ACTIONS) == {"ce:GetCostAndUsage"}
-    ce_statements = [s for s in statements if set(_actions(s)) & ce]
-    assert all(s["Resource"] == "*" and set(_actions(s)) == ce for s in ce_statements)
+    ce_statements = [s for s in statements if set(actions_of(s)) & ce]
+    assert all(s["Resource"] == "*" and set(actions_of(s)) == ce for s in ce_statements)
     assert "sns:Publish" in everything
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} <= everything
     # nothing destructive, and no wildcard actions beyond KMS data keys

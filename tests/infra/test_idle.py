@@ -12,24 +12,18 @@ from costwarden.idle.service import SCANNED_TYPES
 from costwarden.resources import REGISTRY
 from costwarden.resources.base import UNTAG_ACTIONS
 
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 TAGGING = {a for name in SCANNED_TYPES for p in REGISTRY[name].tag_permissions for a in p.actions}
 TAGGING |= {UNTAG_ACTIONS[a] for a in set(TAGGING)}
 
 
 def _statements(synth: Synth) -> list[dict[str, Any]]:
-    role_id = synth.logical_id("IdleFinder/Function/Role")
-    out: list[dict[str, Any]] = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            out.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return out
+    return synth.role_statements(synth.logical_id("IdleFinder/Function/Role"))
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
-    action = statement["Action"]
-    return {action} if isinstance(action, str) else set(action)
+    return set(actions_of(statement))
 
 
 def test_report_mode_is_read_only_with_a_daily_schedule(synth: Synth) -> None:

@@ -12,21 +12,11 @@ from costwarden.resources import REGISTRY
 from costwarden.resources.iam import UNCONDITIONED_COMPANIONS, granted, mark_permissions, read_actions
 from costwarden.settings import parse_settings
 
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 
 def _reaper_policies(synth: Synth) -> list[dict[str, Any]]:
-    role_id = synth.logical_id("Reaper/Function/Role")
-    statements: list[dict[str, Any]] = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return statements
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else list(action)
+    return synth.role_statements(synth.logical_id("Reaper/Function/Role"))
 
 
 #: Every reaper mode that adds permissions: forced termination protection, mark mode, a team whose development
@@ -45,7 +35,7 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 def test_role_holds_every_declared_permission(everything: Synth) -> None:
     statements = _reaper_policies(everything)
-    allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in actions_of(s)}
     declared = {
         a
         for t in REGISTRY.values()
@@ -59,12 +49,12 @@ def test_role_holds_every_declared_permission(everything: Synth) -> None:
 
 def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -> None:
     read = set(read_actions())
-    destructive = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow" and not set(_actions(s)) <= read]
-    destructive = [s for s in destructive if not set(_actions(s)) & {"sns:Publish", "dynamodb:PutItem"}]
+    destructive = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow" and not set(actions_of(s)) <= read]
+    destructive = [s for s in destructive if not set(actions_of(s)) & {"sns:Publish", "dynamodb:PutItem"}]
     reap_actions = {a for _, p in granted(parse_settings(EVERYTHING)) for a in p.actions}
     seen: set[str] = set()
     for statement in destructive:
-        actions = set(_actions(statement))
+        actions = set(actions_of(statement))
         if not actions & reap_actions:
             continue  # logs, X-Ray, KMS, DLQ: CostwardenFunction's own, not the reaper's
         seen |= actions
@@ -87,7 +77,7 @@ def test_every_destructive_statement_has_its_tag_conditions(everything: Synth) -
 
 def test_explicit_denies_cover_every_destructive_action(everything: Synth) -> None:
     statements = _reaper_policies(everything)
-    denied = {a for s in statements if s["Effect"] == "Deny" for a in _actions(s)}
+    denied = {a for s in statements if s["Effect"] == "Deny" for a in actions_of(s)}
     assert {a for t in REGISTRY.values() for p in (*t.permissions, *t.limit_permissions) for a in p.actions} <= denied
 
 
@@ -95,15 +85,15 @@ def test_mark_mode_role_can_tag_through_the_tagging_api(everything: Synth) -> No
     """SageMaker types mark through tag:TagResources, which also needs the service's sagemaker:AddTags on each
     type's ARNs (jobs included) — moto does not enforce IAM, so only the role itself can show it."""
     statements = [s for s in _reaper_policies(everything) if s["Effect"] == "Allow"]
-    assert any(_actions(s) == ["tag:TagResources"] and s["Resource"] == "*" for s in statements)
-    add_tags = [s for s in statements if "sagemaker:AddTags" in _actions(s)]
+    assert any(actions_of(s) == ["tag:TagResources"] and s["Resource"] == "*" for s in statements)
+    add_tags = [s for s in statements if "sagemaker:AddTags" in actions_of(s)]
     arns = json.dumps([s["Resource"] for s in add_tags])
     for kind in ("notebook-instance/*", "endpoint/*", "training-job/*", "processing-job/*"):
         assert kind in arns, kind
 
 
 def test_default_role_has_no_force_or_mark_permissions(synth: Synth) -> None:
-    allowed = {a for s in _reaper_policies(synth) if s["Effect"] == "Allow" for a in _actions(s)}
+    allowed = {a for s in _reaper_policies(synth) if s["Effect"] == "Allow" for a in actions_of(s)}
     assert "ec2:TerminateInstances" in allowed
     assert not allowed & {
         "ec2:ModifyInstanceAttribute",

@@ -8,7 +8,7 @@ from typing import Any
 from costwarden.settings import Settings
 
 from infra import constants
-from tests.infra.conftest import Synth
+from tests.infra.conftest import Synth, actions_of
 
 NOTIFIER = "Notifier/Function/Function"
 
@@ -201,16 +201,14 @@ def test_the_secret_is_referenced_by_name_and_only_read(synth: Synth) -> None:
         if _ref(role_id) in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    secret_statements = [s for s in statements if any("secretsmanager:" in a for a in _actions(s))]
+    secret_statements = [s for s in statements if any("secretsmanager:" in a for a in actions_of(s))]
     assert len(secret_statements) == 1
-    assert set(_actions(secret_statements[0])) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert set(actions_of(secret_statements[0])) == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+    }
     resource = json.dumps(secret_statements[0]["Resource"])
     assert f":secret:{name}-??????" in resource
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else list(action)
 
 
 def test_notifier_role_is_least_privilege(synth: Synth) -> None:
@@ -224,13 +222,13 @@ def test_notifier_role_is_least_privilege(synth: Synth) -> None:
         if _ref(role_id) in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    actions = {a for s in statements for a in _actions(s)}
+    actions = {a for s in statements for a in actions_of(s)}
     assert not any(a.endswith(":*") or a == "*" for a in actions)
     assert "sns:Publish" not in actions  # the notifier consumes alerts; it never produces them
-    logs = next(s for s in statements if "logs:PutLogEvents" in _actions(s))
+    logs = next(s for s in statements if "logs:PutLogEvents" in actions_of(s))
     assert logs["Resource"] == _arn(synth.logical_id("Notifier/Function/Logs"))
     wildcard = [s for s in statements if s["Resource"] == "*"]
-    assert [sorted(_actions(s)) for s in wildcard] == [["xray:PutTelemetryRecords", "xray:PutTraceSegments"]]
+    assert [sorted(actions_of(s)) for s in wildcard] == [["xray:PutTelemetryRecords", "xray:PutTraceSegments"]]
 
 
 def test_stack_tags_from_settings_are_on_every_taggable_resource(synth: Synth) -> None:

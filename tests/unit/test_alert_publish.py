@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import boto3
 from costwarden.adapters.sns import MAX_MESSAGE_BYTES, TRUNCATION_NOTE_KEY, fit_to_sns, publish, subject_for
-from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.alert import AlertEvent, Severity
 from moto import mock_aws
 
+from tests.support.alerts import alert_event
+from tests.support.aws import alert_queue
 
-def _event(**overrides: object) -> AlertEvent:
-    fields: dict[str, object] = {
-        "kind": AlertKind.COST_ANOMALY,
-        "severity": Severity.CRITICAL,
-        "team": "vision",
-        "title": "Spend 2.4x baseline",
-        "summary": "vision spent 4,210 USD on 2026-11-25",
-        "dedup_key": "cost_anomaly#vision#2026-11-25",
-    }
-    fields.update(overrides)
-    return AlertEvent.model_validate(fields)
+#: A critical anomaly for ``vision`` without details (the size tests add their own).
+_event = partial(
+    alert_event,
+    severity=Severity.CRITICAL,
+    title="Spend 2.4x baseline",
+    summary="vision spent 4,210 USD on 2026-11-25",
+    details={},
+)
 
 
 def test_subject_is_one_ascii_line_under_100_chars() -> None:
@@ -55,10 +55,7 @@ def test_small_event_is_untouched() -> None:
 def test_publish_sends_json_body_and_filterable_attributes() -> None:
     sns = boto3.client("sns", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    topic = sns.create_topic(Name="alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="q")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    topic, queue_url = alert_queue(sns, sqs, "alerts")
 
     publish(_event(), topic, sns_client=sns)
 

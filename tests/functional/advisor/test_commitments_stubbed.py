@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from costwarden.adapters.commitments import CommitmentsReader
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
@@ -16,34 +15,17 @@ from costwarden.services.advisor.commitments import run_commitments
 from costwarden.services.advisor.mix import run_mix
 from costwarden.settings import parse_settings
 
-from .stubs import fixture
+from .stubs import OWNER_TAGS, fixture, stub_mix_reads, stubbed_clients
 
 TODAY = date(2026, 12, 2)
 PERIOD = {"Start": "2026-11-01", "End": "2026-12-01"}
-SETTINGS = parse_settings(
-    {
-        "tags": {
-            "team_key": "owner",
-            "environment_key": "env",
-            "required": ["owner", "env"],
-            "optional": [],
-            "allowed_values": {},
-        },
-        "advisor": {"mix_tag_values": {"phase": ["training"]}},
-    }
-)
+SETTINGS = parse_settings({**OWNER_TAGS, "advisor": {"mix_tag_values": {"phase": ["training"]}}})
 
 
 @pytest.fixture
-def clients() -> Iterator[tuple[Any, Any, Any, Stubber, Stubber, Stubber]]:
-    ce = boto3.client("ce", region_name="us-east-1")
-    sp = boto3.client("savingsplans", region_name="us-east-1")
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    with Stubber(ce) as ce_stub, Stubber(sp) as sp_stub, Stubber(ec2) as ec2_stub:
-        yield ce, sp, ec2, ce_stub, sp_stub, ec2_stub
-        ce_stub.assert_no_pending_responses()
-        sp_stub.assert_no_pending_responses()
-        ec2_stub.assert_no_pending_responses()
+def clients() -> Iterator[tuple[Any, ...]]:
+    with stubbed_clients("ce", "savingsplans", "ec2") as (clients, stubs):
+        yield (*clients, *stubs)
 
 
 def history(base: float, days: int, wobble: float, end: date = TODAY) -> list[tuple[date, float]]:
@@ -146,64 +128,11 @@ def test_utilisation_threshold_is_the_setting(clients: Any) -> None:
     assert [a.reason for a in run.alerts] == ["low_utilisation"] * 3  # 62.5, 97.9 and 98 are below 99; none ends soon
 
 
-def mix_filter_expected() -> dict[str, Any]:
-    return {
-        "And": [
-            {
-                "Or": [
-                    {"Tags": {"Key": "env", "Values": ["development", "experiment"], "MatchOptions": ["EQUALS"]}},
-                    {"Tags": {"Key": "phase", "Values": ["training"], "MatchOptions": ["EQUALS"]}},
-                ]
-            },
-            {
-                "Dimensions": {
-                    "Key": "SERVICE",
-                    "Values": ["Amazon Elastic Compute Cloud - Compute", "Amazon SageMaker"],
-                }
-            },
-            {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund", "Tax"]}}},
-        ]
-    }
-
-
 @pytest.mark.parametrize("discount", [None, 0.7])
 def test_purchase_mix_spot_share_and_spot_priced_savings(clients: Any, discount: float | None) -> None:
     ce, _, ec2, ce_stub, _, ec2_stub = clients
     settings = SETTINGS.model_copy(update={"advisor": SETTINGS.advisor.model_copy(update={"spot_discount": discount})})
-    period = {"Start": "2026-11-02", "End": "2026-12-02"}
-    ce_stub.add_response(
-        "get_cost_and_usage",
-        fixture("ce_get_cost_and_usage.team_purchase_type.json"),
-        {
-            "TimePeriod": period,
-            "Granularity": "MONTHLY",
-            "Metrics": ["AmortizedCost"],
-            "GroupBy": [{"Type": "TAG", "Key": "owner"}, {"Type": "DIMENSION", "Key": "PURCHASE_TYPE"}],
-            "Filter": mix_filter_expected(),
-        },
-    )
-    on_demand = {"Dimensions": {"Key": "PURCHASE_TYPE", "Values": ["On Demand Instances"]}}
-    ce_stub.add_response(
-        "get_cost_and_usage",
-        fixture("ce_get_cost_and_usage.team_usage_type_on_demand.json"),
-        {
-            "TimePeriod": period,
-            "Granularity": "MONTHLY",
-            "Metrics": ["AmortizedCost", "UsageQuantity"],
-            "GroupBy": [{"Type": "TAG", "Key": "owner"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
-            "Filter": {"And": [mix_filter_expected(), on_demand]},
-        },
-    )
-    ec2_stub.add_response(
-        "describe_spot_price_history",
-        fixture("ec2_describe_spot_price_history.json"),
-        {
-            "InstanceTypes": ["m5.large", "p3.8xlarge"],
-            "ProductDescriptions": ["Linux/UNIX"],
-            "StartTime": ANY,
-            "EndTime": ANY,
-        },
-    )
+    stub_mix_reads(ce_stub, ec2_stub)
     now = datetime(2026, 12, 2, 6, tzinfo=UTC)
     run = run_mix(settings, CostExplorer(client=ce), SpotPrices("us-east-1", ec2=ec2), today=TODAY, now=now)
     teams = {t["team"]: t for t in run.to_dict()["teams"]}

@@ -13,6 +13,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.support.aws import alert_queue, create_state_table
+
 from .test_report_stubbed import SETTINGS, expect_daily, expect_monthly
 
 BUCKET = "costwarden-reports-test"
@@ -24,20 +26,9 @@ PROJECTS = {("risk", "payments"): (1240.0, 1500.0)}
 def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, "state")
         sns, sqs = boto3.client("sns", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        topic, queue = alert_queue(sns, sqs, "alerts", raw=True)
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         monkeypatch.setenv("STATE_TABLE_NAME", "state")

@@ -21,21 +21,11 @@ from costwarden.services.advisor.runner import run_advisor
 from costwarden.settings import parse_settings
 from moto import mock_aws
 
-from .stubs import fixture
+from .stubs import OWNER_TAGS, fixture
 from .test_storage_moto import linear, seed_sizes
 
 NOW = datetime(2026, 6, 2, 6, tzinfo=UTC)
-SETTINGS = parse_settings(
-    {
-        "tags": {
-            "team_key": "owner",
-            "environment_key": "env",
-            "required": ["owner", "env"],
-            "optional": [],
-            "allowed_values": {},
-        }
-    }
-)
+SETTINGS = parse_settings(OWNER_TAGS)
 
 
 def stub_week(ce_stub: Stubber, sp_stub: Stubber, ec2_stub: Stubber) -> None:

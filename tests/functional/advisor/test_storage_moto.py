@@ -3,7 +3,6 @@ value is not bytes), prices now and under the rules, the exact rules JSON, and t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,31 +13,16 @@ from costwarden.adapters.state import MemoryStateStore
 from costwarden.advisor.storage import GIB
 from costwarden.services.advisor.storage import StorageRun, run_storage
 from costwarden.settings import Settings, parse_settings
-from moto import mock_aws
+
+from .stubs import OWNER_TAGS
 
 # In the past, so moto's own generated BucketSizeBytes point (stamped with the real clock) is outside the window.
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 REGION = "us-east-1"
-# Non-default tag keys: the advisor must read the configured ones.
-BASE: dict[str, Any] = {
-    "tags": {
-        "team_key": "owner",
-        "environment_key": "env",
-        "required": ["owner", "env"],
-        "optional": [],
-        "allowed_values": {},
-    }
-}
 
 
 def settings(**storage: Any) -> Settings:
-    return parse_settings({**BASE, "storage": storage})
-
-
-@pytest.fixture
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        yield boto3.client("s3", region_name=REGION)
+    return parse_settings({**OWNER_TAGS, "storage": storage})
 
 
 def bucket(s3: Any, name: str, tags: dict[str, str], lifecycle: list[dict[str, Any]] | None = None) -> None:

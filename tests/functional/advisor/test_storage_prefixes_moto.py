@@ -4,42 +4,26 @@ that S3 accepts, the cap, and the one apply guard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from costwarden.adapters.s3_storage import S3Reader
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.resources.model import Status
 from costwarden.services.advisor.storage import StorageRun, run_storage
 from costwarden.settings import Settings, SettingsError, parse_settings
-from moto import mock_aws
+
+from .stubs import OWNER_TAGS
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 REGION = "us-east-1"
 MIB = 1024**2
 PREFIXES = ["experiments/", "checkpoints/"]
-BASE: dict[str, Any] = {
-    "tags": {
-        "team_key": "owner",
-        "environment_key": "env",
-        "required": ["owner", "env"],
-        "optional": [],
-        "allowed_values": {},
-    },
-}
 
 
 def settings(**storage: Any) -> Settings:
-    return parse_settings({**BASE, "storage": {"prefix_patterns": {"ml-data-*": PREFIXES}, **storage}})
-
-
-@pytest.fixture
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        yield boto3.client("s3", region_name=REGION)
+    return parse_settings({**OWNER_TAGS, "storage": {"prefix_patterns": {"ml-data-*": PREFIXES}, **storage}})
 
 
 def bucket(s3: Any, name: str, tags: dict[str, str], objects: dict[str, tuple[int, str]], rules: Any = None) -> None:

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.ec2_spot import SpotPrices
 from costwarden.adapters.sagemaker_training import PAGE_SIZE, TrainingJobs
@@ -17,8 +15,8 @@ from costwarden.advisor.savings import team_savings
 from costwarden.advisor.training import NEEDS_CHECKPOINTING
 from costwarden.services.advisor.mix import run_mix
 
-from .stubs import fixture
-from .test_commitments_stubbed import SETTINGS, TODAY, mix_filter_expected
+from .stubs import fixture, stub_mix_reads, stubbed_clients
+from .test_commitments_stubbed import SETTINGS, TODAY
 
 NOW = datetime(2026, 12, 2, 6, tzinfo=UTC)
 TIMES = ("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime")
@@ -49,57 +47,14 @@ def search_params(token: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stubbed() -> Iterator[tuple[Any, Any, Any, Stubber, Stubber, Stubber]]:
-    ce = boto3.client("ce", region_name="us-east-1")
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    sm = boto3.client("sagemaker", region_name="us-east-1")
-    with Stubber(ce) as ce_stub, Stubber(ec2) as ec2_stub, Stubber(sm) as sm_stub:
-        yield ce, ec2, sm, ce_stub, ec2_stub, sm_stub
-        for stub in (ce_stub, ec2_stub, sm_stub):
-            stub.assert_no_pending_responses()
-
-
-def stub_cost_explorer(ce_stub: Stubber, ec2_stub: Stubber) -> None:
-    period = {"Start": "2026-11-02", "End": "2026-12-02"}
-    group = {"Type": "TAG", "Key": "owner"}
-    ce_stub.add_response(
-        "get_cost_and_usage",
-        fixture("ce_get_cost_and_usage.team_purchase_type.json"),
-        {
-            "TimePeriod": period,
-            "Granularity": "MONTHLY",
-            "Metrics": ["AmortizedCost"],
-            "GroupBy": [group, {"Type": "DIMENSION", "Key": "PURCHASE_TYPE"}],
-            "Filter": mix_filter_expected(),
-        },
-    )
-    on_demand = {"Dimensions": {"Key": "PURCHASE_TYPE", "Values": ["On Demand Instances"]}}
-    ce_stub.add_response(
-        "get_cost_and_usage",
-        fixture("ce_get_cost_and_usage.team_usage_type_on_demand.json"),
-        {
-            "TimePeriod": period,
-            "Granularity": "MONTHLY",
-            "Metrics": ["AmortizedCost", "UsageQuantity"],
-            "GroupBy": [group, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
-            "Filter": {"And": [mix_filter_expected(), on_demand]},
-        },
-    )
-    ec2_stub.add_response(
-        "describe_spot_price_history",
-        fixture("ec2_describe_spot_price_history.json"),
-        {
-            "InstanceTypes": ["m5.large", "p3.8xlarge"],
-            "ProductDescriptions": ["Linux/UNIX"],
-            "StartTime": ANY,
-            "EndTime": ANY,
-        },
-    )
+def stubbed() -> Iterator[tuple[Any, ...]]:
+    with stubbed_clients("ce", "ec2", "sagemaker") as (clients, stubs):
+        yield (*clients, *stubs)
 
 
 def run(stubbed: Any, discount: float | None) -> Any:
     ce, ec2, sm, ce_stub, ec2_stub, sm_stub = stubbed
-    stub_cost_explorer(ce_stub, ec2_stub)
+    stub_mix_reads(ce_stub, ec2_stub)
     sm_stub.add_response("search", search_page("sagemaker_search.training_jobs.page1.json"), search_params())
     sm_stub.add_response(
         "search", search_page("sagemaker_search.training_jobs.page2.json"), search_params("eyJvZmZzZXQiOjN9")
@@ -159,7 +114,7 @@ def test_without_a_discount_the_jobs_are_named_without_a_price(stubbed: Any) -> 
 
 def test_a_refused_search_is_reported_and_the_cost_explorer_mix_stands(stubbed: Any) -> None:
     ce, ec2, sm, ce_stub, ec2_stub, sm_stub = stubbed
-    stub_cost_explorer(ce_stub, ec2_stub)
+    stub_mix_reads(ce_stub, ec2_stub)
     sm_stub.add_client_error("search", "AccessDeniedException", "not authorized to perform: sagemaker:Search")
     training = TrainingJobs("us-east-1", sagemaker=sm)
     result = run_mix(

@@ -13,6 +13,8 @@ from costwarden.core.publish import LEASE, Outcome, send_once
 from costwarden.models.ports import LEASE_ATTRIBUTE
 from moto import mock_aws
 
+from tests.support.aws import create_state_table
+
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 KEY = ("dedup#test", "week-49")
 
@@ -22,15 +24,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoStateStore]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, "state")
         yield DynamoStateStore("state", dynamodb)
 
 

@@ -15,6 +15,8 @@ from costwarden.adapters.state import DynamoStateStore
 from costwarden.models.alert import AlertEvent, AlertKind
 from moto import mock_aws
 
+from tests.support.aws import alert_queue, create_state_table
+
 from .fake_ce import FakeCostExplorer
 
 
@@ -50,21 +52,10 @@ class World:
 def world() -> Iterator[World]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="costwarden-state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, "costwarden-state")
         sns = boto3.client("sns", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
-        topic_arn = sns.create_topic(Name="costwarden-alerts")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        topic_arn, queue_url = alert_queue(sns, sqs)
         ce_client = boto3.client("ce", region_name="us-east-1")
         fake = FakeCostExplorer()
         fake.install(ce_client)

@@ -108,21 +108,11 @@ class IdleAccount(Account):
         sm.create_endpoint(EndpointName=name, EndpointConfigName=f"c-{name}", Tags=tag_list(tags))
 
     def emr_cluster(self, name: str, region: str = "us-east-1", **tags: str) -> str:
-        out = self.client("emr", region).run_job_flow(
-            Name=name,
-            ReleaseLabel="emr-6.10.0",
-            JobFlowRole="EMR_EC2_DefaultRole",
-            ServiceRole="EMR_DefaultRole",
-            Instances={
-                "InstanceGroups": [
-                    {"InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
-                    {"InstanceRole": "CORE", "InstanceType": "p3.2xlarge", "InstanceCount": 2},
-                ],
-                "KeepJobFlowAliveWhenNoSteps": True,
-            },
-            Tags=tag_list(tags),
-        )
-        return str(out["JobFlowId"])
+        groups = [
+            {"InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+            {"InstanceRole": "CORE", "InstanceType": "p3.2xlarge", "InstanceCount": 2},
+        ]
+        return self.job_flow(name, region, {"InstanceGroups": groups}, tags)
 
     # -- metric histories (PutMetricData) -----------------------------------------------------------------
     def put(

@@ -32,24 +32,25 @@ def filters(**fields: str) -> list[dict[str, str]]:
     return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()]
 
 
+def expect_products(stubber: Stubber, name: str, service_code: str, **fields: str) -> None:
+    """One ``GetProducts`` request, exactly these term-match filters and then the region (us-east-1), answered with
+    the recorded ``name``."""
+    params = {"ServiceCode": service_code, "Filters": filters(**fields, regionCode="us-east-1"), "MaxResults": 100}
+    stubber.add_response("get_products", fixture(name), params)
+
+
 def test_ec2_on_demand_price_from_the_recorded_shape_and_cached_for_30_days(pricing: Any) -> None:
     client, stubber = pricing
-    stubber.add_response(
-        "get_products",
-        fixture("get_products_ec2.json"),
-        {
-            "ServiceCode": "AmazonEC2",
-            "Filters": filters(
-                operatingSystem="Linux",
-                tenancy="Shared",
-                preInstalledSw="NA",
-                capacitystatus="Used",
-                licenseModel="No License required",
-                instanceType="p4d.24xlarge",
-                regionCode="us-east-1",
-            ),
-            "MaxResults": 100,
-        },
+    expect_products(
+        stubber,
+        "get_products_ec2.json",
+        "AmazonEC2",
+        operatingSystem="Linux",
+        tenancy="Shared",
+        preInstalledSw="NA",
+        capacitystatus="Used",
+        licenseModel="No License required",
+        instanceType="p4d.24xlarge",
     )
     state = MemoryStateStore()
     prices = PriceList(lambda service, region: client, state)
@@ -67,14 +68,8 @@ def test_ec2_on_demand_price_from_the_recorded_shape_and_cached_for_30_days(pric
 
 def test_sagemaker_hosting_price(pricing: Any) -> None:
     client, stubber = pricing
-    stubber.add_response(
-        "get_products",
-        fixture("get_products_sagemaker.json"),
-        {
-            "ServiceCode": "AmazonSageMaker",
-            "Filters": filters(component="Hosting", instanceName="ml.g4dn.xlarge", regionCode="us-east-1"),
-            "MaxResults": 100,
-        },
+    expect_products(
+        stubber, "get_products_sagemaker.json", "AmazonSageMaker", component="Hosting", instanceName="ml.g4dn.xlarge"
     )
     quote = PriceList(lambda s, r: client).on_demand_price("sagemaker-hosting", "ml.g4dn.xlarge", "us-east-1")
     assert quote.usd == pytest.approx(0.736)
@@ -82,15 +77,7 @@ def test_sagemaker_hosting_price(pricing: Any) -> None:
 
 def test_ebs_storage_price(pricing: Any) -> None:
     client, stubber = pricing
-    stubber.add_response(
-        "get_products",
-        fixture("get_products_ebs.json"),
-        {
-            "ServiceCode": "AmazonEC2",
-            "Filters": filters(productFamily="Storage", volumeApiName="gp3", regionCode="us-east-1"),
-            "MaxResults": 100,
-        },
-    )
+    expect_products(stubber, "get_products_ebs.json", "AmazonEC2", productFamily="Storage", volumeApiName="gp3")
     quote = PriceList(lambda s, r: client).storage_price("gp3", "us-east-1")
     assert quote.usd == pytest.approx(0.08) and quote.unit == "GB-Mo"
     assert monthly(quote, 500) == pytest.approx(40.0)

@@ -20,6 +20,8 @@ from costwarden.handlers.context import LocalContext
 from costwarden.interact.verify import signature
 from moto import mock_aws
 
+from tests.support.aws import create_state_table
+
 TABLE = "costwarden-state"
 APP_SECRET = "costwarden/slack-app"
 SIGNING = "test-signing-secret-0123456789abcdef"  # a test secret
@@ -132,15 +134,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with SlackStandIn() as slack, mock_aws():
         slack.usergroups = {"S0NLPGRP1": ["U0DAVE001"]}
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, TABLE)
         boto3.client("secretsmanager", region_name="us-east-1").create_secret(
             Name=APP_SECRET, SecretString=json.dumps({"signing_secret": SIGNING, "bot_token": slack.bot_token})
         )

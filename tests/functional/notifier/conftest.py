@@ -19,6 +19,7 @@ from costwarden.notifier.slack import RetryPolicy
 from moto import mock_aws
 
 from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, Sleeps
+from tests.support.aws import create_state_table
 
 
 @pytest.fixture
@@ -37,15 +38,7 @@ def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Noti
     }
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, TABLE)
         boto3.client("secretsmanager", region_name="us-east-1").create_secret(
             Name=SECRET, SecretString=json.dumps(secret)
         )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn
-from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.demo.slack_standin import LOOPBACK, SlackStandIn, StandInResponse
+from costwarden.handlers.observability import logger as function_logger
+from costwarden.models.alert import AlertEvent
+
+from tests.support.alerts import alert_event
 
 TABLE = "costwarden-state-test"
 SECRET = "costwarden/slack-webhooks-test"
@@ -21,18 +27,8 @@ PATHS = {
 }
 
 
-def make_event(**overrides: Any) -> AlertEvent:
-    fields: dict[str, Any] = {
-        "kind": AlertKind.COST_ANOMALY,
-        "severity": Severity.WARNING,
-        "team": "vision",
-        "title": "vision: spend 1.7x its baseline",
-        "summary": "vision spent 2,950 USD yesterday against a baseline of 1,740 USD.",
-        "details": {"figures": {"Spend": "2,950 USD", "Baseline": "1,740 USD"}, "items": ["Amazon EC2 +1,100 USD"]},
-        "dedup_key": "cost_anomaly#vision#2026-11-25",
-    }
-    fields.update(overrides)
-    return AlertEvent.model_validate(fields)
+#: The sample event the notifier tests send: the shared test builder's cost anomaly for ``vision``.
+make_event = alert_event
 
 
 def sns_event(alert: AlertEvent, message_id: str = "95df01b4-ee98-5cb9-9903-4c221d41eb5e") -> dict[str, Any]:
@@ -64,6 +60,35 @@ def sns_event(alert: AlertEvent, message_id: str = "95df01b4-ee98-5cb9-9903-4c22
             }
         ]
     }
+
+
+@contextmanager
+def function_log_at_debug() -> Iterator[io.StringIO]:
+    """The Powertools logger's JSON output, at DEBUG, into a buffer (it writes to the stdout it saw at import);
+    its stream and level are restored after."""
+    handler = function_logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)
+    previous_level = function_logger.log_level
+    function_logger.setLevel("DEBUG")
+    try:
+        yield buffer
+    finally:
+        function_logger.setLevel(previous_level)
+        handler.setStream(previous_stream)
+
+
+def script_every_failure(slack: SlackStandIn) -> None:
+    """Every failure path that logs: vision answers 429, then 500, then too slowly, then ok; on-call answers with a
+    permanent error, so the invocation raises ``DeliveryError`` after vision's post."""
+    slack.script(
+        PATHS["team:vision"],
+        StandInResponse.rate_limited(retry_after=1),
+        StandInResponse.server_error(500),
+        StandInResponse.slow(2.0),
+    )
+    slack.script(PATHS["oncall"], StandInResponse.error("invalid_payload"))
 
 
 @dataclass
@@ -101,38 +126,25 @@ class NotifierWorld:
         return self.slack.url(PATHS[channel])
 
 
-class DripServer:
-    """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
+class LoopbackServer:
+    """A server on 127.0.0.1 in a daemon thread: it hands each connection to ``_handle`` (and closes it after),
+    serves ``max_connections`` connections and then stops by itself; ``stop()``, or leaving the ``with``, ends it
+    early. Subclasses say what a connection gets."""
 
-    Each connection's request is read whole, then the answer (``ok`` with a ``Content-Length`` far beyond what it
-    sends, so it never completes) is written ``interval`` seconds per byte, ``max_bytes`` at most, then the
-    connection is closed. ``drip_headers`` drips from the status line on; otherwise the headers arrive at once and
-    the body drips. It serves ``max_connections`` connections and then stops by itself (bounded, whatever the
-    client does); ``stop()`` ends it early. ``requests`` counts the requests it read in full.
-    """
+    thread_name = "loopback-server"
 
-    def __init__(
-        self, *, interval: float = 0.01, max_bytes: int = 400, max_connections: int = 4, drip_headers: bool = True
-    ) -> None:
-        self.interval = interval
-        self.max_bytes = max_bytes
+    def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
-        self.drip_headers = drip_headers
-        self.requests = 0
-        self.bytes_sent = 0
         self._stop = threading.Event()
         self._listener = socket.create_server((LOOPBACK, 0))
         self._listener.settimeout(0.1)
-        self._thread = threading.Thread(target=self._serve, name="drip-server", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=self.thread_name, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def __enter__(self) -> DripServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -153,17 +165,54 @@ class DripServer:
                 continue
             served += 1
             with connection:
-                self._answer(connection)
+                self._handle(connection)
 
-    def _answer(self, connection: socket.socket) -> None:
+    def _handle(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _read_head(connection: socket.socket, size: int) -> tuple[bytes, bool]:
+        """Read until the blank line ending an HTTP head: what arrived, and whether the head arrived whole."""
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(size)
+            if not chunk:
+                return received, False
+            received += chunk
+        return received, True
+
+
+class DripServer(LoopbackServer):
+    """An HTTP server on 127.0.0.1 that answers one byte at a time: the slow webhook a socket timeout never catches.
+
+    Each connection's request is read whole, then the answer (``ok`` with a ``Content-Length`` far beyond what it
+    sends, so it never completes) is written ``interval`` seconds per byte, ``max_bytes`` at most, then the
+    connection is closed. ``drip_headers`` drips from the status line on; otherwise the headers arrive at once and
+    the body drips. It serves ``max_connections`` connections and then stops by itself (bounded, whatever the
+    client does); ``stop()`` ends it early. ``requests`` counts the requests it read in full.
+    """
+
+    thread_name = "drip-server"
+
+    def __init__(
+        self, *, interval: float = 0.01, max_bytes: int = 400, max_connections: int = 4, drip_headers: bool = True
+    ) -> None:
+        super().__init__(max_connections)
+        self.interval = interval
+        self.max_bytes = max_bytes
+        self.drip_headers = drip_headers
+        self.requests = 0
+        self.bytes_sent = 0
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _handle(self, connection: socket.socket) -> None:
         connection.settimeout(2)
         try:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
+            received, whole = self._read_head(connection, 65536)
+            if not whole:
+                return
             head, _, body = received.partition(b"\r\n\r\n")
             length = next(
                 (
@@ -192,62 +241,35 @@ class DripServer:
             return  # the client gave up: that is what the tests want to see
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     """A forward proxy on 127.0.0.1 that serves ``CONNECT`` only, sending every tunnel to ``target_port`` here.
 
     Records each ``CONNECT`` line and its ``Proxy-Authorization`` header; serves ``max_connections`` then stops.
     """
 
+    thread_name = "connect-proxy"
+
     def __init__(self, target_port: int, max_connections: int = 2) -> None:
+        super().__init__(max_connections)
         self.target_port = target_port
-        self.max_connections = max_connections
         self.connects: list[tuple[str, str | None]] = []
-        self._listener = socket.create_server((LOOPBACK, 0))
-        self._listener.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="connect-proxy", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self._listener.getsockname()[1]}"
+        return self.base_url
 
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        served = 0
-        while served < self.max_connections and not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            served += 1
-            with client, socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
-                client.settimeout(5)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = client.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
-                auth = next(
-                    (
-                        line.split(":", 1)[1].strip()
-                        for line in lines
-                        if line.lower().startswith("proxy-authorization:")
-                    ),
-                    None,
-                )
-                self.connects.append((lines[0], auth))
-                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                self._relay(client, upstream)
+    def _handle(self, client: socket.socket) -> None:
+        with socket.create_connection((LOOPBACK, self.target_port), timeout=5) as upstream:
+            client.settimeout(5)
+            head, _ = self._read_head(client, 4096)
+            lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+            auth = next(
+                (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("proxy-authorization:")),
+                None,
+            )
+            self.connects.append((lines[0], auth))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self._relay(client, upstream)
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         def pump(source: socket.socket, sink: socket.socket) -> None:

@@ -8,29 +8,28 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from costwarden.demo.slack_standin import SlackStandIn, StandInResponse
-from costwarden.handlers.observability import logger as function_logger
+from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.models.alert import Severity
 from costwarden.notifier import slack as slack_adapter
 from costwarden.notifier.delivery import DeliveryError
 from costwarden.redaction import REDACTED
 from slack_sdk.webhook import WebhookClient
 
-from tests.functional.notifier.support import PATHS, NotifierWorld, make_event, sns_event
+from tests.functional.notifier.support import (
+    PATHS,
+    NotifierWorld,
+    function_log_at_debug,
+    make_event,
+    script_every_failure,
+    sns_event,
+)
 
 
 @pytest.fixture
 def function_log() -> Iterator[io.StringIO]:
     """The Powertools logger's JSON output (it writes to the stdout it saw at import), at DEBUG."""
-    handler = function_logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous_stream = handler.setStream(buffer)
-    previous_level = function_logger.log_level
-    function_logger.setLevel("DEBUG")
-    yield buffer
-    function_logger.setLevel(previous_level)
-    handler.setStream(previous_stream)
+    with function_log_at_debug() as buffer:
+        yield buffer
 
 
 def _secrets(world: NotifierWorld) -> list[str]:
@@ -40,14 +39,7 @@ def _secrets(world: NotifierWorld) -> list[str]:
 
 
 def _run_every_path_that_logs(world: NotifierWorld) -> None:
-    # vision: 429, then 500, then a timeout, then ok; on-call: a permanent error -> the invocation raises.
-    world.slack.script(
-        PATHS["team:vision"],
-        StandInResponse.rate_limited(retry_after=1),
-        StandInResponse.server_error(500),
-        StandInResponse.slow(2.0),
-    )
-    world.slack.script(PATHS["oncall"], StandInResponse.error("invalid_payload"))
+    script_every_failure(world.slack)
     with pytest.raises(DeliveryError):
         world.invoke(sns_event(make_event(severity=Severity.CRITICAL)))
 

@@ -20,12 +20,21 @@ from typing import Any
 import boto3
 import pytest
 from costwarden.handlers import notifier
-from costwarden.handlers.observability import logger as function_logger
 from costwarden.notifier.delivery import DeliveryError
 from costwarden.notifier.slack import SDK_LOGGER, SlackError, post_message
 from costwarden.settings import SETTINGS_ENV_VAR, load_settings
 
-from tests.functional.notifier.support import PATHS, SECRET, TABLE, NotifierWorld, Sleeps, make_event, sns_event
+from tests.functional.notifier.support import (
+    PATHS,
+    SECRET,
+    TABLE,
+    NotifierWorld,
+    Sleeps,
+    function_log_at_debug,
+    make_event,
+    script_every_failure,
+    sns_event,
+)
 
 TOKEN = "s3cr3tHostileToken"
 HOSTILE_PATH = f"/services/T000/BHOSTILE/{TOKEN}"
@@ -49,18 +58,11 @@ class Logs:
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[Logs]:
     """Everything logged at DEBUG: root, slack_sdk (ours and its own), botocore, and the function's JSON log."""
-    handler = function_logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous_stream = handler.setStream(buffer)
-    previous_level = function_logger.log_level
-    function_logger.setLevel("DEBUG")
     caplog.set_level(logging.DEBUG)
     for name in ("slack_sdk", SDK_LOGGER.name, "botocore", "urllib3", "costwarden"):
         caplog.set_level(logging.DEBUG, logger=name)
-    yield Logs(caplog, buffer)
-    function_logger.setLevel(previous_level)
-    handler.setStream(previous_stream)
+    with function_log_at_debug() as buffer:
+        yield Logs(caplog, buffer)
 
 
 def _exception_text(error: BaseException) -> str:
@@ -195,16 +197,9 @@ def test_failures_after_posting_leak_nothing_either(
     world: NotifierWorld, logs: Logs, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The ordinary failure paths (429, 5xx, a timeout, a permanent error) with a valid secret, swept the same way."""
-    from costwarden.demo.slack_standin import StandInResponse
     from costwarden.models.alert import Severity
 
-    world.slack.script(
-        PATHS["team:vision"],
-        StandInResponse.rate_limited(retry_after=1),
-        StandInResponse.server_error(500),
-        StandInResponse.slow(2.0),
-    )
-    world.slack.script(PATHS["oncall"], StandInResponse.error("invalid_payload"))
+    script_every_failure(world.slack)
 
     with pytest.raises(DeliveryError) as caught:
         world.invoke(sns_event(make_event(severity=Severity.CRITICAL)))

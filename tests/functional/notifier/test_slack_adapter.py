@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from costwarden.demo.slack_standin import SlackStandIn, StandInResponse
@@ -22,8 +24,18 @@ MESSAGE = {"text": "hello", "blocks": [{"type": "section", "text": {"type": "mrk
 POLICY = RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0)
 
 
-def _post(url: str, sleeps: Sleeps, remaining_ms: int = 60_000, policy: RetryPolicy = POLICY) -> PostResult:
-    return post_message(url, MESSAGE, channel="default", remaining_ms=lambda: remaining_ms, policy=policy, sleep=sleeps)
+def _post(
+    url: str,
+    sleeps: Callable[[float], None],
+    remaining_ms: int = 60_000,
+    policy: RetryPolicy = POLICY,
+    channel: str = "default",
+    **more: Any,
+) -> PostResult:
+    """``MESSAGE`` posted to ``url`` with ``remaining_ms`` left in the invocation; ``more``: clock, limits."""
+    return post_message(
+        url, MESSAGE, channel=channel, remaining_ms=lambda: remaining_ms, policy=policy, sleep=sleeps, **more
+    )
 
 
 def test_ok_is_delivered_first_time(slack: SlackStandIn) -> None:
@@ -110,15 +122,7 @@ def test_a_drip_feeding_webhook_meets_the_total_deadline_and_is_retried_once(dri
     sleeps = Sleeps()
     with DripServer(drip_headers=drip_headers) as drip:
         with pytest.raises(SlackTransientError) as caught:
-            post_message(
-                drip.url("/hook"),
-                MESSAGE,
-                channel="default",
-                remaining_ms=lambda: 60_000,
-                policy=DRIP_POLICY,
-                sleep=sleeps,
-                clock=SteppingClock(),
-            )
+            _post(drip.url("/hook"), sleeps, policy=DRIP_POLICY, clock=SteppingClock())
         requests, sent = drip.requests, drip.bytes_sent
 
     assert "deadline" in caught.value.reason
@@ -133,16 +137,8 @@ def test_one_invocation_retries_one_unanswered_post_at_most() -> None:
     with DripServer() as drip:
         for channel in ("team:vision", "oncall", "default"):
             with pytest.raises(SlackTransientError, match="deadline"):
-                post_message(
-                    drip.url(f"/{channel}"),
-                    MESSAGE,
-                    channel=channel,
-                    remaining_ms=lambda: 600_000,
-                    policy=DRIP_POLICY,
-                    sleep=sleeps,
-                    clock=SteppingClock(),
-                    limits=limits,
-                )
+                url = drip.url(f"/{channel}")
+                _post(url, sleeps, 600_000, DRIP_POLICY, channel, clock=SteppingClock(), limits=limits)
         requests = drip.requests
 
     assert requests == 1 + 1 + 1 + 1  # three posts, one retry between them
@@ -154,14 +150,7 @@ def test_the_deadline_holds_with_the_real_clock() -> None:
     policy = RetryPolicy(attempt_timeout_seconds=0.3, post_timeout_seconds=5.0, reserve_seconds=0.0)
     with DripServer(interval=0.02, max_bytes=400) as drip:
         with pytest.raises(SlackTransientError) as caught:
-            post_message(
-                drip.url("/hook"),
-                MESSAGE,
-                channel="default",
-                remaining_ms=lambda: 60_000,
-                policy=policy,
-                sleep=Sleeps(),
-            )
+            _post(drip.url("/hook"), Sleeps(), policy=policy)
         requests, sent = drip.requests, drip.bytes_sent
 
     assert "deadline" in caught.value.reason
@@ -181,15 +170,7 @@ def test_a_post_never_outlives_its_own_total_budget(slack: SlackStandIn) -> None
 
     policy = RetryPolicy(max_retries=10, attempt_timeout_seconds=2.0, post_timeout_seconds=15.0, reserve_seconds=0.0)
     with pytest.raises(SlackTransientError) as caught:
-        post_message(
-            slack.url("/hook"),
-            MESSAGE,
-            channel="default",
-            remaining_ms=lambda: 600_000,
-            policy=policy,
-            sleep=sleep,
-            clock=clock,
-        )
+        _post(slack.url("/hook"), sleep, 600_000, policy, clock=clock)
 
     assert caught.value.status == 429
     assert sum(sleeps.waits) + policy.attempt_timeout_seconds <= policy.post_timeout_seconds

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.aws import create_state_table
+
 from .conftest import EXPIRED, Org, configure, state_machine
 
 BASE: dict[str, Any] = {"organization_id": "o-abcdefghij", "deployment_targets": ["r-ab12"], "regions": ["us-east-1"]}
@@ -135,15 +137,8 @@ def test_the_idle_finder_runs_per_account_and_alerts_each_team_once(org: Org, mo
     _old_volume(org, legal, 10, team="legal")  # excluded account: never scanned
     import boto3
 
-    boto3.client("dynamodb", region_name="us-east-1").create_table(  # the weekly de-duplication lives here
-        TableName="costwarden-state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    # the weekly de-duplication lives here
+    create_state_table(boto3.client("dynamodb", region_name="us-east-1"), "costwarden-state")
     monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
     configure(monkeypatch, **_settings(org, global_cap=10, account_cap=5))
 

@@ -142,18 +142,17 @@ class Account:
         return bool(groups["AutoScalingGroups"])
 
     def emr(self, name: str, region: str = "us-east-1", protected: bool = False, **tags: str) -> str:
+        instances = {"MasterInstanceType": "m5.xlarge", "SlaveInstanceType": "m5.xlarge", "InstanceCount": 3}
+        return self.job_flow(name, region, {**instances, "TerminationProtected": protected}, tags)
+
+    def job_flow(self, name: str, region: str, instances: dict[str, Any], tags: dict[str, str]) -> str:
+        """A waiting EMR cluster (it stays up without steps) with ``instances`` and ``tags``: its cluster id."""
         out = self.client("emr", region).run_job_flow(
             Name=name,
             ReleaseLabel="emr-6.10.0",
             JobFlowRole="EMR_EC2_DefaultRole",
             ServiceRole="EMR_DefaultRole",
-            Instances={
-                "MasterInstanceType": "m5.xlarge",
-                "SlaveInstanceType": "m5.xlarge",
-                "InstanceCount": 3,
-                "KeepJobFlowAliveWhenNoSteps": True,
-                "TerminationProtected": protected,
-            },
+            Instances={**instances, "KeepJobFlowAliveWhenNoSteps": True},
             Tags=tag_list(tags),
         )
         return str(out["JobFlowId"])

@@ -15,6 +15,7 @@ from costwarden.cli import reap
 from costwarden.reaper.execute import RunResult
 
 from tests.functional.reaper.reaper_env import Account
+from tests.support.aws import alert_queue, create_state_table
 
 EXPIRED = "2026-01-01"  # the CLI and handler run at the real "now"
 LIVE = "2099-12-31"
@@ -70,21 +71,9 @@ def test_cli_with_a_missing_table_says_so(
 
 
 def _deploy(account: Account) -> tuple[str, str, Any]:
-    ddb = account.client("dynamodb")
-    ddb.create_table(
-        TableName="costwarden-state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sns, sqs = account.client("sns"), account.client("sqs")
-    topic = sns.create_topic(Name="costwarden-alerts")["TopicArn"]
-    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    create_state_table(account.client("dynamodb"))
+    sqs = account.client("sqs")
+    topic, queue = alert_queue(account.client("sns"), sqs)
     return topic, queue, sqs
 
 

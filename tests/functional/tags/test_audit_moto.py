@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from costwarden.services.tag_audit import publish_report, run_audit
 from costwarden.settings import Settings
 from costwarden.tags.audit import NO_TEAM
 
+from tests.support.aws import alert_queue
 from tests.support.tags import GOOD_TAGS as GOOD
 
 from .conftest import allocation_tags, answer, ce_client, ce_daily_by_team, inject_ce
@@ -66,6 +68,29 @@ def cost_two_weeks() -> dict[str, Any]:
     return ce_daily_by_team(date(2026, 11, 9), previous + current)
 
 
+def two_weeks_ce(active: dict[str, str] | None = None) -> Any:
+    """Cost Explorer answering ``cost_two_weeks()``, with ``active`` as its cost allocation tag statuses (none)."""
+    inject_ce(cost_two_weeks())
+    ce = ce_client()
+    answer(ce, "ListCostAllocationTags", allocation_tags(active or {}))
+    return ce
+
+
+def refusing(
+    operation: str, code: str, message: str, *, service: str | None = None, region: str | None = None
+) -> Callable[[str, str], Any]:
+    """A client factory whose clients answer ``operation`` with the error ``code`` for ``service`` or in ``region``."""
+
+    def factory(of: str, at: str) -> Any:
+        client = boto3.client(of, region_name=at)
+        if of == service or at == region:
+            error = {"Error": {"Code": code, "Message": message}}
+            answer(client, operation, lambda _params: error)
+        return client
+
+    return factory
+
+
 def run(settings: Settings, ce: Any, regions: tuple[str, ...] = ("us-east-1", "eu-west-1")) -> Any:
     return run_audit(settings, now=NOW, regions=regions, ce=ce)
 
@@ -73,15 +98,10 @@ def run(settings: Settings, ce: Any, regions: tuple[str, ...] = ("us-east-1", "e
 @pytest.mark.usefixtures("aws")
 def test_audit_groups_by_team_and_publishes_one_digest_each() -> None:
     ids = account()
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
-    answer(ce, "ListCostAllocationTags", allocation_tags(dict.fromkeys(Settings().tags.required, "Active")))
+    ce = two_weeks_ce(dict.fromkeys(Settings().tags.required, "Active"))
     sns = boto3.client("sns", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    topic = sns.create_topic(Name="alerts")["TopicArn"]
-    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    topic, queue = alert_queue(sns, sqs, "alerts")
 
     report = publish_report(run(Settings(), ce), topic)
 
@@ -130,10 +150,8 @@ def test_audit_groups_by_team_and_publishes_one_digest_each() -> None:
 @pytest.mark.usefixtures("aws")
 def test_inactive_cost_allocation_tags_are_said_plainly() -> None:
     instance("us-east-1", GOOD)
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
     statuses = {"team": "Inactive", "project": "Inactive", "model_id": "Active", "environment": "Active"}
-    answer(ce, "ListCostAllocationTags", allocation_tags(statuses))
+    ce = two_weeks_ce(statuses)
     report = run(Settings(), ce, regions=("us-east-1",))
     summary = report.events[-1]
     assert [e.team for e in report.events] == [NO_TEAM]
@@ -178,16 +196,8 @@ def test_every_page_is_followed() -> None:
 def test_a_failing_region_is_reported_and_the_others_go_on() -> None:
     instance("us-east-1", {"team": "ml-platform"})
 
-    def factory(service: str, region: str) -> Any:
-        client = boto3.client(service, region_name=region)
-        if region == "ap-south-2":
-            error = {"Error": {"Code": "UnrecognizedClientException", "Message": "region not enabled"}}
-            answer(client, "GetResources", lambda _params: error)
-        return client
-
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
-    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    factory = refusing("GetResources", "UnrecognizedClientException", "region not enabled", region="ap-south-2")
+    ce = two_weeks_ce()
     report = run_audit(Settings(), now=NOW, regions=("ap-south-2", "us-east-1"), client_factory=factory, ce=ce)
     assert list(report.facts.failed_regions) == ["ap-south-2"]
     assert "region not enabled" in report.facts.failed_regions["ap-south-2"]
@@ -214,9 +224,7 @@ def test_cost_explorer_refused_is_reported_not_fatal() -> None:
 def test_publish_failure_does_not_stop_other_digests() -> None:
     instance("us-east-1", {"team": "a"})
     instance("us-east-1", {"team": "b"})
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
-    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    ce = two_weeks_ce()
     report = run(Settings(), ce, regions=("us-east-1",))
     sns = boto3.client("sns", region_name="us-east-1")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
@@ -241,9 +249,7 @@ def test_terminated_instances_are_not_audited() -> None:
     [alive] = instance("us-east-1", {"team": "ml-platform"})
     [gone] = instance("us-east-1", {"team": "ml-platform", "project": "old"})
     boto3.client("ec2", region_name="us-east-1").terminate_instances(InstanceIds=[gone])
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
-    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    ce = two_weeks_ce()
     report = run(Settings(), ce, regions=("us-east-1",))
     assert report.facts.scanned == 1
     assert report.facts.terminated_skipped == 1
@@ -255,16 +261,9 @@ def test_terminated_instances_are_not_audited() -> None:
 def test_instances_that_cannot_be_described_are_kept_and_said() -> None:
     instance("us-east-1", {"team": "ml-platform"})
 
-    def factory(service: str, region: str) -> Any:
-        client = boto3.client(service, region_name=region)
-        if service == "ec2":
-            denied = {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized: ec2:DescribeInstances"}}
-            answer(client, "DescribeInstances", lambda _params: denied)
-        return client
-
-    inject_ce(cost_two_weeks())
-    ce = ce_client()
-    answer(ce, "ListCostAllocationTags", allocation_tags({}))
+    denied = "not authorized: ec2:DescribeInstances"
+    factory = refusing("DescribeInstances", "UnauthorizedOperation", denied, service="ec2")
+    ce = two_weeks_ce()
     report = run_audit(Settings(), now=NOW, regions=("us-east-1",), client_factory=factory, ce=ce)
     assert report.facts.scanned == 1 and len(report.violations) == 1
     assert report.facts.errors[0].startswith("EC2 instances in us-east-1 not checked for termination")

@@ -80,6 +80,30 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
+def _sql(
+    question: str,
+    keys: list[str],
+    start: date,
+    end: date,
+    *,
+    fmt: Any = "cur2",
+    metric: str = "AmortizedCost",
+    **more: Any,
+) -> str:
+    """``render`` on the test table with the default exclusions: each test names only what it varies."""
+    return render(
+        question,
+        fmt,
+        table="cost_export",
+        start=start,
+        end=end,
+        keys=keys,
+        metric=metric,
+        excluded_record_types=EXCLUDED,
+        **more,
+    )
+
+
 def _series(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     out = frame.groupby([DATE, key], as_index=False, observed=True)[COST].sum()
     out[DATE] = pd.to_datetime(out[DATE]).dt.strftime("%Y-%m-%d")
@@ -95,16 +119,7 @@ def test_cur2_daily_by_team_agrees_with_cost_cur(cur_db: duckdb.DuckDBPyConnecti
         tables, team_tag="department", cost="amortized" if metric == "AmortizedCost" else "unblended"
     )
     start, end = date(2018, 10, 1), date(2019, 1, 1)
-    sql = render(
-        "daily_by_tags",
-        "cur2",
-        table="cost_export",
-        start=start,
-        end=end,
-        keys=["department"],
-        metric=metric,
-        excluded_record_types=EXCLUDED,
-    )
+    sql = _sql("daily_by_tags", ["department"], start, end, metric=metric)
     pages = pages_from_rows(_rows(cur_db, sql), ["department"], metric, start, end)
     got = _series(from_ce_pages(pages, ["department"], metric), "department")
     want = _series(expected.rename(columns={"team": "department"}), "department")
@@ -115,16 +130,7 @@ def test_cur2_daily_by_team_agrees_with_cost_cur(cur_db: duckdb.DuckDBPyConnecti
 
 def test_a_second_key_and_a_partial_window(cur_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2018, 11, 20), date(2018, 12, 5)
-    sql = render(
-        "daily_by_tags",
-        "cur2",
-        table="cost_export",
-        start=start,
-        end=end,
-        keys=["department", "environment"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-    )
+    sql = _sql("daily_by_tags", ["department", "environment"], start, end)
     pages = pages_from_rows(_rows(cur_db, sql), ["department", "environment"], "AmortizedCost", start, end)
     frame = from_ce_pages(pages, ["department", "environment"], "AmortizedCost")
     assert frame[DATE].min() == pd.Timestamp("2018-11-20") and frame[DATE].max() == pd.Timestamp("2018-12-04")
@@ -136,16 +142,9 @@ def test_a_second_key_and_a_partial_window(cur_db: duckdb.DuckDBPyConnection) ->
 
 def test_daily_by_service_filters_one_team(cur_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2018, 10, 1), date(2018, 11, 1)
-    common: dict[str, Any] = {
-        "table": "cost_export",
-        "start": start,
-        "end": end,
-        "keys": ["department"],
-        "metric": "AmortizedCost",
-    }
-    by_team = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    by_team = _rows(cur_db, _sql("daily_by_tags", ["department"], start, end))
     team = next(str(r["key_0"]) for r in by_team if r["key_0"])
-    service = _rows(cur_db, render("daily_by_service", "cur2", excluded_record_types=EXCLUDED, team=team, **common))
+    service = _rows(cur_db, _sql("daily_by_service", ["department"], start, end, team=team))
     assert service and all(r["key_0"] for r in service)  # every row names its service (product code)
     assert sum(float(r["cost"]) for r in service) == pytest.approx(
         sum(float(r["cost"]) for r in by_team if r["key_0"] == team),
@@ -155,31 +154,15 @@ def test_daily_by_service_filters_one_team(cur_db: duckdb.DuckDBPyConnection) ->
 
 def test_daily_by_account_sums_to_the_team_series(cur_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2018, 12, 1), date(2019, 1, 1)
-    common: dict[str, Any] = {
-        "table": "cost_export",
-        "start": start,
-        "end": end,
-        "keys": ["department"],
-        "metric": "AmortizedCost",
-    }
-    accounts = _rows(cur_db, render("daily_by_account", "cur2", excluded_record_types=EXCLUDED, **common))
-    teams = _rows(cur_db, render("daily_by_tags", "cur2", excluded_record_types=EXCLUDED, **common))
+    accounts = _rows(cur_db, _sql("daily_by_account", ["department"], start, end))
+    teams = _rows(cur_db, _sql("daily_by_tags", ["department"], start, end))
     assert {str(r["account_id"]) for r in accounts}
     assert sum(float(r["cost"]) for r in accounts) == pytest.approx(sum(float(r["cost"]) for r in teams), rel=1e-9)
 
 
 def test_focus_daily_by_tag_agrees_with_from_focus(focus_db: duckdb.DuckDBPyConnection) -> None:
     start, end = date(2024, 9, 1), date(2024, 10, 1)
-    sql = render(
-        "daily_by_tags",
-        "focus",
-        table="cost_export",
-        start=start,
-        end=end,
-        keys=["business_unit"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-    )
+    sql = _sql("daily_by_tags", ["business_unit"], start, end, fmt="focus")
     pages = pages_from_rows(_rows(focus_db, sql), ["business_unit"], "AmortizedCost", start, end)
     got = _series(from_ce_pages(pages, ["business_unit"], "AmortizedCost"), "business_unit")
     focus = from_focus(read_table(FOCUS_CSV), ["business_unit"], excluded_categories=EXCLUDED)
@@ -193,17 +176,7 @@ def test_focus_daily_by_tag_agrees_with_from_focus(focus_db: duckdb.DuckDBPyConn
 @pytest.mark.parametrize("fmt", ["cur2", "focus"])
 @pytest.mark.parametrize("question", ["daily_by_tags", "daily_by_service", "daily_by_account"])
 def test_every_query_prunes_partitions_and_bounds_the_dates(fmt: str, question: str) -> None:
-    sql = render(
-        question,
-        fmt,  # type: ignore[arg-type]
-        table="cost_export",
-        start=date(2026, 10, 20),
-        end=date(2026, 12, 2),
-        keys=["team"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-        team="ml",
-    )
+    sql = _sql(question, ["team"], date(2026, 10, 20), date(2026, 12, 2), fmt=fmt, team="ml")
     where = sql[sql.index("WHERE") :]
     assert re.search(r"billing_period IN \('2026-10', '2026-11', '2026-12'\)", where)
     column = "line_item_usage_start_date" if fmt == "cur2" else "ChargePeriodStart"
@@ -241,17 +214,7 @@ def test_hostile_inputs_are_refused_before_any_sql(changes: dict[str, object], m
 
 
 def test_quotes_in_tag_values_are_escaped() -> None:
-    sql = render(
-        "daily_by_service",
-        "cur2",
-        table="cost_export",
-        start=date(2026, 1, 1),
-        end=date(2026, 1, 2),
-        keys=["team"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-        team="o'brien",
-    )
+    sql = _sql("daily_by_service", ["team"], date(2026, 1, 1), date(2026, 1, 2), team="o'brien")
     assert "= 'o''brien'" in sql
 
 
@@ -259,16 +222,7 @@ def test_total_by_tag_agrees_with_the_daily_series_and_filters_every_key(cur_db:
     """The pool alert's "biggest spenders" question (one query) equals the daily series summed over the window, for
     the rows carrying every filter tag; a value with a quote in it is a literal, not SQL."""
     start, end = date(2018, 11, 1), date(2018, 12, 1)
-    daily = render(
-        "daily_by_tags",
-        "cur2",
-        table="cost_export",
-        start=start,
-        end=end,
-        keys=["department", "project"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-    )
+    daily = _sql("daily_by_tags", ["department", "project"], start, end)
     rows = _rows(cur_db, daily)
     departments = sorted({str(r["key_0"]) for r in rows if r["key_0"]})
     assert departments, "the sample carries department tags"
@@ -277,17 +231,7 @@ def test_total_by_tag_agrees_with_the_daily_series_and_filters_every_key(cur_db:
     for row in rows:
         if row["key_0"] == chosen:
             want[str(row["key_1"])] = want.get(str(row["key_1"]), 0.0) + float(row["cost"])
-    sql = render(
-        "total_by_tag",
-        "cur2",
-        table="cost_export",
-        start=start,
-        end=end,
-        keys=["project"],
-        metric="AmortizedCost",
-        excluded_record_types=EXCLUDED,
-        filters={"department": [chosen, "o'brien"]},
-    )
+    sql = _sql("total_by_tag", ["project"], start, end, filters={"department": [chosen, "o'brien"]})
     assert "billing_period IN ('2018-11')" in sql and "'o''brien'" in sql
     [page] = total_page_from_rows(_rows(cur_db, sql), "project", "AmortizedCost", start, end)
     got = {
@@ -315,10 +259,7 @@ def test_untagged_spend_goes_to_the_account_team_as_account_default(cur_db: duck
     from costwarden.settings import AthenaSettings
 
     start, end = date(2018, 12, 1), date(2019, 1, 1)
-    common: dict[str, Any] = {"table": "cost_export", "start": start, "end": end, "metric": "AmortizedCost"}
-    per_account = _rows(
-        cur_db, render("daily_by_account", "cur2", keys=["department"], excluded_record_types=EXCLUDED, **common)
-    )
+    per_account = _rows(cur_db, _sql("daily_by_account", ["department"], start, end))
     untagged: dict[str, float] = {}
     for row in per_account:
         if not row["key_0"]:

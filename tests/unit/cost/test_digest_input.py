@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -69,52 +70,27 @@ def test_untagged_share_without_spend_is_none() -> None:
     assert untagged_share(_frame({"vision": 0.0}, days=14), last_day=LAST_DAY) is None
 
 
+def _episode(severity: str, start: str, last: str, cost_usd: float, baseline_usd: float, **more: Any) -> dict[str, Any]:
+    """An anomaly episode as the cost monitor stores it, alerted on its first day (``more``: the other fields)."""
+    return {
+        "severity": severity,
+        "start": start,
+        "last": last,
+        "alert_date": start,
+        "retracted": False,
+        "cost_usd": cost_usd,
+        "baseline_usd": baseline_usd,
+        "ratio": cost_usd / baseline_usd,
+        **more,
+    }
+
+
 def test_open_anomalies_skip_retracted_and_closed_episodes() -> None:
     state = {
-        "vision|": {
-            "severity": "critical",
-            "start": "2026-03-18",
-            "last": "2026-03-19",
-            "alert_date": "2026-03-18",
-            "alert_estimated": False,
-            "retracted": False,
-            "cost_usd": 900.0,
-            "baseline_usd": 300.0,
-            "ratio": 3.0,
-        },
-        "nlp|": {
-            "severity": "warning",
-            "start": "2026-03-19",
-            "last": "2026-03-19",
-            "alert_date": "2026-03-19",
-            "alert_estimated": True,
-            "retracted": True,
-            "cost_usd": 90.0,
-            "baseline_usd": 50.0,
-            "ratio": 1.8,
-        },
-        "recsys|": {
-            "severity": "warning",
-            "start": "2026-03-01",
-            "last": "2026-03-02",
-            "alert_date": "2026-03-01",
-            "alert_estimated": False,
-            "retracted": False,
-            "cost_usd": 900.0,
-            "baseline_usd": 500.0,
-            "ratio": 1.8,
-        },
-        "search|training": {
-            "severity": "warning",
-            "start": "2026-03-19",
-            "last": "2026-03-19",
-            "alert_date": "2026-03-19",
-            "alert_estimated": True,
-            "retracted": False,
-            "cost_usd": 400.0,
-            "baseline_usd": 200.0,
-            "ratio": 2.0,
-        },
+        "vision|": _episode("critical", "2026-03-18", "2026-03-19", 900.0, 300.0, alert_estimated=False),
+        "nlp|": _episode("warning", "2026-03-19", "2026-03-19", 90.0, 50.0, alert_estimated=True, retracted=True),
+        "recsys|": _episode("warning", "2026-03-01", "2026-03-02", 900.0, 500.0, alert_estimated=False),
+        "search|training": _episode("warning", "2026-03-19", "2026-03-19", 400.0, 200.0, alert_estimated=True),
     }
     found = open_anomalies(state, last_day=LAST_DAY, root_causes={"vision|": ["+600 USD in Amazon SageMaker"]})
     assert [(a.team, a.severity, a.impact_usd, a.top_service, a.estimated) for a in found] == [
@@ -125,17 +101,9 @@ def test_open_anomalies_skip_retracted_and_closed_episodes() -> None:
 
 def test_open_anomaly_keeps_the_driver_found_when_it_was_alerted() -> None:
     state = {
-        "vision|": {
-            "severity": "critical",
-            "start": "2026-03-18",
-            "last": "2026-03-19",
-            "alert_date": "2026-03-18",
-            "retracted": False,
-            "cost_usd": 900.0,
-            "baseline_usd": 300.0,
-            "ratio": 3.0,
-            "top_driver": "+580 USD in Amazon SageMaker",
-        },
+        "vision|": _episode(
+            "critical", "2026-03-18", "2026-03-19", 900.0, 300.0, top_driver="+580 USD in Amazon SageMaker"
+        ),
     }
     (found,) = open_anomalies(state, last_day=LAST_DAY)
     assert found.top_service == "+580 USD in Amazon SageMaker"

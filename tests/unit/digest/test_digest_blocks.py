@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from costwarden.digest.compose import compose_digest
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import DigestInput, TeamRow
 from costwarden.notifier.digest_blocks import MAX_TEAM_ROWS, digest_blocks, display_width
+
+from tests.support.alerts import alert_event
 
 MakeFleet = Callable[..., DigestInput]
 
@@ -141,17 +144,19 @@ def test_dashboard_parts_in_order(make_fleet: MakeFleet) -> None:
     assert "EC2" in text
 
 
+def _on_track(team: str, *, yesterday_usd: float, change_ratio: float) -> TeamRow:
+    """A team 100 USD into its month, heading for 120 (110-130), against a baseline of 4 USD a day."""
+    month = {
+        "month_to_date_usd": 100,
+        "projected_month_end_usd": 120,
+        "forecast_low_usd": 110,
+        "forecast_high_usd": 130,
+    }
+    return TeamRow(team=team, yesterday_usd=yesterday_usd, baseline_usd=4, change_ratio=change_ratio, **month)
+
+
 def test_quiet_day_says_so() -> None:
-    row = TeamRow(
-        team="vision",
-        month_to_date_usd=100,
-        projected_month_end_usd=120,
-        forecast_low_usd=110,
-        forecast_high_usd=130,
-        yesterday_usd=4,
-        baseline_usd=4,
-        change_ratio=1.0,
-    )
+    row = _on_track("vision", yesterday_usd=4, change_ratio=1.0)
     blocks = digest_blocks(compose_digest(DigestInput(date=date(2026, 11, 26), teams=(row,)), top_n=5))
     assert_within_slack_limits(blocks)
     text = texts(blocks)
@@ -161,32 +166,26 @@ def test_quiet_day_says_so() -> None:
 
 
 def test_mrkdwn_control_characters_are_escaped() -> None:
-    row = TeamRow(
-        team="r&d <ml>",
-        month_to_date_usd=100,
-        projected_month_end_usd=120,
-        forecast_low_usd=110,
-        forecast_high_usd=130,
-        yesterday_usd=400,
-        baseline_usd=4,
-        change_ratio=100.0,
-    )
+    row = _on_track("r&d <ml>", yesterday_usd=400, change_ratio=100.0)
     text = texts(digest_blocks(compose_digest(DigestInput(date=date(2026, 11, 26), teams=(row,)), top_n=5)))
     assert "r&amp;d &lt;ml&gt;" in text
     assert "<ml>" not in text
 
 
+#: A digest from an older or foreign producer: the generic alert fields only, ``summary`` and ``details`` its own.
+_foreign_digest = partial(
+    alert_event,
+    kind=AlertKind.DIGEST,
+    severity=Severity.INFO,
+    team="all",
+    title="Daily cost digest — 2026-11-26",
+    dedup_key="digest#2026-11-26",
+)
+
+
 def test_event_without_digest_details_still_renders() -> None:
     """An older or foreign producer: only the generic conventions; the renderer must not fail."""
-    event = AlertEvent(
-        kind=AlertKind.DIGEST,
-        severity=Severity.INFO,
-        team="all",
-        title="Daily cost digest — 2026-11-26",
-        summary="Nothing to report.",
-        dedup_key="digest#2026-11-26",
-        occurred_at=datetime(2026, 11, 26, 9, tzinfo=UTC),
-    )
+    event = _foreign_digest(summary="Nothing to report.", details={}, occurred_at=datetime(2026, 11, 26, 9, tzinfo=UTC))
     blocks = digest_blocks(event)
     assert_within_slack_limits(blocks)
     assert [b["type"] for b in blocks] == ["header", "section", "divider", "section", "context"]
@@ -212,11 +211,7 @@ def test_the_notifier_sends_it_unchanged(make_fleet: MakeFleet, monkeypatch: pyt
 
 def test_partial_team_rows_from_an_older_producer_still_render() -> None:
     """Columns are looked up by name: a producer with fewer or reordered columns renders what it has."""
-    event = AlertEvent(
-        kind=AlertKind.DIGEST,
-        severity=Severity.INFO,
-        team="all",
-        title="Daily cost digest — 2026-11-26",
+    event = _foreign_digest(
         summary="Two teams.",
         details={
             "digest": {"top_n": 1},
@@ -224,7 +219,6 @@ def test_partial_team_rows_from_an_older_producer_still_render() -> None:
             "teams": [["AT_RISK", "vision", 1200.0, 1000.0], ["ON_TRACK", "nlp", 10.0, None]],
             "teams_total": 2,
         },
-        dedup_key="digest#2026-11-26",
     )
     blocks = digest_blocks(event)
     assert_within_slack_limits(blocks)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
 import pytest
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
@@ -22,23 +22,22 @@ from costwarden.notifier.blocks import (
     render_message,
 )
 
+from tests.support.alerts import alert_event
 
-def _event(**overrides: Any) -> AlertEvent:
-    fields: dict[str, Any] = {
-        "kind": AlertKind.COST_ANOMALY,
-        "severity": Severity.CRITICAL,
-        "team": "nlp",
-        "title": "nlp: spend 2.6x its baseline",
-        "summary": "nlp spent 4,210 USD yesterday.",
-        "details": {
-            "figures": {"Spend": "4,210 USD", "Baseline": "1,620 USD"},
-            "items": ["Amazon SageMaker +2,310 USD", "Amazon EC2 +240 USD"],
-        },
-        "dedup_key": "cost_anomaly#nlp#2026-11-25",
-        "occurred_at": datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
-    }
-    fields.update(overrides)
-    return AlertEvent.model_validate(fields)
+#: A critical anomaly for ``nlp`` with two items, at a fixed time (the context line shows it).
+_event = partial(
+    alert_event,
+    severity=Severity.CRITICAL,
+    team="nlp",
+    title="nlp: spend 2.6x its baseline",
+    summary="nlp spent 4,210 USD yesterday.",
+    details={
+        "figures": {"Spend": "4,210 USD", "Baseline": "1,620 USD"},
+        "items": ["Amazon SageMaker +2,310 USD", "Amazon EC2 +240 USD"],
+    },
+    dedup_key="cost_anomaly#nlp#2026-11-25",
+    occurred_at=datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+)
 
 
 def test_default_layout_header_summary_fields_items_context() -> None:

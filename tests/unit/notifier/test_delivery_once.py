@@ -11,20 +11,14 @@ from typing import Any
 
 import pytest
 from costwarden.adapters.state import MemoryStateStore
-from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import LEASE_ATTRIBUTE
 from costwarden.notifier.delivery import DeliveryError, deliver, delivered_pk
 from costwarden.notifier.routing import Route
 from costwarden.notifier.slack import PostResult, SlackPermanentError
 
-EVENT = AlertEvent(
-    kind=AlertKind.COST_ANOMALY,
-    severity=Severity.WARNING,
-    team="vision",
-    title="vision: spend 1.7x its baseline",
-    summary="vision spent more than usual.",
-    dedup_key="cost#vision|#2026-11-25#warning",
-)
+from tests.support.alerts import alert_event
+
+EVENT = alert_event(summary="vision spent more than usual.", details={}, dedup_key="cost#vision|#2026-11-25#warning")
 ROUTES = [Route("team:vision", "https://hooks.slack.com/services/T/B/vision"), Route("oncall", "https://x/oncall")]
 LOG = logging.getLogger("test.delivery")
 

@@ -27,6 +27,13 @@ def instance(n: int, **tags: str) -> Resource:
     )
 
 
+def group_g(tags: dict[str, str]) -> tuple[Resource, Resource]:
+    """Auto Scaling group ``g`` carrying ``tags``, and an expired instance that is its member."""
+    arn = "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g"
+    group = Resource(arn=arn, type="autoscaling:group", region="us-east-1", id="g", key="g", tags=tags)
+    return group, replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
+
+
 def settings(**reaper: object) -> Settings:
     return parse_settings({"reaper": reaper})
 
@@ -86,15 +93,7 @@ def test_unknown_protection_is_checked_first_then_skipped_if_still_unknown() -> 
 
 
 def test_cluster_member_of_live_group_is_told_to_tag_the_group() -> None:
-    group = Resource(
-        arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group",
-        region="us-east-1",
-        id="g",
-        key="g",
-        tags={"team": "nlp"},
-    )
-    member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
+    group, member = group_g({"team": "nlp"})
     plan, by = only([member, group])
     assert not plan.actions
     assert "tag the group instead" in by[member.arn].reason
@@ -104,30 +103,14 @@ def test_cluster_member_of_live_group_is_told_to_tag_the_group() -> None:
 
 
 def test_cluster_member_of_expired_group_goes_through_the_parent() -> None:
-    group = Resource(
-        arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group",
-        region="us-east-1",
-        id="g",
-        key="g",
-        tags={"team": "nlp", "expires_at": EXPIRED},
-    )
-    member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
+    group, member = group_g({"team": "nlp", "expires_at": EXPIRED})
     plan, by = only([member, group])
     assert [r.arn for r, _ in plan.actions] == [group.arn]
     assert "acted on through its parent (delete)" in by[member.arn].reason
 
 
 def test_member_of_expired_but_protected_parent_is_not_acted_on() -> None:
-    group = Resource(
-        arn="arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g",
-        type="autoscaling:group",
-        region="us-east-1",
-        id="g",
-        key="g",
-        tags={"expires_at": EXPIRED, "costwarden:protect": "true"},
-    )
-    member = replace(instance(1, expires_at=EXPIRED), parent=ParentRef("autoscaling:group", "g"))
+    group, member = group_g({"expires_at": EXPIRED, "costwarden:protect": "true"})
     plan, by = only([member, group])
     assert not plan.actions
     assert "parent skipped: protected" in by[member.arn].reason

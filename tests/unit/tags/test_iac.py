@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from costwarden.settings import TagPolicy
@@ -142,36 +143,23 @@ def test_terraform_planned_values_without_resource_changes() -> None:
     ]
 
 
+def _instance_plan(after: dict[str, Any], after_unknown: dict[str, Any]) -> dict[str, Any]:
+    """A Terraform plan (``show -json``) creating one ``aws_instance.x`` with these known and unknown values."""
+    change = {"actions": ["create"], "after": after, "after_unknown": after_unknown}
+    instance = {"address": "aws_instance.x", "mode": "managed", "type": "aws_instance", "change": change}
+    return {"format_version": "1.2", "resource_changes": [instance]}
+
+
 def test_terraform_tags_null_and_tags_all_unknown_without_default_tags_is_flagged() -> None:
     # Issue 14: nothing can tag this resource (no tags, no provider default_tags), so it must not pass.
-    plan = {
-        "format_version": "1.2",
-        "resource_changes": [
-            {
-                "address": "aws_instance.x",
-                "mode": "managed",
-                "type": "aws_instance",
-                "change": {"actions": ["create"], "after": {"tags": None}, "after_unknown": {"tags_all": True}},
-            }
-        ],
-    }
+    plan = _instance_plan(after={"tags": None}, after_unknown={"tags_all": True})
     report = check_document(plan, POLICY)
     assert [f.key for _, f in report.violations] == list(POLICY.required)
     assert "no provider default_tags apply" in report.results[0].notes[0]
 
 
 def test_terraform_resource_without_any_tags_is_flagged() -> None:
-    plan = {
-        "format_version": "1.2",
-        "resource_changes": [
-            {
-                "address": "aws_instance.x",
-                "mode": "managed",
-                "type": "aws_instance",
-                "change": {"actions": ["create"], "after": {"tags": None, "tags_all": {}}, "after_unknown": {}},
-            }
-        ],
-    }
+    plan = _instance_plan(after={"tags": None, "tags_all": {}}, after_unknown={})
     assert [f.key for _, f in check_document(plan, POLICY).violations] == list(POLICY.required)
 
 
