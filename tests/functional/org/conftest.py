@@ -1,6 +1,7 @@
 """A simulated organization on moto: Organizations, STS (assumed credentials map to the member account), EC2 in
 each member account, SNS -> SQS to read alerts, and Step Functions executing the real state machine definition
-(``infra/fanout_asl.py``) whose Lambda tasks run the real handlers in-process (moto would start Docker)."""
+(``infra/fanout_asl.py``) whose Lambda tasks run the real handlers in-process (moto would start Docker), with its
+Maps' ItemReader and ResultWriter on the results bucket (``RESULTS_BUCKET``)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ from costwarden.settings import load_settings
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.ce.responses import CostExplorerResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3 as ResultWriterS3,
+)
 
 MANAGEMENT = "123456789012"
+RESULTS_BUCKET = "costwarden-org-results"
 EXPIRED = "2020-01-01"
 HANDLERS = {
     "org-accounts": "costwarden.handlers.org_accounts",
@@ -144,6 +149,50 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
+def _result_writer_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """moto 5.2.5's ResultWriter writes a manifest that lists no result file (its ``TODO``) and drops the children's
+    outputs. This writes what Step Functions documents ("ResultWriter", Step Functions developer guide): under
+    ``<Prefix>/<map run id>/`` a ``manifest.json`` whose ``ResultFiles.SUCCEEDED`` names ``SUCCEEDED_0.json``, an
+    array of execution records with each child's ``Output`` as a JSON string; the Map's output is the manifest's
+    location. (Every child of this machine succeeds: an item's failure is caught inside it.)"""
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    parameters = env.stack.pop()
+    results = env.stack.pop()
+    s3 = boto_client_for(region=resource_runtime_part.region, service="s3", state_credentials=state_credentials)
+    map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
+    prefix = parameters["Prefix"].rstrip("/") + "/" if parameters["Prefix"] else ""
+    folder = prefix + map_run_arn.split(":")[-1] + "/"
+    records = [
+        {
+            "ExecutionArn": f"{map_run_arn}:{n}",
+            "Name": str(n),
+            "Output": json.dumps(result),
+            "OutputDetails": {"Included": True},
+            "Status": "SUCCEEDED",
+        }
+        for n, result in enumerate(results)
+    ]
+    body = json.dumps(records).encode()
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "SUCCEEDED_0.json", Body=body)
+    manifest = {
+        "DestinationBucket": parameters["Bucket"],
+        "MapRunArn": map_run_arn,
+        "ResultFiles": {
+            "FAILED": [],
+            "PENDING": [],
+            "SUCCEEDED": [{"Key": folder + "SUCCEEDED_0.json", "Size": len(body)}],
+        },
+    }
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "manifest.json", Body=json.dumps(manifest).encode())
+    env.stack.append(
+        {
+            "MapRunArn": map_run_arn,
+            "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": folder + "manifest.json"},
+        }
+    )
+
+
 def _list_cost_allocation_tags(self: CostExplorerResponse) -> str:
     """moto 5.2.5 has no ListCostAllocationTags (tests/functional/tags/conftest.py answers it per client; member
     accounts' clients are built inside the product, so here moto's CE answers it): the documented shape, every
@@ -160,6 +209,7 @@ def _list_cost_allocation_tags(self: CostExplorerResponse) -> str:
 def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
     monkeypatch.setattr(LambdaBackend, "invoke", _in_process_invoke)
     monkeypatch.setattr(CostExplorerResponse, "list_cost_allocation_tags", _list_cost_allocation_tags, raising=False)
+    monkeypatch.setattr(ResultWriterS3, "_handle_put_object", staticmethod(_result_writer_put_object))
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         world = Org()
         organizations = boto3.client("organizations", region_name="us-east-1")
@@ -171,6 +221,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
             world.accounts[name] = account_id
             if team:
                 organizations.tag_resource(ResourceId=account_id, Tags=[{"Key": "team", "Value": team}])
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=RESULTS_BUCKET)
         sns = boto3.client("sns", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
         world.topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
@@ -210,6 +261,7 @@ def state_machine(world: Org, capability: str = "reaper", two_phase: bool = True
         summary_arn=world.functions["org-summary"],
         max_concurrency=max_concurrency,
         two_phase=two_phase,
+        results_bucket=RESULTS_BUCKET,
     )
     # moto's ASL parser accepts only STANDARD Distributed Map children; the deployed EXPRESS plan children are
     # validated by asl-validator (tests/infra/test_deploy_rules.py). Every state and path is otherwise as deployed.
