@@ -12,6 +12,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -82,6 +83,17 @@ class Org:
         spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
         out = ec2.run_instances(ImageId=image, MinCount=n, MaxCount=n, TagSpecifications=spec)
         return [i["InstanceId"] for i in out["Instances"]]
+
+    def old_volume(self, account: str, size: int, **tags: str) -> str:
+        """An unattached volume created 30 days ago (moto stamps ``now``; the backend's field is moved back)."""
+        from moto.ec2.models import ec2_backends
+
+        ec2 = self.member(account, "ec2")
+        spec = [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
+        volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=size, VolumeType="gp3", TagSpecifications=spec)
+        backend = ec2_backends[account]["us-east-1"]
+        backend.volumes[volume["VolumeId"]].create_time = datetime.now(UTC) - timedelta(days=30)
+        return str(volume["VolumeId"])
 
     def state_of(self, account_id: str, instance_id: str, region: str = "us-east-1") -> str:
         ec2 = self.member(account_id, "ec2", region)
@@ -240,6 +252,20 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
                 FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
             )["FunctionArn"]
         yield world
+
+
+def create_state_table(monkeypatch: pytest.MonkeyPatch, name: str = "costwarden-state") -> None:
+    """The deployment's state table (de-duplication, price cache), as the stack creates it."""
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("STATE_TABLE_NAME", name)
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
