@@ -30,6 +30,7 @@ from costwarden.org.results import MAP_RESULTS_PREFIX, RUNS_PREFIX
 from costwarden.settings import Settings
 
 from infra import nag
+from infra.buckets import expiring_bucket
 from infra.fanout_asl import definition
 from infra.function import CoreResources, CostwardenFunction
 
@@ -139,33 +140,15 @@ class OrganizationFanout(Construct):
         )
         self.member_principals = [self.functions["item"].role.role_arn]
         self.results_bucket = self._results_bucket()
-        for name, (reads, writes) in RESULT_ACCESS.items():
-            self._grant(self.functions[name].role, name, reads=reads, writes=writes)
+        for name, (gets, puts) in RESULT_ACCESS.items():
+            self._grant(self.functions[name].role, name, reads=gets, writes=puts)
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for capability, two_phase in CAPABILITY_PHASES.items():
             self.state_machines[capability] = self._machine(settings, capability, two_phase)
 
     def _results_bucket(self) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "ResultsBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=False,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-run-results",
-                    expiration=Duration.days(RESULTS_DAYS),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
-        )
-        nag.acknowledge_scoped(bucket, ["AwsSolutions::AwsSolutions-S1"], RESULTS_REASON)
-        return bucket
+        return expiring_bucket(self, "ResultsBucket", RESULTS_DAYS, RemovalPolicy.DESTROY, RESULTS_REASON)
 
     def _bucket_finding(self, prefix: str) -> str:
         """How cdk-nag names an object ARN of the results bucket in a finding id."""

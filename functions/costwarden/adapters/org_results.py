@@ -8,7 +8,6 @@ What the state machine's steps write there (items, the aggregation, the summary)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from costwarden.adapters import aws
@@ -18,17 +17,13 @@ class StoredObjectError(ValueError):
     """An object of the results bucket is missing, unreadable or not JSON."""
 
 
-@dataclass
 class S3ResultStore:
-    bucket: str
-    s3: Any = None
-    requests: int = 0
+    """One bucket's JSON objects (``s3``: a client to use instead of the cached default)."""
 
-    def __post_init__(self) -> None:
-        self.s3 = self.s3 or aws.client("s3")
+    def __init__(self, bucket: str, s3: Any = None) -> None:
+        self.bucket, self.s3 = bucket, s3 or aws.client("s3")
 
     def get_json(self, key: str) -> Any:
-        self.requests += 1
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
             return json.loads(body)
@@ -38,7 +33,6 @@ class S3ResultStore:
             raise StoredObjectError(f"s3://{self.bucket}/{key} is not JSON: {error}") from None
 
     def put_json(self, key: str, value: Any) -> None:
-        self.requests += 1
         body = json.dumps(value, default=str, separators=(",", ":")).encode("utf-8")
         try:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")

@@ -26,7 +26,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"got {type(plan).__name__}"
         )
     store = result_store(event)
-    listing = event.get("listing") if isinstance(event.get("listing"), dict) else {}
+    given = event.get("listing")
+    listing: dict[str, Any] = given if isinstance(given, dict) else {}
     items = load_listing(store, listing).get("items") or []  # the items' order, for ResultWriter's unordered files
     outputs = load_outputs(store, plan, items)
     state, _ = state_store(probe=False)

@@ -28,6 +28,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.
     ResourceEvalS3 as ResultWriterS3,
 )
 
+from tests.support import state
+
 MANAGEMENT = "123456789012"
 RESULTS_BUCKET = "costwarden-org-results"
 EXPIRED = "2020-01-01"
@@ -171,7 +173,7 @@ def _result_writer_put_object(env: Any, resource_runtime_part: Any, state_creden
 
     parameters = env.stack.pop()
     results = env.stack.pop()
-    s3 = boto_client_for(region=resource_runtime_part.region, service="s3", state_credentials=state_credentials)
+    s3: Any = boto_client_for(region=resource_runtime_part.region, service="s3", state_credentials=state_credentials)
     map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
     prefix = parameters["Prefix"].rstrip("/") + "/" if parameters["Prefix"] else ""
     folder = prefix + map_run_arn.split(":")[-1] + "/"
@@ -255,16 +257,8 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
 
 
 def create_state_table(monkeypatch: pytest.MonkeyPatch, name: str = "costwarden-state") -> None:
-    """The deployment's state table (de-duplication, price cache), as the stack creates it."""
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The deployment's state table (de-duplication, price cache), named to the handlers."""
+    state.create_state_table(boto3.client("dynamodb", region_name="us-east-1"), name)
     monkeypatch.setenv("STATE_TABLE_NAME", name)
 
 

@@ -48,7 +48,8 @@ def _largest_output(org: Org, capability: str) -> dict[str, Any]:
         for n in range(IDLE_ITEM_FINDINGS + 2):
             org.old_volume(vision, 100 + n, team="ml-vision-research-platform", project="sandbox-gpu-training")
     item = WorkItem(capability, vision, "vision", "us-east-1", "costwarden-member-read", "vision").to_dict()
-    output = org_item.handler({"item": item, "time": datetime.now(UTC).isoformat()}, LocalContext("org-item"))
+    event = {"item": item, "time": datetime.now(UTC).isoformat()}
+    output = org_item.handler(event, LocalContext("org-item"))  # type: ignore[arg-type]
     assert output["ok"] is True, output
     if capability == "reaper":
         assert len(output["sample"]) == SAMPLE_ACTIONS and output["planned_actions"] == 2 * (SAMPLE_ACTIONS + 2)
@@ -116,7 +117,7 @@ def test_800_items_keep_every_state_under_256_kib(
 ) -> None:
     create_state_table(monkeypatch)
     fixture_accounts = list(org.accounts.values())
-    settings = {
+    settings: dict[str, Any] = {
         "reaper": {"dry_run": False, "max_actions_per_run": 1000},
         "organization": {
             **{"organization_id": "o-abcdefghij", "deployment_targets": ["r-ab12"], "regions": REGIONS},

@@ -142,7 +142,11 @@ def test_inline_outputs_pass_as_they_are_and_a_stray_value_is_a_failure() -> Non
 
 def test_a_staged_listing_and_aggregation_come_back_whole_and_the_state_keeps_only_keys() -> None:
     store = Store()
-    listing = {"capability": "reaper", "items": [_item("1" * 12, "us-east-1")], "skipped_accounts": {"2" * 12: "x"}}
+    listing: dict[str, Any] = {
+        "capability": "reaper",
+        "items": [_item("1" * 12, "us-east-1")],
+        "skipped_accounts": {"2" * 12: "x"},
+    }
     staged = stage_listing(store, listing, PREFIX)
     assert staged == {
         "capability": "reaper",
@@ -177,5 +181,5 @@ def test_an_aggregate_key_outside_the_runs_is_refused(key: object) -> None:
 
 def test_a_staged_listing_whose_items_are_not_an_array_is_refused() -> None:
     store = Store({PREFIX + "listing.json": {"capability": "reaper"}, PREFIX + "items.json": {"a": 1}})
-    with pytest.raises(ResultsError, match="items.json must hold a JSON array of work items, got dict"):
+    with pytest.raises(ResultsError, match=r"items\.json must hold a JSON array of work items, got dict"):
         load_listing(store, {"listing_key": PREFIX + "listing.json", "prefix": PREFIX})
