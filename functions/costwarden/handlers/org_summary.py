@@ -1,7 +1,8 @@
 """State machine last step: the one run summary (per account), logged and kept in the state table.
 
 Each input is inline (in-process) or a pointer into the results bucket (the deployed machine: the staged listing,
-the Maps' ResultWriter outputs, the staged aggregation); with the bucket the summary is also written there."""
+the Maps' ResultWriter outputs, the staged aggregation); with the bucket the whole summary is written there and the
+state and the state table get it bounded (``bounded_summary``: a run where every item fails stays deployable)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.handlers.observability import logger
 from costwarden.handlers.org_common import result_store, run_time
-from costwarden.org.results import SUMMARY, load_aggregate, load_listing, load_outputs, prefix_of
+from costwarden.org.results import SUMMARY, bounded_summary, load_aggregate, load_listing, load_outputs, prefix_of
 from costwarden.services.org import publish_idle, summarize
 from costwarden.services.reaper import sns_publisher, state_store
 from costwarden.settings import load_settings
@@ -40,9 +41,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if summary["capability"] == "idle":
         # One weekly alert per team over every account (the items alert nobody).
         summary["idle"] = publish_idle(settings, plan, state=state, publish_fn=sns_publisher(), now=at)
+    if store is not None:  # the whole summary in the bucket; the state and the record within their limits
+        key = prefix_of(event.get("listing") or {}) + SUMMARY
+        store.put_json(key, summary)
+        summary = bounded_summary(summary, key)
     ttl = min(SUMMARY_TTL_DAYS, settings.reaper.audit_ttl_days)
     state.put(f"orgrun#{at.strftime('%Y-%m-%d')}", f"{summary['capability']}#{at.isoformat()}", summary, ttl_days=ttl)
-    if store is not None:
-        store.put_json(prefix_of(event.get("listing") or {}) + SUMMARY, summary)
     logger.info("organization run finished", extra=summary)
     return summary

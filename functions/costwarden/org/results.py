@@ -220,3 +220,22 @@ def load_aggregate(store: ResultStore | None, aggregate: Mapping[str, Any]) -> d
     if not isinstance(key, str) or not key.startswith(RUNS_PREFIX + "/"):
         raise ResultsError(f"the aggregate's 'aggregate_key' must be under {RUNS_PREFIX}/, got {key!r}")
     return _object(store.get_json(key), key)
+
+
+#: The most of the run summary the state (the execution's output) and the state table's record carry: Step
+#: Functions' 256 KiB and DynamoDB's 400 KB leave room; ``summary.json`` always holds the whole summary.
+SUMMARY_INLINE_BYTES = 128 * 1024
+#: What a summary over the bound leaves to ``summary.json``: the parts that grow with accounts and failures.
+SUMMARY_BULK = ("accounts", "failed_items", "skipped_accounts")
+
+
+def bounded_summary(summary: Mapping[str, Any], key: str, limit: int = SUMMARY_INLINE_BYTES) -> dict[str, Any]:
+    """The summary with its key; when its JSON is over ``limit`` (every item failing at 800 items: ~2 errors of
+    ~200 characters per item), its per-account parts are counted instead and named in ``left_to_summary_key``."""
+    out = {**summary, "summary_key": key}
+    if len(json.dumps(out, default=str).encode()) <= limit:
+        return out
+    for name in SUMMARY_BULK:
+        out[f"{name}_count"] = len(out.pop(name, None) or ())
+    out["left_to_summary_key"] = list(SUMMARY_BULK)
+    return out

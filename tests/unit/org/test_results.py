@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from costwarden.org.results import (
     ResultsError,
+    bounded_summary,
     bucket_name,
     load_aggregate,
     load_listing,
@@ -183,3 +184,23 @@ def test_a_staged_listing_whose_items_are_not_an_array_is_refused() -> None:
     store = Store({PREFIX + "listing.json": {"capability": "reaper"}, PREFIX + "items.json": {"a": 1}})
     with pytest.raises(ResultsError, match=r"items\.json must hold a JSON array of work items, got dict"):
         load_listing(store, {"listing_key": PREFIX + "listing.json", "prefix": PREFIX})
+
+
+def test_a_summary_over_the_bound_leaves_its_per_account_parts_to_the_bucket() -> None:
+    errors = {f"{n:012d}/us-east-1": "AccessDenied: not authorized to perform sts:AssumeRole " * 4 for n in range(800)}
+    accounts = {f"{n:012d}": {"team": "t", "errors": [errors[f"{n:012d}/us-east-1"]]} for n in range(800)}
+    summary = {"items": 800, "accounts": accounts, "failed_items": errors, "skipped_accounts": {"1": "x"}}
+    assert len(json.dumps(summary)) > 256 * 1024  # every item failed: the whole summary would not fit a state
+
+    bounded = bounded_summary(summary, PREFIX + "summary.json")
+
+    assert bounded == {
+        "items": 800,
+        "summary_key": PREFIX + "summary.json",
+        "accounts_count": 800,
+        "failed_items_count": 800,
+        "skipped_accounts_count": 1,
+        "left_to_summary_key": ["accounts", "failed_items", "skipped_accounts"],
+    }
+    small = {"items": 1, "accounts": {"1": {}}}
+    assert bounded_summary(small, "k") == {**small, "summary_key": "k"}  # within the bound: whole
