@@ -31,6 +31,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.buckets import expiring_bucket
 from infra.bundling import Bundle
 from infra.function import CoreResources, CostwardenFunction
 from infra.nag import NO_RESOURCE_LEVEL_PERMISSIONS, acknowledge_because, acknowledge_scoped, record_reasons
@@ -84,7 +85,6 @@ REPORT_CE_REASON: Final = (
     "The report function's Cost Explorer policy holds the one read-only action ce:GetCostAndUsage, which supports "
     "no resource-level permissions."
 )
-S1: Final = "AwsSolutions::AwsSolutions-S1"
 BUCKETS_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::*]"
 record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, ADVISOR_READS_REASON, REPORT_CE_REASON)
 
@@ -140,25 +140,9 @@ class Advisor(Construct):
         )
 
     def _build_bucket(self, days: int) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "ReportBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            versioned=False,
-            removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-reports",
-                    expiration=Duration.days(days),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+        return expiring_bucket(
+            self, "ReportBucket", days, RemovalPolicy.RETAIN, ACCESS_LOGS_REASON, rule_id="expire-reports"
         )
-        acknowledge_scoped(bucket, [S1], ACCESS_LOGS_REASON)
-        return bucket
 
     def _grant_advisor(self, may_put_lifecycle: bool) -> None:
         statements = [

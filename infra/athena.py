@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_bcmdataexports as bcm
 from aws_cdk import aws_glue as glue
@@ -31,6 +31,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from costwarden.settings import AthenaSettings, SettingsError
 
+from infra.buckets import expiring_bucket
 from infra.function import CoreResources
 from infra.nag import acknowledge_scoped
 
@@ -235,25 +236,14 @@ class AthenaCostData(Construct):
         )
 
     def _results_bucket(self) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return expiring_bucket(
             self,
             "ResultsBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=False,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-results",
-                    expiration=Duration.days(RESULTS_DAYS),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+            RESULTS_DAYS,
+            RemovalPolicy.DESTROY,
+            RESULTS_BUCKET_LOGS_REASON,
+            rule_id="expire-results",
         )
-        acknowledge_scoped(bucket, [S1], RESULTS_BUCKET_LOGS_REASON)
-        return bucket
 
     def _table(self) -> glue.CfnTable:
         config = self.config

@@ -5,6 +5,12 @@ The definition is ``infra/fanout_asl.py`` (JSON, executed as is by the functiona
 in ``costwarden.services.org.CAPABILITIES`` gets a state machine; the idle finder gets one by being added there.
 Only the item function may assume the member roles (``sts:AssumeRole`` on the two role names, in accounts of this
 organization: ``aws:ResourceOrgID``); only the accounts function reads Organizations.
+
+The results bucket (``results_bucket``) holds what would not fit in a state (``costwarden.org.results``): the
+steps' objects under ``org-runs/`` and the Maps' ResultWriter output under ``org-map-results/``, S3-encrypted,
+private, TLS only, expired after ``RESULTS_DAYS``. Each principal gets exactly its objects: the accounts function
+writes ``org-runs/``; the aggregate and summary functions read both prefixes and write ``org-runs/``; the state
+machines read ``org-runs/`` (ItemReader) and write ``org-map-results/`` (ResultWriter); the item function none.
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from costwarden.org.accounts import read_role_name, reaper_role_name
+from costwarden.org.results import MAP_RESULTS_PREFIX, RUNS_PREFIX
 from costwarden.settings import Settings
 
 from infra import nag
+from infra.buckets import expiring_bucket
 from infra.fanout_asl import definition
 from infra.function import CoreResources, CostwardenFunction
 
@@ -36,6 +45,24 @@ ORGANIZATIONS_READS = [
     "organizations:ListOrganizationalUnitsForParent",
 ]
 FANOUT_REASON = nag.ORG_FANOUT_REASON
+#: Days an organization run's items and results stay in the results bucket (a run reads them within its 2 hours;
+#: the summary is also kept in the state table).
+RESULTS_DAYS = 14
+RESULTS_REASON = (
+    "Organization fan-out results bucket: each principal is granted its run objects by key prefix (org-runs/* for "
+    "the steps' items, aggregation and summary; org-map-results/* for the Maps' ResultWriter files), whose keys "
+    "are made per execution at run time. Server access logging would need a further log bucket (itself flagged "
+    "by the same rule); objects expire after 14 days."
+)
+#: What Step Functions' ResultWriter needs on its prefix (a result file may be a multipart upload).
+RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+#: function -> (reads, writes) of the results bucket, as key prefixes.
+RESULT_ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "accounts": ((), (RUNS_PREFIX,)),
+    "item": ((), ()),
+    "aggregate": ((RUNS_PREFIX, MAP_RESULTS_PREFIX), (RUNS_PREFIX,)),
+    "summary": ((RUNS_PREFIX, MAP_RESULTS_PREFIX), (RUNS_PREFIX,)),
+}
 
 
 def member_role_arns(settings: Settings, partition: str) -> list[str]:
@@ -45,7 +72,7 @@ def member_role_arns(settings: Settings, partition: str) -> list[str]:
 
 class OrganizationFanout(Construct):
     """Attributes: ``functions`` (name -> ``CostwardenFunction``), ``state_machines`` (capability -> machine),
-    ``member_principals`` (the role ARNs member roles trust: the item function's role)."""
+    ``member_principals`` (the role ARNs member roles trust: the item function's role), ``results_bucket``."""
 
     def __init__(
         self,
@@ -112,10 +139,36 @@ class OrganizationFanout(Construct):
             FANOUT_REASON,
         )
         self.member_principals = [self.functions["item"].role.role_arn]
+        self.results_bucket = self._results_bucket()
+        for name, (gets, puts) in RESULT_ACCESS.items():
+            self._grant(self.functions[name].role, name, reads=gets, writes=puts)
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for capability, two_phase in CAPABILITY_PHASES.items():
             self.state_machines[capability] = self._machine(settings, capability, two_phase)
+
+    def _results_bucket(self) -> s3.Bucket:
+        return expiring_bucket(self, "ResultsBucket", RESULTS_DAYS, RemovalPolicy.DESTROY, RESULTS_REASON)
+
+    def _bucket_finding(self, prefix: str) -> str:
+        """How cdk-nag names an object ARN of the results bucket in a finding id."""
+        stack = Stack.of(self)
+        cfn = self.results_bucket.node.default_child
+        logical = stack.resolve(stack.get_logical_id(cfn))  # type: ignore[arg-type]
+        return f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical}.Arn>/{prefix}/*]"
+
+    def _grant(self, role: iam.IRole, name: str, *, reads: tuple[str, ...], writes: tuple[str, ...]) -> None:
+        """``s3:GetObject`` on the ``reads`` prefixes, ``s3:PutObject`` on the ``writes`` ones: nothing else."""
+        statements = [
+            iam.PolicyStatement(actions=[action], resources=[self.results_bucket.arn_for_objects(f"{p}/*") for p in ps])
+            for action, ps in (("s3:GetObject", reads), ("s3:PutObject", writes))
+            if ps
+        ]
+        if not statements:
+            return
+        policy = iam.Policy(self, f"{name.capitalize()}Results", statements=statements)
+        policy.attach_to_role(role)
+        nag.acknowledge_scoped(policy, [self._bucket_finding(p) for p in sorted({*reads, *writes})], RESULTS_REASON)
 
     @staticmethod
     def _arn_pattern(fn: CostwardenFunction) -> str:
@@ -137,6 +190,7 @@ class OrganizationFanout(Construct):
             summary_arn=self.functions["summary"].function.function_arn,
             max_concurrency=settings.organization.max_concurrency,
             two_phase=two_phase,
+            results_bucket=self.results_bucket.bucket_name,
             own_account_arn=own.function.function_arn if own is not None else None,
         )
         log_group = logs.LogGroup(
@@ -166,6 +220,21 @@ class OrganizationFanout(Construct):
                 actions=["states:DescribeExecution", "states:StopExecution"],
                 resources=[f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:{name}/*"],
             )
+        )
+        # ItemReader reads the staged items; ResultWriter writes the children's outputs (and reads its parts back).
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.results_bucket.arn_for_objects(f"{RUNS_PREFIX}/*")]
+            )
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=RESULT_WRITER_ACTIONS,
+                resources=[self.results_bucket.arn_for_objects(f"{MAP_RESULTS_PREFIX}/*")],
+            )
+        )
+        nag.acknowledge_scoped(
+            machine, [self._bucket_finding(p) for p in (MAP_RESULTS_PREFIX, RUNS_PREFIX)], RESULTS_REASON
         )
         findings = [f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._arn_pattern(fn)}:*]" for fn in invoked]
         findings.append(

@@ -4,6 +4,11 @@
     ListAccounts -> PlanMap (Distributed Map over account x region, bounded MaxConcurrency)
                  -> Aggregate (global + per-account caps, reap_blocked) -> ActChoice -> ActMap -> Summary
 
+Nothing that grows with the organization passes between states (Step Functions' 256 KiB): ``ListAccounts`` writes
+the items to the results bucket and each Map reads them with ``ItemReader``; each Map writes its children's outputs
+with ``ResultWriter`` and hands on only the manifest's location; the steps read them back from the bucket
+(``costwarden.org.results``; docs/architecture.md, "Fan-out state size").
+
 Capabilities that change nothing (tag audit, idle finder) have one phase: ListAccounts -> PlanMap -> Summary.
 
 With ``own_account_arn`` (the deployed stack), the run starts the capability's single-account function for the
@@ -17,6 +22,8 @@ an item that still fails is caught and becomes a failed item in the results, so 
 from __future__ import annotations
 
 from typing import Any
+
+from costwarden.org.results import MAP_RESULTS_PREFIX
 
 #: Errors retried with backoff: the item handler's ``ThrottledError`` and Lambda's own throttling/service errors.
 RETRYABLE_ERRORS = [
@@ -117,10 +124,19 @@ def _own_account_task(function_arn: str, capability: str, *, next_state: str) ->
 
 
 def _item_map(
-    prefix: str, item_arn: str, items_path: str, max_concurrency: int, next_state: str, *, execution_type: str
+    prefix: str,
+    item_arn: str,
+    items_key_path: str,
+    max_concurrency: int,
+    next_state: str,
+    *,
+    execution_type: str,
+    bucket: str,
+    results_prefix: str,
 ) -> dict[str, Any]:
-    """A Distributed Map over ``items_path``; its states are named ``<prefix>RunItem`` etc.: state names must be
-    unique in the whole machine, nested Map iterators included (Step Functions refuses ``DUPLICATE_STATE_NAME``)."""
+    """A Distributed Map over the JSON array at ``items_key_path`` (a key of ``bucket``), its children's outputs
+    written under ``results_prefix``; its states are named ``<prefix>RunItem`` etc.: state names must be unique in
+    the whole machine, nested Map iterators included (Step Functions refuses ``DUPLICATE_STATE_NAME``)."""
     run, failed, done = f"{prefix}RunItem", f"{prefix}ItemFailed", f"{prefix}ItemDone"
     work = _lambda_task(item_arn, {"item.$": "$.item", "time.$": "$.time"}, next_state=None)
     del work["End"]
@@ -132,7 +148,11 @@ def _item_map(
     work["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": failed}]
     return {
         "Type": "Map",
-        "ItemsPath": items_path,
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": bucket, "Key.$": items_key_path},
+        },
         "ItemSelector": {"item.$": "$$.Map.Item.Value", "time.$": "$$.Execution.StartTime"},
         "MaxConcurrency": max_concurrency,
         "ItemProcessor": {
@@ -152,6 +172,10 @@ def _item_map(
                 done: {"Type": "Succeed"},
             },
         },
+        "ResultWriter": {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": bucket, "Prefix": results_prefix},
+        },
         "Next": next_state,
     }
 
@@ -165,29 +189,39 @@ def definition(
     summary_arn: str,
     max_concurrency: int,
     two_phase: bool,
+    results_bucket: str,
     own_account_arn: str | None = None,
 ) -> dict[str, Any]:
     """The state machine for one capability; ``two_phase`` (the reaper): plan, aggregate, then act;
-    ``own_account_arn``: the single-account function run for the deployment account first (see the module)."""
+    ``results_bucket``: where the items and results live (the module); ``own_account_arn``: the single-account
+    function run for the deployment account first (see the module)."""
+    maps = {"execution_type": child_execution_type(capability, "plan"), "bucket": results_bucket}
     states: dict[str, Any] = {
         "ListAccounts": {
-            **_lambda_task(accounts_arn, {"capability": capability}, next_state="PlanMap"),
+            **_lambda_task(
+                accounts_arn,
+                {"capability": capability, "bucket": results_bucket, "run.$": "$$.Execution.Name"},
+                next_state="PlanMap",
+            ),
             "ResultPath": "$.listing",
             "OutputPath": "$",
             "ResultSelector": {
-                "items.$": "$.Payload.items",
                 "capability.$": "$.Payload.capability",
-                "skipped_accounts.$": "$.Payload.skipped_accounts",
+                "prefix.$": "$.Payload.prefix",
+                "items_key.$": "$.Payload.items_key",
+                "listing_key.$": "$.Payload.listing_key",
+                "item_count.$": "$.Payload.item_count",
             },
         },
         "PlanMap": {
             **_item_map(
                 "Plan",
                 item_arn,
-                "$.listing.items",
+                "$.listing.items_key",
                 max_concurrency,
                 "Aggregate" if two_phase else "Summary",
-                execution_type=child_execution_type(capability, "plan"),
+                results_prefix=f"{MAP_RESULTS_PREFIX}/{capability}/plan",
+                **maps,
             ),
             "ResultPath": "$.plan",
         },
@@ -198,23 +232,23 @@ def definition(
                 "plan.$": "$.plan",
                 "aggregate.$": "$.aggregate",
                 "act.$": "$.act",
+                "bucket": results_bucket,
                 "time.$": "$$.Execution.StartTime",
             },
             next_state=None,
         ),
     }
     if two_phase:
+        payload = {"plan.$": "$.plan", "listing.$": "$.listing", "bucket": results_bucket}
         states["Aggregate"] = {
-            **_lambda_task(
-                aggregate_arn, {"plan.$": "$.plan", "time.$": "$$.Execution.StartTime"}, next_state="ActChoice"
-            ),
+            **_lambda_task(aggregate_arn, {**payload, "time.$": "$$.Execution.StartTime"}, next_state="ActChoice"),
             "ResultPath": "$.aggregate",
             "OutputPath": "$",
             "ResultSelector": {
-                "approval.$": "$.Payload.approval",
-                "act_items.$": "$.Payload.act_items",
                 "act.$": "$.Payload.act",
                 "blocked.$": "$.Payload.blocked",
+                "act_items_key.$": "$.Payload.act_items_key",
+                "aggregate_key.$": "$.Payload.aggregate_key",
             },
         }
         states["ActChoice"] = {
@@ -227,10 +261,12 @@ def definition(
             **_item_map(
                 "Act",
                 item_arn,
-                "$.aggregate.act_items",
+                "$.aggregate.act_items_key",
                 max_concurrency,
                 "Summary",
                 execution_type=child_execution_type(capability, "act"),
+                bucket=results_bucket,
+                results_prefix=f"{MAP_RESULTS_PREFIX}/{capability}/act",
             ),
             "ResultPath": "$.act",
         }

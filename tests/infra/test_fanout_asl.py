@@ -27,6 +27,7 @@ def _build(capability: str, two_phase: bool, own: str | None = None) -> dict[str
         summary_arn=FN + "summary",
         max_concurrency=5,
         two_phase=two_phase,
+        results_bucket="costwarden-results",
         own_account_arn=own,
     )
 

@@ -180,3 +180,66 @@ def test_call_as_refuses_anything_else_naming_the_key(bad: Any) -> None:
 
     with pytest.raises(SettingsError, match="call_as"):
         parse_settings({"organization": {**ORG, "call_as": bad}})
+
+
+def _s3_grants(org_synth: Synth, role_logical_id: str) -> dict[str, list[str]]:
+    """action -> the results bucket key patterns a role's inline policies grant it (``<bucket>/<pattern>``)."""
+    (bucket,) = [k for k in org_synth.resources("AWS::S3::Bucket") if k.startswith("OrgFanoutResultsBucket")]
+    out: dict[str, list[str]] = {}
+    for policy in org_synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in (a for a in actions if a.startswith("s3:")):
+                for resource in resources:
+                    parts = resource["Fn::Join"][1]
+                    assert parts[0] == {"Fn::GetAtt": [bucket, "Arn"]}, resource  # this bucket, nothing else
+                    out.setdefault(action, []).append("".join(parts[1:]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_the_results_bucket_is_private_encrypted_tls_only_and_expires(org_synth: Synth, synth: Synth) -> None:
+    from infra.fanout import RESULTS_DAYS
+
+    buckets = {k: v for k, v in org_synth.resources("AWS::S3::Bucket").items() if k.startswith("OrgFanoutResults")}
+    ((logical_id, bucket),) = buckets.items()
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption == {"SSEAlgorithm": "AES256"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == RESULTS_DAYS and rule["Status"] == "Enabled"
+    (policy,) = [
+        p
+        for p in org_synth.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": logical_id}
+    ]
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert not [k for k in synth.resources("AWS::S3::Bucket") if k.startswith("OrgFanout")]  # single account: none
+
+
+def test_each_fan_out_principal_gets_exactly_its_results_objects(org_synth: Synth) -> None:
+    def role(construct: str) -> str:
+        (found,) = [k for k in org_synth.resources("AWS::IAM::Role") if k.startswith(f"OrgFanout{construct}Role")]
+        return found
+
+    runs, maps = "/org-runs/*", "/org-map-results/*"
+    assert _s3_grants(org_synth, role("AccountsFunction")) == {"s3:PutObject": [runs]}
+    assert _s3_grants(org_synth, role("ItemFunction")) == {}  # the member-role side touches no results
+    for reader in ("AggregateFunction", "SummaryFunction"):  # the manifests and result files, their own objects
+        assert _s3_grants(org_synth, role(reader)) == {"s3:GetObject": [maps, runs], "s3:PutObject": [runs]}
+    for machine in ("ReaperStateMachine", "TagAuditStateMachine", "IdleStateMachine"):  # not their schedules' roles
+        assert _s3_grants(org_synth, role(machine)) == {
+            "s3:GetObject": [maps, runs],  # ItemReader reads the staged items; ResultWriter reads its parts back
+            "s3:PutObject": [maps],
+            "s3:ListMultipartUploadParts": [maps],
+            "s3:AbortMultipartUpload": [maps],
+        }

@@ -26,8 +26,8 @@ from costwarden.core.alerts import build
 from costwarden.core.keys import HashedKey
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 
-#: Planned actions an item reports by name (the rest are counted): keeps an item's output small, so the
-#: Distributed Map's result stays under Step Functions' 256 KiB payload limit (README, "Organization scale").
+#: Planned actions an item reports by name (the rest are counted): keeps an item's output, its results file and the
+#: reap-blocked alert small (the state carries only the results' keys: docs/architecture.md, "Fan-out state size").
 SAMPLE_ACTIONS = 3
 MAX_ALERT_ITEMS = 30
 

@@ -178,8 +178,9 @@ def _audit(settings: Settings, item: WorkItem, clients: Clients, context: ItemCo
     }
 
 
-#: The most findings an idle item returns (the costliest first, without their command lines: ~600 bytes each):
-#: the Map's collected result must stay under Step Functions' 256 KiB (README, "Organization scale").
+#: The most findings an idle item returns (the costliest first, without their command lines: ~600 bytes each): keeps
+#: the results files and the per-team alert bounded (the state carries only keys: docs/architecture.md,
+#: "Fan-out state size").
 IDLE_ITEM_FINDINGS = 5
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import boto3
+
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +12,9 @@ import pytest
 from costwarden.cli.main import main
 from moto import mock_aws
 
-from tests.support.state import STATE_TABLE as TABLE
-from tests.support.state import create_state_table
+from tests.support.aws import create_state_table
+
+TABLE = "costwarden-state"
 
 
 def _lines(err: str) -> list[str]:
@@ -31,7 +34,7 @@ def test_digest_format_text_is_table(capsys: pytest.CaptureFixture[str]) -> None
 @pytest.fixture
 def state_table() -> Iterator[None]:
     with mock_aws():
-        create_state_table(TABLE)
+        create_state_table(boto3.client("dynamodb", region_name="us-east-1"), TABLE)
         yield
 
 

@@ -7,6 +7,8 @@ unchecked. Each invocation runs in-process against moto (a state table in ``us-e
 
 from __future__ import annotations
 
+import boto3
+
 import argparse
 import copy
 import json
@@ -23,8 +25,9 @@ from moto import mock_aws
 from tests.functional.test_no_credentials import COMMANDS as NO_CREDENTIALS_COMMANDS
 from tests.functional.test_no_credentials import no_credentials  # noqa: F401 (the fixture, used by name)
 from tests.support.moto_ce import answer_cost_allocation_tags
-from tests.support.state import STATE_TABLE as TABLE
-from tests.support.state import create_state_table
+from tests.support.aws import create_state_table
+
+TABLE = "costwarden-state"
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((REPO / "docs" / "cli.schema.json").read_text(encoding="utf-8"))
@@ -90,7 +93,7 @@ def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.chdir(REPO)
     answer_cost_allocation_tags(monkeypatch)
     with mock_aws():
-        create_state_table(TABLE)
+        create_state_table(boto3.client("dynamodb", region_name="us-east-1"), TABLE)
         yield
 
 

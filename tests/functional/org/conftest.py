@@ -1,6 +1,7 @@
 """A simulated organization on moto: Organizations, STS (assumed credentials map to the member account), EC2 in
 each member account, SNS -> SQS to read alerts, and Step Functions executing the real state machine definition
-(``infra/fanout_asl.py``) whose Lambda tasks run the real handlers in-process (moto would start Docker)."""
+(``infra/fanout_asl.py``) whose Lambda tasks run the real handlers in-process (moto would start Docker), with its
+Maps' ItemReader and ResultWriter on the results bucket (``RESULTS_BUCKET``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -21,10 +23,15 @@ from costwarden.handlers.context import LocalContext
 from costwarden.settings import load_settings
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3 as ResultWriterS3,
+)
 
+from tests.support.aws import create_state_table as create_table
 from tests.support.moto_ce import answer_cost_allocation_tags
 
 MANAGEMENT = "123456789012"
+RESULTS_BUCKET = "costwarden-org-results"
 EXPIRED = "2020-01-01"
 HANDLERS = {
     "org-accounts": "costwarden.handlers.org_accounts",
@@ -78,6 +85,17 @@ class Org:
         spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
         out = ec2.run_instances(ImageId=image, MinCount=n, MaxCount=n, TagSpecifications=spec)
         return [i["InstanceId"] for i in out["Instances"]]
+
+    def old_volume(self, account: str, size: int, **tags: str) -> str:
+        """An unattached volume created 30 days ago (moto stamps ``now``; the backend's field is moved back)."""
+        from moto.ec2.models import ec2_backends
+
+        ec2 = self.member(account, "ec2")
+        spec = [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
+        volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=size, VolumeType="gp3", TagSpecifications=spec)
+        backend = ec2_backends[account]["us-east-1"]
+        backend.volumes[volume["VolumeId"]].create_time = datetime.now(UTC) - timedelta(days=30)
+        return str(volume["VolumeId"])
 
     def state_of(self, account_id: str, instance_id: str, region: str = "us-east-1") -> str:
         ec2 = self.member(account_id, "ec2", region)
@@ -145,10 +163,55 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
+def _result_writer_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """moto 5.2.5's ResultWriter writes a manifest that lists no result file (its ``TODO``) and drops the children's
+    outputs. This writes what Step Functions documents ("ResultWriter", Step Functions developer guide): under
+    ``<Prefix>/<map run id>/`` a ``manifest.json`` whose ``ResultFiles.SUCCEEDED`` names ``SUCCEEDED_0.json``, an
+    array of execution records with each child's ``Output`` as a JSON string; the Map's output is the manifest's
+    location. (Every child of this machine succeeds: an item's failure is caught inside it.)"""
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    parameters = env.stack.pop()
+    results = env.stack.pop()
+    s3: Any = boto_client_for(region=resource_runtime_part.region, service="s3", state_credentials=state_credentials)
+    map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
+    prefix = parameters["Prefix"].rstrip("/") + "/" if parameters["Prefix"] else ""
+    folder = prefix + map_run_arn.split(":")[-1] + "/"
+    records = [
+        {
+            "ExecutionArn": f"{map_run_arn}:{n}",
+            "Name": str(n),
+            "Output": json.dumps(result),
+            "OutputDetails": {"Included": True},
+            "Status": "SUCCEEDED",
+        }
+        for n, result in enumerate(results)
+    ]
+    body = json.dumps(records).encode()
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "SUCCEEDED_0.json", Body=body)
+    manifest = {
+        "DestinationBucket": parameters["Bucket"],
+        "MapRunArn": map_run_arn,
+        "ResultFiles": {
+            "FAILED": [],
+            "PENDING": [],
+            "SUCCEEDED": [{"Key": folder + "SUCCEEDED_0.json", "Size": len(body)}],
+        },
+    }
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "manifest.json", Body=json.dumps(manifest).encode())
+    env.stack.append(
+        {
+            "MapRunArn": map_run_arn,
+            "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": folder + "manifest.json"},
+        }
+    )
+
+
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
     monkeypatch.setattr(LambdaBackend, "invoke", _in_process_invoke)
     answer_cost_allocation_tags(monkeypatch)
+    monkeypatch.setattr(ResultWriterS3, "_handle_put_object", staticmethod(_result_writer_put_object))
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         world = Org()
         organizations = boto3.client("organizations", region_name="us-east-1")
@@ -160,6 +223,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
             world.accounts[name] = account_id
             if team:
                 organizations.tag_resource(ResourceId=account_id, Tags=[{"Key": "team", "Value": team}])
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=RESULTS_BUCKET)
         sns = boto3.client("sns", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
         world.topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
@@ -178,6 +242,12 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
                 FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
             )["FunctionArn"]
         yield world
+
+
+def create_state_table(monkeypatch: pytest.MonkeyPatch, name: str = "costwarden-state") -> None:
+    """The deployment's state table (de-duplication, price cache), named to the handlers."""
+    create_table(boto3.client("dynamodb", region_name="us-east-1"), name)
+    monkeypatch.setenv("STATE_TABLE_NAME", name)
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
@@ -199,6 +269,7 @@ def state_machine(world: Org, capability: str = "reaper", two_phase: bool = True
         summary_arn=world.functions["org-summary"],
         max_concurrency=max_concurrency,
         two_phase=two_phase,
+        results_bucket=RESULTS_BUCKET,
     )
     # moto's ASL parser accepts only STANDARD Distributed Map children; the deployed EXPRESS plan children are
     # validated by asl-validator (tests/infra/test_deploy_rules.py). Every state and path is otherwise as deployed.

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws import create_state_table
-
-from .conftest import EXPIRED, Org, configure, state_machine
+from .conftest import EXPIRED, Org, configure, create_state_table, state_machine
 
 BASE: dict[str, Any] = {"organization_id": "o-abcdefghij", "deployment_targets": ["r-ab12"], "regions": ["us-east-1"]}
 
@@ -117,29 +115,12 @@ def test_the_tag_audit_runs_per_account_in_one_phase(org: Org, monkeypatch: pyte
     assert summary["skipped_accounts"]["123456789012"].startswith("the deployment account")
 
 
-def _old_volume(org: Org, account: str, size: int, **tags: str) -> str:
-    """An unattached volume created 30 days ago (moto stamps ``now``; the backend's field is moved back)."""
-    from datetime import UTC, datetime, timedelta
-
-    from moto.ec2.models import ec2_backends
-
-    ec2 = org.member(account, "ec2")
-    spec = [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
-    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=size, VolumeType="gp3", TagSpecifications=spec)
-    ec2_backends[account]["us-east-1"].volumes[volume["VolumeId"]].create_time = datetime.now(UTC) - timedelta(days=30)
-    return str(volume["VolumeId"])
-
-
 def test_the_idle_finder_runs_per_account_and_alerts_each_team_once(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
     vision, shared, legal = (org.accounts[n] for n in ("vision", "shared", "legal"))
-    untagged = _old_volume(org, vision, 100)  # no team tag: the account's team (vision) owns it
-    tagged = [_old_volume(org, vision, 50, team="nlp"), _old_volume(org, shared, 20, team="nlp")]
-    _old_volume(org, legal, 10, team="legal")  # excluded account: never scanned
-    import boto3
-
-    # the weekly de-duplication lives here
-    create_state_table(boto3.client("dynamodb", region_name="us-east-1"), "costwarden-state")
-    monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
+    untagged = org.old_volume(vision, 100)  # no team tag: the account's team (vision) owns it
+    tagged = [org.old_volume(vision, 50, team="nlp"), org.old_volume(shared, 20, team="nlp")]
+    org.old_volume(legal, 10, team="legal")  # excluded account: never scanned
+    create_state_table(monkeypatch)  # the weekly de-duplication lives here
     configure(monkeypatch, **_settings(org, global_cap=10, account_cap=5))
 
     machine = state_machine(org, capability="idle", two_phase=False)
