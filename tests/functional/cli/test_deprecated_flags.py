@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import boto3
-
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from costwarden.cli.main import main
 from moto import mock_aws

@@ -7,8 +7,6 @@ unchecked. Each invocation runs in-process against moto (a state table in ``us-e
 
 from __future__ import annotations
 
-import boto3
-
 import argparse
 import copy
 import json
@@ -17,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import jsonschema
 import pytest
 from costwarden.cli.main import build_parser, main
@@ -24,8 +23,8 @@ from moto import mock_aws
 
 from tests.functional.test_no_credentials import COMMANDS as NO_CREDENTIALS_COMMANDS
 from tests.functional.test_no_credentials import no_credentials  # noqa: F401 (the fixture, used by name)
-from tests.support.moto_ce import answer_cost_allocation_tags
 from tests.support.aws import create_state_table
+from tests.support.moto_ce import answer_cost_allocation_tags
 
 TABLE = "costwarden-state"
 
