@@ -23,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from costwarden.resources.iam import extend_statements
+from costwarden.resources.iam import extend_statements, hard_limit_statements
 from costwarden.settings import Settings
 
 from infra import nag
@@ -85,51 +85,24 @@ class Interact(Construct):
 
     def _hard_limit_role(self, settings: Settings, fn: lambda_.Function) -> iam.Role | None:
         """The hard limit's own role (issue 13), only when some team opted in: stop the opted-in teams' development
-        and experiment instances (tag conditions; never protected) and put/delete the deny policy on their launch
-        roles, nothing else. The endpoint assumes it for Enforce / Lift only."""
-        teams = sorted(team for team, mode in settings.budgets.hard_limit.items() if mode != "off")
-        if not teams:
-            return None
+        and experiment EC2 instances and SageMaker notebooks / training / processing jobs (tag conditions; never
+        protected), delete their endpoints only with ``budgets.hard_limit_endpoints: delete``, and put/delete the
+        deny policy on their launch roles, nothing else (``resources/iam.py`` ``hard_limit_statements``). The
+        endpoint assumes it for Enforce / Lift only."""
         stack = Stack.of(self)
-        tags = settings.tags
-        launch_roles = sorted(
-            {role for team in teams if team in settings.teams for role in settings.teams[team].slack.launch_roles}
-        )
+        statements = hard_limit_statements(settings, partition=stack.partition, account=stack.account, regions=[])
+        if not statements:
+            return None
         role = iam.Role(
             self,
             "HardLimitRole",
             assumed_by=iam.ArnPrincipal(self.function.role.role_arn),
-            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2, attach/remove deny-launch",
+            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2 and SageMaker, deny-launch",
         )
-        statements = [
-            iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
-            iam.PolicyStatement(
-                actions=["ec2:StopInstances"],
-                resources=[f"arn:{stack.partition}:ec2:*:{stack.account}:instance/*"],
-                conditions={
-                    "StringEquals": {
-                        f"aws:ResourceTag/{tags.team_key}": teams,
-                        f"aws:ResourceTag/{tags.environment_key}": ["development", "experiment"],
-                    },
-                    "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{tags.protect_key}": tags.protect_value},
-                },
-            ),
-        ]
-        if launch_roles:
-            statements.append(
-                iam.PolicyStatement(
-                    actions=["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{name}" for name in launch_roles],
-                )
-            )
-        policy = iam.Policy(self, "HardLimitPolicy", statements=statements)
+        policy = iam.Policy(self, "HardLimitPolicy", statements=[iam.PolicyStatement.from_json(s) for s in statements])
         role.attach_inline_policy(policy)
         nag.acknowledge_because(policy, nag.XRAY_WILDCARD, nag.HARD_LIMIT_READS_REASON)
-        nag.acknowledge_scoped(
-            policy,
-            ["AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*]"],
-            nag.HARD_LIMIT_SCOPED_REASON,
-        )
+        nag.acknowledge_scoped(policy, wildcard_findings(hard_limit_statements, settings), nag.HARD_LIMIT_SCOPED_REASON)
         role.grant_assume_role(self.function.role)
         fn.add_environment("HARD_LIMIT_ROLE_ARN", role.role_arn)
         return role

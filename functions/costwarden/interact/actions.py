@@ -146,6 +146,23 @@ def _set_expiry(ctx: Context, resource: Resource, rules: Rules, before: dict[str
     return None
 
 
+def _target(ctx: Context, arn: str, region: str) -> Resource | Outcome:
+    """The resource ``arn`` names, read fresh by its registry type (the tagging-API types through the tagging API,
+    ASG / EMR / EKS node groups through their own describe calls), or the refusal."""
+    type_name = type_for_arn(arn)
+    rtype = REGISTRY.get(type_name)
+    if rtype is None:
+        key = ctx.settings.tags.expires_key
+        return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
+    try:
+        found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
+    except ValueError as error:  # an ARN of the type's service whose resource part the type cannot read
+        return Outcome("refused", f"Refused: the button's target is not a {type_name} ARN ({error}).")
+    if not found or not found[0].active:
+        return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
+    return found[0]
+
+
 def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one answer per refusal
     """Move the resource's expiry ``days`` later (from now if already past), capped by the lifetime limit."""
     key = ctx.settings.tags.expires_key
@@ -155,14 +172,9 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:  # noqa: PLR0911 - one
         region = parse_arn(arn).region
     except BadArn as error:
         return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
-    type_name = type_for_arn(arn)
-    rtype = REGISTRY.get(type_name)
-    if rtype is None or rtype.tagging_type is None:
-        return Outcome("refused", f"{type_name} cannot be extended from Slack; update its {key} tag by hand.")
-    found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
-    if not found or not found[0].active:
-        return Outcome("refused", "The resource no longer exists (or is being deleted): nothing to extend.")
-    resource = found[0]
+    resource = _target(ctx, arn, region)
+    if isinstance(resource, Outcome):
+        return resource
     rules = Rules.for_settings(ctx.settings)
     refused = refusal(resource, Verb.TAG, rules)  # answered first, whatever else is wrong with the resource
     if refused:
