@@ -21,6 +21,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from costwarden.resources.iam import extend_statements, hard_limit_statements
@@ -39,7 +40,9 @@ INTERACT_MEMORY_MB = 512
 class Interact(Construct):
     """Attributes: ``function``, ``url`` (the Function URL), ``policy``, ``secret``, ``output``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, core: CoreResources, notifier: CostwardenFunction | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         settings = core.settings
         name = settings.interact.app_secret_name
@@ -75,6 +78,7 @@ class Interact(Construct):
         )
         nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.INTERACT_READS_REASON)
         self.hard_limit_role = self._hard_limit_role(settings, fn)
+        self.timer_group = self._grace_timer(settings, fn, notifier)
         self.url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         self.output = CfnOutput(
             self,
@@ -106,3 +110,61 @@ class Interact(Construct):
         role.grant_assume_role(self.function.role)
         fn.add_environment("HARD_LIMIT_ROLE_ARN", role.role_arn)
         return role
+
+    def _grace_timer(
+        self, settings: Settings, fn: lambda_.Function, notifier: CostwardenFunction | None
+    ) -> scheduler.CfnScheduleGroup | None:
+        """``hard_limit: auto`` (``interact/hardlimit_timer.py``), only when some team is ``auto``: a schedule group
+        for the one-time ``at()`` schedules, Scheduler's own role that may invoke this function and nothing else,
+        the notifier allowed to create/replace schedules in that group only (and to pass that role to Scheduler
+        only), this function allowed to delete them (*Hold*). Why Scheduler and not a Step Functions Wait: the
+        module docstring of ``interact/hardlimit_timer.py``."""
+        if not any(mode == "auto" for mode in settings.budgets.hard_limit.values()):
+            return None
+        if notifier is None:
+            raise ValueError("budgets.hard_limit auto needs the notifier: it arms the grace timer")
+        stack = Stack.of(self)
+        group = scheduler.CfnScheduleGroup(self, "HardLimitTimers", name=f"{stack.stack_name}-hard-limit")
+        role = iam.Role(
+            self,
+            "HardLimitTimerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="Costwarden hard limit grace timer: EventBridge Scheduler invokes the Slack app's function",
+        )
+        invoke = iam.Policy(
+            self,
+            "HardLimitTimerInvoke",
+            statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function_arn])],
+        )
+        role.attach_inline_policy(invoke)
+        schedules = f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:schedule/{group.name}/*"
+        arm = iam.Policy(
+            self,
+            "HardLimitTimerArm",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["scheduler:CreateSchedule", "scheduler:UpdateSchedule"], resources=[schedules]
+                ),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+                ),
+            ],
+        )
+        notifier.role.attach_inline_policy(arm)
+        self.policy.add_statements(iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[schedules]))
+        named = f"arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{group.name}/*"
+        schedules_finding = [f"AwsSolutions::AwsSolutions-IAM5[Resource::{named}]"]
+        nag.acknowledge_scoped(arm, schedules_finding, nag.HARD_LIMIT_TIMER_REASON)
+        nag.acknowledge_scoped(self.policy, schedules_finding, nag.HARD_LIMIT_TIMER_REASON)
+        environment = {
+            "HARD_LIMIT_TIMER_GROUP": str(group.name),
+            "HARD_LIMIT_TIMER_TARGET": fn.function_arn,
+            "HARD_LIMIT_TIMER_ROLE": role.role_arn,
+        }
+        for key, value in environment.items():
+            notifier.function.add_environment(key, value)
+        return group

@@ -127,6 +127,11 @@ HARD_LIMIT_SCOPED_REASON: Final = (
     "DeleteEndpoint only with budgets.hard_limit_endpoints: delete) are scoped to the type's ARN pattern AND "
     "conditioned on the opted-in team tag, environment development/experiment and no protect tag."
 )
+#: The hard limit's grace timer: its one-time schedules are named per team at run time.
+HARD_LIMIT_TIMER_REASON: Final = (
+    "The hard limit's grace timer creates (notifier) and deletes (Slack app, Hold) one-time schedules named per team "
+    "at run time: scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule are scoped to the stack's own schedule group."
+)
 ACCOUNT_TEAMS_REASON: Final = (
     "Cost monitor, organization + Athena only: organizations:ListAccounts and ListTagsForResource (read the "
     "account's team tag for account-default attribution) support no resource-level permissions ('*' only)."

@@ -28,9 +28,8 @@ ON = {
         ({"interact": {"enabled": True}}, "interact.oncall_users and interact.oncall_groups are empty"),
         ({"teams": {"nlp": {"channel": "ml-nlp"}}}, "teams.nlp.slack.launch_roles is empty"),
         ({"teams": {}}, "teams.nlp.slack.launch_roles is empty"),
-        ({"budgets": {"hard_limit": {"nlp": "auto"}}}, "budgets.hard_limit.nlp is 'auto'"),
     ],
-    ids=["no-oncall", "no-launch-roles", "team-not-in-directory", "auto-not-built"],
+    ids=["no-oncall", "no-launch-roles", "team-not-in-directory"],
 )
 def test_a_hard_limit_that_could_not_work_fails_synth_naming_the_key(change: dict[str, Any], named: str) -> None:
     app = App(context={**SKIP_BUNDLING, "costwarden": {**ON, **change}})
@@ -106,3 +105,40 @@ def test_the_hard_limit_role_stops_sagemaker_and_deletes_endpoints_only_when_tol
         assert delete["Condition"]["StringEquals"]["aws:ResourceTag/team"] == ["nlp"]
     (plugin,) = [p for p in synth.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
     assert plugin["conclusion"] == "success" and plugin["violations"] == []
+
+
+def test_auto_deploys_the_grace_timer_least_privilege(tmp_path: Path) -> None:
+    raw = {**ON, "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_grace_hours": 1}}
+    synth = synthesize(tmp_path, {"costwarden": raw})
+    [group] = synth.resources("AWS::Scheduler::ScheduleGroup").values()
+    name = group["Properties"]["Name"]
+    [role] = [r for key, r in synth.resources("AWS::IAM::Role").items() if "HardLimitTimerRole" in key]
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"} and "aws:SourceAccount" in json.dumps(trust)
+    [invoke] = _statements(synth, "HardLimitTimerInvoke")
+    interact_fn = {"Fn::GetAtt": [synth.logical_id("Interact/Function/Function"), "Arn"]}
+    assert (invoke["Action"], invoke["Resource"]) == ("lambda:InvokeFunction", interact_fn)
+    arm = _statements(synth, "HardLimitTimerArm")
+    [create] = [s for s in arm if "scheduler:CreateSchedule" in _actions(s)]
+    assert _actions(create) == {"scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
+    assert f"schedule/{name}/*" in json.dumps(create["Resource"])
+    [passrole] = [s for s in arm if s["Action"] == "iam:PassRole"]
+    assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    # the notifier arms: the policy is on its role, and it knows where the schedules go
+    [policy] = [p for key, p in synth.resources("AWS::IAM::Policy").items() if "HardLimitTimerArm" in key]
+    assert policy["Properties"]["Roles"] == [{"Ref": synth.logical_id("Notifier/Function/Role")}]
+    notifier_env = synth.resource("Notifier/Function/Function")["Properties"]["Environment"]["Variables"]
+    assert notifier_env["HARD_LIMIT_TIMER_GROUP"] == name
+    assert notifier_env["HARD_LIMIT_TIMER_TARGET"] == interact_fn
+    # the Slack app deletes a schedule on Hold, in that group only
+    extend = _statements(synth, "InteractExtendPolicy")
+    [delete] = [s for s in extend if s["Action"] == "scheduler:DeleteSchedule"]
+    assert f"schedule/{name}/*" in json.dumps(delete["Resource"])
+    (plugin,) = [p for p in synth.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert plugin["conclusion"] == "success" and plugin["violations"] == []
+
+
+def test_approve_deploys_no_timer(tmp_path: Path) -> None:
+    synth = synthesize(tmp_path, {"costwarden": ON})
+    assert synth.resources("AWS::Scheduler::ScheduleGroup") == {}
+    assert not any("HardLimitTimer" in key for key in synth.resources("AWS::IAM::Role"))

@@ -31,7 +31,7 @@ ALL_MODES: dict[str, Any] = {
     "notifier": {"operator_email": "ops@example.com"},
     # issue 13: the Slack app's Extend policy and the hard limit's own role
     "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
-    "budgets": {"hard_limit": {"nlp": "approve"}, "hard_limit_endpoints": "delete"},
+    "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},  # issue 15: the limit statements

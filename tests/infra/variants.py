@@ -37,7 +37,7 @@ ORGANIZATION: Final[dict[str, Any]] = {
 EVERY_PERMISSION: Final[dict[str, Any]] = {
     "reaper": {"force_termination_protected": True, "missing_expiry": "mark"},
     "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
-    "budgets": {"hard_limit": {"nlp": "approve"}, "hard_limit_endpoints": "delete"},
+    "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},

@@ -27,7 +27,7 @@ from costwarden.core.act import Request, Rules, Trigger, Verb, act_on, decision_
 from costwarden.core.arn import BadArn, parse_arn
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.core.keys import FIRST_SEEN_PK
-from costwarden.interact import hardlimit
+from costwarden.interact import hardlimit, hardlimit_timer
 from costwarden.interact.authz import authorize
 from costwarden.interact.buttons import EXTEND_DAYS, lift_block
 from costwarden.interact.payload import ONCALL_ACTIONS, Button, Interaction
@@ -237,7 +237,7 @@ def _hard_limit(ctx: Context, interaction: Interaction, button: Button) -> Outco
     clients = ctx.hard_limit_clients
     who, now = interaction.user_id, ctx.now
     if button.action == "hold":
-        status, reply, record = hardlimit.hold(ctx.state, button.team, by=who, now=now)
+        status, reply, record = hardlimit_timer.hold(ctx.state, ctx.clients, button.team, by=who, now=now)
         return Outcome(status, reply, {}, record)
     if clients is None:
         return Outcome("refused", "The hard-limit role is not deployed (no team has budgets.hard_limit on).")

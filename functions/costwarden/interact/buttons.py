@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from costwarden.core.keys import CostKey, KeyFormatError
+from costwarden.interact.hardlimit_timer import NOTICE_KEY, notice_text
 from costwarden.interact.payload import MAX_VALUE_CHARS, Button, encode_button
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.settings import Settings
@@ -69,10 +70,32 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[tup
     if key is None or key.retracted:
         return []
     series = key.series
+    if settings.budgets.hard_limit.get(event.team) == "auto":  # enforced by the grace timer unless held
+        return [
+            ("Hold", Button("hold", event.team, channel, series), "primary"),
+            *_enforce_if_not_armed(event, channel, series),
+            ("Lift hard limit", Button("lift", event.team, channel, series), None),
+        ]
     return [
         ("Enforce hard limit", Button("enforce", event.team, channel, series), "danger"),
         ("Hold", Button("hold", event.team, channel, series), None),
     ]
+
+
+def _enforce_if_not_armed(event: AlertEvent, channel: str, series: str) -> list[tuple[str, Button, str | None]]:
+    """An ``auto`` alert whose timer could not be armed still offers on-call *Enforce*."""
+    notice = event.details.get(NOTICE_KEY)
+    if isinstance(notice, dict) and notice.get("status") == "failed":
+        return [("Enforce hard limit", Button("enforce", event.team, channel, series), "danger")]
+    return []
+
+
+def hard_limit_notice(event: AlertEvent) -> list[Block]:
+    """The grace timer's notice ("enforced at HH:MM UTC unless someone presses Hold"), when the alert has one."""
+    notice = event.details.get(NOTICE_KEY)
+    if event.kind is not AlertKind.COST_ANOMALY or not isinstance(notice, dict):
+        return []
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": notice_text(notice)}]}]
 
 
 def lift_block(team: str, channel: str, target: str) -> Block:
@@ -114,4 +137,5 @@ def action_blocks(event: AlertEvent, channel: str, settings: Settings) -> list[B
         if style:
             element["style"] = style
         elements.append(element)
-    return [{"type": "actions", "block_id": "costwarden_actions", "elements": elements}] if elements else []
+    actions = [{"type": "actions", "block_id": "costwarden_actions", "elements": elements}] if elements else []
+    return [*hard_limit_notice(event), *actions]

@@ -22,8 +22,8 @@ again by Lift (starting spend is a human decision); the record lists them.
 All AWS calls go through ``clients`` — in a deployment, clients of the hard-limit role (its own role, with tag
 conditions, deployed only when some team opts in), never the endpoint's own.
 
-Not built yet: ``auto`` mode's timer (refused at synth until it is) and lifting when the episode ends; *Hold* is
-recorded so that timer can honour it.
+``auto`` mode (enforced after a grace period unless on-call presses *Hold*) is ``interact/hardlimit_timer.py``.
+Not built: lifting by itself when the episode ends (*Lift* is a human decision, like starting spend again).
 """
 
 from __future__ import annotations
@@ -322,14 +322,3 @@ def lift(
     if failures:
         return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
     return "done", f"Hard limit lifted for {team}: deny-launch removed from {len(removed)} role(s)", record
-
-
-def hold(state: StateStore, team: str, *, by: str, now: datetime) -> tuple[str, str, dict[str, Any]]:
-    """Record *Hold*: an ``auto`` hard limit must not be enforced for this episode."""
-    current = state.get(STATE_PK, team) or {}
-    if current.get("active"):
-        return "refused", f"The hard limit of {team} is already enforced: use Lift.", {}
-    record = {k: v for k, v in current.items() if k not in {"pk", "sk", "expiration"}}
-    record.update(held_by=by, held_at=now.isoformat(), active=False)
-    state.put(STATE_PK, team, record)
-    return "done", f"Hard limit held for {team}", record

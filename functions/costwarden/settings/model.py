@@ -127,12 +127,6 @@ class Settings(_Model):
                 f"budgets.hard_limit is on for {len(opted)} team(s), first {opted[0]!r}, but interact.enabled is "
                 "false: the hard limit is enforced from Slack; enable the app or set the team to off"
             )
-        automatic = [team for team in opted if self.budgets.hard_limit[team] == "auto"]
-        if automatic:
-            raise ValueError(
-                f"budgets.hard_limit.{automatic[0]} is 'auto', but the grace timer that would enforce it is not built: "
-                "use 'approve' (on-call presses Enforce) or 'off'"
-            )
         if not self.interact.oncall_users and not self.interact.oncall_groups:
             raise ValueError(
                 f"budgets.hard_limit is on for {opted[0]!r} but interact.oncall_users and interact.oncall_groups are "
