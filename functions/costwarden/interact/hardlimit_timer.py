@@ -191,7 +191,7 @@ def hold(state: StateStore, clients: Clients, team: str, *, by: str, now: dateti
     if record.get("active"):
         return "refused", f"The hard limit of {team} is already enforced: use Lift.", {}
     until = now + timedelta(hours=HOLD_HOURS)
-    timer = record.pop("timer", None)
+    timer = record.get("timer")  # kept: a timer whose schedule could not be deleted finds the hold when it fires
     note = ""
     if isinstance(timer, dict) and timer.get("name"):
         region = str(timer.get("region", ""))

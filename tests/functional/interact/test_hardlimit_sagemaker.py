@@ -71,9 +71,7 @@ def test_enforce_stops_notebooks_and_processing_jobs_and_only_names_the_endpoint
     assert interaction["after"]["endpoints"].startswith("1 endpoint(s) still serving")
 
 
-def test_endpoints_are_deleted_only_when_the_setting_says_delete(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_endpoints_are_deleted_only_when_the_setting_says_delete(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     _settings(monkeypatch, hard_limit_endpoints="delete")
     account = Account()
     account.endpoint("serve-nlp", team="nlp", environment="experiment")
