@@ -30,21 +30,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from costwarden.core.act import (
-    BatchResult,
-    Guard,
-    Outcome,
-    Request,
-    Rules,
-    Trigger,
-    Verb,
-    act_on,
-    decision_for,
-    state_audit,
-)
+from costwarden.core import act
+from costwarden.core.act import Guard, Request, Rules, Trigger, Verb, act_on, decision_for, state_audit
 from costwarden.models.ports import StateStore
 from costwarden.resources import REGISTRY, Clients
 from costwarden.resources.base import error_text
@@ -110,7 +101,7 @@ def _running(
     return [r for r in found if r.state in states and r.tags.get(settings.tags.team_key) == team]
 
 
-def _decisions(batch: BatchResult) -> list[dict[str, str]]:
+def _decisions(batch: act.BatchResult) -> list[dict[str, str]]:
     return [
         {
             "id": o.decision.id,
@@ -124,93 +115,64 @@ def _decisions(batch: BatchResult) -> list[dict[str, str]]:
     ]
 
 
-def _batch(
-    candidates: Sequence[Resource],
-    verb: Verb,
-    settings: Settings,
-    state: StateStore,
-    *,
-    reason: str,
-    dry_run: bool,
-    clients: Clients,
-    team: str,
-    now: datetime,
-) -> BatchResult:
-    """One batch through the one action path: never production, only development/experiment, capped, audited."""
-    action = STOP_ACTION if verb is Verb.STOP else REGISTRY[SageMakerEndpoint.name].action
-    return act_on(
-        [Request(r, verb, decision_for(r, action, settings.tags, team=team, reason=reason)) for r in candidates],
-        trigger=Trigger.HARD_LIMIT,
-        rules=Rules.for_settings(settings, allow_production=False, environments=STOPPABLE_ENVIRONMENTS),
-        dry_run=dry_run,
-        clients=clients,
-        audit=state_audit(state, settings.reaper.audit_ttl_days),
-        now=now,
-    )
+@dataclass(frozen=True)
+class _Enforcing:
+    """One enforcement: who asked, for which team, where, with which clients and settings."""
+
+    clients: Clients
+    settings: Settings
+    state: StateStore
+    team: str
+    regions: Sequence[str]
+    by: str
+    now: datetime
+
+    def listed(self, type_name: str, states: frozenset[str]) -> list[Resource]:
+        return [
+            r
+            for region in self.regions
+            for r in _running(self.clients, region, self.settings, self.team, type_name=type_name, states=states)
+        ]
+
+    def batch(self, candidates: Sequence[Resource], verb: Verb, *, why: str, dry_run: bool) -> act.BatchResult:
+        """One batch through the one action path: never production, only development/experiment, capped,
+        audited."""
+        settings, team = self.settings, self.team
+        action = STOP_ACTION if verb is Verb.STOP else REGISTRY[SageMakerEndpoint.name].action
+        reason = f"hard limit of {team} enforced by {self.by}" + (f"; {why}" if why else "")
+        return act_on(
+            [Request(r, verb, decision_for(r, action, settings.tags, team=team, reason=reason)) for r in candidates],
+            trigger=Trigger.HARD_LIMIT,
+            rules=Rules.for_settings(settings, allow_production=False, environments=STOPPABLE_ENVIRONMENTS),
+            dry_run=dry_run,
+            clients=self.clients,
+            audit=state_audit(self.state, settings.reaper.audit_ttl_days),
+            now=self.now,
+        )
 
 
-def _stop(
-    clients: Clients,
-    settings: Settings,
-    state: StateStore,
-    team: str,
-    *,
-    regions: Sequence[str],
-    by: str,
-    now: datetime,
-) -> tuple[list[Outcome], list[dict[str, str]], str]:
+def _stop(run: _Enforcing) -> tuple[list[act.Outcome], list[dict[str, str]], str]:
     """``(done outcomes, decisions, problem)``: the team's running dev/experiment EC2 instances, notebooks and
     training/processing jobs stopped through the one action path (protect tag, never production, only
     development/experiment, all or nothing under the cap, audited)."""
-    candidates = [
-        r
-        for region in regions
-        for type_name, (states, _noun) in STOPPED.items()
-        for r in _running(clients, region, settings, team, type_name=type_name, states=states)
-    ]
-    reason = f"hard limit of {team} enforced by {by}"
-    batch = _batch(
-        candidates, Verb.STOP, settings, state, reason=reason, dry_run=False, clients=clients, team=team, now=now
-    )
+    candidates = [r for type_name, (states, _noun) in STOPPED.items() for r in run.listed(type_name, states)]
+    batch = run.batch(candidates, Verb.STOP, why="", dry_run=False)
     decisions = _decisions(batch)
     if batch.blocked:
-        count, cap = len(batch.refused(Guard.CAP)), settings.reaper.max_actions_per_run
+        count, cap = len(batch.refused(Guard.CAP)), run.settings.reaper.max_actions_per_run
         return [], decisions, f"{count} resources to stop, above reaper.max_actions_per_run ({cap})"
     return [o for o in batch.outcomes if o.status is Status.DONE], decisions, ""
 
 
-def _endpoints(
-    clients: Clients,
-    settings: Settings,
-    state: StateStore,
-    team: str,
-    *,
-    regions: Sequence[str],
-    by: str,
-    now: datetime,
-) -> tuple[str, list[dict[str, str]]]:
+def _endpoints(run: _Enforcing) -> tuple[str, list[dict[str, str]]]:
     """``(reply part, decisions)`` for the team's serving dev/experiment endpoints: deleted only with
     ``budgets.hard_limit_endpoints: delete``, otherwise a dry run of the same path (guards, audit) that says so."""
-    candidates = [
-        r
-        for region in regions
-        for r in _running(clients, region, settings, team, type_name=SageMakerEndpoint.name, states=SERVING_STATES)
-    ]
+    candidates = run.listed(SageMakerEndpoint.name, SERVING_STATES)
     if not candidates:
         return "", []
-    delete = settings.budgets.hard_limit_endpoints == "delete"
+    delete = run.settings.budgets.hard_limit_endpoints == "delete"
     why = "budgets.hard_limit_endpoints is delete" if delete else "would delete: budgets.hard_limit_endpoints is off"
-    batch = _batch(
-        candidates,
-        Verb.ACT,
-        settings,
-        state,
-        reason=f"hard limit of {team} enforced by {by}; {why}",
-        dry_run=not delete,
-        clients=clients,
-        team=team,
-        now=now,
-    )
+    batch = run.batch(candidates, Verb.ACT, why=why, dry_run=not delete)
 
     def names(status: Status) -> list[str]:
         return sorted(o.decision.id for o in batch.outcomes if o.status is status)
@@ -232,7 +194,7 @@ def _endpoints(
     return part, _decisions(batch)
 
 
-def _counted(done: Sequence[Outcome]) -> str:
+def _counted(done: Sequence[act.Outcome]) -> str:
     """``2 instance(s) stopped`` (EC2 always named), then each SageMaker kind that was stopped."""
     counts = dict.fromkeys(STOPPED, 0)
     for outcome in done:
@@ -258,10 +220,11 @@ def enforce(
     current = state.get(STATE_PK, team)
     if current and current.get("active"):
         return "refused", f"The hard limit of {team} is already enforced (by {current.get('by')}).", {}
-    done, decisions, problem = _stop(clients, settings, state, team, regions=regions, by=by, now=now)
+    run = _Enforcing(clients, settings, state, team, regions, by, now)
+    done, decisions, problem = _stop(run)
     if problem:
         return "refused", f"Not enforced: {problem}. Stop by hand or raise the cap.", {"decisions": decisions}
-    endpoints, endpoint_decisions = _endpoints(clients, settings, state, team, regions=regions, by=by, now=now)
+    endpoints, endpoint_decisions = _endpoints(run)
     entry = settings.teams.get(team)
     roles = list(entry.slack.launch_roles) if entry is not None else []
     document = json.dumps(deny_policy(settings, team))
