@@ -21,9 +21,10 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from costwarden.resources.iam import extend_statements
+from costwarden.resources.iam import extend_statements, hard_limit_statements
 from costwarden.settings import Settings
 
 from infra import nag
@@ -39,7 +40,9 @@ INTERACT_MEMORY_MB = 512
 class Interact(Construct):
     """Attributes: ``function``, ``url`` (the Function URL), ``policy``, ``secret``, ``output``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, core: CoreResources, notifier: CostwardenFunction | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         settings = core.settings
         name = settings.interact.app_secret_name
@@ -75,6 +78,7 @@ class Interact(Construct):
         )
         nag.acknowledge_because(self.policy, nag.XRAY_WILDCARD, nag.INTERACT_READS_REASON)
         self.hard_limit_role = self._hard_limit_role(settings, fn)
+        self.timer_group = self._grace_timer(settings, fn, notifier)
         self.url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         self.output = CfnOutput(
             self,
@@ -85,51 +89,82 @@ class Interact(Construct):
 
     def _hard_limit_role(self, settings: Settings, fn: lambda_.Function) -> iam.Role | None:
         """The hard limit's own role (issue 13), only when some team opted in: stop the opted-in teams' development
-        and experiment instances (tag conditions; never protected) and put/delete the deny policy on their launch
-        roles, nothing else. The endpoint assumes it for Enforce / Lift only."""
-        teams = sorted(team for team, mode in settings.budgets.hard_limit.items() if mode != "off")
-        if not teams:
-            return None
+        and experiment EC2 instances and SageMaker notebooks / training / processing jobs (tag conditions; never
+        protected), delete their endpoints only with ``budgets.hard_limit_endpoints: delete``, and put/delete the
+        deny policy on their launch roles, nothing else (``resources/iam.py`` ``hard_limit_statements``). The
+        endpoint assumes it for Enforce / Lift only."""
         stack = Stack.of(self)
-        tags = settings.tags
-        launch_roles = sorted(
-            {role for team in teams if team in settings.teams for role in settings.teams[team].slack.launch_roles}
-        )
+        statements = hard_limit_statements(settings, partition=stack.partition, account=stack.account, regions=[])
+        if not statements:
+            return None
         role = iam.Role(
             self,
             "HardLimitRole",
             assumed_by=iam.ArnPrincipal(self.function.role.role_arn),
-            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2, attach/remove deny-launch",
+            description="Costwarden hard limit: stop opted-in teams' dev/experiment EC2 and SageMaker, deny-launch",
         )
-        statements = [
-            iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
-            iam.PolicyStatement(
-                actions=["ec2:StopInstances"],
-                resources=[f"arn:{stack.partition}:ec2:*:{stack.account}:instance/*"],
-                conditions={
-                    "StringEquals": {
-                        f"aws:ResourceTag/{tags.team_key}": teams,
-                        f"aws:ResourceTag/{tags.environment_key}": ["development", "experiment"],
-                    },
-                    "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{tags.protect_key}": tags.protect_value},
-                },
-            ),
-        ]
-        if launch_roles:
-            statements.append(
-                iam.PolicyStatement(
-                    actions=["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{name}" for name in launch_roles],
-                )
-            )
-        policy = iam.Policy(self, "HardLimitPolicy", statements=statements)
+        policy = iam.Policy(self, "HardLimitPolicy", statements=[iam.PolicyStatement.from_json(s) for s in statements])
         role.attach_inline_policy(policy)
         nag.acknowledge_because(policy, nag.XRAY_WILDCARD, nag.HARD_LIMIT_READS_REASON)
-        nag.acknowledge_scoped(
-            policy,
-            ["AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*]"],
-            nag.HARD_LIMIT_SCOPED_REASON,
-        )
+        nag.acknowledge_scoped(policy, wildcard_findings(hard_limit_statements, settings), nag.HARD_LIMIT_SCOPED_REASON)
         role.grant_assume_role(self.function.role)
         fn.add_environment("HARD_LIMIT_ROLE_ARN", role.role_arn)
         return role
+
+    def _grace_timer(
+        self, settings: Settings, fn: lambda_.Function, notifier: CostwardenFunction | None
+    ) -> scheduler.CfnScheduleGroup | None:
+        """``hard_limit: auto`` (``interact/hardlimit_timer.py``), only when some team is ``auto``: a schedule group
+        for the one-time ``at()`` schedules, Scheduler's own role that may invoke this function and nothing else,
+        the notifier allowed to create/replace schedules in that group only (and to pass that role to Scheduler
+        only), this function allowed to delete them (*Hold*). Why Scheduler and not a Step Functions Wait: the
+        module docstring of ``interact/hardlimit_timer.py``."""
+        if not any(mode == "auto" for mode in settings.budgets.hard_limit.values()):
+            return None
+        if notifier is None:
+            raise ValueError("budgets.hard_limit auto needs the notifier: it arms the grace timer")
+        stack = Stack.of(self)
+        group = scheduler.CfnScheduleGroup(self, "HardLimitTimers", name=f"{stack.stack_name}-hard-limit")
+        role = iam.Role(
+            self,
+            "HardLimitTimerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="Costwarden hard limit grace timer: EventBridge Scheduler invokes the Slack app's function",
+        )
+        invoke = iam.Policy(
+            self,
+            "HardLimitTimerInvoke",
+            statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function_arn])],
+        )
+        role.attach_inline_policy(invoke)
+        schedules = f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:schedule/{group.name}/*"
+        arm = iam.Policy(
+            self,
+            "HardLimitTimerArm",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["scheduler:CreateSchedule", "scheduler:UpdateSchedule"], resources=[schedules]
+                ),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+                ),
+            ],
+        )
+        notifier.role.attach_inline_policy(arm)
+        self.policy.add_statements(iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[schedules]))
+        named = f"arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{group.name}/*"
+        schedules_finding = [f"AwsSolutions::AwsSolutions-IAM5[Resource::{named}]"]
+        nag.acknowledge_scoped(arm, schedules_finding, nag.HARD_LIMIT_TIMER_REASON)
+        nag.acknowledge_scoped(self.policy, schedules_finding, nag.HARD_LIMIT_TIMER_REASON)
+        environment = {
+            "HARD_LIMIT_TIMER_GROUP": str(group.name),
+            "HARD_LIMIT_TIMER_TARGET": fn.function_arn,
+            "HARD_LIMIT_TIMER_ROLE": role.role_arn,
+        }
+        for key, value in environment.items():
+            notifier.function.add_environment(key, value)
+        return group

@@ -117,13 +117,20 @@ INTERACT_READS_REASON: Final = (
 )
 #: The hard limit's role: ec2:DescribeInstances supports no resource-level permissions.
 HARD_LIMIT_READS_REASON: Final = (
-    "The hard-limit role lists instances with ec2:DescribeInstances, which supports no resource-level permissions "
-    "('*' is the only resource IAM accepts; read-only). Its only write actions are ARN-scoped and tag-conditioned."
+    "The hard-limit role lists instances (ec2:DescribeInstances), SageMaker notebooks, jobs and endpoints (List*, "
+    "tag:GetResources), which support no resource-level permissions ('*' is the only resource IAM accepts; "
+    "read-only). Its only write actions are ARN-scoped and tag-conditioned."
 )
-#: The hard limit's role: instances are not known at deploy time.
+#: The hard limit's role: instances, notebooks, jobs and endpoints are not known at deploy time.
 HARD_LIMIT_SCOPED_REASON: Final = (
-    "The hard-limit role stops instances not known at deploy time: ec2:StopInstances is scoped to the instance ARN "
-    "pattern AND conditioned on the opted-in team tag, environment development/experiment and no protect tag."
+    "The hard-limit role stops resources not known at deploy time: ec2:StopInstances and sagemaker:Stop* (and "
+    "DeleteEndpoint only with budgets.hard_limit_endpoints: delete) are scoped to the type's ARN pattern AND "
+    "conditioned on the opted-in team tag, environment development/experiment and no protect tag."
+)
+#: The hard limit's grace timer: its one-time schedules are named per team at run time.
+HARD_LIMIT_TIMER_REASON: Final = (
+    "The hard limit's grace timer creates (notifier) and deletes (Slack app, Hold) one-time schedules named per team "
+    "at run time: scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule are scoped to the stack's own schedule group."
 )
 ACCOUNT_TEAMS_REASON: Final = (
     "Cost monitor, organization + Athena only: organizations:ListAccounts and ListTagsForResource (read the "

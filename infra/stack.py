@@ -68,7 +68,11 @@ class CostwardenStack(Stack):
         self.reaper = Reaper(self, "Reaper", core=self.core, scheduled=own_schedule)
         self.advisor = Advisor(self, "Advisor", core=self.core)
         self.idle = IdleFinder(self, "IdleFinder", core=self.core, scheduled=own_schedule)
-        self.interact = Interact(self, "Interact", core=self.core) if settings.interact.enabled else None
+        self.interact = (
+            Interact(self, "Interact", core=self.core, notifier=self.notifier.function)
+            if settings.interact.enabled
+            else None
+        )
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)

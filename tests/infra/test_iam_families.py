@@ -83,9 +83,7 @@ def test_the_extend_policy_merges_without_granting_more() -> None:
     merged = _merged(extend_statements(settings, partition="aws", account=ACCOUNT, regions=regions))
     expected: set[Triple] = set()
     tags = settings.tags
-    for rtype in REGISTRY.values():
-        if rtype.tagging_type is None:
-            continue
+    for rtype in REGISTRY.values():  # every type, the own-listing ones (ASG, EMR, EKS) through their own calls
         prefix = rtype.tag_condition_prefix
         for permission in rtype.tag_permissions:
             if not permission.tag_conditions:

@@ -30,8 +30,8 @@ ALL_MODES: dict[str, Any] = {
     "tags": {"expires_key": "ttl", "environment_key": "env", "protect_key": "keep-me", "team_key": "squad"},
     "notifier": {"operator_email": "ops@example.com"},
     # issue 13: the Slack app's Extend policy and the hard limit's own role
-    "interact": {"enabled": True},
-    "budgets": {"hard_limit": {"nlp": "approve"}},
+    "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
+    "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},  # issue 15: the limit statements

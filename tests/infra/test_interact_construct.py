@@ -77,7 +77,7 @@ def test_no_endpoint_without_the_app(tmp_path: Path) -> None:
 
 HARD_LIMIT = {
     "costwarden": {
-        "interact": {"enabled": True},
+        "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
         "budgets": {"hard_limit": {"nlp": "approve", "vision": "off"}},
         "teams": {"nlp": {"slack": {"launch_roles": ["nlp-launcher"]}}, "vision": {"slack": {"launch_roles": ["v"]}}},
     }

@@ -36,8 +36,8 @@ ORGANIZATION: Final[dict[str, Any]] = {
 #: Every reaper mode that adds permissions (the largest policies a setting can produce).
 EVERY_PERMISSION: Final[dict[str, Any]] = {
     "reaper": {"force_termination_protected": True, "missing_expiry": "mark"},
-    "interact": {"enabled": True},
-    "budgets": {"hard_limit": {"nlp": "approve"}},
+    "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
+    "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},

@@ -104,4 +104,10 @@ def work(event: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "costwarden_interaction" in event:
         return work(event)
+    if "costwarden_hard_limit_timer" in event:  # the hard limit's grace timer (EventBridge Scheduler) fired
+        from costwarden.services.hardlimit_timer import fire_timer
+
+        result = fire_timer(event["costwarden_hard_limit_timer"])
+        logger.info("hard limit timer", status=result["status"])
+        return result
     return _http(event, context)

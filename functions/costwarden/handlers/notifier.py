@@ -53,6 +53,7 @@ from costwarden.models.alert import AlertEvent
 from costwarden.notifier.delivery import DeliveryError, deliver
 from costwarden.notifier.routing import Route, parse_webhooks, routes_for
 from costwarden.notifier.slack import InvocationLimits, PostResult, RetryPolicy, post_message
+from costwarden.services.hardlimit_timer import announce_hard_limit
 from costwarden.settings import load_settings
 
 SLACK_SECRET_ENV_VAR = "SLACK_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
@@ -139,6 +140,8 @@ def _deliver_once(
 
     settings = load_settings()
     buttons = partial(action_blocks, settings=settings) if settings.interact.enabled else None
+    if buttons is not None:  # a critical alert of an ``auto`` team arms its hard-limit grace timer, once
+        event = announce_hard_limit(event, settings, store)
     # A channel's claim holds while this invocation may still post (Powertools' own in-progress expiry).
     lease = timedelta(milliseconds=context.get_remaining_time_in_millis())
     report = deliver(event, routes, post=post, store=store, log=logger, extra_blocks=buttons, lease=lease)

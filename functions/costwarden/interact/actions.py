@@ -37,7 +37,7 @@ from costwarden.core.act import Request, Rules, Verb, decision_for, refusal
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.core.owner import team_of
-from costwarden.interact import hardlimit
+from costwarden.interact import hardlimit, hardlimit_timer
 from costwarden.interact.authz import authorize_target, series_team
 from costwarden.interact.buttons import EXTEND_DAYS, lift_block
 from costwarden.interact.context import (
@@ -141,7 +141,7 @@ def extend(ctx: Context, arn: str, days: int) -> Outcome:
     authorization: the button path authorizes on the resource read here, ``ACTIONS['extend']``)."""
     if days not in EXTEND_DAYS:
         return Outcome("refused", f"Extensions are {', '.join(map(str, EXTEND_DAYS))} days.")
-    found = read_target(ctx, arn, verb="extend", tagging_only=True)
+    found = read_target(ctx, arn, verb="extend")
     return found if isinstance(found, Outcome) else extend_resource(ctx, found, days)
 
 
@@ -212,7 +212,7 @@ def _hard_limit(ctx: Context, interaction: Interaction, button: Button, team: st
     clients = ctx.hard_limit_clients
     who, now = interaction.user_id, ctx.now
     if button.action == "hold":
-        status, reply, record = hardlimit.hold(ctx.state, team, by=who, now=now)
+        status, reply, record = hardlimit_timer.hold(ctx.state, ctx.clients, team, by=who, now=now)
         return Outcome(status, reply, {}, record)
     if clients is None:
         return Outcome("refused", "The hard-limit role is not deployed (no team has budgets.hard_limit on).")
@@ -246,9 +246,9 @@ class ActionKind:
     perform: Callable[[Context, Interaction, Button, Target], Outcome]
 
 
-def _resource(verb: str, *, tagging_only: bool = False) -> Callable[[Context, Button], Target | Outcome]:
+def _resource(verb: str) -> Callable[[Context, Button], Target | Outcome]:
     def resolve(ctx: Context, button: Button) -> Target | Outcome:
-        found = read_target(ctx, button.target, verb=verb, tagging_only=tagging_only)
+        found = read_target(ctx, button.target, verb=verb)
         if isinstance(found, Outcome):
             return found
         return Target(team_of(found.tags, ctx.settings.tags), resource=found)
@@ -304,7 +304,7 @@ def _episode_action(action: str) -> ActionKind:
 #: Button action -> how its target is read and what it does (``payload.BUTTON_ACTIONS`` names the same; the
 #: on-call-only ones are ``payload.ONCALL_ACTIONS``).
 ACTIONS: dict[str, ActionKind] = {
-    "extend": ActionKind(_resource("extend", tagging_only=True), _extend),
+    "extend": ActionKind(_resource("extend"), _extend),
     "ack": _episode_action("ack"),
     "snooze": _episode_action("snooze"),
     "planned": _episode_action("planned"),

@@ -22,6 +22,7 @@ from costwarden.core.keys import CostKey, KeyFormatError
 from costwarden.core.money import usd
 from costwarden.core.text import clip
 from costwarden.interact.authz import ONCALL_ROUTE
+from costwarden.interact.hardlimit_timer import NOTICE_KEY, notice_text
 from costwarden.interact.payload import MAX_VALUE_CHARS, Button, encode_button
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.resources import REGISTRY
@@ -144,6 +145,12 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[Off
         "until lifted.",
         go="Enforce",
     )
+    if settings.budgets.hard_limit.get(event.team) == "auto":  # enforced by the grace timer unless held
+        return [
+            Offer("Hold", Button("hold", event.team, channel, series), "primary"),
+            *_enforce_if_not_armed(event, channel, series, enforce),
+            Offer("Lift hard limit", Button("lift", event.team, channel, series)),
+        ]
     return [
         Offer("Enforce hard limit", Button("enforce", event.team, channel, series), "danger", enforce),
         Offer("Hold", Button("hold", event.team, channel, series)),
@@ -198,6 +205,22 @@ def _finding_offers(team: str, channel: str, finding: Mapping[str, Any], group: 
     return offers
 
 
+def _enforce_if_not_armed(event: AlertEvent, channel: str, series: str, enforce: Block) -> list[Offer]:
+    """An ``auto`` alert whose timer could not be armed still offers on-call *Enforce* (with its confirm dialog)."""
+    notice = event.details.get(NOTICE_KEY)
+    if isinstance(notice, dict) and notice.get("status") == "failed":
+        return [Offer("Enforce hard limit", Button("enforce", event.team, channel, series), "danger", enforce)]
+    return []
+
+
+def hard_limit_notice(event: AlertEvent) -> list[Block]:
+    """The grace timer's notice ("enforced at HH:MM UTC unless someone presses Hold"), when the alert has one."""
+    notice = event.details.get(NOTICE_KEY)
+    if event.kind is not AlertKind.COST_ANOMALY or not isinstance(notice, dict):
+        return []
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": notice_text(notice)}]}]
+
+
 def lift_block(team: str, channel: str, target: str) -> Block:
     """The *Lift* button the message shows once the hard limit is enforced."""
     button = Button("lift", team, channel, target)
@@ -239,7 +262,8 @@ def action_blocks(event: AlertEvent, channel: str, settings: Settings) -> list[B
         if offer.confirm:
             element["confirm"] = offer.confirm
         groups.setdefault(offer.group, []).append(element)
-    return [
+    actions = [
         {"type": "actions", "block_id": f"costwarden_{group}", "elements": elements}
         for group, elements in groups.items()
     ]
+    return [*hard_limit_notice(event), *actions]

@@ -74,20 +74,23 @@ def act_once(ctx: Context, request: Request, rules: Rules) -> ActOutcome:
 _PARTICIPLES = {"extend": "extended", "keep": "kept", "stop": "stopped"}
 
 
-def read_target(ctx: Context, arn: str, *, verb: str, tagging_only: bool = False) -> Resource | Outcome:
-    """The resource ``arn`` names, read fresh through the registry (its tags now, not what a message said), or the
-    refusal to answer. ``tagging_only``: types the tagging API cannot read are refused (Extend tags through it)."""
+def read_target(ctx: Context, arn: str, *, verb: str) -> Resource | Outcome:
+    """The resource ``arn`` names, read fresh through the registry (its tags now, not what a message said: the
+    tagging-API types through the tagging API, ASG / EMR / EKS node groups through their own describe calls), or the
+    refusal to answer."""
     try:
         region = parse_arn(arn).region
     except BadArn as error:
         return Outcome("refused", f"Refused: the button's target is not a resource ARN ({error}).")
     type_name = type_for_arn(arn)
     rtype = REGISTRY.get(type_name)
-    if rtype is None or (tagging_only and rtype.tagging_type is None):
+    if rtype is None:
         by_hand = f"update its {ctx.settings.tags.expires_key} tag by hand" if verb == "extend" else "act by hand"
         return Outcome("refused", f"{type_name} cannot be {_PARTICIPLES[verb]} from Slack; {by_hand}.")
-    listed = rtype.read(ctx.clients, region, [arn]) if rtype.tagging_type else rtype.list_every(ctx.clients, region)
-    found = [r for r in listed if r.arn == arn]
+    try:
+        found = [r for r in rtype.read(ctx.clients, region, [arn]) if r.arn == arn]
+    except ValueError as error:  # an ARN of the type's service whose resource part the type cannot read
+        return Outcome("refused", f"Refused: the button's target is not a {type_name} ARN ({error}).")
     if not found or not found[0].active:
         return Outcome("refused", f"The resource no longer exists (or is being deleted): nothing to {verb}.")
     return found[0]

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from costwarden.resources.base import Clients, Permission, ResourceType, each_result, members_by_ids
+from costwarden.resources.base import (
+    Clients,
+    Permission,
+    ResourceType,
+    chunks,
+    each_result,
+    members_by_ids,
+    tags_dict,
+)
 from costwarden.resources.listing import Listing
 from costwarden.resources.model import Resource, parent_from_tags
 from costwarden.settings import TagPolicy
@@ -58,6 +66,21 @@ class AutoScalingGroup(ResourceType):
                 "desired": item.get("DesiredCapacity"),
             },
         )
+
+    def read(self, clients: Clients, region: str, arns: Sequence[str]) -> list[Resource]:
+        """The groups named by ``arns`` (``...:autoScalingGroupName/<name>``), read fresh: one paginated
+        ``DescribeAutoScalingGroups`` per 100 names (a group deleted meanwhile is absent)."""
+        names = sorted({arn.rsplit(":autoScalingGroupName/", 1)[-1] for arn in arns if ":autoScalingGroupName/" in arn})
+        asg = clients(self.service, region)
+        out: list[Resource] = []
+        for batch in chunks(names, 100):
+            for item in self._items(
+                asg, self.listing.call, self.listing.key, {"AutoScalingGroupNames": list(batch)}, 100
+            ):
+                out.append(
+                    self._build(item, region, str(item.get("AutoScalingGroupARN", "")), tags_dict(item.get("Tags")))
+                )
+        return out
 
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
         return members_by_ids(clients, region, parents, lambda r: r.details.get("instance_ids", ()))

@@ -218,9 +218,12 @@ class ResourceType:
         return out
 
     def read(self, clients: Clients, region: str, arns: Sequence[str]) -> list[Resource]:
-        """Tagging-API types: the resources named by ``arns``, read fresh — tags from the tagging API (100 ARNs a
-        call: listings without tags, like SageMaker's, then still carry them), then hydrated. What a Slack button
-        acts on is authorized on what the resource is now, not on what a message said."""
+        """The resources named by ``arns``, read fresh. Tagging-API types: tags from the tagging API (100 ARNs a
+        call: listings without tags, like SageMaker's, then still carry them), then hydrated; own-listing types:
+        each described by its declared ``Describe`` (``ids_of`` names it). What a Slack button acts on is
+        authorized on what the resource is now, not on what a message said."""
+        if self.tagging_type is None:
+            return self._read_described(clients, region, arns)
         api = clients("resourcegroupstaggingapi", region)
         found: dict[str, dict[str, str]] = {arn: {} for arn in arns}
         for batch in chunks(list(arns), 100):
@@ -228,6 +231,22 @@ class ResourceType:
                 for mapping in page.get("ResourceTagMappingList", []):
                     found[mapping["ResourceARN"]] = tags_dict(mapping.get("Tags"))
         return self.hydrate(clients, region, list(found.items()))
+
+    def ids_of(self, arn: str) -> tuple[str, str | None]:
+        """Own-listing types: ``(id, parent id or None)`` of the resource ``arn`` names (what ``read`` describes)."""
+        raise NotImplementedError(f"{self.name} cannot be read by ARN")
+
+    def _read_described(self, clients: Clients, region: str, arns: Sequence[str]) -> list[Resource]:
+        """Own-listing types with a declared ``Describe``: one describe per ARN (a vanished one is absent)."""
+        client = clients(self.service, region)
+        out: list[Resource] = []
+        for arn in arns:
+            ident, parent = self.ids_of(arn)
+            item = self._described(client, ident, parent)
+            if item is not None:
+                tags = tags_dict(item.get(self.listing.tags_field))
+                out.append(self._build(item, region, str(item.get(self.listing.arn_field) or arn), tags))
+        return out
 
     def list_resources(self, clients: Clients, region: str, selectors: Sequence[Selector] | None) -> list[Resource]:
         """Own-listing types: every resource matching any selector (``(key, None)``: has the tag; ``(key, value)``:

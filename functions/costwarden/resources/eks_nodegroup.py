@@ -62,6 +62,13 @@ class EksNodegroup(ResourceType):
             arn, region, name, tags, status, active=active, key=f"{cluster}/{name}", details={"cluster": cluster}
         )
 
+    def ids_of(self, arn: str) -> tuple[str, str | None]:
+        """``arn:...:eks:<region>:<account>:nodegroup/<cluster>/<name>/<uuid>`` → ``(name, cluster)``."""
+        parts = arn.split(":", 5)[-1].split("/")
+        if len(parts) != 4 or not all(parts):
+            raise ValueError(f"not a node group ARN: {arn[:200]}")
+        return parts[2], parts[1]
+
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
         batches = list(chunks(list(parents), INSTANCE_FILTER_BATCH))
         filters = [

@@ -79,6 +79,10 @@ class EmrCluster(ResourceType):
             details={"name": item.get("Name", "")},
         )
 
+    def ids_of(self, arn: str) -> tuple[str, str | None]:
+        """``arn:...:elasticmapreduce:<region>:<account>:cluster/<id>`` → ``(id, None)``."""
+        return arn.rsplit("/", 1)[-1], None
+
     def read_members(self, clients: Clients, region: str, parents: Sequence[Resource]) -> list[Resource]:
         emr = clients("emr", region)
         ids: dict[str, list[str]] = {}

@@ -187,11 +187,13 @@ def policy_statements(settings: Settings, *, partition: str, account: str, regio
 
 
 def extend_statements(settings: Settings, *, partition: str, account: str, regions: Sequence[str]) -> list[Statement]:
-    """The Slack app's role (issue 13, *Extend*): read the tagging-API types and rewrite their expiry tag — only on
-    resources that already carry ``expires_key``, never protected ones, never production unless allowed. The same
-    tag conditions as the reaper's own role, from the same registry."""
+    """The Slack app's role (issue 13, *Extend*): read every registry type and rewrite its expiry tag through the
+    type's own tagging call (``sagemaker:AddTags``, ``ec2:CreateTags``, ``autoscaling:CreateOrUpdateTags``,
+    ``elasticmapreduce:AddTags``, ``eks:TagResource``) — only on resources that already carry ``expires_key``,
+    never protected ones, never production unless allowed. The same tag conditions (each service's own condition
+    key prefix) as the reaper's own role, from the same registry."""
     tags = settings.tags
-    extendable = [rtype for rtype in REGISTRY.values() if rtype.tagging_type is not None]
+    extendable = list(REGISTRY.values())
     read = sorted({"tag:GetResources", *(a for rtype in extendable for a in rtype.read_permissions)})
     statements: list[Statement] = [{"Sid": "ExtendRead", "Effect": "Allow", "Action": read, "Resource": "*"}]
     entries: list[tuple[str, str, list[str], str, dict[str, Any]]] = []
@@ -212,4 +214,89 @@ def extend_statements(settings: Settings, *, partition: str, account: str, regio
             )
     statements.extend(_families(entries))
     statements.append({"Sid": "ExtendTagResources", "Effect": "Allow", "Action": ["tag:TagResources"], "Resource": "*"})
+    return statements
+
+
+#: What the hard limit stops, per registry type: the stop action and its resource ARN pattern (interact/hardlimit.py
+#: ``STOPPED`` names the same types; tests/unit/interact/test_hardlimit_iam.py holds them equal).
+HARD_LIMIT_STOPS: dict[str, tuple[str, str]] = {
+    "ec2:instance": ("ec2:StopInstances", "arn:${Partition}:ec2:${Region}:${Account}:instance/*"),
+    "sagemaker:notebook-instance": (
+        "sagemaker:StopNotebookInstance",
+        "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/*",
+    ),
+    "sagemaker:training-job": (
+        "sagemaker:StopTrainingJob",
+        "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/*",
+    ),
+    "sagemaker:processing-job": (
+        "sagemaker:StopProcessingJob",
+        "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/*",
+    ),
+}
+#: The hard limit's endpoint types (``budgets.hard_limit_endpoints: delete`` only).
+HARD_LIMIT_ENDPOINT = "sagemaker:endpoint"
+
+
+def hard_limit_statements(
+    settings: Settings, *, partition: str, account: str, regions: Sequence[str]
+) -> list[Statement]:
+    """The hard limit's own role (issue 13): list what it stops (read-only, ``*``: no resource-level permissions),
+    stop the opted-in teams' development/experiment EC2 instances and SageMaker notebooks / training / processing
+    jobs (ARN-scoped; team, environment and no-protect tag conditions), delete their endpoints only with
+    ``budgets.hard_limit_endpoints: delete``, and put/delete the deny policy on exactly the teams' launch roles.
+    Regions: the ARNs say ``*`` (the role acts where the endpoint's ``regions`` say; tags scope it)."""
+    teams = sorted(team for team, mode in settings.budgets.hard_limit.items() if mode != "off")
+    if not teams:
+        return []
+    tags = settings.tags
+    conditions = {
+        "StringEquals": {
+            f"aws:ResourceTag/{tags.team_key}": teams,
+            f"aws:ResourceTag/{tags.environment_key}": ["development", "experiment"],
+        },
+        "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{tags.protect_key}": tags.protect_value},
+    }
+    read = {"tag:GetResources"}
+    for name in (*HARD_LIMIT_STOPS, HARD_LIMIT_ENDPOINT):
+        read.update(REGISTRY[name].read_permissions)
+    statements: list[Statement] = [{"Sid": "HardLimitRead", "Effect": "Allow", "Action": sorted(read), "Resource": "*"}]
+    for action, pattern in HARD_LIMIT_STOPS.values():
+        statements.append(
+            {
+                "Sid": _sid("HardLimit", action),
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": _any_region(pattern, partition, account),
+                "Condition": conditions,
+            }
+        )
+    if settings.budgets.hard_limit_endpoints == "delete":
+        no_protect = {"StringNotEqualsIgnoreCase": conditions["StringNotEqualsIgnoreCase"]}
+        for permission in REGISTRY[HARD_LIMIT_ENDPOINT].permissions:
+            # The endpoint: the team's, development/experiment. Its config carries no team tag necessarily: it goes
+            # (the reaper's rule, ``SageMakerEndpoint.act``) only when it carries the expiry tag and no protect tag.
+            config = ":endpoint-config/" in permission.resource
+            own = {**no_protect, "Null": {f"aws:ResourceTag/{tags.expires_key}": "false"}} if config else conditions
+            statements.append(
+                {
+                    "Sid": _sid("HardLimit", *permission.actions),
+                    "Effect": "Allow",
+                    "Action": list(permission.actions),
+                    "Resource": _any_region(permission.resource, partition, account),
+                    "Condition": own,
+                }
+            )
+    roles = sorted(
+        {role for team in teams if team in settings.teams for role in settings.teams[team].slack.launch_roles}
+    )
+    if roles:
+        statements.append(
+            {
+                "Sid": "HardLimitDenyLaunch",
+                "Effect": "Allow",
+                "Action": ["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                "Resource": [f"arn:{partition}:iam::{account}:role/{name}" for name in roles],
+            }
+        )
     return statements

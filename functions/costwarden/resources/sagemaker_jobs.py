@@ -36,6 +36,10 @@ class _SageMakerJob(ResourceType):
         sm = clients("sagemaker", region)
         return each_result(resources, lambda r: getattr(sm, self._stop_call)(**{self.listing.id_field: r.id}))
 
+    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
+        """Stop (the development limits, the hard limit): the same call as the action for "expired"."""
+        return self.act(clients, region, resources, TagPolicy())
+
 
 class SageMakerTrainingJob(_SageMakerJob):
     name = "sagemaker:training-job"
@@ -77,9 +81,6 @@ class SageMakerTrainingJob(_SageMakerJob):
             }
             out.append(replace(resource, details=details))
         return out
-
-    def stop(self, clients: Clients, region: str, resources: Sequence[Resource]) -> dict[str, str | None]:
-        return self.act(clients, region, resources, TagPolicy())
 
     listing = _jobs("list_training_jobs", "TrainingJobSummaries", "TrainingJobName")
     _stop_call = "stop_training_job"

@@ -68,10 +68,16 @@ class BudgetSettings(_Model):
     """Hard limit per team when its day is critical (`anomaly.critical_ratio`, 200 %): `off` (default for teams not
     listed), `approve` (the critical alert carries *Enforce hard limit* for on-call) or `auto` (enforced after
     `hard_limit_grace_hours` unless someone presses *Hold*). Enforcing stops the team's running development and
-    experiment EC2 instances through the reaper's guards and cap, and attaches a deny-launch policy to the team's
-    `slack.launch_roles`; *Lift* removes exactly what was attached. Needs the Slack app (`interact.enabled`)."""
+    experiment EC2 instances, SageMaker notebooks and training/processing jobs through the reaper's guards and cap
+    (endpoints: `hard_limit_endpoints`), and attaches a deny-launch policy to the team's `slack.launch_roles`;
+    *Lift* removes exactly what was attached. Needs the Slack app (`interact.enabled`), on-call
+    (`interact.oncall_users` or `oncall_groups`) and the team's `slack.launch_roles`: synth fails without them."""
     hard_limit_grace_hours: int = Field(2, ge=0, le=72)
     """Hours an `auto` hard limit waits for *Hold* before it is enforced."""
+    hard_limit_endpoints: Literal["off", "delete"] = "off"
+    """What the hard limit does to the team's development/experiment SageMaker endpoints (they cannot be stopped):
+    `off` (default) says in the Slack reply and the audit which endpoints it would delete and leaves them serving;
+    `delete` deletes them through the reaper's guards (with their config when it carries the expiry tag)."""
     pools: PoolSettings = PoolSettings()
     """Production and experiment pools (`teams.<team>.pools`): the environment mapping and the experiment alerts."""
 

@@ -116,12 +116,27 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _hard_limit_needs_the_app(self) -> Settings:
-        """Enforce / Hold / Lift are buttons: a hard limit without the Slack app could never be pressed."""
+        """Enforce / Hold / Lift are buttons: a hard limit without the Slack app could never be pressed, one without
+        on-call nobody may press (they are on-call only), one without launch roles would deny launching nothing —
+        each refused here, at synth, naming the key (a lead who turned it on must not believe the team is capped)."""
         opted = sorted(team for team, mode in self.budgets.hard_limit.items() if mode != "off")
-        if opted and not self.interact.enabled:
+        if not opted:
+            return self
+        if not self.interact.enabled:
             raise ValueError(
                 f"budgets.hard_limit is on for {len(opted)} team(s), first {opted[0]!r}, but interact.enabled is "
                 "false: the hard limit is enforced from Slack; enable the app or set the team to off"
+            )
+        if not self.interact.oncall_users and not self.interact.oncall_groups:
+            raise ValueError(
+                f"budgets.hard_limit is on for {opted[0]!r} but interact.oncall_users and interact.oncall_groups are "
+                "empty: Enforce / Hold / Lift are on-call only, so nobody could press them; name on-call"
+            )
+        roleless = [team for team in opted if team not in self.teams or not self.teams[team].slack.launch_roles]
+        if roleless:
+            raise ValueError(
+                f"budgets.hard_limit is on for {roleless[0]!r} but teams.{roleless[0]}.slack.launch_roles is empty: "
+                "the deny-launch policy would be attached to nothing; list the roles the team launches with"
             )
         return self
 

@@ -121,7 +121,13 @@ def test_anomaly_buttons_name_the_series_even_when_the_team_has_a_hash() -> None
 
 
 def test_enforce_buttons_only_for_critical_anomalies_of_opted_in_teams() -> None:
-    settings = parse_settings({"interact": {"enabled": True}, "budgets": {"hard_limit": {"nlp#x": "approve"}}})
+    settings = parse_settings(
+        {
+            "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
+            "budgets": {"hard_limit": {"nlp#x": "approve"}},
+            "teams": {"nlp#x": {"slack": {"launch_roles": ["nlp-launcher"]}}},
+        }
+    )
     critical = _event(AlertKind.COST_ANOMALY, "cost#nlp#x|#2026-12-02#critical").model_copy(
         update={"severity": Severity.CRITICAL}
     )
