@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from costwarden.handlers import interact
 from costwarden.handlers.context import LocalContext
+from costwarden.interact.authz import ONCALL_ROUTE
 from costwarden.interact.buttons import action_blocks
 from costwarden.interact.hardlimit_timer import TIMER_EVENT_KEY, schedule_name
 from costwarden.interact.payload import decode_button
@@ -82,7 +83,7 @@ def test_the_alert_arms_one_schedule_and_announces_its_time_with_hold(world: Wor
     assert schedule["ScheduleExpressionTimezone"] == "UTC" and schedule["ActionAfterCompletion"] == "DELETE"
     assert schedule["Target"]["Arn"] == FUNCTION and schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
     assert set(json.loads(schedule["Target"]["Input"])[TIMER_EVENT_KEY]) == {"team", "token"}
-    notice, actions = action_blocks(event, "ml-nlp", auto)[-2:]
+    notice, actions = action_blocks(event, ONCALL_ROUTE, auto)[-2:]
     assert "enforced at 11:15 UTC (2026-12-07) unless someone on-call presses *Hold*" in notice["elements"][0]["text"]
     assert [decode_button(e["value"]).action for e in actions["elements"]][-2:] == ["hold", "lift"]
     assert "enforce" not in [decode_button(e["value"]).action for e in actions["elements"]]
@@ -151,7 +152,7 @@ def test_without_the_timer_deployed_the_alert_says_so_and_offers_enforce(
     monkeypatch.delenv("HARD_LIMIT_TIMER_ROLE")
     event = announce_hard_limit(_critical(), auto, world.state)
     assert event.details["hard_limit"] == {"status": "failed", "error": "the grace timer is not deployed"}
-    notice, actions = action_blocks(event, "ml-nlp", auto)[-2:]
+    notice, actions = action_blocks(event, ONCALL_ROUTE, auto)[-2:]
     assert "NOT armed" in notice["elements"][0]["text"]
     assert "enforce" in [decode_button(e["value"]).action for e in actions["elements"]]
 

@@ -34,7 +34,11 @@ from costwarden.settings import parse_settings
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 LONG_TEAM = "t" * 180  # hostile: a team name far beyond what a dialog may hold
 SETTINGS = parse_settings(
-    {"interact": {"enabled": True}, "budgets": {"hard_limit": {"nlp": "approve", LONG_TEAM: "approve"}}}
+    {
+        "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
+        "budgets": {"hard_limit": {"nlp": "approve", LONG_TEAM: "approve"}},
+        "teams": {team: {"slack": {"launch_roles": [f"{team[:20]}-launcher"]}} for team in ("nlp", LONG_TEAM)},
+    }
 )
 CHANNELS = ("ml-nlp", ONCALL_ROUTE)
 
