@@ -24,7 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from costwarden.resources.iam import extend_statements, hard_limit_statements
+from costwarden.resources.iam import extend_statements, hard_limit_statements, stop_statements
 from costwarden.settings import Settings
 
 from infra import nag
@@ -67,6 +67,7 @@ class Interact(Construct):
         stack = Stack.of(self)
         regions = list(settings.reaper.regions) or [stack.region]
         statements = extend_statements(settings, partition=stack.partition, account=stack.account, regions=regions)
+        statements += stop_statements(settings, partition=stack.partition, account=stack.account)
         self.policy = iam.Policy(
             self, "ExtendPolicy", statements=[iam.PolicyStatement.from_json(s) for s in statements]
         )

@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from costwarden.interact.buttons import stoppable
 from costwarden.resources import REGISTRY
 from costwarden.resources.iam import (
+    HARD_LIMIT_STOPS,
     REGION_CONDITION,
     REGION_KEY,
     _conditions,
     extend_statements,
     granted,
     policy_statements,
+    stop_statements,
 )
 from costwarden.settings import parse_settings
 
@@ -111,3 +114,21 @@ def test_the_policy_no_longer_grows_per_region() -> None:
 
     per_region = (size(10) - size(1)) / 9
     assert per_region < 200, per_region
+
+
+def test_idle_stop_is_granted_for_every_stoppable_type_never_protected_or_production() -> None:
+    """Slack's *Stop* is offered for every type ``stoppable`` says; the Slack app's role may stop exactly those,
+    with the guards ``act_on`` applies held again by IAM (a grant missing here is a Stop that fails in AWS)."""
+    settings = parse_settings(EVERY_PERMISSION)
+    statements = stop_statements(settings, partition="aws", account=ACCOUNT)
+    assert {name for name in REGISTRY if stoppable(name)} <= set(HARD_LIMIT_STOPS)
+    assert sorted(s["Action"] for s in statements) == sorted(action for action, _ in HARD_LIMIT_STOPS.values())
+    tags = settings.tags
+    for statement in statements:
+        assert statement["Effect"] == "Allow" and statement["Resource"].startswith("arn:aws:")
+        assert statement["Condition"] == {
+            "StringNotEqualsIgnoreCase": {
+                f"aws:ResourceTag/{tags.protect_key}": tags.protect_value,
+                f"aws:ResourceTag/{tags.environment_key}": "production",
+            }
+        }

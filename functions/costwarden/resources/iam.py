@@ -238,6 +238,29 @@ HARD_LIMIT_STOPS: dict[str, tuple[str, str]] = {
 HARD_LIMIT_ENDPOINT = "sagemaker:endpoint"
 
 
+def stop_statements(settings: Settings, *, partition: str, account: str) -> list[Statement]:
+    """The Slack app's role, idle *Stop* (issue 23): stop what the hard limit can stop (``HARD_LIMIT_STOPS``: EC2
+    instances, SageMaker notebooks and jobs), never a protected resource and never production — the same guards
+    ``core.act.act_on`` applies before it calls, held again by IAM (each service's ``aws:ResourceTag`` keys)."""
+    tags = settings.tags
+    conditions = {
+        "StringNotEqualsIgnoreCase": {
+            f"aws:ResourceTag/{tags.protect_key}": tags.protect_value,
+            f"aws:ResourceTag/{tags.environment_key}": "production",
+        }
+    }
+    return [
+        {
+            "Sid": _sid("IdleStop", action),
+            "Effect": "Allow",
+            "Action": action,
+            "Resource": _any_region(pattern, partition, account),
+            "Condition": conditions,
+        }
+        for action, pattern in HARD_LIMIT_STOPS.values()
+    ]
+
+
 def hard_limit_statements(
     settings: Settings, *, partition: str, account: str, regions: Sequence[str]
 ) -> list[Statement]:
