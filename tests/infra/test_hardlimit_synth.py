@@ -53,6 +53,14 @@ def test_the_slack_workers_extend_policy_has_exactly_the_tagging_actions(tmp_pat
     writes = [
         s for s in statements if s.get("Sid") not in (None, "ExtendRead") and s["Action"] != "lambda:InvokeFunction"
     ]
+    stops = [s for s in writes if s["Sid"].startswith("IdleStop")]  # idle Stop: tests/infra/test_iam_families.py
+    assert set().union(*(_actions(s) for s in stops)) == {
+        "ec2:StopInstances",
+        "sagemaker:StopNotebookInstance",
+        "sagemaker:StopProcessingJob",
+        "sagemaker:StopTrainingJob",
+    }
+    writes = [s for s in writes if s not in stops]
     granted = set().union(*(_actions(s) for s in writes))
     assert granted == {
         "autoscaling:CreateOrUpdateTags",
