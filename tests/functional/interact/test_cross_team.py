@@ -109,6 +109,20 @@ def test_lift_of_another_teams_limit_is_refused(world: World) -> None:
     assert stored is not None and stored["active"] is True and "lifted_by" not in stored
 
 
+def test_hold_of_another_teams_limit_is_refused_even_for_oncall(world: World) -> None:
+    # vision's armed grace timer stays armed: a Hold through a button claiming nlp records nothing on either team.
+    armed = {"active": False, "armed_at": in_days(0)}
+    world.state.put("hardlimit", "vision", dict(armed))
+    world.press(_nlp_button("hold", "vision|"), user=NLP_MEMBER)
+    _refused(world, "hold")
+    world.press(_nlp_button("hold", "vision|"), user="U0ONCALL1")
+    oncall = max(world.audit(), key=lambda a: str(a["sk"]))
+    assert oncall["status"] == "unauthorized" and "target belongs to team 'vision'" in oncall["basis"]
+    stored = world.state.get("hardlimit", "vision")
+    assert stored is not None and {k: stored[k] for k in armed} == armed and "held_by" not in stored
+    assert world.state.get("hardlimit", "nlp") is None
+
+
 def test_idle_keep_of_another_teams_instance_is_refused(world: World) -> None:
     _instance_id, arn = _vision_instance(world)
     world.press(_nlp_button("idle_keep", arn, 14), user=NLP_MEMBER)
