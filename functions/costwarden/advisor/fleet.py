@@ -42,6 +42,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from costwarden.core.money import usd
+
 REQUIRED_COLUMNS = (
     "instance_type",
     "monthly_hours",
@@ -333,21 +335,17 @@ def _row(cells: dict[str, str], line: int, source: str) -> FleetRow:
 # ---------------------------------------------------------------------------------------------------- rules
 
 
-def _usd(value: Decimal) -> str:
-    return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}"
-
-
 def not_worth_it(option: Option, on_demand: Decimal) -> str | None:
     """The note for an option that saves nothing against on-demand, with its figures; None when it saves."""
     monthly = option.monthly
     if monthly < on_demand:
         return None
-    figures = f"{_fmt(option.billed_hours)} h x {_fmt(option.rate)} = {_usd(monthly)} USD/month"
+    figures = f"{_fmt(option.billed_hours)} h x {_fmt(option.rate)} = {usd(monthly, cents=True)}/month"
     if monthly == on_demand:
         return f"{option.strategy.value} saves nothing against on-demand: {figures}"
     return (
-        f"{option.strategy.value} not worth it: {figures}, {_usd(monthly - on_demand)} more than on-demand "
-        f"({_usd(on_demand)})"
+        f"{option.strategy.value} not worth it: {figures}, {usd(monthly - on_demand, cents=True)} more than on-demand "
+        f"({usd(on_demand, cents=True)})"
     )
 
 

@@ -81,8 +81,8 @@ def test_reserved_above_on_demand_is_not_worth_it(tmp_path: Path, capsys: pytest
     assert row["optimal_monthly"] == 1460.0 and row["monthly_savings"] == 0 and row["savings_pct"] == 0.0
     assert report["totals"]["monthly_savings"] == 0
     assert row["notes"] == [
-        "reserved_1yr_no_upfront not worth it: 730 h x 3.44 = 2,511.20 USD/month, 1,051.20 more than on-demand "
-        "(1,460.00)"
+        "reserved_1yr_no_upfront not worth it: 730 h x 3.44 = $2,511.20/month, $1,051.20 more than on-demand "
+        "($1,460.00)"
     ]
     reserved = next(o for o in row["options"] if o["strategy"] == "reserved_1yr_no_upfront")
     assert reserved == {
@@ -102,7 +102,7 @@ def test_savings_plan_above_on_demand_loses_to_a_cheaper_reservation() -> None:
     assert row["strategy"] == "reserved_1yr_no_upfront"
     assert row["optimal_monthly"] == 1095.0 and row["monthly_savings"] == 365
     assert row["notes"] == [
-        "savings_plan not worth it: 730 h x 2.44 = 1,781.20 USD/month, 321.20 more than on-demand (1,460.00)"
+        "savings_plan not worth it: 730 h x 2.44 = $1,781.20/month, $321.20 more than on-demand ($1,460.00)"
     ]
 
 
@@ -124,7 +124,7 @@ def test_spot_above_on_demand_says_so_with_its_numbers() -> None:
     # 100 h x 1.2 (experimental) = 120 h x 0.95 = 114 against 100 on-demand.
     row = advise_fleet(parse_fleet(f"{HEADER}\nx1.large,100,1.0,0.9,0.95,experimental\n")).to_dict()["rows"][0]
     assert row["strategy"] == "on_demand" and row["monthly_savings"] == 0
-    assert row["notes"] == ["spot not worth it: 120 h x 0.95 = 114.00 USD/month, 14.00 more than on-demand (100.00)"]
+    assert row["notes"] == ["spot not worth it: 120 h x 0.95 = $114.00/month, $14.00 more than on-demand ($100.00)"]
 
 
 def test_no_row_and_no_total_is_ever_negative() -> None:
