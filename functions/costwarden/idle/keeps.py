@@ -12,22 +12,16 @@ A record whose ``until`` is missing or not a date is no keep (the resource stays
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from costwarden.core.keys import IDLE_KEEP_PK
+from costwarden.models.expiry import stored_instant
 from costwarden.models.idle_ports import Store
 
 
 def _until(record: Mapping[str, Any]) -> datetime | None:
-    value = record.get("until")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return stored_instant(record.get("until"))
 
 
 def active_keeps(store: Store, now: datetime) -> dict[str, dict[str, Any]]:

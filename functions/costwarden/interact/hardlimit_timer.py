@@ -33,6 +33,7 @@ from typing import Any
 from costwarden.core.keys import CostKey, KeyFormatError
 from costwarden.interact import hardlimit
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
+from costwarden.models.expiry import stored_instant
 from costwarden.models.ports import StateStore
 from costwarden.redaction import redact
 from costwarden.resources import Clients
@@ -68,14 +69,8 @@ def _record(state: StateStore, team: str) -> dict[str, Any]:
 
 def held_until(record: dict[str, Any], now: datetime) -> datetime | None:
     """The end of the hold on ``record`` when it still holds at ``now``, else None."""
-    until = record.get("held_until")
-    if not isinstance(until, str):
-        return None
-    try:
-        end = datetime.fromisoformat(until)
-    except ValueError:
-        return None
-    return end if end > now else None
+    end = stored_instant(record.get("held_until"))  # a damaged or naive time never raises here
+    return end if end is not None and end > now else None
 
 
 def _at(settings: Settings, now: datetime) -> datetime:

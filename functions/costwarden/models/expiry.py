@@ -180,3 +180,15 @@ def describe_remaining(delta: timedelta) -> str:
     if hours:
         return f"{hours}h {mins}m"
     return f"{mins}m"
+
+
+def stored_instant(value: object) -> datetime | None:
+    """A time Costwarden wrote into a state record (ISO 8601), read back as an aware datetime: naive means UTC;
+    anything else (absent, not a string, not a time) is None, so a damaged record never raises where it is compared."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
