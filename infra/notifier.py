@@ -15,7 +15,8 @@ topic, never to the alert topic (an alarm about the notifier must not go through
 The Slack webhooks live in a Secrets Manager secret the operator creates (``docs/infra.md``); the stack only knows
 its *name* (``SLACK_SECRET_NAME``) and grants read access to it. The URLs are never in the template, an
 environment variable or a log line. If the secret is encrypted with a customer-managed key, also grant
-``kms:Decrypt`` on that key to the function's role.
+``kms:Decrypt`` on that key to the function's role. With the Slack app on (``interact.enabled``) the function may also
+read the app's secret, for its bot token (``notifier.people``: e-mail lookups and direct messages).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class Notifier(Construct):
             environment={constants.ENV_SLACK_SECRET_NAME: secret_name},
         )
         self.secret.grant_read(self.function.function)
+        if core.settings.interact.enabled:
+            # The Slack app's bot token: owners' e-mails looked up, direct messages sent (notifier.people, issue 22).
+            app_name = core.settings.interact.app_secret_name
+            self.app_secret = secretsmanager.Secret.from_secret_name_v2(self, "SlackApp", app_name)
+            self.app_secret.grant_read(self.function.function)
         self.subscription_dlq = sqs.Queue(
             self,
             "SubscriptionDeadLetterQueue",

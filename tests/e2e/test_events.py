@@ -108,6 +108,7 @@ def lambda_env(server: tuple[str, SlackStandIn, DemoStack], monkeypatch: pytest.
 
     # The notifier posts to Slack's hosts only; the stand-in's exact origin is allowed explicitly, in code.
     monkeypatch.setattr(notifier_handler, "webhook_allowance", server[1].allowance())
+    monkeypatch.setattr(notifier_handler, "slack_api_url", server[1].api_url)
     return stack
 
 

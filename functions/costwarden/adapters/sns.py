@@ -4,6 +4,10 @@ SNS limits (shared/reference/REFERENCE_FACTS.md): message <= 262,144 bytes, Subj
 breaks or control characters. An event that would be too large is cut down (long lists and strings in ``details``
 shortened, with a note) rather than rejected: a guardrail that drops its own alert because it had too much to say
 is worse than one that says "and 4,000 more".
+
+E-mail subscribers (issue 22): given an ``email`` renderer, ``publish`` sends ``MessageStructure=json`` with two
+keys, ``default`` (the JSON event: every protocol without a key of its own, so the notifier's Lambda, SQS, HTTPS and
+``email-json`` get exactly what they got before) and ``email`` (plain text; SNS e-mail has no HTML part).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from costwarden.adapters import aws
@@ -117,17 +122,51 @@ def message_attributes(event: AlertEvent) -> dict[str, dict[str, str]]:
     }
 
 
-def publish(event: AlertEvent, topic_arn: str, sns_client: Any | None = None) -> str:
+def structured_message(event: AlertEvent, email: str, limit: int = TARGET_MESSAGE_BYTES) -> tuple[AlertEvent, str]:
+    """``(fitted event, Message)`` for ``MessageStructure=json``: ``default`` is the JSON event (what the Lambda,
+    SQS, HTTPS and ``email-json`` subscribers get, unchanged), ``email`` the text for e-mail subscribers.
+
+    SNS counts the whole structured message against its limit, the JSON event escaped inside it: the event is cut
+    down (``fit_to_sns``) until the whole fits, never the e-mail's text below a readable size."""
+    text = email.encode("utf-8")[: limit // 4].decode("utf-8", "ignore")
+    budget = limit - _json_size(text) - 64
+    fitted = event
+    for _ in range(8):
+        fitted = fit_to_sns(event, budget)
+        body = json.dumps({"default": fitted.to_json(), "email": text}, ensure_ascii=False)
+        overflow = len(body.encode("utf-8")) - limit
+        if overflow <= 0:
+            return fitted, body
+        budget -= overflow + 1_024
+    raise ValueError(f"alert {event.dedup_key!r} cannot be fitted into an SNS message")
+
+
+def publish(
+    event: AlertEvent,
+    topic_arn: str,
+    sns_client: Any | None = None,
+    *,
+    email: Callable[[AlertEvent], str] | None = None,
+) -> str:
     """Publish one alert event to the alert topic and return the SNS message id.
 
-    Failures raise (after botocore's standard retries): callers decide whether to go on and report, never to drop.
+    ``email`` renders the text e-mail subscribers get (``services.topic`` passes ``notifier.email.email_text``);
+    without it every protocol gets the JSON event. Failures raise (after botocore's standard retries): callers decide
+    whether to go on and report, never to drop.
     """
     sns = sns_client or aws.client("sns")
-    fitted = fit_to_sns(event)
+    structure: dict[str, str] = {}
+    if email is None:
+        fitted = fit_to_sns(event)
+        message = fitted.to_json()
+    else:
+        fitted, message = structured_message(event, email(event))
+        structure["MessageStructure"] = "json"
     response = sns.publish(
         TopicArn=topic_arn,
-        Message=fitted.to_json(),
+        Message=message,
         Subject=subject_for(fitted),
         MessageAttributes=message_attributes(fitted),
+        **structure,
     )
     return str(response["MessageId"])

@@ -24,9 +24,9 @@ from typing import Any, TextIO
 import boto3
 from botocore.config import Config
 
-from costwarden.adapters.sns import publish
 from costwarden.demo.slack_standin import SlackStandIn
 from costwarden.models.alert import AlertEvent
+from costwarden.services.topic import publish
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, load_settings, parse_settings
 from costwarden.teams import TEAMS_FILE_ENV_VAR, write_document
 

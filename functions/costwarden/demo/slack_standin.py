@@ -107,6 +107,7 @@ class SlackStandIn:
         self.usergroups: dict[str, list[str]] = {}
         self.bot_token = "xoxb-standin-token"  # noqa: S105 - the stand-in's own test token
         self.api_calls: list[tuple[str, str]] = []
+        self.people = PeopleStandIn()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Self:
@@ -178,6 +179,8 @@ class SlackStandIn:
             self.api_calls.append((method, group))
         if authorization != f"Bearer {self.bot_token}":
             return {"ok": False, "error": "invalid_auth"}
+        if method in PEOPLE_METHODS:
+            return self.people.answer(method, query, form)
         if method != "usergroups.users.list":
             return {"ok": False, "error": "unknown_method"}
         if group not in self.usergroups:
@@ -204,6 +207,58 @@ class SlackStandIn:
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
+
+
+#: The Web API methods the notifier calls for people (issue 22), answered by ``PeopleStandIn``.
+PEOPLE_METHODS = frozenset({"users.lookupByEmail", "conversations.open", "chat.postMessage"})
+
+
+@dataclass
+class PeopleStandIn:
+    """The Slack workspace's members and the bot's direct messages, as the notifier sees them (issue 22).
+
+    ``users`` maps an e-mail to a user id (``users.lookupByEmail``; others: ``users_not_found``);
+    ``conversations.open`` opens ``D<user>`` for a known user id; ``chat.postMessage`` records the message in
+    ``direct_messages`` (``{"user", "text", "blocks"}``). ``fail`` scripts an error string per method (e.g.
+    ``{"users.lookupByEmail": "ratelimited"}``); ``calls`` counts the calls per method.
+    """
+
+    users: dict[str, str] = field(default_factory=dict)
+    direct_messages: list[dict[str, Any]] = field(default_factory=list)
+    fail: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def answer(self, method: str, query: dict[str, list[str]], form: str) -> dict[str, Any]:
+        self.calls[method] += 1
+        if method in self.fail:
+            return {"ok": False, "error": self.fail[method]}
+        args = {key: values[0] for key, values in query.items() if values}
+        if form.lstrip().startswith("{"):  # chat.postMessage sends JSON
+            args |= json.loads(form)
+        if method == "users.lookupByEmail":
+            user = self.users.get(str(args.get("email", "")))
+            return {"ok": True, "user": {"id": user}} if user else {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            user = str(args.get("users", ""))
+            if user not in self.users.values() and not user.startswith(("U", "W")):
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": f"D{user}"}}
+        channel = str(args.get("channel", ""))
+        if not channel.startswith("D") or not (args.get("text") or args.get("blocks")):
+            return {"ok": False, "error": "channel_not_found" if not channel.startswith("D") else "no_text"}
+        blocks = args.get("blocks")
+        self.direct_messages.append(
+            {
+                "user": channel[1:],
+                "text": args.get("text", ""),
+                "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks,
+            }
+        )
+        return {"ok": True, "channel": channel, "ts": f"{len(self.direct_messages)}.000"}
+
+    def to(self, user: str) -> list[dict[str, Any]]:
+        """The direct messages ``user`` received, in order."""
+        return [message for message in self.direct_messages if message["user"] == user]
 
 
 def _validate(body: dict[str, Any] | None) -> StandInResponse:

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from costwarden.adapters import sns
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.adapters.report_store import MAX_LINK_SECONDS, ReportStore
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
@@ -17,6 +16,7 @@ from costwarden.advisor.report import parse_month
 from costwarden.handlers.cost_monitor import run_time
 from costwarden.handlers.observability import logger, metrics, route_logs, scheduled
 from costwarden.models.alert import AlertEvent
+from costwarden.services import topic
 from costwarden.services.advisor.runner import run_advisor_on_aws, run_monthly_report
 from costwarden.services.reaper import regions_for
 from costwarden.settings import load_settings
@@ -27,7 +27,7 @@ route_logs("costwarden.advisor")
 
 
 def _publish(alert: AlertEvent) -> str:
-    return sns.publish(alert, os.environ["ALERT_TOPIC_ARN"])
+    return topic.publish(alert, os.environ["ALERT_TOPIC_ARN"])
 
 
 @scheduled

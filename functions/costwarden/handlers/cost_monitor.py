@@ -9,11 +9,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from costwarden.adapters import sns
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.cost import monitor
 from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics, tracer
 from costwarden.models.alert import AlertEvent
+from costwarden.services import topic
 from costwarden.services.athena_cost import AthenaCostSource, cost_source
 from costwarden.settings import load_settings
 
@@ -50,7 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = DynamoStateStore(os.environ[STATE_TABLE_ENV_VAR])
 
     def publish(alert: AlertEvent) -> str:
-        return sns.publish(alert, topic_arn)
+        return topic.publish(alert, topic_arn)
 
     at = run_time(event)
     source = cost_source(settings)

@@ -45,6 +45,7 @@ from aws_lambda_powertools.utilities.parser.envelopes import SnsEnvelope
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters import aws, secrets
+from costwarden.adapters.slack_app import SLACK_API
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, TTL_ATTRIBUTE, DynamoStateStore
 from costwarden.core.slack_urls import WebhookAllowance
 from costwarden.handlers.observability import logger, metrics, tracer
@@ -54,6 +55,7 @@ from costwarden.notifier.delivery import DeliveryError, deliver
 from costwarden.notifier.routing import Route, parse_webhooks, routes_for
 from costwarden.notifier.slack import InvocationLimits, PostResult, RetryPolicy, post_message
 from costwarden.services.hardlimit_timer import announce_hard_limit
+from costwarden.services.notify import people_for
 from costwarden.settings import load_settings
 
 SLACK_SECRET_ENV_VAR = "SLACK_SECRET_NAME"  # noqa: S105 - the variable's name, not a secret
@@ -67,6 +69,9 @@ clock: Callable[[], float] = time.monotonic
 #: Webhook origins allowed besides Slack's: none in a deployed function. The demo and the tests set the local Slack
 #: stand-in's exact loopback origin here, in code: no secret or environment variable can widen it.
 webhook_allowance = WebhookAllowance()
+#: Slack's Web API for people (e-mail lookups, direct messages; ``notifier.people``): the demo and the tests set the
+#: stand-in's ``api_url`` here, in code, as for ``webhook_allowance``.
+slack_api_url = SLACK_API
 
 
 class NotifierConfigError(RuntimeError):
@@ -144,7 +149,11 @@ def _deliver_once(
         event = announce_hard_limit(event, settings, store)
     # A channel's claim holds while this invocation may still post (Powertools' own in-progress expiry).
     lease = timedelta(milliseconds=context.get_remaining_time_in_millis())
-    report = deliver(event, routes, post=post, store=store, log=logger, extra_blocks=buttons, lease=lease)
+    left = context.get_remaining_time_in_millis
+    people = people_for(settings, store, slack_api=slack_api_url, time_left=lambda: left() / 1000)
+    report = deliver(
+        event, routes, post=post, store=store, log=logger, extra_blocks=buttons, lease=lease, people=people
+    )
     return {**report.as_dict(), "duplicate": False}
 
 

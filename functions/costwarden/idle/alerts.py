@@ -22,6 +22,7 @@ from typing import Any
 from costwarden.core.alerts import build
 from costwarden.core.keys import IdleKey
 from costwarden.core.money import usd
+from costwarden.core.owner import PEOPLE_DETAIL
 from costwarden.idle.judge import days_text
 from costwarden.idle.model import Finding
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
@@ -124,6 +125,12 @@ def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: d
         "sustained_waste_usd": round(proven, 2),
         "week": week_of(now),
     }
+    people: dict[str, list[str]] = {}
+    for finding in ordered[:MAX_ITEMS]:  # who is told about which of their resources (the notifier's messages)
+        if finding.person:
+            people.setdefault(finding.person, []).append(_line(finding))
+    if people:
+        extra[PEOPLE_DETAIL] = people
     return build(
         AlertKind.IDLE,
         severity_for(waste, cfg, sustained_usd=proven),

@@ -54,6 +54,9 @@ class Finding:
     judged_hours: float | None = None
     #: Carries the configured protect tag: Slack offers no *Stop* for it (the one action path refuses it anyway).
     protected: bool = False
+    #: The resource's person (``core.owner.person_of``): who gets a direct message about it; None when its tags name
+    #: nobody. Not in ``to_dict`` (the CLI's shape): an address is for the notifier, not for every JSON listing.
+    person: str | None = None
 
     @property
     def is_waste(self) -> bool:
@@ -65,6 +68,7 @@ class Finding:
         data = asdict(self)
         data["kind"] = self.kind.value
         data["commands"] = list(self.commands)
+        data.pop("person")
         if self.monthly_usd is not None:
             data["monthly_usd"] = round(self.monthly_usd, 2)
         return data

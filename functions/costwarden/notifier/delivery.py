@@ -7,6 +7,12 @@ post fails. Every channel is tried, each once through ``core.publish.send_once``
 any channel failed, ``DeliveryError`` is raised so the invocation fails and the record is retried (and finally
 dead-lettered). A retry skips the channels already recorded, so the team that already got
 the message does not get it again while on-call is retried.
+
+People (``notifier.people``, optional): a critical alert names its team's owners in the team's channel (the one
+point where mentions enter a message: ``people.with_mentions`` on the posted message, whatever the kind's layout);
+after the channels, the resource's person gets a direct message (``people.send_direct``, sk ``dm:<user>`` on the
+same record). Neither ever raises nor delays the channel post beyond a cached lookup: what could not be done is
+logged (``people problem``) and listed in the report.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from costwarden.core.publish import LEASE, Outcome, send_once
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import StateStore
 from costwarden.notifier.blocks import render_message
-from costwarden.notifier.routing import Route
+from costwarden.notifier.people import People, mentions, send_direct, with_mentions
+from costwarden.notifier.routing import ONCALL_CHANNEL, Route
 from costwarden.notifier.slack import PostResult, SlackError, SlackPermanentError
 from costwarden.redaction import redact
 
@@ -44,14 +51,20 @@ class DeliveryReport:
     posted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[SlackError] = field(default_factory=list)
+    #: Slack user ids sent a direct message, and why others were not (``notifier.people``).
+    direct_messages: list[str] = field(default_factory=list)
+    people_skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "dedup_key": self.dedup_key,
             "posted": self.posted,
             "skipped_already_posted": self.skipped,
             "failed": [{"channel": e.channel, "reason": e.reason, "status": e.status} for e in self.failed],
         }
+        if self.direct_messages or self.people_skipped:
+            result |= {"direct_messages": self.direct_messages, "people_skipped": self.people_skipped}
+        return result
 
 
 class DeliveryError(Exception):
@@ -73,20 +86,24 @@ def deliver(
     log: _Log,
     extra_blocks: Callable[[AlertEvent, str], list[dict[str, Any]]] | None = None,
     lease: timedelta = LEASE,
+    people: People | None = None,
 ) -> DeliveryReport:
     """Post ``event`` to each route not yet recorded as delivered (``core.publish.send_once`` per channel); raise
     ``DeliveryError`` if any failed.
 
     ``extra_blocks(event, channel)``: blocks appended per route (the Slack app's buttons, which name the channel
     they were sent to); None without the app. ``lease``: how long a channel's claim holds (the handler passes the
-    invocation's remaining time, as Powertools does for its own record)."""
+    invocation's remaining time, as Powertools does for its own record). ``people``: mentions and direct messages
+    (``notifier.people``); None: channels only."""
     message = render_message(event)
     pk = delivered_pk(event.dedup_key)
     report = DeliveryReport(dedup_key=event.dedup_key)
+    names = mentions(event, people) if people is not None else ""
 
     def post_to(route: Route) -> PostResult:
         extra = extra_blocks(event, route.channel) if extra_blocks is not None else []
-        return post(route, {**message, "blocks": [*message["blocks"], *extra]} if extra else message)
+        full = {**message, "blocks": [*message["blocks"], *extra]} if extra else message
+        return post(route, full if route.channel == ONCALL_CHANNEL else with_mentions(full, names))
 
     def record(result: PostResult) -> dict[str, Any]:
         return {"posted_at": datetime.now(UTC).isoformat(), "attempts": result.attempts, "kind": event.kind.value}
@@ -129,6 +146,21 @@ def deliver(
         log.info(
             "posted to slack", extra={"channel": route.channel, "attempts": attempts, "dedup_key": event.dedup_key}
         )
+    if people is not None:
+        _send_direct(event, people, report, lease=lease, log=log)
     if report.failed:
         raise DeliveryError(report)
     return report
+
+
+def _send_direct(event: AlertEvent, people: People, report: DeliveryReport, *, lease: timedelta, log: _Log) -> None:
+    """The direct messages of ``event`` (after its channels), and every people problem of the invocation logged."""
+    direct = send_direct(
+        event, people, record_pk=delivered_pk(event.dedup_key), ttl_days=DELIVERED_TTL_DAYS, lease=lease
+    )
+    report.direct_messages.extend(direct.sent)
+    report.people_skipped.extend(direct.skipped)
+    for user in direct.sent:
+        log.info("direct message sent", extra={"user": user, "dedup_key": event.dedup_key})
+    for problem in dict.fromkeys([*people.problems, *direct.skipped]):
+        log.info("people problem", extra={"problem": redact(problem), "dedup_key": event.dedup_key})

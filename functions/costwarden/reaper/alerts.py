@@ -6,11 +6,12 @@ whose key is ``ttl`` would write a tag the reaper never reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from costwarden.core.alerts import build, truncate
 from costwarden.core.keys import ExpiryKey, HashedKey, ReapedKey
+from costwarden.core.owner import PEOPLE_DETAIL, people_of
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.expiry import describe_remaining, format_expiry
 from costwarden.resources import REGISTRY
@@ -67,9 +68,16 @@ def expiry_warning(warning: Warning, now: datetime, dry_run: bool, policy: TagPo
             "threshold_hours": warning.threshold_hours,
             "extend_command": command,
             "dry_run": dry_run,
-        },
+        }
+        | _people([(resource.tags, f"{resource.type} {resource.id} ({resource.region})")], policy),
         now=now,
     )
+
+
+def _people(resources: Sequence[tuple[Mapping[str, str], str]], policy: TagPolicy) -> dict[str, object]:
+    """``{"people": {person: [resource, ...]}}`` when a resource names its person (``core.owner``), else nothing."""
+    people = people_of(resources, policy)
+    return {PEOPLE_DETAIL: people} if people else {}
 
 
 def tag_violation(team: str, violations: Sequence[Violation], now: datetime, policy: TagPolicy) -> AlertEvent:
@@ -95,7 +103,18 @@ def tag_violation(team: str, violations: Sequence[Violation], now: datetime, pol
     )
 
 
-def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime, policy: TagPolicy) -> AlertEvent:
+def reaped(
+    team: str,
+    decisions: Sequence[Decision],
+    run_id: str,
+    now: datetime,
+    policy: TagPolicy,
+    *,
+    tags: Mapping[str, Mapping[str, str]] | None = None,
+) -> AlertEvent:
+    """The per-team summary of a run's actions; ``tags`` (arn -> tags of the resources acted on) name the people
+    whose resources were cleaned up (their direct messages)."""
+    known = tags or {}
     done = [d for d in decisions if d.status is Status.DONE]
     failed = [d for d in decisions if d.status is Status.FAILED]
     items = [_line(d) + (f" - {d.reason}" if d.status is Status.FAILED else "") for d in decisions[:MAX_ITEMS]]
@@ -112,6 +131,7 @@ def reaped(team: str, decisions: Sequence[Decision], run_id: str, now: datetime,
         ),
         figures={"Done": len(done), "Failed": len(failed), "Run": run_id},
         items=truncate(items, MAX_ITEMS, total=len(decisions)),
+        extra=_people([(known[d.arn], _line(d)) for d in done if d.arn in known], policy),
         now=now,
     )
 

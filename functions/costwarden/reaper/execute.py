@@ -271,7 +271,8 @@ class _Publishing:
             if decision.status in (Status.DONE, Status.FAILED) and decision.action != MARK_ACTION:
                 acted[decision.team].append(decision)
         for team, decisions in sorted(acted.items()):
-            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy))
+            tags = {resource.arn: resource.tags for resource, _ in plan.actions}
+            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy, tags=tags))
 
 
 def _violation_key(violation: Any) -> tuple[str, str]:

@@ -45,7 +45,7 @@ def sns_publisher(topic_arn: str | None = None, sns_client: Any | None = None) -
     arn = topic_arn if topic_arn is not None else os.environ.get(TOPIC_ENV_VAR, "")
     if not arn:
         return None
-    from costwarden.adapters.sns import publish
+    from costwarden.services.topic import publish
 
     def _publish(event: AlertEvent) -> str:
         return publish(event, arn, sns_client=sns_client)

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from costwarden.adapters import aws, ce_tags, tagging
-from costwarden.adapters.sns import publish
 from costwarden.models.alert import AlertEvent
+from costwarden.services.topic import publish
 from costwarden.settings import Settings
 from costwarden.tags.audit import (
     NO_TEAM,

@@ -85,6 +85,9 @@ from costwarden.settings.notify import (
     NotifierSettings as NotifierSettings,
 )
 from costwarden.settings.notify import (
+    PeopleSettings as PeopleSettings,
+)
+from costwarden.settings.notify import (
     ScheduleSettings as ScheduleSettings,
 )
 from costwarden.settings.notify import (
@@ -116,6 +119,9 @@ from costwarden.settings.teams import (
 )
 from costwarden.settings.teams import (
     TeamLimits as TeamLimits,
+)
+from costwarden.settings.teams import (
+    TeamPeopleSettings as TeamPeopleSettings,
 )
 from costwarden.settings.teams import (
     TeamSettings as TeamSettings,

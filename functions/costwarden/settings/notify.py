@@ -23,6 +23,28 @@ class ScheduleSettings(_Model):
     """Hour (UTC) of the weekly tag audit."""
 
 
+class PeopleSettings(_Model):
+    """People, not only channels (issue 22): owners named on critical alerts, a resource's person told directly.
+
+    Slack ids need nothing more; e-mail addresses are resolved with `users.lookupByEmail` and direct messages sent
+    with the Slack app's bot token (`interact.enabled`, scopes `users:read.email`, `im:write`, `chat:write`).
+    Without the token, only Slack-id owners are mentioned and nobody is messaged; a failed lookup never holds up the
+    channel post."""
+
+    mentions: bool = True
+    """Mention the team's `owners` (`<@U...>`, user groups as `<!subteam^S...>`) on its critical alerts, in the
+    team's channel."""
+    direct_messages: bool = True
+    """Send the resource's person (`tags.owner_keys`) a direct message for expiry warnings, idle findings and reaps
+    of their resources (needs the Slack app's bot token)."""
+    max_direct_messages_per_day: int = Field(10, ge=1, le=200)
+    """Most direct messages one person gets from Costwarden per UTC day; the rest are counted in the log, never
+    sent (the channel still has them)."""
+    lookup_cache_days: float = Field(7.0, gt=0, le=90)
+    """Days an e-mail's Slack user id (from `users.lookupByEmail`) is kept in the state table before it is looked up
+    again; an address Slack does not know is asked again after a day."""
+
+
 class NotifierSettings(_Model):
     """Where alerts go: Slack webhooks held in a Secrets Manager secret, referenced by name only."""
 
@@ -35,6 +57,8 @@ class NotifierSettings(_Model):
     digest_top_n: int = Field(15, ge=1, le=40)
     """Teams listed by name in the digest's table (largest month-to-date spend first); the rest are counted as "and M
     more"."""
+    people: PeopleSettings = PeopleSettings()
+    """Mentions of owners and direct messages to a resource's person (opt out per team with `teams.<team>.people`)."""
 
     @field_validator("operator_email")
     @classmethod

@@ -39,6 +39,10 @@ class TagPolicy(_Model):
     """Tag key holding a resource's expiry (ISO 8601 date or date-time) that the reaper acts on."""
     environment_key: str = "environment"
     """Tag key holding the environment; `production` resources are never reaped unless `reaper.allow_production`."""
+    owner_keys: tuple[str, ...] = ("created_by", "owner")
+    """Tag keys that may name a resource's person, read in order: a Slack user id (`U...`/`W...`), an e-mail address
+    or an assumed-role ARN whose session name is one (`core.owner.person_of`). They get direct messages about their
+    resource (`notifier.people`); any other value names nobody."""
     protect_key: str = "costwarden:protect"
     """Tag key that protects a resource from the reaper (IAM refuses too) when it holds `protect_value`."""
     protect_value: str = "true"

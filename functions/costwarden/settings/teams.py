@@ -44,6 +44,15 @@ class TeamLimits(_Model):
     limit through the reaper's guard path (caps, protect tag, never production, dry run, audit)."""
 
 
+class TeamPeopleSettings(_Model):
+    """A team's opt-outs from `notifier.people` (both on by default when the fleet-wide switches are on)."""
+
+    mentions: bool = True
+    """Mention this team's owners on its critical alerts."""
+    direct_messages: bool = True
+    """Send this team's resources' people direct messages (expiry warnings, idle findings, reaps)."""
+
+
 class TeamSettings(_Model):
     """One team's entry in the team directory (`teams.<team>`): its budget, its owners, where its alerts go.
 
@@ -67,6 +76,8 @@ class TeamSettings(_Model):
     """Production and experiment monthly pools, next to (not instead of) the whole-team `monthly_usd`."""
     limits: TeamLimits = TeamLimits()
     """Development instance and GPU count limits, and what happens above them."""
+    people: TeamPeopleSettings = TeamPeopleSettings()
+    """Whether this team's owners are mentioned and its resources' people messaged (`notifier.people`)."""
 
     @field_validator("owners")
     @classmethod

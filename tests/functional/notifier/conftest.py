@@ -46,6 +46,7 @@ def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Noti
         monkeypatch.setenv("SLACK_SECRET_NAME", SECRET)
         monkeypatch.setattr(notifier, "sleep", sleeps)
         monkeypatch.setattr(notifier, "webhook_allowance", slack.allowance())
+        monkeypatch.setattr(notifier, "slack_api_url", slack.api_url)
         monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0))
         notifier.reset_caches()
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from costwarden.core.owner import team_of
+from costwarden.core.owner import person_of, team_of
 from costwarden.idle.judge import Points, Verdict
 from costwarden.idle.model import Finding, Kind, NotJudged, Window
 from costwarden.idle.recommend import recommend
@@ -205,6 +205,7 @@ class RegionScan:
                 commands=commands,
                 judged_hours=check.window(self).hours,
                 protected=is_protected(resource.tags, self.settings.tags),
+                person=person_of(resource.tags, self.settings.tags),
             )
         )
 
