@@ -32,9 +32,9 @@ FOOTER = (
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _BARE = re.compile(r"<([^<>|]+)>")
 _EMOJI = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?![\w:])")
-_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
-_STRIKE = re.compile(r"(?<![\w~])~([^~\n]+)~(?![\w~])")
+_BOLD = re.compile(r"(?<![\w*])\*(\S(?:[^\n]*?\S)?)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(\S(?:[^\n]*?\S)?)_(?![\w_])")
+_STRIKE = re.compile(r"(?<![\w~])~(\S(?:[^\n]*?\S)?)~(?![\w~])")
 _CODE = re.compile(r"`([^`\n]+)`")
 
 

@@ -205,7 +205,9 @@ def recipients(event: AlertEvent, people: People) -> dict[str, list[str]]:
         person = person_value(value)
         if person is None or not isinstance(resources, list):
             continue
-        chosen.setdefault(person, []).extend(str(r) for r in resources if isinstance(r, str))
+        listed = [r for r in resources if isinstance(r, str)]
+        if listed:  # a message must say which resource it is about
+            chosen.setdefault(person, []).extend(listed)
     return chosen
 
 
