@@ -31,7 +31,7 @@ FOOTER = (
 
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _BARE = re.compile(r"<([^<>|]+)>")
-_EMOJI = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?![\w:])")
+_EMOJI = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?![\w:]) ?")
 _BOLD = re.compile(r"(?<![\w*])\*(\S(?:[^\n]*?\S)?)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(\S(?:[^\n]*?\S)?)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(\S(?:[^\n]*?\S)?)~(?![\w~])")
@@ -85,7 +85,7 @@ def _link(element: Any) -> str | None:
 def _block_text(block: dict[str, Any]) -> str:
     kind = block.get("type")
     if kind == "header":
-        title = " ".join(plain(_text(block)).split())
+        title = " ".join(_EMOJI.sub("", _text(block)).split())  # plain_text: no mrkdwn to undo
         return f"{title}\n{'=' * min(len(title), 78)}"
     if kind == "divider":
         return "-" * 40
