@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 
 CONTEXT = {
     "costwarden": {
@@ -96,3 +96,16 @@ def test_hard_limit_role_only_when_a_team_opts_in(enabled: Synth, tmp_path: Path
     assert stop["Condition"]["StringNotEqualsIgnoreCase"] == {"aws:ResourceTag/costwarden:protect": "true"}
     [roles] = [s for s in statements if s["Action"] == ["iam:PutRolePolicy", "iam:DeleteRolePolicy"]]
     assert "nlp-launcher" in json.dumps(roles["Resource"]) and "role/v" not in json.dumps(roles["Resource"])
+
+
+def test_the_notifier_may_read_the_app_secret_for_its_bot_token(enabled: Synth) -> None:
+    """issue 22: with the app on, the notifier reads the app's secret (bot token: e-mail lookups, direct messages),
+    read only, by name. Without the app it reads the webhook secret alone (test_stack.py's one-statement test)."""
+    statements = enabled.role_statements(enabled.logical_id("Notifier/Function/Role"))
+    reads = [s for s in statements if any(a.startswith("secretsmanager:") for a in actions_of(s))]
+    assert [set(actions_of(s)) for s in reads] == [
+        {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    ] * 2
+    resources = [json.dumps(s["Resource"]) for s in reads]
+    assert any(":secret:team/slack-app-??????" in r for r in resources)
+    assert any(":secret:costwarden/slack-webhooks-??????" in r for r in resources)
