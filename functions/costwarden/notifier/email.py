@@ -32,10 +32,16 @@ FOOTER = (
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _BARE = re.compile(r"<([^<>|]+)>")
 _EMOJI = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?![\w:]) ?")
-_BOLD = re.compile(r"(?<![\w*])\*(\S(?:[^\n]*?\S)?)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(\S(?:[^\n]*?\S)?)_(?![\w_])")
-_STRIKE = re.compile(r"(?<![\w~])~(\S(?:[^\n]*?\S)?)~(?![\w~])")
-_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _mark(char: str) -> re.Pattern[str]:
+    """``*bold*``, ``_italic_``, ``~strike~``: the mark around non-blank text, never inside a word (``expires_at``)."""
+    c = re.escape(char)
+    return re.compile(rf"(?<![\w{c}]){c}(\S(?:[^\n]*?\S)?){c}(?![\w{c}])")
+
+
+#: The marks undone, in order; inline code last.
+_MARKS = (*(_mark(char) for char in "*_~"), re.compile(r"`([^`\n]+)`"))
 
 
 def _bare(match: re.Match[str]) -> str:
@@ -55,7 +61,7 @@ def plain(mrkdwn: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", text)
     text = _BARE.sub(_bare, text)
     text = _EMOJI.sub("", text)
-    for mark in (_BOLD, _ITALIC, _STRIKE, _CODE):
+    for mark in _MARKS:
         text = mark.sub(r"\1", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())

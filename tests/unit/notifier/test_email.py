@@ -88,23 +88,21 @@ def test_every_kind_has_a_sample() -> None:
     assert set(SAMPLES) == set(AlertKind)
 
 
-@pytest.mark.parametrize(
-    ("mrkdwn", "text"),
-    [
-        (
-            "<https://console.aws.amazon.com/cost|Open in Cost Explorer>",
-            "Open in Cost Explorer (https://console.aws.amazon.com/cost)",
-        ),
-        ("<https://a.example/x>", "https://a.example/x"),
-        ("<@U024BE7LH> and <!subteam^S0614TZR7>", "@U024BE7LH and @S0614TZR7"),
-        ("*Spend*\n4,210 USD", "Spend\n4,210 USD"),
-        ("_update its expires_at tag_", "update its expires_at tag"),
-        ("`aws ec2 stop-instances`", "aws ec2 stop-instances"),
-        (":warning: at 08:00:00 a&amp;b &lt;x&gt;", "at 08:00:00 a&b <x>"),
-        ("snake_case_name 2*3*4", "snake_case_name 2*3*4"),
-        ("```\nteam  MTD\nnlp   $41.9k\n```", "team  MTD\nnlp   $41.9k"),
-    ],
-)
+#: Slack mrkdwn -> what the e-mail says.
+MRKDWN = {
+    "<https://console.aws.amazon.com/cost|Open in Cost Explorer>": "Open in Cost Explorer (https://console.aws.amazon.com/cost)",
+    "<https://a.example/x>": "https://a.example/x",
+    "<@U024BE7LH> and <!subteam^S0614TZR7>": "@U024BE7LH and @S0614TZR7",
+    "*Spend*\n4,210 USD": "Spend\n4,210 USD",
+    "_update its expires_at tag_": "update its expires_at tag",
+    "`aws ec2 stop-instances`": "aws ec2 stop-instances",
+    ":warning: at 08:00:00 a&amp;b &lt;x&gt;": "at 08:00:00 a&b <x>",
+    "snake_case_name 2*3*4": "snake_case_name 2*3*4",
+    "```\nteam  MTD\nnlp   $41.9k\n```": "team  MTD\nnlp   $41.9k",
+}
+
+
+@pytest.mark.parametrize(("mrkdwn", "text"), MRKDWN.items())
 def test_mrkdwn_becomes_plain_text(mrkdwn: str, text: str) -> None:
     assert plain(mrkdwn) == text
 
