@@ -166,3 +166,24 @@ def test_publish_sends_the_email_text_in_the_structure() -> None:
     assert publish(event, "arn:aws:sns:us-east-1:123456789012:alerts", sns_client=RecordingSns()) == "m-1"
     assert calls[0]["MessageStructure"] == "json"
     assert json.loads(calls[0]["Message"])["email"] == email_text(event)
+
+
+def test_a_rendering_that_fails_never_costs_the_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    from costwarden.services import topic
+
+    def broken(event: AlertEvent) -> str:
+        raise KeyError("figures")
+
+    monkeypatch.setattr(topic, "email_text", broken)
+    calls: list[dict[str, Any]] = []
+
+    class RecordingSns:
+        def publish(self, **kwargs: Any) -> dict[str, str]:
+            calls.append(kwargs)
+            return {"MessageId": "m-2"}
+
+    event = SAMPLES[AlertKind.BUDGET]
+    assert publish(event, "arn:aws:sns:us-east-1:123456789012:alerts", sns_client=RecordingSns()) == "m-2"
+    body = json.loads(calls[0]["Message"])
+    assert AlertEvent.from_json(body["default"]) == event
+    assert body["email"].startswith(f"{event.title}\n\n{event.summary}\n\n(The rest of this alert could not be shown")
