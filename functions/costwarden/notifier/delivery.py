@@ -98,7 +98,7 @@ def deliver(
     message = render_message(event)
     pk = delivered_pk(event.dedup_key)
     report = DeliveryReport(dedup_key=event.dedup_key)
-    names = mentions(event, people) if people is not None else ""
+    names = _mentions(event, people, log) if people is not None else ""
 
     def post_to(route: Route) -> PostResult:
         extra = extra_blocks(event, route.channel) if extra_blocks is not None else []
@@ -147,10 +147,23 @@ def deliver(
             "posted to slack", extra={"channel": route.channel, "attempts": attempts, "dedup_key": event.dedup_key}
         )
     if people is not None:
-        _send_direct(event, people, report, lease=lease, log=log)
+        try:
+            _send_direct(event, people, report, lease=lease, log=log)
+        except Exception as error:  # the state table or a bug in the people path: the channels have the alert
+            log.error("people problem", extra={"problem": f"direct messages stopped: {type(error).__name__}"})
     if report.failed:
         raise DeliveryError(report)
     return report
+
+
+def _mentions(event: AlertEvent, people: People, log: _Log) -> str:
+    """The owners to name (``people.mentions``); ``""`` when even that failed (a state-table error on the lookup
+    cache): the channel post goes out without them."""
+    try:
+        return mentions(event, people)
+    except Exception as error:
+        log.error("people problem", extra={"problem": f"mentions left out: {type(error).__name__}"})
+        return ""
 
 
 def _send_direct(event: AlertEvent, people: People, report: DeliveryReport, *, lease: timedelta, log: _Log) -> None:

@@ -103,7 +103,11 @@ class People:
         if SLACK_USER_ID.fullmatch(person):
             return person
         if person not in self._users:
-            self._users[person] = self._lookup(person)
+            try:
+                self._users[person] = self._lookup(person)
+            except Exception as error:  # the state table (the cache) failing: this person only is left out
+                self.problems.append(f"{masked(person)} not looked up: {type(error).__name__}")
+                self._users[person] = None
         return self._users[person]
 
     def _lookup(self, email: str) -> str | None:

@@ -259,3 +259,27 @@ def test_at_most_so_many_people_per_alert() -> None:
     report = _deliver(_expiry(many), store, _people(store, slack))
     assert len(report.direct_messages) == MAX_PEOPLE_PER_ALERT
     assert report.people_skipped == ["5 more people not messaged: no time or over the limit"]
+
+
+class _BrokenCache(MemoryStateStore):
+    """A state table that fails on the people records (throttled, say): the channels must not notice."""
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        if pk.startswith("people#"):
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return super().get(pk, sk)
+
+    def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+
+def test_a_failing_state_table_on_the_people_path_never_blocks_the_channel_post() -> None:
+    store, slack, channels = _BrokenCache(), FakeSlack(), Channels()
+    critical = _deliver(alert_event(severity=Severity.CRITICAL), store, _people(store, slack), channels)
+    expiry = _deliver(_expiry({"U0ALICE01": ["r1"]}), store, _people(store, slack), channels)
+    assert critical.posted == ["team:vision", ONCALL_CHANNEL] and expiry.posted == ["team:vision"]
+    assert (
+        channels.to("team:vision")[0]["blocks"][1]["text"]["text"]
+        == "<@U0VISION1> <!subteam^S0GROUP01>: this needs you."
+    )
+    assert slack.messages == []  # the daily cap could not be read: nobody is messaged over it
