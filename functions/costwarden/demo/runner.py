@@ -110,8 +110,13 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
     moto.start()
     slack = SlackStandIn().start()
     # The notifier posts only to Slack's hosts, unless told in code to allow the stand-in's exact origin.
-    previous_allowance, notifier.webhook_allowance = notifier.webhook_allowance, slack.allowance()
-    previous_api, notifier.slack_api_url = notifier.slack_api_url, slack.api_url  # people: lookups, direct messages
+    # ... and its Web API calls for people (e-mail lookups, direct messages) go to the stand-in too.
+    previous_allowance, previous_api, notifier.webhook_allowance, notifier.slack_api_url = (
+        notifier.webhook_allowance,
+        notifier.slack_api_url,
+        slack.allowance(),
+        slack.api_url,
+    )
     try:
         host, port = moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"
@@ -180,8 +185,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
                 return 1
             return 0
     finally:
-        notifier.webhook_allowance = previous_allowance
-        notifier.slack_api_url = previous_api
+        notifier.webhook_allowance, notifier.slack_api_url = previous_allowance, previous_api
         slack.stop()
         moto.stop()
 
