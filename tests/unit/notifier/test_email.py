@@ -154,18 +154,25 @@ def test_publish_gives_machine_subscribers_the_json_event_unchanged() -> None:
     assert {k: v["Value"] for k, v in message["MessageAttributes"].items()}["kind"] == "budget"
 
 
+class RecordingSns:
+    """An SNS client that records each ``publish`` call's arguments (what the structure holds) and answers an id."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def publish(self, **kwargs: Any) -> dict[str, str]:
+        self.calls.append(kwargs)
+        return {"MessageId": f"m-{len(self.calls)}"}
+
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
+
+
 def test_publish_sends_the_email_text_in_the_structure() -> None:
-    calls: list[dict[str, Any]] = []
-
-    class RecordingSns:
-        def publish(self, **kwargs: Any) -> dict[str, str]:
-            calls.append(kwargs)
-            return {"MessageId": "m-1"}
-
-    event = SAMPLES[AlertKind.REAPED]
-    assert publish(event, "arn:aws:sns:us-east-1:123456789012:alerts", sns_client=RecordingSns()) == "m-1"
-    assert calls[0]["MessageStructure"] == "json"
-    assert json.loads(calls[0]["Message"])["email"] == email_text(event)
+    sns, event = RecordingSns(), SAMPLES[AlertKind.REAPED]
+    assert publish(event, TOPIC, sns_client=sns) == "m-1"
+    assert sns.calls[0]["MessageStructure"] == "json"
+    assert json.loads(sns.calls[0]["Message"])["email"] == email_text(event)
 
 
 def test_a_rendering_that_fails_never_costs_the_alert(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,15 +182,8 @@ def test_a_rendering_that_fails_never_costs_the_alert(monkeypatch: pytest.Monkey
         raise KeyError("figures")
 
     monkeypatch.setattr(topic, "email_text", broken)
-    calls: list[dict[str, Any]] = []
-
-    class RecordingSns:
-        def publish(self, **kwargs: Any) -> dict[str, str]:
-            calls.append(kwargs)
-            return {"MessageId": "m-2"}
-
-    event = SAMPLES[AlertKind.BUDGET]
-    assert publish(event, "arn:aws:sns:us-east-1:123456789012:alerts", sns_client=RecordingSns()) == "m-2"
-    body = json.loads(calls[0]["Message"])
+    sns, event = RecordingSns(), SAMPLES[AlertKind.BUDGET]
+    assert publish(event, TOPIC, sns_client=sns) == "m-1"
+    body = json.loads(sns.calls[0]["Message"])
     assert AlertEvent.from_json(body["default"]) == event
     assert body["email"].startswith(f"{event.title}\n\n{event.summary}\n\n(The rest of this alert could not be shown")
