@@ -110,7 +110,7 @@ def test_a_team_that_opted_out_is_neither_mentioned_nor_messaged(
         (None, {}, False),  # the app secret does not exist
         ("not-a-bot-token", {}, False),
         ("xoxb-standin-token", {"users.lookupByEmail": "ratelimited"}, False),
-        ("xoxb-standin-token", {"chat.postMessage": "not_in_channel"}, True),
+        ("xoxb-standin-token", {"conversations.open": "missing_scope"}, True),  # no im:write: no direct message
         ("xoxb-wrong-but-well-formed", {}, False),  # Slack answers invalid_auth
     ],
 )
