@@ -1,0 +1,94 @@
+"""An in-memory ``K8sSource`` (the port the cost monitor and the idle finder read EKS split cost facts through) and
+builders of the facts: tests construct ``GroupDay`` / ``NodeDay`` values directly, never a CUR file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
+
+
+@dataclass
+class MemoryK8sSource:
+    """Answers ``group_days`` / ``node_days`` from the facts given, filtered to ``[start, end)``; one request each."""
+
+    groups: list[GroupDay] = field(default_factory=list)
+    nodes: list[NodeDay] = field(default_factory=list)
+    requests: int = 0
+    asked: list[tuple[str, date, date]] = field(default_factory=list)
+
+    def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]:
+        self.requests += 1
+        self.asked.append((by, start, end))
+        return [g for g in self.groups if g.by == by and start <= g.date < end]
+
+    def node_days(self, start: date, end: date) -> list[NodeDay]:
+        self.requests += 1
+        self.asked.append(("node", start, end))
+        return [n for n in self.nodes if start <= n.date < end]
+
+
+def days(start: date, count: int) -> list[date]:
+    return [start + timedelta(days=i) for i in range(count)]
+
+
+def group_series(
+    key: str,
+    costs: Sequence[float],
+    *,
+    start: date,
+    cluster: str = "prod-gpu",
+    team: str = "nlp",
+    by: GroupBy = "namespace",
+    gpu_share: float = 0.5,
+    account: str = "111122223333",
+) -> list[GroupDay]:
+    """One group's days from ``start``: ``costs[i]`` on day i, of which ``gpu_share`` is the accelerator part."""
+    return [
+        GroupDay(
+            date=day,
+            account=account,
+            cluster=cluster,
+            by=by,
+            key=key,
+            team=team,
+            cost_usd=cost,
+            cpu_usd=cost * (1 - gpu_share) * 0.7,
+            memory_usd=cost * (1 - gpu_share) * 0.3,
+            gpu_usd=cost * gpu_share,
+            unused_usd=0.0,
+        )
+        for day, cost in zip(days(start, len(costs)), costs, strict=True)
+    ]
+
+
+def node_series(
+    node: str,
+    day_list: Iterable[date],
+    *,
+    cost_usd: float,
+    gpu_usd: float,
+    gpu_unused_usd: float,
+    cluster: str = "prod-gpu",
+    team: str = "nlp",
+    instance_type: str = "p4d.24xlarge",
+    account: str = "111122223333",
+) -> list[NodeDay]:
+    """One node's days with the same daily figures."""
+    return [
+        NodeDay(
+            date=day,
+            account=account,
+            cluster=cluster,
+            node=node,
+            instance_type=instance_type,
+            team=team,
+            cost_usd=cost_usd,
+            unused_usd=gpu_unused_usd,
+            gpu_usd=gpu_usd,
+            gpu_unused_usd=gpu_unused_usd,
+        )
+        for day in day_list
+    ]
