@@ -21,6 +21,7 @@ frame: a team's month to date and budget are not counted twice.
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from costwarden.core import episodes
+from costwarden.core.alerts import truncate
 from costwarden.core.money import usd
 from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.cost import budget as budget_mod
@@ -49,6 +51,8 @@ SERIES_PREFIX = "k8s:"
 JUDGE_LOOKBACK_DAYS = 7
 #: Workloads named in an anomaly's items (the largest growth first).
 MAX_WORKLOADS = 3
+#: Rows left out that the run summary names (then ``... and N more``: a broken column would name every row).
+MAX_SKIPPED_SHOWN = 20
 
 
 def series_name(cluster: str, key: str) -> str:
@@ -76,6 +80,30 @@ def facts_of(group: GroupDay) -> SeriesFacts:
     """The series ``group`` belongs to (a workload's key is ``<namespace>/<workload>``, the ``K8sSource`` contract)."""
     namespace, _, workload = group.key.partition("/") if group.by == "workload" else (group.key, "", "")
     return SeriesFacts(series_name(group.cluster, group.key), group.cluster, namespace, workload or None, group.team)
+
+
+def problem(group: GroupDay) -> str | None:
+    """Why a group's day cannot be a series (a broken or hostile row), else None: its name must survive the episode
+    id (``<series>|``) and the dedup key, its amounts must be finite."""
+    for name, value in (("cluster", group.cluster), ("key", group.key), ("team", group.team)):
+        if not isinstance(value, str) or not value.strip() or "|" in value or any(ord(c) < 32 for c in value):
+            return f"{name} {value!r} is not a name (empty, or holding | or a control character)"
+    for name, amount in (("cost_usd", group.cost_usd), ("gpu_usd", group.gpu_usd)):
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
+            return f"{name} is {amount!r}, not a finite amount"
+    return None
+
+
+def usable(groups: Iterable[GroupDay]) -> tuple[list[GroupDay], list[str]]:
+    """The groups that can be judged, and one line per group left out (``k8s group <cluster>/<key> on <day>: ...``)."""
+    kept, skipped = [], []
+    for g in groups:
+        why = problem(g)
+        if why is None:
+            kept.append(g)
+        else:
+            skipped.append(f"k8s group {g.cluster!r}/{g.key!r} on {g.date}: {why}; not judged")
+    return kept, skipped
 
 
 def guarded(groups: Iterable[GroupDay], cfg: K8sGuardSettings) -> list[GroupDay]:
@@ -194,6 +222,7 @@ class K8sRun:
     views: list[budget_mod.BudgetView]
     events: list[tuple[AlertEvent, Remember]] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     requests: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -204,6 +233,7 @@ class K8sRun:
             "budgets": [v.as_dict() for v in self.views],
             "alerts": len(self.events),
             "collisions": self.collisions,
+            "skipped": truncate(self.skipped, MAX_SKIPPED_SHOWN),
             "requests": self.requests,
         }
 
@@ -249,7 +279,8 @@ def run_k8s(
     """Judge the guarded series over ``[start, today)``; quiet episode updates are written here, the events' state
     writes follow their publishing (``Remember``, as for tag series). ``tag_series``: the team names of the tag run."""
     cfg = settings.k8s_guard
-    groups = guarded(source.group_days(start, today, cfg.series_by), cfg)
+    groups, skipped = usable(source.group_days(start, today, cfg.series_by))
+    groups = guarded(groups, cfg)
     collisions = sorted({facts_of(g).series for g in groups} & set(tag_series))
     groups = [g for g in groups if facts_of(g).series not in collisions]
     daily = series_frame(groups)
@@ -266,7 +297,7 @@ def run_k8s(
     facts = owners(groups)
     workloads: list[GroupDay] = []
     if actions and cfg.series_by == "namespace":  # the workload behind a namespace's jump: one more query, if any
-        workloads = guarded(source.group_days(start, today, "workload"), cfg)
+        workloads = guarded(usable(source.group_days(start, today, "workload"))[0], cfg)
     rule = ledger.baseline_rule(settings.anomaly.baseline_days)
     events = [
         (
@@ -280,6 +311,6 @@ def run_k8s(
         if sid not in alerted:
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, budget_alerts = _budget_events(settings, store, daily, last_day, facts)
-    run = K8sRun(daily, groups, findings, views, events + budget_alerts, collisions)
+    run = K8sRun(daily, groups, findings, views, events + budget_alerts, collisions, skipped)
     run.requests = source.requests
     return run
