@@ -40,9 +40,11 @@ from costwarden.cost import ledger
 from costwarden.cost.alerts import Remember, anomaly_event, budget_event
 from costwarden.cost.detect import DetectParams, detect
 from costwarden.cost.frame import COST, DATE, ESTIMATED
+from costwarden.models import k8s_digest
 from costwarden.models.alert import AlertEvent
 from costwarden.models.k8s import GroupDay
-from costwarden.models.ports import K8sSource, StateStore
+from costwarden.models.k8s_digest import K8sSection
+from costwarden.models.ports import K8sSource, StateStore, error_text
 from costwarden.settings import K8sGuardSettings, Settings
 
 #: The prefix of every Kubernetes series name (the ``team`` part of its episode's series id).
@@ -224,9 +226,15 @@ class K8sRun:
     collisions: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     requests: int = 0
+    #: The month's tables for the digest (namespaces, workloads, teams, unused GPU per node pool).
+    section: K8sSection | None = None
+    #: Why nothing was judged (the source could not be read): never a clean verdict.
+    error: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """The run summary's ``k8s`` part."""
+        if self.error is not None:
+            return {"series": None, "error": self.error, "alerts": 0, "requests": self.requests}
         return {
             "series": int(self.daily["team"].nunique()) if not self.daily.empty else 0,
             "findings": self.findings.to_dict("records"),
@@ -279,12 +287,21 @@ def run_k8s(
     """Judge the guarded series over ``[start, today)``; quiet episode updates are written here, the events' state
     writes follow their publishing (``Remember``, as for tag series). ``tag_series``: the team names of the tag run."""
     cfg = settings.k8s_guard
-    groups, skipped = usable(source.group_days(start, today, cfg.series_by))
+    last_day = today - timedelta(days=1)
+    try:
+        by_kind = {by: usable(source.group_days(start, today, by)) for by in ("namespace", "workload")}
+        nodes = source.node_days(min(start, last_day.replace(day=1)), today)
+    except Exception as error:  # the tag series' alerts still go out; the summary says the namespaces were not judged
+        return K8sRun(
+            series_frame([]), [], pd.DataFrame(), [], error=f"not read ({start} to {today}): {error_text(error)}"
+        )
+    groups, skipped = by_kind[cfg.series_by]
     groups = guarded(groups, cfg)
+    workloads = guarded(by_kind["workload"][0], cfg)
+    namespaces = guarded(by_kind["namespace"][0], cfg)
     collisions = sorted({facts_of(g).series for g in groups} & set(tag_series))
     groups = [g for g in groups if facts_of(g).series not in collisions]
     daily = series_frame(groups)
-    last_day = today - timedelta(days=1)
     judged = _judged(daily, last_day) if not daily.empty else {}
     params = DetectParams.from_settings(settings.anomaly)
     findings = detect(
@@ -295,9 +312,6 @@ def run_k8s(
     }
     state, actions = episodes.advance(old_state, findings, judged, ["team"])
     facts = owners(groups)
-    workloads: list[GroupDay] = []
-    if actions and cfg.series_by == "namespace":  # the workload behind a namespace's jump: one more query, if any
-        workloads = guarded(usable(source.group_days(start, today, "workload"))[0], cfg)
     rule = ledger.baseline_rule(settings.anomaly.baseline_days)
     events = [
         (
@@ -312,5 +326,6 @@ def run_k8s(
             Remember(episodes.DEDUP_PK, sid, item).apply(store)
     views, budget_alerts = _budget_events(settings, store, daily, last_day, facts)
     run = K8sRun(daily, groups, findings, views, events + budget_alerts, collisions, skipped)
+    run.section = k8s_digest.section(namespaces, workloads, nodes, last_day)
     run.requests = source.requests
     return run

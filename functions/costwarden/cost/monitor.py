@@ -303,6 +303,7 @@ def run(
         last_day=last_day,
         now=at,
         pools=pool_rows(pool_run.views),
+        kubernetes=k8s_run.section if k8s_run is not None else None,
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:

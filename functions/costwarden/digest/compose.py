@@ -33,6 +33,7 @@ from typing import Any
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.core.text import pct, ratio_x
+from costwarden.digest import k8s_section
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import (
     BUDGET_STATUSES,
@@ -147,6 +148,8 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
+    if inp.kubernetes is not None:  # issue 24: the month's EKS cost, its own section
+        details["kubernetes"] = k8s_section.details(inp.kubernetes, team)
     details["figures"] = _figures(details)
 
     where = "" if team is None else f" for {team}"

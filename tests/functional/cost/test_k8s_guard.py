@@ -58,8 +58,14 @@ def test_a_namespace_whose_spend_doubles_alerts_its_team_once_naming_cluster_nam
     source = _account(world)
     settings = parse_settings(GUARD)
     summary = _run(world, source, settings)
-    anomalies = [e for e in world.published() if e.kind is AlertKind.COST_ANOMALY]
+    published = world.published(digests=True)
+    anomalies = [e for e in published if e.kind is AlertKind.COST_ANOMALY]
     assert [(e.team, e.severity) for e in anomalies] == [("nlp", Severity.CRITICAL)]
+    # The day's digest has its Kubernetes section, from the same run's facts.
+    [digest] = [e for e in published if e.kind is AlertKind.DIGEST]
+    k8s = digest.details["kubernetes"]
+    assert [(r["name"], r["team"]) for r in k8s["namespaces"]] == [("ml-training", "nlp"), ("serving", "search")]
+    assert [r["name"] for r in k8s["workloads"]] == ["ml-training/trainer", "ml-training/notebook"]
     alert = anomalies[0]
     key = CostKey.parse(alert.dedup_key)
     assert (key.series, key.day) == ("k8s:prod-gpu/ml-training|", "2026-03-19")
