@@ -4,30 +4,13 @@ builders of the facts: tests construct ``GroupDay`` / ``NodeDay`` values directl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from costwarden.demo.k8s import FactsSource
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
 
-
-@dataclass
-class MemoryK8sSource:
-    """Answers ``group_days`` / ``node_days`` from the facts given, filtered to ``[start, end)``; one request each."""
-
-    groups: list[GroupDay] = field(default_factory=list)
-    nodes: list[NodeDay] = field(default_factory=list)
-    requests: int = 0
-    asked: list[tuple[str, date, date]] = field(default_factory=list)
-
-    def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]:
-        self.requests += 1
-        self.asked.append((by, start, end))
-        return [g for g in self.groups if g.by == by and start <= g.date < end]
-
-    def node_days(self, start: date, end: date) -> list[NodeDay]:
-        self.requests += 1
-        self.asked.append(("node", start, end))
-        return [n for n in self.nodes if start <= n.date < end]
+#: The in-memory ``K8sSource``: the demo's EKS chapter uses the same one (one copy).
+MemoryK8sSource = FactsSource
 
 
 def days(start: date, count: int) -> list[date]:

@@ -192,7 +192,8 @@ def k8s_anomaly_event(
     team and naming the cluster, namespace, workload and GPU share (figures first, and ``details["k8s"]``)."""
     day = str(action.finding["date"])
     grown = workload_growth(workloads, facts, day) if facts.workload is None else []
-    items = [f"+{usd(g)} in workload {name} (GPU {_share_text(share)})" for name, g, share in grown[:MAX_WORKLOADS]]
+    grew = [(name, g, share) for name, g, share in grown if g > 0][:MAX_WORKLOADS]  # what drove it, not what fell
+    items = [f"+{usd(g)} in workload {name} (GPU {_share_text(share)})" for name, g, share in grew]
     workload = facts.workload or (grown[0][0] if grown else None)
     share = gpu_share(groups, facts.series, day)
     event = anomaly_event(action, items if action.kind != "retract" else [], None, rule=rule)

@@ -74,6 +74,11 @@ def test_the_workload_behind_a_jump_is_the_one_that_grew_not_the_largest() -> No
     other = group_series("web/finetune", [0.0, 0.0, 999.0], start=START, by="workload")
     grown = k8s_series.workload_growth(big + jump + other, facts, "2026-03-03")
     assert [(name, round(g, 2)) for name, g, _ in grown] == [("finetune", 350.0), ("serve", 10.0)]
+    fell = group_series("ml/serve", [900.0, 900.0, 700.0], start=START, by="workload")
+    assert [name for name, g, _ in k8s_series.workload_growth(fell + jump, facts, "2026-03-03")] == [
+        "finetune",
+        "serve",
+    ]
 
 
 def test_the_kubernetes_run_never_touches_a_tag_series_episode() -> None:
