@@ -40,4 +40,7 @@ def test_k8s_chapter(run_chapter: Callable[[str], tuple[int, Path, str]]) -> Non
     received = json.loads((out / "slack.json").read_text())
     posted = json.dumps([r for r in received if r["channel"] != "default"])
     assert "llm-training" in posted and "finetune-7b" in posted
-    assert "unused GPU, pool g5.12xlarge (vision)" in text
+    assert (
+        "unused GPU, pool g5.12xlarge (vision): $3,692 in 2026-11" in text
+    )  # (2 x 10% + 93%) of 30 days x $108.90 GPU
+    assert digest.details["kubernetes"]["month"] == "2026-12"

@@ -24,11 +24,12 @@ from costwarden.cost.monitor import run
 from costwarden.demo.env import DemoEnv
 from costwarden.idle.run import run_idle
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
-from costwarden.models.k8s_digest import section
+from costwarden.services.advisor.k8s_report import kubernetes_section
 from costwarden.services.idle import aws_ports
 
 CLUSTER = "ml-prod"
-TODAY = date(2026, 11, 20)  # the run judges 2026-11-19
+#: The run judges 2026-12-01: after the other chapters' days (their digests end with November's last day).
+TODAY = date(2026, 12, 2)
 DAYS = 50
 #: Namespace -> (team, GPU share of its cost, {workload: USD a day}).
 NAMESPACES: dict[str, tuple[str, float, dict[str, float]]] = {
@@ -158,12 +159,14 @@ def chapter(env: DemoEnv) -> None:
                 f"GPU share {figures['GPU share']}"
             )
     env.say(f"  {k8s['series']} namespace series judged, {k8s['alerts']} alert(s), {source.requests} reads.")
-    month = section(source.groups, source.groups, source.nodes, TODAY - timedelta(days=1))
-    env.say(f"The digest's Kubernetes section, {month.month} to date:")
-    for row in month.namespaces:
+    env.say("The digest (below, in the default channel) gains a Kubernetes section for December to date.")
+    november = kubernetes_section(source, "2026-11", TODAY)
+    assert november is not None  # the simulated month is complete
+    env.say(f"The monthly report for {november.month} gains the same section (by namespace, then unused GPU per pool):")
+    for row in november.namespaces:
         env.say(f"  {row.cluster}/{row.name:<16} {row.team:<7} {usd(row.month_to_date_usd):>9}  GPU {usd(row.gpu_usd)}")
-    for row in month.gpu_pools:
-        env.say(f"  unused GPU, pool {row.name} ({row.team}): {usd(row.unused_usd)} this month")
+    for row in november.gpu_pools:
+        env.say(f"  unused GPU, pool {row.name} ({row.team}): {usd(row.unused_usd)} in {november.month}")
     idle = run_idle(
         settings,
         regions=[],
