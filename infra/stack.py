@@ -67,7 +67,7 @@ class CostwardenStack(Stack):
         self.tag_audit = TagAudit(self, "TagAudit", core=self.core, scheduled=own_schedule)
         self.reaper = Reaper(self, "Reaper", core=self.core, scheduled=own_schedule)
         self.advisor = Advisor(self, "Advisor", core=self.core)
-        self.idle = IdleFinder(self, "IdleFinder", core=self.core, scheduled=own_schedule)
+        self.idle = IdleFinder(self, "IdleFinder", core=self.core, scheduled=own_schedule, athena=self.athena)
         self.interact = (
             Interact(self, "Interact", core=self.core, notifier=self.notifier.function)
             if settings.interact.enabled

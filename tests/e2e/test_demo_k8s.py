@@ -40,7 +40,6 @@ def test_k8s_chapter(run_chapter: Callable[[str], tuple[int, Path, str]]) -> Non
     received = json.loads((out / "slack.json").read_text())
     posted = json.dumps([r for r in received if r["channel"] != "default"])
     assert "llm-training" in posted and "finetune-7b" in posted
-    assert (
-        "unused GPU, pool g5.12xlarge (vision): $3,692 in 2026-11" in text
-    )  # (2 x 10% + 93%) of 30 days x $108.90 GPU
-    assert digest.details["kubernetes"]["month"] == "2026-12"
+    # (2 x 10% + 93%) of 28 days x $108.90 of GPU per node and day
+    assert "unused GPU, pool g5.12xlarge (vision): $3,446 in 2026-11" in text
+    assert digest.details["kubernetes"]["month"] == "2026-11" and digest.details["digest"]["date"] == "2026-11-28"

@@ -28,8 +28,8 @@ from costwarden.services.advisor.k8s_report import kubernetes_section
 from costwarden.services.idle import aws_ports
 
 CLUSTER = "ml-prod"
-#: The run judges 2026-12-01: after the other chapters' days (their digests end with November's last day).
-TODAY = date(2026, 12, 2)
+#: The run judges 2026-11-28: a day no other chapter's digest is for (the notifier would take it for a repeat).
+TODAY = date(2026, 11, 29)
 DAYS = 50
 #: Namespace -> (team, GPU share of its cost, {workload: USD a day}).
 NAMESPACES: dict[str, tuple[str, float, dict[str, float]]] = {
@@ -135,7 +135,7 @@ def simulated(account: str, today: date = TODAY, seed: int = 24) -> FactsSource:
 
 
 def chapter(env: DemoEnv) -> None:
-    settings = env.use_settings({"k8s_guard": {"enabled": True}})
+    settings = env.use_settings({"cost_source": "athena", "k8s_guard": {"enabled": True}})
     source = simulated(env.account_id)
     store = MemoryStateStore()
     env.say(
@@ -159,10 +159,13 @@ def chapter(env: DemoEnv) -> None:
                 f"GPU share {figures['GPU share']}"
             )
     env.say(f"  {k8s['series']} namespace series judged, {k8s['alerts']} alert(s), {source.requests} reads.")
-    env.say("The digest (below, in the default channel) gains a Kubernetes section for December to date.")
+    env.say("The digest (below, in the default channel) gains a Kubernetes section for November to date.")
     november = kubernetes_section(source, "2026-11", TODAY)
-    assert november is not None  # the simulated month is complete
-    env.say(f"The monthly report for {november.month} gains the same section (by namespace, then unused GPU per pool):")
+    assert november is not None  # the simulated month has days
+    env.say(
+        f"The monthly report for {november.month} gains the same section (through {november.last_day}: by namespace, "
+        "then unused GPU per pool):"
+    )
     for row in november.namespaces:
         env.say(f"  {row.cluster}/{row.name:<16} {row.team:<7} {usd(row.month_to_date_usd):>9}  GPU {usd(row.gpu_usd)}")
     for row in november.gpu_pools:

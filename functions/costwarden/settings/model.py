@@ -120,6 +120,16 @@ class Settings(_Model):
         return self
 
     @model_validator(mode="after")
+    def _k8s_guard_needs_athena(self) -> Settings:
+        """EKS split cost allocation data is only in the CUR 2.0 export (Athena), never in Cost Explorer."""
+        if self.k8s_guard.enabled and self.cost_source != "athena":
+            raise ValueError(
+                "k8s_guard.enabled needs cost_source: athena (EKS split cost allocation data is read from the CUR 2.0 "
+                "Data Export; Cost Explorer does not have it)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _hard_limit_needs_the_app(self) -> Settings:
         """Enforce / Hold / Lift are buttons: a hard limit without the Slack app could never be pressed, one without
         on-call nobody may press (they are on-call only), one without launch roles would deny launching nothing —

@@ -22,7 +22,7 @@ from .conftest import World
 START = date(2026, 2, 1)
 TODAY = date(2026, 3, 20)  # judged: up to 2026-03-19
 DAYS = (TODAY - START).days
-GUARD = {"k8s_guard": {"enabled": True}}
+GUARD = {"cost_source": "athena", "k8s_guard": {"enabled": True}}
 
 
 def _noisy(level: float, count: int, seed: int) -> list[float]:
@@ -117,7 +117,9 @@ def test_a_tag_value_spelling_a_kubernetes_series_is_a_collision_not_one_shared_
 def test_a_namespace_budget_alerts_the_namespace_team_when_at_risk(world: World) -> None:
     source = _account(world)
     # serving spends ~300/day: ~5.7k by the 19th, ~9.3k projected for March; a 10k budget is ~93%: at risk.
-    settings = parse_settings({"k8s_guard": {"enabled": True, "monthly_usd": {"prod-gpu/serving": 10_000}}})
+    settings = parse_settings(
+        {"cost_source": "athena", "k8s_guard": {"enabled": True, "monthly_usd": {"prod-gpu/serving": 10_000}}}
+    )
     summary = _run(world, source, settings)
     budgets = [e for e in world.published() if e.kind is AlertKind.BUDGET]
     assert [(e.team, e.severity, e.details["figures"]["Status"]) for e in budgets] == [

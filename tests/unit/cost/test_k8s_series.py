@@ -51,7 +51,7 @@ def test_a_run_over_hostile_rows_reports_them_and_judges_the_rest() -> None:
     rows[3] = replace(rows[3], key="a|b")
     source = MemoryK8sSource(groups=rows)
     run = k8s_series.run_k8s(
-        parse_settings({"k8s_guard": {"enabled": True}}),
+        parse_settings({"cost_source": "athena", "k8s_guard": {"enabled": True}}),
         source,
         MemoryStateStore(),
         start=START,
@@ -87,7 +87,11 @@ def test_the_kubernetes_run_never_touches_a_tag_series_episode() -> None:
     store.put(episodes.DEDUP_PK, "nlp|", {**estimated, "alert_estimated": True, "retracted": False})
     source = MemoryK8sSource(groups=group_series("serving", [100.0] * 30, start=START))
     run = k8s_series.run_k8s(
-        parse_settings({"k8s_guard": {"enabled": True}}), source, store, start=START, today=date(2026, 3, 31)
+        parse_settings({"cost_source": "athena", "k8s_guard": {"enabled": True}}),
+        source,
+        store,
+        start=START,
+        today=date(2026, 3, 31),
     )
     assert run.events == []
     assert store.get(episodes.DEDUP_PK, "nlp|")["alert_estimated"] is True  # type: ignore[index]

@@ -84,7 +84,7 @@ def _unused_ports() -> Ports:
 def test_the_idle_run_publishes_the_gpu_node_in_its_owners_weekly_alert() -> None:
     source = MemoryK8sSource(nodes=_idle_pool())
     store, sent = MemoryStateStore(), []
-    settings = parse_settings({"k8s_guard": {"enabled": True}})
+    settings = parse_settings({"cost_source": "athena", "k8s_guard": {"enabled": True}})
 
     def publish(event: AlertEvent) -> None:
         sent.append(event)
@@ -102,7 +102,7 @@ def test_a_failed_read_is_an_error_of_the_run_not_a_clean_verdict() -> None:
         def node_days(self, start: date, end: date) -> list[NodeDay]:
             raise TimeoutError("Athena query timed out")
 
-    settings = parse_settings({"k8s_guard": {"enabled": True}})
+    settings = parse_settings({"cost_source": "athena", "k8s_guard": {"enabled": True}})
     run = run_idle(settings, regions=[], ports=_unused_ports(), now=NOW, k8s=Broken())
     assert run.findings == []
     assert run.summary()["errors"] == [
