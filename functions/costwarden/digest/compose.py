@@ -148,8 +148,6 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
-    if inp.kubernetes is not None:  # issue 24: the month's EKS cost, its own section
-        details["kubernetes"] = k8s_section.details(inp.kubernetes, team)
     details["figures"] = _figures(details)
 
     where = "" if team is None else f" for {team}"
@@ -159,7 +157,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         team=scope,
         title=f"Daily cost digest{where} — {inp.date.isoformat()}",
         summary=_summary(details, len(teams)),
-        details=details,
+        details=k8s_section.with_section(details, inp.kubernetes, team),  # issue 24: EKS, its own section
         dedup_key=f"digest#{inp.date.isoformat()}" + ("" if team is None else f"#{team}"),
         occurred_at=inp.generated_at,
     )

@@ -28,6 +28,11 @@ def _row(row: K8sRow) -> dict[str, Any]:
     }
 
 
+def with_section(digest: dict[str, Any], section: K8sSection | None, team: str | None) -> dict[str, Any]:
+    """The digest's ``details`` with ``kubernetes`` after its own sections, when the cost monitor guarded EKS."""
+    return digest if section is None else {**digest, "kubernetes": details(section, team)}
+
+
 def details(section: K8sSection, team: str | None) -> dict[str, Any] | None:
     """The section's JSON for the fleet (``team=None``) or one team; None when the team has no EKS spend."""
     scoped = section if team is None else section.for_team(team)
