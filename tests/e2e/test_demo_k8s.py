@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from costwarden.models.alert import AlertEvent, AlertKind
 
+from tests.support.k8s import context_figures
+
 pytestmark = pytest.mark.e2e
 
 
@@ -19,13 +21,7 @@ def test_k8s_chapter(run_chapter: Callable[[str], tuple[int, Path, str]]) -> Non
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
     [anomaly] = [a for a in alerts if a.kind is AlertKind.COST_ANOMALY]
     assert anomaly.team == "nlp" and anomaly.title.startswith("k8s:ml-prod/llm-training: 2.")
-    figures = anomaly.details["figures"]
-    assert (figures["Cluster"], figures["Namespace"], figures["Workload"], figures["GPU share"]) == (
-        "ml-prod",
-        "llm-training",
-        "finetune-7b",
-        "72%",
-    )
+    assert context_figures(anomaly) == ("ml-prod", "llm-training", "finetune-7b", "72%")
     assert anomaly.details["items"] == [i for i in anomaly.details["items"] if i.startswith("+$")]  # growth only
     assert "finetune-7b" in anomaly.details["items"][0]
     idle = {a.team: a for a in alerts if a.kind is AlertKind.IDLE}

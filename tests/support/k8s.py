@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from costwarden.demo.k8s import FactsSource
+from costwarden.models.alert import AlertEvent
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
 
 #: The in-memory ``K8sSource``: the demo's EKS chapter uses the same one (one copy).
@@ -75,3 +76,9 @@ def node_series(
         )
         for day in day_list
     ]
+
+
+def context_figures(alert: AlertEvent) -> tuple[str, str, str, str]:
+    """The Kubernetes figures an anomaly alert carries: cluster, namespace, workload, GPU share."""
+    figures = alert.details["figures"]
+    return figures["Cluster"], figures["Namespace"], figures["Workload"], figures["GPU share"]
