@@ -18,64 +18,31 @@ def days(start: date, count: int) -> list[date]:
     return [start + timedelta(days=i) for i in range(count)]
 
 
+#: Where a test's facts are, unless it says otherwise (``cluster=``, ``team=``, ``account=``).
+WHERE = {"account": "111122223333", "cluster": "prod-gpu", "team": "nlp"}
+
+
 def group_series(
-    key: str,
-    costs: Sequence[float],
-    *,
-    start: date,
-    cluster: str = "prod-gpu",
-    team: str = "nlp",
-    by: GroupBy = "namespace",
-    gpu_share: float = 0.5,
-    account: str = "111122223333",
+    key: str, costs: Sequence[float], *, start: date, by: GroupBy = "namespace", gpu_share: float = 0.5, **where: str
 ) -> list[GroupDay]:
     """One group's days from ``start``: ``costs[i]`` on day i, of which ``gpu_share`` is the accelerator part."""
+    w = {**WHERE, **where}
+    rest = 1 - gpu_share
     return [
         GroupDay(
-            date=day,
-            account=account,
-            cluster=cluster,
-            by=by,
-            key=key,
-            team=team,
-            cost_usd=cost,
-            cpu_usd=cost * (1 - gpu_share) * 0.7,
-            memory_usd=cost * (1 - gpu_share) * 0.3,
-            gpu_usd=cost * gpu_share,
-            unused_usd=0.0,
+            day, w["account"], w["cluster"], by, key, w["team"], c, c * rest * 0.7, c * rest * 0.3, c * gpu_share, 0.0
         )
-        for day, cost in zip(days(start, len(costs)), costs, strict=True)
+        for day, c in zip(days(start, len(costs)), costs, strict=True)
     ]
 
 
 def node_series(
-    node: str,
-    day_list: Iterable[date],
-    *,
-    cost_usd: float,
-    gpu_usd: float,
-    gpu_unused_usd: float,
-    cluster: str = "prod-gpu",
-    team: str = "nlp",
-    instance_type: str = "p4d.24xlarge",
-    account: str = "111122223333",
+    node: str, day_list: Iterable[date], *, cost_usd: float, gpu_usd: float, gpu_unused_usd: float, **where: str
 ) -> list[NodeDay]:
-    """One node's days with the same daily figures."""
-    return [
-        NodeDay(
-            date=day,
-            account=account,
-            cluster=cluster,
-            node=node,
-            instance_type=instance_type,
-            team=team,
-            cost_usd=cost_usd,
-            unused_usd=gpu_unused_usd,
-            gpu_usd=gpu_usd,
-            gpu_unused_usd=gpu_unused_usd,
-        )
-        for day in day_list
-    ]
+    """One node's days with the same daily figures (``instance_type=`` a p4d.24xlarge unless said)."""
+    w = {**WHERE, "instance_type": "p4d.24xlarge", **where}
+    figures = (cost_usd, gpu_unused_usd, gpu_usd, gpu_unused_usd)
+    return [NodeDay(day, w["account"], w["cluster"], node, w["instance_type"], w["team"], *figures) for day in day_list]
 
 
 def context_figures(alert: AlertEvent) -> tuple[str, str, str, str]:
