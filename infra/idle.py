@@ -58,17 +58,11 @@ class IdleFinder(ScheduledJob):
     """Attributes: ``function``, ``statements`` (the policy as plain dicts), ``policy``, ``rule`` (``None`` in
     organization mode: the organization run starts it, one schedule per job)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        core: CoreResources,
-        scheduled: bool = True,
-        athena: AthenaCostData | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id, core=core, spec=idle_spec(core.settings), scheduled=scheduled)
-        if athena is not None and core.settings.k8s_guard.enabled:  # idle GPU nodes from split cost data (docs/k8s.md)
-            reads = iam.Policy(self, "K8sCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
-            reads.attach_to_role(self.function.role)
-            nag.acknowledge_scoped(reads, athena.wildcard_findings(), K8S_SCOPED_WILDCARD_REASON)
+
+    def read_split_costs(self, athena: AthenaCostData) -> None:
+        """``k8s_guard``: idle GPU nodes from split cost data (docs/k8s.md), with the cost monitor's Athena grants."""
+        reads = iam.Policy(self, "K8sCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
+        reads.attach_to_role(self.function.role)
+        nag.acknowledge_scoped(reads, athena.wildcard_findings(), K8S_SCOPED_WILDCARD_REASON)
