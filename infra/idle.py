@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 from costwarden.idle.iam import policy_statements
 from costwarden.settings import Settings
 
 from infra import nag
+from infra.athena import AthenaCostData
+from infra.cost_monitor import ATHENA_ACTIONS
 from infra.function import CoreResources
 from infra.scheduled import JobSpec, ScheduledJob
 
 IDLE_HANDLER = "costwarden.handlers.idle.handler"
 IDLE_TIMEOUT_MINUTES = 15
 IDLE_MEMORY_MB = 1024
+K8S_SCOPED_WILDCARD_REASON = (
+    "Idle finder, k8s_guard: reads the GPU nodes' split cost from the same Data Export as the cost monitor; the "
+    "wildcards are object keys below the export's data prefix (read) and below results/ of the workgroup's own "
+    "results bucket (read/write); Glue reads are on the one database and table; Athena actions on the one workgroup."
+)
 IDLE_SCOPED_WILDCARD_REASON = (
     "Tagging is allowed on resource ARN patterns (instance/*, volume/*, endpoint/*...) because the idle finder "
     "discovers idle resources at run time; every statement is conditioned on the environment tag being development "
@@ -52,3 +60,9 @@ class IdleFinder(ScheduledJob):
 
     def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id, core=core, spec=idle_spec(core.settings), scheduled=scheduled)
+
+    def read_split_costs(self, athena: AthenaCostData) -> None:
+        """``k8s_guard``: idle GPU nodes from split cost data (docs/k8s.md), with the cost monitor's Athena grants."""
+        reads = iam.Policy(self, "K8sCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
+        reads.attach_to_role(self.function.role)
+        nag.acknowledge_scoped(reads, athena.wildcard_findings(), K8S_SCOPED_WILDCARD_REASON)

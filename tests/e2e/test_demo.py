@@ -86,7 +86,7 @@ def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(dem
     judged = (DIGEST_DAY - timedelta(days=1)).isoformat()
     # Chapter 5's digest is the last one before chapter 7's month-end digest (about 30 November).
     digests = [a.details["digest"]["date"] for a in alerts if a.kind is AlertKind.DIGEST]
-    assert digests[-2:] == [judged, "2026-11-30"]
+    assert digests[-3:] == [judged, "2026-11-30", "2026-11-28"]  # the last: the EKS chapter's (9)
     received: list[dict[str, Any]] = json.loads((out / "slack.json").read_text())
     last = [r for r in received if f"digest#{judged}" in json.dumps(r["message"])][-1]
     assert (last["channel"], last["status"]) == ("default", 200)
@@ -95,7 +95,8 @@ def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(dem
     assert f"Daily cost digest — {judged}" in printed.split("Chapter 5: The next morning")[1].split("Chapter 6:")[0]
     assert printed.split("Chapter 6: ", 1)[1].startswith("Weeks later: the idle finder")
     assert printed.split("Chapter 7: ", 1)[1].startswith("The four levers")
-    assert printed.rsplit("Chapter ", 1)[1].startswith("8: Organization scale")
+    assert printed.split("Chapter 8: ", 1)[1].startswith("Organization scale")
+    assert printed.rsplit("Chapter ", 1)[1].startswith("9: Kubernetes on EKS")
     assert printed.count(f"Daily cost digest — {judged}") == 1
     # The cost chapter's digests are printed with their head (title and headline figures), the rest left to chapter 5.
     cost_chapter = printed.split("Chapter 3:")[0]

@@ -20,6 +20,7 @@ from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
 from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
 from costwarden.models.digest import PoolRow
+from costwarden.models.k8s_digest import K8sSection
 from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
 
@@ -48,6 +49,7 @@ def send_digest(
     last_day: date,
     now: datetime,
     pools: tuple[PoolRow, ...] = (),
+    kubernetes: K8sSection | None = None,
 ) -> dict[str, Any]:
     """Compose and publish the day's digest(s) from this run's numbers and the reaper's audit of the last 24 h."""
     reaper, expiring = load_reaper_facts(store, now=now, expired_from=reaper_expiry)
@@ -72,5 +74,5 @@ def send_digest(
         notes=notes,
         savings=load_savings_on_table(store),
         idle=load_idle_summary(store, now=now),
-    ).model_copy(update={"pools": pools})  # issue 15: both pools per team
+    ).model_copy(update={"pools": pools, "kubernetes": kubernetes})  # issue 15: both pools per team; issue 24: EKS
     return send_digests(inp, settings.notifier, publish).summary()

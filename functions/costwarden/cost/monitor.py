@@ -17,7 +17,7 @@ import pandas as pd
 from costwarden.core import episodes
 from costwarden.core.money import usd
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import ledger
+from costwarden.cost import k8s_series, ledger
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all
 from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
@@ -27,7 +27,7 @@ from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
 from costwarden.cost.pool_monitor import pool_rows, run_pools
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
 from costwarden.models.alert import AlertEvent
-from costwarden.models.ports import CostSource, StateStore
+from costwarden.models.ports import CostSource, K8sSource, StateStore
 from costwarden.settings import Settings
 
 #: Days before the newest one that may be judged in a run (re-pulled days older than this are only history).
@@ -263,10 +263,12 @@ def run(
     today: date,
     emit: Emit | None = None,
     now: datetime | None = None,
+    k8s: K8sSource | None = None,
 ) -> RunResult:
     """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
 
-    It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
+    It ends with the daily digest (the cost monitor is the one part holding every team's numbers). ``k8s``: EKS split
+    cost facts, guarded per namespace when ``k8s_guard.enabled`` (``cost.k8s_series``).
     """
     keys = group_keys(settings)
     last_day = today - timedelta(days=1)
@@ -279,6 +281,11 @@ def run(
     events += budget_alerts
     pool_run = run_pools(settings, ce, store, cached=report.frame, cached_keys=keys, last_day=last_day)
     events += [(event, Remember(alert.pk, alert.sk, alert.data)) for event, alert in pool_run.alerts]
+    k8s_run = None
+    if k8s is not None and settings.k8s_guard.enabled:
+        tag_series = set(found.daily["team"].astype(str)) if not found.daily.empty else set()
+        k8s_run = k8s_series.run_k8s(settings, k8s, store, start=start, today=today, tag_series=tag_series)
+        events += k8s_run.events
     at = now or datetime.now(UTC)
     # Every alert of a run is dated by the run (a retried invocation's alerts carry the same time).
     events = [(event.model_copy(update={"occurred_at": at}), remember) for event, remember in events]
@@ -296,6 +303,7 @@ def run(
         last_day=last_day,
         now=at,
         pools=pool_rows(pool_run.views),
+        kubernetes=k8s_run.section if k8s_run is not None else None,
     )
     failures += [f"digest {key}: {error}" for key, error in digest["digests_failed"].items()]
     if emit is not None:
@@ -313,6 +321,8 @@ def run(
         "publish_failures": failures,
         "digests_sent": digest["digests_sent"],
     }
+    if k8s_run is not None:
+        summary["k8s"] = k8s_run.summary()
     if failures:
         raise PublishFailedError(f"{len(failures)} of {len(events)} alerts failed to publish: " + "; ".join(failures))
     return RunResult(summary=summary, events=published)

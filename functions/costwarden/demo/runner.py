@@ -48,6 +48,7 @@ CHAPTERS: list[tuple[str, str]] = [
         "costwarden.demo.advisor.chapter",
     ),
     ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
+    ("Kubernetes on EKS: namespace spend guarded like a team's, the idle GPU node", "costwarden.demo.k8s.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

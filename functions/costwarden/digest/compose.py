@@ -33,6 +33,7 @@ from typing import Any
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.core.text import pct, ratio_x
+from costwarden.digest import k8s_section
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import (
     BUDGET_STATUSES,
@@ -156,7 +157,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         team=scope,
         title=f"Daily cost digest{where} — {inp.date.isoformat()}",
         summary=_summary(details, len(teams)),
-        details=details,
+        details=k8s_section.with_section(details, inp.kubernetes, team),  # issue 24: EKS, its own section
         dedup_key=f"digest#{inp.date.isoformat()}" + ("" if team is None else f"#{team}"),
         occurred_at=inp.generated_at,
     )

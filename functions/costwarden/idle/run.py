@@ -22,14 +22,14 @@ from costwarden.core.keys import IDLE_SUMMARY_PK as SUMMARY_PK
 from costwarden.core.keys import IDLE_SUMMARY_SK as SUMMARY_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
-from costwarden.idle import alerts
+from costwarden.idle import alerts, k8s_gpu
 from costwarden.idle.keeps import active_keeps
 from costwarden.idle.marks import EXPIRABLE_ENVIRONMENTS, MarkPlan, plan_marks
 from costwarden.idle.model import Finding
 from costwarden.idle.service import Ports, Scan, scan
 from costwarden.models.alert import AlertEvent
 from costwarden.models.idle_ports import Store
-from costwarden.models.ports import Publisher
+from costwarden.models.ports import K8sSource, Publisher
 from costwarden.resources.base import error_text
 from costwarden.resources.model import Decision, Status
 from costwarden.settings import Settings
@@ -113,11 +113,19 @@ def run_idle(
     publish_fn: Publisher | None = None,
     apply: bool = False,
     now: datetime | None = None,
+    k8s: K8sSource | None = None,
 ) -> IdleRun:
-    """Run the idle finder once (see the module docstring)."""
+    """Run the idle finder once (see the module docstring). ``k8s``: EKS split cost facts, whose idle GPU nodes join
+    the findings when ``k8s_guard.enabled`` (``idle.k8s_gpu``)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-idle-{uuid.uuid4().hex[:8]}"
     result = scan(settings, regions=regions, ports=ports, now=now)
+    if k8s is not None and settings.k8s_guard.enabled:
+        gpu_nodes, problems = k8s_gpu.read_findings(k8s, settings, now)
+        result.findings = sorted(
+            [*result.findings, *gpu_nodes], key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn)
+        )
+        result.errors += problems
     kept = _leave_out_kept(result, store, now)
     expire = settings.idle.action == "expire"
     plan = (

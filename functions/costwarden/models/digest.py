@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from costwarden.models.k8s_digest import K8sSection
+
 BudgetStatus = Literal["ON_TRACK", "AT_RISK", "OVER_BUDGET", "NO_BUDGET"]
 #: Worst first: the order budget statuses are counted and shown in.
 BUDGET_STATUSES: tuple[BudgetStatus, ...] = ("OVER_BUDGET", "AT_RISK", "ON_TRACK", "NO_BUDGET")
@@ -204,6 +206,8 @@ class DigestInput(_Model):
     savings: SavingsOnTable | None = None
     #: The latest idle scan's summary (None: the idle finder has not run, or not in the last 48 hours).
     idle: IdleSummary | None = None
+    #: The month's EKS cost by namespace, workload, team and unused GPU per node pool (None: not guarded).
+    kubernetes: K8sSection | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Protocol, TypedDict, Unpack
 
 from costwarden.models.alert import AlertEvent
+from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
 
 #: The attribute a publish-once claim carries while it is in progress (epoch seconds its lease ends): a record
 #: without it is complete. Written by ``costwarden.core.publish``, read by ``StateStore.claim``.
@@ -86,6 +87,22 @@ class CostSource(Protocol):
     def total_by_tag(self, start: date, end: date, **query: Unpack[TagTotalQuery]) -> list[dict[str, Any]]:
         """Cost of the period carrying every ``tag_values`` key with one of its values, grouped by ``group_key``."""
         ...
+
+
+class K8sSource(Protocol):
+    """Daily EKS facts for ``[start, end)`` from CUR 2.0 split cost allocation data (``models.k8s``), allocated by the
+    configured unused-cost policy: what the cost monitor guards per namespace and the idle finder reads per node.
+
+    A workload's ``GroupDay.key`` is ``<namespace>/<workload>`` (a workload is named inside its namespace, as in
+    Kubernetes: two namespaces' ``trainer`` deployments are two workloads). ``requests`` counts the API calls made,
+    as ``CostSource.requests`` does.
+    """
+
+    requests: int
+
+    def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]: ...
+
+    def node_days(self, start: date, end: date) -> list[NodeDay]: ...
 
 
 #: Sends one alert event (``adapters.sns.publish`` bound to the topic, a test's list append, an attributing

@@ -20,6 +20,7 @@ from typing import Any
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.text import clip, hours_until, pct, ratio_x
 from costwarden.models.alert import AlertEvent
+from costwarden.notifier.k8s_digest_blocks import kubernetes_blocks
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3_000
@@ -61,6 +62,7 @@ def digest_blocks(event: AlertEvent) -> list[dict[str, Any]]:
     blocks.extend(_reaper(details))
     blocks.extend(_expiring(details))
     blocks.extend(_idle(details))
+    blocks.extend(kubernetes_blocks(details))
     context = _context(details, event)
     if len(blocks) + 1 > MAX_BLOCKS:
         # Cannot happen with the composer's caps; kept so that no producer can make Slack reject the message.

@@ -63,6 +63,9 @@ from costwarden.settings.idle import (
 from costwarden.settings.idle import (
     IdleSettings as IdleSettings,
 )
+from costwarden.settings.k8s_guard import (
+    K8sGuardSettings as K8sGuardSettings,
+)
 from costwarden.settings.load import (
     SettingsError as SettingsError,
 )

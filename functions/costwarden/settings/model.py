@@ -26,6 +26,9 @@ from costwarden.settings.budgets import (
 from costwarden.settings.idle import (
     IdleSettings,
 )
+from costwarden.settings.k8s_guard import (
+    K8sGuardSettings,
+)
 from costwarden.settings.notify import (
     InteractSettings,
     NotifierSettings,
@@ -74,6 +77,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    k8s_guard: K8sGuardSettings = K8sGuardSettings()
+    """EKS namespace spend guarded like a team's, and idle GPU nodes (docs/k8s.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""
@@ -112,6 +117,16 @@ class Settings(_Model):
             teams[team] = teams.get(team, TeamSettings()).model_copy(update={"monthly_usd": amount})
         object.__setattr__(self, "teams", teams)
         object.__setattr__(self, "budgets", self.budgets.model_copy(update={"legacy_monthly_usd": {}}))
+        return self
+
+    @model_validator(mode="after")
+    def _k8s_guard_needs_athena(self) -> Settings:
+        """EKS split cost allocation data is only in the CUR 2.0 export (Athena), never in Cost Explorer."""
+        if self.k8s_guard.enabled and self.cost_source != "athena":
+            raise ValueError(
+                "k8s_guard.enabled needs cost_source: athena (EKS split cost allocation data is read from the CUR 2.0 "
+                "Data Export; Cost Explorer does not have it)"
+            )
         return self
 
     @model_validator(mode="after")

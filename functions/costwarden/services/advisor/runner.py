@@ -24,9 +24,10 @@ from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
 from costwarden.models.alert import AlertEvent
-from costwarden.models.ports import Publisher
+from costwarden.models.ports import K8sSource, Publisher
 from costwarden.resources.model import Status
 from costwarden.services.advisor.commitments import CommitmentRun, History, run_commitments
+from costwarden.services.advisor.k8s_report import report_with_kubernetes
 from costwarden.services.advisor.mix import MixRun, run_mix
 from costwarden.services.advisor.report import run_report
 from costwarden.services.advisor.storage import ReaderFactory, StorageRun, run_storage
@@ -233,11 +234,15 @@ def run_monthly_report(
     put: Callable[[str, str], None] | None = None,
     link: Callable[[str], tuple[str, datetime | None]] | None = None,
     publish: Publisher | None = None,
+    k8s: K8sSource | None = None,
 ) -> ReportResult:
-    """Build the report, store the HTML (``put(key, html)``), link it, and post each team its part once."""
+    """Build the report, store the HTML (``put(key, html)``), link it, and post each team its part once. ``k8s``:
+    EKS split cost facts, whose section is appended when ``k8s_guard.enabled``."""
     chosen = month or report_month_for(now.date())
     report = run_report(settings, ce, state, month=chosen, today=now.date(), now=now)
     result = ReportResult(report, render_html(report))
+    if k8s is not None and settings.k8s_guard.enabled:
+        result.html = report_with_kubernetes(result.html, k8s, chosen, now.date())
     if put is not None:
         result.key = f"reports/{chosen}/costwarden-report-{chosen}.html"
         put(result.key, result.html)
