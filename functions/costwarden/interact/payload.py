@@ -20,8 +20,9 @@ _ID = re.compile(r"[A-Z0-9]{1,32}")
 _RESPONSE_PATH = re.compile(r"/(actions|commands)/[A-Za-z0-9/_-]{1,200}")
 #: The actions a button may name (``idle_keep`` / ``idle_stop``: the idle finder's Keep and Stop, issue 23).
 BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned", "enforce", "hold", "lift", "idle_keep", "idle_stop")
+BUTTON_ACTIONS += ("bedrock_deny", "bedrock_lift")  # the Bedrock hard limit (interact/bedrock_limit.py)
 #: Actions with the widest blast radius: on-call only.
-ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift"})
+ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift", "bedrock_deny", "bedrock_lift"})
 MAX_VALUE_CHARS = 2000
 
 

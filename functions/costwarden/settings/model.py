@@ -20,6 +20,9 @@ from costwarden.settings.advisor import (
 from costwarden.settings.anomaly import (
     AnomalySettings,
 )
+from costwarden.settings.bedrock import (
+    BedrockSettings,
+)
 from costwarden.settings.budgets import (
     BudgetSettings,
 )
@@ -74,6 +77,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    bedrock: BedrockSettings = BedrockSettings()
+    """The hourly Bedrock spend guard: token prices per model, the opt-in deny per team (docs/bedrock.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""
