@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costwarden.bedrock.tokens import TokenKind, token_kind
+from costwarden.core.keys import BEDROCK_RECONCILED_PK
 from costwarden.core.money import usd
 from costwarden.core.owner import UNOWNED_TEAM
 
-RECONCILED_PK = "bedrock#reconciled"
+RECONCILED_PK = BEDROCK_RECONCILED_PK
 OTHER = "other"
 #: A gap larger than this share of the bill is named in the digest (issue 26: the parts sum within 1 %).
 GAP_SHARE = 0.01

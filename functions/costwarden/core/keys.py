@@ -276,6 +276,11 @@ class BedrockKey(_PartsKey):
     team: str
     day: str
     severity: str
+
+
 #: A team's application inference profiles as the Bedrock guard last read them (the guard writes
 #: ``{profiles: [arn...], at}`` under sk = the team; the Slack *Deny Bedrock* button reads which ARNs to deny).
 BEDROCK_PROFILES_PK = "bedrock#profiles"
+#: The Bedrock guard's reconciliation of a day (the guard writes ``{teams: [{team, estimate_usd, billed_usd, ...}],
+#: at, bill_estimated}`` under sk = the day; the digest shows the estimate and the bill side by side).
+BEDROCK_RECONCILED_PK = "bedrock#reconciled"

@@ -37,6 +37,7 @@ from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import (
     BUDGET_STATUSES,
     REAPER_STATUSES,
+    BedrockDay,
     DigestInput,
     ExpiringResource,
     IdleSummary,
@@ -147,6 +148,8 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
+    if inp.bedrock is not None:  # issue 26: the Bedrock guard's estimate beside the bill
+        details["bedrock"] = _bedrock(inp.bedrock, team)
     details["figures"] = _figures(details)
 
     where = "" if team is None else f" for {team}"
@@ -356,6 +359,9 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
     idle = details.get("idle")
     if idle is not None:
         figures["Idle"] = _idle_line(idle)
+    bedrock = details.get("bedrock")
+    if bedrock is not None and (bedrock["estimate_usd"] or bedrock["billed_usd"]):
+        figures[f"Bedrock ({bedrock['day']})"] = _bedrock_line(bedrock)
     return figures
 
 
@@ -375,6 +381,23 @@ def _idle(summary: IdleSummary | None, team: str | None) -> dict[str, Any] | Non
             for name, row in ranked[:IDLE_TEAMS_MAX]
         ],
     }
+
+
+def _bedrock(day: BedrockDay, team: str | None) -> dict[str, Any]:
+    """The Bedrock guard's reconciled day, for the fleet (every team) or for one team."""
+    rows = [row for name, row in day.teams.items() if team is None or name == team]
+    return {
+        "day": day.day.isoformat(),
+        "estimate_usd": _money(sum(r.estimate_usd for r in rows)),
+        "billed_usd": _money(sum(r.billed_usd for r in rows)),
+    }
+
+
+def _bedrock_line(bedrock: dict[str, Any]) -> str:
+    """``estimated $412.10, billed $415.88`` (``, gap $3.78`` when they differ by more than 1 % of the bill)."""
+    estimate, billed = bedrock["estimate_usd"], bedrock["billed_usd"]
+    line = f"estimated {usd(estimate, cents=True)}, billed {usd(billed, cents=True)}"
+    return line + (f", gap {signed_usd(billed - estimate)}" if abs(billed - estimate) > 0.01 * billed else "")
 
 
 def _idle_line(idle: dict[str, Any]) -> str:

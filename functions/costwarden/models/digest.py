@@ -187,6 +187,20 @@ class IdleSummary(_Model):
     teams: dict[str, IdleTeam] = Field(default_factory=dict)
 
 
+class BedrockTeamDay(_Model):
+    """One team's Bedrock day: the guard's estimate (token counts x prices) beside the bill's line items."""
+
+    estimate_usd: float
+    billed_usd: float
+
+
+class BedrockDay(_Model):
+    """The Bedrock guard's latest reconciled day (``core.keys.BEDROCK_RECONCILED_PK``)."""
+
+    day: dt.date
+    teams: dict[str, BedrockTeamDay] = Field(default_factory=dict)
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -204,6 +218,8 @@ class DigestInput(_Model):
     savings: SavingsOnTable | None = None
     #: The latest idle scan's summary (None: the idle finder has not run, or not in the last 48 hours).
     idle: IdleSummary | None = None
+    #: The Bedrock guard's latest reconciled day (None: no guard, or nothing reconciled in the last two days).
+    bedrock: BedrockDay | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").
