@@ -148,9 +148,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
-    if inp.bedrock is not None:  # issue 26: the Bedrock guard's estimate beside the bill
-        details["bedrock"] = _bedrock(inp.bedrock, team)
-    details["figures"] = _figures(details)
+    details["figures"] = _figures(_with_bedrock(details, inp.bedrock, team))
 
     where = "" if team is None else f" for {team}"
     return AlertEvent(
@@ -381,6 +379,13 @@ def _idle(summary: IdleSummary | None, team: str | None) -> dict[str, Any] | Non
             for name, row in ranked[:IDLE_TEAMS_MAX]
         ],
     }
+
+
+def _with_bedrock(details: dict[str, Any], day: BedrockDay | None, team: str | None) -> dict[str, Any]:
+    """``details`` with the Bedrock guard's reconciled day under ``bedrock`` when there is one (issue 26)."""
+    if day is not None:
+        details["bedrock"] = _bedrock(day, team)
+    return details
 
 
 def _bedrock(day: BedrockDay, team: str | None) -> dict[str, Any]:
