@@ -14,7 +14,7 @@ from costwarden.settings import Settings, SettingsError, parse_settings
 
 from infra.bedrock import BEDROCK_HANDLER, MAX_DENY_CHARS, check_settings
 from tests.infra.conftest import Synth, actions_of, synthesize
-from tests.infra.iam_reference import Statement, check
+from tests.infra.iam_reference import check, statements_of
 from tests.support.bedrock import settings_doc
 
 ROLES = {"nlp": ["nlp-bedrock", "nlp-batch"], "vision": ["vision-bedrock"]}
@@ -24,25 +24,11 @@ CONTEXT: dict[str, Any] = {
 }
 
 
-def _checked(statements: list[dict[str, Any]], principal: str) -> list[Statement]:
-    return [
-        Statement(
-            where=f"{principal} statement {s['Sid']}",
-            effect=s["Effect"],
-            actions=list(s["Action"]),
-            resources=[s["Resource"]] if isinstance(s["Resource"], str) else list(s["Resource"]),
-            conditions=s.get("Condition", {}),
-            principal=principal,
-        )
-        for s in statements
-    ]
-
-
 def test_the_guards_and_the_deny_statements_match_the_service_authorization_reference() -> None:
     settings = parse_settings(CONTEXT)
     guard = policy_statements(settings, partition="aws", account="123456789012", regions=["us-east-1", "eu-west-1"])
     slack = deny_statements(settings, partition="aws", account="123456789012")
-    problems = check(_checked(guard, "guard") + _checked(slack, "slack"))
+    problems = check(statements_of(guard, "guard") + statements_of(slack, "slack"))
     assert problems == [], "\n".join(map(str, problems))
 
 

@@ -17,7 +17,7 @@ from costwarden.settings import parse_settings
 
 from tests.infra import iam_reference
 from tests.infra.conftest import Synth, synthesize
-from tests.infra.iam_reference import Statement, check, globs_intersect, template_statements
+from tests.infra.iam_reference import Statement, check, globs_intersect, statements_of, template_statements
 
 #: Every setting that changes a role: forced termination protection, mark mode, several regions, non-default tag
 #: keys (they become condition keys), the operator e-mail subscription.
@@ -84,18 +84,7 @@ def test_default_stack_matches_the_reference_too(synth: Synth) -> None:
 def test_reaper_policy_matches_the_reference_for_each_mode(raw: dict[str, Any]) -> None:
     """The reaper's statements straight from the registry (no synth): fast feedback when a type changes."""
     built = policy_statements(parse_settings(raw), partition="aws", account="123456789012", regions=["eu-west-1"])
-    statements = [
-        Statement(
-            where=f"reaper statement {s['Sid']}",
-            effect=s["Effect"],
-            actions=list(s["Action"]),
-            resources=[s["Resource"]] if isinstance(s["Resource"], str) else list(s["Resource"]),
-            conditions=s.get("Condition", {}),
-            principal="reaper",
-        )
-        for s in built
-    ]
-    problems = check(statements)
+    problems = check(statements_of(built, "reaper"))
     assert not problems, _explain(problems)
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from costwarden.bedrock.guard import Profile, TeamSpend, daily_budget, judge, team_spend
-from costwarden.bedrock.prices import NoPriceError, TokenPrices
+from costwarden.bedrock.prices import NoPriceError, TokenPrices, quantity
 from costwarden.bedrock.tokens import METRICS, TokenKind
 from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.settings import Settings
@@ -35,16 +34,6 @@ def _kind(text: str, where: str) -> TokenKind:
         raise ValueError(f"{where}: kind {text[:40]!r} is not a token kind ({known})") from None
 
 
-def _tokens(text: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{where}: tokens {text[:40]!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: tokens {text[:40]!r} is not a count (finite, at least 0)")
-    return value
-
-
 def read_usage(text: str, *, region: str) -> tuple[list[Profile], dict[tuple[str, TokenKind], float]]:
     """Profiles (the rows naming a team) and tokens per (profile or model id, kind) from the CSV ``text``."""
     reader = csv.DictReader(io.StringIO(text))
@@ -58,7 +47,7 @@ def read_usage(text: str, *, region: str) -> tuple[list[Profile], dict[tuple[str
         if not cells["profile"]:
             raise ValueError(f"line {number}, column profile: empty")
         kind = _kind(cells["kind"], f"line {number}, column kind")
-        tokens = _tokens(cells["tokens"], f"line {number}, column tokens")
+        tokens = quantity(cells["tokens"], f"line {number}, column tokens", kind="count")
         profile = Profile(cells["profile"], cells["team"] or UNOWNED_TEAM, cells["model"] or cells["profile"], region)
         known = profiles.setdefault(profile.arn, profile)
         if known != profile:

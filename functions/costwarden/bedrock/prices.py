@@ -70,19 +70,21 @@ class TokenPrices:
                 parsed = TokenKind(kind)
             except ValueError:
                 raise ValueError(f"unknown token kind {kind!r} (known: {', '.join(TokenKind)})") from None
-            prices[parsed] = _usd(value, f"usd_per_1m.{kind}") / 1_000_000
+            prices[parsed] = quantity(value, f"usd_per_1m.{kind}") / 1_000_000
         return cls(str(item.get("model", "")), str(item.get("region", "")), prices, str(item.get("source", "cache")))
 
 
-def _usd(value: object, where: str) -> float:
+def quantity(value: object, where: str, *, kind: str = "price") -> float:
+    """A finite amount at least 0 (a price, a token count) from a number or its text; ``ValueError`` naming
+    ``where`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{where}: a price is a number, got {type(value).__name__}")
+        raise ValueError(f"{where}: a {kind} is a number, got {type(value).__name__}")
     try:
         amount = float(value)
     except ValueError:
         raise ValueError(f"{where}: {str(value)[:40]!r} is not a number") from None
     if not math.isfinite(amount) or amount < 0:
-        raise ValueError(f"{where}: {str(value)[:40]!r} is not a price (finite, at least 0)")
+        raise ValueError(f"{where}: {str(value)[:40]!r} is not a {kind} (finite, at least 0)")
     return amount
 
 
@@ -114,7 +116,7 @@ def _product_price(product: Mapping[str, Any], where: str) -> tuple[TokenKind, f
         per_unit = dimension.get("pricePerUnit")
         if unit not in UNITS or not isinstance(per_unit, Mapping) or "USD" not in per_unit:
             continue
-        return kind, _usd(per_unit["USD"], f"{where}.pricePerUnit.USD") / UNITS[unit]
+        return kind, quantity(per_unit["USD"], f"{where}.pricePerUnit.USD") / UNITS[unit]
     return None
 
 
@@ -191,12 +193,11 @@ class PriceBook:
         return prices
 
     def _read(self, pk: str, sk: str) -> TokenPrices | None:
-        if self.store is None:
-            return None
+        """The cached prices, or None (no store, no entry, or one that no longer reads: priced afresh)."""
         try:
-            item = self.store.get(pk, sk)
+            item = None if self.store is None else self.store.get(pk, sk)
             return TokenPrices.from_item(item) if item else None
-        except Exception:  # a broken or unreadable cache entry: priced afresh
+        except Exception:  # a broken or unreadable cache entry
             return None
 
 

@@ -10,7 +10,7 @@ The record (``RECONCILED_PK`` / day) is what the digest's Bedrock line reads (``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from costwarden.bedrock.tokens import TokenKind, token_kind
@@ -76,13 +76,8 @@ class Reconciled:
         return sum(self.bill.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "team": self.team,
-            "estimate": self.estimate,
-            "bill": self.bill,
-            "estimate_usd": self.estimate_usd,
-            "billed_usd": self.billed_usd,
-        }
+        """The stored row: the parts and their sums (what the digest reads)."""
+        return {**asdict(self), "estimate_usd": self.estimate_usd, "billed_usd": self.billed_usd}
 
 
 def reconcile(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from costwarden.core.act import write_audit
 from costwarden.core.keys import BEDROCK_PROFILES_PK
 from costwarden.core.owner import team_of
 from costwarden.interact.context import Context, Outcome
+from costwarden.interact.hardlimit import lift_policies, put_policies
 from costwarden.interact.payload import Button, encode_button
 from costwarden.models.ports import StateStore
 from costwarden.resources import Clients
@@ -89,118 +91,89 @@ def _role_tags(iam: Any, role: str) -> list[dict[str, str]]:
         request["Marker"] = page["Marker"]
 
 
-def _audit(
-    state: StateStore, settings: Settings, team: str, now: datetime, rows: Sequence[tuple[str, str, str]]
-) -> None:
-    """One audit item per role: ``(role, status, reason)``."""
-    decisions = [
-        Decision(f"role/{role}", AUDIT_TYPE, "global", team, None, POLICY_NAME, Status(status), reason, role)
-        for role, status, reason in rows
-    ]
-    if decisions:
-        write_audit(
-            state,
-            settings.reaper.audit_ttl_days,
-            run_id=new_run_id(now),
-            started_at=now,
-            dry_run=False,
-            decisions=decisions,
-        )
+#: ``(status, reply, record)`` of an Enforce or a Lift.
+Result = tuple[str, str, dict[str, Any]]
 
 
-def enforce(
-    settings: Settings,
-    state: StateStore,
-    clients: Clients,
-    team: str,
-    *,
-    by: str,
-    now: datetime,
-    profiles: Sequence[str] | None = None,
-) -> tuple[str, str, dict[str, Any]]:
-    """``(status, reply, record)``: attach the deny to the team's roles (read fresh); refused when off, already
-    enforced, without profiles or without a role that is the team's."""
-    if settings.bedrock.hard_limit.get(team, "off") == "off":
-        return "refused", f"The Bedrock hard limit is off for {team} (bedrock.hard_limit).", {}
-    current = state.get(STATE_PK, team)
-    if current and current.get("active"):
-        return "refused", f"Bedrock is already denied for {team} (by {current.get('by')}).", {}
-    if profiles is None:
-        known = state.get(BEDROCK_PROFILES_PK, team) or {}
-        profiles = [str(p) for p in known.get("profiles", []) if isinstance(p, str)]
-    if not profiles:
-        return "refused", f"No application inference profile of {team} is known: nothing to deny.", {}
-    roles, refusals = team_roles(settings, clients, team)
-    if not roles:
-        _audit(state, settings, team, now, [(r.split(":")[0], "skipped", r) for r in refusals])
-        return "refused", f"Not denied: no role of {team} to attach it to ({'; '.join(refusals)[:300]}).", {}
-    iam = clients("iam", "us-east-1")
-    document = json.dumps(deny_policy(profiles))
-    attached, failures = [], []
-    for role in roles:
-        try:
-            iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=document)
-            attached.append(role)
-        except Exception as error:  # named in the reply, the record and the audit
-            failures.append(f"{role}: {error_text(error)}")
-    reason = f"Bedrock hard limit of {team} by {by}"
-    rows = [(r, "done", reason) for r in attached] + [(f.split(":")[0], "failed", f) for f in failures]
-    _audit(state, settings, team, now, rows + [(r.split(":")[0], "skipped", r) for r in refusals])
-    record = {
-        "active": bool(attached),
-        "by": by,
-        "at": now.isoformat(),
-        "attached": attached,
-        "policy_name": POLICY_NAME,
-        "profiles": list(profiles),
-        "failures": failures,
-        "refused": refusals,
-    }
-    state.put(STATE_PK, team, record)
-    reply = f"Bedrock denied for {team}: {len(profiles)} profile(s) on {len(attached)} role(s)"
-    problems = failures + refusals
-    if problems:
-        reply += f"; not on {len(problems)}: {'; '.join(problems)[:300]}"
-    return ("done" if not failures else "failed"), reply, record
+@dataclass(frozen=True)
+class Denier:
+    """Who attaches or lifts the deny, with what: the settings, the state table, IAM clients, who asked (a Slack
+    user, or the hourly run for ``auto``) and the clock."""
 
+    settings: Settings
+    state: StateStore
+    clients: Clients
+    by: str
+    now: datetime
 
-def lift(
-    settings: Settings, state: StateStore, clients: Clients, team: str, *, by: str, now: datetime
-) -> tuple[str, str, dict[str, Any]]:
-    """Delete exactly the policy ``enforce`` attached, from exactly those roles; ``(status, reply, record)``."""
-    current = state.get(STATE_PK, team)
-    if not current or not current.get("active"):
-        return "refused", f"Bedrock is not denied for {team}.", {}
-    iam = clients("iam", "us-east-1")
-    removed, failures = [], []
-    for role in current.get("attached", []):
-        try:
-            iam.delete_role_policy(RoleName=role, PolicyName=str(current.get("policy_name", POLICY_NAME)))
-            removed.append(role)
-        except Exception as error:  # NoSuchEntity: already gone, which is what Lift wants
-            if "NoSuchEntity" in error_text(error):
-                removed.append(role)
-            else:
-                failures.append(f"{role}: {error_text(error)}")
-    _audit(
-        state,
-        settings,
-        team,
-        now,
-        [(r, "done", f"Bedrock deny lifted by {by}") for r in removed]
-        + [(f.split(":")[0], "failed", f) for f in failures],
-    )
-    record = {k: v for k, v in current.items() if k not in {"pk", "sk", "expiration"}}
-    record.update(
-        active=bool(failures),
-        attached=[r for r in current.get("attached", []) if r not in removed],
-        lifted_by=by,
-        lifted_at=now.isoformat(),
-    )
-    state.put(STATE_PK, team, record)
-    if failures:
-        return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
-    return "done", f"Bedrock deny lifted for {team}: removed from {len(removed)} role(s)", record
+    def _audit(self, team: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        """One audit item per role (``(role or "role: why", status, reason)``), in the one record shape."""
+        decisions = [
+            Decision(f"role/{role}", AUDIT_TYPE, "global", team, None, POLICY_NAME, Status(status), reason, role)
+            for role, status, reason in ((r.split(":")[0], status, why) for r, status, why in rows)
+        ]
+        if decisions:
+            ttl = self.settings.reaper.audit_ttl_days
+            run_id = new_run_id(self.now)
+            write_audit(self.state, ttl, run_id=run_id, started_at=self.now, dry_run=False, decisions=decisions)
+
+    def _refused(self, team: str, profiles: Sequence[str] | None) -> tuple[str, list[str]]:
+        """Why nothing is attached ("" when it may be), and the profiles to deny."""
+        if self.settings.bedrock.hard_limit.get(team, "off") == "off":
+            return f"The Bedrock hard limit is off for {team} (bedrock.hard_limit).", []
+        current = self.state.get(STATE_PK, team)
+        if current and current.get("active"):
+            return f"Bedrock is already denied for {team} (by {current.get('by')}).", []
+        if profiles is None:
+            known = self.state.get(BEDROCK_PROFILES_PK, team) or {}
+            profiles = [str(p) for p in known.get("profiles", []) if isinstance(p, str)]
+        if not profiles:
+            return f"No application inference profile of {team} is known: nothing to deny.", []
+        return "", list(profiles)
+
+    def enforce(self, team: str, profiles: Sequence[str] | None = None) -> Result:
+        """Attach the deny on ``profiles`` (default: the guard's last reading) to the team's roles, read fresh;
+        refused when off, already enforced, without profiles or without a role that is the team's."""
+        why, profiles = self._refused(team, profiles)
+        if why:
+            return "refused", why, {}
+        roles, refusals = team_roles(self.settings, self.clients, team)
+        skipped = [(r, "skipped", r) for r in refusals]
+        if not roles:
+            self._audit(team, skipped)
+            return "refused", f"Not denied: no role of {team} to attach it to ({'; '.join(refusals)[:300]}).", {}
+        document = json.dumps(deny_policy(profiles))
+        attached, failures = put_policies(self.clients("iam", "us-east-1"), roles, POLICY_NAME, document)
+        reason = f"Bedrock hard limit of {team} by {self.by}"
+        self._audit(team, [(r, "done", reason) for r in attached] + [(f, "failed", f) for f in failures] + skipped)
+        record = {
+            "active": bool(attached),
+            "by": self.by,
+            "at": self.now.isoformat(),
+            "attached": attached,
+            "policy_name": POLICY_NAME,
+            "profiles": profiles,
+            "failures": failures,
+            "refused": refusals,
+        }
+        self.state.put(STATE_PK, team, record)
+        reply = f"Bedrock denied for {team}: {len(profiles)} profile(s) on {len(attached)} role(s)"
+        if problems := failures + refusals:
+            reply += f"; not on {len(problems)}: {'; '.join(problems)[:300]}"
+        return ("done" if not failures else "failed"), reply, record
+
+    def lift(self, team: str) -> Result:
+        """Delete exactly the policy ``enforce`` attached, from exactly those roles."""
+        iam = self.clients("iam", "us-east-1")
+        lifted = lift_policies(self.state, iam, (STATE_PK, team), by=self.by, now=self.now, name=POLICY_NAME)
+        if lifted is None:
+            return "refused", f"Bedrock is not denied for {team}.", {}
+        removed, failures, record = lifted
+        reason = f"Bedrock deny lifted by {self.by}"
+        self._audit(team, [(r, "done", reason) for r in removed] + [(f, "failed", f) for f in failures])
+        if failures:
+            return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
+        return "done", f"Bedrock deny lifted for {team}: removed from {len(removed)} role(s)", record
 
 
 def lift_block(team: str, channel: str) -> dict[str, Any]:
@@ -231,11 +204,12 @@ def press(ctx: Context, user: str, button: Button, team: str) -> Outcome:
     """Deny or Lift for ``team`` (resolved by ``roles_team`` and authorized on-call)."""
     clients = ctx.hard_limit_clients
     assert clients is not None  # ``roles_team`` refused otherwise
+    denier = Denier(ctx.settings, ctx.state, clients, user, ctx.now)
     if button.action == DENY_ACTION:
-        status, reply, record = enforce(ctx.settings, ctx.state, clients, team, by=user, now=ctx.now)
+        status, reply, record = denier.enforce(team)
         outcome = Outcome(status, reply, {}, record)
         if record.get("active"):
             outcome.follow_up = [lift_block(team, button.channel)]
         return outcome
-    status, reply, record = lift(ctx.settings, ctx.state, clients, team, by=user, now=ctx.now)
+    status, reply, record = denier.lift(team)
     return Outcome(status, reply, {}, record)

@@ -89,9 +89,7 @@ def run_on_aws(
     book = PriceBook(settings.bedrock.price_names, partial(bedrock_products, clients), state)
 
     def deny(team: str, arns: Sequence[str], at: datetime) -> str:
-        status, reply, _record = bedrock_limit.enforce(
-            settings, state, clients, team, by=AUTO_BY, now=at, profiles=arns
-        )
+        status, reply, _record = bedrock_limit.Denier(settings, state, clients, AUTO_BY, at).enforce(team, arns)
         return f"{status}: {reply}"
 
     run = run_guard(

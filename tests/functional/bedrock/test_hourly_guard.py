@@ -167,9 +167,8 @@ def test_auto_denies_exactly_the_teams_profile_role_and_lift_takes_exactly_it_of
     ]
     assert sorted(account.role_policies("nlp-bedrock")) == ["costwarden-bedrock-deny", "operators-own"]
     assert account.role_policies("nlp-borrowed") == [] and account.role_policies("vision-bedrock") == []
-    status, reply, _record = bedrock_limit.lift(
-        settings, account.state, account.clients, "nlp", by="U0ONCALL1", now=NOW
-    )
+    denier = bedrock_limit.Denier(settings, account.state, account.clients, "U0ONCALL1", NOW)
+    status, reply, _record = denier.lift("nlp")
     assert (status, reply) == ("done", "Bedrock deny lifted for nlp: removed from 1 role(s)")
     assert account.role_policies("nlp-bedrock") == ["operators-own"]
     audit = account.state.query(f"audit#{NOW:%Y-%m-%d}")

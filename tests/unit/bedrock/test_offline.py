@@ -24,9 +24,9 @@ NLP = profile_arn("nlp-chat")
         ("profile,team,kind\n", r"^line 1: missing column\(s\) model, tokens"),
         ("", r"^line 1: missing column\(s\) profile, team, model, kind, tokens"),
         (HEADER + f"{NLP},nlp,{SONNET},thinking,1\n", r"^line 2, column kind: kind 'thinking' is not a token kind"),
-        (HEADER + f"{NLP},nlp,{SONNET},input,many\n", r"^line 2, column tokens: tokens 'many' is not a number"),
-        (HEADER + f"{NLP},nlp,{SONNET},input,-5\n", r"^line 2, column tokens: tokens '-5' is not a count"),
-        (HEADER + f"{NLP},nlp,{SONNET},input,inf\n", r"^line 2, column tokens: tokens 'inf' is not a count"),
+        (HEADER + f"{NLP},nlp,{SONNET},input,many\n", r"^line 2, column tokens: 'many' is not a number"),
+        (HEADER + f"{NLP},nlp,{SONNET},input,-5\n", r"^line 2, column tokens: '-5' is not a count"),
+        (HEADER + f"{NLP},nlp,{SONNET},input,inf\n", r"^line 2, column tokens: 'inf' is not a count"),
         (HEADER + f",nlp,{SONNET},input,5\n", r"^line 2, column profile: empty"),
         (
             HEADER + f"{NLP},nlp,{SONNET},input,5\n{NLP},vision,{SONNET},output,5\n",
