@@ -23,9 +23,10 @@ class BedrockSettings(_Model):
     enabled: bool = False
     """Deploy the hourly Bedrock guard (a light function, a schedule, read-only Bedrock, CloudWatch, Price List)."""
     price_names: dict[ModelText, ModelText] = Field(default_factory=dict)
-    """Foundation model id -> the Price List's `model` attribute of AmazonBedrock (`anthropic.claude-3-5-sonnet-
-    20240620-v1:0: Claude 3.5 Sonnet`). The Price List names models by their marketing name, not their id; a model
-    without an entry (or whose name has no price) is reported unpriced by name, never counted as free."""
+    """Foundation model id -> the Price List's `model` attribute of AmazonBedrock (for example
+    `anthropic.claude-3-5-sonnet-20240620-v1:0` -> `Claude 3.5 Sonnet`). The Price List names models by their
+    marketing name, not their id; a model without an entry (or whose name has no price) is reported unpriced by
+    name, never counted as free."""
     hard_limit: dict[TeamName, Literal["off", "approve", "auto"]] = Field(default_factory=dict)
     """Per team, what happens when its Bedrock spend today is critical (`anomaly.critical_ratio` x its daily
     budget or baseline): `off` (default), `approve` (on-call gets *Deny Bedrock* on the alert) or `auto` (the
