@@ -32,6 +32,7 @@ ALL_MODES: dict[str, Any] = {
     # issue 13: the Slack app's Extend policy and the hard limit's own role
     "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
     "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
+    "bedrock": {"enabled": True, "hard_limit": {"nlp": "auto"}, "roles": {"nlp": ["nlp-bedrock"]}},  # issue 26
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},  # issue 15: the limit statements
@@ -56,7 +57,7 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     assert not problems, _explain(problems)
     # The check saw every function's role and the reaper's mark/force statements, not an empty list.
     principals = {s.principal for s in statements}
-    for function in ("Notifier", "CostMonitor", "TagAudit", "Reaper"):
+    for function in ("Notifier", "CostMonitor", "TagAudit", "Reaper", "BedrockGuard"):
         role = all_modes.logical_id(f"{function}/Function/Role").lower()
         assert role in principals, function
     actions = {a for s in statements for a in s.actions}
