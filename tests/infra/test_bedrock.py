@@ -8,12 +8,10 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
 from costwarden.bedrock.iam import deny_statements, policy_statements
 from costwarden.settings import Settings, SettingsError, parse_settings
 
-from infra.bedrock import BEDROCK_HANDLER, MAX_DENY_CHARS, check_settings
-from tests.infra.conftest import Synth, actions_of, synthesize
+from infra.bedrock import MAX_DENY_CHARS, check_settings
 from tests.infra.iam_reference import check, statements_of
 from tests.support.bedrock import settings_doc
 
@@ -74,32 +72,3 @@ def test_approve_without_on_call_is_refused_at_synth_naming_the_team() -> None:
     context = {**settings_doc(hard_limit={"nlp": "approve"}, roles=ROLES), "interact": {"enabled": False}}
     with pytest.raises(ValueError, match=r"^bedrock.hard_limit is approve for 'nlp' but the Slack app"):
         check_settings(parse_settings(context))
-
-
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(tmp_path_factory.mktemp("cdk-bedrock"), {"costwarden": CONTEXT})
-
-
-def test_an_hourly_light_function_whose_role_has_the_guards_policy(deployed: Synth) -> None:
-    functions = {
-        k: v
-        for k, v in deployed.template["Resources"].items()
-        if v["Type"] == "AWS::Lambda::Function" and v["Properties"].get("Handler") == BEDROCK_HANDLER
-    }
-    [(logical_id, function)] = functions.items()
-    assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "bedrock"
-    Template.from_json(deployed.template).has_resource_properties(
-        "AWS::Events::Rule",
-        {
-            "ScheduleExpression": "cron(5 * * * ? *)",
-            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [logical_id, "Arn"]}})],
-        },
-    )
-    role = deployed.logical_id("BedrockGuard/Function/Role")
-    actions = {a for s in deployed.role_statements(role) for a in actions_of(s)}
-    assert {"bedrock:ListInferenceProfiles", "cloudwatch:GetMetricData", "pricing:GetProducts"} <= actions
-    assert {"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListRoleTags", "bedrock:ListTagsForResource"} <= actions
-    slack_role = deployed.logical_id("Interact/HardLimitRole")
-    slack = [s for s in deployed.role_statements(slack_role) if "iam:PutRolePolicy" in actions_of(s)]
-    assert [s["Condition"] for s in slack] == [{"StringEquals": {"aws:ResourceTag/squad": ["nlp", "vision"]}}]

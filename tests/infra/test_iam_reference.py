@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match, Template
 from costwarden.resources.iam import policy_statements
 from costwarden.settings import parse_settings
 
+from infra.bedrock import BEDROCK_HANDLER
 from tests.infra import iam_reference
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, actions_of, synthesize
 from tests.infra.iam_reference import Statement, check, globs_intersect, statements_of, template_statements
 
 #: Every setting that changes a role: forced termination protection, mark mode, several regions, non-default tag
@@ -66,6 +68,32 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     assert "ec2:StopInstances" in actions
     keys = {k for s in statements for block in s.conditions.values() for k in block}
     assert "aws:ResourceTag/ttl" in keys and "autoscaling:ResourceTag/keep-me" in keys
+
+
+def test_the_bedrock_guard_is_hourly_and_its_deny_is_scoped_to_tagged_roles(all_modes: Synth) -> None:
+    """Issue 26 on the same synth: the hourly light function, its reads, and the deny's role permissions on both
+    the guard's role (``auto``) and the Slack app's hard-limit role, under the team-tag condition."""
+    [(logical_id, function)] = [
+        (k, v)
+        for k, v in all_modes.template["Resources"].items()
+        if v["Type"] == "AWS::Lambda::Function" and v["Properties"].get("Handler") == BEDROCK_HANDLER
+    ]
+    assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "bedrock"
+    Template.from_json(all_modes.template).has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(5 * * * ? *)",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [logical_id, "Arn"]}})],
+        },
+    )
+    guard = all_modes.role_statements(all_modes.logical_id("BedrockGuard/Function/Role"))
+    assert {"bedrock:ListInferenceProfiles", "cloudwatch:GetMetricData", "pricing:GetProducts"} <= {
+        a for s in guard for a in actions_of(s)
+    }
+    for role in ("BedrockGuard/Function/Role", "Interact/HardLimitRole"):
+        [deny] = [s for s in all_modes.role_statements(all_modes.logical_id(role)) if s.get("Sid") == "BedrockDeny"]
+        assert actions_of(deny) == ["iam:DeleteRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy"], role
+        assert deny["Condition"] == {"StringEquals": {"aws:ResourceTag/squad": ["nlp"]}}, role
 
 
 def test_default_stack_matches_the_reference_too(synth: Synth) -> None:
