@@ -35,7 +35,6 @@ HANDLERS: dict[str, str] = {
     "idle": "costwarden.handlers.idle.handler",
     "advisor": "costwarden.handlers.advisor.handler",
     "report": "costwarden.handlers.advisor.report_handler",
-    "bedrock": "costwarden.handlers.bedrock.handler",
 }
 
 #: Functions whose settings can make them act -> the settings section whose ``dry_run`` guards that; ``--apply``
