@@ -15,13 +15,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costwarden.adapters.cost_explorer import CostExplorer
-from costwarden.handlers.observability import logger, metrics, route_logs, run_state, scheduled
+from costwarden.handlers.observability import logger, metrics, run_state, scheduled
 from costwarden.services.bedrock import reconcile_on_aws, run_on_aws
 from costwarden.services.reaper import default_clients, sns_publisher
 from costwarden.settings import load_settings
-
-route_logs("costwarden.act")
-
 
 def _event_time(event: dict[str, Any]) -> datetime:
     """The schedule's ``time`` (a retried invocation judges the same hour), else now."""
