@@ -20,6 +20,7 @@ from costwarden.services.bedrock import reconcile_on_aws, run_on_aws
 from costwarden.services.reaper import default_clients, sns_publisher
 from costwarden.settings import load_settings
 
+
 def _event_time(event: dict[str, Any]) -> datetime:
     """The schedule's ``time`` (a retried invocation judges the same hour), else now."""
     try:
