@@ -24,6 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from costwarden.bedrock.iam import deny_statements
 from costwarden.resources.iam import extend_statements, hard_limit_statements, stop_statements
 from costwarden.settings import Settings
 
@@ -96,6 +97,7 @@ class Interact(Construct):
         endpoint assumes it for Enforce / Lift only."""
         stack = Stack.of(self)
         statements = hard_limit_statements(settings, partition=stack.partition, account=stack.account, regions=[])
+        statements += deny_statements(settings, partition=stack.partition, account=stack.account)  # Bedrock's deny
         if not statements:
             return None
         role = iam.Role(

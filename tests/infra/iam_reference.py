@@ -128,6 +128,21 @@ class Statement:
     principal: str = ""
 
 
+def statements_of(built: Sequence[Mapping[str, Any]], principal: str) -> list[Statement]:
+    """Plain statement dicts (a policy generator's output, before synth) as ``Statement``s of ``principal``."""
+    return [
+        Statement(
+            where=f"{principal} statement {s['Sid']}",
+            effect=s["Effect"],
+            actions=[s["Action"]] if isinstance(s["Action"], str) else list(s["Action"]),
+            resources=[s["Resource"]] if isinstance(s["Resource"], str) else list(s["Resource"]),
+            conditions=s.get("Condition", {}),
+            principal=principal,
+        )
+        for s in built
+    ]
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

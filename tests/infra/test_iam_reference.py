@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match, Template
 from costwarden.resources.iam import policy_statements
 from costwarden.settings import parse_settings
 
+from infra.bedrock import BEDROCK_HANDLER
 from tests.infra import iam_reference
-from tests.infra.conftest import Synth, synthesize
-from tests.infra.iam_reference import Statement, check, globs_intersect, template_statements
+from tests.infra.conftest import Synth, actions_of, synthesize
+from tests.infra.iam_reference import Statement, check, globs_intersect, statements_of, template_statements
 
 #: Every setting that changes a role: forced termination protection, mark mode, several regions, non-default tag
 #: keys (they become condition keys), the operator e-mail subscription.
@@ -32,6 +34,7 @@ ALL_MODES: dict[str, Any] = {
     # issue 13: the Slack app's Extend policy and the hard limit's own role
     "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
     "budgets": {"hard_limit": {"nlp": "auto"}, "hard_limit_endpoints": "delete"},  # the grace timer too
+    "bedrock": {"enabled": True, "hard_limit": {"nlp": "auto"}, "roles": {"nlp": ["nlp-bedrock"]}},  # issue 26
     "teams": {
         "nlp": {"slack": {"launch_roles": ["nlp-launcher"]}},
         "vision": {"limits": {"development_gpus": 8, "action": "stop"}},  # issue 15: the limit statements
@@ -56,7 +59,7 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     assert not problems, _explain(problems)
     # The check saw every function's role and the reaper's mark/force statements, not an empty list.
     principals = {s.principal for s in statements}
-    for function in ("Notifier", "CostMonitor", "TagAudit", "Reaper"):
+    for function in ("Notifier", "CostMonitor", "TagAudit", "Reaper", "BedrockGuard"):
         role = all_modes.logical_id(f"{function}/Function/Role").lower()
         assert role in principals, function
     actions = {a for s in statements for a in s.actions}
@@ -65,6 +68,32 @@ def test_every_policy_of_the_stack_matches_the_service_authorization_reference(a
     assert "ec2:StopInstances" in actions
     keys = {k for s in statements for block in s.conditions.values() for k in block}
     assert "aws:ResourceTag/ttl" in keys and "autoscaling:ResourceTag/keep-me" in keys
+
+
+def test_the_bedrock_guard_is_hourly_and_its_deny_is_scoped_to_tagged_roles(all_modes: Synth) -> None:
+    """Issue 26 on the same synth: the hourly light function, its reads, and the deny's role permissions on both
+    the guard's role (``auto``) and the Slack app's hard-limit role, under the team-tag condition."""
+    [(logical_id, function)] = [
+        (k, v)
+        for k, v in all_modes.template["Resources"].items()
+        if v["Type"] == "AWS::Lambda::Function" and v["Properties"].get("Handler") == BEDROCK_HANDLER
+    ]
+    assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "bedrock"
+    Template.from_json(all_modes.template).has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(5 * * * ? *)",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [logical_id, "Arn"]}})],
+        },
+    )
+    guard = all_modes.role_statements(all_modes.logical_id("BedrockGuard/Function/Role"))
+    assert {"bedrock:ListInferenceProfiles", "cloudwatch:GetMetricData", "pricing:GetProducts"} <= {
+        a for s in guard for a in actions_of(s)
+    }
+    for role in ("BedrockGuard/Function/Role", "Interact/HardLimitRole"):
+        [deny] = [s for s in all_modes.role_statements(all_modes.logical_id(role)) if s.get("Sid") == "BedrockDeny"]
+        assert actions_of(deny) == ["iam:DeleteRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy"], role
+        assert deny["Condition"] == {"StringEquals": {"aws:ResourceTag/squad": ["nlp"]}}, role
 
 
 def test_default_stack_matches_the_reference_too(synth: Synth) -> None:
@@ -84,18 +113,7 @@ def test_default_stack_matches_the_reference_too(synth: Synth) -> None:
 def test_reaper_policy_matches_the_reference_for_each_mode(raw: dict[str, Any]) -> None:
     """The reaper's statements straight from the registry (no synth): fast feedback when a type changes."""
     built = policy_statements(parse_settings(raw), partition="aws", account="123456789012", regions=["eu-west-1"])
-    statements = [
-        Statement(
-            where=f"reaper statement {s['Sid']}",
-            effect=s["Effect"],
-            actions=list(s["Action"]),
-            resources=[s["Resource"]] if isinstance(s["Resource"], str) else list(s["Resource"]),
-            conditions=s.get("Condition", {}),
-            principal="reaper",
-        )
-        for s in built
-    ]
-    problems = check(statements)
+    problems = check(statements_of(built, "reaper"))
     assert not problems, _explain(problems)
 
 

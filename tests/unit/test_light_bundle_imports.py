@@ -37,6 +37,9 @@ LIGHT = (
     "costwarden.services.interact",
     "costwarden.services.org",
     "costwarden.core.episodes",
+    "costwarden.handlers.bedrock",
+    "costwarden.bedrock",
+    "costwarden.services.bedrock",
 )
 
 SCRIPT = """

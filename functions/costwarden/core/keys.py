@@ -265,3 +265,22 @@ IDLE_SUMMARY_PK, IDLE_SUMMARY_SK = "idle#summary", "latest"
 #: Idle keeps (a Slack *Keep* writes ``{until, reason, by, at, team, type}`` under sk = the resource ARN; the idle
 #: finder leaves the resource out of its report until ``until``).
 IDLE_KEEP_PK = "idle#keep"
+
+
+@dataclass(frozen=True)
+class BedrockKey(_PartsKey):
+    """``bedrock#<team>#<day>#<severity>``: a team's Bedrock spend today past its budget or baseline, once per day
+    and severity (a warning in the morning, critical later the same day: two alerts)."""
+
+    PREFIX: ClassVar[str] = "bedrock"
+    team: str
+    day: str
+    severity: str
+
+
+#: A team's application inference profiles as the Bedrock guard last read them (the guard writes
+#: ``{profiles: [arn...], at}`` under sk = the team; the Slack *Deny Bedrock* button reads which ARNs to deny).
+BEDROCK_PROFILES_PK = "bedrock#profiles"
+#: The Bedrock guard's reconciliation of a day (the guard writes ``{teams: [{team, estimate_usd, billed_usd, ...}],
+#: at, bill_estimated}`` under sk = the day; the digest shows the estimate and the bill side by side).
+BEDROCK_RECONCILED_PK = "bedrock#reconciled"

@@ -18,7 +18,7 @@ from costwarden.cost.detect import DetectParams
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
-from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
+from costwarden.digest.sources import load_bedrock_day, load_idle_summary, load_reaper_facts, load_savings_on_table
 from costwarden.models.digest import PoolRow
 from costwarden.models.k8s_digest import K8sSection
 from costwarden.models.ports import StateStore
@@ -74,5 +74,7 @@ def send_digest(
         notes=notes,
         savings=load_savings_on_table(store),
         idle=load_idle_summary(store, now=now),
-    ).model_copy(update={"pools": pools, "kubernetes": kubernetes})  # issue 15: both pools per team; issue 24: EKS
+    ).model_copy(
+        update={"pools": pools, "kubernetes": kubernetes, "bedrock": load_bedrock_day(store, now=now)}
+    )  # issue 15: both pools per team; issue 24: EKS; issue 26: Bedrock estimate against the bill
     return send_digests(inp, settings.notifier, publish).summary()

@@ -38,6 +38,7 @@ from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.digest import (
     BUDGET_STATUSES,
     REAPER_STATUSES,
+    BedrockDay,
     DigestInput,
     ExpiringResource,
     IdleSummary,
@@ -148,7 +149,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
         details["pools_total"] = len(pools)
     if omitted:
         details["teams_omitted"] = omitted
-    details["figures"] = _figures(details)
+    details["figures"] = _figures(_with_bedrock(details, inp.bedrock, team))
 
     where = "" if team is None else f" for {team}"
     return AlertEvent(
@@ -357,6 +358,9 @@ def _figures(details: dict[str, Any]) -> dict[str, str]:
     idle = details.get("idle")
     if idle is not None:
         figures["Idle"] = _idle_line(idle)
+    bedrock = details.get("bedrock")
+    if bedrock is not None and (bedrock["estimate_usd"] or bedrock["billed_usd"]):
+        figures[f"Bedrock ({bedrock['day']})"] = _bedrock_line(bedrock)
     return figures
 
 
@@ -376,6 +380,30 @@ def _idle(summary: IdleSummary | None, team: str | None) -> dict[str, Any] | Non
             for name, row in ranked[:IDLE_TEAMS_MAX]
         ],
     }
+
+
+def _with_bedrock(details: dict[str, Any], day: BedrockDay | None, team: str | None) -> dict[str, Any]:
+    """``details`` with the Bedrock guard's reconciled day under ``bedrock`` when there is one (issue 26)."""
+    if day is not None:
+        details["bedrock"] = _bedrock(day, team)
+    return details
+
+
+def _bedrock(day: BedrockDay, team: str | None) -> dict[str, Any]:
+    """The Bedrock guard's reconciled day, for the fleet (every team) or for one team."""
+    rows = [row for name, row in day.teams.items() if team is None or name == team]
+    return {
+        "day": day.day.isoformat(),
+        "estimate_usd": _money(sum(r.estimate_usd for r in rows)),
+        "billed_usd": _money(sum(r.billed_usd for r in rows)),
+    }
+
+
+def _bedrock_line(bedrock: dict[str, Any]) -> str:
+    """``estimated $412.10, billed $415.88`` (``, gap $3.78`` when they differ by more than 1 % of the bill)."""
+    estimate, billed = bedrock["estimate_usd"], bedrock["billed_usd"]
+    line = f"estimated {usd(estimate, cents=True)}, billed {usd(billed, cents=True)}"
+    return line + (f", gap {signed_usd(billed - estimate)}" if abs(billed - estimate) > 0.01 * billed else "")
 
 
 def _idle_line(idle: dict[str, Any]) -> str:

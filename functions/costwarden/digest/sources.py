@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costwarden.core.keys import IDLE_SUMMARY_PK, IDLE_SUMMARY_SK, SAVINGS_PK, SAVINGS_SK
+from costwarden.core.keys import BEDROCK_RECONCILED_PK, IDLE_SUMMARY_PK, IDLE_SUMMARY_SK, SAVINGS_PK, SAVINGS_SK
 from costwarden.models.digest import (
     REAPER_STATUSES,
+    BedrockDay,
     ExpiringResource,
     IdleSummary,
     ReaperActivity,
@@ -186,3 +187,22 @@ def load_idle_summary(store: StateStore, *, now: datetime) -> IdleSummary | None
         return None
     scanned = summary.scanned_at if summary.scanned_at.tzinfo else summary.scanned_at.replace(tzinfo=UTC)
     return summary if now - IDLE_SUMMARY_MAX_AGE <= scanned <= now + timedelta(hours=1) else None
+
+
+def load_bedrock_day(store: StateStore, *, now: datetime) -> BedrockDay | None:
+    """The Bedrock guard's latest reconciled day of the last two (it reconciles yesterday from 20:00 UTC, so the
+    morning digest shows the day before); None when there is none, or it cannot be read (the digest goes out)."""
+    for back in (1, 2):
+        day = (now - timedelta(days=back)).date()
+        try:
+            item = store.get(BEDROCK_RECONCILED_PK, day.isoformat())
+            if not item:
+                continue
+            teams = {
+                str(row["team"]): {"estimate_usd": row["estimate_usd"], "billed_usd": row["billed_usd"]}
+                for row in item.get("teams", [])
+            }
+            return BedrockDay.model_validate({"day": day, "teams": teams})
+        except Exception:  # a malformed record: the digest goes out without the Bedrock line
+            return None
+    return None

@@ -37,7 +37,7 @@ from costwarden.core.act import Request, Rules, Verb, decision_for, refusal
 from costwarden.core.episodes import DEDUP_PK as EPISODE_PK
 from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.core.owner import team_of
-from costwarden.interact import hardlimit, hardlimit_timer
+from costwarden.interact import bedrock_limit, hardlimit, hardlimit_timer
 from costwarden.interact.authz import authorize_target, series_team
 from costwarden.interact.buttons import EXTEND_DAYS, lift_block
 from costwarden.interact.context import (
@@ -293,6 +293,16 @@ def _stop(ctx: Context, interaction: Interaction, _button: Button, target: Targe
     return stop(ctx, _resolved(target), by=interaction.user_id)
 
 
+def _bedrock_team(ctx: Context, button: Button) -> Target | Outcome:
+    """The Bedrock hard limit's team, from what its roles are (``bedrock_limit.roles_team``)."""
+    found = bedrock_limit.roles_team(ctx, button.target)
+    return found if isinstance(found, Outcome) else Target(found)
+
+
+def _bedrock(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
+    return bedrock_limit.press(ctx, interaction.user_id, button, target.team)
+
+
 def _episode_action(action: str) -> ActionKind:
     def perform(ctx: Context, interaction: Interaction, button: Button, target: Target) -> Outcome:
         assert target.episode is not None
@@ -313,6 +323,7 @@ ACTIONS: dict[str, ActionKind] = {
     "lift": ActionKind(_limited_team, _limit),
     "idle_keep": ActionKind(_resource("keep"), _keep),
     "idle_stop": ActionKind(_resource("stop"), _stop),
+    **dict.fromkeys((bedrock_limit.DENY_ACTION, bedrock_limit.LIFT_ACTION), ActionKind(_bedrock_team, _bedrock)),
 }
 
 

@@ -36,7 +36,7 @@ EXTEND_DAYS = (1, 3, 7)
 KEEP_DAYS = (14, 90)
 LONG_KEEP_DAYS = 90
 #: Buttons that must carry a ``confirm`` dialog (besides every ``style: danger`` one): destructive or money-moving.
-CONFIRMED_ACTIONS = frozenset({"enforce", "idle_stop", "planned"})
+CONFIRMED_ACTIONS = frozenset({"enforce", "idle_stop", "planned", "bedrock_deny"})
 #: Slack's limits on a ``confirm`` object (characters): title, text, and the two buttons.
 CONFIRM_TITLE_MAX, CONFIRM_TEXT_MAX, CONFIRM_BUTTON_MAX = 100, 300, 30
 #: Idle findings that get Keep/Stop buttons, largest first (one actions block each: a message holds 50 blocks).
@@ -233,10 +233,26 @@ def lift_block(team: str, channel: str, target: str) -> Block:
     return {"type": "actions", "block_id": "costwarden_lift", "elements": [element]}
 
 
+def _bedrock(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]:
+    """*Deny Bedrock* on a critical Bedrock alert of a team with ``bedrock.hard_limit: approve`` (on-call route)."""
+    if event.severity is not Severity.CRITICAL or channel != ONCALL_ROUTE:
+        return []
+    if settings.bedrock.hard_limit.get(event.team, "off") != "approve":
+        return []
+    dialog = confirm_dialog(
+        f"Deny Bedrock for {event.team}?",
+        f"Spent today {_figure(event, 'Spent today')} against a daily budget of {_figure(event, 'Daily budget')}. "
+        "Denies bedrock:InvokeModel* on the team's inference profiles for its profile roles until lifted.",
+        go="Deny Bedrock",
+    )
+    return [Offer("Deny Bedrock", Button("bedrock_deny", event.team, channel, event.team), "danger", dialog)]
+
+
 BUTTONS: dict[AlertKind, Callable[[AlertEvent, str, Settings], list[Offer]]] = {
     AlertKind.EXPIRY_WARNING: _expiry,
     AlertKind.COST_ANOMALY: _anomaly,
     AlertKind.IDLE: _idle,
+    AlertKind.BEDROCK: _bedrock,
 }
 
 

@@ -228,14 +228,7 @@ def enforce(
     entry = settings.teams.get(team)
     roles = list(entry.slack.launch_roles) if entry is not None else []
     document = json.dumps(deny_policy(settings, team))
-    attached, failures = [], []
-    iam = clients("iam", regions[0])
-    for role in roles:
-        try:
-            iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=document)
-            attached.append(role)
-        except Exception as error:  # named in the reply and the record
-            failures.append(f"{role}: {error_text(error)}")
+    attached, failures = put_policies(clients("iam", regions[0]), roles, POLICY_NAME, document)
     record = {
         "active": True,
         "by": by,
@@ -260,14 +253,40 @@ def lift(
     state: StateStore, clients: Clients, team: str, *, by: str, now: datetime, region: str
 ) -> tuple[str, str, dict[str, Any]]:
     """Delete exactly the policies ``enforce`` attached; ``(status, reply, record)``."""
-    current = state.get(STATE_PK, team)
-    if not current or not current.get("active"):
+    lifted = lift_policies(state, clients("iam", region), (STATE_PK, team), by=by, now=now, name=POLICY_NAME)
+    if lifted is None:
         return "refused", f"No hard limit is enforced for {team}.", {}
-    iam = clients("iam", region)
+    removed, failures, record = lifted
+    if failures:
+        return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
+    return "done", f"Hard limit lifted for {team}: deny-launch removed from {len(removed)} role(s)", record
+
+
+def put_policies(iam: Any, roles: Sequence[str], name: str, document: str) -> tuple[list[str], list[str]]:
+    """``(attached, failures)``: ``document`` put as the inline policy ``name`` on each of ``roles`` (a failure is
+    ``role: error``, named in the reply and the record). The hard limit's and the Bedrock deny's one way."""
+    attached, failures = [], []
+    for role in roles:
+        try:
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
+            attached.append(role)
+        except Exception as error:  # named in the reply and the record
+            failures.append(f"{role}: {error_text(error)}")
+    return attached, failures
+
+
+def lift_policies(
+    state: StateStore, iam: Any, key: tuple[str, str], *, by: str, now: datetime, name: str
+) -> tuple[list[str], list[str], dict[str, Any]] | None:
+    """Delete exactly the policy the record ``key`` names from exactly the roles it lists, and write the record back
+    (still active while a deletion failed); ``(removed, failures, record)``, None when nothing is enforced."""
+    current = state.get(*key)
+    if not current or not current.get("active"):
+        return None
     removed, failures = [], []
     for role in current.get("attached", []):
         try:
-            iam.delete_role_policy(RoleName=role, PolicyName=str(current.get("policy_name", POLICY_NAME)))
+            iam.delete_role_policy(RoleName=role, PolicyName=str(current.get("policy_name", name)))
             removed.append(role)
         except Exception as error:  # NoSuchEntity: already gone, which is what Lift wants
             if "NoSuchEntity" in error_text(error):
@@ -281,7 +300,5 @@ def lift(
         lifted_by=by,
         lifted_at=now.isoformat(),
     )
-    state.put(STATE_PK, team, record)
-    if failures:
-        return "failed", f"Lift incomplete for {team}: {'; '.join(failures)[:300]}", record
-    return "done", f"Hard limit lifted for {team}: deny-launch removed from {len(removed)} role(s)", record
+    state.put(*key, record)
+    return removed, failures, record

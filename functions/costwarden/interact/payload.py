@@ -20,8 +20,10 @@ _ID = re.compile(r"[A-Z0-9]{1,32}")
 _RESPONSE_PATH = re.compile(r"/(actions|commands)/[A-Za-z0-9/_-]{1,200}")
 #: The actions a button may name (``idle_keep`` / ``idle_stop``: the idle finder's Keep and Stop, issue 23).
 BUTTON_ACTIONS = ("extend", "ack", "snooze", "planned", "enforce", "hold", "lift", "idle_keep", "idle_stop")
+#: The Bedrock hard limit's Deny and Lift (``interact/bedrock_limit.py``), accepted like the others.
+BEDROCK_ACTIONS = ("bedrock_deny", "bedrock_lift")
 #: Actions with the widest blast radius: on-call only.
-ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift"})
+ONCALL_ACTIONS = frozenset({"enforce", "hold", "lift", "bedrock_deny", "bedrock_lift"})
 MAX_VALUE_CHARS = 2000
 
 
@@ -111,7 +113,7 @@ def decode_button(value: str) -> Button:
     if len(value) > MAX_VALUE_CHARS:
         raise bad_request()
     data = _json(value)
-    if not isinstance(data, dict) or data.get("a") not in BUTTON_ACTIONS:
+    if not isinstance(data, dict) or data.get("a") not in (*BUTTON_ACTIONS, *BEDROCK_ACTIONS):
         raise bad_request()
     days = data.get("d", 0)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:

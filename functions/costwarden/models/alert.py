@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     REPORT = "report"
     COMMITMENT = "commitment"
     IDLE = "idle"
+    BEDROCK = "bedrock"
 
 
 class RankedEnum(StrEnum):

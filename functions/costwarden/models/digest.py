@@ -189,6 +189,20 @@ class IdleSummary(_Model):
     teams: dict[str, IdleTeam] = Field(default_factory=dict)
 
 
+class BedrockTeamDay(_Model):
+    """One team's Bedrock day: the guard's estimate (token counts x prices) beside the bill's line items."""
+
+    estimate_usd: float
+    billed_usd: float
+
+
+class BedrockDay(_Model):
+    """The Bedrock guard's latest reconciled day (``core.keys.BEDROCK_RECONCILED_PK``)."""
+
+    day: dt.date
+    teams: dict[str, BedrockTeamDay] = Field(default_factory=dict)
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -208,6 +222,8 @@ class DigestInput(_Model):
     idle: IdleSummary | None = None
     #: The month's EKS cost by namespace, workload, team and unused GPU per node pool (None: not guarded).
     kubernetes: K8sSection | None = None
+    #: The Bedrock guard's latest reconciled day (None: no guard, or nothing reconciled in the last two days).
+    bedrock: BedrockDay | None = None
     #: Days Cost Explorer still marks ``Estimated`` (numbers for them can still change).
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").

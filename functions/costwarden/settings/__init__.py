@@ -45,6 +45,9 @@ from costwarden.settings.advisor import (
 from costwarden.settings.anomaly import (
     AnomalySettings as AnomalySettings,
 )
+from costwarden.settings.bedrock import (
+    BedrockSettings as BedrockSettings,
+)
 from costwarden.settings.budgets import (
     BudgetSettings as BudgetSettings,
 )

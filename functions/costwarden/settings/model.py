@@ -20,6 +20,9 @@ from costwarden.settings.advisor import (
 from costwarden.settings.anomaly import (
     AnomalySettings,
 )
+from costwarden.settings.bedrock import (
+    BedrockSettings,
+)
 from costwarden.settings.budgets import (
     BudgetSettings,
 )
@@ -79,6 +82,8 @@ class Settings(_Model):
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
     k8s_guard: K8sGuardSettings = K8sGuardSettings()
     """EKS namespace spend guarded like a team's, and idle GPU nodes (docs/k8s.md)."""
+    bedrock: BedrockSettings = BedrockSettings()
+    """The hourly Bedrock spend guard: token prices per model, the opt-in deny per team (docs/bedrock.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""

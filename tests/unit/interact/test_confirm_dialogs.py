@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from costwarden.bedrock.guard import TeamSpend, Verdict
+from costwarden.bedrock.run import alert as bedrock_alert
 from costwarden.core import episodes
 from costwarden.cost.alerts import anomaly_event
 from costwarden.idle.alerts import team_alert
@@ -24,7 +26,7 @@ from costwarden.interact.buttons import (
     action_blocks,
 )
 from costwarden.interact.payload import decode_button
-from costwarden.models.alert import AlertEvent, AlertKind
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.blocks import render_message
 from costwarden.notifier.routing import ONCALL_CHANNEL
 from costwarden.reaper.alerts import expiry_warning
@@ -38,6 +40,10 @@ SETTINGS = parse_settings(
         "interact": {"enabled": True, "oncall_users": ["U0ONCALL1"]},
         "budgets": {"hard_limit": {"nlp": "approve", LONG_TEAM: "approve"}},
         "teams": {team: {"slack": {"launch_roles": [f"{team[:20]}-launcher"]}} for team in ("nlp", LONG_TEAM)},
+        "bedrock": {
+            "hard_limit": {"nlp": "approve", LONG_TEAM: "approve"},
+            "roles": {team: [f"{team[:20]}-bedrock"] for team in ("nlp", LONG_TEAM)},
+        },
     }
 )
 CHANNELS = ("ml-nlp", ONCALL_ROUTE)
@@ -79,6 +85,12 @@ def _alerts() -> Iterator[AlertEvent]:
         _finding("nb-1", Kind.NO_AUTOSTOP, "sagemaker:notebook-instance"),
     ]
     yield team_alert("nlp", findings, SETTINGS.idle, NOW)
+    for team in ("nlp", LONG_TEAM):
+        spend = TeamSpend(
+            team, 250.0, profiles=[f"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{team[:9]}"]
+        )
+        verdict = Verdict(Severity.CRITICAL, ("250% of the daily budget",), 100.0, None)
+        yield bedrock_alert(spend, verdict, day=NOW.date(), mode="approve", now=NOW)
 
 
 def _rendered() -> list[tuple[AlertEvent, str, dict[str, Any]]]:
@@ -100,7 +112,7 @@ def _plain(obj: Any, limit: int) -> str:
 
 def test_every_kind_with_buttons_is_covered() -> None:
     assert {event.kind for event in _alerts()} == set(BUTTONS)
-    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE}
+    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE, AlertKind.BEDROCK}
 
 
 def test_every_destructive_button_carries_a_valid_confirm_dialog() -> None:
@@ -121,7 +133,7 @@ def test_every_destructive_button_carries_a_valid_confirm_dialog() -> None:
             checked.add(button.action)
         else:
             assert "confirm" not in element, button.action
-    assert checked == {"enforce", "planned", "idle_stop", "idle_keep"}
+    assert checked == {"enforce", "planned", "idle_stop", "idle_keep", "bedrock_deny"}
 
 
 def test_dialogs_name_the_exact_resource_and_amount() -> None:
@@ -136,12 +148,13 @@ def test_dialogs_name_the_exact_resource_and_amount() -> None:
     assert any(t.startswith("Spend $5,200 against a usual $1,000") and "team=nlp" in t for t in by_action["enforce"])
     assert any(t.startswith("$5,200 against a usual $1,000 (+$4,200) for nlp|training") for t in by_action["planned"])
     assert any(t.startswith("Idle, price unknown: stops ec2:instance i-0gpu") for t in by_action["idle_stop"])
+    assert by_action["bedrock_deny"][0].startswith("Spent today $250 against a daily budget of $100. Denies")
 
 
 def test_destructive_buttons_only_where_the_role_can_use_them() -> None:
     for _event, channel, element in _rendered():
         button = decode_button(element["value"])
-        if button.action in ("enforce", "hold"):
+        if button.action in ("enforce", "hold", "bedrock_deny"):
             assert channel == ONCALL_ROUTE, "on-call-only buttons belong to the on-call rendering"
         if button.action == "idle_stop":
             assert button.target.rsplit("/", 1)[-1] not in ("i-0prod", "i-0kept", "vol-0free"), button.target
