@@ -26,6 +26,9 @@ from costwarden.settings.budgets import (
 from costwarden.settings.idle import (
     IdleSettings,
 )
+from costwarden.settings.k8s import (
+    K8sSettings,
+)
 from costwarden.settings.notify import (
     InteractSettings,
     NotifierSettings,
@@ -74,6 +77,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    k8s: K8sSettings = K8sSettings()
+    """Kubernetes on EKS: namespace -> team, the pod labels naming a workload and a team, who pays for idle nodes."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""
