@@ -273,9 +273,7 @@ def _node_hours(pods: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     first = pods.groupby("node").agg(cluster=("cluster", "first"), account=("account", "first"))
     hours = hours.join(first, on="node")
     hours["account"] = hours["account"].where(hours["node_account"].isna(), hours["node_account"])
-    per_node = hours.groupby("node").agg(
-        instance_type=("instance_type", "first"), node_team=("node_team", lambda team: _first_team(team))
-    )
+    per_node = hours.groupby("node").agg(instance_type=("instance_type", "first"), node_team=("node_team", _first_team))
     hours["instance_type"] = hours["node"].map(per_node["instance_type"]).fillna("")
     hours["node_team"] = hours["node"].map(per_node["node_team"])
     hours["unused"] = hours["cost"] - hours["split"]

@@ -93,7 +93,7 @@ def _flat_parquet(path: Path) -> pd.DataFrame:
         return _flat_json_tags(frame, path)
     if not pa.types.is_map(tags.type):
         raise K8sDataError(f"{path}: column {TAGS_COLUMN} is {tags.type}, not a map of tag key to value")
-    keys = pc.unique(pc.list_flatten(pc.map_keys(tags))).to_pylist()
+    keys = pc.unique(tags.combine_chunks().keys).to_pylist()
     frame = rest.to_pandas()
     for key in sorted(str(key) for key in keys if key is not None):
         values = pc.map_lookup(tags, pa.scalar(key, type=tags.type.key_type), "first")
