@@ -146,3 +146,19 @@ def write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     )
     pq.write_table(pa.table(arrays), path)
     return path
+
+
+def flat_frame(rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows as ``read_cur`` returns a file of them (tags as ``resource_tags_*`` columns), without the file."""
+    import pandas as pd
+
+    from costwarden.k8s.read import tag_column
+
+    flat = [
+        {
+            **{k: v for k, v in row.items() if k != "resource_tags"},
+            **{tag_column(k): v for k, v in row["resource_tags"].items()},
+        }
+        for row in rows
+    ]
+    return pd.DataFrame(flat)
