@@ -4,10 +4,10 @@ unused-cost policy and every grouping, oversubscribed nodes, pod-less nodes and 
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from costwarden.k8s import allocate
 from costwarden.models.k8s import GROUP_BYS, UNUSED_POLICIES, GroupBy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.k8s_cur import Node, Pod, flat_frame, split_costs, split_rows
 
@@ -77,8 +77,8 @@ def test_over_nodes_and_hours_each_day_adds_up_to_its_nodes_pod_less_hours_inclu
     cases: list[tuple[Node, list[Pod], float, bool]], hours: set[int]
 ) -> None:
     rows = []
-    for number, (node, pods, _skew, _line) in enumerate(cases):
-        node = Node(**{**node.__dict__, "instance_id": f"i-{number}"})
+    for number, (drawn, pods, _skew, _line) in enumerate(cases):
+        node = Node(**{**drawn.__dict__, "instance_id": f"i-{number}"})
         for hour in sorted(hours):
             rows += split_rows(node, pods, _stamp(hour))
         rows += split_rows(node, [], _stamp(47))  # its last hour: the node up, no pod on it (no split rows)
