@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def label_column(label: str) -> str:
 
 def row_label(index: object) -> str:
     """How a message names a row: 1-based data row (a CSV's line is this plus one, for the header)."""
-    return f"row {index + 1}" if isinstance(index, int) else f"row {index}"
+    return f"row {int(index) + 1}" if isinstance(index, Integral) else f"row {index}"
 
 
 def read_cur(path: Path | str) -> pd.DataFrame:
