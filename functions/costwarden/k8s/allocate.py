@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -107,12 +108,19 @@ def _amounts(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.zeros(len(frame))
     values = frame[column]
-    empty = values.isna().to_numpy()
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        empty = np.isnan(numbers)
+    else:  # text (a CSV): each distinct cell converted once
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        parsed = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce").to_numpy(dtype=float)
+        numbers = np.append(parsed, np.nan)[codes]
+        empty = codes < 0
     bad = ~empty & ~(np.isfinite(numbers) & (np.abs(numbers) <= _MAX_AMOUNT))
     if bad.any():
         raise _fail(frame, int(bad.argmax()), column, "not a finite amount")
-    return np.where(empty, 0.0, numbers)
+    cleaned: np.ndarray = np.where(empty, 0.0, numbers)
+    return cleaned
 
 
 def _cost(frame: pd.DataFrame, net_column: str, gross_column: str, *, net: bool) -> np.ndarray:
@@ -131,9 +139,8 @@ def _hours(frame: pd.DataFrame) -> np.ndarray:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if (codes < 0).any():
         raise _fail(frame, int((codes < 0).argmax()), START, "empty usage start")
-    stamps = pd.to_datetime(
-        pd.Series(np.asarray(uniques, dtype=object)).astype(str), format="ISO8601", utc=True, errors="coerce"
-    )
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
+    stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     hours = stamps.dt.tz_localize(None).to_numpy().astype("datetime64[h]")
     bad = stamps.isna().to_numpy() | (hours < _FIRST) | (hours >= _LAST)
     if bad.any():
@@ -142,22 +149,27 @@ def _hours(frame: pd.DataFrame) -> np.ndarray:
     return parsed
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A text column stripped, missing cells (and a missing column) as ``""``."""
+def _text(frame: pd.DataFrame, column: str) -> pd.Categorical:
+    """A text column stripped, missing cells (and a missing column) as ``""``: categorical, each distinct value
+    stripped once (millions of rows hold a few thousand pods, nodes and namespaces)."""
     if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].astype("string").str.strip().fillna("").astype(object)
+        return pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int64), categories=[""])
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    names = [str(name).strip() for name in np.asarray(uniques, dtype=object)] + [""]
+    merged, categories = pd.factorize(np.array(names, dtype=object))
+    return pd.Categorical.from_codes(merged[codes], categories=categories)
 
 
-def _resource(usage_types: pd.Series) -> np.ndarray:
-    """``cpu`` / ``memory`` / ``gpu`` per split row, from its usage type (classified once per distinct type)."""
-    codes, uniques = pd.factorize(usage_types, use_na_sentinel=False)
-    kinds = np.array([_kind(str(name)) for name in uniques] + ["other"], dtype=object)
-    picked: np.ndarray = kinds[codes]
+def _values(text: pd.Categorical, rule: Callable[[str], object]) -> np.ndarray:
+    """``rule`` applied once per distinct value of a categorical column, spread to its rows."""
+    per_category = np.array([rule(str(name)) for name in text.categories], dtype=object)
+    picked: np.ndarray = per_category[text.codes]
     return picked
 
 
 def _kind(usage_type: str) -> str:
+    """``cpu`` / ``memory`` / ``gpu`` for a split row's usage type (``...vCPU-Hours``, ``...GB-Hours``, the
+    accelerator's); ``other`` for one this version does not know (its cost still counts, in no part)."""
     lowered = usage_type.lower()
     if any(word in lowered for word in ("gpu", "accelerator", "neuron")):
         return "gpu"
@@ -180,32 +192,33 @@ def _pods(frame: pd.DataFrame, policy: K8sSettings, *, net: bool) -> pd.DataFram
             f"split rows but no aws:eks:cluster-name tag (column {CLUSTER_TAG}, or resource_tags key "
             "aws_eks_cluster_name): activate the AWS-generated EKS cost allocation tags (docs/k8s.md)"
         )
-    parent = _text(frame, PARENT)
-    cluster = _text(frame, CLUSTER_TAG)
-    rows = frame.loc[(parent != "").to_numpy() & (cluster != "").to_numpy()]
-    if rows.empty:
+    parent, cluster = _text(frame, PARENT), _text(frame, CLUSTER_TAG)
+    chosen = np.asarray(parent != "") & np.asarray(cluster != "")
+    if not chosen.any():
         raise K8sDataError("split rows, but none of an EKS pod (every aws:eks:cluster-name is empty)")
+    rows = frame.loc[chosen]
     if NAMESPACE_TAG not in rows.columns:
         raise K8sDataError(f"EKS split rows but no aws:eks:namespace tag (column {NAMESPACE_TAG}): activate it")
     namespace = _text(rows, NAMESPACE_TAG)
-    if (namespace == "").any():
-        raise _fail(rows, int((namespace == "").to_numpy().argmax()), NAMESPACE_TAG, "an EKS pod without a namespace")
-    workload_column = label_column(policy.workload_label) if policy.workload_label else DEPLOYMENT_TAG
-    workload = _text(rows, workload_column).replace("", NO_WORKLOAD)
+    if (np.asarray(namespace) == "").any():
+        raise _fail(rows, int((np.asarray(namespace) == "").argmax()), NAMESPACE_TAG, "an EKS pod without a namespace")
     if SPLIT not in rows.columns:
         raise K8sDataError(f"no column {SPLIT}: the export does not include split cost allocation data")
-    if rows[SPLIT].isna().any():
-        raise _fail(rows, int(rows[SPLIT].isna().to_numpy().argmax()), SPLIT, "a split row without a split cost")
+    missing = rows[SPLIT].isna().to_numpy()
+    if missing.any():
+        raise _fail(rows, int(missing.argmax()), SPLIT, "a split row without a split cost")
+    workload_column = label_column(policy.workload_label) if policy.workload_label else DEPLOYMENT_TAG
+    workload = _text(rows, workload_column).rename_categories(lambda name: name or NO_WORKLOAD)
     return pd.DataFrame(
         {
             "hour": _hours(rows),
-            "account": _text(rows, ACCOUNT).to_numpy(),
-            "cluster": cluster.loc[rows.index].to_numpy(),
-            "node": parent.loc[rows.index].to_numpy(),
-            "namespace": namespace.to_numpy(),
-            "workload": workload.to_numpy(),
-            "label_team": _text(rows, label_column(policy.team_label)).to_numpy(),
-            "resource": _resource(_text(rows, USAGE_TYPE)),
+            "account": _text(rows, ACCOUNT),
+            "cluster": cluster[chosen],
+            "node": parent[chosen],
+            "namespace": namespace,
+            "workload": workload,
+            "label_team": _text(rows, label_column(policy.team_label)),
+            "resource": _values(_text(rows, USAGE_TYPE), _kind),
             "split": _cost(rows, NET_SPLIT, SPLIT, net=net),
             "aws_unused": _cost(rows, NET_UNUSED, UNUSED, net=net),
         }
@@ -217,29 +230,27 @@ def _node_lines(frame: pd.DataFrame, parents: set[str], policy: K8sSettings, *, 
     columns = ["hour", "node", "node_account", "instance_type", "node_team", "cost"]
     if RESOURCE_ID not in frame.columns:
         return pd.DataFrame(columns=columns)
-    resource = _text(frame, RESOURCE_ID)
-    usage_type = _text(frame, USAGE_TYPE)
-    kind = _text(frame, LINE_TYPE)
+    resource, usage_type, kind = _text(frame, RESOURCE_ID), _text(frame, USAGE_TYPE), _text(frame, LINE_TYPE)
     mask = (
-        resource.isin(parents)
-        & (_text(frame, PARENT) == "")
-        & usage_type.str.contains(_INSTANCE_USAGE)
-        & ~kind.isin(_EXCLUDED_LINES)
+        np.asarray(resource.isin(parents))
+        & np.asarray(_text(frame, PARENT) == "")
+        & _values(usage_type, lambda name: bool(_INSTANCE_USAGE.search(name))).astype(bool)
+        & ~np.asarray(kind.isin(_EXCLUDED_LINES))
     )
-    rows = frame.loc[mask.to_numpy()]
-    kind = kind.loc[rows.index]
+    rows = frame.loc[mask]
+    kinds = np.asarray(kind[mask], dtype=object)
     cost = _cost(rows, *_UNBLENDED, net=net)
     for line_type, (net_column, gross_column) in _NODE_COST.items():
-        covered = (kind == line_type).to_numpy()
+        covered = kinds == line_type
         if covered.any():
             cost = np.where(covered, _cost(rows, net_column, gross_column, net=net), cost)
     return pd.DataFrame(
         {
             "hour": _hours(rows) if len(rows) else np.array([], dtype="datetime64[h]"),
-            "node": resource.loc[rows.index].to_numpy(),
-            "node_account": _text(rows, ACCOUNT).to_numpy(),
-            "instance_type": usage_type.loc[rows.index].str.rsplit(":", n=1).str[-1].to_numpy(),
-            "node_team": _text(rows, label_column(policy.node_team_tag)).to_numpy(),
+            "node": np.asarray(resource[mask], dtype=object),
+            "node_account": np.asarray(_text(rows, ACCOUNT), dtype=object),
+            "instance_type": _values(usage_type[mask], lambda name: name.rsplit(":", 1)[-1]),
+            "node_team": np.asarray(_text(rows, label_column(policy.node_team_tag)), dtype=object),
             "cost": cost,
         },
         columns=columns,
@@ -247,18 +258,20 @@ def _node_lines(frame: pd.DataFrame, parents: set[str], policy: K8sSettings, *, 
 
 
 def _node_hours(pods: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
-    """One row per node and hour: its cost, its pods' split and AWS-apportioned unused cost, its GPU parts."""
-    gpu = pods["resource"] == "gpu"
+    """One row per node and hour: its cost, its pods' split and AWS-apportioned unused cost, its GPU parts; ``gid``
+    numbers the node-hours that have pods, in the order of ``pods.groupby(["node", "hour"]).ngroup()``."""
+    gpu = np.asarray(pods["resource"] == "gpu")
     per_hour = (
-        pods.assign(gpu_split=np.where(gpu, pods["split"], 0.0), gpu_unused=np.where(gpu, pods["aws_unused"], 0.0))
-        .groupby(["node", "hour"], as_index=False)
-        .agg(
-            split=("split", "sum"),
-            aws_unused=("aws_unused", "sum"),
-            gpu_split=("gpu_split", "sum"),
-            gpu_unused=("gpu_unused", "sum"),
+        pods.assign(
+            node_code=pods["node"].cat.codes,
+            gpu_split=np.where(gpu, pods["split"], 0.0),
+            gpu_unused=np.where(gpu, pods["aws_unused"], 0.0),
         )
+        .groupby(["node_code", "hour"], as_index=False, sort=True)[["split", "aws_unused", "gpu_split", "gpu_unused"]]
+        .sum()
     )
+    per_hour["gid"] = np.arange(len(per_hour))
+    per_hour["node"] = pods["node"].cat.categories.to_numpy(dtype=object)[per_hour.pop("node_code").to_numpy()]
     lines = nodes.groupby(["node", "hour"], as_index=False).agg(
         cost=("cost", "sum"),
         node_account=("node_account", "first"),
@@ -268,9 +281,13 @@ def _node_hours(pods: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     hours = per_hour.merge(lines, on=["node", "hour"], how="outer")
     for column in ("split", "aws_unused", "gpu_split", "gpu_unused"):
         hours[column] = hours[column].fillna(0.0)
-    has_line = hours["cost"].notna()
-    hours["cost"] = hours["cost"].where(has_line, hours["split"] + hours["aws_unused"])
-    first = pods.groupby("node").agg(cluster=("cluster", "first"), account=("account", "first"))
+    hours["cost"] = hours["cost"].where(hours["cost"].notna(), hours["split"] + hours["aws_unused"])
+    first = (
+        pd.DataFrame({"node": np.asarray(pods["node"], dtype=object), "cluster": np.asarray(pods["cluster"], dtype=object),
+                      "account": np.asarray(pods["account"], dtype=object)})
+        .drop_duplicates("node")
+        .set_index("node")
+    )
     hours = hours.join(first, on="node")
     hours["account"] = hours["account"].where(hours["node_account"].isna(), hours["node_account"])
     per_node = hours.groupby("node").agg(instance_type=("instance_type", "first"), node_team=("node_team", _first_team))
@@ -297,19 +314,32 @@ def _gpu_hours_without_pods(hours: pd.DataFrame) -> None:
     hours.loc[~seen, "gpu_unused"] = per_row[~seen] * hours.loc[~seen, "cost"].to_numpy()
 
 
-def _teams(pods: pd.DataFrame, hours: pd.DataFrame, policy: K8sSettings) -> np.ndarray:
-    node_team = pods["node"].map(hours.drop_duplicates("node").set_index("node")["node_team"])
-    team = pods["namespace"].map(policy.namespace_teams)
-    team = team.where(team.notna(), pods["label_team"].where(pods["label_team"] != ""))
-    team = team.where(team.notna(), node_team)
-    resolved: np.ndarray = team.fillna(UNOWNED_TEAM).to_numpy(dtype=object)
-    return resolved
+def _teams(pods: pd.DataFrame, hours: pd.DataFrame, policy: K8sSettings) -> pd.Categorical:
+    """Each pod's team, decided once per distinct (namespace, team label, node) and spread to its rows."""
+    node_team = hours.drop_duplicates("node").set_index("node")["node_team"]
+    combos = pd.DataFrame(
+        {"namespace": pods["namespace"].cat.codes, "label": pods["label_team"].cat.codes, "node": pods["node"].cat.codes}
+    )
+    index = combos.groupby(["namespace", "label", "node"], sort=False).ngroup().to_numpy()
+    unique = combos.drop_duplicates().reset_index(drop=True)
+    namespaces = pods["namespace"].cat.categories.to_numpy(dtype=object)[unique["namespace"]]
+    labels = pods["label_team"].cat.categories.to_numpy(dtype=object)[unique["label"]]
+    nodes = pods["node"].cat.categories.to_numpy(dtype=object)[unique["node"]]
+    teams = [
+        policy.namespace_teams.get(namespace) or label or node_team.get(node) or UNOWNED_TEAM
+        for namespace, label, node in zip(namespaces, labels, nodes, strict=True)
+    ]
+    return pd.Categorical(np.array(teams, dtype=object)[index])
 
 
-def _keys(pods: pd.DataFrame, by: GroupBy) -> np.ndarray:
-    column = {"namespace": "namespace", "workload": "workload", "team": "team"}[by]
-    keys: np.ndarray = pods[column].to_numpy(dtype=object)
-    return keys
+def _keys(pods: pd.DataFrame, by: GroupBy) -> pd.Series:
+    return pods[{"namespace": "namespace", "workload": "workload", "team": "team"}[by]]
+
+
+def _node_hour_ids(pods: pd.DataFrame) -> np.ndarray:
+    """Each split row's node-hour, numbered as ``_node_hours`` numbers them (``gid``: by node code, then hour)."""
+    ids: np.ndarray = pods.assign(node_code=pods["node"].cat.codes).groupby(["node_code", "hour"], sort=True).ngroup()
+    return np.asarray(ids)
 
 
 def _charged(pods: pd.DataFrame, hours: pd.DataFrame, charge: UnusedPolicy, by: GroupBy) -> pd.DataFrame:
@@ -319,10 +349,10 @@ def _charged(pods: pd.DataFrame, hours: pd.DataFrame, charge: UnusedPolicy, by: 
     lines["unused"] = 0.0
     owner_share = hours["unused"].copy()
     if charge == "proportional":
-        per_hour = hours.set_index(["node", "hour"])
-        at = pd.MultiIndex.from_arrays([pods["node"], pods["hour"]])
-        split_sum = per_hour["split"].reindex(at).to_numpy()
-        residual = (per_hour["unused"] - per_hour["aws_unused"]).reindex(at).to_numpy()
+        gid = _node_hour_ids(pods)
+        with_pods = hours.dropna(subset=["gid"]).sort_values("gid")
+        split_sum = with_pods["split"].to_numpy()[gid]
+        residual = (with_pods["unused"] - with_pods["aws_unused"]).to_numpy()[gid]
         weight = np.divide(pods["split"].to_numpy(), split_sum, out=np.zeros(len(pods)), where=split_sum != 0)
         lines["unused"] = pods["aws_unused"].to_numpy() + residual * weight
         owner_share = (hours["unused"] - hours["aws_unused"]).where(hours["split"] == 0, 0.0)
@@ -335,15 +365,20 @@ def _charged(pods: pd.DataFrame, hours: pd.DataFrame, charge: UnusedPolicy, by: 
     else:
         owned["key"] = owned["team"] if by == "team" else OWNER_UNUSED
     owned["resource"], owned["split"] = "unused", 0.0
+    text = ["account", "cluster", "key", "team", "resource"]
+    lines[text] = lines[text].astype(object)
     return pd.concat([lines, owned[lines.columns]], ignore_index=True)
 
 
 def _group_days(lines: pd.DataFrame, by: GroupBy) -> list[GroupDay]:
     lines["date"] = lines["hour"].to_numpy().astype("datetime64[D]")
+    resource = lines["resource"].to_numpy()
     for part in ("cpu", "memory", "gpu"):
-        lines[part] = np.where(lines["resource"] == part, lines["split"], 0.0)
+        lines[part] = np.where(resource == part, lines["split"], 0.0)
     lines["cost"] = lines["split"] + lines["unused"]
-    days = lines.groupby(["date", "account", "cluster", "key", "team"], as_index=False)[
+    keys = ["account", "cluster", "key", "team"]
+    lines[keys] = lines[keys].astype("category")  # hashed once per distinct value, not per row
+    days = lines.groupby(["date", *keys], as_index=False, observed=True)[
         ["cost", "cpu", "memory", "gpu", "unused"]
     ].sum()
     return [
