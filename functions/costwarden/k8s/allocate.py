@@ -90,8 +90,7 @@ def allocate(
     hours = _node_hours(pods, nodes)
     pods["team"] = _teams(pods, hours, policy)
     pods["key"] = _keys(pods, by)
-    lines = _charged(pods, hours, charge, by)
-    return _group_days(lines, by), _node_days(hours)
+    return _group_days(_charged(pods, hours, charge, by), by), _node_days(hours)
 
 
 def _has_values(frame: pd.DataFrame, column: str) -> bool:
@@ -160,11 +159,17 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Categorical:
     return pd.Categorical.from_codes(merged[codes], categories=categories)
 
 
-def _values(text: pd.Categorical, rule: Callable[[str], object]) -> np.ndarray:
-    """``rule`` applied once per distinct value of a categorical column, spread to its rows."""
-    per_category = np.array([rule(str(name)) for name in text.categories], dtype=object)
-    picked: np.ndarray = per_category[text.codes]
-    return picked
+def _values(text: pd.Categorical, rule: Callable[[str], str]) -> pd.Categorical:
+    """``rule`` applied once per distinct value of a categorical column, spread to its rows (still categorical)."""
+    codes, uniques = pd.factorize(np.array([rule(str(name)) for name in text.categories], dtype=object))
+    return pd.Categorical.from_codes(codes[text.codes], categories=uniques)
+
+
+def _matches(text: pd.Categorical, pattern: re.Pattern[str]) -> np.ndarray:
+    """Per row: does ``pattern`` occur in its value (searched once per distinct value)."""
+    found = np.array([bool(pattern.search(str(name))) for name in text.categories] + [False])
+    hits: np.ndarray = found[text.codes]
+    return hits
 
 
 def _kind(usage_type: str) -> str:
@@ -234,7 +239,7 @@ def _node_lines(frame: pd.DataFrame, parents: set[str], policy: K8sSettings, *, 
     mask = (
         np.asarray(resource.isin(parents))
         & np.asarray(_text(frame, PARENT) == "")
-        & _values(usage_type, lambda name: bool(_INSTANCE_USAGE.search(name))).astype(bool)
+        & _matches(usage_type, _INSTANCE_USAGE)
         & ~np.asarray(kind.isin(_EXCLUDED_LINES))
     )
     rows = frame.loc[mask]
@@ -249,7 +254,7 @@ def _node_lines(frame: pd.DataFrame, parents: set[str], policy: K8sSettings, *, 
             "hour": _hours(rows) if len(rows) else np.array([], dtype="datetime64[h]"),
             "node": np.asarray(resource[mask], dtype=object),
             "node_account": np.asarray(_text(rows, ACCOUNT), dtype=object),
-            "instance_type": _values(usage_type[mask], lambda name: name.rsplit(":", 1)[-1]),
+            "instance_type": np.asarray(_values(usage_type[mask], lambda name: name.rsplit(":", 1)[-1]), dtype=object),
             "node_team": np.asarray(_text(rows, label_column(policy.node_team_tag)), dtype=object),
             "cost": cost,
         },
@@ -282,11 +287,11 @@ def _node_hours(pods: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     for column in ("split", "aws_unused", "gpu_split", "gpu_unused"):
         hours[column] = hours[column].fillna(0.0)
     hours["cost"] = hours["cost"].where(hours["cost"].notna(), hours["split"] + hours["aws_unused"])
-    first = (
-        pd.DataFrame({"node": np.asarray(pods["node"], dtype=object), "cluster": np.asarray(pods["cluster"], dtype=object),
-                      "account": np.asarray(pods["account"], dtype=object)})
-        .drop_duplicates("node")
-        .set_index("node")
+    codes = pods["node"].cat.codes.to_numpy()
+    _, first_rows = np.unique(codes, return_index=True)  # each node's first split row: its cluster and account
+    first = pd.DataFrame(
+        {name: pods[name].iloc[first_rows].astype(object).to_numpy() for name in ("cluster", "account")},
+        index=pods["node"].cat.categories.to_numpy(dtype=object)[codes[first_rows]],
     )
     hours = hours.join(first, on="node")
     hours["account"] = hours["account"].where(hours["node_account"].isna(), hours["node_account"])
@@ -343,10 +348,9 @@ def _node_hour_ids(pods: pd.DataFrame) -> np.ndarray:
 
 
 def _charged(pods: pd.DataFrame, hours: pd.DataFrame, charge: UnusedPolicy, by: GroupBy) -> pd.DataFrame:
-    """Every line a group's cost is made of: the pods' split rows (with the unused cost charged to them) and the
-    lines holding the unused cost charged to a node's owner or left unallocated."""
-    lines = pods[["hour", "account", "cluster", "key", "team", "resource", "split"]].copy()
-    lines["unused"] = 0.0
+    """Every line a group's cost is made of, per day: the pods' split rows (with the unused cost charged to them)
+    summed per group, and the lines holding the unused cost charged to a node's owner or left unallocated."""
+    unused = np.zeros(len(pods))
     owner_share = hours["unused"].copy()
     if charge == "proportional":
         gid = _node_hour_ids(pods)
@@ -354,33 +358,46 @@ def _charged(pods: pd.DataFrame, hours: pd.DataFrame, charge: UnusedPolicy, by: 
         split_sum = with_pods["split"].to_numpy()[gid]
         residual = (with_pods["unused"] - with_pods["aws_unused"]).to_numpy()[gid]
         weight = np.divide(pods["split"].to_numpy(), split_sum, out=np.zeros(len(pods)), where=split_sum != 0)
-        lines["unused"] = pods["aws_unused"].to_numpy() + residual * weight
+        unused = pods["aws_unused"].to_numpy() + residual * weight
         owner_share = (hours["unused"] - hours["aws_unused"]).where(hours["split"] == 0, 0.0)
+    split = pods["split"].to_numpy()
+    resource = pods["resource"]
+    pod_lines = pd.DataFrame(
+        {
+            "date": pods["hour"].to_numpy().astype("datetime64[D]"),
+            **{name: pods[name] for name in ("account", "cluster", "key", "team")},
+            **{part: np.where(np.asarray(resource == part), split, 0.0) for part in ("cpu", "memory", "gpu")},
+            "cost": split + unused,
+            "unused": unused,
+        }
+    )
     owned = hours.loc[owner_share != 0, ["hour", "account", "cluster", "node_team"]].rename(
         columns={"node_team": "team"}
     )
-    owned["unused"] = owner_share[owner_share != 0]
+    owned["date"] = owned.pop("hour").to_numpy().astype("datetime64[D]")
+    owned["unused"] = owned["cost"] = owner_share[owner_share != 0]
+    owned["cpu"] = owned["memory"] = owned["gpu"] = 0.0
     if charge == "unallocated":
         owned["key"], owned["team"] = UNALLOCATED, UNOWNED_TEAM
     else:
         owned["key"] = owned["team"] if by == "team" else OWNER_UNUSED
-    owned["resource"], owned["split"] = "unused", 0.0
-    text = ["account", "cluster", "key", "team", "resource"]
-    lines[text] = lines[text].astype(object)
-    return pd.concat([lines, owned[lines.columns]], ignore_index=True)
+    summed = [_per_group(pod_lines), _per_group(owned[pod_lines.columns])]
+    return _per_group(pd.concat([part for part in summed if len(part)], ignore_index=True))
 
 
-def _group_days(lines: pd.DataFrame, by: GroupBy) -> list[GroupDay]:
-    lines["date"] = lines["hour"].to_numpy().astype("datetime64[D]")
-    resource = lines["resource"].to_numpy()
-    for part in ("cpu", "memory", "gpu"):
-        lines[part] = np.where(resource == part, lines["split"], 0.0)
-    lines["cost"] = lines["split"] + lines["unused"]
-    keys = ["account", "cluster", "key", "team"]
-    lines[keys] = lines[keys].astype("category")  # hashed once per distinct value, not per row
-    days = lines.groupby(["date", *keys], as_index=False, observed=True)[
-        ["cost", "cpu", "memory", "gpu", "unused"]
-    ].sum()
+_GROUP = ["date", "account", "cluster", "key", "team"]
+_FIGURES = ["cost", "cpu", "memory", "gpu", "unused"]
+
+
+def _per_group(lines: pd.DataFrame) -> pd.DataFrame:
+    """Lines summed per day and group, the group's text columns as plain values (a few hundred groups)."""
+    days = lines.groupby(_GROUP, as_index=False, observed=True, sort=False)[_FIGURES].sum()
+    for name in _GROUP[1:]:
+        days[name] = days[name].astype(object)
+    return days
+
+
+def _group_days(days: pd.DataFrame, by: GroupBy) -> list[GroupDay]:
     return [
         GroupDay(
             date=_day(row.date),
@@ -395,7 +412,7 @@ def _group_days(lines: pd.DataFrame, by: GroupBy) -> list[GroupDay]:
             gpu_usd=float(row.gpu),
             unused_usd=float(row.unused),
         )
-        for row in days.itertuples(index=False)
+        for row in days.sort_values(_GROUP).itertuples(index=False)
     ]
 
 
