@@ -47,7 +47,9 @@ def make_export(path: Path = PATH, pods: int = PODS, nodes: int = NODES, hours: 
     split = node_cost[pod_node[pod_index]] * share[pod_index] * np.where(is_cpu, 0.6, 0.4)
     used = np.zeros(nodes)
     np.add.at(used, pod_node, share)
-    unused = node_cost[pod_node[pod_index]] * (1 - used[pod_node[pod_index]]) * share[pod_index] / used[pod_node[pod_index]]
+    unused = (
+        node_cost[pod_node[pod_index]] * (1 - used[pod_node[pod_index]]) * share[pod_index] / used[pod_node[pod_index]]
+    )
     unused *= np.where(is_cpu, 0.6, 0.4)
     node_ids = np.array([f"i-{n:017x}" for n in range(nodes)], dtype=object)
     pod_names = np.array([f"pod-{p:05d}" for p in range(pods)], dtype=object)
@@ -114,8 +116,10 @@ def _peak(run: Any) -> float:
 def main() -> list[dict[str, Any]]:
     started = time.perf_counter()
     path = make_export()
-    print(f"export: {path} ({pq.read_metadata(path).num_rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB, "
-          f"ready in {time.perf_counter() - started:.1f} s)")
+    print(
+        f"export: {path} ({pq.read_metadata(path).num_rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB, "
+        f"ready in {time.perf_counter() - started:.1f} s)"
+    )
     read_s, frame = _best(lambda: read_cur(path))
     aggregate_s, (groups, nodes) = _best(lambda: allocate(frame, by="namespace", unused="proportional"))
     node_cost = sum(node.cost_usd for node in nodes)
@@ -125,14 +129,22 @@ def main() -> list[dict[str, Any]]:
     ratio = aggregate_s / read_s
     rows = [
         {"step": "read (read_cur)", "rows": len(frame), "seconds": round(read_s, 2), "peak_mib": round(read_mib)},
-        {"step": "aggregate (allocate)", "rows": len(frame), "seconds": round(aggregate_s, 2),
-         "peak_mib": round(aggregate_mib), "groups": len(groups), "node_days": len(nodes)},
+        {
+            "step": "aggregate (allocate)",
+            "rows": len(frame),
+            "seconds": round(aggregate_s, 2),
+            "peak_mib": round(aggregate_mib),
+            "groups": len(groups),
+            "node_days": len(nodes),
+        },
     ]
     for row in rows:
         print(f"{row['step']:<22} {row['rows']:>10,} rows  {row['seconds']:>6.2f} s  peak {row['peak_mib']:>5} MiB")
     verdict = "ok" if ratio <= 2 else "OVER TARGET"
-    print(f"aggregate / read = {ratio:.2f}x (target <= 2x): {verdict}; {len(groups):,} group-days, node cost "
-          f"${node_cost:,.2f}")
+    print(
+        f"aggregate / read = {ratio:.2f}x (target <= 2x): {verdict}; {len(groups):,} group-days, node cost "
+        f"${node_cost:,.2f}"
+    )
     return rows
 
 

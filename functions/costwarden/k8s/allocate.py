@@ -13,7 +13,8 @@ has no line for it). What its pods were not allocated (node cost - pods' split c
 by ``k8s.unused``:
 
 * ``owner`` (the default) — to the node group's team (the instance's ``k8s.node_team_tag`` tag): grouped by team
-  it joins that team's line; grouped by namespace or workload it is a line keyed ``(unused)`` owned by that team.
+  it joins that team's line; grouped by namespace or workload (``<namespace>/<workload>``) it is a line keyed
+  ``(unused)`` owned by that team.
 * ``proportional`` — to the node's pods: each pod's own ``unused_cost`` (AWS's apportionment), and what is left
   (a node line above its split rows) in proportion to the pods' split cost. An hour without pods on the node goes
   to the owner, as above (there is nobody else to share it with).
@@ -52,7 +53,8 @@ DEPLOYMENT_TAG = tag_column("aws:eks:deployment")
 #: The key of the line holding a node's unused cost charged to its owner, grouped by namespace or workload. No
 #: namespace or deployment can be called this (Kubernetes names are DNS labels: no brackets).
 OWNER_UNUSED = "(unused)"
-#: The workload of a pod with no ``aws:eks:deployment`` (a bare pod, a Job) and no configured workload label.
+#: The workload of a pod with no ``aws:eks:deployment`` (a bare pod, a Job) and no configured workload label; a
+#: workload's key is ``<namespace>/<workload>`` (``research/trainer``, ``research/(none)``).
 NO_WORKLOAD = "(none)"
 #: An EKS node's own EC2 line: its instance-hours (on demand, spot, dedicated), whatever pays for them.
 _INSTANCE_USAGE = re.compile(r"(?:BoxUsage|SpotUsage|DedicatedUsage|HostUsage)", re.IGNORECASE)
@@ -323,7 +325,11 @@ def _teams(pods: pd.DataFrame, hours: pd.DataFrame, policy: K8sSettings) -> pd.C
     """Each pod's team, decided once per distinct (namespace, team label, node) and spread to its rows."""
     node_team = hours.drop_duplicates("node").set_index("node")["node_team"]
     combos = pd.DataFrame(
-        {"namespace": pods["namespace"].cat.codes, "label": pods["label_team"].cat.codes, "node": pods["node"].cat.codes}
+        {
+            "namespace": pods["namespace"].cat.codes,
+            "label": pods["label_team"].cat.codes,
+            "node": pods["node"].cat.codes,
+        }
     )
     index = combos.groupby(["namespace", "label", "node"], sort=False).ngroup().to_numpy()
     unique = combos.drop_duplicates().reset_index(drop=True)
@@ -337,8 +343,18 @@ def _teams(pods: pd.DataFrame, hours: pd.DataFrame, policy: K8sSettings) -> pd.C
     return pd.Categorical(np.array(teams, dtype=object)[index])
 
 
-def _keys(pods: pd.DataFrame, by: GroupBy) -> pd.Series:
-    return pods[{"namespace": "namespace", "workload": "workload", "team": "team"}[by]]
+def _keys(pods: pd.DataFrame, by: GroupBy) -> pd.Series | pd.Categorical:
+    """The group of each split row; a workload is ``<namespace>/<workload>`` (named inside its namespace, as in
+    Kubernetes: two namespaces' ``trainer`` deployments are two workloads)."""
+    if by != "workload":
+        return pods[by]
+    pairs = pd.DataFrame({"namespace": pods["namespace"].cat.codes, "workload": pods["workload"].cat.codes})
+    index = pairs.groupby(["namespace", "workload"], sort=False).ngroup().to_numpy()
+    unique = pairs.drop_duplicates().reset_index(drop=True)
+    namespaces = pods["namespace"].cat.categories.to_numpy(dtype=object)[unique["namespace"]]
+    workloads = pods["workload"].cat.categories.to_numpy(dtype=object)[unique["workload"]]
+    names = np.array([f"{ns}/{wl}" for ns, wl in zip(namespaces, workloads, strict=True)], dtype=object)
+    return pd.Categorical.from_codes(index, categories=names)
 
 
 def _node_hour_ids(pods: pd.DataFrame) -> np.ndarray:

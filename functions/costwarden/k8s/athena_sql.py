@@ -113,7 +113,7 @@ def render(
         node_cost=figures["node_cost"],
         namespace_team=namespace_team,
         charged=f"CASE WHEN h.split = 0 THEN 0 ELSE {charged} END" if charge == "proportional" else charged,
-        group_key={"namespace": "namespace", "workload": "workload", "team": "team"}[by],
+        group_key={"namespace": "namespace", "workload": "namespace || '/' || workload", "team": "team"}[by],
         owner_key=owner_key,
         owner_team=owner_team,
         owner_share=owner_share,

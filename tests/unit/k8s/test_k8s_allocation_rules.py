@@ -45,10 +45,20 @@ def test_the_team_label_and_the_node_team_tag_are_read_where_configured() -> Non
     assert teams == {"research": "infra", "serving": "chat", "kube-system": "infra", OWNER_UNUSED: "infra"}
 
 
-def test_the_workload_is_the_deployment_or_the_configured_label() -> None:
-    assert {group.key for group in _groups(by="workload")} == {"trainer", "api", NO_WORKLOAD, OWNER_UNUSED}
+def test_the_workload_is_the_deployment_or_the_configured_label_inside_its_namespace() -> None:
+    keys = {group.key for group in _groups(by="workload")}
+    assert keys == {"research/trainer", "serving/api", f"kube-system/{NO_WORKLOAD}", OWNER_UNUSED}
     settings = K8sSettings(workload_label="app")
-    assert {group.key for group in _groups(settings, by="workload")} == {"chat", NO_WORKLOAD, OWNER_UNUSED}
+    keys = {group.key for group in _groups(settings, by="workload")}
+    assert keys == {"serving/chat", f"research/{NO_WORKLOAD}", f"kube-system/{NO_WORKLOAD}", OWNER_UNUSED}
+
+
+def test_two_namespaces_deployments_of_one_name_are_two_workloads() -> None:
+    pods = [
+        Pod(f"t{n}", namespace, cpu=(1, 1), memory=(4, 4), deployment="trainer") for n, namespace in enumerate("ab")
+    ]
+    keys = {group.key for group in _groups(rows=split_rows(GPU_NODE, pods), by="workload", unused="unallocated")}
+    assert keys == {"a/trainer", "b/trainer", "unallocated"}
 
 
 def test_owner_grouped_by_team_adds_the_idle_to_the_pool_owners_line() -> None:

@@ -35,7 +35,7 @@ def test_a_fractional_request_on_the_bill_is_carried_as_billed() -> None:
     ]
     billed = split_costs(NODE, pods)
     groups, [node] = allocate(flat_frame(split_rows(NODE, pods)), by="workload", unused="owner")
-    got = {group.key: group.gpu_usd for group in groups if group.key.startswith("mig")}
+    got = {group.key.partition("/")[2]: group.gpu_usd for group in groups if group.key.startswith("research/")}
     assert got == {pod: pytest.approx(billed[pod]["gpu"][0], abs=1e-12) for pod in ("mig-a", "mig-b")}
     assert got["mig-a"] == pytest.approx(2 * got["mig-b"])  # 0.5 and 0.25 of a GPU, not one whole GPU each
     assert node.gpu_unused_usd == pytest.approx(0.25 * rates(NODE)["gpu"])  # the quarter nobody requested
