@@ -21,7 +21,7 @@ from typing import Any
 
 from costwarden.k8s.allocate import NO_WORKLOAD, OWNER_UNUSED
 from costwarden.k8s.read import K8sDataError, label_column, tag_column
-from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, UnusedPolicy
+from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, NodeDay, UnusedPolicy
 from costwarden.settings import K8sSettings
 
 _TABLE = re.compile(r"^[a-z0-9_]{1,255}(\.[a-z0-9_]{1,255})?$")
@@ -64,6 +64,32 @@ def _months(start: dt.date, end: dt.date) -> list[str]:
     return months
 
 
+def _node_hours(table: str, start: dt.date, end: dt.date, policy: K8sSettings, *, net: bool) -> str:
+    """``node_hours.sql`` for ``[start, end)``: the CTEs both questions start with (validated names only)."""
+    if not _TABLE.match(table):
+        raise K8sDataError(f"table name {table!r} must match {_TABLE.pattern}")
+    if end <= start:
+        raise K8sDataError(f"empty window [{start}, {end})")
+    figures = _NET if net else _GROSS
+    workload = label_column(policy.workload_label) if policy.workload_label else tag_column("aws:eks:deployment")
+    return (
+        Template(_sql("node_hours"))
+        .substitute(
+            table=table,
+            billing_periods=", ".join(quote(month) for month in _months(start, end)),
+            start=f"{start.isoformat()} 00:00:00",
+            end=f"{end.isoformat()} 00:00:00",
+            workload_key=_map_key(workload),
+            team_label_key=_map_key(label_column(policy.team_label)),
+            node_team_key=_map_key(label_column(policy.node_team_tag)),
+            split=figures["split"],
+            unused=figures["unused"],
+            node_cost=figures["node_cost"],
+        )
+        .rstrip("\n")
+    )
+
+
 def render(
     table: str,
     start: dt.date,
@@ -74,45 +100,29 @@ def render(
     unused: UnusedPolicy | None = None,
     net: bool = True,
 ) -> str:
-    """The SQL for ``[start, end)``; ``net``: the export has the ``*_net_*`` columns (an account with discounts)."""
-    if not _TABLE.match(table):
-        raise K8sDataError(f"table name {table!r} must match {_TABLE.pattern}")
-    if end <= start:
-        raise K8sDataError(f"empty window [{start}, {end})")
+    """The SQL of the groups' days over ``[start, end)`` (``allocate``'s ``GroupDay``); ``net``: the export has the
+    ``*_net_*`` columns (select them in the Data Export: an account with discounts fills them)."""
     policy = settings or K8sSettings()
     charge = unused or policy.unused
-    figures = _NET if net else _GROSS
     teams = policy.namespace_teams
     namespace_team = (
         "CASE pods.namespace " + " ".join(f"WHEN {quote(ns)} THEN {quote(team)}" for ns, team in teams.items()) + " END"
         if teams
         else "CAST(NULL AS VARCHAR)"
     )
-    residual = "(h.cost - h.split - h.aws_unused)"
-    charged = f"pods.aws_unused + {residual} * pods.split / h.split" if charge == "proportional" else "0"
-    owner_share = (
-        "CASE WHEN split = 0 THEN cost - split - aws_unused ELSE 0 END"
-        if charge == "proportional"
-        else "(cost - split)"
-    )
+    if charge == "proportional":
+        charged = "CASE WHEN h.split = 0 THEN 0 ELSE pods.aws_unused + (h.cost - h.split - h.aws_unused) * pods.split / h.split END"
+        owner_share = "CASE WHEN split = 0 THEN cost - split - aws_unused ELSE 0 END"
+    else:
+        charged, owner_share = "0", "(cost - split)"
     if charge == "unallocated":
         owner_key, owner_team = quote(UNALLOCATED), quote("unowned")
     else:
         owner_key, owner_team = ("node_team" if by == "team" else quote(OWNER_UNUSED)), "node_team"
-    workload = label_column(policy.workload_label) if policy.workload_label else tag_column("aws:eks:deployment")
-    return Template(_sql()).substitute(
-        table=table,
-        billing_periods=", ".join(quote(month) for month in _months(start, end)),
-        start=f"{start.isoformat()} 00:00:00",
-        end=f"{end.isoformat()} 00:00:00",
-        workload_key=_map_key(workload),
-        team_label_key=_map_key(label_column(policy.team_label)),
-        node_team_key=_map_key(label_column(policy.node_team_tag)),
-        split=figures["split"],
-        unused=figures["unused"],
-        node_cost=figures["node_cost"],
+    return Template(_sql("group_day")).substitute(
+        node_hours=_node_hours(table, start, end, policy, net=net),
         namespace_team=namespace_team,
-        charged=f"CASE WHEN h.split = 0 THEN 0 ELSE {charged} END" if charge == "proportional" else charged,
+        charged=charged,
         group_key={"namespace": "namespace", "workload": "namespace || '/' || workload", "team": "team"}[by],
         owner_key=owner_key,
         owner_team=owner_team,
@@ -120,8 +130,17 @@ def render(
     )
 
 
-def _sql() -> str:
-    return (resources.files("costwarden.k8s") / "sql" / "group_day.sql").read_text(encoding="utf-8")
+def render_nodes(
+    table: str, start: dt.date, end: dt.date, settings: K8sSettings | None = None, *, net: bool = True
+) -> str:
+    """The SQL of the nodes' days over ``[start, end)`` (``allocate``'s ``NodeDay``)."""
+    return Template(_sql("node_day")).substitute(
+        node_hours=_node_hours(table, start, end, settings or K8sSettings(), net=net)
+    )
+
+
+def _sql(name: str) -> str:
+    return (resources.files("costwarden.k8s") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def group_days_from_rows(rows: Iterable[Mapping[str, Any]], by: GroupBy) -> list[GroupDay]:
@@ -139,6 +158,25 @@ def group_days_from_rows(rows: Iterable[Mapping[str, Any]], by: GroupBy) -> list
             memory_usd=float(row["memory_usd"]),
             gpu_usd=float(row["gpu_usd"]),
             unused_usd=float(row["unused_usd"]),
+        )
+        for row in rows
+    ]
+
+
+def node_days_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[NodeDay]:
+    """``render_nodes``' rows as ``allocate``'s ``NodeDay`` facts."""
+    return [
+        NodeDay(
+            date=dt.date.fromisoformat(str(row["usage_date"])[:10]),
+            account=str(row["account"] or ""),
+            cluster=str(row["cluster"]),
+            node=str(row["node"]),
+            instance_type=str(row["instance_type"] or ""),
+            team=str(row["team"]),
+            cost_usd=float(row["cost_usd"]),
+            unused_usd=float(row["unused_usd"]),
+            gpu_usd=float(row["gpu_usd"]),
+            gpu_unused_usd=float(row["gpu_unused_usd"]),
         )
         for row in rows
     ]

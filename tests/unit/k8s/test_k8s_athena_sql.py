@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 from costwarden.k8s import K8sDataError, allocate, read_cur
-from costwarden.k8s.athena_sql import group_days_from_rows, render
+from costwarden.k8s.athena_sql import group_days_from_rows, node_days_from_rows, render, render_nodes
 from costwarden.models.k8s import GROUP_BYS, UNUSED_POLICIES
 from costwarden.settings import K8sSettings
 
@@ -81,6 +81,25 @@ def test_the_sql_gives_the_python_allocation(
     groups, _ = allocate(read_cur(export), SETTINGS, by=by, unused=unused)  # type: ignore[arg-type]
     assert _facts(from_sql) == _facts(groups)
     assert len(from_sql) >= 4
+
+
+def _node_facts(nodes: Any) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    return {
+        (n.date, n.node): (n.account, n.cluster, n.instance_type, n.team)
+        + tuple(round(x, 9) for x in (n.cost_usd, n.unused_usd, n.gpu_usd, n.gpu_unused_usd))
+        for n in nodes
+    }
+
+
+def test_the_node_sql_gives_the_python_nodes_pod_less_hour_included(
+    con: duckdb.DuckDBPyConnection, export: Path
+) -> None:
+    sql = render_nodes("cur", dt.date(2026, 11, 1), dt.date(2026, 12, 1), SETTINGS, net=False)
+    from_sql = node_days_from_rows(_rows(con, sql))
+    _, nodes = allocate(read_cur(export), SETTINGS)
+    assert _node_facts(from_sql) == _node_facts(nodes)
+    gpu_day = [n for n in from_sql if n.node == "i-0gpu" and n.date == dt.date(2026, 11, 4)]
+    assert gpu_day[0].gpu_unused_usd > 0 and gpu_day[0].instance_type == "p4d.24xlarge"
 
 
 def test_the_window_prunes_partitions_and_days(con: duckdb.DuckDBPyConnection) -> None:
