@@ -111,7 +111,8 @@ def render(
         else "CAST(NULL AS VARCHAR)"
     )
     if charge == "proportional":
-        charged = "CASE WHEN h.split = 0 THEN 0 ELSE pods.aws_unused + (h.cost - h.split - h.aws_unused) * pods.split / h.split END"
+        residual = "(h.cost - h.split - h.aws_unused)"
+        charged = f"CASE WHEN h.split = 0 THEN 0 ELSE pods.aws_unused + {residual} * pods.split / h.split END"
         owner_share = "CASE WHEN split = 0 THEN cost - split - aws_unused ELSE 0 END"
     else:
         charged, owner_share = "0", "(cost - split)"

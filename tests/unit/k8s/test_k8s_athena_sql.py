@@ -85,8 +85,13 @@ def test_the_sql_gives_the_python_allocation(
 
 def _node_facts(nodes: Any) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     return {
-        (n.date, n.node): (n.account, n.cluster, n.instance_type, n.team)
-        + tuple(round(x, 9) for x in (n.cost_usd, n.unused_usd, n.gpu_usd, n.gpu_unused_usd))
+        (n.date, n.node): (
+            n.account,
+            n.cluster,
+            n.instance_type,
+            n.team,
+            *(round(x, 9) for x in (n.cost_usd, n.unused_usd, n.gpu_usd, n.gpu_unused_usd)),
+        )
         for n in nodes
     }
 
