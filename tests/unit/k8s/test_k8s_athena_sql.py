@@ -122,3 +122,34 @@ def test_only_a_plain_table_name_reaches_the_sql(table: str) -> None:
 def test_names_from_settings_are_quoted() -> None:
     sql = render("cur", dt.date(2026, 11, 1), dt.date(2026, 12, 1), K8sSettings(namespace_teams={"a": "o'brien"}))
     assert "WHEN 'a' THEN 'o''brien'" in sql
+
+
+class DuckAthena:
+    """The Athena adapter's ``query`` over DuckDB: every value as text, NULL as None, as Athena answers."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.requests = con, 0
+
+    def query(self, sql: str) -> list[dict[str, str | None]]:
+        self.requests += 3  # start, one poll, one result page
+        return [{k: None if v is None else str(v) for k, v in row.items()} for row in _rows(self.con, sql)]
+
+
+def test_the_athena_source_answers_the_guardrails_port(con: duckdb.DuckDBPyConnection, export: Path) -> None:
+    from costwarden.services.k8s_athena import AthenaK8sSource
+    from costwarden.settings import AthenaSettings
+
+    source = AthenaK8sSource(AthenaSettings(table="cur"), SETTINGS, DuckAthena(con), net=False)  # type: ignore[arg-type]
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
+    groups, nodes = allocate(read_cur(export), SETTINGS, by="workload")
+    assert _facts(source.group_days(start, end, "workload")) == _facts(groups)
+    assert _node_facts(source.node_days(start, end)) == _node_facts(nodes)
+    assert source.requests == 6 and len(source.queries) == 2
+
+
+def test_the_athena_source_refuses_a_focus_export() -> None:
+    from costwarden.services.k8s_athena import AthenaK8sSource
+    from costwarden.settings import AthenaSettings
+
+    with pytest.raises(ValueError, match="export_format is 'focus': EKS split cost allocation data is only in a CUR"):
+        AthenaK8sSource(AthenaSettings(export_format="focus"), SETTINGS, DuckAthena(duckdb.connect()))  # type: ignore[arg-type]
