@@ -464,4 +464,5 @@ def _node_days(hours: pd.DataFrame) -> list[NodeDay]:
 
 
 def _day(value: object) -> dt.date:
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+    day: dt.date = pd.Timestamp(str(value)).date()
+    return day
