@@ -41,9 +41,11 @@ class Node:
 
     instance_id: str
     instance_type: str
+    #: What the instance offers: vCPUs, GB of memory, accelerators (0: not an accelerated instance).
     vcpus: float
     memory_gb: float
     gpus: float
+    #: Its amortized cost for the hour (USD).
     cost: float
     team: str | None = None
     cluster: str = "ml-prod"

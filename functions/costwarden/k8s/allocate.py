@@ -28,7 +28,6 @@ Python): a month of 2,000 pods is ~2.9 M rows (bench/bench_k8s.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.k8s.facts import facts
 from costwarden.k8s.read import K8sDataError, label_column, row_label, tag_column
 from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, NodeDay, UnusedPolicy
 from costwarden.settings import K8sSettings
@@ -414,22 +414,8 @@ def _per_group(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group_days(days: pd.DataFrame, by: GroupBy) -> list[GroupDay]:
-    return [
-        GroupDay(
-            date=_day(row.date),
-            account=str(row.account),
-            cluster=str(row.cluster),
-            by=by,
-            key=str(row.key),
-            team=str(row.team),
-            cost_usd=float(row.cost),
-            cpu_usd=float(row.cpu),
-            memory_usd=float(row.memory),
-            gpu_usd=float(row.gpu),
-            unused_usd=float(row.unused),
-        )
-        for row in days.sort_values(_GROUP).itertuples(index=False)
-    ]
+    named = days.sort_values(_GROUP).rename(columns={name: f"{name}_usd" for name in _FIGURES})
+    return facts(GroupDay, named.to_dict("records"), by=by)
 
 
 def _node_days(hours: pd.DataFrame) -> list[NodeDay]:
@@ -446,23 +432,5 @@ def _node_days(hours: pd.DataFrame) -> list[NodeDay]:
         gpu=("gpu", "sum"),
         gpu_unused=("gpu_unused", "sum"),
     )
-    return [
-        NodeDay(
-            date=_day(row.date),
-            account=str(row.account),
-            cluster=str(row.cluster),
-            node=str(row.node),
-            instance_type=str(row.instance_type),
-            team=str(row.team),
-            cost_usd=float(row.cost),
-            unused_usd=float(row.unused),
-            gpu_usd=float(row.gpu),
-            gpu_unused_usd=float(row.gpu_unused),
-        )
-        for row in days.itertuples(index=False)
-    ]
-
-
-def _day(value: object) -> dt.date:
-    day: dt.date = pd.Timestamp(str(value)).date()
-    return day
+    named = days.rename(columns={name: f"{name}_usd" for name in ("cost", "unused", "gpu", "gpu_unused")})
+    return facts(NodeDay, named.to_dict("records"))

@@ -19,7 +19,8 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from costwarden.k8s.allocate import NO_WORKLOAD, OWNER_UNUSED
+from costwarden.k8s.allocate import OWNER_UNUSED
+from costwarden.k8s.facts import facts
 from costwarden.k8s.read import K8sDataError, label_column, tag_column
 from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, NodeDay, UnusedPolicy
 from costwarden.settings import K8sSettings
@@ -146,38 +147,9 @@ def _sql(name: str) -> str:
 
 def group_days_from_rows(rows: Iterable[Mapping[str, Any]], by: GroupBy) -> list[GroupDay]:
     """The query's rows as the facts ``allocate`` produces (what the guardrails consume, whichever the source)."""
-    return [
-        GroupDay(
-            date=dt.date.fromisoformat(str(row["usage_date"])[:10]),
-            account=str(row["account"] or ""),
-            cluster=str(row["cluster"]),
-            by=by,
-            key=str(row["group_key"] or NO_WORKLOAD),
-            team=str(row["team"]),
-            cost_usd=float(row["cost_usd"]),
-            cpu_usd=float(row["cpu_usd"]),
-            memory_usd=float(row["memory_usd"]),
-            gpu_usd=float(row["gpu_usd"]),
-            unused_usd=float(row["unused_usd"]),
-        )
-        for row in rows
-    ]
+    return facts(GroupDay, ({**row, "date": row["usage_date"], "key": row["group_key"]} for row in rows), by=by)
 
 
 def node_days_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[NodeDay]:
     """``render_nodes``' rows as ``allocate``'s ``NodeDay`` facts."""
-    return [
-        NodeDay(
-            date=dt.date.fromisoformat(str(row["usage_date"])[:10]),
-            account=str(row["account"] or ""),
-            cluster=str(row["cluster"]),
-            node=str(row["node"]),
-            instance_type=str(row["instance_type"] or ""),
-            team=str(row["team"]),
-            cost_usd=float(row["cost_usd"]),
-            unused_usd=float(row["unused_usd"]),
-            gpu_usd=float(row["gpu_usd"]),
-            gpu_unused_usd=float(row["gpu_unused_usd"]),
-        )
-        for row in rows
-    ]
+    return facts(NodeDay, ({**row, "date": row["usage_date"]} for row in rows))

@@ -28,23 +28,21 @@ class AthenaK8sSource:
                 "only in a CUR 2.0 export (docs/k8s.md)"
             )
         self.config, self.settings, self.net = config, settings, net
-        self.athena = athena or Athena(
-            config.workgroup,
-            config.database,
-            poll_seconds=config.poll_seconds,
-            max_wait_seconds=config.max_wait_seconds,
-        )
         #: The SQL of every query run, in order (the run summary and the tests read it).
         self.queries: list[str] = []
+        if athena is None:  # the workgroup, database and polling of the Athena path (organization.athena)
+            athena = Athena(config.workgroup, config.database, config.poll_seconds, config.max_wait_seconds)
+        self.athena = athena
 
     @property
     def requests(self) -> int:
-        """Athena API calls so far (the port's request count)."""
-        return self.athena.requests
+        """Athena API calls so far: start, polls and result pages (the port's request count)."""
+        return int(self.athena.requests)
 
     @requests.setter
-    def requests(self, value: int) -> None:
-        self.athena.requests = value
+    def requests(self, count: int) -> None:
+        """A run that counts its own calls resets it."""
+        self.athena.requests = count
 
     def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]:
         sql = render(self.config.table, start, end, self.settings, by=by, net=self.net)
