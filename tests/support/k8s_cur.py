@@ -48,6 +48,7 @@ class Node:
     #: Its amortized cost for the hour (USD).
     cost: float
     team: str | None = None
+    #: Where it runs: the cluster its pods' ``aws:eks:cluster-name`` tag names, and the member account.
     cluster: str = "ml-prod"
     account: str = ACCOUNT
 
