@@ -41,14 +41,14 @@ class Node:
 
     instance_id: str
     instance_type: str
-    #: What the instance offers: vCPUs, GB of memory, accelerators (0: not an accelerated instance).
     vcpus: float
     memory_gb: float
     gpus: float
-    #: Its amortized cost for the hour (USD).
+    """What the instance offers: vCPUs, GB of memory, accelerators (0: not an accelerated instance)."""
     cost: float
+    """Its amortized cost for the hour (USD)."""
     team: str | None = None
-    #: Where it runs: the cluster its pods' ``aws:eks:cluster-name`` tag names, and the member account.
+    """The node group's team tag (``user_team`` on the node's own line); None: untagged."""
     cluster: str = "ml-prod"
     account: str = ACCOUNT
 
