@@ -2,13 +2,12 @@
 
 A CUR 2.0 Parquet export as AWS writes it (``resource_tags`` a map column; one vCPU and one memory row per pod and
 hour, each with its split and unused cost, plus each node's own EC2 line): 2,000 pods x 720 hours x 2 = 2.88 M split
-rows and 144,000 node lines, generated once (vectorised) to ``.build/bench/k8s_month.parquet``. Measured, each in a
-fresh timing (best of ``REPEATS``), and the peak resident memory of a fresh process doing each step:
+rows and 144,000 node lines, generated once (vectorised) to ``.build/bench/k8s_month.parquet``. Measured: the best
+of ``REPEATS`` timings of each step, and the peak resident memory of a fresh process doing it:
 
 1. read: ``costwarden.k8s.read_cur`` — the Parquet file to the flat table (the tag map unpacked);
-2. aggregate (its peak memory: read then aggregate, the whole run): ``costwarden.k8s.allocate`` on that table, by
-   namespace, with the ``proportional`` policy (the one
-   that touches every split row twice).
+2. aggregate: ``costwarden.k8s.allocate`` on that table, by namespace, with the ``proportional`` policy (the one
+   that touches every split row twice); its memory is the whole run's, read then aggregate.
 
 Target: aggregate within 2x the read time. The tables' sums are checked against the nodes' cost (the invariant) so a
 fast wrong answer cannot pass.
