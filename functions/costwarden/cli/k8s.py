@@ -50,10 +50,11 @@ def _settings() -> Any:
 
 def _command(args: argparse.Namespace) -> int:
     from costwarden.k8s import K8sDataError, allocate, read_cur
+    from costwarden.k8s.allocate import COLUMNS
 
     settings = _settings()
     try:
-        groups, nodes = allocate(read_cur(args.cur), settings, by=args.by, unused=args.unused)
+        groups, nodes = allocate(read_cur(args.cur, COLUMNS), settings, by=args.by, unused=args.unused)
     except K8sDataError as error:
         raise CliError(f"{args.cur}: {error}" if str(args.cur) not in str(error) else str(error)) from None
     results = [

@@ -2,8 +2,8 @@
 
 The entry points (the guardrails consume their facts, ``models.k8s``, and nothing else):
 
-* ``read_cur(path) -> pandas.DataFrame`` — a CUR 2.0 export (Parquet or CSV, as AWS writes it) as one flat table,
-  tags as ``resource_tags_<key>`` columns.
+* ``read_cur(path, columns=None) -> pandas.DataFrame`` — a CUR 2.0 export (Parquet or CSV, as AWS writes it) as
+  one flat table, tags as ``resource_tags_<key>`` columns (``columns=allocate.COLUMNS``: only what ``allocate`` reads).
 * ``allocate(frame, settings=None, *, by="namespace", unused=None) -> (list[GroupDay], list[NodeDay])`` — per day,
   each cluster's groups (namespace | workload | team) with their CPU, memory and accelerator parts and the unused
   node cost the policy (``settings.unused``: owner | proportional | unallocated) charges them; and each node's day.

@@ -69,6 +69,11 @@ _NODE_COST = {
 }
 _UNBLENDED = ("line_item_net_unblended_cost", "line_item_unblended_cost")
 _MAX_AMOUNT = 1e15
+#: Every column ``allocate`` reads besides the tags: what ``read_cur(path, COLUMNS)`` needs of a hundred-column export.
+COLUMNS = frozenset(
+    {START, RESOURCE_ID, PARENT, USAGE_TYPE, LINE_TYPE, ACCOUNT, SPLIT, NET_SPLIT, UNUSED, NET_UNUSED, *_UNBLENDED}
+    | {column for pair in _NODE_COST.values() for column in pair}
+)
 _FIRST, _LAST = np.datetime64("2000-01-01", "h"), np.datetime64("2100-01-01", "h")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,11 @@ def row_label(index: object) -> str:
     return f"row {int(index) + 1}" if isinstance(index, Integral) else f"row {index}"
 
 
-def read_cur(path: Path | str) -> pd.DataFrame:
+def read_cur(path: Path | str, columns: Collection[str] | None = None) -> pd.DataFrame:
     """The export at ``path`` (``.parquet``, ``.csv``, ``.csv.gz``) as one flat table, tags as ``resource_tags_*``.
+
+    ``columns``: read only these (and the tags, whichever way they are written): a CUR 2.0 export has a hundred
+    columns and more, ``allocate`` reads twenty (``allocate.COLUMNS``); ``None`` reads them all.
 
     Cells stay as written (CSV cells are text; numbers and dates are checked where they are used, naming the row);
     a Parquet file's text columns are categorical (a month of 2,000 pods repeats a few thousand values 3 M times).
@@ -63,9 +67,10 @@ def read_cur(path: Path | str) -> pd.DataFrame:
     name = where.name.lower()
     try:
         if name.endswith(".parquet"):
-            return _flat_parquet(where)
+            return _flat_parquet(where, columns)
         if name.endswith((".csv", ".csv.gz")):
-            frame = pd.read_csv(where, dtype=str, keep_default_na=False, na_values=[""])
+            wanted = None if columns is None else lambda column: _wanted(column, columns)
+            frame = pd.read_csv(where, dtype=str, keep_default_na=False, na_values=[""], usecols=wanted)
         else:
             raise K8sDataError(f"{where}: not a CUR export (expected .parquet, .csv or .csv.gz)")
     except K8sDataError:
@@ -79,12 +84,17 @@ def read_cur(path: Path | str) -> pd.DataFrame:
     return frame
 
 
-def _flat_parquet(path: Path) -> pd.DataFrame:
+def _wanted(column: str, columns: Collection[str]) -> bool:
+    return column in columns or column == TAGS_COLUMN or column.startswith(TAG_PREFIX)
+
+
+def _flat_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    names = None if columns is None else [name for name in pq.read_schema(path).names if _wanted(name, columns)]
+    table = pq.read_table(path, columns=names)
     if TAGS_COLUMN not in table.column_names:
         return table.to_pandas(strings_to_categorical=True)
     tags = table.column(TAGS_COLUMN)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from costwarden.k8s import read_cur
-from costwarden.k8s.allocate import allocate
+from costwarden.k8s.allocate import COLUMNS, allocate
 
 from tests.support.k8s_cur import Node, Pod, rates, split_rows, write_csv, write_parquet
 
@@ -99,3 +99,6 @@ def test_parquet_and_csv_as_aws_writes_them_read_the_same(tmp_path: Path) -> Non
     csv = allocate(read_cur(write_csv(tmp_path / "cur.csv", rows)), by="workload")
     assert parquet == csv
     assert allocate(read_cur(FIXTURE), by="workload") == csv
+    for path in (tmp_path / "cur.parquet", tmp_path / "cur.csv"):  # only what allocate reads: the same facts
+        narrow = read_cur(path, COLUMNS)
+        assert "line_item_product_code" not in narrow.columns and allocate(narrow, by="workload") == csv
