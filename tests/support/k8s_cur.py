@@ -41,12 +41,11 @@ class Node:
 
     instance_id: str
     instance_type: str
-    vcpus: float
-    memory_gb: float
-    gpus: float
-    """What the instance offers: vCPUs, GB of memory, accelerators (0: not an accelerated instance)."""
-    cost: float
-    """Its amortized cost for the hour (USD)."""
+    #: What the instance offers (an accelerated instance has ``gpus``), and its amortized cost for the hour.
+    vcpus: float = field(metadata={"unit": "vCPU"})
+    memory_gb: float = field(metadata={"unit": "GB"})
+    gpus: float = field(metadata={"unit": "accelerators (0: not an accelerated instance)"})
+    cost: float = field(metadata={"unit": "USD for the hour, amortized"})
     team: str | None = None
     """The node group's team tag (``user_team`` on the node's own line); None: untagged."""
     cluster: str = "ml-prod"
