@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "costwarden.cli.plan",
     "costwarden.cli.doctor",
     "costwarden.cli.bedrock",
+    "costwarden.cli.k8s",
 )
 
 

@@ -66,6 +66,9 @@ from costwarden.settings.idle import (
 from costwarden.settings.idle import (
     IdleSettings as IdleSettings,
 )
+from costwarden.settings.k8s import (
+    K8sSettings as K8sSettings,
+)
 from costwarden.settings.k8s_guard import (
     K8sGuardSettings as K8sGuardSettings,
 )

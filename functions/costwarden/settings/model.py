@@ -29,6 +29,9 @@ from costwarden.settings.budgets import (
 from costwarden.settings.idle import (
     IdleSettings,
 )
+from costwarden.settings.k8s import (
+    K8sSettings,
+)
 from costwarden.settings.k8s_guard import (
     K8sGuardSettings,
 )
@@ -80,6 +83,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    k8s: K8sSettings = K8sSettings()
+    """Kubernetes on EKS: namespace -> team, the pod labels naming a workload and a team, who pays for idle nodes."""
     k8s_guard: K8sGuardSettings = K8sGuardSettings()
     """EKS namespace spend guarded like a team's, and idle GPU nodes (docs/k8s.md)."""
     bedrock: BedrockSettings = BedrockSettings()

@@ -64,6 +64,7 @@ INVOCATIONS: dict[str, list[list[str]]] = {
             str(FIXTURES / "bedrock/prices.json"),
         ]
     ],
+    "k8s": [["k8s", "--cur", str(FIXTURES / "k8s/aws_accelerated_example.csv"), "--by", "workload"]],
 }
 #: The exit codes a run may end with here (docs/cli.md): 0 clean, 1 found something, 3 could not read a source.
 RAN = {0, 1, 3}

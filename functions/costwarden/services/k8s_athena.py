@@ -1,0 +1,55 @@
+"""The EKS facts (``models.k8s``) read where the CUR 2.0 export lives: one partition-pruned Athena query per question.
+
+The ``K8sSource`` shape the guardrails read (``group_days(start, end, by)``, ``node_days(start, end)``,
+``requests``), answered by ``costwarden.k8s.athena_sql`` through the same Athena adapter, workgroup and table as
+``cost_source: athena`` (``services.athena_cost``): no grant beyond the Athena path's own. Split cost allocation
+data exists only in a CUR 2.0 export, so a FOCUS table is refused when the source is built, naming the setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from costwarden.adapters.athena import Athena
+from costwarden.k8s.athena_sql import group_days_from_rows, node_days_from_rows, render, render_nodes
+from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
+from costwarden.settings import AthenaSettings, K8sSettings
+
+
+class AthenaK8sSource:
+    """Daily EKS facts for ``[start, end)`` from the Athena table of a CUR 2.0 export with split cost data."""
+
+    def __init__(
+        self, config: AthenaSettings, settings: K8sSettings, athena: Athena | None = None, *, net: bool = True
+    ) -> None:
+        if config.export_format != "cur2":
+            raise ValueError(
+                f"organization.athena.export_format is {config.export_format!r}: EKS split cost allocation data is "
+                "only in a CUR 2.0 export (docs/k8s.md)"
+            )
+        self.config, self.settings, self.net = config, settings, net
+        #: The SQL of every query run, in order (the run summary and the tests read it).
+        self.queries: list[str] = []
+        if athena is None:  # the workgroup, database and polling of the Athena path (organization.athena)
+            athena = Athena(config.workgroup, config.database, config.poll_seconds, config.max_wait_seconds)
+        self.athena = athena
+
+    @property
+    def requests(self) -> int:
+        """Athena API calls so far: start, polls and result pages (the port's request count)."""
+        return int(self.athena.requests)
+
+    @requests.setter
+    def requests(self, count: int) -> None:
+        """A run that counts its own calls resets it."""
+        self.athena.requests = count
+
+    def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]:
+        sql = render(self.config.table, start, end, self.settings, by=by, net=self.net)
+        self.queries.append(sql)
+        return group_days_from_rows(self.athena.query(sql), by)
+
+    def node_days(self, start: date, end: date) -> list[NodeDay]:
+        sql = render_nodes(self.config.table, start, end, self.settings, net=self.net)
+        self.queries.append(sql)
+        return node_days_from_rows(self.athena.query(sql))
