@@ -31,7 +31,12 @@ class AthenaK8sSource:
         #: The SQL of every query run, in order (the run summary and the tests read it).
         self.queries: list[str] = []
         if athena is None:  # the workgroup, database and polling of the Athena path (organization.athena)
-            athena = Athena(config.workgroup, config.database, config.poll_seconds, config.max_wait_seconds)
+            athena = Athena(
+                config.workgroup,
+                config.database,
+                poll_seconds=config.poll_seconds,
+                max_wait_seconds=config.max_wait_seconds,
+            )
         self.athena = athena
 
     @property
