@@ -47,7 +47,7 @@ def world(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Noti
         monkeypatch.setattr(notifier, "sleep", sleeps)
         monkeypatch.setattr(notifier, "webhook_allowance", slack.allowance())
         monkeypatch.setattr(notifier, "slack_api_url", slack.api_url)
-        monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0))
+        monkeypatch.setattr(notifier, "retry_policy", RetryPolicy(attempt_timeout_seconds=1.5, reserve_seconds=1.0))
         notifier.reset_caches()
 
         def invoke(event: dict[str, Any], timeout_ms: int = 60_000) -> dict[str, Any]:

@@ -95,7 +95,7 @@ def test_server_error_then_success(world: NotifierWorld) -> None:
 
 
 def test_timeout_is_retried(world: NotifierWorld) -> None:
-    # The attempt timeout is 0.5 s in these tests; the stand-in answers the first POST after 3 s.
+    # The attempt timeout is 1.5 s in these tests; the stand-in answers the first POST after 3 s.
     world.slack.script(PATHS["team:vision"], StandInResponse.slow(3.0))
 
     result = world.invoke(sns_event(make_event()))
@@ -106,11 +106,11 @@ def test_timeout_is_retried(world: NotifierWorld) -> None:
 
 
 def test_retries_stop_when_the_invocation_runs_out_of_time(world: NotifierWorld) -> None:
-    # 2 s left: one attempt (0.5 s) plus the 1 s reserve fits, a retry after Retry-After: 30 does not.
+    # 3 s left: one attempt (1.5 s) plus the 1 s reserve fits, a retry after Retry-After: 30 does not.
     world.slack.script(PATHS["team:vision"], StandInResponse.rate_limited(retry_after=30))
 
     with pytest.raises(DeliveryError) as caught:
-        world.invoke(sns_event(make_event()), timeout_ms=2_000)
+        world.invoke(sns_event(make_event()), timeout_ms=3_000)
 
     assert len(world.slack.posts_to(PATHS["team:vision"])) == 1
     assert world.sleeps.waits == []

@@ -21,7 +21,7 @@ from costwarden.notifier.slack import (
 from tests.functional.notifier.support import ConnectProxy, DripServer, Sleeps, SteppingClock
 
 MESSAGE = {"text": "hello", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]}
-POLICY = RetryPolicy(attempt_timeout_seconds=0.5, reserve_seconds=1.0)
+POLICY = RetryPolicy(attempt_timeout_seconds=1.5, reserve_seconds=1.0)
 
 
 def _post(
