@@ -153,7 +153,7 @@ def write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
 def flat_frame(rows: Sequence[dict[str, Any]]) -> Any:
     """The rows as ``read_cur`` returns a file of them (tags as ``resource_tags_*`` columns), without the file."""
     import pandas as pd
-    from costwarden.k8s.read import tag_column
+    from costwarden.k8s.columns import tag_column
 
     flat = [
         {

@@ -40,6 +40,7 @@ LIGHT = (
     "costwarden.handlers.bedrock",
     "costwarden.bedrock",
     "costwarden.services.bedrock",
+    "costwarden.services.k8s_athena",
 )
 
 SCRIPT = """
@@ -48,7 +49,7 @@ import importlib, pkgutil, sys
 class Refuse:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("pandas", "numpy", "scipy", "pyarrow"):
-            raise ImportError(f"{name} is not in the light bundle")
+            raise ModuleNotFoundError(f"{name} is not in the light bundle", name=name.split(".")[0])
         return None
 
 sys.meta_path.insert(0, Refuse())

@@ -10,8 +10,13 @@ The entry points (the guardrails consume their facts, ``models.k8s``, and nothin
 * ``K8sDataError`` — what both raise on a file they cannot read; the message names the row and the column.
 """
 
-from costwarden.k8s.allocate import NO_WORKLOAD as NO_WORKLOAD
-from costwarden.k8s.allocate import OWNER_UNUSED as OWNER_UNUSED
-from costwarden.k8s.allocate import allocate as allocate
-from costwarden.k8s.read import K8sDataError as K8sDataError
-from costwarden.k8s.read import read_cur as read_cur
+from costwarden.k8s.columns import OWNER_UNUSED as OWNER_UNUSED
+from costwarden.k8s.columns import K8sDataError as K8sDataError
+
+try:
+    from costwarden.k8s.allocate import NO_WORKLOAD as NO_WORKLOAD
+    from costwarden.k8s.allocate import allocate as allocate
+    from costwarden.k8s.read import read_cur as read_cur
+except ModuleNotFoundError as error:  # the light bundle has no pandas: only the Athena path (athena_sql) runs there
+    if error.name not in ("pandas", "numpy", "pyarrow"):
+        raise

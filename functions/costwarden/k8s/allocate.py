@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.k8s.columns import OWNER_UNUSED, K8sDataError, label_column, tag_column
 from costwarden.k8s.facts import facts
-from costwarden.k8s.read import K8sDataError, label_column, row_label, tag_column
+from costwarden.k8s.read import row_label
 from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, NodeDay, UnusedPolicy
 from costwarden.settings import K8sSettings
 
@@ -50,9 +51,6 @@ SPLIT, NET_SPLIT = "split_line_item_split_cost", "split_line_item_net_split_cost
 UNUSED, NET_UNUSED = "split_line_item_unused_cost", "split_line_item_net_unused_cost"
 CLUSTER_TAG, NAMESPACE_TAG = tag_column("aws:eks:cluster-name"), tag_column("aws:eks:namespace")
 DEPLOYMENT_TAG = tag_column("aws:eks:deployment")
-#: The key of the line holding a node's unused cost charged to its owner, grouped by namespace or workload. No
-#: namespace or deployment can be called this (Kubernetes names are DNS labels: no brackets).
-OWNER_UNUSED = "(unused)"
 #: The workload of a pod with no ``aws:eks:deployment`` (a bare pod, a Job) and no configured workload label; a
 #: workload's key is ``<namespace>/<workload>`` (``research/trainer``, ``research/(none)``).
 NO_WORKLOAD = "(none)"

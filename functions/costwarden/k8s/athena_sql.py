@@ -19,9 +19,8 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from costwarden.k8s.allocate import OWNER_UNUSED
+from costwarden.k8s.columns import OWNER_UNUSED, K8sDataError, label_column, tag_column
 from costwarden.k8s.facts import facts
-from costwarden.k8s.read import K8sDataError, label_column, tag_column
 from costwarden.models.k8s import UNALLOCATED, GroupBy, GroupDay, NodeDay, UnusedPolicy
 from costwarden.settings import K8sSettings
 

@@ -14,7 +14,6 @@ whose cell is not a JSON object, is a ``K8sDataError`` naming the file, the row 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from numbers import Integral
 from pathlib import Path
@@ -22,31 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.k8s.columns import TAG_PREFIX, K8sDataError, tag_column
+
 #: The column of a CUR 2.0 Data Export that holds the resource and cost allocation tags.
 TAGS_COLUMN = "resource_tags"
-#: The prefix of a flat tag column (legacy CUR, and what ``read_cur`` returns).
-TAG_PREFIX = "resource_tags_"
-_NOT_KEY = re.compile(r"[^a-z0-9]")
-
-
-class K8sDataError(ValueError):
-    """Split cost data that cannot be read or allocated; the message names the file, row and column at fault."""
-
-
-def tag_column(key: str) -> str:
-    """The flat column of a tag: ``aws:eks:cluster-name`` -> ``resource_tags_aws_eks_cluster_name``.
-
-    A key already in CUR 2.0 form (``user_team``, ``aws_eks_namespace``) maps to itself after the prefix; a pod
-    label such as ``app.kubernetes.io/name`` is a user tag, ``resource_tags_user_app_kubernetes_io_name``.
-    """
-    spelled = _NOT_KEY.sub("_", key.lower())
-    return TAG_PREFIX + spelled
-
-
-def label_column(label: str) -> str:
-    """The flat column of a pod label imported as a cost allocation tag (a user-defined tag on the bill)."""
-    spelled = _NOT_KEY.sub("_", label.lower())
-    return tag_column(spelled if spelled.startswith("user_") else f"user_{spelled}")
 
 
 def row_label(index: object) -> str:

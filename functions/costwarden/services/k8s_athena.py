@@ -4,6 +4,10 @@ The ``K8sSource`` shape the guardrails read (``group_days(start, end, by)``, ``n
 ``requests``), answered by ``costwarden.k8s.athena_sql`` through the same Athena adapter, workgroup and table as
 ``cost_source: athena`` (``services.athena_cost``): no grant beyond the Athena path's own. Split cost allocation
 data exists only in a CUR 2.0 export, so a FOCUS table is refused when the source is built, naming the setting.
+
+``k8s_source(settings)`` is the one place a deployed function gets its source: the cost monitor, the idle finder and
+the monthly report each call it once, so ``k8s_guard.enabled`` reaches all three, and nothing reads Athena for EKS
+facts with the guard off.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import date
 from costwarden.adapters.athena import Athena
 from costwarden.k8s.athena_sql import group_days_from_rows, node_days_from_rows, render, render_nodes
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
-from costwarden.settings import AthenaSettings, K8sSettings
+from costwarden.settings import AthenaSettings, K8sSettings, Settings
 
 
 class AthenaK8sSource:
@@ -58,3 +62,16 @@ class AthenaK8sSource:
         sql = render_nodes(self.config.table, start, end, self.settings, net=self.net)
         self.queries.append(sql)
         return node_days_from_rows(self.athena.query(sql))
+
+
+def k8s_source(settings: Settings, athena: Athena | None = None) -> AthenaK8sSource | None:
+    """The EKS facts the guardrails read: an ``AthenaK8sSource`` over the Athena path's table when
+    ``k8s_guard.enabled``, else None (no Athena client, no query).
+
+    Its own Athena adapter (``athena`` in tests), never the cost source's: each run summary counts its own requests.
+    A misconfiguration is refused by the settings themselves (``k8s_guard`` needs ``cost_source: athena`` and a
+    CUR 2.0 export), at synth and again when the function loads its settings; the source repeats the export check.
+    """
+    if not settings.k8s_guard.enabled:
+        return None
+    return AthenaK8sSource(settings.organization.athena, settings.k8s, athena)

@@ -137,6 +137,11 @@ class Settings(_Model):
                 "k8s_guard.enabled needs cost_source: athena (EKS split cost allocation data is read from the CUR 2.0 "
                 "Data Export; Cost Explorer does not have it)"
             )
+        if self.k8s_guard.enabled and self.organization.athena.export_format != "cur2":
+            raise ValueError(
+                "k8s_guard.enabled needs organization.athena.export_format: cur2 (EKS split cost allocation data is "
+                "only in a CUR 2.0 export, never in FOCUS)"
+            )
         return self
 
     @model_validator(mode="after")
