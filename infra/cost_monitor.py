@@ -22,6 +22,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from costwarden.resources.iam import read_actions
 
 from infra import constants
 from infra.athena import AthenaCostData
@@ -34,6 +35,7 @@ from infra.nag import (
     acknowledge,
     acknowledge_because,
     acknowledge_scoped,
+    record_reasons,
 )
 
 SERVICE_NAME: Final = "cost_monitor"
@@ -55,6 +57,13 @@ ATHENA_SCOPED_WILDCARD_REASON: Final = (
     "table; Athena actions on the one workgroup."
 )
 DAY: Final = Duration.days(1)
+#: Issue 22: an anomaly alert names the team's resources launched since the episode began (one inventory pass:
+#: ``tag:GetResources`` and the registry types' read actions, ``resources.iam.read_actions``): read-only.
+RESOURCE_READS_REASON: Final = (
+    "Cost monitor: an anomaly alert lists the team's resources launched since the episode began through the tagging "
+    "API and the resource types' describe/list calls; these read actions support no resource-level permissions."
+)
+record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
 
 
 class CostMonitor(Construct):
@@ -78,6 +87,11 @@ class CostMonitor(Construct):
             state_access="read_write",
         )
         self._grant_cost_explorer()
+        resource_reads = iam.Policy(
+            self, "ResourceRead", statements=[iam.PolicyStatement(actions=read_actions(), resources=["*"])]
+        )
+        resource_reads.attach_to_role(self.function.role)
+        acknowledge_because(resource_reads, NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
         if athena is not None:
             self._grant_athena(athena)
         settings = core.settings

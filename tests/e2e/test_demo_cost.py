@@ -24,7 +24,7 @@ def test_one_warning_one_critical_with_root_causes_and_one_budget_at_risk(demo: 
     }
     assert anomalies["vision"].severity is Severity.CRITICAL
     assert anomalies["nlp"].severity is Severity.WARNING
-    assert any(item.endswith("USD in Amazon SageMaker") for item in anomalies["vision"].details["items"])
+    assert any(item.endswith(" in Amazon SageMaker") and item.startswith("+$") for item in anomalies["vision"].details["items"])
     assert any("Elastic Compute Cloud" in item for item in anomalies["nlp"].details["items"])
     budgets = [a for a in _alerts(out) if a.kind is AlertKind.BUDGET]
     assert [(b.team, b.details["figures"]["Status"]) for b in budgets] == [("recsys", "AT_RISK")]

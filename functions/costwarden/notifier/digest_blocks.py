@@ -101,7 +101,7 @@ def _context(details: dict[str, Any], event: AlertEvent) -> dict[str, Any]:
     parts.extend(f":information_source: {_escape(str(note))}" for note in (details.get("notes") or []))
     parts = [
         *parts[: MAX_CONTEXT_ELEMENTS - 1],
-        f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden · `{event.dedup_key}`",
+        f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden",  # the dedup key: in the message metadata
     ]
     elements = [{"type": "mrkdwn", "text": clip(text, MAX_FIELD_TEXT)} for text in parts]
     return {"type": "context", "elements": elements}
