@@ -20,6 +20,7 @@ from typing import Any
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.text import clip, hours_until, pct, ratio_x
 from costwarden.models.alert import AlertEvent
+from costwarden.notifier.blocks import zero_value
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3_000
@@ -88,7 +89,7 @@ def _section(text: str) -> dict[str, Any]:
 def _fields(figures: dict[str, Any]) -> dict[str, Any]:
     fields = [
         {"type": "mrkdwn", "text": clip(f"*{_escape(str(label))}*\n{_escape(str(value))}", MAX_FIELD_TEXT)}
-        for label, value in list(figures.items())[:MAX_FIELDS]
+        for label, value in [(k, v) for k, v in figures.items() if not zero_value(v)][:MAX_FIELDS]  # issue 22
     ]
     return {"type": "section", "fields": fields}
 
