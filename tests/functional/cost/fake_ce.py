@@ -132,9 +132,7 @@ class FakeCostExplorer:
         for day in page_days:
             today = selected.loc[selected["date"] == day]
             groups = []
-            columns = [
-                DIMENSION_COLUMNS[g["Key"]] if g["Type"] == "DIMENSION" else g["Key"] for g in params["GroupBy"]
-            ]
+            columns = [DIMENSION_COLUMNS[g["Key"]] if g["Type"] == "DIMENSION" else g["Key"] for g in params["GroupBy"]]
             for raw_values, part in today.groupby(columns, dropna=False, sort=True):
                 values = raw_values if isinstance(raw_values, tuple) else (raw_values,)
                 keys = []
