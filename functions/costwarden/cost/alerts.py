@@ -77,7 +77,8 @@ def next_step(team: str, day: str, found: Explanation, extra_usd: float) -> str:
     if found.launched:
         names = ", ".join(f"{r.id}{f' ({r.size})' if r.size else ''}" for r in found.launched[:3])
         more = f" and {found.launched_total - 3} more" if found.launched_total > 3 else ""
-        return f"Stop or scale down {names}{more} if {team} does not need them running."
+        them = "them" if found.launched_total > 1 else "it"
+        return f"Stop or scale down {names}{more} if {team} does not need {them} running."
     services = rootcause.top_values(found.causes, "SERVICE", limit=1)
     if services:
         return (

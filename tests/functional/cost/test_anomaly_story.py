@@ -113,7 +113,7 @@ def test_escalated_alert_tells_the_whole_story_in_slack(world: World) -> None:
     assert sections[f"Launched since {DAY1}"] == [
         f"ec2:instance {gpu} g5.12xlarge (us-west-2), launched {TODAY}, owner alice@example.com"
     ]
-    assert event.details["next_step"] == f"Stop or scale down {gpu} (g5.12xlarge) if vision does not need them running."
+    assert event.details["next_step"] == f"Stop or scale down {gpu} (g5.12xlarge) if vision does not need it running."
 
     with SlackStandIn() as slack:
         post_message(slack.url("/hooks/vision"), render_message(event), channel="vision", remaining_ms=lambda: 60_000)
