@@ -22,7 +22,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-from costwarden.resources.iam import read_actions
 
 from infra import constants
 from infra.athena import AthenaCostData
@@ -57,11 +56,12 @@ ATHENA_SCOPED_WILDCARD_REASON: Final = (
     "table; Athena actions on the one workgroup."
 )
 DAY: Final = Duration.days(1)
-#: Issue 22: an anomaly alert names the team's resources launched since the episode began (one inventory pass:
-#: ``tag:GetResources`` and the registry types' read actions, ``resources.iam.read_actions``): read-only.
+#: Issue 22: an anomaly alert names the team's resources of the driving service and region through the tagging API
+#: (``cost.rootcause.team_resources``): read-only, and no EC2 or SageMaker action at all.
+RESOURCE_READS: Final = ("tag:GetResources",)
 RESOURCE_READS_REASON: Final = (
-    "Cost monitor: an anomaly alert lists the team's resources launched since the episode began through the tagging "
-    "API and the resource types' describe/list calls; these read actions support no resource-level permissions."
+    "Cost monitor: an anomaly alert names the team's resources of the driving service and region through the "
+    "tagging API (tag:GetResources), which supports no resource-level permissions."
 )
 record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
 
@@ -88,7 +88,7 @@ class CostMonitor(Construct):
         )
         self._grant_cost_explorer()
         resource_reads = iam.Policy(
-            self, "ResourceRead", statements=[iam.PolicyStatement(actions=read_actions(), resources=["*"])]
+            self, "ResourceRead", statements=[iam.PolicyStatement(actions=list(RESOURCE_READS), resources=["*"])]
         )
         resource_reads.attach_to_role(self.function.role)
         acknowledge_because(resource_reads, NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)

@@ -8,7 +8,7 @@ decides when to publish.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -39,18 +39,16 @@ Publish = Publisher
 @dataclass(frozen=True)
 class Explanation:
     """What the run found out about an anomaly beyond its numbers: the episode so far, the causes per Cost Explorer
-    dimension, the team's resources launched since it began, and the Cost Explorer view of it."""
+    dimension, the team's resources in the driving services and regions, and the Cost Explorer view of it."""
 
     episode: episodes.Story | None = None
     causes: tuple[rootcause.Causes, ...] = ()
-    launched: tuple[rootcause.Launched, ...] = ()
-    launched_total: int = 0
-    listing_error: str | None = None
+    named: rootcause.Named = field(default_factory=rootcause.Named)
     link: str | None = None
 
 
 def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
-    """One section per cause dimension beyond SERVICE (the items list the services), then the launched resources."""
+    """One section per cause dimension beyond SERVICE (the items list the services), then the team's resources."""
     sections: list[tuple[str, list[str]]] = []
     for c in found.causes:
         if c.dimension == "SERVICE":
@@ -60,12 +58,13 @@ def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
             sections.append((label, [f"not read: {c.error}"]))
         elif c.drivers:
             sections.append((label, [d.line() for d in c.drivers]))
-    if found.launched:
-        start = found.episode.start if found.episode else "the episode began"
-        lines = truncate([r.line() for r in found.launched], len(found.launched), total=found.launched_total)
-        sections.append((f"Launched since {start}", lines))
-    if found.listing_error:
-        sections.append(("Resources", [f"not listed: {found.listing_error}"]))
+    named = found.named
+    where = " and ".join(rootcause.top_values(found.causes, "SERVICE") + rootcause.top_values(found.causes, "REGION"))
+    if named.resources:
+        lines = truncate([r.line() for r in named.resources], len(named.resources), total=named.total)
+        sections.append((f"Resources of the team in {where}", lines))
+    if named.error:
+        sections.append(("Resources", [f"not listed: {named.error}"]))
     return sections
 
 
@@ -74,10 +73,11 @@ def next_step(team: str, day: str, found: Explanation, extra_usd: float) -> str:
     planned when a service explains it, else look in Cost Explorer."""
     start = found.episode.start if found.episode else day
     so_far = found.episode.extra_usd if found.episode and found.episode.extra_usd > 0 else extra_usd
-    if found.launched:
-        names = ", ".join(f"{r.id}{f' ({r.size})' if r.size else ''}" for r in found.launched[:3])
-        more = f" and {found.launched_total - 3} more" if found.launched_total > 3 else ""
-        them = "them" if found.launched_total > 1 else "it"
+    named = found.named
+    if named.resources:
+        names = ", ".join(r.id for r in named.resources[:3])
+        more = f" and {named.total - 3} more" if named.total > 3 else ""
+        them = "them" if named.total > 1 else "it"
         return f"Stop or scale down {names}{more} if {team} does not need {them} running."
     services = rootcause.top_values(found.causes, "SERVICE", limit=1)
     if services:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -30,7 +30,6 @@ from costwarden.cost.pool_monitor import pool_rows, run_pools
 from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS
 from costwarden.models.alert import AlertEvent
 from costwarden.models.ports import Clients, CostSource, StateStore, error_text
-from costwarden.resources.inventory import collect
 from costwarden.settings import Settings
 
 #: Days before the newest one that may be judged in a run (re-pulled days older than this are only history).
@@ -208,22 +207,17 @@ def _explain(
     causes: list[rootcause.Causes],
     clients: Clients | None,
 ) -> cost_alerts.Explanation:
-    """The full story of one alert: the episode so far, its causes, the team's resources launched since it began
-    in the driving services and regions (one inventory pass over the regions the causes name), the deep link."""
+    """The full story of one alert: the episode so far, its causes, the team's resources of the driving services in
+    the driving regions (the tagging API, one paged listing per region), the deep link."""
     team_key = settings.tags.team_key
     team = action.series.split("|", 1)[0]
     day = str(action.finding["date"])
     story = episodes.story(episode, day)
     services = rootcause.top_values(causes, "SERVICE")
     regions = rootcause.top_values(causes, "REGION")
-    launched: list[rootcause.Launched] = []
-    total, listing_error = 0, None
+    named = rootcause.Named()
     if clients is not None and team != UNTAGGED and services and regions:
-        since = datetime.combine(date.fromisoformat(story.start), time(), tzinfo=UTC)
-        listed = collect(clients, regions, [(team_key, team)])
-        launched, total = rootcause.launched(listed.resources, services=services, since=since)
-        if listed.errors:
-            listing_error = "; ".join(f"{e.region} {e.source}: {e.error}" for e in listed.errors[:3])
+        named = rootcause.team_resources(clients, regions, team_key=team_key, team=team, services=services)
     first = min(date.fromisoformat(story.start), date.fromisoformat(day)) - timedelta(days=ROOT_CAUSE_LOOKBACK_DAYS)
     link = cost_explorer_url(
         start=first,
@@ -233,7 +227,7 @@ def _explain(
         dimensions={"SERVICE": services[0]} if services else None,
         metric=settings.anomaly.cost_metric,
     )
-    return cost_alerts.Explanation(story, tuple(causes), tuple(launched), total, listing_error, link)
+    return cost_alerts.Explanation(story, tuple(causes), named, link)
 
 
 def _emit_metrics(
@@ -338,8 +332,8 @@ def run(
     clients: Clients | None = None,
 ) -> RunResult:
     """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
-    ``clients``: where an alert's launched resources are listed from (the tagging API and the registry's own
-    listings); ``None``: alerts name services, usage types, regions and accounts but no resources.
+    ``clients``: where an alert's team resources are named from (the tagging API); ``None``: alerts name services,
+    usage types, regions and accounts but no resources.
 
     It ends with the daily digest (the cost monitor is the one part holding every team's numbers).
     """

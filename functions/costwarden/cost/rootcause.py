@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from statistics import median
 from typing import Any
 
 from costwarden.core.money import usd
-from costwarden.resources import REGISTRY
-from costwarden.resources.model import Resource
+from costwarden.models.ports import Clients, error_text
+from costwarden.resources import type_for_arn
+from costwarden.resources.base import tags_dict
 
 ROOT_CAUSE_LOOKBACK_DAYS = 7
 MAX_DRIVERS = 3
@@ -146,51 +146,82 @@ def top_values(found: Sequence[Causes], dimension: str, limit: int = 2) -> list[
     return [d.value for c in found if c.dimension == dimension for d in c.drivers[:limit]]
 
 
-#: Cost Explorer's SERVICE names -> the registry services whose resources bill under them (``ResourceType.service``).
-SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
-    "Amazon Elastic Compute Cloud - Compute": ("ec2", "autoscaling"),
-    "EC2 - Other": ("ec2",),
-    "Amazon SageMaker": ("sagemaker",),
-    "Amazon Elastic MapReduce": ("emr",),
-    "Amazon Elastic Container Service for Kubernetes": ("eks",),
+#: Cost Explorer's SERVICE names -> the tagging API's resource types that bill under them (``ResourceTypeFilters``).
+SERVICE_TAGGING_TYPES: dict[str, tuple[str, ...]] = {
+    "Amazon Elastic Compute Cloud - Compute": ("ec2:instance",),
+    "EC2 - Other": ("ec2:volume",),
+    "Amazon SageMaker": (
+        "sagemaker:endpoint",
+        "sagemaker:notebook-instance",
+        "sagemaker:training-job",
+        "sagemaker:processing-job",
+    ),
+    "Amazon Elastic MapReduce": ("elasticmapreduce:cluster",),
 }
 #: Tags a resource's own owner is read from, first present wins (the tag policy's ``created_by``, else ``owner``).
 OWNER_TAGS = ("created_by", "owner")
 MAX_RESOURCES = 5
+TAGGING_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
-class Launched:
-    """A resource of the team, in a driving service and region, launched since the episode began."""
+class TeamResource:
+    """A resource of the team, of a driving service, in a driving region, as the tagging API names it."""
 
     id: str
     type: str
     region: str
-    size: str
-    """Its instance type when the service says (``g5.12xlarge``), else empty."""
     owner: str
-    started: str
 
     def line(self) -> str:
-        size = f" {self.size}" if self.size else ""
-        owner = f", owner {self.owner}" if self.owner else ", no owner tag"
-        return f"{self.type} {self.id}{size} ({self.region}), launched {self.started}{owner}"
+        return f"{self.type} {self.id} ({self.region}), " + (f"owner {self.owner}" if self.owner else "no owner tag")
 
 
-def launched(
-    resources: Iterable[Resource], *, services: Sequence[str], since: datetime, limit: int = MAX_RESOURCES
-) -> tuple[list[Launched], int]:
-    """The listed resources (one inventory pass: the tagging API filtered to the team, and the types that list
-    themselves) that bill under ``services`` and started at or after ``since``, newest first; and how many there
-    were in all. A resource without a launch time is left out: nothing says it is new."""
-    wanted = {s for service in services for s in SERVICE_RESOURCES.get(service, ())}
-    found = []
-    for r in resources:
-        rtype = REGISTRY.get(r.type)
-        if rtype is None or rtype.service not in wanted or r.started_at is None or r.started_at < since:
-            continue
-        owner = next((str(r.tags[k]) for k in OWNER_TAGS if str(r.tags.get(k, "")).strip()), "")
-        size = str(r.details.get("instance_type") or "")
-        found.append((r.started_at, Launched(r.id, r.type, r.region, size, owner, r.started_at.strftime("%Y-%m-%d"))))
-    found.sort(key=lambda pair: pair[0], reverse=True)
-    return [item for _, item in found[:limit]], len(found)
+@dataclass(frozen=True)
+class Named:
+    """What the tagging API named: the first resources, how many in all, and what could not be read."""
+
+    resources: tuple[TeamResource, ...] = ()
+    total: int = 0
+    error: str | None = None
+
+
+def team_resources(
+    clients: Clients,
+    regions: Sequence[str],
+    *,
+    team_key: str,
+    team: str,
+    services: Sequence[str],
+    limit: int = MAX_RESOURCES,
+) -> Named:
+    """The team's resources of ``services`` in ``regions``: one paged tagging-API listing per region, filtered by
+    the team tag and the services' resource types (requests grow with pages, never with resources; no describe
+    call, so the cost monitor needs only ``tag:GetResources``). A region that cannot be read is named, the others
+    are listed."""
+    types = sorted({t for service in services for t in SERVICE_TAGGING_TYPES.get(service, ())})
+    if not types:
+        return Named()
+    found: list[TeamResource] = []
+    errors: list[str] = []
+    for region in regions:
+        try:
+            pages = (
+                clients("resourcegroupstaggingapi", region)
+                .get_paginator("get_resources")
+                .paginate(
+                    TagFilters=[{"Key": team_key, "Values": [team]}],
+                    ResourceTypeFilters=types,
+                    ResourcesPerPage=TAGGING_PAGE_SIZE,
+                )
+            )
+            for page in pages:
+                for mapping in page.get("ResourceTagMappingList", []):
+                    arn = str(mapping["ResourceARN"])
+                    tags = tags_dict(mapping.get("Tags"))
+                    owner = next((tags[k] for k in OWNER_TAGS if tags.get(k, "").strip()), "")
+                    found.append(TeamResource(arn.rsplit("/", 1)[-1], type_for_arn(arn), region, owner))
+        except Exception as error:  # named in the alert; the other regions are still listed
+            errors.append(f"{region}: {error_text(error)}")
+    found.sort(key=lambda r: (r.region, r.type, r.id))
+    return Named(tuple(found[:limit]), len(found), "; ".join(errors) or None)

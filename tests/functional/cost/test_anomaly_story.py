@@ -3,15 +3,15 @@
 vision's EC2 spend jumps in us-west-2 on two days (a warning, then a critical escalation) while its S3 spend falls:
 the escalation carries the episode's start, duration and extra so far; causes by service, usage type, region and
 account (one grouped request each, counted); the sentence saying why the services add up to more than the extra;
-the team's instance launched in that service and region (not the one elsewhere, not another team's); one next step;
-a Cost Explorer link whose query parameters say team, service and dates. Moto stamps launch times with the real
-clock, so the episode is placed on the days before today.
+the team's instance in that service and region, named by the tagging API (not the one elsewhere, not another
+team's, not its notebook of another service); one next step; a Cost Explorer link whose query parameters say team,
+service and dates.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -30,7 +30,7 @@ from tests.support.slack_posts import problems
 from .conftest import World
 from .test_monitor import EC2
 
-TODAY = datetime.now(UTC).date()
+TODAY = date(2026, 3, 22)
 DAY1, DAY2 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 GPU_USAGE = "USW2-BoxUsage:g5.12xlarge"
 
@@ -87,6 +87,12 @@ def test_escalated_alert_tells_the_whole_story_in_slack(world: World) -> None:
     gpu = _instance("us-west-2", team="vision", created_by="alice@example.com")
     _instance("us-east-1", team="vision", created_by="bob@example.com")  # a region the causes do not name
     _instance("us-west-2", team="nlp", created_by="carol@example.com")  # another team's
+    boto3.client("sagemaker", region_name="us-west-2").create_notebook_instance(  # another service
+        NotebookInstanceName="vision-nb",
+        InstanceType="ml.t3.medium",
+        RoleArn="arn:aws:iam::123456789012:role/sm",
+        Tags=[{"Key": "team", "Value": "vision"}],
+    )
     first, event, cause_requests = _escalation(world)
 
     # one grouped request per cause dimension and alert (two alerts), each filtered to the team
@@ -110,10 +116,10 @@ def test_escalated_alert_tells_the_whole_story_in_slack(world: World) -> None:
     assert sections["Root causes by usage type"][0].endswith(f" in {GPU_USAGE}")
     assert sections["Root causes by region"][0].endswith(" in us-west-2")
     assert sections["Root causes by account"][0].endswith(" in 123456789012")
-    assert sections[f"Launched since {DAY1}"] == [
-        f"ec2:instance {gpu} g5.12xlarge (us-west-2), launched {TODAY}, owner alice@example.com"
+    assert sections[f"Resources of the team in {EC2} and us-west-2"] == [
+        f"ec2:instance {gpu} (us-west-2), owner alice@example.com"
     ]
-    assert event.details["next_step"] == f"Stop or scale down {gpu} (g5.12xlarge) if vision does not need it running."
+    assert event.details["next_step"] == f"Stop or scale down {gpu} if vision does not need it running."
 
     with SlackStandIn() as slack:
         post_message(slack.url("/hooks/vision"), render_message(event), channel="vision", remaining_ms=lambda: 60_000)

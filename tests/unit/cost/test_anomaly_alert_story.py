@@ -3,7 +3,6 @@ chosen from the cause, the launched resources, and the z-score kept out of what 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -11,7 +10,6 @@ from costwarden.core import episodes
 from costwarden.cost import rootcause
 from costwarden.cost.alerts import Explanation, anomaly_event, next_step
 from costwarden.notifier.blocks import render_message
-from costwarden.resources.model import Resource
 
 from tests.support.slack_posts import problems
 
@@ -82,35 +80,66 @@ def test_episode_story_sums_the_breaching_days_once_each() -> None:
     assert episodes.story({"start": "2026-03-01"}, "2026-03-01") == episodes.Story("2026-03-01", 1, 0.0, 0)
 
 
-def _launched() -> list[rootcause.Launched]:
-    since = datetime(2026, 3, 8, tzinfo=UTC)
-    resources = [
-        Resource(
-            arn=f"arn:aws:ec2:us-west-2:1:instance/i-{n}",
-            type="ec2:instance",
-            region="us-west-2",
-            id=f"i-{n}",
-            tags={"team": "ml", "created_by": "U0ALICE01"},
-            details={"instance_type": "p4d.24xlarge"},
-            started_at=datetime(2026, 3, n, tzinfo=UTC),
-        )
-        for n in (1, 9, 10)
+class _Tagging:
+    """The tagging API of two regions: one answers pages, the other refuses."""
+
+    def __init__(self, region: str, calls: list[dict[str, Any]]) -> None:
+        self.region, self.calls = region, calls
+
+    def get_paginator(self, name: str) -> _Tagging:
+        assert name == "get_resources"
+        return self
+
+    def paginate(self, **request: Any) -> list[dict[str, Any]]:
+        self.calls.append({"region": self.region, **request})
+        if self.region == "eu-west-1":
+            raise PermissionError("AccessDenied: tag:GetResources")
+        arn = "arn:aws:ec2:us-west-2:123456789012:instance/i-{}"
+        return [
+            {"ResourceTagMappingList": [{"ResourceARN": arn.format(n), "Tags": _owner(n)} for n in (3, 1)]},
+            {"ResourceTagMappingList": [{"ResourceARN": arn.format(2), "Tags": []}]},
+        ]
+
+
+def _owner(n: int) -> list[dict[str, str]]:
+    return [{"Key": "team", "Value": "ml"}, {"Key": "owner" if n == 3 else "created_by", "Value": f"U0{n}"}]
+
+
+def test_team_resources_one_listing_per_region_and_a_refusal_named() -> None:
+    calls: list[dict[str, Any]] = []
+    named = rootcause.team_resources(
+        lambda service, region: _Tagging(region, calls),
+        ["us-west-2", "eu-west-1"],
+        team_key="team",
+        team="ml",
+        services=["Amazon Elastic Compute Cloud - Compute"],
+        limit=2,
+    )
+    assert [(c["region"], c["TagFilters"], c["ResourceTypeFilters"]) for c in calls] == [
+        (region, [{"Key": "team", "Values": ["ml"]}], ["ec2:instance"]) for region in ("us-west-2", "eu-west-1")
     ]
-    found, total = rootcause.launched(resources, services=["Amazon Elastic Compute Cloud - Compute"], since=since)
-    assert total == 2  # i-1 started before the episode
-    return found
+    assert [r.line() for r in named.resources] == [
+        "ec2:instance i-1 (us-west-2), owner U01",
+        "ec2:instance i-2 (us-west-2), no owner tag",
+    ]
+    assert named.total == 3 and named.error == "eu-west-1: PermissionError: AccessDenied: tag:GetResources"
+    assert rootcause.team_resources(lambda s, r: None, ["x"], team_key="t", team="ml", services=["AWS Glue"]) == (
+        rootcause.Named()
+    )
 
 
 def test_next_step_is_chosen_from_the_cause() -> None:
-    launched = _launched()
-    assert [r.line() for r in launched] == [
-        "ec2:instance i-10 p4d.24xlarge (us-west-2), launched 2026-03-10, owner U0ALICE01",
-        "ec2:instance i-9 p4d.24xlarge (us-west-2), launched 2026-03-09, owner U0ALICE01",
-    ]
+    named = rootcause.Named(
+        (
+            rootcause.TeamResource("i-10", "ec2:instance", "us-west-2", "U0ALICE01"),
+            rootcause.TeamResource("i-9", "ec2:instance", "us-west-2", ""),
+        ),
+        2,
+    )
     story = episodes.Story("2026-03-09", 2, 5600.4, 2)
     service = rootcause.Causes("SERVICE", [rootcause.Driver("Amazon SageMaker", 4000.0, 100.0)])
-    assert next_step("ml", "2026-03-10", Explanation(story, (service,), tuple(launched), 2), 3800.0) == (
-        "Stop or scale down i-10 (p4d.24xlarge), i-9 (p4d.24xlarge) if ml does not need them running."
+    assert next_step("ml", "2026-03-10", Explanation(story, (service,), named), 3800.0) == (
+        "Stop or scale down i-10, i-9 if ml does not need them running."
     )
     assert next_step("ml", "2026-03-10", Explanation(story, (service,)), 3800.0) == (
         "If ml expected this Amazon SageMaker spend, declare it planned: "
