@@ -59,10 +59,11 @@ def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
         elif c.drivers:
             sections.append((label, [d.line() for d in c.drivers]))
     named = found.named
-    where = " and ".join(rootcause.top_values(found.causes, "SERVICE") + rootcause.top_values(found.causes, "REGION"))
+    services = ", ".join(rootcause.top_values(found.causes, "SERVICE"))
+    regions = ", ".join(rootcause.top_values(found.causes, "REGION"))
     if named.resources:
         lines = truncate([r.line() for r in named.resources], len(named.resources), total=named.total)
-        sections.append((f"Resources of the team in {where}", lines))
+        sections.append((f"Resources of the team in {services} ({regions})", lines))
     if named.error:
         sections.append(("Resources", [f"not listed: {named.error}"]))
     return sections
@@ -107,7 +108,7 @@ def anomaly_event(
     explained: Explanation | None = None,
 ) -> AlertEvent:
     """The alert for an episode's action; the summary names the baseline's ``rule`` (``ledger.baseline_rule``).
-    ``explained``: the episode so far, causes, launched resources and the Cost Explorer link (the full story)."""
+    ``explained``: the episode so far, causes, the team's resources and the Cost Explorer link (the full story)."""
     f = action.finding
     team, _, second = action.series.partition("|")
     where = f"{team} ({second_key}={second})" if second else team

@@ -116,7 +116,7 @@ def test_escalated_alert_tells_the_whole_story_in_slack(world: World) -> None:
     assert sections["Root causes by usage type"][0].endswith(f" in {GPU_USAGE}")
     assert sections["Root causes by region"][0].endswith(" in us-west-2")
     assert sections["Root causes by account"][0].endswith(" in 123456789012")
-    assert sections[f"Resources of the team in {EC2} and us-west-2"] == [
+    assert sections[f"Resources of the team in {EC2} (us-west-2)"] == [
         f"ec2:instance {gpu} (us-west-2), owner alice@example.com"
     ]
     assert event.details["next_step"] == f"Stop or scale down {gpu} if vision does not need it running."
