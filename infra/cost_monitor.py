@@ -34,6 +34,7 @@ from infra.nag import (
     acknowledge,
     acknowledge_because,
     acknowledge_scoped,
+    record_reasons,
 )
 
 SERVICE_NAME: Final = "cost_monitor"
@@ -55,6 +56,14 @@ ATHENA_SCOPED_WILDCARD_REASON: Final = (
     "table; Athena actions on the one workgroup."
 )
 DAY: Final = Duration.days(1)
+#: Issue 22: an anomaly alert names the team's resources of the driving service and region through the tagging API
+#: (``cost.rootcause.team_resources``): read-only, and no EC2 or SageMaker action at all.
+RESOURCE_READS: Final = ("tag:GetResources",)
+RESOURCE_READS_REASON: Final = (
+    "Cost monitor: an anomaly alert names the team's resources of the driving service and region through the "
+    "tagging API (tag:GetResources), which supports no resource-level permissions."
+)
+record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
 
 
 class CostMonitor(Construct):
@@ -78,6 +87,11 @@ class CostMonitor(Construct):
             state_access="read_write",
         )
         self._grant_cost_explorer()
+        resource_reads = iam.Policy(
+            self, "ResourceRead", statements=[iam.PolicyStatement(actions=list(RESOURCE_READS), resources=["*"])]
+        )
+        resource_reads.attach_to_role(self.function.role)
+        acknowledge_because(resource_reads, NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
         if athena is not None:
             self._grant_athena(athena)
         settings = core.settings

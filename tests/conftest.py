@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.slack_posts import every_slack_post_checked, slack_unchecked  # noqa: F401 - autouse: issue 22
+
 # Set at import, before any test module creates a boto3 session.
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)

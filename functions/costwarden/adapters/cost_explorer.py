@@ -115,12 +115,13 @@ class CostExplorer:
         )
 
     def daily_by_service(self, start: date, end: date, **query: Unpack[ServiceQuery]) -> list[dict[str, Any]]:
-        """Daily cost of one team (``None``: untagged cost) grouped by SERVICE: the root-cause request."""
+        """Daily cost of one team (``None``: untagged cost) grouped by one cause dimension (``query["dimension"]``:
+        SERVICE unless given; USAGE_TYPE, REGION, LINKED_ACCOUNT): the root-cause request, one per dimension."""
         return self.get_cost_and_usage(
             start,
             end,
             metric=query["metric"],
-            group_by=[{"Type": "DIMENSION", "Key": "SERVICE"}],
+            group_by=[{"Type": "DIMENSION", "Key": query.get("dimension", "SERVICE")}],
             filter_=combine(
                 record_type_filter(query["excluded_record_types"]), tag_filter(query["team_key"], query["team"])
             ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from costwarden.advisor.commitments import CommitmentAlert, PlanRecommendation
+from costwarden.advisor.commitments import Commitment, CommitmentAlert, PlanRecommendation
 from costwarden.advisor.report import MonthlyReport, TeamReport
 from costwarden.core.alerts import build
 from costwarden.core.keys import CommitmentKey, ReportKey, SavingsKey, StorageBlockedKey
@@ -48,17 +48,34 @@ def storage_blocked(team: str, count: int, cap: int, now: datetime) -> AlertEven
     )
 
 
+def commitment_name(c: Commitment) -> str:
+    """What a person calls the commitment: ``Reserved 4x g4dn.12xlarge us-east-1``, ``Compute Savings Plan (g5),
+    $12.50/h``; the id only when the description names nothing (``reserved instance``)."""
+    if c.kind == "savings_plan":
+        what = c.description.split(",", 1)[0].strip() or "Savings Plan"
+        what = what.replace(" plan", " Savings Plan", 1) if "Savings Plan" not in what else what
+        rate = c.commitment_usd_per_hour
+        return f"{what}, {usd(rate, cents=True)}/h" if rate is not None else what
+    described = c.description.strip()
+    if not described or described == "reserved instance":
+        return f"Reserved instance {c.id[:40]}"
+    return f"Reserved {described}"
+
+
 def commitment(alert: CommitmentAlert, team: str, now: datetime) -> AlertEvent:
     c = alert.commitment
-    figures = {"Kind": c.kind.replace("_", " ")}
+    figures = {"Kind": c.kind.replace("_", " "), "Id": c.id[:80]}
     if c.utilisation_pct is not None:
         figures["Utilisation"] = f"{c.utilisation_pct:.1f} %"
+    if c.unused_usd:
+        figures["Unused"] = usd(c.unused_usd)
     if c.ends is not None:
         figures["Ends"] = c.ends.isoformat()
+    name = commitment_name(c)
     title = (
-        f"Commitment {c.id[:40]} used {c.utilisation_pct:.0f} %"
+        f"{name} used {c.utilisation_pct:.0f} %"
         if alert.reason == "low_utilisation" and c.utilisation_pct is not None
-        else f"Commitment {c.id[:40]} ends {c.ends}"
+        else f"{name} ends {c.ends}"
     )
     key = CommitmentKey.parse(alert.dedup)  # built by advisor.commitments with the same type
     return build(
@@ -110,14 +127,16 @@ def report(
         figures["Savings on the table"] = f"{usd(team.savings_usd_month)}/month"
     top = next(iter(team.by_dimension.items()), None)
     items = [] if top is None else [f"{top[0]} {v}: {usd(t)}" for v, t, _ in top[1][:5]]
+    # The link is a ``details["links"]`` entry (Slack: ``<url|Open the November report>``), never the raw
+    # pre-signed URL in the text; the summary says how long it works.
     if url is None:
         link = ""
     elif valid_until is not None:
-        link = f" Report: {url} (link valid until {valid_until.strftime('%Y-%m-%d %H:%M UTC')})"
+        link = f" The report link works until {valid_until.strftime('%Y-%m-%d %H:%M UTC')}."
     else:
         link = (
-            f" Report: {url} (a pre-signed link: it expires within days; `costwarden report --month {rep.month}` "
-            "writes the same file again)"
+            f" The report link is pre-signed: it expires within days (`costwarden report --month {rep.month}` "
+            "writes the same file again)."
         )
     return build(
         AlertKind.REPORT,
@@ -128,6 +147,15 @@ def report(
         summary=f"{usd(team.this_usd)} in {rep.month} against {usd(team.last_usd)} in {rep.last_month}.{link}",
         figures=figures,
         items=items,
+        links=[(f"Open the {month_name(rep.month)} report", url)] if url else [],
         extra={"url": url},
         now=now,
     )
+
+
+def month_name(month: str) -> str:
+    """``2026-11`` -> ``November``; anything else as it is."""
+    try:
+        return datetime.strptime(month, "%Y-%m").strftime("%B")
+    except ValueError:
+        return month

@@ -2,11 +2,12 @@
 that raised an alert no longer breaches once Cost Explorer calls the day final.
 
 State lives in the state table under ``dedup#cost`` (one item per series; sk ``<team>|<second key>``):
-``{"severity", "start", "last", "alert_date", "alert_estimated", "retracted"}``, plus what was done from Slack
-(issue 13: ``acknowledged_by``/``_at``, ``snoozed_by``, ``planned_by``, and ``quiet``: escalations of a snoozed or
-planned episode are recorded, not sent). An episode stays open while the
-series keeps breaching with gaps of at most ``gap_days`` (3: a weekend lull inside a runaway week is the same
-story); after that, the next breach is a new episode and alerts again.
+``{"severity", "start", "last", "alert_date", "alert_estimated", "retracted", "impacts"}`` (``impacts``: the
+extra spend of each breaching day, day -> USD, so an alert can say what the episode has cost so far), plus what was
+done from Slack (issue 13: ``acknowledged_by``/``_at``, ``snoozed_by``, ``planned_by``, and ``quiet``: escalations
+of a snoozed or planned episode are recorded, not sent). An episode stays open while the series keeps breaching
+with gaps of at most ``gap_days`` (3: a weekend lull inside a runaway week is the same story); after that, the
+next breach is a new episode and alerts again.
 
 Everything here is pure: ``advance`` takes the stored state, this run's findings and the days judged, and returns
 the new state plus the actions to publish. The handler loads and saves.
@@ -45,6 +46,33 @@ def series_id(team: str, second: str | None = None) -> str:
 def _figures(record: Mapping[str, Any]) -> dict[str, float]:
     """The alerted numbers, kept so a retraction can say what it takes back."""
     return {k: float(record[k]) for k in ("cost_usd", "baseline_usd", "ratio") if k in record}
+
+
+def _impact(record: Mapping[str, Any]) -> dict[str, float]:
+    """The breaching day's extra spend (none when the finding does not carry one)."""
+    value = record.get("impact_usd")
+    try:
+        return {str(record["date"]): round(float(value), 2)} if value is not None else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+@dataclass(frozen=True)
+class Story:
+    """An episode so far, as its alert tells it: since when, for how many days, how much extra in all."""
+
+    start: str
+    days: int
+    extra_usd: float
+    breach_days: int
+
+
+def story(item: Mapping[str, Any], day: str) -> Story:
+    """The episode ``item`` (a state item) seen from ``day``: its start, the days since (both counted), and the sum
+    of its breaching days' extra spend (up to ``day``)."""
+    start = str(item.get("start") or day)
+    impacts = {d: float(v) for d, v in dict(item.get("impacts") or {}).items() if str(d) <= day}
+    return Story(start, _gap(start, day) + 1, round(sum(impacts.values()), 2), len(impacts))
 
 
 def _gap(a: str, b: str) -> int:
@@ -91,6 +119,7 @@ def advance(
                 "alert_date": day,
                 "alert_estimated": estimated,
                 "retracted": False,
+                "impacts": _impact(record),
                 **_figures(record),
             }
             actions.append(Action("alert", sid, record))
@@ -99,6 +128,7 @@ def advance(
         previous = dict(current)
         current = dict(current)
         current["last"] = day
+        current["impacts"] = {**dict(current.get("impacts") or {}), **_impact(record)}
         if SEVERITY_RANK.get(str(record["severity"]), 0) > SEVERITY_RANK.get(str(current["severity"]), 0):
             current.update(severity=record["severity"], alert_date=day, alert_estimated=estimated, **_figures(record))
             if not current.get("quiet"):  # snoozed or declared planned from Slack (issue 13): no escalation

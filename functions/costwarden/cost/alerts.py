@@ -7,19 +7,20 @@ decides when to publish.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from costwarden.core import episodes
-from costwarden.core.alerts import build
+from costwarden.core.alerts import build, truncate
 from costwarden.core.keys import BudgetKey, CostEpisodeRef, CostKey, ForecastKey
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import ledger
+from costwarden.cost import ledger, rootcause
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore
@@ -35,10 +36,79 @@ DEDUP_TTL_DAYS = 120
 Publish = Publisher
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """What the run found out about an anomaly beyond its numbers: the episode so far, the causes per Cost Explorer
+    dimension, the team's resources in the driving services and regions, and the Cost Explorer view of it."""
+
+    episode: episodes.Story | None = None
+    causes: tuple[rootcause.Causes, ...] = ()
+    named: rootcause.Named = field(default_factory=rootcause.Named)
+    link: str | None = None
+
+
+def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
+    """One section per cause dimension beyond SERVICE (the items list the services), then the team's resources."""
+    sections: list[tuple[str, list[str]]] = []
+    for c in found.causes:
+        if c.dimension == "SERVICE":
+            continue
+        label = f"Root causes by {rootcause.CAUSE_DIMENSIONS.get(c.dimension, c.dimension.lower())}"
+        if c.error is not None:
+            sections.append((label, [f"not read: {c.error}"]))
+        elif c.drivers:
+            sections.append((label, [d.line() for d in c.drivers]))
+    named = found.named
+    services = ", ".join(rootcause.top_values(found.causes, "SERVICE"))
+    regions = ", ".join(rootcause.top_values(found.causes, "REGION"))
+    if named.resources:
+        lines = truncate([r.line() for r in named.resources], len(named.resources), total=named.total)
+        sections.append((f"Resources of the team in {services} ({regions})", lines))
+    if named.error:
+        sections.append(("Resources", [f"not listed: {named.error}"]))
+    return sections
+
+
+def next_step(team: str, day: str, found: Explanation, extra_usd: float) -> str:
+    """The one thing to do, chosen from the cause: stop or scale the resources named, else declare the spend
+    planned when a service explains it, else look in Cost Explorer."""
+    start = found.episode.start if found.episode else day
+    so_far = found.episode.extra_usd if found.episode and found.episode.extra_usd > 0 else extra_usd
+    named = found.named
+    if named.resources:
+        names = ", ".join(r.id for r in named.resources[:3])
+        more = f" and {named.total - 3} more" if named.total > 3 else ""
+        them = "them" if named.total > 1 else "it"
+        return f"Stop or scale down {names}{more} if {team} does not need {them} running."
+    services = rootcause.top_values(found.causes, "SERVICE", limit=1)
+    if services:
+        return (
+            f"If {team} expected this {services[0]} spend, declare it planned: "
+            f"`/costwarden plan {team} {start} {day} {math.ceil(so_far)} <reason>`."
+        )
+    return "Open Cost Explorer (link below) to see which usage type changed."
+
+
+def _story_figures(found: Explanation | None) -> dict[str, str]:
+    story = found.episode if found else None
+    if story is None:
+        return {}
+    figures = {"Since": story.start, "Duration": f"{story.days} day{'s' if story.days != 1 else ''}"}
+    if story.extra_usd > 0:
+        figures["Extra so far"] = f"+{usd(story.extra_usd)}"
+    return figures
+
+
 def anomaly_event(
-    action: episodes.Action, items: list[str], second_key: str | None, *, rule: str = ledger.BASELINE_RULE
+    action: episodes.Action,
+    items: list[str],
+    second_key: str | None,
+    *,
+    rule: str = ledger.BASELINE_RULE,
+    explained: Explanation | None = None,
 ) -> AlertEvent:
-    """The alert for an episode's action; the summary names the baseline's ``rule`` (``ledger.baseline_rule``)."""
+    """The alert for an episode's action; the summary names the baseline's ``rule`` (``ledger.baseline_rule``).
+    ``explained``: the episode so far, causes, the team's resources and the Cost Explorer link (the full story)."""
     f = action.finding
     team, _, second = action.series.partition("|")
     where = f"{team} ({second_key}={second})" if second else team
@@ -63,30 +133,46 @@ def anomaly_event(
     severity = Severity(str(f["severity"]))
     ratio, extra = float(f["ratio"]), float(f["impact_usd"])
     estimated = bool(f.get("estimated", False))
-    title = f"{where}: {ratio:.1f}x usual spend on {f['date']}" + (" (escalated)" if escalated else "")
+    day = str(f["date"])
+    found = explained or Explanation()
+    service = next(iter(rootcause.top_values(found.causes, "SERVICE", limit=1)), None)
+    title = f"{where}: +{usd(extra)}{f' in {service}' if service else ''} on {day} ({ratio:.1f}x usual)" + (
+        " (escalated)" if escalated else ""
+    )
     summary = (
-        f"{usd(float(f['cost_usd']))} on {f['date']} against a usual {usd(float(f['baseline_usd']))}: "
+        f"{usd(float(f['cost_usd']))} on {day} against a usual {usd(float(f['baseline_usd']))}: "
         f"+{usd(extra)}" + (" (Cost Explorer still estimates this day)." if estimated else ".") + f" Usual = {rule}."
     )
+    story = found.episode
+    if story is not None and story.days > 1:
+        summary += f" Running since {story.start} ({story.days} days), +{usd(story.extra_usd)} over the usual so far."
     if float(f.get("planned_usd") or 0) > 0:  # issue 13: the baseline above already includes the plan
         summary += f" That is above the planned +{usd(float(f['planned_usd']))}."
+    service_causes = next((c for c in found.causes if c.dimension == "SERVICE"), None)
+    note = rootcause.overlap_note(service_causes, extra, rule) if service_causes is not None else None
+    if note:
+        summary += f" {note}"
     figures = {
         "Cost": usd(float(f["cost_usd"])),
         "Usual": usd(float(f["baseline_usd"])),
         "Extra": f"+{usd(extra)}",
         "Ratio": f"{ratio:.2f}x",
-        "z-score": f"{float(f['zscore']):.1f}",
         "Data": "estimated" if estimated else "final",
+        **_story_figures(explained),
     }
     return build(
         AlertKind.COST_ANOMALY,
         severity,
         team,
-        CostKey(action.series, str(f["date"]), severity.value),
+        CostKey(action.series, day, severity.value),
         title=title,
         summary=summary,
         figures=figures,
         items=items,
+        sections=_cause_sections(found),
+        next_step=next_step(team, day, found, extra),
+        links=[("Open in Cost Explorer", found.link)] if found.link else [],
+        metadata={"zscore": round(float(f["zscore"]), 2), "ratio": round(ratio, 3)} if "zscore" in f else {},
         extra={
             "finding": {k: (v.item() if hasattr(v, "item") else v) for k, v in f.items()},
             "episode": "escalated" if escalated else "new",

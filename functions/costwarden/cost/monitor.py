@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from costwarden.core import episodes
+from costwarden.core.deeplinks import cost_explorer_url
 from costwarden.core.money import usd
+from costwarden.cost import alerts as cost_alerts
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import k8s_series, ledger
+from costwarden.cost import k8s_series, ledger, rootcause
 from costwarden.cost.alerts import Publish, Remember, anomaly_event, budget_events, publish_all
 from costwarden.cost.cache import CostCache, PullReport
 from costwarden.cost.detect import DetectParams, detect
@@ -25,9 +27,9 @@ from costwarden.cost.digest_handoff import send_digest
 from costwarden.cost.forecast import HISTORY_DAYS
 from costwarden.cost.frame import COST, DATE, ESTIMATED, UNTAGGED
 from costwarden.cost.pool_monitor import pool_rows, run_pools
-from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS, drivers
+from costwarden.cost.rootcause import ROOT_CAUSE_LOOKBACK_DAYS
 from costwarden.models.alert import AlertEvent
-from costwarden.models.ports import CostSource, K8sSource, StateStore
+from costwarden.models.ports import Clients, CostSource, K8sSource, StateStore, error_text
 from costwarden.settings import Settings
 
 #: Days before the newest one that may be judged in a run (re-pulled days older than this are only history).
@@ -143,28 +145,48 @@ def _episodes(
     return state, team_actions, pair_actions
 
 
-def _root_causes(
-    settings: Settings, ce: CostSource, keys: list[str], actions: list[episodes.Action], found: Detection
-) -> dict[tuple[str, str], list[str]]:
-    """Driver lines per (series, day): services for the largest alerts (capped), then second-key breakdowns."""
+def _cause_pages(
+    settings: Settings, ce: CostSource, team_key: str, team: str, day: date, *, dimension: str
+) -> rootcause.Causes:
+    """One grouped request for one cause dimension; a failed read is said in the alert, never an empty verdict."""
     anomaly = settings.anomaly
-    items: dict[tuple[str, str], list[str]] = {}
-    to_explain = sorted(
-        (a for a in actions if a.kind != "retract"), key=lambda a: float(a.finding["impact_usd"]), reverse=True
-    )[: anomaly.root_cause_max_teams]
-    for action in to_explain:
-        team = action.series.split("|", 1)[0]
-        day = date.fromisoformat(str(action.finding["date"]))
+    try:
         pages = ce.daily_by_service(
             day - timedelta(days=ROOT_CAUSE_LOOKBACK_DAYS),
             day + timedelta(days=1),
-            team_key=keys[0],
+            team_key=team_key,
             team=None if team == UNTAGGED else team,
             metric=anomaly.cost_metric,
             excluded_record_types=anomaly.excluded_record_types,
+            dimension=dimension,
         )
-        lines = [d.line() for d in drivers(pages, day.isoformat(), anomaly.cost_metric)]
-        items[(action.series, day.isoformat())] = lines
+    except Exception as error:  # the alert still goes out, saying what could not be read
+        if dimension == "SERVICE":
+            raise  # the services were always read: a failure there fails the run as it did
+        return rootcause.Causes(dimension, error=error_text(error))
+    return rootcause.causes(pages, day.isoformat(), anomaly.cost_metric, dimension=dimension)
+
+
+def _root_causes(
+    settings: Settings, ce: CostSource, keys: list[str], actions: list[episodes.Action], found: Detection
+) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[rootcause.Causes]]]:
+    """Driver lines per (series, day): services for the largest alerts (capped), then second-key breakdowns; and
+    every cause dimension's answer for those alerts. One request per dimension and alert, SERVICE for every alert
+    first (the lines every alert and digest has always had), then the other dimensions."""
+    anomaly = settings.anomaly
+    items: dict[tuple[str, str], list[str]] = {}
+    causes: dict[tuple[str, str], list[rootcause.Causes]] = {}
+    to_explain = sorted(
+        (a for a in actions if a.kind != "retract"), key=lambda a: float(a.finding["impact_usd"]), reverse=True
+    )[: anomaly.root_cause_max_teams]
+    for dimension in rootcause.CAUSE_DIMENSIONS:
+        for action in to_explain:
+            team = action.series.split("|", 1)[0]
+            day = date.fromisoformat(str(action.finding["date"]))
+            answer = _cause_pages(settings, ce, keys[0], team, day, dimension=dimension)
+            causes.setdefault((action.series, day.isoformat()), []).append(answer)
+            if dimension == "SERVICE":
+                items[(action.series, day.isoformat())] = [d.line() for d in answer.drivers]
     if len(keys) > 1:
         second_key, pairs = keys[1], found.pair_findings
         for action in actions:
@@ -175,7 +197,37 @@ def _root_causes(
             items.setdefault((action.series, day_text), []).extend(
                 f"+{usd(float(p.impact_usd))} in {second_key}={getattr(p, second_key)}" for p in phases.itertuples()
             )
-    return items
+    return items, causes
+
+
+def _explain(
+    settings: Settings,
+    action: episodes.Action,
+    episode: dict[str, Any],
+    causes: list[rootcause.Causes],
+    clients: Clients | None,
+) -> cost_alerts.Explanation:
+    """The full story of one alert: the episode so far, its causes, the team's resources of the driving services in
+    the driving regions (the tagging API, one paged listing per region), the deep link."""
+    team_key = settings.tags.team_key
+    team = action.series.split("|", 1)[0]
+    day = str(action.finding["date"])
+    story = episodes.story(episode, day)
+    services = rootcause.top_values(causes, "SERVICE")
+    regions = rootcause.top_values(causes, "REGION")
+    named = rootcause.Named()
+    if clients is not None and team != UNTAGGED and services and regions:
+        named = rootcause.team_resources(clients, regions, team_key=team_key, team=team, services=services)
+    first = min(date.fromisoformat(story.start), date.fromisoformat(day)) - timedelta(days=ROOT_CAUSE_LOOKBACK_DAYS)
+    link = cost_explorer_url(
+        start=first,
+        end=date.fromisoformat(day),
+        tag_key=team_key,
+        team=None if team == UNTAGGED else team,
+        dimensions={"SERVICE": services[0]} if services else None,
+        metric=settings.anomaly.cost_metric,
+    )
+    return cost_alerts.Explanation(story, tuple(causes), named, link)
 
 
 def _emit_metrics(
@@ -226,23 +278,37 @@ class _AnomalyAlerts:
 
 
 def _anomaly_alerts(
-    settings: Settings, ce: CostSource, store: StateStore, keys: list[str], found: Detection
+    settings: Settings,
+    ce: CostSource,
+    store: StateStore,
+    keys: list[str],
+    found: Detection,
+    *,
+    clients: Clients | None = None,
 ) -> _AnomalyAlerts:
     """Findings into episodes, root causes for the alerted ones, and their events; quiet episode updates are
     remembered here (they need no publish)."""
     old_state = episodes.load_state(store.query(episodes.DEDUP_PK))
     state, team_actions, pair_actions = _episodes(found, keys, old_state)
     actions = team_actions + pair_actions
-    items = _root_causes(settings, ce, keys, actions, found)
+    items, causes = _root_causes(settings, ce, keys, actions, found)
     second_key = keys[1] if len(keys) > 1 else None
     rule = ledger.baseline_rule(settings.anomaly.baseline_days)
     for a in actions:  # the top driver stays with the episode, for later digests (root causes cost a request)
         drivers_found = items.get((a.series, str(a.finding["date"])))
         if a.kind != "retract" and drivers_found:
             state[a.series] = {**state[a.series], "top_driver": drivers_found[0]}
+
+    def explained(a: episodes.Action) -> cost_alerts.Explanation | None:
+        if a.kind == "retract":
+            return None
+        return _explain(settings, a, state[a.series], causes.get((a.series, str(a.finding["date"])), []), clients)
+
     events = [
         (
-            anomaly_event(a, items.get((a.series, str(a.finding["date"])), []), second_key, rule=rule),
+            anomaly_event(
+                a, items.get((a.series, str(a.finding["date"])), []), second_key, rule=rule, explained=explained(a)
+            ),
             Remember(episodes.DEDUP_PK, a.series, state[a.series]),
         )
         for a in actions
@@ -264,8 +330,11 @@ def run(
     emit: Emit | None = None,
     now: datetime | None = None,
     k8s: K8sSource | None = None,
+    clients: Clients | None = None,
 ) -> RunResult:
     """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
+    ``clients``: where an alert's team resources are named from (the tagging API); ``None``: alerts name services,
+    usage types, regions and accounts but no resources.
 
     It ends with the daily digest (the cost monitor is the one part holding every team's numbers). ``k8s``: EKS split
     cost facts, guarded per namespace when ``k8s_guard.enabled`` (``cost.k8s_series``).
@@ -275,7 +344,7 @@ def run(
     window = max(settings.anomaly.baseline_days + JUDGE_LOOKBACK_DAYS, HISTORY_DAYS, 31)
     start = today - timedelta(days=window)
     report, estimated, found = _judge(settings, ce, store, keys, start=start, today=today)
-    anomalies = _anomaly_alerts(settings, ce, store, keys, found)
+    anomalies = _anomaly_alerts(settings, ce, store, keys, found, clients=clients)
     events = anomalies.events
     views, forecasts, budget_alerts = budget_events(settings, store, found.daily, last_day)
     events += budget_alerts

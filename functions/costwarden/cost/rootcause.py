@@ -1,26 +1,52 @@
-"""Root cause: which services drove a team's jump, from one extra Cost Explorer request grouped by SERVICE.
+"""Root cause: what drove a team's jump, from one extra Cost Explorer request per cause dimension.
 
-For the anomalous day, each service's cost is compared with its median over the days before it in the same
-response (the request asks for the week before the day as well); the largest increases are the drivers, phrased
-for Slack as ``+3,180 USD in Amazon SageMaker``.
+The dimensions are Cost Explorer's own (``CAUSE_DIMENSIONS``: SERVICE, USAGE_TYPE, REGION, LINKED_ACCOUNT), the
+four AWS Cost Anomaly Detection names its root causes by. Each is one grouped ``GetCostAndUsage`` request over the
+anomalous day and the week before it, filtered to the team. For the day, each value's cost is compared with its
+median over the earlier days of the same response; the largest increases are the drivers, phrased for Slack as
+``+$3,180 in Amazon SageMaker`` (money through ``core.money``).
+
+The drivers of one dimension can add up to more than the alert's extra spend. Two reasons, both said in the alert
+(``overlap_note``): other values of the dimension fell that day (offsets: spend moved, the drivers list only the
+rises), and the drivers' usual is the last week's median while the alert's baseline is its own rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from costwarden.core.money import usd
+from costwarden.models.ports import Clients, error_text
+from costwarden.resources import type_for_arn
+from costwarden.resources.base import tags_dict
+
 ROOT_CAUSE_LOOKBACK_DAYS = 7
 MAX_DRIVERS = 3
+#: Cost Explorer's cause dimensions, in the order an alert lists them, with the words it uses for each.
+CAUSE_DIMENSIONS: dict[str, str] = {
+    "SERVICE": "service",
+    "USAGE_TYPE": "usage type",
+    "REGION": "region",
+    "LINKED_ACCOUNT": "account",
+}
+#: A driver sum within this of the extra spend is "the same amount" (rounding of two medians).
+OVERLAP_TOLERANCE_USD = 1.0
 
 
 @dataclass(frozen=True)
 class Driver:
     service: str
+    """The dimension's value (a service name for SERVICE, the field's first use; a usage type, region or account)."""
     cost_usd: float
     usual_usd: float
+    dimension: str = "SERVICE"
+
+    @property
+    def value(self) -> str:
+        return self.service
 
     @property
     def delta_usd(self) -> float:
@@ -28,14 +54,30 @@ class Driver:
 
     def line(self) -> str:
         sign = "+" if self.delta_usd >= 0 else "-"
-        return f"{sign}{abs(self.delta_usd):,.0f} USD in {self.service}"
+        return f"{sign}{usd(abs(self.delta_usd))} in {self.service}"
 
 
-def drivers(
-    pages: Iterable[Mapping[str, Any]], day: str, metric: str, *, limit: int = MAX_DRIVERS, min_delta: float = 1.0
-) -> list[Driver]:
-    """The services whose cost on ``day`` rose most above their usual (median of the earlier days returned)."""
-    by_service: dict[str, dict[str, float]] = {}
+@dataclass(frozen=True)
+class Causes:
+    """One dimension's answer: its drivers (largest rises) and what the values that fell took off the day."""
+
+    dimension: str
+    drivers: list[Driver] = field(default_factory=list)
+    fallen_usd: float = 0.0
+    """The sum of the decreases (a positive number) of the values that fell below their usual."""
+    error: str | None = None
+    """Why the dimension could not be read (the alert says so instead of listing nothing)."""
+
+    @property
+    def rise_usd(self) -> float:
+        return sum(d.delta_usd for d in self.drivers)
+
+
+def _by_value(
+    pages: Iterable[Mapping[str, Any]], day: str, metric: str
+) -> tuple[dict[str, dict[str, float]], set[str]]:
+    """Each value's cost per day of the response, and the days before ``day`` it holds."""
+    by_value: dict[str, dict[str, float]] = {}
     earlier_days: set[str] = set()
     for page in pages:
         for result in page.get("ResultsByTime", []):
@@ -43,15 +85,143 @@ def drivers(
             if start < day:
                 earlier_days.add(start)
             for group in result.get("Groups", []):
-                service = (group.get("Keys") or ["(unknown)"])[0] or "(unknown)"
+                value = (group.get("Keys") or ["(unknown)"])[0] or "(unknown)"
                 amount = float(group.get("Metrics", {}).get(metric, {}).get("Amount", "0"))
-                by_service.setdefault(service, {})[start] = by_service.get(service, {}).get(start, 0.0) + amount
-    found: list[Driver] = []
-    for service, costs in by_service.items():
-        today = costs.get(day, 0.0)
+                by_value.setdefault(value, {})[start] = by_value.get(value, {}).get(start, 0.0) + amount
+    return by_value, earlier_days
+
+
+def changes(pages: Iterable[Mapping[str, Any]], day: str, metric: str, *, dimension: str = "SERVICE") -> list[Driver]:
+    """Every value's cost on ``day`` against its usual (median of the earlier days returned), rises and falls."""
+    by_value, earlier_days = _by_value(pages, day, metric)
+    found = []
+    for value, costs in by_value.items():
         before = [costs.get(d, 0.0) for d in sorted(earlier_days)]
         usual = median(before) if before else 0.0
-        if today - usual >= min_delta:
-            found.append(Driver(service, round(today, 2), round(usual, 2)))
+        found.append(Driver(value, round(costs.get(day, 0.0), 2), round(usual, 2), dimension))
+    return found
+
+
+def drivers(
+    pages: Iterable[Mapping[str, Any]],
+    day: str,
+    metric: str,
+    *,
+    limit: int = MAX_DRIVERS,
+    min_delta: float = 1.0,
+    dimension: str = "SERVICE",
+) -> list[Driver]:
+    """The values whose cost on ``day`` rose most above their usual (median of the earlier days returned)."""
+    found = [d for d in changes(pages, day, metric, dimension=dimension) if d.delta_usd >= min_delta]
     found.sort(key=lambda d: d.delta_usd, reverse=True)
     return found[:limit]
+
+
+def causes(
+    pages: Iterable[Mapping[str, Any]], day: str, metric: str, *, dimension: str, limit: int = MAX_DRIVERS
+) -> Causes:
+    """One dimension's drivers and offsets, from one response."""
+    every = changes(list(pages), day, metric, dimension=dimension)
+    rising = sorted((d for d in every if d.delta_usd >= 1.0), key=lambda d: d.delta_usd, reverse=True)
+    fallen = -sum(d.delta_usd for d in every if d.delta_usd < 0)
+    return Causes(dimension, rising[:limit], round(fallen, 2))
+
+
+def overlap_note(service: Causes, extra_usd: float, rule: str) -> str | None:
+    """Why the services listed add up to more than the alert's extra spend, or None when they do not."""
+    listed = service.rise_usd
+    if listed <= extra_usd + OVERLAP_TOLERANCE_USD:
+        return None
+    opening = f"The services listed add up to +{usd(listed)}, more than the +{usd(extra_usd)} extra: "
+    if service.fallen_usd >= OVERLAP_TOLERANCE_USD:
+        return opening + (
+            f"other services fell by {usd(service.fallen_usd)} the same day (offsets), and each service is compared "
+            f"with its own last-week median while the alert's usual is {rule}."
+        )
+    return opening + f"each service is compared with its own last-week median, while the alert's usual is {rule}."
+
+
+def top_values(found: Sequence[Causes], dimension: str, limit: int = 2) -> list[str]:
+    """The leading driver values of ``dimension`` (the regions to look for resources in, the service to link to)."""
+    return [d.value for c in found if c.dimension == dimension for d in c.drivers[:limit]]
+
+
+#: Cost Explorer's SERVICE names -> the tagging API's resource types that bill under them (``ResourceTypeFilters``).
+SERVICE_TAGGING_TYPES: dict[str, tuple[str, ...]] = {
+    "Amazon Elastic Compute Cloud - Compute": ("ec2:instance",),
+    "EC2 - Other": ("ec2:volume",),
+    "Amazon SageMaker": (
+        "sagemaker:endpoint",
+        "sagemaker:notebook-instance",
+        "sagemaker:training-job",
+        "sagemaker:processing-job",
+    ),
+    "Amazon Elastic MapReduce": ("elasticmapreduce:cluster",),
+}
+#: Tags a resource's own owner is read from, first present wins (the tag policy's ``created_by``, else ``owner``).
+OWNER_TAGS = ("created_by", "owner")
+MAX_RESOURCES = 5
+TAGGING_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class TeamResource:
+    """A resource of the team, of a driving service, in a driving region, as the tagging API names it."""
+
+    id: str
+    type: str
+    region: str
+    owner: str
+
+    def line(self) -> str:
+        return f"{self.type} {self.id} ({self.region}), " + (f"owner {self.owner}" if self.owner else "no owner tag")
+
+
+@dataclass(frozen=True)
+class Named:
+    """What the tagging API named: the first resources, how many in all, and what could not be read."""
+
+    resources: tuple[TeamResource, ...] = ()
+    total: int = 0
+    error: str | None = None
+
+
+def team_resources(
+    clients: Clients,
+    regions: Sequence[str],
+    *,
+    team_key: str,
+    team: str,
+    services: Sequence[str],
+    limit: int = MAX_RESOURCES,
+) -> Named:
+    """The team's resources of ``services`` in ``regions``: one paged tagging-API listing per region, filtered by
+    the team tag and the services' resource types (requests grow with pages, never with resources; no describe
+    call, so the cost monitor needs only ``tag:GetResources``). A region that cannot be read is named, the others
+    are listed."""
+    types = sorted({t for service in services for t in SERVICE_TAGGING_TYPES.get(service, ())})
+    if not types:
+        return Named()
+    found: list[TeamResource] = []
+    errors: list[str] = []
+    for region in regions:
+        try:
+            pages = (
+                clients("resourcegroupstaggingapi", region)
+                .get_paginator("get_resources")
+                .paginate(
+                    TagFilters=[{"Key": team_key, "Values": [team]}],
+                    ResourceTypeFilters=types,
+                    ResourcesPerPage=TAGGING_PAGE_SIZE,
+                )
+            )
+            for page in pages:
+                for mapping in page.get("ResourceTagMappingList", []):
+                    arn = str(mapping["ResourceARN"])
+                    tags = tags_dict(mapping.get("Tags"))
+                    owner = next((tags[k] for k in OWNER_TAGS if tags.get(k, "").strip()), "")
+                    found.append(TeamResource(arn.rsplit("/", 1)[-1], type_for_arn(arn), region, owner))
+        except Exception as error:  # named in the alert; the other regions are still listed
+            errors.append(f"{region}: {error_text(error)}")
+    found.sort(key=lambda r: (r.region, r.type, r.id))
+    return Named(tuple(found[:limit]), len(found), "; ".join(errors) or None)

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from costwarden.adapters import aws
 from costwarden.adapters.state import STATE_TABLE_ENV_VAR, DynamoStateStore
 from costwarden.cost import monitor
 from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics, tracer
@@ -54,7 +55,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     at = run_time(event)
     source = cost_source(settings)
-    result = monitor.run(settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at)
+    result = monitor.run(
+        settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at, clients=aws.client
+    )
     summary = result.summary
     if isinstance(source, AthenaCostSource) and source.account_teams is not None:
         # Untagged spend attributed to the account's team is labelled so, never shown as the team's own tagging.

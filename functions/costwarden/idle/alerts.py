@@ -98,6 +98,13 @@ def sums(findings: Sequence[Finding]) -> tuple[float, float, int]:
     return waste, other, sum(1 for f in findings if f.monthly_usd is None)
 
 
+def _also(other: float, unpriced: int) -> str:
+    """`` ($120 more at stake, 2 without a price)``, naming only what is not zero."""
+    parts = [f"{usd(other)} more at stake"] if other else []
+    parts += [f"{unpriced} without a price"] if unpriced else []
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: datetime, marked: int = 0) -> AlertEvent:
     """The weekly ``idle`` alert of one team."""
     ordered = sorted(findings, key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0.0), f.arn))
@@ -112,12 +119,11 @@ def team_alert(team: str, findings: Sequence[Finding], cfg: IdleSettings, now: d
     )
     if marked:
         summary += f" {marked} of them now expire in {cfg.grace_days} days (idle.action=expire)."
-    figures = {
-        "Waste / month": usd(waste),
-        "Resources": len(ordered),
-        "Other at stake / month": usd(other),
-        "Without a price": unpriced,
-    }
+    figures: dict[str, object] = {"Waste / month": usd(waste), "Resources": len(ordered)}
+    if other:  # issue 22: no zero-value field ("Other at stake / month: $0", "Without a price: 0")
+        figures["Other at stake / month"] = usd(other)
+    if unpriced:
+        figures["Without a price"] = unpriced
     extra: dict[str, Any] = {
         "findings": [f.to_dict() for f in ordered[:MAX_ITEMS]],
         "findings_total": len(ordered),
@@ -161,8 +167,7 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
         title=f"Idle across the account: {len(findings)} resources, {usd(waste)}/month of waste at this rate",
         summary=(
             f"At this rate {len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} per month for idle "
-            "capacity "
-            f"({usd(other)} more at stake, {unpriced} without a price)."
+            "capacity" + _also(other, unpriced) + "."
         ),
         figures={"Waste / month": usd(waste), "Resources": len(findings), "Teams": len(by_team)},
         items=[  # the top MAX_ITEMS teams; ``teams`` below has them all

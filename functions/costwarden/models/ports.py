@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from costwarden.models.alert import AlertEvent
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
@@ -61,6 +61,8 @@ class ServiceQuery(CostBasis):
     """The tag a team is read from."""
     team: str | None
     """The team (``None``: cost without the tag)."""
+    dimension: NotRequired[str]
+    """The Cost Explorer dimension grouped by: SERVICE when not given (USAGE_TYPE, REGION, LINKED_ACCOUNT)."""
 
 
 class TagTotalQuery(CostBasis):

@@ -20,6 +20,7 @@ from typing import Any
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.text import clip, hours_until, pct, ratio_x
 from costwarden.models.alert import AlertEvent
+from costwarden.notifier.blocks import zero_value
 from costwarden.notifier.k8s_digest_blocks import kubernetes_blocks
 
 MAX_BLOCKS = 50
@@ -90,7 +91,7 @@ def _section(text: str) -> dict[str, Any]:
 def _fields(figures: dict[str, Any]) -> dict[str, Any]:
     fields = [
         {"type": "mrkdwn", "text": clip(f"*{_escape(str(label))}*\n{_escape(str(value))}", MAX_FIELD_TEXT)}
-        for label, value in list(figures.items())[:MAX_FIELDS]
+        for label, value in [(k, v) for k, v in figures.items() if not zero_value(v)][:MAX_FIELDS]  # issue 22
     ]
     return {"type": "section", "fields": fields}
 
@@ -103,7 +104,7 @@ def _context(details: dict[str, Any], event: AlertEvent) -> dict[str, Any]:
     parts.extend(f":information_source: {_escape(str(note))}" for note in (details.get("notes") or []))
     parts = [
         *parts[: MAX_CONTEXT_ELEMENTS - 1],
-        f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden · `{event.dedup_key}`",
+        f"Generated {event.occurred_at:%Y-%m-%d %H:%M} UTC by Costwarden",  # the dedup key: in the message metadata
     ]
     elements = [{"type": "mrkdwn", "text": clip(text, MAX_FIELD_TEXT)} for text in parts]
     return {"type": "context", "elements": elements}

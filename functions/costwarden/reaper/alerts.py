@@ -6,16 +6,19 @@ whose key is ``ttl`` would write a tag the reaper never reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from costwarden.core.alerts import build, truncate
 from costwarden.core.keys import ExpiryKey, HashedKey, ReapedKey
+from costwarden.core.money import usd
 from costwarden.core.owner import PEOPLE_DETAIL, people_of
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.expiry import describe_remaining, format_expiry
+from costwarden.models.idle_ports import PriceBook
+from costwarden.models.pricing import HOURS_PER_MONTH
 from costwarden.resources import REGISTRY
-from costwarden.resources.model import Decision, Status, Violation, Warning
+from costwarden.resources.model import Decision, Resource, Status, Violation, Warning
 from costwarden.settings import TagPolicy
 
 MAX_ITEMS = 50
@@ -103,6 +106,40 @@ def tag_violation(team: str, violations: Sequence[Violation], now: datetime, pol
     )
 
 
+#: Registry type -> the Price List service its instance type is priced under (``PriceBook.on_demand_price``): the
+#: types whose running cost is one instance's hours. Others are not priced (the alert says how many).
+PRICED_TYPES = {"ec2:instance": "ec2", "sagemaker:notebook-instance": "sagemaker-notebook"}
+
+
+def monthly_savings(actions: Iterable[tuple[Resource, Decision]], book: PriceBook) -> dict[str, float | None]:
+    """What each acted-on resource cost a month while it ran (on-demand list price x 730 h), by ARN; ``None`` where
+    no price is known (a type without a per-instance price, an unknown instance type, a Price List failure)."""
+    out: dict[str, float | None] = {}
+    for resource, decision in actions:
+        service = PRICED_TYPES.get(resource.type)
+        instance_type = str(resource.details.get("instance_type") or "")
+        if service is None or not instance_type or decision.action in ("none", "mark"):
+            out[decision.arn] = None
+            continue
+        quote = book.on_demand_price(service, instance_type, resource.region)
+        out[decision.arn] = None if quote.usd is None else round(quote.usd * HOURS_PER_MONTH, 2)
+    return out
+
+
+def _saves(done: Sequence[Decision], monthly_usd: Mapping[str, float | None] | None) -> tuple[str, dict[str, str]]:
+    """The sentence and figure saying what the run saves a month (only what was done; unpriced ones counted)."""
+    if monthly_usd is None:
+        return " What this saves per month is not known: this run read no prices.", {}
+    priced = [v for d in done if (v := monthly_usd.get(d.arn)) is not None]
+    unpriced = len(done) - len(priced)
+    if not priced:
+        return f" What this saves per month is not known: no list price for {unpriced} of them.", {}
+    note = f" ({unpriced} without a list price)" if unpriced else ""
+    total = sum(priced)
+    sentence = f" It saves about {usd(total)}/month at on-demand list prices{note}."
+    return sentence, {"Saves / month": f"{usd(total)}{'+' if unpriced else ''}"}
+
+
 def reaped(
     team: str,
     decisions: Sequence[Decision],
@@ -111,13 +148,20 @@ def reaped(
     policy: TagPolicy,
     *,
     tags: Mapping[str, Mapping[str, str]] | None = None,
+    monthly_usd: Mapping[str, float | None] | None = None,
 ) -> AlertEvent:
-    """The per-team summary of a run's actions; ``tags`` (arn -> tags of the resources acted on) name the people
-    whose resources were cleaned up (their direct messages)."""
+    """The per-team summary of a run's actions. ``tags`` (arn -> tags of the resources acted on) name the people
+    whose resources were cleaned up (their direct messages); ``monthly_usd`` (``monthly_savings``: ARN -> USD/month
+    or None) says what it saves, else the alert says that no price was read."""
     known = tags or {}
     done = [d for d in decisions if d.status is Status.DONE]
     failed = [d for d in decisions if d.status is Status.FAILED]
     items = [_line(d) + (f" - {d.reason}" if d.status is Status.FAILED else "") for d in decisions[:MAX_ITEMS]]
+    sentence, saves = _saves(done, monthly_usd)
+    figures: dict[str, object] = {"Done": len(done), **saves}
+    if failed:
+        figures["Failed"] = len(failed)
+    figures["Run"] = run_id
     return build(
         AlertKind.REAPED,
         Severity.WARNING if failed else Severity.INFO,
@@ -127,9 +171,9 @@ def reaped(
         + (f", {len(failed)} failed" if failed else ""),
         summary=(
             f"Resources past their {policy.expires_key} tag were stopped, terminated or deleted; "
-            "every decision is audited."
+            "every decision is audited." + (sentence if done else "")
         ),
-        figures={"Done": len(done), "Failed": len(failed), "Run": run_id},
+        figures=figures,
         items=truncate(items, MAX_ITEMS, total=len(decisions)),
         extra=_people([(known[d.arn], _line(d)) for d in done if d.arn in known], policy),
         now=now,

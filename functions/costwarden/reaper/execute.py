@@ -21,6 +21,7 @@ from costwarden.core.keys import FIRST_SEEN_PK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import Sent, send_once, send_once_each
 from costwarden.models.alert import AlertEvent
+from costwarden.models.idle_ports import PriceBook
 from costwarden.models.ports import Publisher as Publisher  # noqa: PLC0414 - re-exported for the reaper's callers
 from costwarden.models.ports import StateStore
 from costwarden.reaper import alerts
@@ -119,6 +120,7 @@ def run_reaper(
     now: datetime | None = None,
     store_audit: bool = True,
     trigger: Trigger = Trigger.SCHEDULE,
+    prices: PriceBook | None = None,
 ) -> RunResult:
     """Run the reaper once. ``dry_run`` None → ``settings.reaper.dry_run``. ``publish_fn`` None → no events sent
     (and no "already warned" state written, so a later run with a topic still warns)."""
@@ -160,7 +162,7 @@ def run_reaper(
     if store_audit:
         _store_audit(state, settings, result, batch)
     if publish_fn is not None:
-        _publish_all(publish_fn, state, settings, plan, result)
+        _publish_all(publish_fn, state, settings, plan, result, prices=prices)
     return result
 
 
@@ -203,6 +205,7 @@ class _Publishing:
     result: RunResult
     now: datetime
     policy: TagPolicy
+    prices: PriceBook | None = None  # what a reaped resource cost a month (issue 22); None: no prices read
 
     def send(self, event: AlertEvent) -> bool:
         try:
@@ -272,15 +275,26 @@ class _Publishing:
                 acted[decision.team].append(decision)
         for team, decisions in sorted(acted.items()):
             tags = {resource.arn: resource.tags for resource, _ in plan.actions}
-            self.send(alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy, tags=tags))
+            saves = alerts.monthly_savings(plan.actions, self.prices) if self.prices is not None else None
+            self.send(
+                alerts.reaped(team, decisions, self.result.run_id, self.now, self.policy, tags=tags, monthly_usd=saves)
+            )
 
 
 def _violation_key(violation: Any) -> tuple[str, str]:
     return f"dedup#tagviolation#{violation.resource.arn}", violation.value
 
 
-def _publish_all(publish_fn: Publisher, state: StateStore, settings: Settings, plan: Plan, result: RunResult) -> None:
-    publishing = _Publishing(publish_fn, state, result, result.started_at, settings.tags)
+def _publish_all(
+    publish_fn: Publisher,
+    state: StateStore,
+    settings: Settings,
+    plan: Plan,
+    result: RunResult,
+    *,
+    prices: PriceBook | None = None,
+) -> None:
+    publishing = _Publishing(publish_fn, state, result, result.started_at, settings.tags, prices)
     publishing.warnings(plan)
     publishing.violations(plan)
     publishing.summaries(plan, operator_team(settings))

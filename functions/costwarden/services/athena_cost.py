@@ -111,6 +111,8 @@ class AthenaCostSource:
         return pages_from_rows(merged, [team_key], metric, start, end)
 
     def daily_by_service(self, start: date, end: date, **query: Unpack[ServiceQuery]) -> list[dict[str, Any]]:
+        if query.get("dimension", "SERVICE") != "SERVICE":
+            return []  # the export's questions answer by service only; the other cause dimensions are Cost Explorer's
         return self._run(
             "daily_by_service",
             start,

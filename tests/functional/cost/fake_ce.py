@@ -15,6 +15,8 @@ import pandas as pd
 from moto.backends import get_backend
 
 ACCOUNT = "123456789012"
+#: Cost Explorer's group-by dimensions -> the line items' columns.
+DIMENSION_COLUMNS = {"SERVICE": "service", "USAGE_TYPE": "usage_type", "REGION": "region", "LINKED_ACCOUNT": "account"}
 
 
 @dataclass
@@ -30,11 +32,14 @@ class FakeCostExplorer:
                 "service",
                 "record_type",
                 "cost",
+                "usage_type",
+                "region",
+                "account",
             ]
         )
     )
     """Line items: date (YYYY-MM-DD), team (None = untagged), lifecycle_phase, environment, experiment_id (None =
-    untagged), service, record_type, cost."""
+    untagged), service, record_type, cost, and the other cause dimensions: usage_type, region, account."""
     estimated: set[str] = field(default_factory=set)
     page_days: int = 10
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -50,6 +55,9 @@ class FakeCostExplorer:
         record_type: str = "Usage",
         environment: str | None = None,
         experiment_id: str | None = None,
+        usage_type: str = "USE1-BoxUsage:m5.xlarge",
+        region: str = "us-east-1",
+        account: str = ACCOUNT,
     ) -> None:
         row = {
             "date": day,
@@ -60,6 +68,9 @@ class FakeCostExplorer:
             "service": service,
             "record_type": record_type,
             "cost": cost,
+            "usage_type": usage_type,
+            "region": region,
+            "account": account,
         }
         self.rows = pd.concat([self.rows, pd.DataFrame([row])], ignore_index=True)
 
@@ -74,6 +85,9 @@ class FakeCostExplorer:
                 "service": kwargs.get("service", "Amazon Elastic Compute Cloud - Compute"),
                 "record_type": kwargs.get("record_type", "Usage"),
                 "cost": v,
+                "usage_type": kwargs.get("usage_type", "USE1-BoxUsage:m5.xlarge"),
+                "region": kwargs.get("region", "us-east-1"),
+                "account": kwargs.get("account", ACCOUNT),
             }
             for i, v in enumerate(values)
         ]
@@ -95,7 +109,7 @@ class FakeCostExplorer:
             return ~self._matches(frame, flt["Not"])
         if "Dimensions" in flt:
             dim = flt["Dimensions"]
-            column = {"RECORD_TYPE": "record_type", "SERVICE": "service"}[dim["Key"]]
+            column = {"RECORD_TYPE": "record_type", **DIMENSION_COLUMNS}[dim["Key"]]
             return frame[column].isin(dim["Values"])
         if "Tags" in flt:
             tag = flt["Tags"]
@@ -118,9 +132,7 @@ class FakeCostExplorer:
         for day in page_days:
             today = selected.loc[selected["date"] == day]
             groups = []
-            columns = [
-                {"SERVICE": "service"}[g["Key"]] if g["Type"] == "DIMENSION" else g["Key"] for g in params["GroupBy"]
-            ]
+            columns = [DIMENSION_COLUMNS[g["Key"]] if g["Type"] == "DIMENSION" else g["Key"] for g in params["GroupBy"]]
             for raw_values, part in today.groupby(columns, dropna=False, sort=True):
                 values = raw_values if isinstance(raw_values, tuple) else (raw_values,)
                 keys = []

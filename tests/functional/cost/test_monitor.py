@@ -81,13 +81,15 @@ def test_spike_alerts_once_with_root_cause_then_escalates_then_stays_quiet(world
     anomalies = [e for e in events if e.kind is AlertKind.COST_ANOMALY]
     assert [(e.team, e.severity) for e in anomalies] == [("vision", Severity.WARNING), ("vision", Severity.CRITICAL)]
     first, escalated = anomalies
-    assert first.details["items"][0].startswith("+") and first.details["items"][0].endswith("USD in Amazon SageMaker")
+    assert first.details["items"][0].startswith("+") and first.details["items"][0].endswith(" in Amazon SageMaker")
     assert first.details["figures"]["Data"] == "final"
     assert escalated.details["episode"] == "escalated" and "escalated" in escalated.title
-    assert "+3,000 USD in Amazon SageMaker" in escalated.details["items"]
+    assert "+$3,000 in Amazon SageMaker" in escalated.details["items"]
     assert summaries[2]["alerts"] == []
-    # root-cause requests are filtered to the team and grouped by service
-    service_requests = [r for r in world.fake.requests if r["GroupBy"][0]["Type"] == "DIMENSION"]
+    # root-cause requests are filtered to the team, one per cause dimension and alert, services first
+    cause_requests = [r for r in world.fake.requests if r["GroupBy"][0]["Type"] == "DIMENSION"]
+    assert [r["GroupBy"][0]["Key"] for r in cause_requests] == 2 * ["SERVICE", "USAGE_TYPE", "REGION", "LINKED_ACCOUNT"]
+    service_requests = [r for r in cause_requests if r["GroupBy"][0]["Key"] == "SERVICE"]
     assert len(service_requests) == 2
     assert {"Tags": {"Key": "team", "Values": ["vision"], "MatchOptions": ["EQUALS"]}} in service_requests[0]["Filter"][
         "And"
@@ -168,7 +170,7 @@ def test_handler_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch, capsy
     event = json.loads((ROOT / "events" / "cost_monitor" / "scheduled.json").read_text())
     event["time"] = "2026-03-20T08:00:00Z"
     summary = handler(event, LocalContext(function_name="cost_monitor"))
-    assert summary["ce_requests"] == 7  # 6 pages of backfill + 1 root-cause request
+    assert summary["ce_requests"] == 10  # 6 pages of backfill + 1 root-cause request per cause dimension (4)
     assert json.loads(json.dumps(summary))["findings"][0]["team"] == "recsys"  # plain JSON, as Lambda returns it
     assert [(a["kind"], a["team"]) for a in summary["alerts"]] == [("cost_anomaly", "recsys"), ("budget", "recsys")]
     out = capsys.readouterr().out
@@ -200,7 +202,7 @@ def test_team_only_grouping_and_unblended_metric(world: World) -> None:
     first = world.fake.requests[0]
     assert first["GroupBy"] == [{"Type": "TAG", "Key": "team"}] and first["Metrics"] == ["UnblendedCost"]
     assert [(a["team"], a["severity"]) for a in summary["alerts"]] == [("vision", "critical")]
-    assert summary["alerts"][0]["items"] == ["+3,000 USD in Amazon SageMaker"]
+    assert summary["alerts"][0]["items"] == ["+$3,000 in Amazon SageMaker"]
 
 
 def test_run_ends_with_the_daily_digest_built_from_its_own_numbers(world: World) -> None:
@@ -219,7 +221,7 @@ def test_run_ends_with_the_daily_digest_built_from_its_own_numbers(world: World)
     assert set(teams) == set(TEAMS)
     assert details["budget_counts"]["OVER_BUDGET"] == 1  # recsys: 1,000 USD budget, far above it by mid-month
     assert [(a["team"], a["severity"]) for a in details["anomalies"]] == [("vision", "critical")]
-    assert details["anomalies"][0]["top_service"].endswith("USD in Amazon SageMaker")
+    assert details["anomalies"][0]["top_service"].endswith(" in Amazon SageMaker")
     assert digest.severity is Severity.WARNING  # a critical anomaly and a team over budget
 
 
@@ -235,4 +237,4 @@ def test_next_days_digest_still_names_the_driver_of_an_open_episode(world: World
     (digest,) = [e for e in world.published(digests=True) if e.kind is AlertKind.DIGEST]
     (anomaly,) = digest.details["anomalies"]
     assert anomaly["team"] == "vision"
-    assert anomaly["top_service"].endswith("USD in Amazon SageMaker")
+    assert anomaly["top_service"].endswith(" in Amazon SageMaker")

@@ -97,5 +97,5 @@ def _service_pages(day: str, before: float, after: float) -> list[dict[str, obje
 def test_drivers_rank_services_by_increase() -> None:
     found = drivers(_service_pages("2026-03-10", 200.0, 3380.0), "2026-03-10", "AmortizedCost")
     assert found == [Driver("Amazon SageMaker", 3380.0, 200.0)]
-    assert found[0].line() == "+3,180 USD in Amazon SageMaker"
+    assert found[0].line() == "+$3,180 in Amazon SageMaker"  # money in the one format (core.money)
     assert drivers(_service_pages("2026-03-10", 200.0, 200.0), "2026-03-10", "AmortizedCost") == []

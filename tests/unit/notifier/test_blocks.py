@@ -58,7 +58,8 @@ def test_default_layout_header_summary_fields_items_context() -> None:
     assert "CRITICAL" in context_text
     assert "team *nlp*" in context_text
     assert "2026-11-26 08:00 UTC" in context_text
-    assert "`cost_anomaly#nlp#2026-11-25`" in context_text
+    assert "cost_anomaly#nlp#2026-11-25" not in context_text  # internal: in the message metadata, never shown
+    assert message["metadata"]["event_payload"]["dedup_key"] == "cost_anomaly#nlp#2026-11-25"
     assert message["text"].startswith(":rotating_light: [CRITICAL] nlp: spend 2.6x its baseline (nlp)")
 
 
@@ -96,10 +97,10 @@ def test_long_summary_and_fallback_text_are_cut() -> None:
 
 
 def test_more_than_ten_figures_are_split_across_sections() -> None:
-    figures = {f"Figure {n}": f"{n} USD" for n in range(23)}
+    figures = {f"Figure {n}": f"{n} USD" for n in range(1, 24)}  # none zero: a zero figure is not shown
     sections = [b for b in render_message(_event(details={"figures": figures}))["blocks"] if "fields" in b]
     assert [len(s["fields"]) for s in sections] == [10, 10, 3]
-    assert sections[2]["fields"][-1]["text"] == "*Figure 22*\n22 USD"
+    assert sections[2]["fields"][-1]["text"] == "*Figure 23*\n23 USD"
 
 
 def test_long_figure_value_is_cut_to_the_field_limit() -> None:
