@@ -71,7 +71,8 @@ def test_a_namespace_whose_spend_doubles_alerts_its_team_once_naming_cluster_nam
     assert (key.series, key.day) == ("k8s:prod-gpu/ml-training|", "2026-03-19")
     figures = alert.details["figures"]
     assert context_figures(alert) == ("prod-gpu", "ml-training", "trainer", "60%")
-    assert figures["Ratio"].startswith("2.1") and alert.title.startswith("k8s:prod-gpu/ml-training: 2.1x usual")
+    assert figures["Ratio"].startswith("2.1") and alert.title.startswith("k8s:prod-gpu/ml-training: +$")
+    assert alert.title.endswith("(2.1x usual)")
     assert alert.details["k8s"] == {
         "series": "k8s:prod-gpu/ml-training",
         "cluster": "prod-gpu",
