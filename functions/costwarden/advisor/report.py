@@ -145,19 +145,24 @@ def trend_chart(title: str, daily: Sequence[tuple[str, float]], episodes: Sequen
     peak = max(v for _, v in daily) or 1.0
     index = {day: i for i, (day, _) in enumerate(daily)}
     first, last = daily[0][0], daily[-1][0]
-    parts = [_svg_open(title, left + plot_w + 10, top_pad + plot_h + 40)]
-    for episode in episodes:
-        start, end = max(episode.start, first), min(episode.last, last)
-        if start > end or start not in index or end not in index:
-            continue
-        x = left + index[start] * step
-        width = (index[end] - index[start] + 1) * step
+    shown = [e for e in episodes if max(e.start, first) <= min(e.last, last)]
+    lane_h = 18
+    parts = [_svg_open(title, left + plot_w + 10, top_pad + plot_h + 40 + lane_h * len(shown))]
+    for lane, episode in enumerate(shown):
+        start, end = index.get(max(episode.start, first), 0), index.get(min(episode.last, last), len(daily) - 1)
+        x, width = left + start * step, (end - start + 1) * step
         fill = _EPISODE_FILL.get(episode.severity, "#eaeef2")
-        label = f"{episode.series} {episode.severity} {episode.start} to {episode.last}"
+        label = f"{episode.series}: {episode.severity}, {episode.start} to {episode.last}"
+        y = top_pad + plot_h + 40 + lane * lane_h
         parts.append(
-            f'<rect x="{x:.1f}" y="{top_pad}" width="{width:.1f}" height="{plot_h}" fill="{fill}">'
+            f'<rect x="{x:.1f}" y="{top_pad}" width="{width:.1f}" height="{plot_h}" fill="{fill}" opacity=".6">'
             f"<title>{_e(label)}</title></rect>"
-            f'<text x="{x + 3:.1f}" y="{top_pad + 14}">{_e(episode.team)}</text>'
+            f'<rect x="{x:.1f}" y="{y - 12}" width="{width:.1f}" height="14" fill="{fill}"/>'
+            + (
+                f'<text x="{x + 3:.1f}" y="{y}">{_e(label)}</text>'
+                if start < len(daily) / 2
+                else f'<text x="{x + width - 3:.1f}" y="{y}" text-anchor="end">{_e(label)}</text>'
+            )
         )
     for i, (day, value) in enumerate(daily):
         height = plot_h * value / peak
@@ -241,19 +246,22 @@ def _budgets(report: MonthlyReport) -> str:
     """Every team with a budget, and every pool, with the spend it is judged on and its status."""
     basis = "projected" if not report.complete else "spent"
     rows = [
-        (t.team, "month", t.budget.budget_usd, t.budget.basis_usd, t.budget.status)
+        (t.team, "month", t.budget.budget_usd, t.budget.basis_usd, t.budget.status, t.change_pct(report.projection))
         for t in report.teams
         if t.budget is not None
     ]
-    rows += [(p.team, f"{p.pool} pool", p.budget_usd, p.basis_usd, p.status) for p in report.pools]
+    rows += [(p.team, f"{p.pool} pool", p.budget_usd, p.basis_usd, p.status, p.change_pct) for p in report.pools]
     if not rows:
         return '<h2>Budgets</h2><p class="muted">No team has a monthly budget (budgets.monthly_usd).</p>'
     body = "".join(
         f'<tr><td><a href="#{anchor(team)}">{_e(team)}</a></td><td>{_e(what)}</td><td>{_e(usd(budget))}</td>'
-        f"<td>{_e(usd(spend))}</td><td>{spend / budget * 100:.0f} %</td><td>{_badge(status)}</td></tr>"
-        for team, what, budget, spend, status in sorted(rows, key=lambda r: (-r[3] / r[2], r[0], r[1]))
+        f"<td>{_e(usd(spend))}</td><td>{spend / budget * 100:.0f} %</td><td>{_badge(status)}</td>"
+        f"<td>{_pct(pct)}</td></tr>"
+        for team, what, budget, spend, status, pct in sorted(rows, key=lambda r: (-r[3] / r[2], r[0], r[1]))
     )
-    head = f"<tr><th>team</th><th>budget</th><th>USD</th><th>{basis}</th><th>share</th><th>status</th></tr>"
+    head = (
+        f"<tr><th>team</th><th>of</th><th>budget</th><th>{basis}</th><th>share</th><th>status</th><th>change</th></tr>"
+    )
     return f"<h2>Budgets</h2>{_scroll(f'<table>{head}{body}</table>')}"
 
 
@@ -262,8 +270,7 @@ def _trend(report: MonthlyReport) -> str:
         return ""
     chart = trend_chart(f"Daily spend in {report.month}", report.daily, report.episodes)
     items = "".join(
-        f"<li>{_e(e.team)}: {_e(e.series)}, {_e(e.start)} to {_e(e.last)} ({_e(e.severity)})</li>"
-        for e in report.episodes
+        f"<li>{_e(e.series)}: {_e(e.severity)}, {_e(e.start)} to {_e(e.last)}</li>" for e in report.episodes
     )
     legend = f"<p>Anomaly episodes (shaded):</p><ul>{items}</ul>" if items else "<p>No anomaly episode this month.</p>"
     return f"<h2>Daily trend</h2>{chart}{legend}"
@@ -286,15 +293,13 @@ def _waste(report: MonthlyReport) -> str:
         priced = sum(w.usd_month for w in report.waste if w.usd_month is not None)
         as_of = f" (idle finder's scan of {_e((report.waste_as_of or '')[:10])})" if report.waste_as_of else ""
         out.append(f"<h3>Idle: {len(report.waste)} resources, {_e(usd(priced))}/month{as_of}</h3>")
-        body = "".join(
-            f"<tr><td>{_e(w.resource)}</td><td>{_e(w.type)}</td><td>{_e(w.team)}</td><td>{_e(w.owner)}</td>"
-            f'<td>{_e(usd(w.usd_month))}</td><td class="text">{_e(w.action)}'
-            + (f"<br><code>{_e(w.command)}</code>" if w.command else "")
-            + "</td></tr>"
+        items = "".join(
+            f"<li><b>{_e(usd(w.usd_month))}/month</b> · {_e(w.type)} <code>{_e(w.resource)}</code> "
+            f"({_e(w.region)}, {_e(w.kind.replace('_', ' '))}) · team {_e(w.team)}, owner {_e(w.owner)}"
+            f"<br>{_e(w.action)}" + (f"<br><code>{_e(w.command)}</code>" if w.command else "") + "</li>"
             for w in report.waste
         )
-        head = "<tr><th>resource</th><th>type</th><th>team</th><th>owner</th><th>USD/month</th><th>what to do</th></tr>"
-        out.append(_scroll(f"<table>{head}{body}</table>"))
+        out.append(f'<ul class="saves">{items}</ul>')
     else:
         out.append('<p class="muted">No idle findings stored (the idle finder has not run).</p>')
     if report.savings_actions:

@@ -59,6 +59,8 @@ class PoolStatus:
     budget_usd: float
     basis_usd: float
     status: str
+    change_pct: float | None = None
+    """Month over month of the pool's spend (run rate while the month is under way); None: nothing last month."""
 
 
 @dataclass(frozen=True)

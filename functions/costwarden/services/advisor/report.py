@@ -149,7 +149,7 @@ def run_report(
         by_env = (
             _cached_lines(settings, frame, env_key)
             if env_key == cached_dim
-            else _monthly_lines(settings, ce, start=start_this, end=end, dimension=env_key)
+            else _monthly_lines(settings, ce, start=start, end=end, dimension=env_key)
         )
         report.pools = pool_statuses(settings, by_env, month=month, projection=report.projection)
     add_sections(report, settings, store)

@@ -14,6 +14,7 @@ each reader names what it skipped in the report's notes.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -25,8 +26,10 @@ from costwarden.advisor.report import (
     PoolStatus,
     SavingAction,
     WasteItem,
+    change_pct,
     classify_budget,
     month_bounds,
+    previous_month,
 )
 from costwarden.core.episodes import DEDUP_PK as EPISODES_PK
 from costwarden.core.episodes import load_state
@@ -62,8 +65,9 @@ def episodes_in(items: Iterable[Mapping[str, Any]], month: str) -> list[Episode]
         began, ended = str(record.get("start", "")), str(record.get("last", record.get("start", "")))
         if not began or record.get("retracted") or began > last or ended < first:
             continue
-        team = series.split("|", 1)[0]
-        out.append(Episode(team, series.rstrip("|"), began, ended, str(record.get("severity", "warning"))))
+        team, _, second = series.partition("|")
+        label = f"{team} / {second}" if second else team
+        out.append(Episode(team, label, began, ended, str(record.get("severity", "warning"))))
     return sorted(out, key=lambda e: (e.start, e.series))
 
 
@@ -76,7 +80,8 @@ def waste_items(settings: Settings, summary: Mapping[str, Any] | None) -> tuple[
         if not isinstance(raw, Mapping) or not raw.get("id"):
             continue
         team = str(raw.get("team") or "")
-        commands = [str(c) for c in raw.get("commands") or [] if c]
+        listed = raw.get("commands")
+        commands = [str(c) for c in listed if c] if isinstance(listed, list) else []
         items.append(
             WasteItem(
                 team=team,
@@ -98,7 +103,8 @@ def waste_items(settings: Settings, summary: Mapping[str, Any] | None) -> tuple[
 def saving_actions(settings: Settings, record: Mapping[str, Any] | None) -> list[SavingAction]:
     """The advisor's findings as actions ("save X/month by ..."), largest first; a team without them: none."""
     out: list[SavingAction] = []
-    for team, info in dict((record or {}).get("teams") or {}).items():
+    teams = (record or {}).get("teams")
+    for team, info in teams.items() if isinstance(teams, Mapping) else ():
         found = info.get("findings") if isinstance(info, Mapping) else None
         for raw in found if isinstance(found, list) else []:
             amount = _number(raw.get("usd_month")) if isinstance(raw, Mapping) else None
@@ -111,19 +117,20 @@ def saving_actions(settings: Settings, record: Mapping[str, Any] | None) -> list
 
 def pool_statuses(settings: Settings, lines: Sequence[CostLine], *, month: str, projection: float) -> list[PoolStatus]:
     """Each configured pool's month: production judged on its projected month end, experiment on actual spend
-    (the pool alerts' rule), ``lines`` being this month's spend by team and environment value."""
+    (the pool alerts' rule), ``lines`` being the month's and the month before's spend by team and environment value."""
     mapping = settings.budgets.pools.environments
-    spent: dict[tuple[str, str], float] = {}
+    spent: dict[tuple[str, str, str], float] = defaultdict(float)
     for line in lines:
         pool = mapping.get(line.value)
-        if line.month == month and pool is not None:
-            spent[(line.team, pool)] = spent.get((line.team, pool), 0.0) + line.usd
+        if pool is not None:
+            spent[(line.team, pool, line.month)] += line.usd
     out: list[PoolStatus] = []
     for team, entry in sorted(settings.teams.items()):
         for pool, budget in (("production", entry.pools.production), ("experiment", entry.pools.experiment)):
             if budget is None:
                 continue
-            actual = spent.get((team, pool), 0.0)
+            actual = spent.get((team, pool, month), 0.0)
+            before = spent.get((team, pool, previous_month(month)), 0.0)
             basis = actual * projection if pool == "production" else actual
             judged = classify_budget(
                 budget,
@@ -132,7 +139,7 @@ def pool_statuses(settings: Settings, lines: Sequence[CostLine], *, month: str, 
                 over_budget_ratio=settings.budgets.over_budget_ratio,
             )
             if judged is not None:
-                out.append(PoolStatus(team, pool, budget, basis, judged.status))
+                out.append(PoolStatus(team, pool, budget, basis, judged.status, change_pct(actual, before, projection)))
     return out
 
 
