@@ -114,9 +114,8 @@ def chapter(env: DemoEnv) -> None:
             f"half (authorize, read the instance fresh, stop it, audit, answer): {statuses}"
         )
         for reply in env.slack.received[before:]:
-            print_message(
-                env, f"reply to the pressed message ({reply.path})", reply.status, reply.answer, reply.body or {}
-            )
+            where = "the Slack app's reply on the pressed message (response_url)"
+            print_message(env, reply.path, reply.status, reply.answer, reply.body or {}, where=where)
         env.say("")
         env.say(f"  {target.rsplit('/', 1)[-1]} is now {_state_of(env, target)}; the audit log says who:")
         for item in _audit(env):

@@ -277,14 +277,22 @@ def _plain(text: str) -> str:
 
 
 def print_message(
-    env: DemoEnv, channel: str, status: int, answer: str, message: dict[str, Any], *, brief: bool = False
+    env: DemoEnv,
+    channel: str,
+    status: int,
+    answer: str,
+    message: dict[str, Any],
+    *,
+    brief: bool = False,
+    where: str = "Slack channel",
 ) -> None:
     """A Block Kit message as readable text: channel, header, summary, fields, lists, context.
 
     ``brief`` (``DemoEnv.brief_kinds``): its head only, up to the first divider, e.g. a digest shown in full later.
+    ``where``: what received it (a channel's webhook; the Slack app's reply to a ``response_url``).
     """
     env.say("")
-    env.say(f"  -> Slack channel {channel}  [{status} {answer}]")
+    env.say(f"  -> {where} {channel}  [{status} {answer}]")
     if status != 200:
         verdict = "retried" if status == 429 or status >= 500 else "refused: the record would go to the DLQ"
         env.say(f"     (not posted; {verdict})")
