@@ -80,7 +80,8 @@ def _post(headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], float]:
 
     started = time.monotonic()
     event = {"version": "2.0", "headers": headers, "body": body.decode(), "isBase64Encoded": False}
-    answer = interact.handler(event, LocalContext(function_name="interact"))
+    context: Any = LocalContext(function_name="interact")  # enough of LambdaContext for the handler
+    answer = interact.handler(event, context)
     return answer, time.monotonic() - started
 
 

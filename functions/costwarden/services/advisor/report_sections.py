@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -126,12 +126,12 @@ def pool_statuses(settings: Settings, lines: Sequence[CostLine], *, month: str, 
             spent[(line.team, pool, line.month)] += line.usd
     out: list[PoolStatus] = []
     for team, entry in sorted(settings.teams.items()):
-        for pool, budget in (("production", entry.pools.production), ("experiment", entry.pools.experiment)):
+        for name, budget in (("production", entry.pools.production), ("experiment", entry.pools.experiment)):
             if budget is None:
                 continue
-            actual = spent.get((team, pool, month), 0.0)
-            before = spent.get((team, pool, previous_month(month)), 0.0)
-            basis = actual * projection if pool == "production" else actual
+            actual = spent.get((team, name, month), 0.0)
+            before = spent.get((team, name, previous_month(month)), 0.0)
+            basis = actual * projection if name == "production" else actual
             judged = classify_budget(
                 budget,
                 basis,
@@ -139,7 +139,7 @@ def pool_statuses(settings: Settings, lines: Sequence[CostLine], *, month: str, 
                 over_budget_ratio=settings.budgets.over_budget_ratio,
             )
             if judged is not None:
-                out.append(PoolStatus(team, pool, budget, basis, judged.status, change_pct(actual, before, projection)))
+                out.append(PoolStatus(team, name, budget, basis, judged.status, change_pct(actual, before, projection)))
     return out
 
 
@@ -150,20 +150,23 @@ def has_pools(settings: Settings) -> bool:
 def add_sections(report: MonthlyReport, settings: Settings, store: StateStore) -> None:
     """Fill the report's episodes, waste and savings actions from the state table (each read alone: one that
     fails leaves its section empty and says so in the notes)."""
-    readers = (
-        ("anomaly episodes", lambda: report.episodes.extend(episodes_in(store.query(EPISODES_PK), report.month))),
-        ("idle findings", lambda: _waste(report, settings, store)),
-        (
-            "savings findings",
-            lambda: report.savings_actions.extend(saving_actions(settings, store.get(SAVINGS_PK, SAVINGS_SK))),
-        ),
+
+    def episodes() -> None:
+        report.episodes.extend(episodes_in(store.query(EPISODES_PK), report.month))
+
+    def waste() -> None:
+        report.waste, report.waste_as_of = waste_items(settings, store.get(IDLE_SUMMARY_PK, IDLE_SUMMARY_SK))
+
+    def savings() -> None:
+        report.savings_actions.extend(saving_actions(settings, store.get(SAVINGS_PK, SAVINGS_SK)))
+
+    readers: tuple[tuple[str, Callable[[], None]], ...] = (
+        ("anomaly episodes", episodes),
+        ("idle findings", waste),
+        ("savings findings", savings),
     )
     for what, read in readers:
         try:
             read()
         except Exception as error:  # a section missing is said, the report still goes out
             report.notes.append(f"{what} could not be read ({type(error).__name__}): that section is empty")
-
-
-def _waste(report: MonthlyReport, settings: Settings, store: StateStore) -> None:
-    report.waste, report.waste_as_of = waste_items(settings, store.get(IDLE_SUMMARY_PK, IDLE_SUMMARY_SK))
