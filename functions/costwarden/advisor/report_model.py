@@ -62,6 +62,11 @@ class PoolStatus:
     change_pct: float | None = None
     """Month over month of the pool's spend (run rate while the month is under way); None: nothing last month."""
 
+    @property
+    def share_pct(self) -> float:
+        """The spend judged, in per cent of the pool's budget (what the status was decided on)."""
+        return self.basis_usd / self.budget_usd * 100
+
 
 @dataclass(frozen=True)
 class Episode:
@@ -69,8 +74,10 @@ class Episode:
 
     team: str
     series: str
+    """The series as the trend labels it: ``team``, or ``team / <second key value>``."""
     start: str
     last: str
+    """First and last day of the episode (``YYYY-MM-DD``); it may begin before the month or outlast it."""
     severity: str
 
 
@@ -182,7 +189,9 @@ class MonthlyReport:
             "notes": self.notes,
             "daily": [{"date": d, "usd": round(v, 2)} for d, v in self.daily],
             "episodes": [asdict(e) for e in self.episodes],
-            "pools": [asdict(p) | {"basis_usd": round(p.basis_usd, 2)} for p in self.pools],
+            "pools": [
+                asdict(p) | {"basis_usd": round(p.basis_usd, 2), "share_pct": round(p.share_pct, 1)} for p in self.pools
+            ],
             "waste": {"as_of": self.waste_as_of, "idle": [asdict(w) for w in self.waste]},
             "savings_actions": [asdict(a) for a in self.savings_actions],
         }

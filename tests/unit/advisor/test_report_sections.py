@@ -163,6 +163,7 @@ def test_budgets_per_team_and_pool_and_every_table_has_change_untagged_and_total
         ("production", 470.0, "AT_RISK", None),  # 94 % of 500; nothing in October
         ("experiment", 1000.0, "OVER_BUDGET", 100.0),  # 111 % of 900; 500 in October
     ]
+    assert [p["share_pct"] for p in r.to_dict()["pools"]] == [94.0, 111.1]
     assert [(e.series, e.start) for e in r.episodes] == [("vision", "2026-11-19")]
     page = render_html(r)
     budgets = page.split("<h2>Budgets</h2>")[1].split("<h2>")[0]
