@@ -26,7 +26,7 @@ def _section(html: str, title: str) -> str:
     return html.split(f"<h2>{title}</h2>", 1)[1].split("<h2>", 1)[0]
 
 
-def test_every_team_with_a_budget_shows_its_status(demo: DemoRun) -> None:
+def test_every_team_with_a_budget_and_every_pool_shows_its_status(demo: DemoRun) -> None:
     _, out, _ = demo
     html = (out / f"report-{MONTH}.html").read_text()
     report = {t["team"]: t for t in json.loads((out / f"report-{MONTH}.json").read_text())["teams"]}
@@ -40,6 +40,15 @@ def test_every_team_with_a_budget_shows_its_status(demo: DemoRun) -> None:
     assert budgets and set(shown) == set(budgets)
     for team, amount in budgets.items():
         assert shown[team] == (usd(amount), report[team]["budget"]["status"]), team
+    pools = re.findall(
+        r'<tr><td><a href="#team-speech">speech</a></td><td>(\w+) pool</td><td>([^<]+)</td><td>([^<]+)</td>'
+        r'<td>[^<]+</td><td><span class="badge ([A-Z_]+)">',
+        _section(html, "Budgets"),
+    )
+    assert sorted(pools) == [
+        ("experiment", usd(cost.SPEECH_POOLS["experiment"]), "$12,886", "OVER_BUDGET"),  # the sweeps, actual spend
+        ("production", usd(cost.SPEECH_POOLS["production"]), "$7,200", "ON_TRACK"),
+    ]
 
 
 def test_the_waste_section_lists_the_demos_idle_findings(demo: DemoRun) -> None:
