@@ -77,6 +77,17 @@ def month_totals(daily: pd.DataFrame, by: list[str]) -> pd.Series:
     return daily.groupby([*(daily[c] for c in by), months])[COST].sum()
 
 
+def daily_totals(daily: pd.DataFrame, first: date, days: int) -> pd.Series:
+    """Spend of the whole frame per day for ``days`` days from ``first`` (index ``YYYY-MM-DD``, 0.0 for a day
+    without a row): the monthly report's daily trend, whose sum is the month to date of ``first + days - 1``."""
+    _check_frame(daily, DATE)
+    index = [(first + timedelta(days=n)).isoformat() for n in range(max(days, 0))]
+    if daily.empty or not index:
+        return pd.Series(0.0, index=index, name=COST, dtype=float)
+    dates = pd.to_datetime(daily[DATE]).dt.strftime("%Y-%m-%d")
+    return daily[COST].groupby(dates).sum().reindex(index, fill_value=0.0).astype(float)
+
+
 def baselines(daily: pd.DataFrame, day: date, params: DetectParams, *, key: str = "team") -> pd.Series:
     """The detector's baseline of every ``key`` series on ``day`` (``BASELINE_RULE``), NaN without history.
 

@@ -30,10 +30,10 @@ from costwarden.advisor.fleet import advise_fleet, parse_fleet, render_table
 from costwarden.advisor.storage import GIB
 from costwarden.demo import bill, cost
 from costwarden.demo.billing import SimulatedBilling
-from costwarden.demo.env import DemoEnv
+from costwarden.demo.env import SLACK_APP, DemoEnv
 from costwarden.demo.timeline import RUN_DAY, cost_run_at
 from costwarden.services.advisor.runner import AdvisorResult, run_advisor, run_monthly_report
-from costwarden.settings import Settings
+from costwarden.settings import Settings, parse_settings
 
 #: The 1st of December: the weekly advisor's run and the monthly report for November.
 ADVISOR_AT = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -133,12 +133,16 @@ def _narrate(env: DemoEnv, result: AdvisorResult) -> None:
 
 
 def chapter(env: DemoEnv) -> None:
-    settings = env.use_settings(
-        {
-            # The cost chapter's budgets: the report shows them, the month-end digest judges against them.
-            "budgets": {"monthly_usd": cost.budgets_for(cost.line_items(), RUN_DAY)},
-            "storage": {"action": "apply", "name_patterns": ["*-checkpoints"]},
-        }
+    overrides: dict[str, Any] = {
+        # The cost chapter's budgets: the report shows them, the month-end digest judges against them.
+        "budgets": {"monthly_usd": cost.budgets_for(cost.line_items(), RUN_DAY)},
+        "storage": {"action": "apply", "name_patterns": ["*-checkpoints"]},
+    }
+    settings = env.use_settings(overrides)
+    # The report also judges speech's two pools (chapter 2's pools story); the month-end digest keeps the settings
+    # above, so its alerts are the ones the chapter always sent.
+    report_settings = parse_settings(
+        {"interact": SLACK_APP, **overrides, "teams": {"speech": {"pools": cost.SPEECH_POOLS}}}, source="demo"
     )
     env.say(
         f"{ADVISOR_AT:%Y-%m-%d %H:%M} UTC, the 1st: the weekly savings advisor, then the monthly report. The recovery "
@@ -178,7 +182,7 @@ def chapter(env: DemoEnv) -> None:
         store.put(key, html)
 
     report = run_monthly_report(
-        settings,
+        report_settings,
         ce=CostExplorer(client=ce),
         state=state,
         now=ADVISOR_AT,
@@ -197,6 +201,10 @@ def chapter(env: DemoEnv) -> None:
         if team.budget is not None:
             budget = f"budget {team.budget.budget_usd:,.0f} USD, {team.budget.status}"
         env.say(f"  {team.team:<11} {team.this_usd:>9,.0f} USD in {report.report.month} ({budget})")
+    for pool in report.report.pools:
+        env.say(
+            f"  {pool.team:<11} {pool.pool} pool: {pool.basis_usd:,.0f} of {pool.budget_usd:,.0f} USD, {pool.status}"
+        )
     env.say(f"  {'account':<11} {report.report.account.this_usd:>9,.0f} USD")
     (env.out_dir / "report-2026-11.json").write_text(json.dumps(report.report.to_dict(), indent=2) + "\n")
     month_end_digest(env, settings, CostExplorer(client=ce), state)

@@ -30,6 +30,10 @@ from costwarden.services.topic import publish
 from costwarden.settings import SETTINGS_ENV_VAR, Settings, load_settings, parse_settings
 from costwarden.teams import TEAMS_FILE_ENV_VAR, write_document
 
+#: The demo runs with the Slack app on (buttons on alerts, the signed endpoint): on-call may press every team's.
+DEMO_ONCALL = "U0DEMOONCL"
+SLACK_APP: dict[str, Any] = {"enabled": True, "oncall_users": [DEMO_ONCALL]}
+
 #: Fast failure if the local server is gone; the demo never talks to anything but 127.0.0.1.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
 
@@ -87,12 +91,13 @@ class DemoEnv:
 
     def use_settings(self, overrides: dict[str, Any]) -> Settings:
         """Give the functions run from now on these settings, validated, cache cleared, delivered as deployed:
-        ``COSTWARDEN_SETTINGS``, and the team directory as a document named by ``COSTWARDEN_TEAMS_FILE``.
+        ``COSTWARDEN_SETTINGS``, and the team directory as a document named by ``COSTWARDEN_TEAMS_FILE``. The Slack
+        app (``SLACK_APP``) is on unless ``overrides`` say otherwise.
 
         They stay in force for later chapters (the runner restores the caller's environment when the demo ends);
         a chapter that needs particular settings sets them itself rather than relying on an earlier chapter.
         """
-        settings = parse_settings(overrides, source="demo settings")
+        settings = parse_settings({"interact": SLACK_APP, **overrides}, source="demo settings")
         os.environ[SETTINGS_ENV_VAR] = settings.to_env()
         os.environ[TEAMS_FILE_ENV_VAR] = str(write_document(settings.teams_json(), self.out_dir / "teams.json"))
         load_settings.cache_clear()

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from costwarden.adapters import aws
 from costwarden.demo.env import DemoEnv
 from costwarden.demo.slack_standin import SlackStandIn
-from costwarden.demo.stack import create_stack, drain_deliveries, lambda_event, webhook_paths
+from costwarden.demo.stack import APP_SECRET_NAME, create_stack, drain_deliveries, lambda_event, webhook_paths
 from costwarden.models.alert import AlertEvent
 from costwarden.settings import load_settings
 
@@ -49,6 +49,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ),
     ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
     ("Kubernetes on EKS: namespace spend guarded like a team's, the idle GPU node", "costwarden.demo.k8s.chapter"),
+    ("One click: a button pressed in Slack, through the signed endpoint", "costwarden.demo.buttons.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"
@@ -148,7 +149,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
                 slack_paths=paths,
                 stream=stream,
             )
-            stack = create_stack(env.client, slack.base_url, paths)
+            stack = create_stack(env.client, slack.base_url, paths, slack.bot_token)
             env.account_id = env.client("sts").get_caller_identity()["Account"]
             env.alert_topic_arn = stack.alert_topic_arn
             env.state_table_name = stack.state_table_name
@@ -160,6 +161,7 @@ def run_demo(out_dir: Path | str = "demo-out", stream: TextIO | None = None) -> 
                     "ALERT_TOPIC_ARN": stack.alert_topic_arn,
                     "STATE_TABLE_NAME": stack.state_table_name,
                     "SLACK_SECRET_NAME": stack.slack_secret_name,
+                    "SLACK_APP_SECRET_NAME": APP_SECRET_NAME,
                 }
             )
             env.say(_RULE)
@@ -195,6 +197,7 @@ def _run_chapters(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str
     from costwarden.handlers.observability import logger
 
     failures: list[str] = []
+    env.use_settings({})  # the defaults, with the Slack app on, until a chapter sets its own
     # The functions' JSON logs go to function-logs.jsonl, not between the story's lines.
     handler = logger.registered_handler
     stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
@@ -257,7 +260,7 @@ def _deliver(env: DemoEnv, subscription_arn: str, logs: TextIO) -> list[str]:
                 | {"message": request.body}
             )
             brief = event.kind.value in env.brief_kinds
-            _print_message(env, channel, request.status, request.answer, request.body or {}, brief=brief)
+            print_message(env, channel, request.status, request.answer, request.body or {}, brief=brief)
     return failures
 
 
@@ -280,15 +283,23 @@ def _plain(text: str) -> str:
     return text.replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _print_message(
-    env: DemoEnv, channel: str, status: int, answer: str, message: dict[str, Any], *, brief: bool = False
+def print_message(
+    env: DemoEnv,
+    channel: str,
+    status: int,
+    answer: str,
+    message: dict[str, Any],
+    *,
+    brief: bool = False,
+    where: str = "Slack channel",
 ) -> None:
     """A Block Kit message as readable text: channel, header, summary, fields, lists, context.
 
     ``brief`` (``DemoEnv.brief_kinds``): its head only, up to the first divider, e.g. a digest shown in full later.
+    ``where``: what received it (a channel's webhook; the Slack app's reply to a ``response_url``).
     """
     env.say("")
-    env.say(f"  -> Slack channel {channel}  [{status} {answer}]")
+    env.say(f"  -> {where} {channel}  [{status} {answer}]")
     if status != 200:
         verdict = "retried" if status == 429 or status >= 500 else "refused: the record would go to the DLQ"
         env.say(f"     (not posted; {verdict})")

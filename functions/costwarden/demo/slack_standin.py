@@ -16,6 +16,10 @@ Each path can be scripted with a queue of responses; once the queue is empty the
 Besides scripted answers it checks what real Slack would reject outright: a body that is not JSON
 (``invalid_payload``), a message with neither ``text`` nor ``blocks`` (``no_text``) and a message over the Block Kit
 limits it can see cheaply (more than 50 blocks, a header over 150 characters: ``invalid_blocks``).
+
+With the Slack app on, it also plays Slack's part of a button press: ``button_press`` builds the signed
+``block_actions`` request Slack sends to the app's endpoint, and the app's answer to the message's ``response_url``
+(a path on this stand-in) is accepted and recorded like any other POST.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from costwarden.core.slack_urls import WebhookAllowance
+from costwarden.interact.verify import signature
 
 LOOPBACK = "127.0.0.1"
 MAX_BLOCKS = 50
@@ -339,3 +344,42 @@ def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(predicate())
+
+
+def button_press(
+    message: dict[str, Any],
+    button: dict[str, Any],
+    *,
+    user: str,
+    channel: str,
+    response_url: str,
+    signing_secret: bytes,
+    timestamp: int,
+) -> tuple[dict[str, str], bytes]:
+    """Slack's side of a button press: the ``block_actions`` request Slack POSTs to the app's endpoint when ``user``
+    presses ``button`` (an element of ``message``'s ``actions`` blocks) in ``channel``, form-encoded and signed
+    with the app's signing secret (v0, as ``interact.verify`` checks). Returns ``(headers, body)``."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "channel": {"id": "C0DEMO0001", "name": channel},
+        "container": {"type": "message", "message_ts": f"{timestamp}.000100"},
+        "response_url": response_url,
+        "message": {"blocks": message.get("blocks", [])},
+        "actions": [
+            {
+                "action_id": button.get("action_id", ""),
+                "value": button.get("value", ""),
+                "type": "button",
+                "action_ts": f"{timestamp}.000200",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    stamp = str(timestamp)
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": stamp,
+        "x-slack-signature": signature(signing_secret, stamp, body),
+    }
+    return headers, body

@@ -2,8 +2,9 @@
 
 Same shapes as infra/ creates: a KMS key, the alert topic encrypted with it, the state table (``pk``/``sk``
 strings, on-demand, TTL on ``expiration``), the Slack webhooks secret (JSON ``{"default", "oncall", "teams"}``) —
-here pointing at the local Slack stand-in — and, instead of the notifier's Lambda subscription, an SQS queue
-subscribed to the topic, so the demo can see exactly what SNS delivers and hand it to the real handler.
+here pointing at the local Slack stand-in —, the Slack app's secret (signing secret and bot token) and, instead of
+the notifier's Lambda subscription, an SQS queue subscribed to the topic, so the demo can see exactly what SNS
+delivers and hand it to the real handler.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from costwarden.settings import NotifierSettings
+from costwarden.settings import InteractSettings, NotifierSettings
 
 ALERT_TOPIC_NAME = "costwarden-alerts"
 STATE_TABLE_NAME = "costwarden-state"
@@ -21,6 +22,10 @@ SLACK_SECRET_NAME = NotifierSettings().slack_secret_name
 
 #: The demo's Slack workspace: one webhook per channel; teams not listed here fall back to ``default``.
 DEMO_TEAM_CHANNELS = ("vision", "nlp", "recsys")
+#: The Slack app (``interact``): its secret's name as deployed, and the demo's signing secret (the stand-in signs the
+#: button presses it plays with it; a demo value, never a real one).
+APP_SECRET_NAME = InteractSettings().app_secret_name
+DEMO_SIGNING_SECRET = "costwarden-demo-signing-secret-0123456789"  # noqa: S105 - the demo's own, local only
 
 
 def webhook_paths(teams: tuple[str, ...] = DEMO_TEAM_CHANNELS) -> dict[str, str]:
@@ -41,8 +46,9 @@ class DemoStack:
     delivery_subscription_arn: str
 
 
-def create_stack(client: Any, base_url: str, paths: dict[str, str]) -> DemoStack:
-    """Create the resources through ``client(service)`` (boto3 clients bound to the moto server)."""
+def create_stack(client: Any, base_url: str, paths: dict[str, str], bot_token: str = "") -> DemoStack:
+    """Create the resources through ``client(service)`` (boto3 clients bound to the moto server); ``bot_token``:
+    the Slack stand-in's, stored in the Slack app's secret with the demo's signing secret."""
     kms = client("kms")
     key_id = kms.create_key(Description="costwarden alert topic key")["KeyMetadata"]["KeyId"]
 
@@ -68,6 +74,7 @@ def create_stack(client: Any, base_url: str, paths: dict[str, str]) -> DemoStack
         channel.removeprefix("team:"): base_url + path for channel, path in paths.items() if channel.startswith("team:")
     }
     client("secretsmanager").create_secret(Name=SLACK_SECRET_NAME, SecretString=json.dumps(secret), KmsKeyId=key_id)
+    create_app_secret(client, key_id, bot_token)
 
     sqs = client("sqs")
     queue_url = sqs.create_queue(QueueName=DELIVERY_QUEUE_NAME)["QueueUrl"]
@@ -81,6 +88,13 @@ def create_stack(client: Any, base_url: str, paths: dict[str, str]) -> DemoStack
         delivery_queue_url=queue_url,
         delivery_subscription_arn=subscription["SubscriptionArn"],
     )
+
+
+def create_app_secret(client: Any, key_id: str, bot_token: str) -> None:
+    """The Slack app's secret (``interact.app_secret_name``), as deployed: the signing secret the endpoint checks
+    every request with, and the bot token (the stand-in's own test token)."""
+    value = {"signing_secret": DEMO_SIGNING_SECRET, "bot_token": bot_token}
+    client("secretsmanager").create_secret(Name=APP_SECRET_NAME, SecretString=json.dumps(value), KmsKeyId=key_id)
 
 
 def drain_deliveries(sqs: Any, queue_url: str) -> list[dict[str, Any]]:

@@ -183,6 +183,11 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
     )
 
 
+#: Findings the stored summary carries for the monthly report's waste section (largest first; a DynamoDB item holds
+#: 400 KB, 50 findings about 30 KB).
+REPORT_FINDINGS = 50
+
+
 def digest_summary(findings: Sequence[Finding], now: datetime) -> dict[str, Any]:
     """What the daily digest shows ("Idle: N resources, X USD/month"), stored by each scan in the state table."""
     waste, other, unpriced = sums(findings)
@@ -198,4 +203,6 @@ def digest_summary(findings: Sequence[Finding], now: datetime) -> dict[str, Any]
         "other_usd": round(other, 2),
         "unpriced": unpriced,
         "teams": dict(teams),
+        # The largest findings themselves, for the monthly report's waste section (id, owner team, price, command).
+        "findings": [f.to_dict() for f in sorted(findings, key=lambda f: -(f.monthly_usd or 0.0))[:REPORT_FINDINGS]],
     }

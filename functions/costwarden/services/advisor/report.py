@@ -4,7 +4,10 @@ Cost Explorer groups by two keys per request, so the plan is one MONTHLY request
 grouped by team and that dimension, covering last month and this month together (two periods in one answer). The
 dimension the cost monitor already caches daily (``anomaly.second_group_key``, ``lifecycle_phase`` by default) is
 read from that cache instead: only the days the cache does not hold as final are pulled. With the defaults that is
-two requests plus the cache's refresh of its last two days, whatever the number of teams.
+two requests plus the cache's refresh of its last two days, whatever the number of teams. The daily trend is read
+from the same cache (``ledger.daily_totals``); the pools add one request for the month by team and environment, only
+when some team has a pool and the cache is not grouped by environment. The other sections (episodes, idle findings,
+savings as actions) come from the state table: ``report_sections``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from costwarden.advisor.report import (
     previous_month,
 )
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
+from costwarden.services.advisor.report_sections import add_sections, has_pools, pool_statuses
 from costwarden.settings import Settings
 
 
@@ -44,23 +48,48 @@ def lines_from_pages(
     return out
 
 
-def _cached_lines(
-    settings: Settings, ce: CostExplorer, store: StateStore, *, start: date, end: date, dimension: str
-) -> list[CostLine]:
-    """Team x ``dimension`` per month from the cost monitor's daily cache (pulling only what it lacks)."""
-    from costwarden.cost import ledger
+def _cached_frame(settings: Settings, ce: CostExplorer, store: StateStore, *, start: date, end: date) -> Any:
+    """The cost monitor's daily cache (team x ``anomaly.second_group_key`` per day), pulling only what it lacks."""
     from costwarden.cost.cache import CostCache
     from costwarden.cost.monitor import group_keys
 
     anomaly = settings.anomaly
-    keys = group_keys(settings)
-    cache = CostCache(store, keys, anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=75)
+    cache = CostCache(store, group_keys(settings), anomaly.cost_metric, anomaly.excluded_record_types, ttl_days=75)
+    return cache.load_from(ce, start, end).frame
 
-    frame = cache.load_from(ce, start, end).frame
+
+def _cached_lines(settings: Settings, frame: Any, dimension: str) -> list[CostLine]:
+    """Team x ``dimension`` per month from the cached daily frame, through the ledger."""
+    from costwarden.cost import ledger
+    from costwarden.cost.monitor import group_keys
+
     if frame.empty:
         return []
-    grouped = ledger.month_totals(frame, [keys[0], dimension])  # the digest's month to date on the month's last day
+    team = group_keys(settings)[0]
+    grouped = ledger.month_totals(frame, [team, dimension])  # the digest's month to date on the month's last day
     return [CostLine(str(t), dimension, str(v), str(m), float(c)) for (t, v, m), c in grouped.items()]
+
+
+def _daily(frame: Any, month: str, days_elapsed: int) -> list[tuple[str, float]]:
+    """The account's spend per elapsed day of ``month`` (the ledger's daily totals of the cached frame)."""
+    from costwarden.cost import ledger
+
+    start, _ = month_bounds(month)
+    return [(str(day), float(usd)) for day, usd in ledger.daily_totals(frame, start, days_elapsed).items()]
+
+
+def _monthly_lines(settings: Settings, ce: CostExplorer, *, start: date, end: date, dimension: str) -> list[CostLine]:
+    """One MONTHLY request (pages aside): team x ``dimension`` for every month of ``[start, end)``."""
+    metric = settings.anomaly.cost_metric
+    pages = ce.get_cost_and_usage(
+        start,
+        end,
+        metric=metric,
+        granularity="MONTHLY",
+        group_by=[{"Type": "TAG", "Key": settings.tags.team_key}, {"Type": "TAG", "Key": dimension}],
+        filter_=record_type_filter(settings.anomaly.excluded_record_types),
+    )
+    return lines_from_pages(pages, team_key=settings.tags.team_key, dimension=dimension, metric=metric)
 
 
 def load_savings(store: StateStore) -> dict[str, tuple[float, list[str]]]:
@@ -91,23 +120,17 @@ def run_report(
     end = min(end_this, today)
     before = ce.requests
     dims = settings.advisor.report_dimensions
-    team_key = settings.tags.team_key
     cached_dim = settings.anomaly.second_group_key
+    frame = None  # read when its dimension comes (the requests' planned order), at the latest for the trend
     lines: list[CostLine] = []
-    metric = settings.anomaly.cost_metric
     for dim in dims:
         if dim == cached_dim:
-            lines += _cached_lines(settings, ce, store, start=start, end=end, dimension=dim)
-            continue
-        pages = ce.get_cost_and_usage(
-            start,
-            end,
-            metric=metric,
-            granularity="MONTHLY",
-            group_by=[{"Type": "TAG", "Key": team_key}, {"Type": "TAG", "Key": dim}],
-            filter_=record_type_filter(settings.anomaly.excluded_record_types),
-        )
-        lines += lines_from_pages(pages, team_key=team_key, dimension=dim, metric=metric)
+            frame = _cached_frame(settings, ce, store, start=start, end=end)
+            lines += _cached_lines(settings, frame, dim)
+        else:
+            lines += _monthly_lines(settings, ce, start=start, end=end, dimension=dim)
+    if frame is None:
+        frame = _cached_frame(settings, ce, store, start=start, end=end)
     report = build_report(
         lines,
         month=month,
@@ -120,5 +143,15 @@ def run_report(
         generated_at=now,
         heading=month_heading(month, today),
     )
+    report.daily = _daily(frame, month, report.days_elapsed)
+    if has_pools(settings):
+        env_key = settings.tags.environment_key
+        by_env = (
+            _cached_lines(settings, frame, env_key)
+            if env_key == cached_dim
+            else _monthly_lines(settings, ce, start=start, end=end, dimension=env_key)
+        )
+        report.pools = pool_statuses(settings, by_env, month=month, projection=report.projection)
+    add_sections(report, settings, store)
     report.ce_requests = ce.requests - before
     return report

@@ -19,7 +19,7 @@ from costwarden.adapters.sagemaker_training import TrainingJobs
 from costwarden.adapters.state import StateStore
 from costwarden.advisor import alerts
 from costwarden.advisor.report import MonthlyReport, anchor, render_html
-from costwarden.advisor.savings import team_savings
+from costwarden.advisor.savings import by_team
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.core.owner import operator_team
 from costwarden.core.publish import send_once
@@ -149,7 +149,8 @@ def run_advisor(
     mix = run_mix(settings, ce, spot, today=today, now=now, training=training)
     history, note = inference_history(settings, ce, store=state, today=today)
     commitments_run = run_commitments(settings, commitments, today=today, history=history, history_note=note)
-    savings = team_savings(storage.findings, mix.teams, mix_days=settings.advisor.mix_days)
+    found = by_team(storage.findings, mix.teams, mix_days=settings.advisor.mix_days)
+    savings = {team: (usd_month, [s.line for s in items]) for team, (usd_month, items) in found.items()}
     result = AdvisorResult(storage, mix, commitments_run, savings)
     result.ce_requests = ce.requests - before
     state.put(
@@ -158,7 +159,10 @@ def run_advisor(
         {
             "at": now.isoformat(),
             "total_usd_month": round(sum(v for v, _ in savings.values()), 2),
-            "teams": {t: {"usd_month": v, "items": i} for t, (v, i) in savings.items()},
+            "teams": {
+                t: {"usd_month": v, "items": i, "findings": [s.to_record() for s in found[t][1]]}
+                for t, (v, i) in savings.items()
+            },
         },
     )
     month = today.strftime("%Y-%m")
