@@ -20,7 +20,8 @@ def test_k8s_chapter(run_chapter: Callable[[str], tuple[int, Path, str]]) -> Non
     assert code == 0, text
     alerts = [AlertEvent.model_validate(a) for a in json.loads((out / "alerts.json").read_text())]
     [anomaly] = [a for a in alerts if a.kind is AlertKind.COST_ANOMALY]
-    assert anomaly.team == "nlp" and anomaly.title.startswith("k8s:ml-prod/llm-training: 2.")
+    assert anomaly.team == "nlp" and anomaly.title.startswith("k8s:ml-prod/llm-training: +$")
+    assert anomaly.title.endswith("(2.0x usual)")
     assert context_figures(anomaly) == ("ml-prod", "llm-training", "finetune-7b", "72%")
     assert anomaly.details["items"] == [i for i in anomaly.details["items"] if i.startswith("+$")]  # growth only
     assert "finetune-7b" in anomaly.details["items"][0]
