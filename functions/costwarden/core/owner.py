@@ -16,7 +16,7 @@ reap-blocked alert went to ``platform`` while every other operator alert went to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from costwarden.settings import Settings, TagPolicy
@@ -54,3 +54,16 @@ def team_of(tags: Mapping[str, Any], policy: TagPolicy, *, unowned: str = UNOWNE
 def operator_team(settings: Settings) -> str:
     """The team that runs Costwarden: its stack's own team tag (configured key), else ``platform``."""
     return team_of(settings.stack_tags, settings.tags, unowned=DEFAULT_OPERATOR_TEAM)
+
+
+def first_team(tag_sets: Sequence[Mapping[str, Any]], policy: TagPolicy) -> str:
+    """The team of the first tag set in ``tag_sets`` that names one (configured key), else ``unowned``.
+
+    For a launch: the request's own tags (tag-on-create), then the caller's role tags. The same key and the same
+    "blank is unowned" rule as ``team_of``; only the order of the places asked is the caller's.
+    """
+    for tags in tag_sets:
+        team = tag_team(tags, policy.team_key)
+        if team is not None:
+            return team
+    return UNOWNED_TEAM

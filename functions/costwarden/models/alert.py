@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     REPORT = "report"
     COMMITMENT = "commitment"
     IDLE = "idle"
+    BURN_RATE = "burn_rate"
 
 
 class RankedEnum(StrEnum):

@@ -23,6 +23,9 @@ from costwarden.settings.anomaly import (
 from costwarden.settings.budgets import (
     BudgetSettings,
 )
+from costwarden.settings.burn import (
+    BurnSettings,
+)
 from costwarden.settings.idle import (
     IdleSettings,
 )
@@ -74,6 +77,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    burn: BurnSettings = BurnSettings()
+    """The launch-time burn guard: launches priced from CloudTrail's events within minutes (docs/burn.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""
