@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from costwarden.burn.alerts import Judged, Launch, burn_event
-from costwarden.burn.events import Change, Ignored, read_events
+from costwarden.burn.events import Change, Ignored, Read, read_event
 from costwarden.burn.rate import EVENT_PK, UNIT_PK, Units
 from costwarden.core import episodes, planned
 from costwarden.core.owner import UNOWNED_TEAM, first_team
@@ -98,16 +98,26 @@ def price_key(change: Change) -> PriceKey | None:
     return (change.service, change.instance_type, change.region, change.market, zone)
 
 
-def _fresh(changes: list[Change], store: StateStore, ttl_days: float, now: datetime) -> tuple[list[Change], int]:
-    """The changes of events not applied before (one conditional write per event id)."""
-    seen: dict[str, bool] = {}
-    fresh = []
-    for change in changes:
-        if change.event_id not in seen:
-            seen[change.event_id] = store.put_if_absent(EVENT_PK, change.event_id, {"at": now.isoformat()}, ttl_days)
-        if seen[change.event_id]:
-            fresh.append(change)
-    return fresh, sum(1 for new in seen.values() if not new)
+def _fresh(events: Sequence[Any], store: StateStore, ttl_days: float, now: datetime) -> tuple[list[Read], int]:
+    """What the events not applied before say (one conditional write per event id); how many were duplicates (in
+    this batch or applied by an earlier one)."""
+    fresh: list[Read] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for index, event in enumerate(events):
+        reads = read_event(event, index)
+        event_id = reads[0].event_id
+        if event_id in seen:
+            duplicates += 1
+            continue
+        seen.add(event_id)
+        if any(isinstance(r, Change) for r in reads) and not store.put_if_absent(
+            EVENT_PK, event_id, {"at": now.isoformat()}, ttl_days
+        ):
+            duplicates += 1
+            continue
+        fresh.extend(reads)
+    return fresh, duplicates
 
 
 def _owner(change: Change, ports: BurnPorts, settings: Settings, cache: dict[str, Mapping[str, str]]) -> str:
@@ -139,10 +149,9 @@ def _judge(settings: Settings, ports: BurnPorts, team: str, at: datetime, usd_pe
 
 def run_burn(events: Sequence[Any], settings: Settings, ports: BurnPorts, *, now: datetime) -> BurnResult:
     """One batch (see the module docstring); ``BurnInputError`` names a malformed event before anything is kept."""
-    reads = read_events(events)
-    result = BurnResult(ignored=[r for r in reads if isinstance(r, Ignored)])
+    reads, duplicates = _fresh(events, ports.store, settings.burn.event_ttl_days, now)
+    result = BurnResult(ignored=[r for r in reads if isinstance(r, Ignored)], duplicates=duplicates)
     changes = sorted((r for r in reads if isinstance(r, Change)), key=lambda c: (c.time, c.event_id))
-    changes, result.duplicates = _fresh(changes, ports.store, settings.burn.event_ttl_days, now)
     keys = sorted({key for key in map(price_key, changes) if key is not None})
     result.price_keys = len(keys)
     quotes = ports.prices.quote_all(keys) if keys else {}
