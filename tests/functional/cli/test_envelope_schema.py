@@ -55,6 +55,17 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "idle": [["idle", "--regions", "us-east-1"]],
     "plan": [["plan", "nlp", "2026-12-10", "2026-12-12", "900", "a", "training", "run", "--state-table", TABLE]],
     "doctor": [["doctor"]],
+    "burn": [
+        [
+            "burn",
+            "--events",
+            str(FIXTURES / "burn/launch_day.json"),
+            "--baseline",
+            str(FIXTURES / "burn/baseline.csv"),
+            "--prices",
+            str(FIXTURES / "burn/prices.csv"),
+        ]
+    ],
 }
 #: The exit codes a run may end with here (docs/cli.md): 0 clean, 1 found something, 3 could not read a source.
 RAN = {0, 1, 3}
