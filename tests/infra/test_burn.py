@@ -1,6 +1,6 @@
-"""The burn guard's infrastructure (``burn.enabled``, off by default): one rule per pattern into a batching queue, a function that
-reads prices and role tags only; in organization mode a central bus for this organization and a StackSet that
-forwards every member account's launches from every guarded region (cdk-nag clean: synthesis succeeds)."""
+"""The burn guard's infrastructure (``burn.enabled``, off by default): one rule per pattern into a batching queue,
+a function that reads prices and role tags only; in organization mode a central bus for this organization and a
+StackSet that forwards every member account's launches from every guarded region (cdk-nag clean: synth succeeds)."""
 
 from __future__ import annotations
 
