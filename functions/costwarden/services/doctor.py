@@ -118,6 +118,9 @@ def plan(
                 ),
             )
         )
+    if settings.burn.enabled:  # docs/burn.md: launch events reach EventBridge only through a logging trail
+        regions = list(settings.burn.regions or settings.reaper.regions) or [aws.default_region()]
+        items.append(("burn_trail", lambda: checks.burn_trail(reads.trails(clients("cloudtrail", None)), regions)))
     if settings.organization.enabled:
         items.append(
             (
