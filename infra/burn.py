@@ -56,8 +56,8 @@ ROLE_TAGS_REASON: Final = (
 
 
 def guarded_regions(settings: Settings, default: str) -> list[str]:
-    """``burn.regions``, else the reaper's, else the deployment region."""
-    return list(settings.burn.regions or settings.reaper.regions) or [default]
+    """``burn.regions``, else the organization's, else the reaper's, else the deployment region."""
+    return list(settings.burn.regions or settings.organization.regions or settings.reaper.regions) or [default]
 
 
 def _pattern(raw: dict[str, Any]) -> events.EventPattern:
@@ -196,7 +196,7 @@ class BurnGuard(Construct):
                     deployment_targets=CfnStackSet.DeploymentTargetsProperty(
                         organizational_unit_ids=list(org.deployment_targets)
                     ),
-                    regions=list(org.regions) or guarded_regions(settings, stack.region),
+                    regions=guarded_regions(settings, stack.region),
                 )
             ],
             operation_preferences=CfnStackSet.OperationPreferencesProperty(

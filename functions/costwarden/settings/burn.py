@@ -20,8 +20,9 @@ class BurnSettings(_Model):
     """Deploy the EventBridge rules and the burn function (every guarded region, and member accounts through the
     organization StackSet when `organization.enabled`)."""
     regions: tuple[str, ...] = ()
-    """Regions whose launches are watched; empty: the reaper's regions (`reaper.regions`, else the deployment
-    region)."""
+    """Regions whose launches member accounts forward (the organization StackSet's regions); empty:
+    `organization.regions`, else `reaper.regions`, else the deployment region. The central account's own rules are in
+    the deployment region (docs/burn.md)."""
     event_ttl_days: float = Field(3.0, gt=0, le=30)
     """How long an event id is remembered, so a redelivered event (EventBridge delivers at least once) counts once."""
     unit_ttl_days: float = Field(35.0, gt=0, le=400)
