@@ -37,6 +37,10 @@ LIGHT = (
     "costwarden.services.interact",
     "costwarden.services.org",
     "costwarden.core.episodes",
+    "costwarden.handlers.burn",
+    "costwarden.burn",
+    "costwarden.services.burn",
+    "costwarden.core.baselines",
 )
 
 SCRIPT = """

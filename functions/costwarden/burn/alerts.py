@@ -106,8 +106,20 @@ class Judged:
         }
 
 
-def burn_event(judged: Judged, launches: Sequence[Launch], *, unpriced: int, rule: str) -> AlertEvent:
-    """The alert for a team whose rate puts the day over its baseline (``judged.severity`` set)."""
+def short_caller(arn: str) -> str:
+    """``alice (ml-research-launcher)`` for an assumed role's session, the name for a user, else the ARN as is."""
+    kind, _, rest = arn.rpartition(":")[2].partition("/")
+    if kind == "assumed-role" and "/" in rest:
+        role, session = rest.split("/", 1)
+        return f"{session} ({role})"
+    return rest.rsplit("/", 1)[-1] if kind in {"user", "role"} and rest else arn
+
+
+def burn_event(
+    judged: Judged, launches: Sequence[Launch], *, unpriced: int, rule: str, now: datetime | None = None
+) -> AlertEvent:
+    """The alert for a team whose rate puts the day over its baseline (``judged.severity`` set), raised at ``now``
+    (the batch's time, minutes after the launch; default the launch's own time)."""
     assert judged.severity is not None
     team, day = judged.team, judged.time.date().isoformat()
     ordered = sorted(launches, key=lambda launch: -(launch.usd_per_hour or 0.0))
@@ -116,7 +128,7 @@ def burn_event(judged: Judged, launches: Sequence[Launch], *, unpriced: int, rul
     allowed = baseline + judged.planned_usd
     ratio = judged.projected_day_usd / allowed if allowed > 0 else None
     what = f"{top.count} x {top.instance_type or 'unknown type'} in {top.region}" if top else "launches"
-    who = f" by {top.caller}" if top and top.caller else ""
+    who = f" by {short_caller(top.caller)}" if top and top.caller else ""
     title = f"{team}: {usd(judged.usd_per_hour)}/hour after {what}{who}"
     summary = (
         f"{team}'s launches now burn {usd(judged.usd_per_hour, cents=True)} an hour: {usd(judged.projected_day_usd)} "
@@ -163,5 +175,5 @@ def burn_event(judged: Judged, launches: Sequence[Launch], *, unpriced: int, rul
         items=items,
         max_items=LAUNCHES_SHOWN,
         extra=extra,
-        now=judged.time,
+        now=now or judged.time,
     )

@@ -178,7 +178,8 @@ def run_burn(events: Sequence[Any], settings: Settings, ports: BurnPorts, *, now
         judged = _judge(settings, ports, team, at, peak)
         if judged.severity is None or (team == UNOWNED_TEAM and judged.baseline_day_usd is None):
             continue
-        event = burn_event(judged, by_team.get(team, []), unpriced=units.rate(team).unpriced, rule=_rule(settings))
+        unpriced = units.rate(team).unpriced
+        event = burn_event(judged, by_team.get(team, []), unpriced=unpriced, rule=_rule(settings), now=now)
         if _alert(event, judged, ports, now, result):
             result.alerts.append(judged)
     return result

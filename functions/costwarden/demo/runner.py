@@ -48,6 +48,7 @@ CHAPTERS: list[tuple[str, str]] = [
         "costwarden.demo.advisor.chapter",
     ),
     ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
+    ("Minutes, not a day: a launch at 09:00 is an alert at 09:03 (the burn guard)", "costwarden.demo.burn.chapter"),
 ]
 
 NOTIFIER_HANDLER = "costwarden.handlers.notifier.handler"

@@ -56,7 +56,7 @@ def test_eight_p4d_are_one_critical_alert_in_the_same_batch() -> None:
     caller = "arn:aws:sts::123456789012:assumed-role/ml-research-launcher/alice"
     assert event.details["figures"]["Launched by"] == caller
     assert event.details["figures"]["USD per hour"] == "$262.18"
-    assert "8 x p4d.24xlarge in us-east-1" in event.title and caller in event.title
+    assert event.title == "nlp: $262/hour after 8 x p4d.24xlarge in us-east-1 by alice (ml-research-launcher)"
     assert event.details["items"][0] == (
         "tags: environment=development, expires_at=2026-12-09, project=llm-pretrain, team=nlp"
     )
