@@ -32,6 +32,7 @@ from costwarden.settings import Settings
 
 from infra import constants, nag
 from infra.function import CoreResources, CostwardenFunction
+from infra.org import member_stack_set
 
 BURN_HANDLER: Final = "costwarden.handlers.burn.handler"
 BUS_NAME: Final = "costwarden-burn"
@@ -40,6 +41,7 @@ BATCH_WINDOW: Final = Duration.seconds(30)
 MAX_CONCURRENCY: Final = 2
 TIMEOUT: Final = Duration.minutes(3)
 MEMORY_MB: Final = 512
+DESCRIPTION: Final = "Launch-time burn guard: CloudTrail launch events priced and judged against team baselines"
 #: Deliveries of a batch before its events go to the dead-letter queue.
 MAX_RECEIVES: Final = 3
 PRICE_READS: Final = ("pricing:GetProducts", "ec2:DescribeSpotPriceHistory")
@@ -111,17 +113,13 @@ class BurnGuard(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
         super().__init__(scope, construct_id)
-        settings = core.settings
-        self.function = CostwardenFunction(
-            self,
-            "Function",
-            core=core,
-            service_name="burn",
-            handler=BURN_HANDLER,
-            description="Launch-time burn guard: CloudTrail launch events priced and judged against team baselines",
-            timeout=TIMEOUT,
-            memory_size=MEMORY_MB,
-        )
+        options: dict[str, Any] = {
+            "handler": BURN_HANDLER,
+            "timeout": TIMEOUT,
+            "memory_size": MEMORY_MB,
+            "description": DESCRIPTION,
+        }
+        self.function = CostwardenFunction(self, "Function", core=core, service_name="burn", **options)
         self.queue = self._build_queue()
         self.function.function.add_event_source(
             sources.SqsEventSource(
@@ -136,8 +134,8 @@ class BurnGuard(Construct):
         ]
         self.bus: events.EventBus | None = None
         self.stack_set: CfnStackSet | None = None
-        if settings.organization.enabled:
-            self._build_organization(settings, target)
+        if core.settings.organization.enabled:
+            self._build_organization(core.settings, target)
 
     def _build_queue(self) -> sqs.Queue:
         dlq = sqs.Queue(
@@ -181,26 +179,13 @@ class BurnGuard(Construct):
         )
         for i, p in enumerate(rule_patterns()):
             events.Rule(self, f"OrgLaunches{i}", event_bus=self.bus, event_pattern=_pattern(p), targets=[target])
-        self.stack_set = CfnStackSet(
+        self.stack_set = member_stack_set(
             self,
             "Forwarding",
-            stack_set_name="costwarden-burn-forwarding",
-            permission_model="SERVICE_MANAGED",
-            auto_deployment=CfnStackSet.AutoDeploymentProperty(enabled=True, retain_stacks_on_account_removal=False),
-            capabilities=["CAPABILITY_IAM"],
-            call_as=org.call_as,
-            managed_execution={"Active": True},
+            settings=settings,
+            name="costwarden-burn-forwarding",
             description="Costwarden burn guard: launch events of every guarded region forwarded to the central bus",
-            stack_instances_group=[
-                CfnStackSet.StackInstancesProperty(
-                    deployment_targets=CfnStackSet.DeploymentTargetsProperty(
-                        organizational_unit_ids=list(org.deployment_targets)
-                    ),
-                    regions=guarded_regions(settings, stack.region),
-                )
-            ],
-            operation_preferences=CfnStackSet.OperationPreferencesProperty(
-                failure_tolerance_percentage=10, max_concurrent_percentage=25, region_concurrency_type="PARALLEL"
-            ),
             template_body=stack.to_json_string(forwarding_template(self.bus.event_bus_arn)),
+            regions=guarded_regions(settings, stack.region),
+            capabilities=["CAPABILITY_IAM"],
         )

@@ -1,14 +1,16 @@
 """Every call that starts, resizes or stops spend, and what it does (``CALLS``), read from its request and response;
 the EventBridge rule patterns that deliver them (``rule_patterns``). Pure; ``burn.events`` applies them.
 
-A new call is one entry in ``CALLS`` (its reader returns one row per resource group: the resource keys, instance
-type, count, price list, market and tags); its rule pattern follows from the entry.
+A new call is one entry in ``calls.json`` (its reader, here, returns one row per resource group: the resource keys,
+instance type, count, price list, market and tags); its rule pattern follows from the entry.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal
 
 from costwarden.burn.fields import Params, tags_of
@@ -22,15 +24,31 @@ JOB_STATE_CHANGES = {
 Action = Literal["start", "stop", "resize", "retype"]
 
 
+Reader = Callable[[Params, Params], list[dict[str, Any]]]
+#: The readers ``calls.json`` names (``@_reader``): a reader, or a factory of one when its entry has ``args``.
+READERS: dict[str, Callable[..., Any]] = {}
+
+
+def _reader[F: Callable[..., Any]](function: F) -> F:
+    READERS[function.__name__.removeprefix("_")] = function
+    return function
+
+
+def _read(entry: dict[str, Any]) -> Reader:
+    found = READERS[entry["read"]]
+    return found(*entry["args"]) if "args" in entry else found
+
+
 @dataclass(frozen=True)
 class Call:
     """What one call does to spend: read from its request (``req``) and response (``resp``)."""
 
-    read: Callable[[Params, Params], list[dict[str, Any]]]
+    read: Reader
     resource_type: str
     action: Action
 
 
+@_reader
 def _run_instances(req: Params, resp: Params) -> list[dict[str, Any]]:
     spec = req.items("instancesSet")
     launched = resp.items("instancesSet")
@@ -54,11 +72,13 @@ def _run_instances(req: Params, resp: Params) -> list[dict[str, Any]]:
     return [{**base, "resources": (f"ec2-request:{resp.text('reservationId') or 'unknown'}",), "count": wanted or 1}]
 
 
+@_reader
 def _instance_ids(req: Params, _resp: Params) -> list[dict[str, Any]]:
     ids = [i.text("instanceId") for i in req.items("instancesSet")] or req.texts("instanceIds")
     return [{"resources": tuple(f"ec2:{i}" for i in ids if i)}]
 
 
+@_reader
 def _modify_instance(req: Params, _resp: Params) -> list[dict[str, Any]]:
     itype = req.sub("instanceType").text("value") or req.text("instanceType")
     if not itype:
@@ -66,6 +86,7 @@ def _modify_instance(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": (f"ec2:{req.text('instanceId', required=True)}",), "service": "ec2", "instance_type": itype}]
 
 
+@_reader
 def _asg_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     name = req.text("autoScalingGroupName", required=True)
     overrides = req.sub("mixedInstancesPolicy").sub("launchTemplate").items("overrides")
@@ -79,6 +100,7 @@ def _asg_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [row]
 
 
+@_reader
 def _asg_resize(req: Params, _resp: Params) -> list[dict[str, Any]]:
     desired = req.count("desiredCapacity")
     if desired is None:
@@ -86,10 +108,12 @@ def _asg_resize(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": (f"asg:{req.text('autoScalingGroupName', required=True)}",), "count": desired}]
 
 
+@_reader
 def _asg_delete(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": (f"asg:{req.text('autoScalingGroupName', required=True)}",)}]
 
 
+@_reader
 def _sagemaker(kind: str, name_field: str, service: str) -> Callable[[Params, Params], list[dict[str, Any]]]:
     def read(req: Params, _resp: Params) -> list[dict[str, Any]]:
         name = req.text(name_field, required=True)
@@ -111,6 +135,7 @@ def _sagemaker(kind: str, name_field: str, service: str) -> Callable[[Params, Pa
     return read
 
 
+@_reader
 def _named(service: str, name_field: str) -> Callable[[Params, Params], list[dict[str, Any]]]:
     def read(req: Params, _resp: Params) -> list[dict[str, Any]]:
         return [{"resources": (f"{service}:{req.text(name_field, required=True)}",)}]
@@ -118,6 +143,7 @@ def _named(service: str, name_field: str) -> Callable[[Params, Params], list[dic
     return read
 
 
+@_reader
 def _endpoint_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     name = req.text("endpointName", required=True)
     note = f"endpoint config {req.text('endpointConfigName')[:80]!r} names the instance types, not this call"
@@ -125,6 +151,7 @@ def _endpoint_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{**row, "note": note}]
 
 
+@_reader
 def _endpoint_capacity(req: Params, _resp: Params) -> list[dict[str, Any]]:
     counts = [v.count("desiredInstanceCount") for v in req.items("desiredWeightsAndCapacities")]
     known = [c for c in counts if c is not None]
@@ -133,6 +160,7 @@ def _endpoint_capacity(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": (f"sagemaker-hosting:{req.text('endpointName', required=True)}",), "count": sum(known)}]
 
 
+@_reader
 def _run_job_flow(req: Params, resp: Params) -> list[dict[str, Any]]:
     cluster = resp.text("jobFlowId") or f"request-{req.text('name')[:40]}"
     instances, tags = req.sub("instances"), tags_of(req, "tags")
@@ -171,6 +199,7 @@ def _emr_row(cluster: str, role: str, itype: str, count: int, tags: dict[str, st
     }
 
 
+@_reader
 def _modify_groups(req: Params, _resp: Params) -> list[dict[str, Any]]:
     cluster = req.text("clusterId")
     return [
@@ -180,6 +209,7 @@ def _modify_groups(req: Params, _resp: Params) -> list[dict[str, Any]]:
     ]
 
 
+@_reader
 def _terminate_flows(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": tuple(f"emr:{c}#" for c in req.texts("jobFlowIds")), "prefix": True}]
 
@@ -189,6 +219,7 @@ def _nodegroup(req: Params) -> str:
     return f"eks:{cluster}/{req.text('nodegroupName', required=True)}"
 
 
+@_reader
 def _nodegroup_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     types = req.texts("instanceTypes")
     scaling = req.sub("scalingConfig")
@@ -206,15 +237,18 @@ def _nodegroup_create(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [row]
 
 
+@_reader
 def _nodegroup_resize(req: Params, _resp: Params) -> list[dict[str, Any]]:
     count = req.sub("scalingConfig").count("desiredSize")
     return [] if count is None else [{"resources": (_nodegroup(req),), "count": count}]
 
 
+@_reader
 def _nodegroup_delete(req: Params, _resp: Params) -> list[dict[str, Any]]:
     return [{"resources": (_nodegroup(req),)}]
 
 
+@_reader
 def _capacity_reservation(req: Params, resp: Params) -> list[dict[str, Any]]:
     made = resp.sub("capacityReservation")
     ident = made.text("capacityReservationId") or f"request-{req.text('clientToken')[:40] or 'unknown'}"
@@ -226,6 +260,7 @@ def _capacity_reservation(req: Params, resp: Params) -> list[dict[str, Any]]:
     return [row]
 
 
+@_reader
 def _capacity_block(req: Params, resp: Params) -> list[dict[str, Any]]:
     made = resp.sub("capacityReservation")
     ident = made.text("capacityReservationId") or f"offering-{req.text('capacityBlockOfferingId')[:40]}"
@@ -235,64 +270,20 @@ def _capacity_block(req: Params, resp: Params) -> list[dict[str, Any]]:
     return [row]
 
 
+@_reader
 def _cancel_reservation(req: Params, _resp: Params) -> list[dict[str, Any]]:
     ident = req.text("capacityReservationId", required=True)
     return [{"resources": (f"capacity-reservation:{ident}", f"capacity-block:{ident}")}]
 
 
-#: Every call that starts, resizes or stops spend. A new call is one entry (and, for a launch, its EventBridge rule
-#: pattern follows from it: ``rule_patterns``).
+#: Every call that starts, resizes or stops spend (``calls.json``: source -> call -> reader, resource type, action).
+#: A new call is one entry there (and a reader here, ``@_reader``); its EventBridge rule pattern follows from it.
 CALLS: dict[tuple[str, str], Call] = {
-    ("ec2.amazonaws.com", "RunInstances"): Call(_run_instances, "ec2_instance", "start"),
-    ("ec2.amazonaws.com", "StartInstances"): Call(_instance_ids, "ec2_instance", "start"),
-    ("ec2.amazonaws.com", "ModifyInstanceAttribute"): Call(_modify_instance, "ec2_instance", "retype"),
-    ("ec2.amazonaws.com", "StopInstances"): Call(_instance_ids, "ec2_instance", "stop"),
-    ("ec2.amazonaws.com", "TerminateInstances"): Call(_instance_ids, "ec2_instance", "stop"),
-    ("ec2.amazonaws.com", "CreateCapacityReservation"): Call(_capacity_reservation, "capacity_reservation", "start"),
-    ("ec2.amazonaws.com", "PurchaseCapacityBlock"): Call(_capacity_block, "capacity_block", "start"),
-    ("ec2.amazonaws.com", "CancelCapacityReservation"): Call(_cancel_reservation, "capacity_reservation", "stop"),
-    ("autoscaling.amazonaws.com", "CreateAutoScalingGroup"): Call(_asg_create, "autoscaling_group", "start"),
-    ("autoscaling.amazonaws.com", "UpdateAutoScalingGroup"): Call(_asg_resize, "autoscaling_group", "resize"),
-    ("autoscaling.amazonaws.com", "SetDesiredCapacity"): Call(_asg_resize, "autoscaling_group", "resize"),
-    ("autoscaling.amazonaws.com", "DeleteAutoScalingGroup"): Call(_asg_delete, "autoscaling_group", "stop"),
-    ("sagemaker.amazonaws.com", "CreateTrainingJob"): Call(
-        _sagemaker("training", "trainingJobName", "sagemaker-training"), "sagemaker_training_job", "start"
-    ),
-    ("sagemaker.amazonaws.com", "CreateProcessingJob"): Call(
-        _sagemaker("processing", "processingJobName", "sagemaker-processing"), "sagemaker_processing_job", "start"
-    ),
-    ("sagemaker.amazonaws.com", "CreateEndpoint"): Call(_endpoint_create, "sagemaker_endpoint", "start"),
-    ("sagemaker.amazonaws.com", "UpdateEndpoint"): Call(_endpoint_create, "sagemaker_endpoint", "start"),
-    ("sagemaker.amazonaws.com", "UpdateEndpointWeightsAndCapacities"): Call(
-        _endpoint_capacity, "sagemaker_endpoint", "resize"
-    ),
-    ("sagemaker.amazonaws.com", "CreateNotebookInstance"): Call(
-        _sagemaker("notebook", "notebookInstanceName", "sagemaker-notebook"), "sagemaker_notebook", "start"
-    ),
-    ("sagemaker.amazonaws.com", "StartNotebookInstance"): Call(
-        _named("sagemaker-notebook", "notebookInstanceName"), "sagemaker_notebook", "start"
-    ),
-    ("sagemaker.amazonaws.com", "StopNotebookInstance"): Call(
-        _named("sagemaker-notebook", "notebookInstanceName"), "sagemaker_notebook", "stop"
-    ),
-    ("sagemaker.amazonaws.com", "DeleteNotebookInstance"): Call(
-        _named("sagemaker-notebook", "notebookInstanceName"), "sagemaker_notebook", "stop"
-    ),
-    ("sagemaker.amazonaws.com", "DeleteEndpoint"): Call(
-        _named("sagemaker-hosting", "endpointName"), "sagemaker_endpoint", "stop"
-    ),
-    ("sagemaker.amazonaws.com", "StopTrainingJob"): Call(
-        _named("sagemaker-training", "trainingJobName"), "sagemaker_training_job", "stop"
-    ),
-    ("sagemaker.amazonaws.com", "StopProcessingJob"): Call(
-        _named("sagemaker-processing", "processingJobName"), "sagemaker_processing_job", "stop"
-    ),
-    ("elasticmapreduce.amazonaws.com", "RunJobFlow"): Call(_run_job_flow, "emr_cluster", "start"),
-    ("elasticmapreduce.amazonaws.com", "ModifyInstanceGroups"): Call(_modify_groups, "emr_cluster", "resize"),
-    ("elasticmapreduce.amazonaws.com", "TerminateJobFlows"): Call(_terminate_flows, "emr_cluster", "stop"),
-    ("eks.amazonaws.com", "CreateNodegroup"): Call(_nodegroup_create, "eks_nodegroup", "start"),
-    ("eks.amazonaws.com", "UpdateNodegroupConfig"): Call(_nodegroup_resize, "eks_nodegroup", "resize"),
-    ("eks.amazonaws.com", "DeleteNodegroup"): Call(_nodegroup_delete, "eks_nodegroup", "stop"),
+    (source, name): Call(_read(entry), entry["type"], entry["action"])
+    for source, calls in json.loads(resources.files(__package__).joinpath("calls.json").read_text("utf-8"))[
+        "calls"
+    ].items()
+    for name, entry in calls.items()
 }
 
 

@@ -44,18 +44,23 @@ PARENT_TAGS = ("aws:autoscaling:groupName", "eks:nodegroup-name", "aws:elasticma
 Market = Literal["on-demand", "spot", "capacity-block"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """One spend change read from one event: ``action`` on ``resources`` (each ``count`` x ``instance_type``)."""
 
     event_id: str
+    """EventBridge's id of the event (a redelivery carries the same one)."""
     time: datetime
-    call: str
-    region: str
-    account: str
+    call: str = ""
+    """``eventName`` (or the state-change event's ``detail-type``)."""
+    region: str = ""
+    account: str = ""
+    """The account the call was made in (``recipientAccountId``)."""
     action: Action
     resource_type: str
     resources: tuple[str, ...]
+    prefix: bool = False
+    """``resources`` are key prefixes (an EMR cluster: every instance group of it)."""
     service: str = ""
     """The price list the type is priced from (``adapters/pricing.py`` ``SERVICES``); empty when not priced there."""
     instance_type: str = ""
@@ -70,8 +75,6 @@ class Change:
     """The IAM role behind an assumed-role caller (whose tags own the launch when the request names no team)."""
     note: str = ""
     """Why it cannot be priced from the event alone (the endpoint config names the types, ...)."""
-    prefix: bool = False
-    """``resources`` are key prefixes (an EMR cluster: every instance group of it)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ def _job_state(event: Mapping[str, Any], detail: Params, when: datetime, event_i
         return [Ignored(event_id, f"{kind}: {status or 'no status'} (still running)")]
     resource = (f"{service}:{detail.text(name_field, required=True)}",)
     region, account = _text(event, "region"), _text(event, "account")
-    return [Change(event_id, when, kind, region, account, "stop", service.replace("-", "_"), resource)]
+    kinds: dict[str, Any] = {"event_id": event_id, "time": when, "call": kind, "region": region, "account": account}
+    return [Change(**kinds, action="stop", resource_type=service.replace("-", "_"), resources=resource)]
 
 
 def read_event(event: Any, index: int = 0) -> list[Read]:

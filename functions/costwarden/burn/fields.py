@@ -79,28 +79,29 @@ class Params:
         """True only for JSON ``true`` (a string or a number is not a yes)."""
         return _get(self.data, name) is True
 
-    def items(self, name: str) -> list[Params]:
-        """A list of objects: a plain list, or EC2's ``{"items": [...]}``."""
+    def _listed(self, name: str) -> list[Any]:
+        """The value under ``name`` as a list: a plain list, or EC2's ``{"items": [...]}``; absent is empty."""
         value = _get(self.data, name)
         if isinstance(value, Mapping):
             value = value.get("items", [])
+        if isinstance(value, str):
+            value = [value]
         if value is None:
             return []
         if not isinstance(value, list):
             raise self.where.fail(f"{self.path}.{name}", f"expected a list, got {type(value).__name__}")
-        return [Params(item, f"{self.path}.{name}[{i}]", self.where) for i, item in enumerate(value)]
+        return value
+
+    def items(self, name: str) -> list[Params]:
+        """A list of objects (each read with its index in the path)."""
+        return [Params(item, f"{self.path}.{name}[{i}]", self.where) for i, item in enumerate(self._listed(name))]
 
     def texts(self, name: str) -> list[str]:
-        value = _get(self.data, name)
-        if isinstance(value, Mapping):
-            value = value.get("items", [])
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        """A list of strings (a lone string is a list of one)."""
+        values = self._listed(name)
+        if not all(isinstance(v, str) for v in values):
             raise self.where.fail(f"{self.path}.{name}", "expected a list of strings")
-        return list(value)
+        return values
 
 
 def tags_of(params: Params, *names: str) -> dict[str, str]:

@@ -63,13 +63,19 @@ class BurnPorts:
 
 @dataclass
 class BurnResult:
+    """What one batch did: ``results()`` is the CLI's and the Lambda's answer, ``totals()`` its counts."""
+
     launches: list[Launch] = field(default_factory=list)
-    rates: list[dict[str, Any]] = field(default_factory=list)
-    alerts: list[Judged] = field(default_factory=list)
-    events: list[AlertEvent] = field(default_factory=list)
-    ignored: list[Ignored] = field(default_factory=list)
     duplicates: int = 0
+    rates: list[dict[str, Any]] = field(default_factory=list)
+    """Each touched team's rate after every change, in time order."""
     price_keys: int = 0
+    """Distinct (price list, type, region, market) priced: what Price List requests can grow with."""
+    alerts: list[Judged] = field(default_factory=list)
+    """The teams alerted (with no publisher: that would be)."""
+    events: list[AlertEvent] = field(default_factory=list)
+    """The alert events published by this batch."""
+    ignored: list[Ignored] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def results(self) -> dict[str, Any]:
