@@ -140,9 +140,11 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[Off
     series = key.series
     team_key = settings.tags.team_key
     team = clip(event.team, 40)
+    # A burn-rate alert (the same episode) shows the day at the current rate against the usual day.
+    cost, usual = ("Day at this rate", "Usual day") if event.kind is AlertKind.BURN_RATE else ("Cost", "Usual")
     enforce = confirm_dialog(
         f"Enforce the hard limit of {event.team}?",
-        f"Spend {_figure(event, 'Cost')} against a usual {_figure(event, 'Usual')}. Stops {team}'s running "
+        f"Spend {_figure(event, cost)} against a usual {_figure(event, usual)}. Stops {team}'s running "
         f"development/experiment EC2 instances and denies launches tagged {team_key}={team} on its launch roles "
         "until lifted.",
         go="Enforce",

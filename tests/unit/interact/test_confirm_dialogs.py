@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from costwarden.burn.alerts import Judged, Launch, burn_event
 from costwarden.core import episodes
 from costwarden.cost.alerts import anomaly_event
 from costwarden.idle.alerts import team_alert
@@ -24,7 +25,7 @@ from costwarden.interact.buttons import (
     action_blocks,
 )
 from costwarden.interact.payload import decode_button
-from costwarden.models.alert import AlertEvent, AlertKind
+from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.notifier.blocks import render_message
 from costwarden.notifier.routing import ONCALL_CHANNEL
 from costwarden.reaper.alerts import expiry_warning
@@ -79,6 +80,13 @@ def _alerts() -> Iterator[AlertEvent]:
         _finding("nb-1", Kind.NO_AUTOSTOP, "sagemaker:notebook-instance"),
     ]
     yield team_alert("nlp", findings, SETTINGS.idle, NOW)
+    for team in ("nlp", LONG_TEAM):  # the burn guard's alert: planned, and Extend / Stop for the launch's instances
+        resources = tuple(f"ec2:i-0{n:016x}" for n in range(8))
+        caller = "arn:aws:sts::123456789012:assumed-role/launcher/alice"
+        launch = Launch("e1", NOW, team, "us-east-1", "ec2_instance", "p4d.24xlarge", 8, 262.18, caller, "")
+        launch = Launch(**{**launch.__dict__, "account": "123456789012", "resources": resources})
+        judged = Judged(team, NOW, 262.18, 800.0, 0.0, Severity.CRITICAL)
+        yield burn_event(judged, [launch], unpriced=0, rule="baseline", now=NOW)
 
 
 def _rendered() -> list[tuple[AlertEvent, str, dict[str, Any]]]:
@@ -100,7 +108,7 @@ def _plain(obj: Any, limit: int) -> str:
 
 def test_every_kind_with_buttons_is_covered() -> None:
     assert {event.kind for event in _alerts()} == set(BUTTONS)
-    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE}
+    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE, AlertKind.BURN_RATE}
 
 
 def test_every_destructive_button_carries_a_valid_confirm_dialog() -> None:
