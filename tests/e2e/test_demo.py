@@ -95,7 +95,8 @@ def test_chapter_5_ends_with_the_next_mornings_digest_in_the_default_channel(dem
     assert f"Daily cost digest — {judged}" in printed.split("Chapter 5: The next morning")[1].split("Chapter 6:")[0]
     assert printed.split("Chapter 6: ", 1)[1].startswith("Weeks later: the idle finder")
     assert printed.split("Chapter 7: ", 1)[1].startswith("The four levers")
-    assert printed.rsplit("Chapter ", 1)[1].startswith("8: Organization scale")
+    assert printed.split("Chapter 8: ", 1)[1].startswith("Organization scale")
+    assert printed.rsplit("Chapter ", 1)[1].startswith("9: Minutes, not a day")
     assert printed.count(f"Daily cost digest — {judged}") == 1
     # The cost chapter's digests are printed with their head (title and headline figures), the rest left to chapter 5.
     cost_chapter = printed.split("Chapter 3:")[0]

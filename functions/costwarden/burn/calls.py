@@ -17,10 +17,15 @@ from costwarden.burn.fields import Params, tags_of
 
 API_CALL = "AWS API Call via CloudTrail"
 #: SageMaker's own job state-change events: a job that completed, failed or was stopped stops counting.
+#: detail-type -> (name field, status field, the key's price list, the registry type).
 JOB_STATE_CHANGES = {
-    "SageMaker Training Job State Change": ("TrainingJobName", "TrainingJobStatus", "sagemaker-training"),
-    "SageMaker Processing Job State Change": ("ProcessingJobName", "ProcessingJobStatus", "sagemaker-processing"),
-}
+    "SageMaker Training Job State Change": (
+        "TrainingJobName", "TrainingJobStatus", "sagemaker-training", "sagemaker:training-job"
+    ),
+    "SageMaker Processing Job State Change": (
+        "ProcessingJobName", "ProcessingJobStatus", "sagemaker-processing", "sagemaker:processing-job"
+    ),
+}  # fmt: skip
 Action = Literal["start", "stop", "resize", "retype"]
 
 

@@ -115,14 +115,14 @@ def _text(event: Mapping[str, Any], name: str) -> str:
 def _job_state(event: Mapping[str, Any], detail: Params, when: datetime, event_id: str) -> list[Read]:
     """A SageMaker job state change: a job that ended stops counting (as its stop call would)."""
     kind = _text(event, "detail-type")
-    name_field, status_field, service = JOB_STATE_CHANGES[kind]
+    name_field, status_field, service, rtype = JOB_STATE_CHANGES[kind]
     status = detail.text(status_field)
     if status not in JOB_ENDED:
         return [Ignored(event_id, f"{kind}: {status or 'no status'} (still running)")]
     resource = (f"{service}:{detail.text(name_field, required=True)}",)
     region, account = _text(event, "region"), _text(event, "account")
     kinds: dict[str, Any] = {"event_id": event_id, "time": when, "call": kind, "region": region, "account": account}
-    return [Change(**kinds, action="stop", resource_type=service.replace("-", "_"), resources=resource)]
+    return [Change(**kinds, action="stop", resource_type=rtype, resources=resource)]
 
 
 def read_event(event: Any, index: int = 0) -> list[Read]:
@@ -157,10 +157,10 @@ def _call(call: Call, event: Mapping[str, Any], detail: Params, when: datetime, 
     """A successful call's changes (none for an instance a service launched or ended on a parent's behalf)."""
     name = detail.text("eventName")
     caller, role, by_service = _caller(detail.sub("userIdentity"))
-    if by_service and call.resource_type == "ec2_instance":
+    if by_service and call.resource_type == "ec2:instance":
         return [Ignored(event_id, f"{name} by a service on a parent's behalf: the parent's count is counted")]
     rows = call.read(detail.sub("requestParameters"), detail.sub("responseElements"))
-    if call.resource_type == "ec2_instance" and any(t in row.get("tags", {}) for row in rows for t in PARENT_TAGS):
+    if call.resource_type == "ec2:instance" and any(t in row.get("tags", {}) for row in rows for t in PARENT_TAGS):
         return [Ignored(event_id, f"{name} of a group's instance: the group's count is counted")]
     rows = [row for row in rows if row.get("resources")]
     if not rows:

@@ -20,6 +20,7 @@ from typing import Any
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.core import baselines, episodes
 from costwarden.core.money import usd
+from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.demo.env import DemoEnv
 
 #: The Price List's on-demand USD per hour of p4d.24xlarge in us-east-1 (the recorded GetProducts answer).
@@ -44,14 +45,17 @@ class PriceListStandIn:
 
 
 def _team_and_day(state: DynamoStateStore) -> tuple[str, date, float]:
-    """The newest day the cost monitor left baselines for, and the team with the largest baseline that day."""
+    """The newest day the cost monitor left baselines for, and the owned team whose usual day eight p4d.24xlarge
+    at least double (the largest such; else the smallest baseline)."""
     items = state.query(baselines.PK)
     if not items:
         raise RuntimeError("the cost monitor left no baselines: the cost chapters did not run")
     day = max(str(i["day"]) for i in items)
-    team, usd_per_day = max(
-        ((str(i["team"]), float(i["baseline_usd"])) for i in items if i["day"] == day), key=lambda t: t[1]
-    )
+    owned = [(str(i["team"]), float(i["baseline_usd"])) for i in items if i["day"] == day and i["team"] != UNOWNED_TEAM]
+    if not owned:
+        raise RuntimeError(f"no team has a baseline on {day}")
+    doubled = [t for t in owned if 0 < t[1] <= 8 * float(P4D_USD_PER_HOUR) * 24 / 2]
+    team, usd_per_day = max(doubled, key=lambda t: t[1]) if doubled else min(owned, key=lambda t: t[1])
     return team, date.fromisoformat(day), usd_per_day
 
 

@@ -65,7 +65,7 @@ def test_the_error_names_the_event() -> None:
 def test_eight_p4d_are_eight_instances_of_the_requests_team() -> None:
     (change,) = read_event(launch())
     assert isinstance(change, Change)
-    assert (change.call, change.action, change.resource_type) == ("RunInstances", "start", "ec2_instance")
+    assert (change.call, change.action, change.resource_type) == ("RunInstances", "start", "ec2:instance")
     assert len(change.resources) == 8 and change.count == 1
     assert change.resources[0] == "ec2:i-00000000000000000"
     assert (change.instance_type, change.service, change.market, change.zone) == (

@@ -83,7 +83,7 @@ def _alerts() -> Iterator[AlertEvent]:
     for team in ("nlp", LONG_TEAM):  # the burn guard's alert: planned, and Extend / Stop for the launch's instances
         resources = tuple(f"ec2:i-0{n:016x}" for n in range(8))
         caller = "arn:aws:sts::123456789012:assumed-role/launcher/alice"
-        launch = Launch("e1", NOW, team, "us-east-1", "ec2_instance", "p4d.24xlarge", 8, 262.18, caller, "")
+        launch = Launch("e1", NOW, team, "us-east-1", "ec2:instance", "p4d.24xlarge", 8, 262.18, caller, "")
         launch = Launch(**{**launch.__dict__, "account": "123456789012", "resources": resources})
         judged = Judged(team, NOW, 262.18, 800.0, 0.0, Severity.CRITICAL)
         yield burn_event(judged, [launch], unpriced=0, rule="baseline", now=NOW)
@@ -156,7 +156,8 @@ def test_destructive_buttons_only_where_the_role_can_use_them() -> None:
     stopped = {
         decode_button(e["value"]).target.rsplit("/", 1)[-1] for _, _, e in _rendered() if "idle_stop" in e["value"]
     }
-    assert stopped == {"i-0idle", "i-0gpu", "i-0" + "x" * 300, "nb-1"}
+    burned = {f"i-0{n:016x}" for n in range(5)}  # the burn alert's: the largest launch's first five instances
+    assert stopped == {"i-0idle", "i-0gpu", "i-0" + "x" * 300, "nb-1", *burned}
 
 
 def test_the_oncall_route_name_is_the_notifiers() -> None:
