@@ -10,17 +10,36 @@ from typing import Any
 
 import pytest
 from costwarden.burn.events import rule_patterns
-from costwarden.settings import CONTEXT_KEY
 
 from infra.burn import BATCH_SIZE, BUS_NAME, PRICE_READS
-from tests.infra.conftest import Synth, actions_of, synthesize
+from tests.infra.conftest import SKIP_BUNDLING, Synth, actions_of
 from tests.infra.variants import ORGANIZATION
 
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    context = {CONTEXT_KEY: {"burn": {"enabled": True}, "organization": ORGANIZATION}}
-    yield synthesize(tmp_path_factory.mktemp("cdk-burn"), context)
+    """The burn guard alone (with the shared resources it is given) in organization mode, cdk-nag on: a fraction
+    of the whole stack's synth time (the deploy-rule variants synthesize it inside the whole stack)."""
+    from aws_cdk import App, Stack
+    from costwarden.settings import parse_settings
+
+    from infra.alerting import Alerting
+    from infra.burn import BurnGuard
+    from infra.function import CoreResources, TeamDirectoryLayer
+    from infra.nag import add_checks
+    from infra.state import StateTable
+
+    out = tmp_path_factory.mktemp("cdk-burn")
+    settings = parse_settings({"burn": {"enabled": True}, "organization": ORGANIZATION})
+    app = App(context=SKIP_BUNDLING, outdir=str(out))
+    stack = Stack(app, "BurnOnly")
+    alerting, state = Alerting(stack, "Alerting", settings=settings), StateTable(stack, "State")
+    layer = TeamDirectoryLayer(stack, "TeamDirectory", settings=settings).layer
+    core = CoreResources(settings, alerting.alert_topic, alerting.operator_topic, state.table, layer)
+    stack.burn = BurnGuard(stack, "Burn", core=core)  # type: ignore[attr-defined]
+    add_checks(app)
+    template = app.synth().get_stack_by_name("BurnOnly").template
+    yield Synth(stack=stack, template=template, report=json.loads((out / "validation-report.json").read_text()))
 
 
 def _burn_rules(synth: Synth, bus: bool) -> list[dict[str, Any]]:
