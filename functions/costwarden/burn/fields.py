@@ -104,22 +104,26 @@ class Params:
         return values
 
 
+def _pairs(items: list[Params]) -> dict[str, str]:
+    """``[{key, value}, ...]`` (either case) as a map; entries without a key are left out."""
+    return {item.text("key"): item.text("value") for item in items if item.text("key")}
+
+
 def tags_of(params: Params, *names: str) -> dict[str, str]:
     """Tags under any of ``names``: a list of ``{key, value}`` (EC2, SageMaker, EMR), EC2's tag-on-create
-    ``tagSpecificationSet`` (instance specifications first), or a plain map (EKS)."""
+    ``tagSpecificationSet`` (instance specifications first, one level: never a recursion a hostile event could
+    deepen), or a plain map (EKS)."""
     tags: dict[str, str] = {}
     for name in names:
         raw = _get(params.data, name)
         if isinstance(raw, Mapping) and "items" not in raw:
             tags.update({str(k): str(v) for k, v in raw.items() if isinstance(v, str | int | float)})
             continue
-        for item in params.items(name):
-            if "tags" in item.data or "Tags" in item.data or "resourceType" in item.data:
-                kind = item.text("resourceType")
-                spec = tags_of(item, "tags", "tag")
-                tags.update(spec if kind in {"", "instance"} else {k: v for k, v in spec.items() if k not in tags})
-                continue
-            key = item.text("key")
-            if key:
-                tags[key] = item.text("value")
+        items = params.items(name)
+        plain = [item for item in items if not {"tags", "Tags", "resourceType", "ResourceType"} & set(item.data)]
+        tags.update(_pairs(plain))
+        for spec in (item for item in items if item not in plain):
+            found = _pairs(spec.items("tags") or spec.items("tag"))
+            instance = spec.text("resourceType") in {"", "instance"}
+            tags.update(found if instance else {k: v for k, v in found.items() if k not in tags})
     return tags

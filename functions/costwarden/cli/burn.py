@@ -39,6 +39,8 @@ def read_events_file(path: Path) -> list[Any]:
             events = json.loads(text)
         except json.JSONDecodeError as error:
             raise CliError(f"{path}: not a JSON list ({error.msg}, line {error.lineno})") from None
+        except RecursionError:
+            raise CliError(f"{path}: nested too deeply to be EventBridge events") from None
         return list(events)
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -48,6 +50,8 @@ def read_events_file(path: Path) -> list[Any]:
             found.append(json.loads(line))
         except json.JSONDecodeError as error:
             raise CliError(f"{path}, line {number}: not a JSON event ({error.msg})") from None
+        except RecursionError:
+            raise CliError(f"{path}, line {number}: nested too deeply to be an EventBridge event") from None
     return found
 
 

@@ -32,7 +32,7 @@ def events_of(event: Any) -> tuple[list[Any], list[str]]:
         try:
             body = json.loads(record.get("body", "")) if isinstance(record, dict) else None
             read_event(body, index)
-        except (ValueError, BurnInputError) as error:
+        except (ValueError, RecursionError, BurnInputError) as error:
             bad.append(f"record {index}: {str(error)[:300]}")
             continue
         found.append(body)

@@ -112,6 +112,7 @@ def test_a_malformed_record_is_reported_and_dropped(account: str, pricing: FakeP
         ("[1, 2", "not a JSON list"),
         ('{"id": "a"}\n{oops', "line 2: not a JSON event"),
         ('[{"id": "e1", "detail": {}, "time": "soon"}]', "event 0 (id 'e1'): time: not an ISO 8601 time"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_hostile_event_files_are_errors_naming_where(
