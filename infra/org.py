@@ -99,6 +99,45 @@ def member_template(settings: Settings, trusted_role_arns: Sequence[str], region
     }
 
 
+def member_stack_set(
+    scope: Construct,
+    construct_id: str,
+    *,
+    settings: Settings,
+    name: str,
+    description: str,
+    template_body: str,
+    regions: Sequence[str],
+    capabilities: Sequence[str],
+) -> CfnStackSet:
+    """A service-managed StackSet with auto-deployment into every account of the chosen OUs, in ``regions``: the
+    member roles here, the burn guard's forwarding rules (``infra/burn.py``)."""
+    org = settings.organization
+    return CfnStackSet(
+        scope,
+        construct_id,
+        stack_set_name=name,
+        permission_model="SERVICE_MANAGED",
+        auto_deployment=CfnStackSet.AutoDeploymentProperty(enabled=True, retain_stacks_on_account_removal=False),
+        capabilities=list(capabilities),
+        call_as=org.call_as,  # SELF in the management account, DELEGATED_ADMIN in a delegated administrator
+        managed_execution={"Active": True},
+        description=description,
+        stack_instances_group=[
+            CfnStackSet.StackInstancesProperty(
+                deployment_targets=CfnStackSet.DeploymentTargetsProperty(
+                    organizational_unit_ids=list(org.deployment_targets)
+                ),
+                regions=list(regions),
+            )
+        ],
+        operation_preferences=CfnStackSet.OperationPreferencesProperty(
+            failure_tolerance_percentage=10, max_concurrent_percentage=25, region_concurrency_type="PARALLEL"
+        ),
+        template_body=template_body,
+    )
+
+
 class MemberRoles(Construct):
     """Attributes: ``stack_set`` (``CfnStackSet``) and ``template`` (the member template as a dict)."""
 
@@ -111,29 +150,15 @@ class MemberRoles(Construct):
         org = settings.organization
         regions = list(org.regions or settings.reaper.regions) or [stack.region]
         self.template = member_template(settings, trusted_role_arns, regions)
-        self.stack_set = CfnStackSet(
+        self.stack_set = member_stack_set(
             self,
             "StackSet",
-            stack_set_name="costwarden-member-roles",
-            permission_model="SERVICE_MANAGED",
-            auto_deployment=CfnStackSet.AutoDeploymentProperty(enabled=True, retain_stacks_on_account_removal=False),
-            capabilities=["CAPABILITY_NAMED_IAM"],
-            call_as=org.call_as,  # SELF in the management account, DELEGATED_ADMIN in a delegated administrator
-            managed_execution={"Active": True},
+            settings=settings,
+            name="costwarden-member-roles",
             description="Costwarden member roles (read, reaper) in every account of the chosen OUs",
-            stack_instances_group=[
-                CfnStackSet.StackInstancesProperty(
-                    deployment_targets=CfnStackSet.DeploymentTargetsProperty(
-                        organizational_unit_ids=list(org.deployment_targets)
-                    ),
-                    # IAM is global: one region per account is enough for the roles.
-                    regions=[stack.region],
-                )
-            ],
-            operation_preferences=CfnStackSet.OperationPreferencesProperty(
-                failure_tolerance_percentage=10, max_concurrent_percentage=25, region_concurrency_type="PARALLEL"
-            ),
             template_body=stack.to_json_string(self.template),
+            regions=[stack.region],  # IAM is global: one region per account is enough for the roles.
+            capabilities=["CAPABILITY_NAMED_IAM"],
         )
         # cfn-lint reads ``${AWS::AccountId}`` inside the member template's ``Fn::Sub`` (a string here, the
         # StackSet's TemplateBody) as a parameter outside any Fn::Sub (E1029). It is the member template's own

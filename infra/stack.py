@@ -20,6 +20,7 @@ from infra.advisor import Advisor
 from infra.alerting import Alerting
 from infra.athena import AthenaCostData
 from infra.bedrock import BedrockGuard
+from infra.burn import BurnGuard
 from infra.cost_monitor import CostMonitor
 from infra.dashboard import OperationsDashboard
 from infra.fanout import OrganizationFanout
@@ -77,6 +78,7 @@ class CostwardenStack(Stack):
             else None
         )
         self.bedrock = BedrockGuard(self, "BedrockGuard", core=self.core) if settings.bedrock.enabled else None
+        self.burn = BurnGuard(self, "Burn", core=self.core) if settings.burn.enabled else None
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)

@@ -64,7 +64,7 @@ ATHENA_VARIANT: Final = "athena"
 #: name -> the ``costwarden`` context of one synth variant.
 VARIANTS: Final[dict[str, dict[str, Any]]] = {
     "default": {},
-    "organization": {"organization": ORGANIZATION},
+    "organization": {"organization": ORGANIZATION, "burn": {"enabled": True}},
     "slack_app": {"interact": {"enabled": True}},
     "teams_1000": {"reaper": {"regions": ["eu-west-1", "us-east-1"]}, "teams": thousand_teams()},
     ATHENA_VARIANT: {"cost_source": "athena", "organization": ORGANIZATION},
@@ -73,6 +73,7 @@ VARIANTS: Final[dict[str, dict[str, Any]]] = {
         **EVERY_PERMISSION,
         "reaper": {**EVERY_PERMISSION["reaper"], "regions": list(TEN_REGIONS)},
         "organization": {**ORGANIZATION, "regions": list(TEN_REGIONS)},
+        "burn": {"enabled": True},
     },
 }
 

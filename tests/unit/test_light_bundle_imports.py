@@ -41,6 +41,10 @@ LIGHT = (
     "costwarden.bedrock",
     "costwarden.services.bedrock",
     "costwarden.services.k8s_athena",
+    "costwarden.handlers.burn",
+    "costwarden.burn",
+    "costwarden.services.burn",
+    "costwarden.core.baselines",
 )
 
 SCRIPT = """

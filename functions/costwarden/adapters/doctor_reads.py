@@ -164,3 +164,22 @@ def lambda_concurrency(lambda_client: Any) -> tuple[int, int]:
 
 def caller_account(sts: Any) -> str:
     return str(sts.get_caller_identity()["Account"])
+
+
+def trails(cloudtrail: Any) -> list[dict[str, Any]]:
+    """Every trail this region sees (shadow trails of multi-region and organization trails included), each with
+    ``IsLogging`` and its event selectors: what the burn guard's ``burn_trail`` check judges."""
+    found = []
+    for trail in cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", []):
+        arn = trail.get("TrailARN") or trail.get("Name")
+        status = cloudtrail.get_trail_status(Name=arn)
+        selectors = cloudtrail.get_event_selectors(TrailName=arn)
+        found.append(
+            {
+                **trail,
+                "IsLogging": bool(status.get("IsLogging")),
+                "EventSelectors": selectors.get("EventSelectors") or [],
+                "AdvancedEventSelectors": selectors.get("AdvancedEventSelectors") or [],
+            }
+        )
+    return found

@@ -2,9 +2,10 @@
 
 ``{"command", "generated_at", "complete", "errors", "results", "totals"}``, defined by ``docs/cli.schema.json``
 (per-command ``results`` item shapes where they are fixed). A script reads every command the same way: ``results``
-is always a list, ``totals`` always a map, and ``complete`` is false exactly when ``errors`` names a source that
-could not be read, so a partial result is never mistaken for a clean one (``cli/verdict.py`` holds the same rule
-for the table output). Built here and nowhere else in the CLI, so the shape cannot drift between commands.
+is a list (``burn``'s alone is an object of three lists: launches, rates, alerts), ``totals`` always a map, and
+``complete`` is false exactly when ``errors`` names a source that could not be read, so a partial result is never
+mistaken for a clean one (``cli/verdict.py`` holds the same rule for the table output). Built here and nowhere
+else in the CLI, so the shape cannot drift between commands.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ FORMATS = ("table", "json")
 
 def envelope(
     command: str,
-    results: Sequence[Any],
+    results: Sequence[Any] | Mapping[str, Any],
     *,
     errors: Sequence[str] = (),
     totals: Mapping[str, Any] | None = None,
@@ -35,12 +36,12 @@ def envelope(
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "complete": not problems,
         "errors": problems,
-        "results": list(results),
+        "results": dict(results) if isinstance(results, Mapping) else list(results),
         "totals": dict(totals or {}),
     }
 
 
-def emit(command: str, results: Sequence[Any], **parts: Any) -> None:
+def emit(command: str, results: Sequence[Any] | Mapping[str, Any], **parts: Any) -> None:
     """Print the envelope of this run on stdout; ``parts`` are ``envelope``'s (``errors``, ``totals``, ...)."""
     write(envelope(command, results, **parts))
 

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "costwarden.cli.doctor",
     "costwarden.cli.bedrock",
     "costwarden.cli.k8s",
+    "costwarden.cli.burn",
 )
 
 

@@ -35,6 +35,7 @@ HANDLERS: dict[str, str] = {
     "idle": "costwarden.handlers.idle.handler",
     "advisor": "costwarden.handlers.advisor.handler",
     "report": "costwarden.handlers.advisor.report_handler",
+    "burn": "costwarden.handlers.burn.handler",
 }
 
 #: Functions whose settings can make them act -> the settings section whose ``dry_run`` guards that; ``--apply``

@@ -160,3 +160,42 @@ def load_state(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
 def changed(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The state items to write back (new or different)."""
     return {sid: dict(item) for sid, item in new.items() if dict(old.get(sid, {})) != dict(item)}
+
+
+def join(
+    current: Mapping[str, Any] | None,
+    day: str,
+    severity: str,
+    figures: Mapping[str, float],
+    *,
+    gap_days: int = DEFAULT_GAP_DAYS,
+) -> tuple[dict[str, Any], bool]:
+    """The series' episode after a breach seen between daily runs (the burn guard) on ``day``, and whether an
+    alert is due.
+
+    The rule ``advance`` applies, once: an open episode (not retracted, last breach at most ``gap_days`` before)
+    is joined (``last`` moves to ``day``) and alerts again only when ``severity`` is higher and it is not quiet
+    (snoozed or declared planned); otherwise a new episode opens on ``day`` and alerts. The next morning the daily
+    run finds this episode open on ``day``: the same breach is not a second alert.
+    """
+    open_episode = (
+        current is not None and not current.get("retracted", False) and 0 <= _gap(str(current["last"]), day) <= gap_days
+    )
+    if not open_episode:
+        record = {
+            "severity": severity,
+            "start": day,
+            "last": day,
+            "alert_date": day,
+            "alert_estimated": False,
+            "retracted": False,
+        }
+        return {**record, **{k: float(v) for k, v in figures.items()}}, True
+    assert current is not None
+    item = {**current, "last": max(str(current["last"]), day)}
+    higher = SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK.get(str(current.get("severity")), 0)
+    if higher:
+        item.update(
+            severity=severity, alert_date=day, alert_estimated=False, **{k: float(v) for k, v in figures.items()}
+        )
+    return item, higher and not current.get("quiet")

@@ -23,7 +23,7 @@ reap-blocked alert went to ``platform`` while every other operator alert went to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from costwarden.settings import Settings, TagPolicy
@@ -107,3 +107,16 @@ def people_of(resources: Iterable[tuple[Mapping[str, Any], str]], policy: TagPol
         if person is not None and label not in people.setdefault(person, []):
             people[person].append(label)
     return people
+
+
+def first_team(tag_sets: Sequence[Mapping[str, Any]], policy: TagPolicy) -> str:
+    """The team of the first tag set in ``tag_sets`` that names one (configured key), else ``unowned``.
+
+    For a launch: the request's own tags (tag-on-create), then the caller's role tags. The same key and the same
+    "blank is unowned" rule as ``team_of``; only the order of the places asked is the caller's.
+    """
+    for tags in tag_sets:
+        team = tag_team(tags, policy.team_key)
+        if team is not None:
+            return team
+    return UNOWNED_TEAM

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from costwarden.core import episodes
+from costwarden.core import baselines, episodes
 from costwarden.core.deeplinks import cost_explorer_url
 from costwarden.core.money import usd
 from costwarden.cost import alerts as cost_alerts
@@ -344,6 +344,10 @@ def run(
     window = max(settings.anomaly.baseline_days + JUDGE_LOOKBACK_DAYS, HISTORY_DAYS, 31)
     start = today - timedelta(days=window)
     report, estimated, found = _judge(settings, ce, store, keys, start=start, today=today)
+    # Today's baselines, for the burn guard to judge launches against until the next run (core/baselines.py).
+    baselines.store_baselines(
+        store, today, ledger.baselines(found.daily, today, DetectParams.from_settings(settings.anomaly)).to_dict()
+    )
     anomalies = _anomaly_alerts(settings, ce, store, keys, found, clients=clients)
     events = anomalies.events
     views, forecasts, budget_alerts = budget_events(settings, store, found.daily, last_day)

@@ -49,6 +49,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ),
     ("Organization scale: one run across every member account", "costwarden.demo.org.chapter"),
     ("Kubernetes on EKS: namespace spend guarded like a team's, the idle GPU node", "costwarden.demo.k8s.chapter"),
+    ("Minutes, not a day: a launch at 09:00 is an alert at 09:03 (the burn guard)", "costwarden.demo.burn.chapter"),
     ("One click: a button pressed in Slack, through the signed endpoint", "costwarden.demo.buttons.chapter"),
 ]
 

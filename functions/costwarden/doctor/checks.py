@@ -260,6 +260,56 @@ def slack_concurrency(limit: int, unreserved: int, reserved: int | None) -> Chec
     )
 
 
+def _logs_writes(trail: Mapping[str, Any]) -> bool:
+    """A trail's selectors record write management events (basic: ``IncludeManagementEvents`` and ReadWriteType
+    All/WriteOnly; advanced: an ``eventCategory = Management`` selector not limited to ``readOnly = true``). A trail
+    without custom selectors logs every management event (CloudTrail's default)."""
+    if (
+        not trail.get("HasCustomEventSelectors")
+        and not trail.get("EventSelectors")
+        and not trail.get("AdvancedEventSelectors")
+    ):
+        return True
+    for selector in trail.get("EventSelectors") or []:
+        if selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") in (
+            "All",
+            "WriteOnly",
+        ):
+            return True
+    for advanced in trail.get("AdvancedEventSelectors") or []:
+        fields = {f.get("Field"): f for f in advanced.get("FieldSelectors", [])}
+        category, read_only = fields.get("eventCategory", {}), fields.get("readOnly", {})
+        if "Management" in category.get("Equals", []) and "true" not in read_only.get("Equals", []):
+            return True
+    return False
+
+
+def burn_trail(trails: Sequence[Mapping[str, Any]], regions: Sequence[str]) -> CheckResult:
+    """The burn guard's prerequisite: EventBridge receives "AWS API Call via CloudTrail" events only when a trail
+    with logging on records them (EventBridge User Guide, "AWS service events delivered via AWS CloudTrail"): a
+    logging trail that records write management events in every guarded region. ``trails``: DescribeTrails' items
+    with ``IsLogging`` (GetTrailStatus) and the selectors (GetEventSelectors) added."""
+    name = "burn_trail"
+    useful = [t for t in trails if t.get("IsLogging") and _logs_writes(t)]
+    covered = {r for r in regions if any(t.get("IsMultiRegionTrail") or t.get("HomeRegion") == r for t in useful)}
+    missing = [r for r in regions if r not in covered]
+    if not missing:
+        names = ", ".join(sorted({str(t.get("Name", "")) for t in useful}))
+        return _ok(name, f"management events reach EventBridge in {', '.join(regions)} (trail {names})")
+    stopped = [str(t.get("Name", "")) for t in trails if not t.get("IsLogging")]
+    detail = f"no logging trail records write management events in {', '.join(missing)}"
+    if stopped:
+        detail += f" (not logging: {', '.join(stopped)})"
+    fix = (
+        "aws cloudtrail create-trail --name costwarden-management --s3-bucket-name <a bucket with the CloudTrail "
+        "bucket policy> --is-multi-region-trail && aws cloudtrail start-logging --name costwarden-management "
+        "(the first copy of management events is delivered without CloudTrail charges; S3 storage only)"
+    )
+    if stopped:
+        fix = f"aws cloudtrail start-logging --name {stopped[0]}, or: {fix}"
+    return CheckResult(name, "missing", detail, fix)
+
+
 def totals(results: Sequence[CheckResult]) -> dict[str, int]:
     counts = {"ok": 0, "missing": 0, "wrong": 0}
     for result in results:

@@ -164,7 +164,10 @@ def account_alert(operator_team: str, findings: Sequence[Finding], cfg: IdleSett
         min(severity_for(waste, cfg), Severity.WARNING, key=_RANK.index),
         operator_team,
         IdleKey.account(week_of(now)),
-        title=f"Idle across the account: {len(findings)} resource{'s' if len(findings) != 1 else ''}, {usd(waste)}/month of waste at this rate",
+        title=(
+            f"Idle across the account: {len(findings)} resource{'s' if len(findings) != 1 else ''}, "
+            f"{usd(waste)}/month of waste at this rate"
+        ),
         summary=(
             f"At this rate {len(by_team)} team{'s' if len(by_team) != 1 else ''} pay {usd(waste)} per month for idle "
             "capacity" + _also(other, unpriced) + "."

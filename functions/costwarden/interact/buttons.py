@@ -41,6 +41,8 @@ CONFIRMED_ACTIONS = frozenset({"enforce", "idle_stop", "planned", "bedrock_deny"
 CONFIRM_TITLE_MAX, CONFIRM_TEXT_MAX, CONFIRM_BUTTON_MAX = 100, 300, 30
 #: Idle findings that get Keep/Stop buttons, largest first (one actions block each: a message holds 50 blocks).
 IDLE_BUTTON_FINDINGS = 8
+#: Instances of a burn alert's largest launch that get Extend/Stop buttons (one actions block each).
+BURN_BUTTON_RESOURCES = 5
 #: Finding kinds with nothing left to stop (already stopped, or a volume).
 _NOTHING_TO_STOP = frozenset({"stopped", "unattached"})
 
@@ -138,9 +140,11 @@ def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[Off
     series = key.series
     team_key = settings.tags.team_key
     team = clip(event.team, 40)
+    # A burn-rate alert (the same episode) shows the day at the current rate against the usual day.
+    cost, usual = ("Day at this rate", "Usual day") if event.kind is AlertKind.BURN_RATE else ("Cost", "Usual")
     enforce = confirm_dialog(
         f"Enforce the hard limit of {event.team}?",
-        f"Spend {_figure(event, 'Cost')} against a usual {_figure(event, 'Usual')}. Stops {team}'s running "
+        f"Spend {_figure(event, cost)} against a usual {_figure(event, usual)}. Stops {team}'s running "
         f"development/experiment EC2 instances and denies launches tagged {team_key}={team} on its launch roles "
         "until lifted.",
         go="Enforce",
@@ -205,6 +209,37 @@ def _finding_offers(team: str, channel: str, finding: Mapping[str, Any], group: 
     return offers
 
 
+def _burn(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]:
+    """A burn-rate alert (``burn.alerts``): *It was planned* on the episode it opened, *Extend* / *Stop* for the
+    instances of its largest launch (Stop only for stoppable types outside production), and the hard limit's
+    buttons as on a critical anomaly (the same episode key)."""
+    key = cost_key(event)
+    if key is None or key.retracted:
+        return []
+    rate = f"{_figure(event, 'USD per hour')}/hour, {_figure(event, 'Day at this rate')} a day at this rate"
+    planned = confirm_dialog(
+        f"Mark {event.team}'s launches as planned?",
+        f"{rate} against a usual {_figure(event, 'Usual day')}. Its escalations are then recorded, not sent.",
+        go="It was planned",
+    )
+    offers = [Offer("It was planned", Button("planned", event.team, channel, key.series), confirm=planned)]
+    launches = event.details.get("launches")
+    top = launches[0] if isinstance(launches, list) and launches and isinstance(launches[0], Mapping) else {}
+    raw_tags = event.details.get("tags")
+    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
+    production = str(tags.get(settings.tags.environment_key, "")).strip().lower() == "production"
+    rtype = str(top.get("resource_type", ""))
+    for index, arn in enumerate(a for a in top.get("arns", [])[:BURN_BUTTON_RESOURCES] if isinstance(a, str)):
+        short, group = clip(arn.rsplit("/", 1)[-1], 30), f"burn_{index}"
+        offers.append(Offer(f"Extend {short} 1 day", Button("extend", event.team, channel, arn, 1), group=group))
+        if stoppable(rtype) and not production:
+            dialog = confirm_dialog(f"Stop {short}?", f"{rate}: stops {rtype} {short}.", go="Stop")
+            offers.append(
+                Offer(f"Stop {short}", Button("idle_stop", event.team, channel, arn), "danger", dialog, group)
+            )
+    return [*offers, *_hard_limit(event, channel, settings)]
+
+
 def _enforce_if_not_armed(event: AlertEvent, channel: str, series: str, enforce: Block) -> list[Offer]:
     """An ``auto`` alert whose timer could not be armed still offers on-call *Enforce* (with its confirm dialog)."""
     notice = event.details.get(NOTICE_KEY)
@@ -216,7 +251,7 @@ def _enforce_if_not_armed(event: AlertEvent, channel: str, series: str, enforce:
 def hard_limit_notice(event: AlertEvent) -> list[Block]:
     """The grace timer's notice ("enforced at HH:MM UTC unless someone presses Hold"), when the alert has one."""
     notice = event.details.get(NOTICE_KEY)
-    if event.kind is not AlertKind.COST_ANOMALY or not isinstance(notice, dict):
+    if event.kind not in {AlertKind.COST_ANOMALY, AlertKind.BURN_RATE} or not isinstance(notice, dict):
         return []
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": notice_text(notice)}]}]
 
@@ -253,6 +288,7 @@ BUTTONS: dict[AlertKind, Callable[[AlertEvent, str, Settings], list[Offer]]] = {
     AlertKind.COST_ANOMALY: _anomaly,
     AlertKind.IDLE: _idle,
     AlertKind.BEDROCK: _bedrock,
+    AlertKind.BURN_RATE: _burn,
 }
 
 

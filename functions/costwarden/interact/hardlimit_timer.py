@@ -80,8 +80,9 @@ def _at(settings: Settings, now: datetime) -> datetime:
 
 
 def _critical_series(event: AlertEvent, settings: Settings) -> str | None:
-    """The anomaly series of a critical, unretracted cost anomaly of an ``auto`` team, else None."""
-    if event.kind is not AlertKind.COST_ANOMALY or event.severity is not Severity.CRITICAL:
+    """The anomaly series of a critical, unretracted cost anomaly (or burn-rate alert: the same episode key) of an
+    ``auto`` team, else None."""
+    if event.kind not in {AlertKind.COST_ANOMALY, AlertKind.BURN_RATE} or event.severity is not Severity.CRITICAL:
         return None
     if hardlimit.mode(settings, event.team) != "auto":
         return None

@@ -26,6 +26,7 @@ class AlertKind(StrEnum):
     COMMITMENT = "commitment"
     IDLE = "idle"
     BEDROCK = "bedrock"
+    BURN_RATE = "burn_rate"
 
 
 class RankedEnum(StrEnum):

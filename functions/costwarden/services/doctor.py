@@ -118,6 +118,10 @@ def plan(
                 ),
             )
         )
+    if settings.burn.enabled:  # docs/burn.md: launch events reach EventBridge only through a logging trail
+        burn = settings.burn.regions or settings.organization.regions or settings.reaper.regions
+        regions = list(burn) or [aws.default_region()]
+        items.append(("burn_trail", lambda: checks.burn_trail(reads.trails(clients("cloudtrail", None)), regions)))
     if settings.organization.enabled:
         items.append(
             (

@@ -54,6 +54,9 @@ from costwarden.settings.budgets import (
 from costwarden.settings.budgets import (
     PoolSettings as PoolSettings,
 )
+from costwarden.settings.burn import (
+    BurnSettings as BurnSettings,
+)
 from costwarden.settings.idle import (
     ACCOUNT_ID_PATTERN as ACCOUNT_ID_PATTERN,
 )

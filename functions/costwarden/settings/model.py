@@ -26,6 +26,9 @@ from costwarden.settings.bedrock import (
 from costwarden.settings.budgets import (
     BudgetSettings,
 )
+from costwarden.settings.burn import (
+    BurnSettings,
+)
 from costwarden.settings.idle import (
     IdleSettings,
 )
@@ -89,6 +92,8 @@ class Settings(_Model):
     """EKS namespace spend guarded like a team's, and idle GPU nodes (docs/k8s.md)."""
     bedrock: BedrockSettings = BedrockSettings()
     """The hourly Bedrock spend guard: token prices per model, the opt-in deny per team (docs/bedrock.md)."""
+    burn: BurnSettings = BurnSettings()
+    """The launch-time burn guard: launches priced from CloudTrail's events within minutes (docs/burn.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""

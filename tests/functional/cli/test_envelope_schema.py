@@ -65,6 +65,17 @@ INVOCATIONS: dict[str, list[list[str]]] = {
         ]
     ],
     "k8s": [["k8s", "--cur", str(FIXTURES / "k8s/aws_accelerated_example.csv"), "--by", "workload"]],
+    "burn": [
+        [
+            "burn",
+            "--events",
+            str(FIXTURES / "burn/launch_day.json"),
+            "--baseline",
+            str(FIXTURES / "burn/baseline.csv"),
+            "--prices",
+            str(FIXTURES / "burn/prices.csv"),
+        ]
+    ],
 }
 #: The exit codes a run may end with here (docs/cli.md): 0 clean, 1 found something, 3 could not read a source.
 RAN = {0, 1, 3}

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from costwarden.bedrock.guard import TeamSpend, Verdict
 from costwarden.bedrock.run import alert as bedrock_alert
+from costwarden.burn.alerts import Judged, Launch, burn_event
 from costwarden.core import episodes
 from costwarden.cost.alerts import anomaly_event
 from costwarden.idle.alerts import team_alert
@@ -91,6 +92,13 @@ def _alerts() -> Iterator[AlertEvent]:
         )
         verdict = Verdict(Severity.CRITICAL, ("250% of the daily budget",), 100.0, None)
         yield bedrock_alert(spend, verdict, day=NOW.date(), mode="approve", now=NOW)
+    for team in ("nlp", LONG_TEAM):  # the burn guard's alert: planned, and Extend / Stop for the launch's instances
+        resources = tuple(f"ec2:i-0{n:016x}" for n in range(8))
+        caller = "arn:aws:sts::123456789012:assumed-role/launcher/alice"
+        launch = Launch("e1", NOW, team, "us-east-1", "ec2:instance", "p4d.24xlarge", 8, 262.18, caller, "")
+        launch = Launch(**{**launch.__dict__, "account": "123456789012", "resources": resources})
+        judged = Judged(team, NOW, 262.18, 800.0, 0.0, Severity.CRITICAL)
+        yield burn_event(judged, [launch], unpriced=0, rule="baseline", now=NOW)
 
 
 def _rendered() -> list[tuple[AlertEvent, str, dict[str, Any]]]:
@@ -112,7 +120,13 @@ def _plain(obj: Any, limit: int) -> str:
 
 def test_every_kind_with_buttons_is_covered() -> None:
     assert {event.kind for event in _alerts()} == set(BUTTONS)
-    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE, AlertKind.BEDROCK}
+    assert set(BUTTONS) == {
+        AlertKind.EXPIRY_WARNING,
+        AlertKind.COST_ANOMALY,
+        AlertKind.IDLE,
+        AlertKind.BEDROCK,
+        AlertKind.BURN_RATE,
+    }
 
 
 def test_every_destructive_button_carries_a_valid_confirm_dialog() -> None:
@@ -161,7 +175,8 @@ def test_destructive_buttons_only_where_the_role_can_use_them() -> None:
     stopped = {
         decode_button(e["value"]).target.rsplit("/", 1)[-1] for _, _, e in _rendered() if "idle_stop" in e["value"]
     }
-    assert stopped == {"i-0idle", "i-0gpu", "i-0" + "x" * 300, "nb-1"}
+    burned = {f"i-0{n:016x}" for n in range(5)}  # the burn alert's: the largest launch's first five instances
+    assert stopped == {"i-0idle", "i-0gpu", "i-0" + "x" * 300, "nb-1", *burned}
 
 
 def test_the_oncall_route_name_is_the_notifiers() -> None:
