@@ -43,6 +43,9 @@ from costwarden.settings.tags import (
 from costwarden.settings.teams import (
     TeamSettings,
 )
+from costwarden.settings.unitcost import (
+    UnitCostSettings,
+)
 
 
 class Settings(_Model):
@@ -74,6 +77,8 @@ class Settings(_Model):
     """The idle finder: idle signals, pricing, per-team alerts and the opt-in hand-over to the reaper."""
     organization: OrganizationSettings = OrganizationSettings()
     """Organization scale: guard every member account through StackSet roles and a Step Functions fan-out."""
+    unitcost: UnitCostSettings = UnitCostSettings()
+    """Unit costs per model, training run and 1M tokens, and their efficiency regressions (docs/unitcost.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""

@@ -1,0 +1,201 @@
+"""CUR 2.0 line items as unit costs need them: one row per line item with its day, team, model, token kind and
+instance type, amortized cost, credits, refunds and taxes left out.
+
+Read from a Data Export file (CSV or Parquet) or a frame the Athena path returns, with CUR 2.0's column names:
+``line_item_usage_start_date``, ``line_item_product_code``, ``line_item_usage_type``, ``line_item_resource_id``,
+``line_item_usage_amount``, ``line_item_line_item_type``, ``line_item_unblended_cost`` (plus
+``reservation_effective_cost`` / ``savings_plan_savings_plan_effective_cost`` for covered usage), and the
+``resource_tags`` map (a JSON object in a CSV export; ``user_<key>`` entries). Legacy flat tag columns
+(``resource_tags_user_team``) are read too. Hostile input is an ``UnitCostError`` naming the file, row and column,
+never a traceback.
+
+Who owns a line: the team tag of its resource (an application inference profile's tags for Bedrock, the endpoint's
+or training job's for SageMaker), else ``unowned`` (``core.owner.UNOWNED_TEAM``): shown as its own row, never spread
+over the teams.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.unitcost.tokens import model_of, token_kind
+
+BEDROCK = "AmazonBedrock"
+SAGEMAKER = "AmazonSageMaker"
+EXCLUDED_LINE_ITEM_TYPES = frozenset({"Credit", "Refund", "Tax", "SavingsPlanNegation", "BundledDiscount"})
+REQUIRED = ("line_item_usage_start_date", "line_item_usage_type", "line_item_unblended_cost")
+#: The normalised frame's columns.
+COLUMNS = (
+    "date",
+    "product",
+    "usage_type",
+    "resource_id",
+    "resource",
+    "quantity",
+    "cost_usd",
+    "team",
+    "model",
+    "application",
+    "kind",
+    "instance_type",
+)
+_INSTANCE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
+_PROFILE = re.compile(r"^arn:aws[a-z-]*:bedrock:[^:]*:\d*:application-inference-profile/(?P<id>[A-Za-z0-9._-]+)$")
+MAX_ROWS = 20_000_000
+
+
+class UnitCostError(ValueError):
+    """Input unit costs cannot read (a file, a row, a column): the message names where."""
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """A CUR 2.0 export file (CSV, optionally gzip, or Parquet) as it is; errors name the file."""
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise UnitCostError(f"{path}: no such file") from None
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise UnitCostError(f"{path}: not a readable CSV or Parquet file ({type(error).__name__}: {error})") from None
+
+
+def _where(source: str, index: int, column: str) -> str:
+    return f"{source}: row {index + 2}, column {column}"
+
+
+def _amounts(table: pd.DataFrame, column: str, source: str) -> pd.Series:
+    """A numeric column (blank or missing: 0); a value that is not a finite number names its row."""
+    if column not in table.columns:
+        return pd.Series(0.0, index=table.index)
+    raw = table[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")) | values.isin([math.inf, -math.inf])
+    if bool(bad.any()):
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise UnitCostError(f"{_where(source, first, column)}: not a number: {str(raw.iloc[first])[:40]!r}")
+    return values.fillna(0.0).astype(float)
+
+
+def _days(table: pd.DataFrame, source: str) -> pd.Series:
+    column = "line_item_usage_start_date"
+    raw = table[column].astype(str).str.strip()
+    days = pd.to_datetime(raw.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    bad = days.isna()
+    if bool(bad.any()):
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise UnitCostError(f"{_where(source, first, column)}: not an ISO 8601 date: {raw.iloc[first][:40]!r}")
+    return days.dt.strftime("%Y-%m-%d")
+
+
+def _tag_maps(table: pd.DataFrame, source: str) -> list[Mapping[str, Any]]:
+    """Each row's ``resource_tags`` map (JSON in CSV, a mapping or list of pairs from Parquet/Athena)."""
+    if "resource_tags" not in table.columns:
+        return [{} for _ in range(len(table))]
+    maps: list[Mapping[str, Any]] = []
+    for index, raw in enumerate(table["resource_tags"].tolist()):
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)) or raw == "":
+            maps.append({})
+            continue
+        value: Any = raw
+        if isinstance(raw, str):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a JSON object") from None
+        if isinstance(value, list):  # Parquet maps arrive as (key, value) pairs
+            value = {str(k): v for k, v in value if isinstance(k, str)} if all(len(p) == 2 for p in value) else None
+        if not isinstance(value, Mapping):
+            raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a map of tags")
+        maps.append(value)
+    return maps
+
+
+def _tag(table: pd.DataFrame, maps: list[Mapping[str, Any]], key: str) -> list[str]:
+    """Tag ``key`` per row: the map's ``user_<key>``, else the flat ``resource_tags_user_<key>`` column; stripped."""
+    flat = table[f"resource_tags_user_{key}"].tolist() if f"resource_tags_user_{key}" in table.columns else None
+    out = []
+    for index, tags in enumerate(maps):
+        value = tags.get(f"user_{key}", tags.get(key))
+        if value is None and flat is not None:
+            value = flat[index]
+        text = value.strip() if isinstance(value, str) else ""
+        out.append(text)
+    return out
+
+
+def resource_name(resource_id: str) -> str:
+    """The name at the end of an ARN (``.../endpoint/fraud-v3`` -> ``fraud-v3``); the id itself otherwise."""
+    return resource_id.rsplit("/", 1)[-1] if resource_id.startswith("arn:") else resource_id
+
+
+def normalise(table: pd.DataFrame, *, team_key: str, model_key: str, source: str = "CUR") -> pd.DataFrame:
+    """The line items unit costs read (``COLUMNS``), one row per line item that is cost (not a credit, refund, tax
+    or Savings Plan negation), amortized: covered usage at its effective cost."""
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise UnitCostError(f"{source}: missing column(s) {', '.join(missing)} (a CUR 2.0 export is expected)")
+    if len(table) > MAX_ROWS:
+        raise UnitCostError(f"{source}: {len(table):,} rows; at most {MAX_ROWS:,} are read at once (split the month)")
+    table = table.reset_index(drop=True)
+    line_type = table.get("line_item_line_item_type", pd.Series("Usage", index=table.index)).fillna("Usage")
+    unblended = _amounts(table, "line_item_unblended_cost", source)
+    cost = unblended.where(line_type != "DiscountedUsage", _amounts(table, "reservation_effective_cost", source))
+    cost = cost.where(
+        line_type != "SavingsPlanCoveredUsage", _amounts(table, "savings_plan_savings_plan_effective_cost", source)
+    )
+    days = _days(table, source)
+    maps = _tag_maps(table, source)
+    teams = [t or UNOWNED_TEAM for t in _tag(table, maps, team_key)]
+    models = _tag(table, maps, model_key)
+    usage = table["line_item_usage_type"].fillna("").astype(str).str.strip()
+    ids = table.get("line_item_resource_id", pd.Series("", index=table.index)).fillna("").astype(str).str.strip()
+    product = table.get("line_item_product_code", pd.Series("", index=table.index)).fillna("").astype(str)
+    kinds = [token_kind(u) if p == BEDROCK else None for u, p in zip(usage, product, strict=True)]
+    out = pd.DataFrame(
+        {
+            "date": days,
+            "product": product,
+            "usage_type": usage,
+            "resource_id": ids,
+            "resource": [resource_name(i) for i in ids],
+            "quantity": _amounts(table, "line_item_usage_amount", source),
+            "cost_usd": cost,
+            "team": teams,
+            "model": models,
+            "application": [(m.group("id") if (m := _PROFILE.match(i)) else "") for i in ids],
+            "kind": kinds,
+            "instance_type": [(m.group(0) if (m := _INSTANCE.search(u)) else "") for u in usage],
+        }
+    )
+    # A token line without a model tag is named by its usage type; any other line without one by its resource.
+    untagged = out["model"] == ""
+    token = out["kind"].notna()
+    out.loc[untagged & token, "model"] = [model_of(u) for u in out.loc[untagged & token, "usage_type"]]
+    out.loc[untagged & ~token, "model"] = out.loc[untagged & ~token, "resource"]
+    return out[~line_type.isin(EXCLUDED_LINE_ITEM_TYPES).to_numpy()].reset_index(drop=True)
+
+
+def hosting(lines: pd.DataFrame) -> pd.DataFrame:
+    """SageMaker real-time hosting lines (``...-Host:ml.*``) of endpoints."""
+    usage = lines["usage_type"]
+    return lines[(lines["product"] == SAGEMAKER) & usage.str.contains("Host:", regex=False)]
+
+
+def training(lines: pd.DataFrame) -> pd.DataFrame:
+    """SageMaker training lines (``...-Train:ml.*``, spot included) by training job."""
+    usage = lines["usage_type"]
+    return lines[(lines["product"] == SAGEMAKER) & usage.str.contains("Train", regex=False)]
+
+
+def bedrock(lines: pd.DataFrame) -> pd.DataFrame:
+    """Every Bedrock line item (token lines and the rest: provisioned throughput, guardrails, images)."""
+    return lines[lines["product"] == BEDROCK]
