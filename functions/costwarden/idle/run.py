@@ -113,11 +113,16 @@ def run_idle(
     publish_fn: Publisher | None = None,
     apply: bool = False,
     now: datetime | None = None,
+    found_elsewhere: Sequence[Finding] = (),
 ) -> IdleRun:
-    """Run the idle finder once (see the module docstring)."""
+    """Run the idle finder once (see the module docstring). ``found_elsewhere``: findings of another source (unit
+    costs: a denominator at zero while cost continues) reported, kept and alerted like the scan's own; a resource
+    the scan already found is reported once, as the scan found it. They are never marked for expiry."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-idle-{uuid.uuid4().hex[:8]}"
     result = scan(settings, regions=regions, ports=ports, now=now)
+    seen = {f.arn for f in result.findings}
+    result.findings += [f for f in found_elsewhere if f.arn not in seen]
     kept = _leave_out_kept(result, store, now)
     expire = settings.idle.action == "expire"
     plan = (

@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     REPORT = "report"
     COMMITMENT = "commitment"
     IDLE = "idle"
+    UNIT_COST = "unit_cost"
 
 
 class RankedEnum(StrEnum):

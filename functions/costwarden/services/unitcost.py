@@ -1,0 +1,236 @@
+"""Unit costs on AWS: the bill's line items, the denominators read from CloudWatch, the training jobs, and the
+judgement through the cost monitor's detector, episodes and publish path; zero-denominator models as idle findings.
+
+The pieces stay where they belong: ``costwarden.unitcost`` is pure (line items, denominators, unit costs,
+regressions, alerts), the detector is ``cost.detect`` and the idle finding is ``idle.model.Finding`` (capabilities
+do not import each other; this service composes them). CloudWatch reads are one ``ListMetrics`` pass (the
+endpoints' variants) and batched ``GetMetricData`` calls (500 queries each): requests grow with ceil(queries / 500)
+and with pages, never with endpoints or models.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from costwarden.core.arn import BadArn, parse_arn
+from costwarden.core.money import usd
+from costwarden.core.owner import UNOWNED_TEAM
+from costwarden.cost.detect import DetectParams, detect
+from costwarden.idle.model import Finding, Kind
+from costwarden.models.idle_ports import MetricReader, PriceBook
+from costwarden.models.ports import Publisher, StateStore
+from costwarden.settings import Settings, UnitCostSettings
+from costwarden.unitcost import compute, regressions
+from costwarden.unitcost import lines as cur
+from costwarden.unitcost import usage as denominators
+from costwarden.unitcost.alerts import RegressionRun, raise_regressions
+
+#: ListMetrics lists the metrics with data in the last two weeks: an endpoint it does not list had no invocations
+#: on any of those days (read as zero there; older days stay unknown).
+LIST_METRICS_DAYS = 14
+#: Average days in a month (365 / 12): a lookback's cost as a monthly rate.
+DAYS_PER_MONTH = 365 / 12
+
+
+def detector(settings: UnitCostSettings) -> regressions.Detector:
+    """The cost monitor's detector with the unit-cost thresholds (no USD floor: the spend floor is applied to the
+    day's cost, ``min_daily_cost_usd``, not to a unit cost of cents)."""
+    params = DetectParams(
+        baseline_days=settings.baseline_days,
+        min_history_days=settings.min_history_days,
+        warn_ratio=settings.warn_ratio,
+        critical_ratio=settings.critical_ratio,
+        min_impact_usd=0.0,
+    )
+    return functools.partial(_detect, params=params)
+
+
+def _detect(frame: pd.DataFrame, keys: Sequence[str], *, params: DetectParams) -> pd.DataFrame:
+    return detect(frame, keys, params)
+
+
+def endpoint_models(lines: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """``{endpoint name: (model, region)}`` of the endpoints the bill's hosting lines name."""
+    out: dict[str, tuple[str, str]] = {}
+    for arn, model in zip(cur.hosting(lines)["resource_id"], cur.hosting(lines)["model"], strict=True):
+        try:
+            parsed = parse_arn(arn)
+        except BadArn:
+            continue  # a line without an endpoint ARN has no metric to read
+        if parsed.resource.startswith("endpoint/"):
+            out[parsed.resource.split("/", 1)[1]] = (str(model), parsed.region)
+    return out
+
+
+def read_denominators(
+    metrics: MetricReader,
+    lines: pd.DataFrame,
+    custom: UnitCostSettings,
+    *,
+    start: date,
+    end: date,
+    default_region: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Daily ``Invocations`` of every endpoint the bill names (per variant, summed per model) and each custom
+    denominator, ``[start, end)``; errors name what could not be read (those days stay unknown, never zero)."""
+    by_region: dict[str, dict[str, str]] = {}
+    for endpoint, (model, region) in endpoint_models(lines).items():
+        by_region.setdefault(region, {})[endpoint] = model
+    if custom.custom_denominators:
+        by_region.setdefault(default_region, {})
+    frames, errors = [], []
+    begin = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    finish = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    for region, endpoints in sorted(by_region.items()):
+        try:
+            listed = metrics.dimensions(region, "AWS/SageMaker", denominators.INVOCATIONS)
+        except Exception as error:  # every endpoint of the region stays unknown; the others go on
+            errors.append(f"{region}: ListMetrics AWS/SageMaker Invocations failed: {type(error).__name__}: {error}")
+            continue
+        variants: dict[str, list[str]] = {}
+        for dims in listed:
+            named = dict(dims)
+            if named.get("EndpointName") in endpoints and "VariantName" in named and len(named) == 2:
+                variants.setdefault(named["EndpointName"], []).append(named["VariantName"])
+        series = denominators.endpoint_series({e: (endpoints[e], v) for e, v in variants.items()})
+        if region == default_region:
+            series += denominators.custom_series(custom.custom_denominators)
+        batch = metrics.fetch(region, [s.query for s in series], begin, finish)
+        errors += batch.errors
+        frames.append(denominators.from_batch(series, batch, begin, finish))
+        quiet_from = max(start, end - timedelta(days=LIST_METRICS_DAYS))
+        unlisted = sorted({endpoints[e] for e in endpoints if e not in variants} - {s.model for s in series})
+        quiet_days = denominators.days_between(quiet_from, end)
+        zeros = [(d, m, denominators.INVOCATIONS, 0.0) for m in unlisted for d in quiet_days]
+        frames.append(pd.DataFrame(zeros, columns=list(denominators.COLUMNS)))
+    usage = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(denominators.COLUMNS))
+    return usage, errors
+
+
+def training_price(prices: PriceBook, region: str) -> Callable[[str], float | None]:
+    """On-demand USD per hour of a SageMaker training instance type (the Price List; None: no price)."""
+
+    def price(instance_type: str) -> float | None:
+        return prices.on_demand_price("sagemaker-training", instance_type, region).usd
+
+    return price
+
+
+def runs_from_lines(lines: pd.DataFrame) -> list[compute.TrainingRun]:
+    """Training runs as the bill alone shows them (no ``Search``): one per training-job resource, its instance-hours
+    as billable seconds (the usage amount already counts every instance)."""
+    out = []
+    for (arn, model, team), rows in cur.training(lines).groupby(["resource_id", "model", "team"], sort=True):
+        types = sorted(set(rows["instance_type"]) - {""})
+        hours = float(rows["quantity"].sum())
+        out.append(
+            compute.TrainingRun(cur.resource_name(str(arn)), str(arn), str(rows["date"].min()), str(model), str(team),
+                                types[0] if types else "", 1, hours * 3600)
+        )  # fmt: skip
+    return out
+
+
+@dataclass
+class UnitCostReport:
+    """One period's unit costs: every result, the Bedrock reconciliation, and what could not be read."""
+
+    period: str
+    results: list[compute.UnitCost]
+    reconciliation: compute.Reconciliation
+    errors: list[str] = field(default_factory=list)
+    shared_usd: float = 0.0
+    """Cost on the ``unowned`` rows (no team tag): shown as its own rows, never spread."""
+
+    def totals(self) -> dict[str, Any]:
+        by_unit: dict[str, int] = {}
+        for r in self.results:
+            by_unit[r.unit] = by_unit.get(r.unit, 0) + 1
+        return {
+            "period": self.period,
+            "results_by_unit": by_unit,
+            "unowned_cost_usd": round(self.shared_usd, 2),
+            "bedrock": self.reconciliation.to_dict(),
+        }
+
+
+def unit_costs(
+    settings: Settings,
+    lines: pd.DataFrame,
+    usage: pd.DataFrame,
+    *,
+    period: str,
+    runs: Sequence[compute.TrainingRun] | None = None,
+    price_per_hour: Callable[[str], float | None] | None = None,
+    errors: Sequence[str] = (),
+) -> UnitCostReport:
+    """Unit costs of ``period`` (``YYYY-MM``, or a day ``YYYY-MM-DD``) from its line items and denominators."""
+    kind: compute.Period = "day" if len(period) == 10 else "month"
+    lines = lines[lines["date"].str.startswith(period)]
+    usage = usage[usage["date"].str.startswith(period)]
+    runs = runs_from_lines(lines) if runs is None else [r for r in runs if r.day.startswith(period)]
+    custom = {m: d.unit for m, d in settings.unitcost.custom_denominators.items()}
+    results = compute.inference(lines, usage, kind, custom)
+    results += compute.training(lines, runs, price_per_hour or (lambda _type: None), kind)
+    tokens = compute.tokens(lines, kind)
+    results += tokens
+    shared = sum(r.cost_usd or 0.0 for r in results if r.team == UNOWNED_TEAM)
+    return UnitCostReport(period, results, compute.reconcile(tokens, lines), list(errors), shared)
+
+
+def daily_inference(settings: Settings, lines: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
+    """Every day's unit cost per model (inference and custom units): the series regressions are judged on."""
+    custom = {m: d.unit for m, d in settings.unitcost.custom_denominators.items()}
+    return regressions.daily_frame(compute.inference(lines, usage, "day", custom))
+
+
+def judge(
+    settings: Settings,
+    lines: pd.DataFrame,
+    usage: pd.DataFrame,
+    *,
+    store: StateStore,
+    publish: Publisher,
+    now: datetime,
+    judge_from: str | None = None,
+) -> RegressionRun:
+    """The efficiency regressions of the days from ``judge_from``, alerted through episodes, once each."""
+    daily = daily_inference(settings, lines, usage)
+    return raise_regressions(
+        daily, settings.unitcost, detector(settings.unitcost), store=store, publish=publish, now=now,
+        judge_from=judge_from,
+    )  # fmt: skip
+
+
+def idle_findings(settings: Settings, lines: pd.DataFrame, usage: pd.DataFrame) -> list[Finding]:
+    """A model whose denominator was zero on each of the lookback's days while its endpoints kept costing: one
+    idle finding per endpoint (the idle finder reports, keeps and alerts it: ``run_idle(found_elsewhere=...)``)."""
+    days = settings.unitcost.zero_lookback_days
+    out = []
+    for zero in regressions.zero_denominators(daily_inference(settings, lines, usage), lines, days):
+        for arn, types, cost in zero.resources:
+            try:
+                region = parse_arn(arn).region
+            except BadArn:
+                continue
+            name = cur.resource_name(arn)
+            out.append(
+                Finding(
+                    arn=arn, id=name, type="sagemaker_endpoint", region=region, team=zero.team, kind=Kind.IDLE,
+                    monthly_usd=cost / days * DAYS_PER_MONTH,
+                    evidence=(
+                        f"0 {regressions.unit_words(zero.unit).removeprefix('1k ')} in {days} days while the bill "
+                        f"shows {usd(cost)} for it ({types or 'instances unknown'}; model {zero.model})"
+                    ),
+                    recommendation="delete the endpoint (or scale it to zero) if nothing will call it",
+                    price_note="from the bill's line items (unit costs)",
+                    commands=(f"aws sagemaker delete-endpoint --endpoint-name {name} --region {region}",),
+                    judged_hours=days * 24.0,
+                )
+            )  # fmt: skip
+    return out
