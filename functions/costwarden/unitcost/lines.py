@@ -113,7 +113,7 @@ def _tag_maps(table: pd.DataFrame, source: str) -> list[Mapping[str, Any]]:
                 raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a JSON object") from None
         if isinstance(value, list | tuple):  # Parquet maps arrive as (key, value) pairs
             pairs = all(isinstance(p, list | tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
-            value = {k: v for k, v in value} if pairs else None
+            value = dict(value) if pairs else None
         if not isinstance(value, Mapping):
             raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a map of tags")
         maps.append(value)
