@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "costwarden.cli.idle",
     "costwarden.cli.plan",
     "costwarden.cli.doctor",
+    "costwarden.cli.unit_costs",
 )
 
 

@@ -76,9 +76,12 @@ def read_denominators(
     start: date,
     end: date,
     default_region: str,
+    today: date | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Daily ``Invocations`` of every endpoint the bill names (per variant, summed per model) and each custom
-    denominator, ``[start, end)``; errors name what could not be read (those days stay unknown, never zero)."""
+    denominator, ``[start, end)``; errors name what could not be read (those days stay unknown, never zero). An
+    endpoint ``ListMetrics`` does not list had no invocations in the two weeks before ``today`` (default: now):
+    zero on those days, unknown before them."""
     by_region: dict[str, dict[str, str]] = {}
     for endpoint, (model, region) in endpoint_models(lines).items():
         by_region.setdefault(region, {})[endpoint] = model
@@ -104,9 +107,10 @@ def read_denominators(
         batch = metrics.fetch(region, [s.query for s in series], begin, finish)
         errors += batch.errors
         frames.append(denominators.from_batch(series, batch, begin, finish))
-        quiet_from = max(start, end - timedelta(days=LIST_METRICS_DAYS))
+        # Unlisted: no data point in ListMetrics' two weeks before today, so zero on those days of the window.
+        listed_from = max(start, (today or datetime.now(UTC).date()) - timedelta(days=LIST_METRICS_DAYS))
         unlisted = sorted({endpoints[e] for e in endpoints if e not in variants} - {s.model for s in series})
-        quiet_days = denominators.days_between(quiet_from, end)
+        quiet_days = denominators.days_between(listed_from, end)
         zeros = [(d, m, denominators.INVOCATIONS, 0.0) for m in unlisted for d in quiet_days]
         frames.append(pd.DataFrame(zeros, columns=list(denominators.COLUMNS)))
     usage = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(denominators.COLUMNS))

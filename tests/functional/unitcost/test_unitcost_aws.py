@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from costwarden.adapters import aws
 from costwarden.adapters.bedrock_metrics import BedrockMetrics
@@ -103,9 +102,16 @@ def test_zero_invocations_for_the_lookback_with_continuing_cost_is_an_idle_findi
     lines = normalised(hosting_days("ocr-v1", "docs", "ocr-v1", dict.fromkeys(window, "ml.g5.xlarge")))
     metrics = CloudWatchMetrics(aws.client)
     usage, errors = service.read_denominators(
-        metrics, lines, SETTINGS.unitcost, start=window[0], end=window[-1] + timedelta(days=1), default_region=REGION
-    )
+        metrics, lines, SETTINGS.unitcost, start=window[0], end=window[-1] + timedelta(days=1), default_region=REGION,
+        today=date(2026, 11, 8),
+    )  # fmt: skip
     assert errors == [] and set(usage["value"]) == {0.0} and len(usage) == 7
+    # Weeks later ListMetrics' two weeks no longer cover the window: the days are unknown, never zero.
+    later, _ = service.read_denominators(
+        metrics, lines, SETTINGS.unitcost, start=window[0], end=window[-1] + timedelta(days=1), default_region=REGION,
+        today=date(2026, 12, 7),
+    )  # fmt: skip
+    assert later.empty and service.idle_findings(SETTINGS, lines, later) == []
     found = service.idle_findings(SETTINGS, lines, usage)
     store, sent = MemoryStateStore(), []
     ports = Ports(aws.client, metrics, PriceList(aws.client, store), AwsDescriber(aws.client))
@@ -201,9 +207,14 @@ def test_bedrock_token_metrics_are_read_per_model_in_batches(account: None) -> N
 def test_a_region_whose_metrics_cannot_be_listed_is_an_error_not_zero_traffic() -> None:
     lines = normalised(hosting_days("ocr-v1", "docs", "ocr-v1", {date(2026, 11, 2): "ml.g5.xlarge"}))
 
-    def no_credentials(service_name: str, region: str) -> Any:
-        return boto3.client(service_name, region_name=region, aws_access_key_id="x", aws_secret_access_key="y",
-                            endpoint_url="http://127.0.0.1:9")  # fmt: skip
+    class Refusing:
+        """A CloudWatch client whose every call is refused, as for a role without cloudwatch:ListMetrics."""
+
+        def get_paginator(self, _name: str) -> Any:
+            raise PermissionError("AccessDenied: cloudwatch:ListMetrics")
+
+    def no_credentials(_service: str, _region: str) -> Any:
+        return Refusing()
 
     usage, errors = service.read_denominators(
         CloudWatchMetrics(no_credentials), lines, SETTINGS.unitcost,
