@@ -222,7 +222,8 @@ def tokens(lines: pd.DataFrame, period: Period, kinds: Sequence[TokenKind] = TOK
 @dataclass(frozen=True)
 class Reconciliation:
     """The token parts against the bill: ``bill_usd`` is every Bedrock line item, ``tokens_usd`` the parts' sum,
-    ``other_usd`` Bedrock lines that are not tokens (provisioned throughput, images), shown beside them."""
+    ``other_usd`` Bedrock lines that are not tokens (provisioned throughput, guardrails, images), shown beside them.
+    A token line of a kind left out (or not recognised) is in neither: the gap."""
 
     bill_usd: float
     tokens_usd: float
@@ -250,5 +251,9 @@ def reconcile(results: Iterable[UnitCost], lines: pd.DataFrame) -> Reconciliatio
     """Do the token parts (of every model and application) sum to the Bedrock line items' cost?"""
     rows = cur.bedrock(lines)
     parts = [p["cost_usd"] or 0.0 for r in results if r.unit == "1m_tokens" for p in r.parts.values()]
-    other = float(rows.loc[rows["kind"].isna(), "cost_usd"].sum())
+    # Not tokens: lines whose usage type names no token at all. One that names tokens of a kind not classified (a
+    # new usage type) is neither, so it opens a gap instead of hiding among "other".
+    other = float(
+        rows.loc[rows["kind"].isna() & ~rows["usage_type"].str.lower().str.contains("token"), "cost_usd"].sum()
+    )
     return Reconciliation(float(rows["cost_usd"].sum()), float(sum(parts)), other)

@@ -55,6 +55,16 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "idle": [["idle", "--regions", "us-east-1"]],
     "plan": [["plan", "nlp", "2026-12-10", "2026-12-12", "900", "a", "training", "run", "--state-table", TABLE]],
     "doctor": [["doctor"]],
+    "unit-costs": [
+        ["unit-costs", "--cur", str(FIXTURES / "unitcost/bedrock_cur2.csv")],
+        [
+            "unit-costs",
+            "--cur",
+            str(FIXTURES / "unitcost/sagemaker_cur2.csv"),
+            "--usage",
+            str(FIXTURES / "unitcost/usage.csv"),
+        ],
+    ],
 }
 #: The exit codes a run may end with here (docs/cli.md): 0 clean, 1 found something, 3 could not read a source.
 RAN = {0, 1, 3}
