@@ -98,6 +98,9 @@ class MonthlyReport:
     """Projected month end / month to date (the ledger's run-rate rule; 1.0 for a complete month)."""
     ce_requests: int = 0
     notes: list[str] = field(default_factory=list)
+    #: HTML sections other capabilities append after the teams (unit costs: ``unitcost.sections``), each
+    #: self-contained and escaped by its producer.
+    appendix: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -359,6 +362,7 @@ def render_html(report: MonthlyReport) -> str:
         + "</table>",
         _team_section(acct, report).replace("<h2>account</h2>", "<h2>Account by dimension</h2>", 1),
         *(_team_section(t, report) for t in report.teams),
+        *report.appendix,
         "</body></html>",
     ]
     return "\n".join(body)

@@ -18,7 +18,7 @@ from costwarden.cost.detect import DetectParams
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
-from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table
+from costwarden.digest.sources import load_idle_summary, load_reaper_facts, load_savings_on_table, load_unit_cost_moves
 from costwarden.models.digest import PoolRow
 from costwarden.models.ports import StateStore
 from costwarden.settings import Settings
@@ -72,5 +72,5 @@ def send_digest(
         notes=notes,
         savings=load_savings_on_table(store),
         idle=load_idle_summary(store, now=now),
-    ).model_copy(update={"pools": pools})  # issue 15: both pools per team
+    ).model_copy(update={"pools": pools, "unit_costs": load_unit_cost_moves(store, now=now)})  # issues 15, 26
     return send_digests(inp, settings.notifier, publish).summary()

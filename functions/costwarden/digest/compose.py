@@ -73,6 +73,7 @@ REAPER_LINES_MAX = 50
 EXPIRING_MAX = 50
 IDLE_TEAMS_MAX = 5
 NOTES_MAX = 10
+UNIT_COSTS_MAX = 10
 #: Long free text (resource ARNs, reasons) is cut to this in the event; Slack rendering cuts further.
 TEXT_MAX = 300
 #: Byte budget of each other list (anomalies, reaper lines, expiring): with the team table, the whole event stays
@@ -145,6 +146,10 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
     if pools:  # issue 15: both pools per team, the most-used experiment pool first
         details["pools"] = _within_bytes([p.model_dump(mode="json") for p in pools])
         details["pools_total"] = len(pools)
+    moves = [m for m in inp.unit_costs if team is None or m.team == team]
+    if moves:  # issue 26: yesterday's unit costs that moved, the largest move first
+        details["unit_costs"] = _within_bytes([m.model_dump(mode="json") for m in moves[:UNIT_COSTS_MAX]])
+        details["unit_costs_total"] = len(moves)
     if omitted:
         details["teams_omitted"] = omitted
     details["figures"] = _figures(details)
@@ -180,6 +185,7 @@ def _team_has_activity(inp: DigestInput, team: str) -> bool:
         any(a.team == team for a in inp.anomalies)
         or any(e.team == team for e in inp.expiring)
         or (inp.reaper is not None and any(d.team == team for d in inp.reaper.decisions))
+        or any(m.team == team for m in inp.unit_costs)
     )
 
 

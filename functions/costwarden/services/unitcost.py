@@ -19,14 +19,16 @@ from typing import Any
 import pandas as pd
 
 from costwarden.core.arn import BadArn, parse_arn
+from costwarden.core.keys import UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK, UNITCOST_MONTH_PK
 from costwarden.core.money import usd
 from costwarden.core.owner import UNOWNED_TEAM
 from costwarden.cost.detect import DetectParams, detect
 from costwarden.idle.model import Finding, Kind
+from costwarden.models.digest import UnitCostMove
 from costwarden.models.idle_ports import MetricReader, PriceBook
 from costwarden.models.ports import Publisher, StateStore
 from costwarden.settings import Settings, UnitCostSettings
-from costwarden.unitcost import compute, regressions
+from costwarden.unitcost import compute, regressions, sections
 from costwarden.unitcost import lines as cur
 from costwarden.unitcost import usage as denominators
 from costwarden.unitcost.alerts import RegressionRun, raise_regressions
@@ -238,3 +240,95 @@ def idle_findings(settings: Settings, lines: pd.DataFrame, usage: pd.DataFrame) 
                 )
             )  # fmt: skip
     return out
+
+
+#: Results kept in the month's record (the dearest first): a DynamoDB item holds 400 KB.
+STORED_RESULTS = 200
+RECORD_TTL_DAYS = 400
+
+
+@dataclass
+class UnitCostRun:
+    """One daily unit-cost run: the month so far, the regressions alerted, the idle findings for the idle run."""
+
+    report: UnitCostReport
+    regressions: RegressionRun
+    idle: list[Finding]
+    moves: list[UnitCostMove]
+    errors: list[str] = field(default_factory=list)
+
+
+def run_unit_costs(
+    settings: Settings,
+    lines: pd.DataFrame,
+    usage: pd.DataFrame,
+    *,
+    store: StateStore,
+    publish: Publisher,
+    now: datetime,
+    runs: Sequence[compute.TrainingRun] | None = None,
+    price_per_hour: Callable[[str], float | None] | None = None,
+    errors: Sequence[str] = (),
+) -> UnitCostRun:
+    """Yesterday's judgement (regressions alerted through episodes, moves for the digest, zero denominators for
+    the idle finder) and the month so far, remembered for the monthly report's section and the digest."""
+    yesterday = (now.date() - timedelta(days=1)).isoformat()
+    cfg = settings.unitcost
+    daily = daily_inference(settings, lines, usage)
+    found = raise_regressions(
+        daily, cfg, detector(cfg), store=store, publish=publish, now=now, judge_from=yesterday[:8] + "01"
+    )
+    moves = sections.moved_yesterday(daily, yesterday, cfg.digest_move_share, cfg.baseline_days)
+    report = unit_costs(
+        settings, lines, usage, period=yesterday[:7], runs=runs, price_per_hour=price_per_hour, errors=errors
+    )
+    run = UnitCostRun(report, found, idle_findings(settings, lines, usage), moves, [*errors, *found.errors])
+    try:
+        remember(store, report=report, daily=daily, found=found.regressions, moves=moves, now=now)
+    except Exception as error:  # the alerts went out; the report and digest say the section is missing
+        run.errors.append(f"unit costs not stored: {type(error).__name__}: {error}")
+    return run
+
+
+def remember(
+    store: StateStore,
+    *,
+    report: UnitCostReport,
+    daily: pd.DataFrame,
+    found: Sequence[regressions.Regression],
+    moves: Sequence[UnitCostMove],
+    now: datetime,
+) -> None:
+    """The month's record (results, daily unit costs per model, regressions) and yesterday's moves."""
+    month = report.period[:7]
+    results = sorted(report.results, key=lambda r: -(r.cost_usd or 0.0))[:STORED_RESULTS]
+    kept = {f"{r.model}/{r.unit}" for r in results}
+    days = denominators.days_between(date.fromisoformat(f"{month}-01"), min(now.date(), _month_end(month)))
+    series: dict[str, list[float | None]] = {}
+    in_month = daily[daily["date"].str.startswith(month)]
+    for (model, unit), rows in in_month.groupby(["model", "unit"], sort=True):
+        key = f"{model}/{unit}"
+        if key in kept:
+            values = dict(zip(rows["date"], rows["cost_usd"], strict=True))
+            series[key] = [None if pd.isna(values.get(d)) else round(float(values[d]), 6) for d in days]
+    record = {
+        "as_of": now.isoformat(),
+        "results": [r.to_dict() for r in results],
+        "daily": series,
+        "regressions": [r.to_dict() for r in found if r.date.startswith(month)][:100],
+        "bedrock": report.reconciliation.to_dict(),
+    }
+    store.put(UNITCOST_MONTH_PK, month, record, ttl_days=RECORD_TTL_DAYS)
+    digest = {"as_of": now.isoformat(), "moves": [m.model_dump(mode="json") for m in moves[:50]]}
+    store.put(UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK, digest, ttl_days=7)
+
+
+def _month_end(month: str) -> date:
+    year, number = int(month[:4]), int(month[5:])
+    return date(year + number // 12, number % 12 + 1, 1)
+
+
+def report_section(store: StateStore, month: str) -> str:
+    """The monthly report's unit-cost section from the month's record ('' when the unit-cost run left none)."""
+    item = store.get(UNITCOST_MONTH_PK, month) or {}
+    return sections.report_html(month, item.get("results", []), item.get("daily", {}), item.get("regressions", []))

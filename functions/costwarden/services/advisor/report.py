@@ -23,6 +23,7 @@ from costwarden.advisor.report import (
     previous_month,
 )
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
+from costwarden.services.unitcost import report_section
 from costwarden.settings import Settings
 
 
@@ -121,4 +122,7 @@ def run_report(
         heading=month_heading(month, today),
     )
     report.ce_requests = ce.requests - before
+    unit_costs = report_section(store, month)  # issue 26: the unit-cost run's record of the month
+    if unit_costs:
+        report.appendix.append(unit_costs)
     return report
