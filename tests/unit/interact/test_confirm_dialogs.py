@@ -30,6 +30,8 @@ from costwarden.notifier.routing import ONCALL_CHANNEL
 from costwarden.reaper.alerts import expiry_warning
 from costwarden.resources.model import Resource, Warning
 from costwarden.settings import parse_settings
+from costwarden.unitcost.alerts import regression_event
+from costwarden.unitcost.regressions import Regression
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 LONG_TEAM = "t" * 180  # hostile: a team name far beyond what a dialog may hold
@@ -79,6 +81,26 @@ def _alerts() -> Iterator[AlertEvent]:
         _finding("nb-1", Kind.NO_AUTOSTOP, "sagemaker:notebook-instance"),
     ]
     yield team_alert("nlp", findings, SETTINGS.idle, NOW)
+    for team in ("nlp", LONG_TEAM):  # an efficiency regression (issue 26): the episode's buttons, no hard limit
+        series = "unit:fraud-v3/1k_inferences"
+        regression = Regression(
+            "2026-12-06",
+            team,
+            "fraud-v3",
+            "1k_inferences",
+            series,
+            1.36,
+            0.68,
+            2.0,
+            "critical",
+            67.92,
+            50_000,
+            50_000,
+            "ml.g5.xlarge",
+            "ml.g5.4xlarge",
+            "2026-12-06",
+        )
+        yield regression_event(episodes.Action("alert", f"{team}|{series}", {}), regression)  # fmt: skip
 
 
 def _rendered() -> list[tuple[AlertEvent, str, dict[str, Any]]]:
@@ -100,7 +122,7 @@ def _plain(obj: Any, limit: int) -> str:
 
 def test_every_kind_with_buttons_is_covered() -> None:
     assert {event.kind for event in _alerts()} == set(BUTTONS)
-    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE}
+    assert set(BUTTONS) == {AlertKind.EXPIRY_WARNING, AlertKind.COST_ANOMALY, AlertKind.IDLE, AlertKind.UNIT_COST}
 
 
 def test_every_destructive_button_carries_a_valid_confirm_dialog() -> None:
