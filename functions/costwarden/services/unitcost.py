@@ -180,8 +180,7 @@ def unit_costs(
     lines = lines[lines["date"].str.startswith(period)]
     usage = usage[usage["date"].str.startswith(period)]
     runs = runs_from_lines(lines) if runs is None else [r for r in runs if r.day.startswith(period)]
-    custom = {m: d.unit for m, d in settings.unitcost.custom_denominators.items()}
-    results = compute.inference(lines, usage, kind, custom)
+    results = compute.inference(lines, usage, kind, _custom_units(settings))
     results += compute.training(lines, runs, price_per_hour or (lambda _type: None), kind)
     tokens = compute.tokens(lines, kind)
     results += tokens
@@ -191,26 +190,12 @@ def unit_costs(
 
 def daily_inference(settings: Settings, lines: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
     """Every day's unit cost per model (inference and custom units): the series regressions are judged on."""
-    custom = {m: d.unit for m, d in settings.unitcost.custom_denominators.items()}
-    return regressions.daily_frame(compute.inference(lines, usage, "day", custom))
+    return regressions.daily_frame(compute.inference(lines, usage, "day", _custom_units(settings)))
 
 
-def judge(
-    settings: Settings,
-    lines: pd.DataFrame,
-    usage: pd.DataFrame,
-    *,
-    store: StateStore,
-    publish: Publisher,
-    now: datetime,
-    judge_from: str | None = None,
-) -> RegressionRun:
-    """The efficiency regressions of the days from ``judge_from``, alerted through episodes, once each."""
-    daily = daily_inference(settings, lines, usage)
-    return raise_regressions(
-        daily, settings.unitcost, detector(settings.unitcost), store=store, publish=publish, now=now,
-        judge_from=judge_from,
-    )  # fmt: skip
+def _custom_units(settings: Settings) -> dict[str, str]:
+    """Model -> the unit of its custom denominator."""
+    return {model: spec.unit for model, spec in settings.unitcost.custom_denominators.items()}
 
 
 def idle_findings(settings: Settings, lines: pd.DataFrame, usage: pd.DataFrame) -> list[Finding]:

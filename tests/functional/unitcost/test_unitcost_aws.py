@@ -83,9 +83,9 @@ def test_flat_invocations_while_the_instance_price_doubles_raise_one_alert_namin
     assert errors == []
     assert metrics.requests == {"ListMetrics": 1, "GetMetricData": 1}
     assert usage[usage["model"] == "fraud-v3"]["value"].tolist() == [50_000.0] * SPAN
-    run = service.judge(
+    run = service.run_unit_costs(
         SETTINGS, lines, usage, store=MemoryStateStore(), publish=lambda e: sns_publish(e, topic),
-        now=datetime(2026, 11, 6, 8, tzinfo=UTC), judge_from="2026-11-01",
+        now=datetime(2026, 11, 4, 8, tzinfo=UTC),
     )  # fmt: skip
     assert run.errors == []
     (event,) = _received(queue)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -136,19 +137,20 @@ def test_a_training_job_on_the_bill_is_priced_by_its_line_items_and_no_price_is_
     assert by_model["z"].gpu_hours is None and "no price" in by_model["z"].note
 
 
-@pytest.mark.parametrize(
-    ("column", "value", "message"),
-    [
-        ("line_item_unblended_cost", "12,5", "row 2, column line_item_unblended_cost: not a number"),
-        ("line_item_unblended_cost", "inf", "row 2, column line_item_unblended_cost: not a number"),
-        ("line_item_usage_start_date", "31/12/2026", "row 2, column line_item_usage_start_date: not an ISO 8601"),
-        ("resource_tags", "{team: fraud", "row 2, column resource_tags: not a JSON object"),
-        ("resource_tags", "[1, 2, 3]", "row 2, column resource_tags: not a map of tags"),
-    ],
-)
-def test_hostile_line_items_name_the_row_and_column(column: str, value: str, message: str) -> None:
+#: column | value | what the error says (after "row 2, column <column>: "), one hostile cell per line.
+HOSTILE_CELLS = """
+line_item_unblended_cost | 12,5 | not a number
+line_item_unblended_cost | inf | not a number
+line_item_usage_start_date | 31/12/2026 | not an ISO 8601
+resource_tags | {team: fraud | not a JSON object
+resource_tags | [1, 2, 3] | not a map of tags
+"""
+
+
+@pytest.mark.parametrize(("column", "value", "problem"), [c.split(" | ") for c in HOSTILE_CELLS.strip().splitlines()])
+def test_hostile_line_items_name_the_row_and_column(column: str, value: str, problem: str) -> None:
     row = {"line_item_usage_start_date": "2026-11-02", "line_item_usage_type": "X", "line_item_unblended_cost": "1"}
-    with pytest.raises(UnitCostError, match=message):
+    with pytest.raises(UnitCostError, match=re.escape(f"cur.csv: row 2, column {column}: {problem}")):
         cur.normalise(raw_frame([row | {column: value}]), team_key="team", model_key="model_id", source="cur.csv")
 
 
@@ -163,20 +165,23 @@ def test_a_file_that_is_not_a_cur_export_says_so(tmp_path: Path) -> None:
         cur.read_file(binary)
 
 
+#: column | value | what the error says, one hostile usage cell per line.
+HOSTILE_USAGE = """
+date | 2026-13-01 | not a YYYY-MM-DD date
+model |   | empty
+metric |  | empty
+value | -3 | not a finite number >= 0
+value | nan | not a finite number >= 0
+value | 1e999 | not a finite number >= 0
+"""
+
+
 @pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ({"date": "2026-13-01"}, "row 2, column date: not a YYYY-MM-DD date"),
-        ({"model": " "}, "row 2, column model: empty"),
-        ({"metric": ""}, "row 2, column metric: empty"),
-        ({"value": "-3"}, "row 2, column value: not a finite number >= 0"),
-        ({"value": "nan"}, "row 2, column value: not a finite number >= 0"),
-        ({"value": "1e999"}, "row 2, column value: not a finite number >= 0"),
-    ],
+    ("column", "value", "problem"), [c.split(" | ") for c in HOSTILE_USAGE.strip("\n").splitlines()]
 )
-def test_hostile_usage_rows_name_the_row_and_column(row: dict[str, str], message: str) -> None:
+def test_hostile_usage_rows_name_the_row_and_column(column: str, value: str, problem: str) -> None:
     base = {"date": "2026-11-01", "model": "fraud-v3", "metric": "Invocations", "value": "10"}
-    with pytest.raises(UnitCostError, match=message):
-        read_usage(pd.DataFrame([base | row]), "usage.csv")
+    with pytest.raises(UnitCostError, match=re.escape(f"usage.csv: row 2, column {column}: {problem}")):
+        read_usage(pd.DataFrame([base | {column: value}]), "usage.csv")
     with pytest.raises(UnitCostError, match="missing column"):
         read_usage(pd.DataFrame([{"day": "2026-11-01"}]))
