@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from costwarden.core.owner import UNOWNED_TEAM
@@ -96,41 +97,58 @@ def _days(table: pd.DataFrame, source: str) -> pd.Series:
     return days.dt.strftime("%Y-%m-%d")
 
 
-def _tag_maps(table: pd.DataFrame, source: str) -> list[Mapping[str, Any]]:
-    """Each row's ``resource_tags`` map (JSON in CSV, a mapping or list of pairs from Parquet/Athena)."""
-    if "resource_tags" not in table.columns:
-        return [{} for _ in range(len(table))]
-    maps: list[Mapping[str, Any]] = []
-    for index, raw in enumerate(table["resource_tags"].tolist()):
-        if raw is None or (isinstance(raw, float) and math.isnan(raw)) or raw == "":
-            maps.append({})
-            continue
-        value: Any = raw
-        if isinstance(raw, str):
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a JSON object") from None
-        if isinstance(value, list | tuple):  # Parquet maps arrive as (key, value) pairs
-            pairs = all(isinstance(p, list | tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
-            value = dict(value) if pairs else None
-        if not isinstance(value, Mapping):
-            raise UnitCostError(f"{_where(source, index, 'resource_tags')}: not a map of tags")
-        maps.append(value)
-    return maps
+def _tag_map(raw: Any, where: Callable[[], str]) -> Mapping[str, Any]:
+    """One ``resource_tags`` value as a map (JSON in CSV, a mapping or list of pairs from Parquet/Athena); ``where``
+    names its row when it is not one."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+        return {}
+    value: Any = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise UnitCostError(f"{where()}: not a JSON object") from None
+    if isinstance(value, list | tuple):  # Parquet maps arrive as (key, value) pairs
+        pairs = all(isinstance(p, list | tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
+        value = dict(value) if pairs else None
+    if not isinstance(value, Mapping):
+        raise UnitCostError(f"{where()}: not a map of tags")
+    return value
 
 
-def _tag(table: pd.DataFrame, maps: list[Mapping[str, Any]], key: str) -> list[str]:
-    """Tag ``key`` per row: the map's ``user_<key>``, else the flat ``resource_tags_user_<key>`` column; stripped."""
-    flat = table[f"resource_tags_user_{key}"].tolist() if f"resource_tags_user_{key}" in table.columns else None
-    out = []
-    for index, tags in enumerate(maps):
-        value = tags.get(f"user_{key}", tags.get(key))
-        if value is None and flat is not None:
-            value = flat[index]
-        text = value.strip() if isinstance(value, str) else ""
-        out.append(text)
+def _tags(table: pd.DataFrame, keys: Sequence[str], source: str) -> dict[str, pd.Series]:
+    """Per tag key, its value per row (stripped, '' when absent): the map's ``user_<key>``, else the flat
+    ``resource_tags_user_<key>`` column. Each distinct tag map is parsed once (a resource's tags repeat on every one
+    of its lines)."""
+    column = table["resource_tags"] if "resource_tags" in table.columns else pd.Series(None, index=table.index)
+    hashable = column.map(lambda v: v is None or isinstance(v, str | float)).all()
+    if hashable:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    else:  # Parquet maps (dicts, lists of pairs) are not hashable: one per row
+        codes, uniques = np.arange(len(column)), column.to_numpy()
+
+    def where(position: int) -> Callable[[], str]:
+        return lambda: _where(source, int(np.argmax(codes == position)), "resource_tags")
+
+    maps = [_tag_map(raw, where(n)) for n, raw in enumerate(uniques)]
+    out = {}
+    for key in keys:
+        lookup = np.empty(len(maps) + 1, dtype=object)  # the last: rows without tags (factorize's -1)
+        for n, tags in enumerate(maps):
+            value = tags.get(f"user_{key}", tags.get(key))
+            lookup[n] = value.strip() if isinstance(value, str) else (None if value is None else "")
+        values = pd.Series(lookup[codes], index=table.index, dtype=object)
+        flat = f"resource_tags_user_{key}"
+        if flat in table.columns:  # absent from the map: the legacy column (strings, or blank)
+            legacy = _each(table[flat].fillna(""), lambda v: v.strip() if isinstance(v, str) else "")
+            values = values.where(values.notna(), legacy)
+        out[key] = values.fillna("")
     return out
+
+
+def _each(values: pd.Series, function: Callable[[str], Any]) -> pd.Series:
+    """``function`` of every value, computed once per distinct value."""
+    return values.map({value: function(value) for value in values.unique()})
 
 
 def resource_name(resource_id: str) -> str:
@@ -154,33 +172,34 @@ def normalise(table: pd.DataFrame, *, team_key: str, model_key: str, source: str
         line_type != "SavingsPlanCoveredUsage", _amounts(table, "savings_plan_savings_plan_effective_cost", source)
     )
     days = _days(table, source)
-    maps = _tag_maps(table, source)
-    teams = [t or UNOWNED_TEAM for t in _tag(table, maps, team_key)]
-    models = _tag(table, maps, model_key)
+    tags = _tags(table, (team_key, model_key), source)
+    teams = tags[team_key].where(tags[team_key] != "", UNOWNED_TEAM)
+    models = tags[model_key]
     usage = table["line_item_usage_type"].fillna("").astype(str).str.strip()
     ids = table.get("line_item_resource_id", pd.Series("", index=table.index)).fillna("").astype(str).str.strip()
     product = table.get("line_item_product_code", pd.Series("", index=table.index)).fillna("").astype(str)
-    kinds = [token_kind(u) if p == BEDROCK else None for u, p in zip(usage, product, strict=True)]
+    # Per distinct value, not per row: a month holds millions of line items and a few thousand usage types and ids.
+    kind = _each(usage, token_kind).where(product == BEDROCK, None)
     out = pd.DataFrame(
         {
             "date": days,
             "product": product,
             "usage_type": usage,
             "resource_id": ids,
-            "resource": [resource_name(i) for i in ids],
+            "resource": _each(ids, resource_name),
             "quantity": _amounts(table, "line_item_usage_amount", source),
             "cost_usd": cost,
             "team": teams,
             "model": models,
-            "application": [(m.group("id") if (m := _PROFILE.match(i)) else "") for i in ids],
-            "kind": kinds,
-            "instance_type": [(m.group(0) if (m := _INSTANCE.search(u)) else "") for u in usage],
+            "application": _each(ids, lambda i: m.group("id") if (m := _PROFILE.match(i)) else ""),
+            "kind": kind,
+            "instance_type": _each(usage, lambda u: m.group(0) if (m := _INSTANCE.search(u)) else ""),
         }
     )
     # A token line without a model tag is named by its usage type; any other line without one by its resource.
     untagged = out["model"] == ""
     token = out["kind"].notna()
-    out.loc[untagged & token, "model"] = [model_of(u) for u in out.loc[untagged & token, "usage_type"]]
+    out.loc[untagged & token, "model"] = _each(out.loc[untagged & token, "usage_type"], model_of)
     out.loc[untagged & ~token, "model"] = out.loc[untagged & ~token, "resource"]
     return out[~line_type.isin(EXCLUDED_LINE_ITEM_TYPES).to_numpy()].reset_index(drop=True)
 

@@ -185,3 +185,20 @@ def test_hostile_usage_rows_name_the_row_and_column(column: str, value: str, pro
         read_usage(pd.DataFrame([base | {column: value}]), "usage.csv")
     with pytest.raises(UnitCostError, match="missing column"):
         read_usage(pd.DataFrame([{"day": "2026-11-01"}]))
+
+
+def test_tags_from_parquet_maps_and_legacy_flat_columns() -> None:
+    base = {"line_item_usage_start_date": "2026-11-02", "line_item_usage_type": "X", "line_item_unblended_cost": "1"}
+    parquet = pd.DataFrame(
+        [
+            base | {"resource_tags": {"user_team": " fraud ", "user_model_id": "fraud-v3"}},
+            base | {"resource_tags": [("user_team", "search"), ("user_model_id", ["not", "text"])]},
+            base | {"resource_tags": None, "line_item_resource_id": "arn:aws:sagemaker:us-east-1:1:endpoint/e1"},
+        ]
+    )
+    lines = cur.normalise(parquet, team_key="team", model_key="model_id")
+    assert lines[["team", "model"]].values.tolist() == [["fraud", "fraud-v3"], ["search", ""], ["unowned", "e1"]]
+    flat = raw_frame([base | {"resource_tags_user_team": "docs"}, base | {"resource_tags": '{"user_team": "nlp"}'}])
+    assert cur.normalise(flat, team_key="team", model_key="model_id")["team"].tolist() == ["docs", "nlp"]
+    with pytest.raises(UnitCostError, match="row 3, column resource_tags: not a map of tags"):
+        cur.normalise(pd.DataFrame([base, base | {"resource_tags": [1, 2]}]), team_key="team", model_key="m")
