@@ -98,10 +98,15 @@ def inference(
     usage = usage.assign(period=period_of(usage["date"], period))
     counts = usage.groupby(["period", "model", "metric"])["value"].sum().to_dict()
     out: list[UnitCost] = []
-    grouped = host.groupby(["period", "team", "model"], sort=True)
-    for (when, team, model), rows in grouped:
-        cost = float(rows["cost_usd"].sum())
-        types = _types(rows["instance_type"])
+    keys = ["period", "team", "model"]
+    # Aggregated first, then read per group: slicing a million-row frame per group is what costs.
+    costs = host.groupby(keys, sort=True)["cost_usd"].sum()
+    types_of: dict[tuple[str, str, str], list[str]] = {}
+    for *key, instance in host[[*keys, "instance_type"]].drop_duplicates().itertuples(index=False):
+        types_of.setdefault((key[0], key[1], key[2]), []).append(instance)
+    for (when, team, model), total in costs.items():
+        cost = float(total)
+        types = _types(types_of.get((when, team, model), []))
         units = [("1k_inferences", INVOCATIONS, 1000.0)]
         if custom_units and model in custom_units:
             unit = custom_units[model]
@@ -201,19 +206,22 @@ def tokens(lines: pd.DataFrame, period: Period, kinds: Sequence[TokenKind] = TOK
         period=lambda f: period_of(f["date"], period)
     )
     out = []
-    for (when, team, model, application), rows in token_lines.groupby(
-        ["period", "team", "model", "application"], sort=True
-    ):
-        parts: dict[str, dict[str, float | None]] = {}
-        for kind, part in rows.groupby("kind", sort=False):
-            count, cost = float(part["quantity"].sum()), float(part["cost_usd"].sum())
-            price = per(cost, count, 1e6)
-            parts[str(kind)] = {"tokens": count, "cost_usd": round(cost, 6), "usd_per_1m": _round(price)}
-        ordered: dict[str, dict[str, float | None]] = {k: parts[k] for k in TOKEN_KINDS if k in parts}
-        quantity, cost = float(rows["quantity"].sum()), float(rows["cost_usd"].sum())
+    keys = ["period", "team", "model", "application"]
+    sums = token_lines.groupby([*keys, "kind"], sort=True)[["quantity", "cost_usd"]].sum()
+    groups: dict[tuple[str, ...], dict[str, tuple[float, float]]] = {}
+    for (*key, kind), count, spent in zip(sums.index, sums["quantity"], sums["cost_usd"], strict=True):
+        groups.setdefault(tuple(key), {})[str(kind)] = (float(count), float(spent))
+    for (when, team, model, application), by_kind in groups.items():
+        parts: dict[str, dict[str, float | None]] = {
+            kind: {"tokens": count, "cost_usd": round(spent, 6), "usd_per_1m": _round(per(spent, count, 1e6))}
+            for kind in TOKEN_KINDS
+            if kind in by_kind
+            for count, spent in [by_kind[kind]]
+        }
+        quantity, cost = sum(c for c, _ in by_kind.values()), sum(s for _, s in by_kind.values())
         out.append(
             UnitCost(str(when), str(model), str(team), "1m_tokens", quantity, cost, per(cost, quantity, 1e6),
-                     application=str(application), parts=ordered,
+                     application=str(application), parts=parts,
                      note="" if application else "called without an application inference profile")
         )  # fmt: skip
     return out

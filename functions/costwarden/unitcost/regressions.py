@@ -13,6 +13,7 @@ start of the window ("the endpoint moved from ml.g5.xlarge to ml.g5.4xlarge on t
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -126,19 +127,41 @@ def grew(ratio: float) -> str:
     return f"rose {ratio - 1:.0%}" if ratio < 2 else f"is {ratio:.1f}x"
 
 
-def _window(rows: pd.DataFrame, day: str, days: int) -> pd.DataFrame:
-    start = (date.fromisoformat(day) - timedelta(days=days)).isoformat()
-    return rows[(rows["date"] >= start) & (rows["date"] < day)]
+@dataclass(frozen=True)
+class _Days:
+    """One series' days in date order, as plain lists (read per finding without slicing the frame)."""
+
+    dates: list[str]
+    denominator: list[float]
+    spend: list[float]
+    types: list[str]
+    model: str
+    unit: str
+
+    def window(self, day: str, days: int) -> tuple[int, int]:
+        """Positions: the window's first day and ``day``'s own row (the window ends before it)."""
+        start = (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+        return bisect_left(self.dates, start), bisect_left(self.dates, day)
+
+    def changed_on(self, end: int, now: str) -> str | None:
+        """The first day of the last run of days (up to ``end``) whose instance types are ``now``."""
+        first = end
+        while first > 0 and self.types[first - 1] == now:
+            first -= 1
+        return self.dates[first] if self.types[first] == now else None
 
 
-def _changed_on(rows: pd.DataFrame, day: str, now: str) -> str | None:
-    """The first day of the last run of days (up to ``day``) whose instance types are ``now``."""
-    first = None
-    for when, types in zip(rows["date"], rows["types"], strict=True):
-        if when > day:
-            break
-        first = None if types != now else (first or when)
-    return first
+def _by_series(daily: pd.DataFrame) -> dict[tuple[str, str], _Days]:
+    ordered = daily.sort_values([*KEYS, "date"], kind="stable")
+    columns = {c: ordered[c].tolist() for c in ("date", "denominator", "spend_usd", "types", "model", "unit")}
+    out = {}
+    for key, positions in ordered.reset_index(drop=True).groupby(list(KEYS), sort=False).indices.items():
+        a, b = int(positions[0]), int(positions[-1]) + 1  # sorted by the keys: each series is one run of rows
+        out[(str(key[0]), str(key[1]))] = _Days(
+            columns["date"][a:b], columns["denominator"][a:b], columns["spend_usd"][a:b], columns["types"][a:b],
+            str(columns["model"][a]), str(columns["unit"][a]),
+        )  # fmt: skip
+    return out
 
 
 def find(daily: pd.DataFrame, settings: UnitCostSettings, detector: Detector) -> list[Regression]:
@@ -148,26 +171,26 @@ def find(daily: pd.DataFrame, settings: UnitCostSettings, detector: Detector) ->
     if judged.empty:
         return []
     findings = detector(judged[["date", *KEYS, "cost_usd"]].astype({"cost_usd": float}), list(KEYS))
-    by_series = {key: rows.sort_values("date") for key, rows in daily.groupby(list(KEYS), sort=False)}
+    by_series = _by_series(daily)
     out = []
     for finding in findings.to_dict("records"):
-        rows = by_series[(finding["team"], finding["series"])]
+        rows = by_series[(str(finding["team"]), str(finding["series"]))]
         day = str(finding["date"])
-        today = rows[rows["date"] == day].iloc[0]
-        window = _window(rows, day, settings.baseline_days)
-        base = float(median(window["denominator"])) if len(window) else 0.0
-        if base > 0 and float(today["denominator"]) < (1 - settings.falling_share) * base:
+        first, at = rows.window(day, settings.baseline_days)
+        window = rows.denominator[first:at]
+        base = float(median(window)) if window else 0.0
+        if base > 0 and rows.denominator[at] < (1 - settings.falling_share) * base:
             continue  # fewer requests sharing the same cost: traffic, not efficiency
-        if float(today["spend_usd"]) < settings.min_daily_cost_usd:
+        if rows.spend[at] < settings.min_daily_cost_usd:
             continue
-        before = str(window["types"].iloc[0]) if len(window) else ""
-        now = str(today["types"])
+        before = rows.types[first] if window else ""
+        now = rows.types[at]
         out.append(
             Regression(
-                day, str(finding["team"]), str(today["model"]), str(today["unit"]), str(finding["series"]),
+                day, str(finding["team"]), rows.model, rows.unit, str(finding["series"]),
                 float(finding["cost_usd"]), float(finding["baseline_usd"]), float(finding["ratio"]),
-                str(finding["severity"]), float(today["spend_usd"]), float(today["denominator"]), base, before,
-                now, _changed_on(rows, day, now) if before != now else None,
+                str(finding["severity"]), float(rows.spend[at]), float(rows.denominator[at]), base, before,
+                now, rows.changed_on(at, now) if before != now else None,
             )
         )  # fmt: skip
     return out
