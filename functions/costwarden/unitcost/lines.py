@@ -20,6 +20,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -79,22 +80,35 @@ def _amounts(table: pd.DataFrame, column: str, source: str) -> pd.Series:
         return pd.Series(0.0, index=table.index)
     raw = table[column]
     values = pd.to_numeric(raw, errors="coerce")
-    bad = (values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")) | values.isin([math.inf, -math.inf])
+    bad = values.isin([math.inf, -math.inf])
+    unread = values.isna() & raw.notna()
+    if bool(unread.any()):  # blank cells are zero; anything else that is not a number is an error
+        bad |= unread & (raw.astype(str).str.strip() != "")
     if bool(bad.any()):
         first = int(bad.to_numpy().nonzero()[0][0])
         raise UnitCostError(f"{_where(source, first, column)}: not a number: {str(raw.iloc[first])[:40]!r}")
     return values.fillna(0.0).astype(float)
 
 
+def _day_of(text: object) -> str | None:
+    """``2026-11-03T00:00:00Z`` (or a date) -> ``2026-11-03``; None when it does not start with a real date."""
+    head = str(text).strip()[:10]
+    try:
+        return date.fromisoformat(head).isoformat() if len(head) == 10 else None
+    except ValueError:
+        return None
+
+
 def _days(table: pd.DataFrame, source: str) -> pd.Series:
+    """Each line's UTC day, read once per distinct usage start (a month has 744 hours, not a million)."""
     column = "line_item_usage_start_date"
-    raw = table[column].astype(str).str.strip()
-    days = pd.to_datetime(raw.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    days = _each(table[column], _day_of)
     bad = days.isna()
     if bool(bad.any()):
         first = int(bad.to_numpy().nonzero()[0][0])
-        raise UnitCostError(f"{_where(source, first, column)}: not an ISO 8601 date: {raw.iloc[first][:40]!r}")
-    return days.dt.strftime("%Y-%m-%d")
+        shown = str(table[column].iloc[first]).strip()[:40]
+        raise UnitCostError(f"{_where(source, first, column)}: not an ISO 8601 date: {shown!r}")
+    return days
 
 
 def _tag_map(raw: Any, where: Callable[[], str]) -> Mapping[str, Any]:
@@ -121,7 +135,9 @@ def _tags(table: pd.DataFrame, keys: Sequence[str], source: str) -> dict[str, pd
     ``resource_tags_user_<key>`` column. Each distinct tag map is parsed once (a resource's tags repeat on every one
     of its lines)."""
     column = table["resource_tags"] if "resource_tags" in table.columns else pd.Series(None, index=table.index)
-    hashable = column.map(lambda v: v is None or isinstance(v, str | float)).all()
+    hashable = (
+        isinstance(column.dtype, pd.StringDtype) or column.map(lambda v: v is None or isinstance(v, str | float)).all()
+    )
     if hashable:
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
     else:  # Parquet maps (dicts, lists of pairs) are not hashable: one per row
