@@ -132,7 +132,9 @@ def runs_from_lines(lines: pd.DataFrame) -> list[compute.TrainingRun]:
     """Training runs as the bill alone shows them (no ``Search``): one per training-job resource, its instance-hours
     as billable seconds (the usage amount already counts every instance)."""
     out = []
-    for (arn, model, team), rows in cur.training(lines).groupby(["resource_id", "model", "team"], sort=True):
+    for (arn, model, team), rows in cur.training(lines).groupby(
+        ["resource_id", "model", "team"], sort=True, observed=True
+    ):
         types = sorted(set(rows["instance_type"]) - {""})
         hours = float(rows["quantity"].sum())
         out.append(

@@ -100,7 +100,7 @@ def inference(
     out: list[UnitCost] = []
     keys = ["period", "team", "model"]
     # Aggregated first, then read per group: slicing a million-row frame per group is what costs.
-    costs = host.groupby(keys, sort=True)["cost_usd"].sum()
+    costs = host.groupby(keys, sort=True, observed=True)["cost_usd"].sum()
     types_of: dict[tuple[str, str, str], list[str]] = {}
     for *key, instance in host[[*keys, "instance_type"]].drop_duplicates().itertuples(index=False):
         types_of.setdefault((key[0], key[1], key[2]), []).append(instance)
@@ -166,8 +166,8 @@ def training(
     period: Period,
 ) -> list[UnitCost]:
     """USD per training run and per GPU-hour per model and period."""
-    billed = cur.training(lines).groupby("resource_id")["cost_usd"].sum().to_dict()
-    billed |= cur.training(lines).groupby("resource")["cost_usd"].sum().to_dict()
+    billed = cur.training(lines).groupby("resource_id", observed=True)["cost_usd"].sum().to_dict()
+    billed |= cur.training(lines).groupby("resource", observed=True)["cost_usd"].sum().to_dict()
     groups: dict[tuple[str, str, str], list[TrainingRun]] = {}
     for run in runs:
         when = run.day if period == "day" else run.day[:7]
@@ -207,7 +207,7 @@ def tokens(lines: pd.DataFrame, period: Period, kinds: Sequence[TokenKind] = TOK
     )
     out = []
     keys = ["period", "team", "model", "application"]
-    sums = token_lines.groupby([*keys, "kind"], sort=True)[["quantity", "cost_usd"]].sum()
+    sums = token_lines.groupby([*keys, "kind"], sort=True, observed=True)[["quantity", "cost_usd"]].sum()
     groups: dict[tuple[str, ...], dict[str, tuple[float, float]]] = {}
     for (*key, kind), count, spent in zip(sums.index, sums["quantity"], sums["cost_usd"], strict=True):
         groups.setdefault(tuple(key), {})[str(kind)] = (float(count), float(spent))

@@ -225,7 +225,7 @@ def zero_denominators(daily: pd.DataFrame, lines: pd.DataFrame, lookback_days: i
         billed = hosting[(hosting["model"] == model) & (hosting["team"] == team) & hosting["date"].isin(days)]
         resources = tuple(
             (str(arn), ",".join(sorted(set(part["instance_type"]) - {""})), float(part["cost_usd"].sum()))
-            for arn, part in billed.groupby("resource_id", sort=True)
+            for arn, part in billed.groupby("resource_id", sort=True, observed=True)
         )
         out.append(ZeroDenominator(model, str(team), unit, lookback_days, float(rows["spend_usd"].sum()), resources))
     return out
