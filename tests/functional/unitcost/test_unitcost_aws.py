@@ -223,3 +223,28 @@ def test_a_region_whose_metrics_cannot_be_listed_is_an_error_not_zero_traffic() 
     assert usage.empty
     assert len(errors) == 1 and errors[0].startswith("us-east-1: ListMetrics AWS/SageMaker Invocations failed")
     assert service.idle_findings(SETTINGS, lines, usage) == []
+
+
+def test_a_custom_denominator_is_read_from_its_own_metric(account: None) -> None:
+    cw = aws.client("cloudwatch", REGION)
+    dims = [{"Name": "Service", "Value": "fraud-scoring"}]
+    cw.put_metric_data(Namespace="FraudService", MetricData=[
+        {"MetricName": "TransactionsScored", "Dimensions": dims, "Value": 4_000.0,
+         "Timestamp": datetime(2026, 11, 2, h, tzinfo=UTC)}
+        for h in (9, 15)
+    ])  # fmt: skip
+    settings = Settings.model_validate({"unitcost": {"custom_denominators": {"fraud-v3": {
+        "namespace": "FraudService", "metric": "TransactionsScored", "dimensions": {"Service": "fraud-scoring"},
+        "unit": "1k_transactions"}}}})  # fmt: skip
+    lines = normalised(hosting_days("fraud-v3", "fraud", "fraud-v3", {date(2026, 11, 2): "ml.g5.xlarge"}))
+    metrics = CloudWatchMetrics(aws.client)
+    usage, errors = service.read_denominators(
+        metrics, lines, settings.unitcost, start=date(2026, 11, 2), end=date(2026, 11, 3), default_region=REGION,
+        today=date(2026, 11, 3),
+    )  # fmt: skip
+    assert errors == [] and metrics.requests["GetMetricData"] == 1
+    custom = usage[usage["metric"] == "1k_transactions"]
+    assert custom[["date", "model", "value"]].values.tolist() == [["2026-11-02", "fraud-v3", 8_000.0]]
+    report = service.unit_costs(settings, lines, usage, period="2026-11-02")
+    (row,) = [r for r in report.results if r.unit == "1k_transactions"]
+    assert row.usd_per_unit == pytest.approx(24 * 1.41 / 8)
