@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.core.keys import UNIT_COST_SERIES_PREFIX
 from costwarden.settings import UnitCostSettings
 from costwarden.unitcost import lines as cur
 from costwarden.unitcost.compute import UnitCost
@@ -41,7 +42,7 @@ def unit_words(unit: str) -> str:
 
 def series_id(model: str, unit: str) -> str:
     """The detector's second key: never one of the cost monitor's (``unit:`` cannot start a tag value it groups)."""
-    return f"unit:{model}/{unit}"
+    return f"{UNIT_COST_SERIES_PREFIX}{model}/{unit}"
 
 
 def daily_frame(costs: Sequence[UnitCost]) -> pd.DataFrame:

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from costwarden.adapters.state import DynamoStateStore
 from costwarden.advisor.report import build_report, render_html
+from costwarden.core import episodes
 from costwarden.core.keys import UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK
+from costwarden.cost.digest_input import open_anomalies
 from costwarden.digest.compose import compose_digest
 from costwarden.digest.sources import load_unit_cost_moves
 from costwarden.models.alert import AlertEvent
@@ -92,3 +94,11 @@ def test_the_monthly_report_gains_the_unit_cost_section(store: DynamoStateStore)
     report.appendix.append(block)
     page = render_html(report)
     assert page.index(block) < page.index("</body></html>")
+
+
+def test_a_unit_cost_episode_is_not_listed_among_the_spend_anomalies(store: DynamoStateStore) -> None:
+    _run(store)
+    state = episodes.load_state(store.query(episodes.DEDUP_PK))
+    assert list(state) == ["fraud|unit:fraud-v3/1k_inferences"]
+    spend = {**state, "fraud|": {**state["fraud|unit:fraud-v3/1k_inferences"], "cost_usd": 900.0}}
+    assert [a.team for a in open_anomalies(spend, last_day=SWITCH)] == ["fraud"]
