@@ -59,7 +59,7 @@ def regression_event(action: episodes.Action, regression: Regression) -> AlertEv
         title=f"{r.team}: {r.headline}" + (" (escalated)" if escalated else ""),
         summary=(
             f"On {r.date} {r.model} cost {per_unit(r.usd_per_unit, r.unit)} against a usual "
-            f"{per_unit(r.baseline_usd, r.unit)} ({r.ratio:.1f}x) while its {r.traffic}: {r.cause}."
+            f"{per_unit(r.baseline_usd, r.unit)} ({r.ratio:.1f}x), {r.traffic}: {r.cause}."
         ),
         figures=figures,
         extra={"unit_cost": r.to_dict()},
