@@ -79,6 +79,10 @@ def test_the_regression_alert_is_published_once_per_episode_with_the_episode_but
     assert "ml.g5.xlarge to ml.g5.4xlarge on the 3rd" in event.title and "traffic flat" in event.title
     assert event.details["figures"]["Cost"] == "$1.36 per 1k predictions"
     assert event.details["figures"]["Usual"] == "$0.68 per 1k predictions"
+    assert event.summary == (
+        "On 2026-11-03 fraud-v3 cost $1.36 per 1k predictions against a usual $0.68 per 1k predictions (2.0x), "
+        "traffic flat: the endpoint moved from ml.g5.xlarge to ml.g5.4xlarge on the 3rd."
+    )
     key = CostKey.parse(event.dedup_key)
     assert (key.series, key.day) == ("fraud|unit:fraud-v3/1k_inferences", "2026-11-03")
     stored = episodes.load_state(store.query(episodes.DEDUP_PK))
