@@ -104,20 +104,30 @@ def inference(
     types_of: dict[tuple[str, str, str], list[str]] = {}
     for *key, instance in host[[*keys, "instance_type"]].drop_duplicates().itertuples(index=False):
         types_of.setdefault((key[0], key[1], key[2]), []).append(instance)
+    days_of: dict[tuple[str, str, str], list[str]] = {}
+    for *key, day in host[[*keys, "date"]].drop_duplicates().itertuples(index=False):
+        days_of.setdefault((key[0], key[1], key[2]), []).append(day)
+    read = set(zip(usage["date"], usage["model"], usage["metric"], strict=True))
     for (when, team, model), total in costs.items():
         cost = float(total)
         types = _types(types_of.get((when, team, model), []))
+        days = days_of.get((when, team, model), [])
         units = [("1k_inferences", INVOCATIONS, 1000.0)]
         if custom_units and model in custom_units:
             unit = custom_units[model]
             units.append((unit, unit, 1000.0 if unit.startswith("1k_") else 1.0))
         for unit, metric, scale in units:
-            known = (when, model, metric) in counts
+            # A day with cost and no denominator read would charge its cost to the other days' requests.
+            unread = sum((day, model, metric) not in read for day in days)
             quantity = float(counts.get((when, model, metric), 0.0))
-            note = "" if quantity > 0 else (f"no {metric} recorded" if known else f"{metric} not read")
+            if unread:
+                note = f"{metric} not read" + (f" on {unread} of {len(days)} days" if len(days) > 1 else "")
+            else:
+                note = "" if quantity > 0 else f"no {metric} recorded"
+            price = None if unread else per(cost, quantity, scale)
             out.append(
-                UnitCost(str(when), str(model), str(team), unit, quantity, cost, per(cost, quantity, scale),
-                         note=note, instance_types=types)
+                UnitCost(str(when), str(model), str(team), unit, quantity, cost, price, note=note,
+                         instance_types=types)
             )  # fmt: skip
     return out
 

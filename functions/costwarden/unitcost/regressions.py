@@ -58,7 +58,7 @@ def daily_frame(costs: Sequence[UnitCost]) -> pd.DataFrame:
             "cost_usd": c.usd_per_unit,
             "spend_usd": c.cost_usd or 0.0,
             "denominator": c.quantity,
-            "read": not c.note.endswith("not read"),
+            "read": "not read" not in c.note,
             "types": ",".join(c.instance_types),
         }
         for c in costs

@@ -78,7 +78,12 @@ def test_cost_per_1k_inferences_and_no_division_by_zero() -> None:
     assert month["fraud-v3"].instance_types == ("ml.g5.xlarge",)
     assert month["ocr-v1"].usd_per_unit is None and month["ocr-v1"].note == "no Invocations recorded"
     unread = compute.inference(lines, usage[usage["model"] == "fraud-v3"], "month")
-    assert {r.model: r.note for r in unread}["ocr-v1"] == "Invocations not read"
+    assert {r.model: r.note for r in unread}["ocr-v1"] == "Invocations not read on 3 of 3 days"
+    # Two days read of three: the third day's cost must not be charged to the others' requests.
+    partial = {r.model: r for r in compute.inference(lines, usage.iloc[1:], "month")}["fraud-v3"]
+    assert (partial.usd_per_unit, partial.note) == (None, "Invocations not read on 1 of 3 days")
+    daily = {r.period: r for r in compute.inference(lines, usage.iloc[1:], "day") if r.model == "fraud-v3"}
+    assert daily["2026-11-01"].note == "Invocations not read" and daily["2026-11-02"].usd_per_unit is not None
 
 
 def test_a_custom_denominator_gives_its_own_unit() -> None:
