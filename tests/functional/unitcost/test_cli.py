@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from costwarden.cli.main import main
+from moto import mock_aws
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "unitcost"
 BEDROCK, SAGEMAKER, USAGE = FIXTURES / "bedrock_cur2.csv", FIXTURES / "sagemaker_cur2.csv", FIXTURES / "usage.csv"
@@ -81,3 +82,14 @@ def test_a_hostile_row_names_its_row_and_column(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as stopped:
         main(["unit-costs", "--cur", str(BEDROCK), "--month", "2026-13"])
     assert stopped.value.code == 2 and "not a month YYYY-MM" in capsys.readouterr().err
+
+
+def test_without_usage_the_denominators_are_read_from_cloudwatch(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        code, out, err = _run(capsys, "--cur", str(SAGEMAKER), "--format", "json")
+    body = json.loads(out)
+    assert code == 0 and body["complete"] is True
+    assert "metric requests: ListMetrics 1" in err
+    inference = next(r for r in body["results"] if r["model"] == "fraud-v3" and r["unit"] == "1k_inferences")
+    # Weeks later, ListMetrics no longer covers November: its days are unknown, so there is no unit cost.
+    assert (inference["usd_per_unit"], inference["note"]) == (None, "Invocations not read on 3 of 3 days")
