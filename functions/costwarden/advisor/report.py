@@ -369,6 +369,7 @@ def render_html(report: MonthlyReport) -> str:
         _teams_table(report),
         _team_section(acct, report).replace("<h2>account</h2>", "<h2>Account by dimension</h2>", 1),
         *(_team_section(t, report) for t in report.teams),
+        *report.appendix,
         "</body></html>",
     ]
     return "\n".join(body)

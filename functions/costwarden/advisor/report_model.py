@@ -169,6 +169,9 @@ class MonthlyReport:
     waste_as_of: str | None = None
     """When the idle finder's scan the waste section shows ran (ISO 8601); None: no scan stored."""
     savings_actions: list[SavingAction] = field(default_factory=list)
+    #: HTML sections other capabilities append after the teams (unit costs: ``unitcost.sections``), each
+    #: self-contained and escaped by its producer.
+    appendix: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:

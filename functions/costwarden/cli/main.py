@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "costwarden.cli.bedrock",
     "costwarden.cli.k8s",
     "costwarden.cli.burn",
+    "costwarden.cli.unit_costs",
 )
 
 

@@ -262,6 +262,13 @@ FIRST_SEEN_PK = "firstseen"
 SAVINGS_PK, SAVINGS_SK = "advisor#latest", "savings"
 #: The idle finder's latest summary (the idle finder writes, the digest reads its idle section).
 IDLE_SUMMARY_PK, IDLE_SUMMARY_SK = "idle#summary", "latest"
+#: Unit costs (issue 26): the month's results and regressions (sk: ``YYYY-MM``; the monthly report's section) and
+#: yesterday's moves (the digest's unit-cost lines), written by the unit-cost run.
+UNITCOST_MONTH_PK = "unitcost#month"
+#: A unit-cost episode's second key starts with this (``<team>|unit:<model>/<unit>``, under ``dedup#cost`` so the
+#: anomaly buttons act on it): the cost monitor's digest lists spend anomalies only, not these.
+UNIT_COST_SERIES_PREFIX = "unit:"
+UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK = "unitcost#digest", "latest"
 #: Idle keeps (a Slack *Keep* writes ``{until, reason, by, at, team, type}`` under sk = the resource ARN; the idle
 #: finder leaves the resource out of its report until ``until``).
 IDLE_KEEP_PK = "idle#keep"

@@ -18,7 +18,13 @@ from costwarden.cost.detect import DetectParams
 from costwarden.cost.digest_input import build_digest_input
 from costwarden.cost.forecast import TeamForecast
 from costwarden.digest.service import send_digests
-from costwarden.digest.sources import load_bedrock_day, load_idle_summary, load_reaper_facts, load_savings_on_table
+from costwarden.digest.sources import (
+    load_bedrock_day,
+    load_idle_summary,
+    load_reaper_facts,
+    load_savings_on_table,
+    load_unit_cost_moves,
+)
 from costwarden.models.digest import PoolRow
 from costwarden.models.k8s_digest import K8sSection
 from costwarden.models.ports import StateStore
@@ -75,6 +81,11 @@ def send_digest(
         savings=load_savings_on_table(store),
         idle=load_idle_summary(store, now=now),
     ).model_copy(
-        update={"pools": pools, "kubernetes": kubernetes, "bedrock": load_bedrock_day(store, now=now)}
-    )  # issue 15: both pools per team; issue 24: EKS; issue 26: Bedrock estimate against the bill
+        update={
+            "pools": pools,
+            "kubernetes": kubernetes,
+            "bedrock": load_bedrock_day(store, now=now),
+            "unit_costs": load_unit_cost_moves(store, now=now),
+        }
+    )  # issue 15: both pools per team; issue 24: EKS; issue 26: Bedrock against the bill, unit-cost moves
     return send_digests(inp, settings.notifier, publish).summary()

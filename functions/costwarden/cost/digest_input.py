@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from costwarden.core.episodes import DEFAULT_GAP_DAYS
+from costwarden.core.keys import UNIT_COST_SERIES_PREFIX
 from costwarden.cost import ledger
 from costwarden.cost.budget import BudgetView
 from costwarden.cost.detect import DetectParams
@@ -114,6 +115,8 @@ def open_anomalies(
         if (last_day - last).days > DEFAULT_GAP_DAYS:
             continue
         team, _, second = series.partition("|")
+        if second.startswith(UNIT_COST_SERIES_PREFIX):  # a unit cost's episode (issue 26): its own digest lines
+            continue
         cost = float(item.get("cost_usd", 0.0))
         base = float(item.get("baseline_usd", 0.0))
         lines = causes.get(series) or ((str(item["top_driver"]),) if item.get("top_driver") else ())

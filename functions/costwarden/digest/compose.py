@@ -75,6 +75,7 @@ REAPER_LINES_MAX = 50
 EXPIRING_MAX = 50
 IDLE_TEAMS_MAX = 5
 NOTES_MAX = 10
+UNIT_COSTS_MAX = 10
 #: Long free text (resource ARNs, reasons) is cut to this in the event; Slack rendering cuts further.
 TEXT_MAX = 300
 #: Byte budget of each other list (anomalies, reaper lines, expiring): with the team table, the whole event stays
@@ -140,13 +141,7 @@ def compose_digest(inp: DigestInput, top_n: int, *, team: str | None = None) -> 
             "where": "the savings alerts in each team's channel, and `costwarden advise`",
         },
     }
-    pools = sorted(
-        (p for p in inp.pools if team is None or p.team == team),
-        key=lambda p: (-(p.experiment_share or 0.0), -p.production_usd - p.experiment_usd, p.team),
-    )
-    if pools:  # issue 15: both pools per team, the most-used experiment pool first
-        details["pools"] = _within_bytes([p.model_dump(mode="json") for p in pools])
-        details["pools_total"] = len(pools)
+    details.update(_pools(inp, team) | _unit_costs(inp, team))
     if omitted:
         details["teams_omitted"] = omitted
     details["figures"] = _figures(_with_bedrock(details, inp.bedrock, team))
@@ -177,11 +172,32 @@ def compose_digests(inp: DigestInput, notifier: NotifierSettings) -> list[AlertE
     return events
 
 
+def _pools(inp: DigestInput, team: str | None) -> dict[str, Any]:
+    """Issue 15: both pools per team, the most-used experiment pool first, when there are any in scope."""
+    pools = sorted(
+        (p for p in inp.pools if team is None or p.team == team),
+        key=lambda p: (-(p.experiment_share or 0.0), -p.production_usd - p.experiment_usd, p.team),
+    )
+    if not pools:
+        return {}
+    return {"pools": _within_bytes([p.model_dump(mode="json") for p in pools]), "pools_total": len(pools)}
+
+
+def _unit_costs(inp: DigestInput, team: str | None) -> dict[str, Any]:
+    """Issue 26: yesterday's unit costs that moved (the largest move first), when there are any in scope."""
+    moves = [m for m in inp.unit_costs if team is None or m.team == team]
+    if not moves:
+        return {}
+    return {"unit_costs": _within_bytes([m.model_dump(mode="json") for m in moves[:UNIT_COSTS_MAX]]),
+            "unit_costs_total": len(moves)}  # fmt: skip
+
+
 def _team_has_activity(inp: DigestInput, team: str) -> bool:
     return (
         any(a.team == team for a in inp.anomalies)
         or any(e.team == team for e in inp.expiring)
         or (inp.reaper is not None and any(d.team == team for d in inp.reaper.decisions))
+        or any(m.team == team for m in inp.unit_costs)
     )
 
 

@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costwarden.core.keys import BEDROCK_RECONCILED_PK, IDLE_SUMMARY_PK, IDLE_SUMMARY_SK, SAVINGS_PK, SAVINGS_SK
+from costwarden.core.keys import (
+    BEDROCK_RECONCILED_PK,
+    IDLE_SUMMARY_PK,
+    IDLE_SUMMARY_SK,
+    SAVINGS_PK,
+    SAVINGS_SK,
+    UNITCOST_DIGEST_PK,
+    UNITCOST_DIGEST_SK,
+)
 from costwarden.models.digest import (
     REAPER_STATUSES,
     BedrockDay,
@@ -30,6 +38,7 @@ from costwarden.models.digest import (
     ReaperActivity,
     ReaperDecision,
     SavingsOnTable,
+    UnitCostMove,
 )
 from costwarden.models.ports import StateStore
 
@@ -170,6 +179,19 @@ def load_savings_on_table(store: StateStore) -> SavingsOnTable | None:
 
 #: An idle summary older than this is not shown (the idle finder runs daily).
 IDLE_SUMMARY_MAX_AGE = timedelta(hours=48)
+
+
+def load_unit_cost_moves(store: StateStore, *, now: datetime) -> tuple[UnitCostMove, ...]:
+    """Yesterday's unit costs that moved (the unit-cost run's record), if it is from the last 48 hours; a record
+    that cannot be read leaves the section out, never the digest."""
+    try:
+        item = store.get(UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK) or {}
+        stored = datetime.fromisoformat(str(item.get("as_of", "")))
+        moves = tuple(UnitCostMove.model_validate(m) for m in item.get("moves", []))
+    except Exception:  # unreadable or malformed: no unit-cost lines today
+        return ()
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    return moves if now - IDLE_SUMMARY_MAX_AGE <= stored <= now + timedelta(hours=1) else ()
 
 
 def load_idle_summary(store: StateStore, *, now: datetime) -> IdleSummary | None:

@@ -114,12 +114,17 @@ def run_idle(
     apply: bool = False,
     now: datetime | None = None,
     k8s: K8sSource | None = None,
+    found_elsewhere: Sequence[Finding] = (),
 ) -> IdleRun:
     """Run the idle finder once (see the module docstring). ``k8s``: EKS split cost facts, whose idle GPU nodes join
-    the findings when ``k8s_guard.enabled`` (``idle.k8s_gpu``)."""
+    the findings when ``k8s_guard.enabled`` (``idle.k8s_gpu``). ``found_elsewhere``: findings of another source (unit
+    costs: a denominator at zero while cost continues) reported, kept and alerted like the scan's own; a resource
+    the scan already found is reported once, as the scan found it. They are never marked for expiry."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-idle-{uuid.uuid4().hex[:8]}"
     result = scan(settings, regions=regions, ports=ports, now=now)
+    seen = {f.arn for f in result.findings}
+    result.findings += [f for f in found_elsewhere if f.arn not in seen]
     if k8s is not None and settings.k8s_guard.enabled:
         gpu_nodes, problems = k8s_gpu.read_findings(k8s, settings, now)
         result.findings = sorted(

@@ -129,6 +129,12 @@ def _anomaly(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]
     ]
 
 
+def _unit_cost(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]:
+    """An efficiency regression (``unitcost.alerts``): its episode's Acknowledge, Snooze and It was planned, never
+    the hard limit (a unit cost is not a spend a team's launches can be stopped for)."""
+    return [o for o in _anomaly(event, channel, settings) if o.button.action in {"ack", "snooze", "planned"}]
+
+
 def _hard_limit(event: AlertEvent, channel: str, settings: Settings) -> list[Offer]:
     """*Enforce hard limit* / *Hold* on a critical anomaly of a team that opted in (on-call only): rendered in the
     on-call route only, where the presser can use them."""
@@ -289,6 +295,7 @@ BUTTONS: dict[AlertKind, Callable[[AlertEvent, str, Settings], list[Offer]]] = {
     AlertKind.IDLE: _idle,
     AlertKind.BEDROCK: _bedrock,
     AlertKind.BURN_RATE: _burn,
+    AlertKind.UNIT_COST: _unit_cost,
 }
 
 

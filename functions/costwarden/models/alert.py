@@ -27,6 +27,7 @@ class AlertKind(StrEnum):
     IDLE = "idle"
     BEDROCK = "bedrock"
     BURN_RATE = "burn_rate"
+    UNIT_COST = "unit_cost"
 
 
 class RankedEnum(StrEnum):

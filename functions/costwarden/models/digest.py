@@ -203,6 +203,21 @@ class BedrockDay(_Model):
     teams: dict[str, BedrockTeamDay] = Field(default_factory=dict)
 
 
+class UnitCostMove(_Model):
+    """A unit cost that moved yesterday against its own usual (issue 26): the digest's unit-cost lines."""
+
+    team: str = Field(min_length=1, max_length=256)
+    model: str = Field(min_length=1, max_length=256)
+    unit: str = Field(min_length=1, max_length=40)
+    #: The unit in words (``1k predictions``), as every reader shows it.
+    per: str = Field(min_length=1, max_length=60)
+    date: dt.date
+    usd_per_unit: float = Field(ge=0)
+    baseline_usd: float = Field(gt=0)
+    #: ``usd_per_unit / baseline_usd - 1`` (0.5: up 50 %).
+    change: float
+
+
 class DigestInput(_Model):
     """Everything one day's digest shows. Lists may be long (hundreds of teams); ``compose`` caps what it sends."""
 
@@ -228,6 +243,8 @@ class DigestInput(_Model):
     estimated_dates: tuple[dt.date, ...] = ()
     #: Other data freshness notes, one short sentence each ("tag audit last ran 6 days ago").
     notes: tuple[str, ...] = ()
+    #: Yesterday's unit costs that moved (the unit-cost run's record; empty until it has run).
+    unit_costs: tuple[UnitCostMove, ...] = ()
 
     @field_validator("generated_at")
     @classmethod

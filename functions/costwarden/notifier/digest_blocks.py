@@ -64,6 +64,7 @@ def digest_blocks(event: AlertEvent) -> list[dict[str, Any]]:
     blocks.extend(_expiring(details))
     blocks.extend(_idle(details))
     blocks.extend(kubernetes_blocks(details))
+    blocks.extend(_unit_costs(details))
     context = _context(details, event)
     if len(blocks) + 1 > MAX_BLOCKS:
         # Cannot happen with the composer's caps; kept so that no producer can make Slack reject the message.
@@ -316,6 +317,28 @@ def _idle(details: dict[str, Any]) -> list[dict[str, Any]]:
             for t in teams
         )
     return [_section(text)]
+
+
+#: Unit-cost lines shown (the composer sends at most ``compose.UNIT_COSTS_MAX``).
+UNIT_COST_LINES = 5
+
+
+def _unit_costs(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """``Unit costs that moved yesterday`` (issue 26): model, team, the unit cost against its usual."""
+    moves = details.get("unit_costs") or []
+    if not moves:
+        return []
+    lines = []
+    for m in moves[:UNIT_COST_LINES]:
+        per = str(m.get("per") or m.get("unit", ""))
+        lines.append(
+            f"• {_escape(str(m.get('model')))} ({_escape(str(m.get('team')))}): "
+            f"{usd(m.get('usd_per_unit'), cents=True)} per {_escape(per)}, "
+            f"{float(m.get('change') or 0):+.0%} on its usual {usd(m.get('baseline_usd'), cents=True)}"
+        )
+    total = int(details.get("unit_costs_total") or len(moves))
+    more = f"\n_…and {total - len(lines)} more_" if total > len(lines) else ""
+    return [_section("*Unit costs that moved yesterday*\n" + "\n".join(lines) + more)]
 
 
 def _expiring(details: dict[str, Any]) -> list[dict[str, Any]]:

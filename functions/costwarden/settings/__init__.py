@@ -138,3 +138,9 @@ from costwarden.settings.teams import (
 from costwarden.settings.teams import (
     TeamSettings as TeamSettings,
 )
+from costwarden.settings.unitcost import (
+    CustomDenominator as CustomDenominator,
+)
+from costwarden.settings.unitcost import (
+    UnitCostSettings as UnitCostSettings,
+)

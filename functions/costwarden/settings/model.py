@@ -55,6 +55,9 @@ from costwarden.settings.tags import (
 from costwarden.settings.teams import (
     TeamSettings,
 )
+from costwarden.settings.unitcost import (
+    UnitCostSettings,
+)
 
 
 class Settings(_Model):
@@ -94,6 +97,8 @@ class Settings(_Model):
     """The hourly Bedrock spend guard: token prices per model, the opt-in deny per team (docs/bedrock.md)."""
     burn: BurnSettings = BurnSettings()
     """The launch-time burn guard: launches priced from CloudTrail's events within minutes (docs/burn.md)."""
+    unitcost: UnitCostSettings = UnitCostSettings()
+    """Unit costs per model, training run and 1M tokens, and their efficiency regressions (docs/unitcost.md)."""
     cost_source: Literal["cost_explorer", "athena"] = "cost_explorer"
     """Where the cost monitor reads daily cost: Cost Explorer requests, or one partition-pruned Athena query over a
     CUR 2.0 / FOCUS Data Export (`organization.athena`)."""

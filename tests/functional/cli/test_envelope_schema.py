@@ -76,6 +76,16 @@ INVOCATIONS: dict[str, list[list[str]]] = {
             str(FIXTURES / "burn/prices.csv"),
         ]
     ],
+    "unit-costs": [
+        ["unit-costs", "--cur", str(FIXTURES / "unitcost/bedrock_cur2.csv")],
+        [
+            "unit-costs",
+            "--cur",
+            str(FIXTURES / "unitcost/sagemaker_cur2.csv"),
+            "--usage",
+            str(FIXTURES / "unitcost/usage.csv"),
+        ],
+    ],
 }
 #: The exit codes a run may end with here (docs/cli.md): 0 clean, 1 found something, 3 could not read a source.
 RAN = {0, 1, 3}

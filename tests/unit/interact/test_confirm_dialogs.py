@@ -33,6 +33,8 @@ from costwarden.notifier.routing import ONCALL_CHANNEL
 from costwarden.reaper.alerts import expiry_warning
 from costwarden.resources.model import Resource, Warning
 from costwarden.settings import parse_settings
+from costwarden.unitcost.alerts import regression_event
+from costwarden.unitcost.regressions import Regression
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 LONG_TEAM = "t" * 180  # hostile: a team name far beyond what a dialog may hold
@@ -99,6 +101,26 @@ def _alerts() -> Iterator[AlertEvent]:
         launch = Launch(**{**launch.__dict__, "account": "123456789012", "resources": resources})
         judged = Judged(team, NOW, 262.18, 800.0, 0.0, Severity.CRITICAL)
         yield burn_event(judged, [launch], unpriced=0, rule="baseline", now=NOW)
+    for team in ("nlp", LONG_TEAM):  # an efficiency regression (issue 26): the episode's buttons, no hard limit
+        series = "unit:fraud-v3/1k_inferences"
+        regression = Regression(
+            "2026-12-06",
+            team,
+            "fraud-v3",
+            "1k_inferences",
+            series,
+            1.36,
+            0.68,
+            2.0,
+            "critical",
+            67.92,
+            50_000,
+            50_000,
+            "ml.g5.xlarge",
+            "ml.g5.4xlarge",
+            "2026-12-06",
+        )
+        yield regression_event(episodes.Action("alert", f"{team}|{series}", {}), regression)  # fmt: skip
 
 
 def _rendered() -> list[tuple[AlertEvent, str, dict[str, Any]]]:
@@ -126,6 +148,7 @@ def test_every_kind_with_buttons_is_covered() -> None:
         AlertKind.IDLE,
         AlertKind.BEDROCK,
         AlertKind.BURN_RATE,
+        AlertKind.UNIT_COST,
     }
 
 

@@ -27,6 +27,7 @@ from costwarden.advisor.report import (
 )
 from costwarden.core.keys import SAVINGS_PK, SAVINGS_SK
 from costwarden.services.advisor.report_sections import add_sections, has_pools, pool_statuses
+from costwarden.services.unitcost import report_section
 from costwarden.settings import Settings
 
 
@@ -154,4 +155,7 @@ def run_report(
         report.pools = pool_statuses(settings, by_env, month=month, projection=report.projection)
     add_sections(report, settings, store)
     report.ce_requests = ce.requests - before
+    unit_costs = report_section(store, month)  # issue 26: the unit-cost run's record of the month
+    if unit_costs:
+        report.appendix.append(unit_costs)
     return report
