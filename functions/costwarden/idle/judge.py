@@ -99,22 +99,31 @@ def hourly(points: Points, window: Window) -> dict[datetime, float]:
 
 
 def _hourly_columns(series: MetricSeries, window: Window) -> dict[datetime, float]:
-    """``hourly`` over POSIX-second columns: hour numbers by one bulk pass, values grouped per hour, then averaged
-    with ``sum`` in point order (Python's compensated float sum, as the point path), so results are identical."""
+    """``hourly`` over POSIX-second columns: hour numbers in one bulk pass; when no hour has two points (CloudWatch
+    at a one-hour period) each value is its hour's average as it stands, else values are grouped per hour and
+    averaged with ``sum`` in point order (as the point path does), so the results are identical."""
     low, high = epoch_seconds(window.start), epoch_seconds(window.end)
+    numbers = [int(second // 3600) for second in series.seconds]
+    inside = [(hour, value) for hour, value in zip(numbers, series.values, strict=True) if low <= hour * 3600 < high]
+    if len({hour for hour, _ in inside}) == len(inside):
+        return {_hour_at(hour): sum((value,)) for hour, value in inside}
     groups: dict[int, list[float]] = {}
-    for hour, value in zip(map(_hour_number, series.seconds), series.values, strict=True):
-        if low <= hour * 3600 < high:
-            group = groups.get(hour)
-            if group is None:
-                groups[hour] = [value]
-            else:
-                group.append(value)
-    return {_HOUR_ZERO + timedelta(hours=hour): sum(values) / len(values) for hour, values in groups.items()}
+    for hour, value in inside:
+        groups.setdefault(hour, []).append(value)
+    return {_hour_at(hour): sum(values) / len(values) for hour, values in groups.items()}
 
 
-def _hour_number(second: float) -> int:
-    return int(second // 3600)
+#: Hour number → its UTC datetime, shared by every series of a run (they cover the same few hundred hours).
+_HOURS: dict[int, datetime] = {}
+
+
+def _hour_at(hour: int) -> datetime:
+    moment = _HOURS.get(hour)
+    if moment is None:
+        if len(_HOURS) > 100_000:
+            _HOURS.clear()
+        moment = _HOURS[hour] = _HOUR_ZERO + timedelta(hours=hour)
+    return moment
 
 
 def busiest(series: Iterable[Points], window: Window) -> dict[datetime, float]:
