@@ -14,7 +14,7 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from costwarden.models.idle_ports import Dimensions, MetricBatch, MetricQuery
+from costwarden.models.idle_ports import Dimensions, MetricBatch, MetricQuery, MetricSeries
 from costwarden.models.ports import Clients, error_text
 
 MAX_QUERIES_PER_CALL = 500
@@ -44,6 +44,27 @@ def _stat(query: MetricQuery, index: int) -> dict[str, Any]:
         },
         "ReturnData": True,
     }
+
+
+def _take(result: MetricBatch, series: dict[str, Any], queries: Sequence[MetricQuery], region: str) -> None:
+    """One ``MetricDataResults`` entry into its query's columns (``MetricSeries``: no Python object per point).
+    An Id this request did not send, or a value that is not a number, marks that metric failed, named."""
+    key = str(series.get("Id", ""))
+    index = int(key[1:]) if key[1:].isdigit() else -1
+    if not 0 <= index < len(queries):
+        result.errors.append(f"{region}: GetMetricData answered an unknown query id {key[:40]!r}")
+        return
+    points = result.points.get(index)
+    if not isinstance(points, MetricSeries):
+        points = result.points[index] = MetricSeries()
+    try:
+        points.extend(series.get("Timestamps", []), series.get("Values", []))
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:
+        result.failed.add(index)
+        result.errors.append(f"{region}: {queries[index].name}: unreadable data points ({error})")
+    if series.get("StatusCode") in ("Forbidden", "InternalError"):
+        result.failed.add(index)
+        result.errors.append(f"{region}: {queries[index].name} {series['StatusCode']}")
 
 
 class CloudWatchMetrics:
@@ -87,12 +108,7 @@ class CloudWatchMetrics:
                     self._count("GetMetricData", len(batch) if first else 0)
                 first = False
                 for series in response.get("MetricDataResults", []):
-                    index = int(series["Id"][1:])
-                    points = result.points.setdefault(index, [])
-                    points.extend(zip(series.get("Timestamps", []), series.get("Values", []), strict=False))
-                    if series.get("StatusCode") in ("Forbidden", "InternalError"):
-                        result.failed.add(index)
-                        result.errors.append(f"{region}: {queries[index].name} {series['StatusCode']}")
+                    _take(result, series, queries, region)
                 token = response.get("NextToken")
                 if not token:
                     break

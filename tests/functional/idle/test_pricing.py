@@ -128,3 +128,76 @@ def test_a_failed_request_is_null_with_the_error_and_not_cached(pricing: Any) ->
 def test_unknown_service_is_null_without_a_request() -> None:
     quote = PriceList(lambda s, r: None).on_demand_price("lightsail", "nano", "us-east-1")
     assert quote.usd is None and "no Price List mapping" in quote.note
+
+
+class CountingStore(MemoryStateStore):
+    """The in-memory state table, counting the reads a run makes (one query per service and region is the bar)."""
+
+    reads: int = 0
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        self.reads += 1
+        return super().get(pk, sk)
+
+    def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
+        self.reads += 1
+        return super().query(pk, sk_prefix)
+
+
+def test_a_warm_run_sends_no_price_list_request_and_reads_the_region_once() -> None:
+    state = CountingStore()
+    for name, usd in (("p4d.24xlarge", 32.7726), ("g5.xlarge", 1.006), ("m5.large", 0.096)):
+        state.put("price#ec2#us-east-1", name, {"usd": usd, "unit": "Hrs", "note": ""}, ttl_days=30)
+    prices = PriceList(lambda s, r: pytest.fail("a warm run must not call the Price List"), state)
+    got = [prices.on_demand_price("ec2", n, "us-east-1").usd for n in ("p4d.24xlarge", "g5.xlarge", "m5.large")]
+    assert got == [pytest.approx(32.7726), pytest.approx(1.006), pytest.approx(0.096)]
+    assert prices.on_demand_price("ec2", "g5.xlarge", "us-east-1").usd == pytest.approx(1.006)
+    assert prices.requests == 0 and state.reads == 1
+
+
+def test_stale_prices_of_a_family_are_refreshed_once_in_one_any_of_request(pricing: Any) -> None:
+    client, stubber = pricing
+    state = MemoryStateStore()
+    for name in ("p4d.24xlarge", "p4d.12xlarge", "g5.xlarge"):
+        state.put("price#ec2#us-east-1", name, {"usd": 1.0, "unit": "Hrs", "note": ""}, ttl_days=-1)
+    params = {
+        "ServiceCode": "AmazonEC2",
+        "Filters": [
+            *filters(
+                operatingSystem="Linux",
+                tenancy="Shared",
+                preInstalledSw="NA",
+                capacitystatus="Used",
+                licenseModel="No License required",
+            ),
+            {"Type": "ANY_OF", "Field": "instanceType", "Value": "p4d.12xlarge,p4d.24xlarge"},
+            *filters(regionCode="us-east-1"),
+        ],
+        "MaxResults": 100,
+    }
+    body = fixture("get_products_ec2.json")
+    body["PriceList"].append(json.dumps({"product": {}, "terms": {}}))  # no attributes: belongs to no type
+    stubber.add_response("get_products", body, params)
+    prices = PriceList(lambda s, r: client, state)
+    assert prices.on_demand_price("ec2", "p4d.24xlarge", "us-east-1").usd == pytest.approx(32.7726)
+    missing = prices.on_demand_price("ec2", "p4d.12xlarge", "us-east-1")
+    assert missing.usd is None and "no on-demand price per Hrs for p4d.12xlarge (ec2, us-east-1)" in missing.note
+    stubber.assert_no_pending_responses()
+    assert prices.requests == 1
+    fresh = state.get("price#ec2#us-east-1", "p4d.24xlarge")
+    assert fresh is not None and fresh["usd"] == pytest.approx(32.7726) and "fetched_at" in fresh
+    short = state.get("price#ec2#us-east-1", "p4d.12xlarge")
+    assert short is not None and short["expiration"] - __import__("time").time() < 86400 + 60
+    untouched = state.get("price#ec2#us-east-1", "g5.xlarge")
+    assert untouched is not None and untouched["usd"] == 1.0 and "fetched_at" not in untouched
+
+
+def test_a_cached_record_that_is_not_a_price_is_fetched_again_not_a_traceback(pricing: Any) -> None:
+    client, stubber = pricing
+    state = MemoryStateStore()
+    state.put("price#ebs#us-east-1", "gp3", {"usd": "a lot", "unit": "GB-Mo", "note": ""})
+    state.put("price#ebs#us-east-1", "gp2", {"usd": 0.1})  # no unit
+    expect_products(stubber, "get_products_ebs.json", "AmazonEC2", productFamily="Storage", volumeApiName="gp3")
+    quote = PriceList(lambda s, r: client, state).storage_price("gp3", "us-east-1")
+    assert quote.usd == pytest.approx(0.08)
+    stubber.assert_no_pending_responses()

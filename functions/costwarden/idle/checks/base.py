@@ -141,7 +141,7 @@ class RegionScan:
     def failed(self, handles: Sequence[Handle]) -> bool:
         return any(h.index in self._batches[h.window].failed for h in handles)
 
-    def points(self, handle: Handle) -> list[tuple[datetime, float]]:
+    def points(self, handle: Handle) -> Points:
         return self._batches[handle.window].points.get(handle.index, [])
 
     # -- inventory beyond the registry ---------------------------------------------------------------------
