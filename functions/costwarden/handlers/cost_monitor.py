@@ -15,6 +15,7 @@ from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics
 from costwarden.models.alert import AlertEvent
 from costwarden.services import topic
 from costwarden.services.athena_cost import AthenaCostSource, cost_source
+from costwarden.services.k8s_athena import k8s_source
 from costwarden.settings import load_settings
 
 
@@ -54,7 +55,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     at = run_time(event)
     source = cost_source(settings)
-    result = monitor.run(settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at)
+    k8s = k8s_source(settings)  # None with k8s_guard off: no Athena read for EKS facts
+    result = monitor.run(
+        settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at, k8s=k8s
+    )
     summary = result.summary
     if isinstance(source, AthenaCostSource) and source.account_teams is not None:
         # Untagged spend attributed to the account's team is labelled so, never shown as the team's own tagging.
