@@ -15,6 +15,7 @@ IAM, beyond what ``CostwardenFunction`` gives every function:
   configuration is ever granted, and the report bucket's rules are explicitly denied.
 - report: ``ce:GetCostAndUsage``; ``s3:PutObject`` and ``s3:GetObject`` (a pre-signed link is signed with the
   function's own credentials, so the role must be allowed to read what it links) on the report bucket's ``reports/``.
+  With ``k8s_guard`` (``read_split_costs``), ``ReportK8sCostRead``: the Athena path's reads, as the cost monitor's.
 
 The bucket: private (all public access blocked, bucket-owner-enforced), encrypted at rest (S3-managed keys, so a
 pre-signed link needs no KMS grant), SSL only, reports expire after ``advisor.report_bucket_days``.
@@ -31,8 +32,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.athena import AthenaCostData
 from infra.buckets import expiring_bucket
 from infra.bundling import Bundle
+from infra.cost_monitor import grant_athena_reads
 from infra.function import CoreResources, CostwardenFunction
 from infra.nag import NO_RESOURCE_LEVEL_PERMISSIONS, acknowledge_because, acknowledge_scoped, record_reasons
 
@@ -86,6 +89,11 @@ REPORT_CE_REASON: Final = (
     "no resource-level permissions."
 )
 BUCKETS_WILDCARD: Final = "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::*]"
+REPORT_K8S_REASON: Final = (
+    "Monthly report, k8s_guard: reads the month's EKS split cost from the same Data Export as the cost monitor; the "
+    "wildcards are object keys below the export's data prefix (read) and below results/ of the workgroup's own "
+    "results bucket (read/write); Glue reads are on the one database and table; Athena actions on the one workgroup."
+)
 record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, ADVISOR_READS_REASON, REPORT_CE_REASON)
 
 
@@ -138,6 +146,11 @@ class Advisor(Construct):
             schedule=events.Schedule.cron(minute="30", hour=str(hour), day="1"),
             targets=[targets.LambdaFunction(self.report.function, retry_attempts=1)],
         )
+
+    def read_split_costs(self, athena: AthenaCostData) -> None:
+        """``k8s_guard``: the report's Kubernetes section from split cost data (docs/k8s.md), with the cost monitor's
+        Athena grants on the report function only (the weekly advisor reads no EKS facts)."""
+        grant_athena_reads(self, "ReportK8sCostRead", self.report.role, athena, REPORT_K8S_REASON)
 
     def _build_bucket(self, days: int) -> s3.Bucket:
         return expiring_bucket(

@@ -66,6 +66,21 @@ EXPORT_COLUMNS: Final[dict[str, dict[str, str]]] = {
         "Tags": "map<string,string>",
     },
 }
+#: ``k8s_guard`` (CUR 2.0): the columns the EKS questions (``costwarden/k8s/sql/``) read beyond ``EXPORT_COLUMNS``:
+#: split cost allocation data, the usage type (a row's CPU / memory / GPU part, the node's own EC2 line) and the net
+#: figures (amortized after discounts). tests/infra/test_k8s_guard.py derives them from the rendered SQL.
+K8S_EXPORT_COLUMNS: Final[dict[str, str]] = {
+    "line_item_usage_type": "string",
+    "line_item_net_unblended_cost": "double",
+    "reservation_net_effective_cost": "double",
+    "savings_plan_savings_plan_effective_cost": "double",
+    "savings_plan_net_savings_plan_effective_cost": "double",
+    "split_line_item_parent_resource_id": "string",
+    "split_line_item_split_cost": "double",
+    "split_line_item_net_split_cost": "double",
+    "split_line_item_unused_cost": "double",
+    "split_line_item_net_unused_cost": "double",
+}
 #: Columns in the export that no query reads (kept for the reader of the raw files: which resource cost what).
 UNQUERIED_COLUMNS: Final = {"cur2": {"line_item_resource_id"}, "focus": {"ResourceId"}}
 PARTITION_KEY: Final = "billing_period"
@@ -88,9 +103,18 @@ def export_table(config: AthenaSettings) -> str:
     return EXPORT_TABLES[key]
 
 
-def query_statement(config: AthenaSettings) -> str:
-    """The export's ``QueryStatement``: exactly the columns of ``EXPORT_COLUMNS`` (Data Exports' SQL subset)."""
-    columns = ", ".join(EXPORT_COLUMNS[config.export_format])  # constants only: no value reaches this SQL
+def export_columns(config: AthenaSettings, k8s: bool = False) -> dict[str, str]:
+    """The export's and the Glue table's columns: what the cost questions read, and with ``k8s`` (``k8s_guard``,
+    CUR 2.0 only) what the EKS questions read too."""
+    columns = dict(EXPORT_COLUMNS[config.export_format])
+    if k8s and config.export_format == "cur2":
+        columns.update(K8S_EXPORT_COLUMNS)
+    return columns
+
+
+def query_statement(config: AthenaSettings, k8s: bool = False) -> str:
+    """The export's ``QueryStatement``: exactly the columns of ``export_columns`` (Data Exports' SQL subset)."""
+    columns = ", ".join(export_columns(config, k8s))  # constants only: no value reaches this SQL
     return f"SELECT {columns} FROM {export_table(config)}"  # noqa: S608
 
 
@@ -125,6 +149,8 @@ class AthenaCostData(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources) -> None:
         super().__init__(scope, construct_id)
         self.config = config = core.settings.organization.athena
+        #: ``k8s_guard``: the export and the table carry the split cost columns the EKS questions read.
+        self.k8s = core.settings.k8s_guard.enabled
         stack = Stack.of(self)
         check_region(config, stack.region)
         self.export: bcm.CfnExport | None = None
@@ -196,7 +222,7 @@ class AthenaCostData(Construct):
                 name=config.export_name,
                 description="Costwarden: daily cost per line item for the cost monitor's Athena queries",
                 data_query=bcm.CfnExport.DataQueryProperty(
-                    query_statement=query_statement(config),
+                    query_statement=query_statement(config, self.k8s),
                     table_configurations=table_configurations(config),
                 ),
                 destination_configurations=bcm.CfnExport.DestinationConfigurationsProperty(
@@ -278,7 +304,7 @@ class AthenaCostData(Construct):
                     # Glue keeps column names in lower case; Athena matches them case-insensitively.
                     columns=[
                         glue.CfnTable.ColumnProperty(name=name.lower(), type=kind)
-                        for name, kind in EXPORT_COLUMNS[config.export_format].items()
+                        for name, kind in export_columns(config, self.k8s).items()
                     ],
                 ),
             ),

@@ -66,6 +66,18 @@ RESOURCE_READS_REASON: Final = (
 record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
 
 
+def grant_athena_reads(
+    scope: Construct, policy_id: str, role: iam.IRole, athena: AthenaCostData, reason: str
+) -> iam.Policy:
+    """The Athena path's read grants (``AthenaCostData.query_statements`` with ``ATHENA_ACTIONS``) on ``role``: the
+    one policy shape of every function that queries the export (the cost monitor; with ``k8s_guard``, the idle
+    finder and the monthly report), acknowledged for cdk-nag with ``reason``."""
+    policy = iam.Policy(scope, policy_id, statements=athena.query_statements(ATHENA_ACTIONS))
+    policy.attach_to_role(role)
+    acknowledge_scoped(policy, athena.wildcard_findings(), reason)
+    return policy
+
+
 class CostMonitor(Construct):
     """Attributes: ``function`` (the ``CostwardenFunction``), ``schedule`` (events rule), ``dashboard``."""
 
@@ -123,9 +135,7 @@ class CostMonitor(Construct):
         acknowledge(policy, NO_RESOURCE_LEVEL_PERMISSIONS)
 
     def _grant_athena(self, athena: AthenaCostData) -> None:
-        policy = iam.Policy(self, "AthenaCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
-        policy.attach_to_role(self.function.role)
-        acknowledge_scoped(policy, athena.wildcard_findings(), ATHENA_SCOPED_WILDCARD_REASON)
+        grant_athena_reads(self, "AthenaCostRead", self.function.role, athena, ATHENA_SCOPED_WILDCARD_REASON)
 
     def _metric(self, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
         return cloudwatch.Metric(

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 from costwarden.idle.iam import policy_statements
 from costwarden.settings import Settings
 
 from infra import nag
 from infra.athena import AthenaCostData
-from infra.cost_monitor import ATHENA_ACTIONS
+from infra.cost_monitor import grant_athena_reads
 from infra.function import CoreResources
 from infra.scheduled import JobSpec, ScheduledJob
 
@@ -63,6 +62,4 @@ class IdleFinder(ScheduledJob):
 
     def read_split_costs(self, athena: AthenaCostData) -> None:
         """``k8s_guard``: idle GPU nodes from split cost data (docs/k8s.md), with the cost monitor's Athena grants."""
-        reads = iam.Policy(self, "K8sCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
-        reads.attach_to_role(self.function.role)
-        nag.acknowledge_scoped(reads, athena.wildcard_findings(), K8S_SCOPED_WILDCARD_REASON)
+        grant_athena_reads(self, "K8sCostRead", self.function.role, athena, K8S_SCOPED_WILDCARD_REASON)

@@ -72,6 +72,7 @@ class CostwardenStack(Stack):
         self.idle = IdleFinder(self, "IdleFinder", core=self.core, scheduled=own_schedule)
         if self.athena is not None and settings.k8s_guard.enabled:
             self.idle.read_split_costs(self.athena)
+            self.advisor.read_split_costs(self.athena)
         self.interact = (
             Interact(self, "Interact", core=self.core, notifier=self.notifier.function)
             if settings.interact.enabled

@@ -211,6 +211,15 @@ def test_the_default_stack_has_no_athena_resources(synth: Synth) -> None:
     assert not synth.resources("AWS::Athena::WorkGroup") and not synth.resources("AWS::Glue::Table")
 
 
+def test_without_k8s_guard_no_other_function_reads_athena_and_the_export_has_no_split_columns(
+    athena_synth: Synth,
+) -> None:
+    policies = {v["Metadata"]["aws:cdk:path"] for v in athena_synth.resources("AWS::IAM::Policy").values()}
+    assert not any("K8sCostRead" in path for path in policies), policies
+    statement = _one(athena_synth, "AWS::BCMDataExports::Export")["Export"]["DataQuery"]["QueryStatement"]
+    assert "split_line_item" not in statement
+
+
 # --- the grants, derived from what the adapter calls ------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from costwarden.handlers.observability import logger, metrics, route_logs, sched
 from costwarden.models.alert import AlertEvent
 from costwarden.services import topic
 from costwarden.services.advisor.runner import run_advisor_on_aws, run_monthly_report
+from costwarden.services.k8s_athena import k8s_source, k8s_summary
 from costwarden.services.reaper import regions_for
 from costwarden.settings import load_settings
 
@@ -79,6 +80,7 @@ def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # 7-day ExpiresIn says: no "valid until" is claimed (the message says how to get the report again).
         return store.link(key, MAX_LINK_SECONDS), None
 
+    k8s = k8s_source(settings)  # None with k8s_guard off: no Athena read for EKS facts
     result = run_monthly_report(
         settings,
         ce=CostExplorer(),
@@ -88,6 +90,7 @@ def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         put=store.put,
         link=link,
         publish=_publish,
+        k8s=k8s,
     )
     metrics.add_metric(name="ReportCostExplorerRequests", unit="Count", value=result.report.ce_requests)
     summary = {
@@ -97,6 +100,7 @@ def report_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "ce_requests": result.report.ce_requests,
         "alerts": len(result.events),
         "publish_errors": result.publish_errors,
+        **k8s_summary(k8s),
     }
     logger.info("monthly report written", extra=summary)
     return summary

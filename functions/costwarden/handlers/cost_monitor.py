@@ -16,6 +16,7 @@ from costwarden.handlers.observability import METRICS_NAMESPACE, logger, metrics
 from costwarden.models.alert import AlertEvent
 from costwarden.services import topic
 from costwarden.services.athena_cost import AthenaCostSource, cost_source
+from costwarden.services.k8s_athena import k8s_source
 from costwarden.settings import load_settings
 
 
@@ -55,8 +56,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     at = run_time(event)
     source = cost_source(settings)
+    k8s = k8s_source(settings)  # None with k8s_guard off: no Athena read for EKS facts
     result = monitor.run(
-        settings, ce=source, store=store, publish=publish, today=at.date(), emit=_emit, now=at, clients=aws.client
+        settings,
+        ce=source,
+        store=store,
+        publish=publish,
+        today=at.date(),
+        emit=_emit,
+        now=at,
+        clients=aws.client,
+        k8s=k8s,
     )
     summary = result.summary
     if isinstance(source, AthenaCostSource) and source.account_teams is not None:

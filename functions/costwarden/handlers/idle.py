@@ -16,6 +16,7 @@ from costwarden.handlers.observability import logger, metrics, route_logs, run_s
 from costwarden.idle.run import run_idle
 from costwarden.reaper.execute import write_audit
 from costwarden.services.idle import aws_ports
+from costwarden.services.k8s_athena import k8s_source, k8s_summary
 from costwarden.services.reaper import default_clients, regions_for, sns_publisher
 from costwarden.settings import load_settings
 
@@ -27,6 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
     state = run_state("prices are not cached and alerts are not de-duplicated")
     ports = aws_ports(default_clients, state, settings)
+    k8s = k8s_source(settings)  # None with k8s_guard off: no Athena read for EKS facts
     run = run_idle(
         settings,
         regions=regions_for(settings),
@@ -35,9 +37,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         audit=functools.partial(write_audit, state, settings),
         publish_fn=sns_publisher(),
         apply=not settings.reaper.dry_run,
+        k8s=k8s,
     )
     requests = dict(getattr(ports.metrics, "requests", {}))
-    summary = run.summary(requests)
+    summary = run.summary(requests) | k8s_summary(k8s)
     metrics.add_metric(name="IdleFindings", unit="Count", value=summary["findings"])
     metrics.add_metric(name="IdleWasteUsdPerMonth", unit="None", value=summary["waste_usd_per_month"])
     metrics.add_metric(name="IdleMetricRequests", unit="Count", value=summary["metric_requests"])

@@ -7,16 +7,21 @@ data exists only in a CUR 2.0 export, so a FOCUS table is refused when the sourc
 
 ``k8s_source(settings)`` is the one place a deployed function gets its source: the cost monitor, the idle finder and
 the monthly report each call it once, so ``k8s_guard.enabled`` reaches all three, and nothing reads Athena for EKS
-facts with the guard off.
+facts with the guard off. ``k8s_summary(source)`` is the run summary's ``k8s`` part of the two functions whose
+guardrail keeps a failed read to itself (the idle finder's errors, the report's section): what was asked, what it
+cost, and what failed, so a run that could not read the bill never looks like one that found no namespaces.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from costwarden.adapters.athena import Athena
 from costwarden.k8s.athena_sql import group_days_from_rows, node_days_from_rows, render, render_nodes
 from costwarden.models.k8s import GroupBy, GroupDay, NodeDay
+from costwarden.models.ports import error_text
 from costwarden.settings import AthenaSettings, K8sSettings, Settings
 
 
@@ -34,6 +39,9 @@ class AthenaK8sSource:
         self.config, self.settings, self.net = config, settings, net
         #: The SQL of every query run, in order (the run summary and the tests read it).
         self.queries: list[str] = []
+        #: Why a question could not be answered (the query, or its rows), in order: the guardrails catch the error
+        #: and carry on; the run summary still says it (``k8s_summary``).
+        self.failures: list[str] = []
         if athena is None:  # the workgroup, database and polling of the Athena path (organization.athena)
             athena = Athena(
                 config.workgroup,
@@ -55,13 +63,20 @@ class AthenaK8sSource:
 
     def group_days(self, start: date, end: date, by: GroupBy) -> list[GroupDay]:
         sql = render(self.config.table, start, end, self.settings, by=by, net=self.net)
-        self.queries.append(sql)
-        return group_days_from_rows(self.athena.query(sql), by)
+        return self._answer(f"{by} days {start} to {end}", sql, lambda rows: group_days_from_rows(rows, by))
 
     def node_days(self, start: date, end: date) -> list[NodeDay]:
         sql = render_nodes(self.config.table, start, end, self.settings, net=self.net)
+        return self._answer(f"node days {start} to {end}", sql, node_days_from_rows)
+
+    def _answer[Fact](self, question: str, sql: str, read: Callable[[list[dict[str, str | None]]], Fact]) -> Fact:
+        """Run ``sql`` and read its rows; a failure is recorded (``failures``) and raised on to the guardrail."""
         self.queries.append(sql)
-        return node_days_from_rows(self.athena.query(sql))
+        try:
+            return read(self.athena.query(sql))
+        except Exception as error:  # re-raised: the caller decides; the summary keeps the reason
+            self.failures.append(f"{question}: {error_text(error)}")
+            raise
 
 
 def k8s_source(settings: Settings, athena: Athena | None = None) -> AthenaK8sSource | None:
@@ -75,3 +90,12 @@ def k8s_source(settings: Settings, athena: Athena | None = None) -> AthenaK8sSou
     if not settings.k8s_guard.enabled:
         return None
     return AthenaK8sSource(settings.organization.athena, settings.k8s, athena)
+
+
+def k8s_summary(source: AthenaK8sSource | None) -> dict[str, Any]:
+    """``{"k8s": ...}`` for a run summary (``{}`` with the guard off): queries, Athena requests, and ``read`` false
+    with the ``errors`` when a question failed (the guardrail caught it; the summary must not read as empty)."""
+    if source is None:
+        return {}
+    part = {"queries": len(source.queries), "requests": source.requests, "read": not source.failures}
+    return {"k8s": {**part, "errors": list(source.failures)}}

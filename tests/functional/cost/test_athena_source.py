@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from costwarden.adapters.athena import Athena, AthenaQueryError
 from costwarden.adapters.cost_explorer import CostExplorer
 from costwarden.cost.frame import COST, from_ce_pages
@@ -19,9 +18,7 @@ from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-
-def _row(*values: str | None) -> dict[str, Any]:
-    return {"Data": [{} if v is None else {"VarCharValue": v} for v in values]}
+from tests.support.athena import row, stubbed
 
 
 @pytest.fixture
@@ -37,10 +34,10 @@ def test_one_query_per_question_in_the_workgroup(athena_client: Any) -> None:
     athena_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].query_results_queue.append(
         QueryResults(
             rows=[
-                _row("usage_date", "key_0", "key_1", "cost"),
-                _row("2026-11-01", "ml", "", "120.5"),
-                _row("2026-11-01", "", "", "3.25"),
-                _row("2026-11-02", "ml", "", "99"),
+                row("usage_date", "key_0", "key_1", "cost"),
+                row("2026-11-01", "ml", "", "120.5"),
+                row("2026-11-01", "", "", "3.25"),
+                row("2026-11-02", "ml", "", "99"),
             ],
             column_info=columns,
         )
@@ -60,26 +57,8 @@ def test_one_query_per_question_in_the_workgroup(athena_client: Any) -> None:
     assert len(pages[0]["ResultsByTime"]) == 3  # 2026-11-03 has no rows: still a day, with zero spend
 
 
-def _stubbed(responses: list[tuple[str, dict[str, Any]]]) -> tuple[Athena, Stubber]:
-    client = boto3.client("athena", region_name="us-east-1")
-    stubber = Stubber(client)
-    for operation, response in responses:
-        stubber.add_response(operation, response)
-    stubber.activate()
-    ticks = iter(range(1000))
-    athena = Athena(
-        "costwarden",
-        "costwarden_cost",
-        client=client,
-        sleep=lambda _s: None,
-        clock=lambda: float(next(ticks)),
-        max_wait_seconds=2,
-    )
-    return athena, stubber
-
-
 def test_a_failed_query_names_athena_reason() -> None:
-    athena, stubber = _stubbed(
+    athena, stubber = stubbed(
         [
             ("start_query_execution", {"QueryExecutionId": "q-1"}),
             (
@@ -100,7 +79,7 @@ def test_a_failed_query_names_athena_reason() -> None:
 
 def test_a_query_running_too_long_is_stopped() -> None:
     running = {"QueryExecution": {"QueryExecutionId": "q-2", "Status": {"State": "RUNNING"}}}
-    athena, stubber = _stubbed(
+    athena, stubber = stubbed(
         [
             ("start_query_execution", {"QueryExecutionId": "q-2"}),
             ("get_query_execution", running),
@@ -115,15 +94,15 @@ def test_a_query_running_too_long_is_stopped() -> None:
 
 def test_result_pages_are_all_read() -> None:
     meta = {"ColumnInfo": [{"Name": "a", "Type": "varchar"}]}
-    athena, stubber = _stubbed(
+    athena, stubber = stubbed(
         [
             ("start_query_execution", {"QueryExecutionId": "q-3"}),
             ("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-3", "Status": {"State": "SUCCEEDED"}}}),
             (
                 "get_query_results",
-                {"ResultSet": {"Rows": [_row("a"), _row("1")], "ResultSetMetadata": meta}, "NextToken": "t"},
+                {"ResultSet": {"Rows": [row("a"), row("1")], "ResultSetMetadata": meta}, "NextToken": "t"},
             ),
-            ("get_query_results", {"ResultSet": {"Rows": [_row("2"), _row(None)], "ResultSetMetadata": meta}}),
+            ("get_query_results", {"ResultSet": {"Rows": [row("2"), row(None)], "ResultSetMetadata": meta}}),
         ]
     )
     assert athena.query("SELECT a") == [{"a": "1"}, {"a": "2"}, {"a": None}]
