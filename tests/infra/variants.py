@@ -67,13 +67,14 @@ VARIANTS: Final[dict[str, dict[str, Any]]] = {
     "organization": {"organization": ORGANIZATION, "burn": {"enabled": True}},
     "slack_app": {"interact": {"enabled": True}},
     "teams_1000": {"reaper": {"regions": ["eu-west-1", "us-east-1"]}, "teams": thousand_teams()},
-    ATHENA_VARIANT: {"cost_source": "athena", "organization": ORGANIZATION},
+    ATHENA_VARIANT: {"cost_source": "athena", "organization": ORGANIZATION, "k8s_guard": {"enabled": True}},
     # The largest roles: ten regions everywhere, organization mode and every mode that adds permissions.
     "regions_10": {
         **EVERY_PERMISSION,
         "reaper": {**EVERY_PERMISSION["reaper"], "regions": list(TEN_REGIONS)},
         "organization": {**ORGANIZATION, "regions": list(TEN_REGIONS)},
         "burn": {"enabled": True},
+        "bedrock": {"enabled": True, "hard_limit": {"nlp": "auto"}, "roles": {"nlp": ["nlp-bedrock-caller"]}},
     },
 }
 
