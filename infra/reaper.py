@@ -6,14 +6,20 @@ pattern in the configured regions, only on resources carrying ``expires_at`` and
 resources — so even a bug in the reaper cannot terminate what the tags protect. The timeout is kept below the
 schedule's rate, so two scheduled runs never overlap (reserved concurrency would do it too, but a reservation fails
 deployment on new accounts whose concurrency limit is 10); no automatic retries of a failed run (the next run
-retries, idempotently).
+retries, idempotently). The read-only statement also holds the Price List read (``pricing:GetProducts``, on
+``*`` as the idle finder's): the reaped alert says what the run saves per month (issue 22); the price snapshot is in
+the state table, which every function reads and writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from constructs import Construct
+from costwarden.idle.checks.base import PRICE_READ
 from costwarden.resources.iam import policy_statements
 from costwarden.settings import Settings
 
@@ -24,6 +30,23 @@ from infra.scheduled import JobSpec, ScheduledJob
 REAPER_HANDLER = "costwarden.handlers.reaper.handler"
 REAPER_MAX_TIMEOUT_MINUTES = 10
 REAPER_MEMORY_MB = 512
+REAPER_READS_REASON = (
+    "The reaper's read-only statement lists and describes resources (tag:GetResources, ec2:Describe*, ...) and reads "
+    "the Price List (pricing:GetProducts) to say what a reap saves; none of these actions supports resource-level "
+    "permissions, so '*' is the only resource IAM accepts; every destructive action is in separate scoped statements."
+)
+nag.record_reasons(nag.XRAY_WILDCARD, REAPER_READS_REASON)
+
+
+def reaper_statements(
+    settings: Settings, *, partition: str, account: str, regions: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The registry's statements (``resources.iam.policy_statements``, shared with the member accounts' role) with
+    the Price List read added to their read-only statement: the one price read the deployed reaper makes."""
+    statements = policy_statements(settings, partition=partition, account=account, regions=regions)
+    (read,) = [s for s in statements if s["Sid"] == "ReaperReadOnly"]
+    read["Action"] = sorted({*read["Action"], PRICE_READ})
+    return statements
 
 
 def reaper_spec(settings: Settings) -> JobSpec:
@@ -34,10 +57,10 @@ def reaper_spec(settings: Settings) -> JobSpec:
         description="Warns about, then stops/terminates/deletes resources past their expires_at tag (capped)",
         timeout=Duration.minutes(min(REAPER_MAX_TIMEOUT_MINUTES, rate - 1)),
         memory_size=REAPER_MEMORY_MB,
-        statements=policy_statements,
+        statements=reaper_statements,
         policy_id="ReaperPolicy",
         scoped_reason=nag.REAPER_SCOPED_WILDCARD_REASON,
-        star_reason=None,
+        star_reason=REAPER_READS_REASON,
         schedule=events.Schedule.rate(Duration.minutes(rate)),
         rule_id="Schedule",
         rule_description="Costwarden reaper: hourly by default (settings.schedules.reaper_rate_minutes)",

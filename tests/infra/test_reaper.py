@@ -124,3 +124,20 @@ def test_timeout_stays_below_a_fast_schedule(tmp_path: Path) -> None:
 
 def test_sample_event_exists() -> None:
     assert (Path(__file__).resolve().parents[2] / "events/reaper/scheduled.json").is_file()
+
+
+def test_role_reads_the_price_list_and_the_state_table_s_price_snapshot(synth: Synth) -> None:
+    """Issue 22: the reaped alert's saving needs ``pricing:GetProducts`` (on ``*``, no resource-level permission,
+    only in the read-only statement) and the price snapshot's query and batch write on the state table."""
+    statements = [s for s in _reaper_policies(synth) if s["Effect"] == "Allow"]
+    (price,) = [s for s in statements if "pricing:GetProducts" in actions_of(s)]
+    assert price["Resource"] == "*" and "Condition" not in price
+    assert set(actions_of(price)) == {*read_actions(), "pricing:GetProducts"}  # nothing but reads on '*'
+    table = {"Fn::GetAtt": [synth.logical_id("State/Table"), "Arn"]}
+    on_table = {
+        a
+        for s in statements
+        if table in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        for a in actions_of(s)
+    }
+    assert {"dynamodb:Query", "dynamodb:BatchWriteItem"} <= on_table

@@ -195,7 +195,6 @@ class PriceList:
 
     def _fetch(self, family: Family, names: list[str]) -> dict[str, Quote]:
         """Every name's quote from one ``GetProducts`` request (its pages): term match for one name, any-of for more."""
-        api = self.clients("pricing", PRICING_REGION)
         price_list: list[str] = []
         filters = _filters(family.fields)
         if len(names) == 1:
@@ -204,6 +203,7 @@ class PriceList:
             filters.insert(len(filters) - 1, {"Type": "ANY_OF", "Field": family.type_field, "Value": ",".join(names)})
         request: dict[str, Any] = {"ServiceCode": family.code, "Filters": filters, "MaxResults": 100}
         try:
+            api = self.clients("pricing", PRICING_REGION)  # in the try: a client that cannot be built is a failure too
             while True:
                 with self._lock:
                     self.requests += 1

@@ -21,6 +21,7 @@ def _command(args: argparse.Namespace) -> int:
     # Imported here so `costwarden --help` stays fast (boto3 loads only when a command runs).
     from costwarden.core.act import Trigger
     from costwarden.reaper.execute import run_reaper
+    from costwarden.services.prices import price_book
     from costwarden.services.reaper import default_clients, regions_for, sns_publisher, state_store
     from costwarden.settings import load_settings
 
@@ -46,6 +47,7 @@ def _command(args: argparse.Namespace) -> int:
         dry_run=not args.apply,
         store_audit=note is None,
         trigger=Trigger.CLI,
+        prices=price_book(default_clients, state, settings),
     )
     rows = [d.to_dict() for d in result.decisions]
     problems = [f"{error.source} in {error.region}: {error.error}" for error in result.errors]

@@ -14,6 +14,7 @@ from costwarden.handlers.observability import logger, metrics, route_logs, run_s
 from costwarden.reaper.execute import run_reaper
 from costwarden.reaper.limit_run import run_limits
 from costwarden.reaper.limits import limited_teams
+from costwarden.services.prices import price_book
 from costwarden.services.reaper import default_clients, regions_for, sns_publisher
 from costwarden.settings import load_settings
 
@@ -30,6 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         clients=default_clients,
         state=state,
         publish_fn=sns_publisher(),
+        prices=price_book(default_clients, state, settings),  # what the reaped alert saves per month (issue 22)
     )
     counts = result.counts()
     for status, count in counts.items():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from costwarden.adapters.cloudwatch_metrics import CloudWatchMetrics
 from costwarden.adapters.idle_describe import AwsDescriber
-from costwarden.adapters.pricing import PriceList
 from costwarden.idle.service import Ports
 from costwarden.models.idle_ports import Store
 from costwarden.models.ports import Clients
+from costwarden.services.prices import price_book
 from costwarden.settings import Settings
 
 
@@ -16,6 +16,6 @@ def aws_ports(clients: Clients, state: Store | None, settings: Settings) -> Port
     return Ports(
         clients=clients,
         metrics=CloudWatchMetrics(clients),
-        prices=PriceList(clients, state, cache_days=settings.idle.price_cache_days),
+        prices=price_book(clients, state, settings),
         describe=AwsDescriber(clients),
     )

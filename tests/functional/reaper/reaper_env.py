@@ -15,6 +15,7 @@ from botocore.exceptions import EndpointConnectionError
 from costwarden.adapters import aws
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.models.alert import AlertEvent
+from costwarden.models.idle_ports import PriceBook
 from costwarden.reaper.execute import RunResult, run_reaper
 from costwarden.settings import Settings, parse_settings
 from moto import mock_aws
@@ -72,6 +73,7 @@ class Account:
         apply: bool = False,
         now: datetime = NOW,
         publish: bool = True,
+        prices: PriceBook | None = None,
     ) -> RunResult:
         return run_reaper(
             cfg or parse_settings({}),
@@ -81,6 +83,7 @@ class Account:
             publish_fn=self.record if publish else None,
             dry_run=not apply,
             now=now,
+            prices=prices,
         )
 
     def record(self, event: AlertEvent) -> str:
@@ -92,10 +95,13 @@ class Account:
         # Any id works in moto; describe_images would serialise hundreds of default AMIs (seconds per call).
         return "ami-12345678"
 
-    def instances(self, n: int = 1, region: str = "us-east-1", protected: bool = False, **tags: str) -> list[str]:
+    def instances(
+        self, n: int = 1, region: str = "us-east-1", protected: bool = False, instance_type: str = "", **tags: str
+    ) -> list[str]:
         ec2 = self.client("ec2", region)
         spec = [{"ResourceType": "instance", "Tags": tag_list(tags)}] if tags else []
-        out = ec2.run_instances(ImageId=self.ami(region), MinCount=n, MaxCount=n, TagSpecifications=spec)
+        typed = {"InstanceType": instance_type} if instance_type else {}
+        out = ec2.run_instances(ImageId=self.ami(region), MinCount=n, MaxCount=n, TagSpecifications=spec, **typed)
         ids = [i["InstanceId"] for i in out["Instances"]]
         if protected:
             for instance_id in ids:

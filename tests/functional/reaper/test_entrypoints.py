@@ -100,6 +100,23 @@ def test_handler_applies_audits_in_dynamodb_and_publishes(account: Account, monk
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     kinds = sorted(json.loads(json.loads(m["Body"])["Message"])["kind"] for m in messages)
     assert kinds == ["reaped", "tag_violation"]
+    # The handler passes its price book (issue 22): moto has no Price List, so the saving is "not known", with
+    # the reason that no list price was found — not "this run read no prices".
+    (reaped,) = [e for m in messages if (e := json.loads(json.loads(m["Body"])["Message"]))["kind"] == "reaped"]
+    assert reaped["summary"].endswith("What this saves per month is not known: no list price for 1 of them.")
+
+
+def test_cli_apply_prices_what_it_reaped(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``costwarden reap --apply`` builds the same price book as the handler (the reaped alert's saving)."""
+    topic, queue, sqs = _deploy(account)
+    monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
+    (old,) = account.instances(1, team="vision", expires_at=EXPIRED)
+    assert cli(["--apply", "--format", "json", "--regions", "us-east-1"]) == 0
+    assert account.instance_state(old) == "terminated"
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (reaped,) = [e for m in messages if (e := json.loads(json.loads(m["Body"])["Message"]))["kind"] == "reaped"]
+    assert reaped["summary"].endswith("What this saves per month is not known: no list price for 1 of them.")
 
 
 def test_run_command_knows_the_reaper() -> None:
