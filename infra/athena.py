@@ -48,11 +48,14 @@ EXPORT_COLUMNS: Final[dict[str, dict[str, str]]] = {
         "line_item_line_item_type": "string",
         "line_item_product_code": "string",
         "line_item_resource_id": "string",
+        "line_item_usage_type": "string",
+        "line_item_usage_amount": "double",
         "line_item_unblended_cost": "double",
         "line_item_blended_cost": "double",
         "reservation_effective_cost": "double",
         "reservation_unused_amortized_upfront_fee_for_billing_period": "double",
         "reservation_unused_recurring_fee": "double",
+        "savings_plan_savings_plan_effective_cost": "double",
         "resource_tags": "map<string,string>",
     },
     "focus": {
@@ -66,8 +69,9 @@ EXPORT_COLUMNS: Final[dict[str, dict[str, str]]] = {
         "Tags": "map<string,string>",
     },
 }
-#: Columns in the export that no query reads (kept for the reader of the raw files: which resource cost what).
-UNQUERIED_COLUMNS: Final = {"cur2": {"line_item_resource_id"}, "focus": {"ResourceId"}}
+#: Columns in the export that no query reads (kept for the reader of the raw files: which resource cost what);
+#: the unit costs' question (``unitcost/sql``) reads the resource id, usage type and amount of CUR 2.0.
+UNQUERIED_COLUMNS: Final[dict[str, set[str]]] = {"cur2": set(), "focus": {"ResourceId"}}
 PARTITION_KEY: Final = "billing_period"
 RESULTS_DAYS: Final = 7
 S1: Final = "AwsSolutions::AwsSolutions-S1"
