@@ -345,8 +345,10 @@ def athena_lines(settings: Settings, athena: Athena, start: date, end: date) -> 
     sql = athena_sql.render(settings.organization.athena.table, start, end, keys)
     rows = athena_sql.rows_as_cur(athena.query(sql), keys)
     columns = [*cur.REQUIRED, "line_item_product_code", "line_item_resource_id"]
-    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
-    return lines_of(settings, table, "Athena unit-cost line items"), sql
+    if not rows:  # a window without SageMaker or Bedrock usage: no line items (typed, so the day filters work)
+        empty = lines_of(settings, pd.DataFrame(columns=columns), "Athena unit-cost line items")
+        return empty.astype({"date": object}), sql
+    return lines_of(settings, pd.DataFrame(rows), "Athena unit-cost line items"), sql
 
 
 def check_athena(settings: Settings) -> None:
