@@ -70,20 +70,13 @@ class UnitCosts(Construct):
         check_settings(settings)
         if athena is None:  # cost_source: athena builds it (infra/stack.py); checked above, said again for the type
             raise SettingsError("unitcost.enabled needs the Athena path (cost_source: athena) in the stack")
+        # Defaults kept: it publishes alerts and reads/writes the state table (episodes, the month's record).
+        description = "Daily unit costs per model: per 1k inferences, training run, 1M tokens; regressions"
         self.function = CostwardenFunction(
-            self,
-            "Function",
-            core=core,
-            service_name=SERVICE_NAME,
-            handler=HANDLER,
-            description="Daily unit costs per model: per 1k inferences, training run, 1M tokens; regressions",
-            bundle=Bundle.ANALYTICS,
-            timeout=Duration.minutes(10),
+            self, "Function", core=core, service_name=SERVICE_NAME, handler=HANDLER, description=description,
+            bundle=Bundle.ANALYTICS, timeout=Duration.minutes(10), retry_attempts=0,
             memory_size=1024,  # pandas: memory also buys CPU for the cold import and the month's line items
-            publishes_alerts=True,
-            state_access="read_write",
-            retry_attempts=0,
-        )
+        )  # fmt: skip
         self.athena_reads = iam.Policy(self, "AthenaCostRead", statements=athena.query_statements(ATHENA_ACTIONS))
         self.athena_reads.attach_to_role(self.function.role)
         nag.acknowledge_scoped(self.athena_reads, athena.wildcard_findings(), ATHENA_REASON)
@@ -93,10 +86,7 @@ class UnitCosts(Construct):
         self.metric_reads.attach_to_role(self.function.role)
         nag.acknowledge_because(self.metric_reads, nag.NO_RESOURCE_LEVEL_PERMISSIONS, METRIC_READS_REASON)
         hour = schedule_hour(settings)
-        self.rule = events.Rule(
-            self,
-            "DailySchedule",
-            description=f"Costwarden unit costs, daily at {hour:02d}:30 UTC",
-            schedule=events.Schedule.cron(minute="30", hour=str(hour)),
-            targets=[targets.LambdaFunction(self.function.function, retry_attempts=0)],
-        )
+        cron = events.Schedule.cron(minute="30", hour=str(hour))
+        said = f"Costwarden unit costs, daily at {hour:02d}:30 UTC"
+        self.rule = events.Rule(self, "DailySchedule", description=said, schedule=cron)
+        self.rule.add_target(targets.LambdaFunction(self.function.function, retry_attempts=0))
