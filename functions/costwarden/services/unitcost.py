@@ -365,6 +365,10 @@ def check_athena(settings: Settings) -> None:
         )
 
 
+#: What a failed read of the bill raises: the query failed or timed out, an AWS error, a row normalise refuses.
+BILL_READ_ERRORS: tuple[type[Exception], ...] = (AthenaQueryError, cur.UnitCostError, *AWS_ERRORS)
+
+
 @dataclass
 class DailyRun:
     """What the scheduled run did: the run (None when the bill could not be read) and its reads."""
@@ -411,7 +415,7 @@ def run_daily(
     daily = DailyRun(None, start, end)
     try:
         lines, _sql = athena_lines(settings, athena, start, end)
-    except (AthenaQueryError, cur.UnitCostError, *AWS_ERRORS) as error:
+    except BILL_READ_ERRORS as error:
         daily.errors.append(f"line items not read from Athena: {type(error).__name__}: {error}")
         return daily
     finally:
