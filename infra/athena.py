@@ -48,11 +48,14 @@ EXPORT_COLUMNS: Final[dict[str, dict[str, str]]] = {
         "line_item_line_item_type": "string",
         "line_item_product_code": "string",
         "line_item_resource_id": "string",
+        "line_item_usage_type": "string",
+        "line_item_usage_amount": "double",
         "line_item_unblended_cost": "double",
         "line_item_blended_cost": "double",
         "reservation_effective_cost": "double",
         "reservation_unused_amortized_upfront_fee_for_billing_period": "double",
         "reservation_unused_recurring_fee": "double",
+        "savings_plan_savings_plan_effective_cost": "double",
         "resource_tags": "map<string,string>",
     },
     "focus": {
@@ -67,13 +70,12 @@ EXPORT_COLUMNS: Final[dict[str, dict[str, str]]] = {
     },
 }
 #: ``k8s_guard`` (CUR 2.0): the columns the EKS questions (``costwarden/k8s/sql/``) read beyond ``EXPORT_COLUMNS``:
-#: split cost allocation data, the usage type (a row's CPU / memory / GPU part, the node's own EC2 line) and the net
-#: figures (amortized after discounts). tests/infra/test_k8s_guard.py derives them from the rendered SQL.
+#: split cost allocation data and the net figures (amortized after discounts); the usage type and the Savings Plan
+#: effective cost are in ``EXPORT_COLUMNS`` (the unit costs read them too). tests/infra/test_k8s_guard.py derives
+#: them from the rendered SQL.
 K8S_EXPORT_COLUMNS: Final[dict[str, str]] = {
-    "line_item_usage_type": "string",
     "line_item_net_unblended_cost": "double",
     "reservation_net_effective_cost": "double",
-    "savings_plan_savings_plan_effective_cost": "double",
     "savings_plan_net_savings_plan_effective_cost": "double",
     "split_line_item_parent_resource_id": "string",
     "split_line_item_split_cost": "double",
@@ -81,8 +83,9 @@ K8S_EXPORT_COLUMNS: Final[dict[str, str]] = {
     "split_line_item_unused_cost": "double",
     "split_line_item_net_unused_cost": "double",
 }
-#: Columns in the export that no query reads (kept for the reader of the raw files: which resource cost what).
-UNQUERIED_COLUMNS: Final = {"cur2": {"line_item_resource_id"}, "focus": {"ResourceId"}}
+#: Columns in the export that no query reads (kept for the reader of the raw files: which resource cost what);
+#: the unit costs' question (``unitcost/sql``) reads the resource id, usage type and amount of CUR 2.0.
+UNQUERIED_COLUMNS: Final[dict[str, set[str]]] = {"cur2": set(), "focus": {"ResourceId"}}
 PARTITION_KEY: Final = "billing_period"
 RESULTS_DAYS: Final = 7
 S1: Final = "AwsSolutions::AwsSolutions-S1"

@@ -32,6 +32,7 @@ from infra.org import MemberRoles
 from infra.reaper import Reaper
 from infra.state import StateTable
 from infra.tag_audit import TagAudit
+from infra.unitcost import UnitCosts
 
 
 def settings_from_context(node_context: Mapping[str, Any] | None) -> Settings:
@@ -80,6 +81,9 @@ class CostwardenStack(Stack):
         )
         self.bedrock = BedrockGuard(self, "BedrockGuard", core=self.core) if settings.bedrock.enabled else None
         self.burn = BurnGuard(self, "Burn", core=self.core) if settings.burn.enabled else None
+        self.unitcost = (
+            UnitCosts(self, "UnitCosts", core=self.core, athena=self.athena) if settings.unitcost.enabled else None
+        )
         # Capabilities (one line each): CostMonitor(self, "CostMonitor", core=self.core), Reaper(...), TagAudit(...)
 
         if settings.organization.enabled:  # organization scale (infra/fanout.py, infra/org.py)

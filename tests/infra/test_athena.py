@@ -81,10 +81,22 @@ def sql_columns(fmt: str) -> set[str]:
                 team="ml",
                 filters={"pool": ["a"]},
             )
-            tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])  # type: ignore[index]
-            assert not tree["error"], tree
-            columns |= set(_column_refs(tree["statements"]))
+            columns |= _parsed_columns(con, sql)
+    if fmt == "cur2":  # the unit costs' line items (unitcost/sql/line_items.sql) are read from the same table
+        columns |= _parsed_columns(con, _unit_cost_sql())
     return columns
+
+
+def _parsed_columns(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])  # type: ignore[index]
+    assert not tree["error"], tree
+    return set(_column_refs(tree["statements"]))
+
+
+def _unit_cost_sql(table: str = "t") -> str:
+    from costwarden.unitcost.athena_sql import render as render_line_items
+
+    return render_line_items(table, date(2024, 1, 30), date(2024, 2, 2), ["team", "model_id"])
 
 
 @pytest.mark.parametrize("fmt", ["cur2", "focus"])
@@ -133,6 +145,8 @@ def test_the_glue_table_reads_every_rendered_query_on_duckdb() -> None:
                 excluded_record_types=["Tax"],
             )
             assert con.execute(sql).fetchall() == []
+        if fmt == "cur2":
+            assert con.execute(_unit_cost_sql()).fetchall() == []
 
 
 # --- the resources ----------------------------------------------------------------------------------------------

@@ -67,7 +67,12 @@ VARIANTS: Final[dict[str, dict[str, Any]]] = {
     "organization": {"organization": ORGANIZATION, "burn": {"enabled": True}},
     "slack_app": {"interact": {"enabled": True}},
     "teams_1000": {"reaper": {"regions": ["eu-west-1", "us-east-1"]}, "teams": thousand_teams()},
-    ATHENA_VARIANT: {"cost_source": "athena", "organization": ORGANIZATION, "k8s_guard": {"enabled": True}},
+    ATHENA_VARIANT: {
+        "cost_source": "athena",
+        "organization": ORGANIZATION,
+        "k8s_guard": {"enabled": True},
+        "unitcost": {"enabled": True},
+    },
     # The largest roles: ten regions everywhere, organization mode and every mode that adds permissions.
     "regions_10": {
         **EVERY_PERMISSION,

@@ -18,6 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from costwarden.adapters.athena import Athena, AthenaQueryError
+from costwarden.adapters.aws import AWS_ERRORS
+from costwarden.adapters.cloudwatch_metrics import CloudWatchMetrics
 from costwarden.core.arn import BadArn, parse_arn
 from costwarden.core.keys import UNITCOST_DIGEST_PK, UNITCOST_DIGEST_SK, UNITCOST_MONTH_PK
 from costwarden.core.money import usd
@@ -28,7 +31,7 @@ from costwarden.models.digest import UnitCostMove
 from costwarden.models.idle_ports import MetricReader, PriceBook
 from costwarden.models.ports import Publisher, StateStore
 from costwarden.settings import Settings, UnitCostSettings
-from costwarden.unitcost import compute, regressions, sections
+from costwarden.unitcost import athena_sql, compute, regressions, sections
 from costwarden.unitcost import lines as cur
 from costwarden.unitcost import usage as denominators
 from costwarden.unitcost.alerts import RegressionRun, raise_regressions
@@ -319,3 +322,108 @@ def report_section(store: StateStore, month: str) -> str:
     """The monthly report's unit-cost section from the month's record ('' when the unit-cost run left none)."""
     item = store.get(UNITCOST_MONTH_PK, month) or {}
     return sections.report_html(month, item.get("results", []), item.get("daily", {}), item.get("regressions", []))
+
+
+def lines_of(settings: Settings, table: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A CUR 2.0 table (a file, or the Athena rows) as the normalised line items, with the configured tag keys."""
+    return cur.normalise(table, team_key=settings.tags.team_key, model_key=settings.unitcost.model_key, source=source)
+
+
+def window(settings: Settings, now: datetime) -> tuple[date, date]:
+    """The days a daily run reads, ``[start, end)``: the month of yesterday and, before it, enough days for the
+    detector's baseline and the zero-denominator lookback; up to today (the bill has no later day)."""
+    yesterday = now.date() - timedelta(days=1)
+    cfg = settings.unitcost
+    back = yesterday - timedelta(days=max(cfg.baseline_days, cfg.zero_lookback_days) + 1)
+    return min(yesterday.replace(day=1), back), now.date()
+
+
+def athena_lines(settings: Settings, athena: Athena, start: date, end: date) -> tuple[pd.DataFrame, str]:
+    """The window's SageMaker and Bedrock line items from the Athena path's table (one partition-pruned query) and
+    its SQL. A failed query raises ``AthenaQueryError`` (or an AWS error): never an empty bill."""
+    keys = (settings.tags.team_key, settings.unitcost.model_key)
+    sql = athena_sql.render(settings.organization.athena.table, start, end, keys)
+    rows = athena_sql.rows_as_cur(athena.query(sql), keys)
+    columns = [*cur.REQUIRED, "line_item_product_code", "line_item_resource_id"]
+    if not rows:  # a window without SageMaker or Bedrock usage: no line items (typed, so the day filters work)
+        empty = lines_of(settings, pd.DataFrame(columns=columns), "Athena unit-cost line items")
+        return empty.astype({"date": object}), sql
+    return lines_of(settings, pd.DataFrame(rows), "Athena unit-cost line items"), sql
+
+
+def check_athena(settings: Settings) -> None:
+    """``unitcost.enabled`` reads the bill from the Athena path: refused, naming the keys, without it."""
+    if settings.cost_source != "athena":
+        raise cur.UnitCostError(
+            f"unitcost.enabled needs cost_source: athena (the line items are read from the CUR 2.0 Data Export), "
+            f"but cost_source is {settings.cost_source}"
+        )
+    if settings.organization.athena.export_format != "cur2":
+        raise cur.UnitCostError(
+            "unitcost.enabled needs organization.athena.export_format: cur2 (resource ids and usage types are CUR 2.0 "
+            f"columns), but it is {settings.organization.athena.export_format}"
+        )
+
+
+#: What a failed read of the bill raises: the query failed or timed out, an AWS error, a row normalise refuses.
+BILL_READ_ERRORS: tuple[type[Exception], ...] = (AthenaQueryError, cur.UnitCostError, *AWS_ERRORS)
+
+
+@dataclass
+class DailyRun:
+    """What the scheduled run did: the run (None when the bill could not be read) and its reads."""
+
+    run: UnitCostRun | None
+    start: date
+    end: date
+    athena_requests: int = 0
+    metric_requests: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The handler's JSON-able summary (the log line and the invocation's result)."""
+        run = self.run
+        return {
+            "window": [self.start.isoformat(), self.end.isoformat()],
+            "results": len(run.report.results) if run else 0,
+            "regressions": len(run.regressions.regressions) if run else 0,
+            "alerts": len(run.regressions.events) if run else 0,
+            "idle_findings": len(run.idle) if run else 0,
+            "moves": len(run.moves) if run else 0,
+            "bedrock_reconciled": run.report.reconciliation.ok if run else None,
+            "athena_requests": self.athena_requests,
+            "metric_requests": dict(sorted(self.metric_requests.items())),
+            "errors": self.errors,
+        }
+
+
+def run_daily(
+    settings: Settings,
+    *,
+    athena: Athena,
+    metrics: CloudWatchMetrics,
+    store: StateStore,
+    publish: Publisher,
+    now: datetime,
+    region: str,
+) -> DailyRun:
+    """The scheduled run: the window's line items from Athena, the endpoints' denominators from CloudWatch, then
+    ``run_unit_costs``. A bill that cannot be read stops the run with its error (nothing judged, nothing stored:
+    a failed read is never "no unit costs"); a denominator that cannot be read leaves its days unknown."""
+    check_athena(settings)
+    start, end = window(settings, now)
+    daily = DailyRun(None, start, end)
+    try:
+        lines, _sql = athena_lines(settings, athena, start, end)
+    except BILL_READ_ERRORS as error:
+        daily.errors.append(f"line items not read from Athena: {type(error).__name__}: {error}")
+        return daily
+    finally:
+        daily.athena_requests = int(athena.requests)
+    usage, errors = read_denominators(
+        metrics, lines, settings.unitcost, start=start, end=end, default_region=region, today=now.date()
+    )
+    daily.metric_requests = dict(metrics.requests)
+    daily.run = run_unit_costs(settings, lines, usage, store=store, publish=publish, now=now, errors=errors)
+    daily.errors += daily.run.errors
+    return daily

@@ -35,6 +35,11 @@ class CustomDenominator(_Model):
 class UnitCostSettings(_Model):
     """Unit costs per model, training run and token, and their efficiency regressions."""
 
+    enabled: bool = False
+    """Deploy the daily unit-cost function (docs/unitcost.md, "Deploying"): it reads the bill's line items through
+    the Athena path, so it needs `cost_source: athena` with a CUR 2.0 export (synth refuses it otherwise). Off, the
+    CLI (`costwarden unit-costs --cur FILE`) still works from a downloaded export."""
+
     warn_ratio: float = Field(1.5, gt=1)
     """A unit cost at this multiple of its own baseline, while its denominator is not falling, is a warning."""
     critical_ratio: float = Field(2.0, gt=1)

@@ -3,7 +3,6 @@ finding through the idle finder's run, a training job priced through the Price L
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,6 @@ from costwarden.adapters.sns import publish as sns_publish
 from costwarden.adapters.state import MemoryStateStore
 from costwarden.idle.run import run_idle
 from costwarden.idle.service import Ports
-from costwarden.models.alert import AlertEvent
 from costwarden.services import unitcost as service
 from costwarden.settings import Settings
 from costwarden.unitcost import compute
@@ -28,7 +26,7 @@ from moto import mock_aws
 
 from tests.functional.advisor.stubs import stubbed_clients
 from tests.support.aws import alert_queue
-from tests.support.unitcost import days, hosting_days, normalised
+from tests.support.unitcost import days, hosting_days, normalised, put_daily_invocations, received_alerts
 
 REGION = "us-east-1"
 FIRST = date(2026, 10, 4)
@@ -43,35 +41,14 @@ def account() -> Iterator[None]:
         yield
 
 
-def _put_daily(endpoint: str, per_day: dict[date, float]) -> None:
-    cw = aws.client("cloudwatch", REGION)
-    dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}]
-    data = [
-        {"MetricName": "Invocations", "Dimensions": dims, "Timestamp": datetime(d.year, d.month, d.day, 12, tzinfo=UTC),
-         "Value": value}
-        for d, value in per_day.items()
-    ]  # fmt: skip
-    cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data)
-
-
-def _received(queue_url: str) -> list[AlertEvent]:
-    sqs = aws.client("sqs", REGION)
-    out = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            out.append(AlertEvent.from_json(json.loads(message["Body"])["Message"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return out
-
-
 def test_flat_invocations_while_the_instance_price_doubles_raise_one_alert_naming_both(account: None) -> None:
     topic, queue = alert_queue(aws.client("sns", REGION), aws.client("sqs", REGION))
     window = days(FIRST, SPAN)
     moved = {d: "ml.g5.4xlarge" if d >= SWITCH else "ml.g5.xlarge" for d in window}
     # fraud-v3 moves to a twice-as-dear instance with flat traffic; search-v2 keeps its instance, loses half its
     # traffic (its cost per 1k doubles too, but that is traffic, not efficiency).
-    _put_daily("fraud-v3", dict.fromkeys(window, 50_000))
-    _put_daily("search-v2", {d: 50_000 if d < SWITCH else 25_000 for d in window})
+    put_daily_invocations("fraud-v3", dict.fromkeys(window, 50_000))
+    put_daily_invocations("search-v2", {d: 50_000 if d < SWITCH else 25_000 for d in window})
     lines = normalised(
         hosting_days("fraud-v3", "fraud", "fraud-v3", moved)
         + hosting_days("search-v2", "search", "search-v2", dict.fromkeys(window, "ml.g5.xlarge"))
@@ -88,7 +65,7 @@ def test_flat_invocations_while_the_instance_price_doubles_raise_one_alert_namin
         now=datetime(2026, 11, 4, 8, tzinfo=UTC),
     )  # fmt: skip
     assert run.errors == []
-    (event,) = _received(queue)
+    (event,) = received_alerts(queue)
     assert event.team == "fraud" and event.kind.value == "unit_cost"
     assert event.title == (
         "fraud: cost per 1k predictions of fraud-v3 doubled: traffic flat, "
