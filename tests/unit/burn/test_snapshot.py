@@ -70,7 +70,7 @@ def test_an_unpriced_type_is_counted_as_unpriced_never_as_zero() -> None:
     units = Units()
     apply(units, take(instance("i-1", "x9.unknown", team="nlp"), instance("i-2", team="nlp")))
     rate = units.rate("nlp")
-    assert (rate.usd_per_hour, rate.unpriced) == (pytest.approx(P4D), 1)
+    assert rate.usd_per_hour == pytest.approx(P4D) and rate.unpriced == 1
     assert units.units["ec2:i-1"].usd_each is None and "price unknown" in units.units["ec2:i-1"].note
 
 
