@@ -4,6 +4,7 @@ grow with pages and batches, never with instances."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -118,3 +119,20 @@ def test_a_failing_listing_is_a_reported_error_never_a_clean_snapshot() -> None:
     )
     assert summary["failed_regions"] == [REGION] and summary["listed"] == 0 and summary["gone"] == 0
     assert store.query("burn#snapshot") == []  # no scope listed: the next snapshot still stops nothing from this one
+
+
+@mock_aws
+def test_the_reaper_handler_seeds_the_rate_with_the_burn_guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from costwarden.handlers.context import LocalContext
+    from costwarden.handlers.reaper import handler
+
+    account = Account()
+    fleet = account.launch(2, team="nlp")
+    monkeypatch.setenv("STATE_TABLE_NAME", "costwarden-state")
+    monkeypatch.delenv("ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.setenv("COSTWARDEN_SETTINGS", json.dumps({"burn": {"enabled": True}}))
+    summary = handler({}, LocalContext(function_name="reaper"))["burn_snapshot"]
+    assert (summary["seeded"], summary["listed"], summary["failed_regions"]) == (2, 2, [])
+    units = {item["sk"]: item for item in account.store.query("burn#unit")}
+    assert sorted(units) == sorted(f"ec2:{iid}" for iid in fleet)
+    assert {(u["team"], u["instance_type"], u["count"]) for u in units.values()} == {("nlp", "p4d.24xlarge", 1)}
