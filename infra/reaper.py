@@ -18,12 +18,14 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 from costwarden.idle.checks.base import PRICE_READ
 from costwarden.resources.iam import policy_statements
 from costwarden.settings import Settings
 
 from infra import nag
+from infra.burn import PRICE_READS
 from infra.function import CoreResources
 from infra.scheduled import JobSpec, ScheduledJob
 
@@ -47,6 +49,13 @@ def reaper_statements(
     (read,) = [s for s in statements if s["Sid"] == "ReaperReadOnly"]
     read["Action"] = sorted({*read["Action"], PRICE_READ})
     return statements
+
+
+BURN_SNAPSHOT_REASON = (
+    "With burn.enabled the reaper's hourly run seeds the burn guard's rate from its inventory and prices what runs "
+    "with pricing:GetProducts and ec2:DescribeSpotPriceHistory, which support no resource-level permissions ('*' is "
+    "the only resource IAM accepts; both read-only). Acknowledged on its own policy, which holds exactly these two."
+)
 
 
 def reaper_spec(settings: Settings) -> JobSpec:
@@ -73,3 +82,10 @@ class Reaper(ScheduledJob):
 
     def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id, core=core, spec=reaper_spec(core.settings), scheduled=scheduled)
+        if core.settings.burn.enabled:  # issue 25: the inventory snapshot prices what runs (docs/burn.md)
+            prices = iam.Policy(
+                self, "BurnSnapshotPrices", statements=[iam.PolicyStatement(actions=list(PRICE_READS), resources=["*"])]
+            )
+            self.function.role.attach_inline_policy(prices)
+            nag.record_reasons(nag.NO_RESOURCE_LEVEL_PERMISSIONS, BURN_SNAPSHOT_REASON)
+            nag.acknowledge_because(prices, nag.NO_RESOURCE_LEVEL_PERMISSIONS, BURN_SNAPSHOT_REASON)

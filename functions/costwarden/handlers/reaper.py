@@ -14,6 +14,7 @@ from costwarden.handlers.observability import logger, metrics, route_logs, run_s
 from costwarden.reaper.execute import run_reaper
 from costwarden.reaper.limit_run import run_limits
 from costwarden.reaper.limits import limited_teams
+from costwarden.services.burn import seed_from_inventory as seed_burn
 from costwarden.services.prices import price_book
 from costwarden.services.reaper import default_clients, regions_for, sns_publisher
 from costwarden.settings import load_settings
@@ -42,5 +43,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             settings, regions=regions_for(settings), clients=default_clients, state=state, publish_fn=sns_publisher()
         )
         summary["limits"] = limit_result.summary()
+    if settings.burn.enabled:  # issue 25: the burn rate starts from what runs now (the inventory snapshot)
+        summary["burn_snapshot"] = seed_burn(
+            settings, regions=regions_for(settings), clients=default_clients, store=state, now=result.started_at
+        )
     logger.info("reaper run finished", **summary)
     return summary

@@ -76,6 +76,7 @@ class Ec2Instance(Ec2Tagged):
             termination_protected=None,
             details={
                 "instance_type": item.get("InstanceType", ""),
+                "lifecycle": item.get("InstanceLifecycle", ""),  # spot / capacity-block: the burn snapshot's market
                 "state_reason": item.get("StateTransitionReason", ""),
                 "volumes": [
                     m["Ebs"]["VolumeId"]

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from costwarden.burn.run import BurnPorts, BurnResult, PriceKey, run_burn
+from costwarden.burn import snapshot
+from costwarden.burn.rate import UNIT_PK, Units
+from costwarden.burn.run import BurnPorts, BurnResult, PriceKey, Prices, run_burn
 from costwarden.core import baselines
 from costwarden.models.idle_ports import Quote
-from costwarden.models.ports import StateStore
+from costwarden.models.ports import Clients, StateStore
+from costwarden.resources.inventory import collect_every
 from costwarden.settings import Settings
 
 #: Why a managed-spot SageMaker job or a capacity block has no hourly price in the Price List.
@@ -126,3 +129,59 @@ def aws_ports(settings: Settings, store: StateStore, publish: Callable[..., obje
         store=store, prices=prices, baseline=stored_baseline(store), role_tags=RoleTags(), publish=publish
     )
     return ports, prices
+
+
+def seed_from_inventory(
+    settings: Settings,
+    *,
+    regions: Sequence[str],
+    clients: Clients,
+    store: StateStore,
+    now: datetime,
+    prices: Prices | None = None,
+    account: str | None = None,
+) -> dict[str, Any]:
+    """The inventory snapshot (``burn.snapshot``), on the reaper's hourly run: every EC2 instance of ``regions``
+    listed (one ``DescribeInstances`` page per 1,000 instances), priced once per distinct type and region, the
+    changed unit records written in batches. Returns the run's summary; a failure is in it, never raised (the
+    reaper's own run is done by then) and never read as "nothing runs"."""
+    try:
+        return _seed(settings, regions=regions, clients=clients, store=store, now=now, prices=prices, account=account)
+    except Exception as error:  # recorded in the reaper's summary; the next hourly run seeds again
+        return {"error": f"burn snapshot: {type(error).__name__}: {str(error)[:200]}"}
+
+
+def _seed(
+    settings: Settings,
+    *,
+    regions: Sequence[str],
+    clients: Clients,
+    store: StateStore,
+    now: datetime,
+    prices: Prices | None,
+    account: str | None,
+) -> dict[str, Any]:
+    listing = collect_every(clients, list(regions), [snapshot.RESOURCE_TYPE])
+    if account is None:
+        from costwarden.adapters.sts import caller_account
+
+        account = caller_account(clients("sts", regions[0])) if regions else None
+    accounts = {account} if account else {a for a in map(snapshot.account_of, (r.arn for r in listing.resources)) if a}
+    failed = sorted({e.region for e in listing.errors})
+    taken = snapshot.snapshot_of(
+        listing.resources, at=now, listed=[(a, r) for a in accounts for r in regions], failed_regions=failed
+    )
+    keys = taken.price_keys()
+    quotes = (prices or AwsPrices(clients, store)).quote_all(keys) if keys else {}
+    units = Units.load(store.query(UNIT_PK))
+    done = snapshot.seed(
+        units,
+        taken,
+        previous=snapshot.previous_of(store.query(snapshot.SNAPSHOT_PK)),
+        quotes=quotes,
+        policy=settings.tags,
+    )
+    writes = len(units.changed)
+    units.save(store, settings.burn.unit_ttl_days)
+    store.put_many(snapshot.scopes_of(taken), ttl_days=settings.burn.unit_ttl_days)
+    return {**done.totals(), "listed": len(taken.seen), "written": writes, "failed_regions": failed}
