@@ -8,7 +8,8 @@ schedule's rate, so two scheduled runs never overlap (reserved concurrency would
 deployment on new accounts whose concurrency limit is 10); no automatic retries of a failed run (the next run
 retries, idempotently). The read-only statement also holds the Price List read (``pricing:GetProducts``, on
 ``*`` as the idle finder's): the reaped alert says what the run saves per month (issue 22); the price snapshot is in
-the state table, which every function reads and writes.
+the state table, which every function reads and writes. With ``burn.enabled`` the same statement gains the spot
+price read (``ec2:DescribeSpotPriceHistory``): the hourly inventory seeds the burn guard's rate (docs/burn.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 from costwarden.idle.checks.base import PRICE_READ
 from costwarden.resources.iam import policy_statements
@@ -34,7 +34,8 @@ REAPER_MAX_TIMEOUT_MINUTES = 10
 REAPER_MEMORY_MB = 512
 REAPER_READS_REASON = (
     "The reaper's read-only statement lists and describes resources (tag:GetResources, ec2:Describe*, ...) and reads "
-    "the Price List (pricing:GetProducts) to say what a reap saves; none of these actions supports resource-level "
+    "the Price List (pricing:GetProducts) to say what a reap saves (with burn.enabled also the spot price history, "
+    "ec2:DescribeSpotPriceHistory, to seed the burn rate); none of these actions supports resource-level "
     "permissions, so '*' is the only resource IAM accepts; every destructive action is in separate scoped statements."
 )
 nag.record_reasons(nag.XRAY_WILDCARD, REAPER_READS_REASON)
@@ -44,18 +45,13 @@ def reaper_statements(
     settings: Settings, *, partition: str, account: str, regions: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The registry's statements (``resources.iam.policy_statements``, shared with the member accounts' role) with
-    the Price List read added to their read-only statement: the one price read the deployed reaper makes."""
+    the price reads added to their read-only statement: the Price List (the reaped alert's savings) always, the spot
+    price history only with ``burn.enabled`` (the burn snapshot prices spot instances at their market)."""
     statements = policy_statements(settings, partition=partition, account=account, regions=regions)
     (read,) = [s for s in statements if s["Sid"] == "ReaperReadOnly"]
-    read["Action"] = sorted({*read["Action"], PRICE_READ})
+    prices = PRICE_READS if settings.burn.enabled else (PRICE_READ,)
+    read["Action"] = sorted({*read["Action"], *prices})
     return statements
-
-
-BURN_SNAPSHOT_REASON = (
-    "With burn.enabled the reaper's hourly run seeds the burn guard's rate from its inventory and prices what runs "
-    "with pricing:GetProducts and ec2:DescribeSpotPriceHistory, which support no resource-level permissions ('*' is "
-    "the only resource IAM accepts; both read-only). Acknowledged on its own policy, which holds exactly these two."
-)
 
 
 def reaper_spec(settings: Settings) -> JobSpec:
@@ -82,10 +78,3 @@ class Reaper(ScheduledJob):
 
     def __init__(self, scope: Construct, construct_id: str, *, core: CoreResources, scheduled: bool = True) -> None:
         super().__init__(scope, construct_id, core=core, spec=reaper_spec(core.settings), scheduled=scheduled)
-        if core.settings.burn.enabled:  # issue 25: the inventory snapshot prices what runs (docs/burn.md)
-            prices = iam.Policy(
-                self, "BurnSnapshotPrices", statements=[iam.PolicyStatement(actions=list(PRICE_READS), resources=["*"])]
-            )
-            self.function.role.attach_inline_policy(prices)
-            nag.record_reasons(nag.NO_RESOURCE_LEVEL_PERMISSIONS, BURN_SNAPSHOT_REASON)
-            nag.acknowledge_because(prices, nag.NO_RESOURCE_LEVEL_PERMISSIONS, BURN_SNAPSHOT_REASON)

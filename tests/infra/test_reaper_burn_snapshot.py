@@ -1,6 +1,7 @@
 """With ``burn.enabled`` the reaper's hourly run seeds the burn guard's rate from its inventory and prices what runs
-(docs/burn.md): its role gets the two price reads on their own policy, and nothing more; without it, neither. (The
-deploy-rule variants with the burn guard synthesize it inside the whole stack, cdk-nag on.)"""
+(docs/burn.md): its read-only statement gains the spot price read beside the Price List read it always holds (the
+reaped alert's savings), and nothing more; without it, no spot price read. (The deploy-rule variants with the burn
+guard synthesize it inside the whole stack, cdk-nag on.)"""
 
 from __future__ import annotations
 
@@ -41,11 +42,13 @@ def _reaper_policies(overrides: dict[str, Any]) -> dict[str, list[dict[str, Any]
 def test_the_price_reads_are_granted_only_with_the_burn_guard(enabled: bool) -> None:
     policies = _reaper_policies({"burn": {"enabled": enabled}})
     granted = {a for statements in policies.values() for s in statements for a in actions_of(s)}
+    (read,) = [s for statements in policies.values() for s in statements if s.get("Sid") == "ReaperReadOnly"]
+    holders = [s for statements in policies.values() for s in statements if set(PRICE_READS) & set(actions_of(s))]
+    assert holders == [read] and read["Resource"] == "*"  # each price read granted once, on the read statement
+    # pricing:GetProducts stays in the read-only statement either way (the reaped alert's savings, issue 22).
+    assert "pricing:GetProducts" in actions_of(read)
     if enabled:
-        (statement,) = policies["BurnSnapshotPrices"]
-        assert sorted(actions_of(statement)) == sorted(PRICE_READS) and statement["Resource"] == "*"
+        assert set(PRICE_READS) <= set(actions_of(read))
         assert {"dynamodb:BatchWriteItem", "dynamodb:Query"} <= granted  # the unit records: the state table's grant
     else:
-        # pricing:GetProducts stays in the read-only statement (the reaped alert's savings, issue 22); the spot
-        # price read is the snapshot's alone.
-        assert "BurnSnapshotPrices" not in policies and "ec2:DescribeSpotPriceHistory" not in granted
+        assert "ec2:DescribeSpotPriceHistory" not in granted
