@@ -39,6 +39,7 @@ def _next_month(month: str) -> date:
 def _command(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from costwarden.services.unitcost import lines_of
     from costwarden.settings import load_settings
     from costwarden.unitcost import lines as cur
     from costwarden.unitcost.usage import read_usage
@@ -47,12 +48,7 @@ def _command(args: argparse.Namespace) -> int:
         raise CliError("--cur FILE is needed: the CUR 2.0 export (CSV or Parquet) whose line items are priced")
     settings = load_settings()
     try:
-        lines = cur.normalise(
-            cur.read_file(Path(args.cur)),
-            team_key=settings.tags.team_key,
-            model_key=settings.unitcost.model_key,
-            source=args.cur,
-        )
+        lines = lines_of(settings, cur.read_file(Path(args.cur)), args.cur)
         month = args.month or (str(lines["date"].max())[:7] if not lines.empty else None)
         if month is None:
             raise CliError(f"{args.cur}: no line items to price")
