@@ -25,6 +25,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from costwarden.idle.checks.base import PRICE_READ
 from costwarden.org.accounts import read_role_name, reaper_role_name
 from costwarden.org.results import MAP_RESULTS_PREFIX, RUNS_PREFIX
 from costwarden.settings import Settings
@@ -45,6 +46,11 @@ ORGANIZATIONS_READS = [
     "organizations:ListOrganizationalUnitsForParent",
 ]
 FANOUT_REASON = nag.ORG_FANOUT_REASON
+ITEM_PRICES_REASON = (
+    "The organization item function prices what a member account's reap saves (the reaped alert, issue 22) with its "
+    "own role: pricing:GetProducts supports no resource-level permissions ('*' is the only resource IAM accepts; "
+    "read-only, public list prices)."
+)
 #: Days an organization run's items and results stay in the results bucket (a run reads them within its 2 hours;
 #: the summary is also kept in the state table).
 RESULTS_DAYS = 14
@@ -138,6 +144,12 @@ class OrganizationFanout(Construct):
             ],
             FANOUT_REASON,
         )
+        prices = iam.Policy(
+            self, "PriceListRead", statements=[iam.PolicyStatement(actions=[PRICE_READ], resources=["*"])]
+        )
+        prices.attach_to_role(self.functions["item"].role)  # the reaped alert's saving, priced by the hub (issue 22)
+        nag.record_reasons(nag.NO_RESOURCE_LEVEL_PERMISSIONS, ITEM_PRICES_REASON)
+        nag.acknowledge_because(prices, nag.NO_RESOURCE_LEVEL_PERMISSIONS, ITEM_PRICES_REASON)
         self.member_principals = [self.functions["item"].role.role_arn]
         self.results_bucket = self._results_bucket()
         for name, (gets, puts) in RESULT_ACCESS.items():

@@ -111,6 +111,18 @@ def test_the_item_function_may_only_assume_the_member_roles_in_the_organization(
     assert ":role/cw-member-read" in resources and ":role/cw-member-reaper" in resources
 
 
+def test_the_item_function_prices_reaps_with_its_own_role_and_only_the_price_list(org_synth: Synth) -> None:
+    """The reaped alert's saving in a member account is priced by the hub (list prices are public): the item
+    function's role holds ``pricing:GetProducts`` on ``*`` alone, in its own policy attached to that role only."""
+    (policy,) = [
+        v for k, v in org_synth.resources("AWS::IAM::Policy").items() if k.startswith("OrgFanoutPriceListRead")
+    ]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("pricing:GetProducts", "*")
+    (role,) = policy["Properties"]["Roles"]
+    assert role["Ref"].startswith("OrgFanoutItemFunction")
+
+
 def test_state_machines_use_a_distributed_map_with_bounded_concurrency_and_retries(org_synth: Synth) -> None:
     machines = org_synth.resources("AWS::StepFunctions::StateMachine")
     assert len(machines) == 3  # reaper (two-phase), tag audit and idle finder (one phase, report-only)

@@ -10,7 +10,8 @@ from costwarden.handlers.observability import logger, route_logs
 from costwarden.handlers.org_common import run_time
 from costwarden.org.items import ItemError, parse_item
 from costwarden.services.org import CAPABILITIES, ItemContext, run_item
-from costwarden.services.reaper import sns_publisher, state_store
+from costwarden.services.prices import price_book
+from costwarden.services.reaper import default_clients, sns_publisher, state_store
 from costwarden.settings import load_settings
 
 route_logs("costwarden.reaper")
@@ -30,6 +31,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "region": raw.get("region", "?"),
         }
     state, _ = state_store(probe=False)
-    outcome = run_item(load_settings(), item, ItemContext(state=state, publish_fn=sns_publisher(), now=run_time(event)))
+    settings = load_settings()
+    # The reaped alert's saving (issue 22) is priced with this function's own role: list prices are public and the
+    # same in every account, and the snapshot in the state table is shared with the single-account runs.
+    prices = price_book(default_clients, state, settings)
+    context_ = ItemContext(state=state, publish_fn=sns_publisher(), now=run_time(event), prices=prices)
+    outcome = run_item(settings, item, context_)
     logger.info("organization item done", extra=outcome)
     return outcome

@@ -30,6 +30,7 @@ from costwarden.idle import alerts as idle_alerts
 from costwarden.idle.model import Finding, Kind
 from costwarden.idle.run import run_idle
 from costwarden.models.alert import AlertEvent
+from costwarden.models.idle_ports import PriceBook
 from costwarden.models.ports import StateStore
 from costwarden.org.accounts import read_role_name, reaper_role_name, regions_for, select_accounts, wants_ou_paths
 from costwarden.org.aggregate import SAMPLE_ACTIONS, Approval, ItemOutcome, approve, org_reap_blocked, run_summary
@@ -65,6 +66,9 @@ class ItemContext:
     clients_for: Callable[[str, str], Clients] = field(default=member_clients)
     detail: bool = False
     """Include every decision / violation (the CLI prints them); the state machine keeps outputs small."""
+    prices: PriceBook | None = None
+    """What a reaped resource costs a month (issue 22): the hub's own price book (list prices are the same in every
+    account, so the member roles need no Price List read); None: the reaped alert says the saving is not known."""
 
 
 ScanFunction = Callable[[Settings, WorkItem, Clients, ItemContext], dict[str, Any]]
@@ -108,6 +112,7 @@ def _reap(settings: Settings, item: WorkItem, clients: Clients, context: ItemCon
         publish_fn=_attributing(context.publish_fn, item, UNOWNED_TEAM),
         dry_run=dry,
         now=context.now,
+        prices=context.prices,
     )
     if result.errors and all(_throttled(e.error) for e in result.errors) and not result.decisions:
         raise ThrottledError(f"account {item.account_id} {item.region}: " + "; ".join(e.error for e in result.errors))
