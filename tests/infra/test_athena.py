@@ -332,3 +332,39 @@ def test_athena_grants_match_the_service_authorization_reference(athena_synth: S
     assert {a for s in mine for a in s.actions} >= set(ATHENA_ACTIONS) | {"glue:GetTable", "glue:GetPartitions"}
     problems = check(statements)
     assert not problems, "\n".join(map(str, problems))
+
+
+def _export_alone(overrides: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The Athena path's Data Export alone (with the shared resources it is given), built but not synthesized: its
+    logical id and its ``Export`` property as CloudFormation would read them."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_bcmdataexports as exports
+    from costwarden.settings import parse_settings
+
+    from infra.alerting import Alerting
+    from infra.athena import AthenaCostData
+    from infra.function import CoreResources, TeamDirectoryLayer
+    from infra.state import StateTable
+    from tests.infra.conftest import SKIP_BUNDLING
+
+    settings = parse_settings({"cost_source": "athena", **overrides})
+    stack = Stack(App(context=SKIP_BUNDLING), "AthenaOnly", env={"region": "us-east-1"})
+    alerting, state = Alerting(stack, "Alerting", settings=settings), StateTable(stack, "State")
+    layer = TeamDirectoryLayer(stack, "TeamDirectory", settings=settings).layer
+    core = CoreResources(settings, alerting.alert_topic, alerting.operator_topic, state.table, layer)
+    athena = AthenaCostData(stack, "CostData", core=core)
+    (export,) = [c for c in athena.node.find_all() if isinstance(c, exports.CfnExport)]
+    return stack.resolve(stack.get_logical_id(export)), stack.resolve(export.export)
+
+
+def test_turning_the_eks_guard_on_updates_the_export_in_place_and_unit_costs_leave_it_alone() -> None:
+    """CloudFormation updates a Data Export's ``QueryStatement`` with no interruption but replaces the export (and
+    restarts its history) when its ``TableConfigurations`` or name change (AWS::BCMDataExports::Export reference):
+    turning ``k8s_guard`` on changes the query's columns alone; ``unitcost`` reads columns the export always has."""
+    plain_id, plain = _export_alone({})
+    k8s_id, k8s = _export_alone({"k8s_guard": {"enabled": True}})
+    assert k8s_id == plain_id
+    assert {k for k in k8s if k8s[k] != plain.get(k)} == {"dataQuery"}
+    assert k8s["dataQuery"]["tableConfigurations"] == plain["dataQuery"]["tableConfigurations"]
+    assert k8s["dataQuery"]["queryStatement"] != plain["dataQuery"]["queryStatement"]
+    assert _export_alone({"unitcost": {"enabled": True}}) == (plain_id, plain)
