@@ -44,8 +44,7 @@ NOT_KNOWN = "launch time not known"
 
 @dataclass(frozen=True)
 class TeamResource:
-    """A resource of the team, of a driving service, in a driving region, as the tagging API names it; with its
-    launch time and instance type once the registry read it."""
+    """A resource of the team in a driving service and region: as the tagging API names it, then as read."""
 
     id: str
     type: str
