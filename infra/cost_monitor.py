@@ -3,9 +3,11 @@
 IAM, beyond what ``CostwardenFunction`` gives every function: ``ce:GetCostAndUsage`` (the only Cost Explorer action
 the monitor calls: the daily pull and the per-team SERVICE breakdown), read/write on the state table (cost cache
 and dedup items), publish to the alert topic. Cost Explorer has no resource-level permissions, so the action is on
-``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``). With
-``cost_source: athena``, policy ``AthenaCostRead`` (``infra/athena.py``, ``query_statements``): the Athena actions the
-adapter calls on the one workgroup, Glue reads on the one table, the export's objects, the results prefix.
+``"*"`` in a policy of its own, acknowledged for cdk-nag with that reason (``infra/nag.py``). For an anomaly alert's
+resources, policy ``ResourceRead``: ``tag:GetResources`` and the read-only list/describe actions of the registry
+types whose launch times the alert reads (``RESOURCE_READS``). With ``cost_source: athena``, policy
+``AthenaCostRead`` (``infra/athena.py``, ``query_statements``): the Athena actions the adapter calls on the one
+workgroup, Glue reads on the one table, the export's objects, the results prefix.
 
 The dashboard reads the function's EMF metrics (namespace ``Costwarden``, dimension ``service=cost_monitor``):
 ``DailyCostUSD`` and ``BudgetUsedPercent`` per ``team``, ``Anomalies``, ``AlertsPublished`` and
@@ -22,6 +24,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from costwarden.cost.rootcause import LAUNCH_READ_TYPES
+from costwarden.resources.iam import read_actions
 
 from infra import constants
 from infra.athena import AthenaCostData
@@ -57,11 +61,14 @@ ATHENA_SCOPED_WILDCARD_REASON: Final = (
 )
 DAY: Final = Duration.days(1)
 #: Issue 22: an anomaly alert names the team's resources of the driving service and region through the tagging API
-#: (``cost.rootcause.team_resources``): read-only, and no EC2 or SageMaker action at all.
-RESOURCE_READS: Final = ("tag:GetResources",)
+#: (``cost.rootcause.team_resources``) and reads their launch times through the registry (``cost.launched``): the
+#: tagging API and the read-only list/describe actions those registry types declare (``read_permissions``), built
+#: by the reaper's own helper (``resources.iam.read_actions``), nothing destructive.
+RESOURCE_READS: Final = tuple(read_actions(LAUNCH_READ_TYPES))
 RESOURCE_READS_REASON: Final = (
     "Cost monitor: an anomaly alert names the team's resources of the driving service and region through the "
-    "tagging API (tag:GetResources), which supports no resource-level permissions."
+    "tagging API (tag:GetResources) and reads their launch times with the registry types' list/describe actions "
+    "(ec2:DescribeInstances, sagemaker:List*, ...), all read-only; none supports resource-level permissions."
 )
 record_reasons(NO_RESOURCE_LEVEL_PERMISSIONS, RESOURCE_READS_REASON)
 

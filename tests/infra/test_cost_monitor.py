@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from costwarden.cost.rootcause import LAUNCH_READ_TYPES
+from costwarden.resources import REGISTRY
 
-from infra.cost_monitor import CE_ACTIONS, HANDLER
+from infra.cost_monitor import CE_ACTIONS, HANDLER, RESOURCE_READS
 from tests.infra.conftest import Synth, actions_of, synthesize
 
 FUNCTION = "CostMonitor/Function/Function"
@@ -36,6 +38,10 @@ def test_daily_schedule_at_the_configured_hour(tmp_path: Path) -> None:
 
 
 def test_iam_is_cost_explorer_read_table_and_topic_only(synth: Synth) -> None:
+    """Changed on purpose (issue 22, part 1): the anomaly alert reads the launch times of the team's resources in the
+    driving service and region through the registry, so the role now holds the read-only list/describe actions of
+    exactly those registry types (``rootcause.LAUNCH_READ_TYPES``, from their ``read_permissions``) besides
+    ``tag:GetResources`` — nothing destructive, no tagging, no IAM."""
     role_id = synth.resource(FUNCTION)["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = synth.role_statements(role_id)
     everything = {a for s in statements for a in actions_of(s)}
@@ -47,7 +53,13 @@ def test_iam_is_cost_explorer_read_table_and_topic_only(synth: Synth) -> None:
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} <= everything
     # nothing destructive, and no wildcard actions beyond KMS data keys
     assert not any(a.endswith(":*") or a == "*" for a in everything)
-    assert not {a for a in everything if a.startswith(("ec2:", "sagemaker:", "iam:"))}
+    resource_reads = {a for a in everything if a.startswith(("ec2:", "sagemaker:", "elasticmapreduce:", "tag:"))}
+    declared = {a for name in LAUNCH_READ_TYPES for a in REGISTRY[name].read_permissions} | {"tag:GetResources"}
+    assert resource_reads == declared == set(RESOURCE_READS)
+    assert {"ec2:DescribeInstances", "sagemaker:ListNotebookInstances"} <= resource_reads
+    verbs = {a.split(":", 1)[1].removeprefix("Batch") for a in resource_reads}
+    assert all(v.startswith(("Describe", "List", "Get")) for v in verbs), sorted(verbs)
+    assert not {a for a in everything if a.startswith("iam:")}
 
 
 def test_cost_explorer_wildcard_is_acknowledged_with_a_reason(synth: Synth) -> None:

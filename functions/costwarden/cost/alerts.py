@@ -20,7 +20,7 @@ from costwarden.core.keys import BudgetKey, CostEpisodeRef, CostKey, ForecastKey
 from costwarden.core.money import signed_usd, usd
 from costwarden.core.publish import Outcome, send_once
 from costwarden.cost import budget as budget_mod
-from costwarden.cost import ledger, rootcause
+from costwarden.cost import launched, ledger, rootcause
 from costwarden.cost.forecast import TeamForecast, forecast
 from costwarden.models.alert import AlertEvent, AlertKind, Severity
 from costwarden.models.ports import Publisher, StateStore
@@ -61,7 +61,10 @@ def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
     named = found.named
     services = ", ".join(rootcause.top_values(found.causes, "SERVICE"))
     regions = ", ".join(rootcause.top_values(found.causes, "REGION"))
-    if named.resources:
+    read = named.launches
+    if read is not None:
+        sections += _launch_sections(read, f"{services} ({regions})")
+    elif named.resources:
         lines = truncate([r.line() for r in named.resources], len(named.resources), total=named.total)
         sections.append((f"Resources of the team in {services} ({regions})", lines))
     if named.error:
@@ -69,12 +72,35 @@ def _cause_sections(found: Explanation) -> list[tuple[str, list[str]]]:
     return sections
 
 
+def _launch_sections(read: launched.Launches, where: str) -> list[tuple[str, list[str]]]:
+    """The team's resources there, by the episode's start: those launched since (listed, newest first), then one
+    short list of the rest (counts, the ones whose launch time is not known, a failed read)."""
+    shown = rootcause.MAX_RESOURCES
+    sections: list[tuple[str, list[str]]] = []
+    if read.launched:
+        lines = truncate([r.line() for r in read.launched[:shown]], shown, total=len(read.launched))
+        sections.append((f"Launched since {read.since} in {where}", lines))
+    rest = launched.lines(read, shown)
+    if rest:
+        title = f"Other resources of the team in {where}" if read.launched else f"Resources of the team in {where}"
+        sections.append((title, rest))
+    return sections
+
+
 def next_step(team: str, day: str, found: Explanation, extra_usd: float) -> str:
-    """The one thing to do, chosen from the cause: stop or scale the resources named, else declare the spend
-    planned when a service explains it, else look in Cost Explorer."""
+    """The one thing to do, chosen from the cause: stop or scale those of the team's resources launched since the
+    episode began (the first two named), else the resources named, else declare the spend planned when a service
+    explains it, else look in Cost Explorer."""
     start = found.episode.start if found.episode else day
     so_far = found.episode.extra_usd if found.episode and found.episode.extra_usd > 0 else extra_usd
     named = found.named
+    read = named.launches
+    fresh = read.running_launched if read is not None else []
+    if read is not None and fresh:
+        names = " and ".join(r.id for r in fresh[:2])
+        more = f" (and {len(fresh) - 2} more)" if len(fresh) > 2 else ""
+        them = "them" if len(fresh) > 1 else "it"
+        return f"Stop or scale down {names}{more}, launched since {read.since}, if {team} does not need {them} running."
     if named.resources:
         names = ", ".join(r.id for r in named.resources[:3])
         more = f" and {named.total - 3} more" if named.total > 3 else ""

@@ -208,7 +208,8 @@ def _explain(
     clients: Clients | None,
 ) -> cost_alerts.Explanation:
     """The full story of one alert: the episode so far, its causes, the team's resources of the driving services in
-    the driving regions (the tagging API, one paged listing per region), the deep link."""
+    the driving regions (the tagging API, one paged listing per region) and which were launched since the episode
+    began (the registry's read, once per alert: ``cost.launched``), the deep link."""
     team_key = settings.tags.team_key
     team = action.series.split("|", 1)[0]
     day = str(action.finding["date"])
@@ -217,7 +218,9 @@ def _explain(
     regions = rootcause.top_values(causes, "REGION")
     named = rootcause.Named()
     if clients is not None and team != UNTAGGED and services and regions:
-        named = rootcause.team_resources(clients, regions, team_key=team_key, team=team, services=services)
+        named = rootcause.team_resources(
+            clients, regions, team_key=team_key, team=team, services=services, since=story.start, policy=settings.tags
+        )
     first = min(date.fromisoformat(story.start), date.fromisoformat(day)) - timedelta(days=ROOT_CAUSE_LOOKBACK_DAYS)
     link = cost_explorer_url(
         start=first,
@@ -333,7 +336,8 @@ def run(
     clients: Clients | None = None,
 ) -> RunResult:
     """One daily run. ``today`` is the run's UTC date: the newest day considered is ``today - 1`` (complete).
-    ``clients``: where an alert's team resources are named from (the tagging API); ``None``: alerts name services,
+    ``clients``: where an alert's team resources are named from (the tagging API) and their launch times read (the
+    registry's describe/list calls); ``None``: alerts name services,
     usage types, regions and accounts but no resources.
 
     It ends with the daily digest (the cost monitor is the one part holding every team's numbers). ``k8s``: EKS split

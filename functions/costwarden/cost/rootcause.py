@@ -19,9 +19,13 @@ from statistics import median
 from typing import Any
 
 from costwarden.core.money import usd
+from costwarden.core.owner import person_of
+from costwarden.cost import launched
+from costwarden.cost.launched import TeamResource
 from costwarden.models.ports import Clients, error_text
 from costwarden.resources import type_for_arn
 from costwarden.resources.base import tags_dict
+from costwarden.settings import TagPolicy
 
 ROOT_CAUSE_LOOKBACK_DAYS = 7
 MAX_DRIVERS = 3
@@ -147,6 +151,7 @@ def top_values(found: Sequence[Causes], dimension: str, limit: int = 2) -> list[
 
 
 #: Cost Explorer's SERVICE names -> the tagging API's resource types that bill under them (``ResourceTypeFilters``).
+#: Transform jobs bill under SageMaker too; the registry does not read them, so they are named "launch time not known".
 SERVICE_TAGGING_TYPES: dict[str, tuple[str, ...]] = {
     "Amazon Elastic Compute Cloud - Compute": ("ec2:instance",),
     "EC2 - Other": ("ec2:volume",),
@@ -155,35 +160,27 @@ SERVICE_TAGGING_TYPES: dict[str, tuple[str, ...]] = {
         "sagemaker:notebook-instance",
         "sagemaker:training-job",
         "sagemaker:processing-job",
+        "sagemaker:transform-job",
     ),
     "Amazon Elastic MapReduce": ("elasticmapreduce:cluster",),
 }
-#: Tags a resource's own owner is read from, first present wins (the tag policy's ``created_by``, else ``owner``).
-OWNER_TAGS = ("created_by", "owner")
+#: The registry types an anomaly alert reads launch times of (the cost monitor's read-only IAM, ``infra``).
+LAUNCH_READ_TYPES: tuple[str, ...] = tuple(
+    launched.read_types(t for types in SERVICE_TAGGING_TYPES.values() for t in types)
+)
 MAX_RESOURCES = 5
 TAGGING_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
-class TeamResource:
-    """A resource of the team, of a driving service, in a driving region, as the tagging API names it."""
-
-    id: str
-    type: str
-    region: str
-    owner: str
-
-    def line(self) -> str:
-        return f"{self.type} {self.id} ({self.region}), " + (f"owner {self.owner}" if self.owner else "no owner tag")
-
-
-@dataclass(frozen=True)
 class Named:
-    """What the tagging API named: the first resources, how many in all, and what could not be read."""
+    """What the tagging API named: the first resources, how many in all, and what could not be read; with
+    ``launches`` when the episode's start was given (which of them were launched since, from the registry)."""
 
     resources: tuple[TeamResource, ...] = ()
     total: int = 0
     error: str | None = None
+    launches: launched.Launches | None = None
 
 
 def team_resources(
@@ -194,14 +191,21 @@ def team_resources(
     team: str,
     services: Sequence[str],
     limit: int = MAX_RESOURCES,
+    since: str | None = None,
+    policy: TagPolicy | None = None,
+    read_limit: int = launched.MAX_READ,
 ) -> Named:
     """The team's resources of ``services`` in ``regions``: one paged tagging-API listing per region, filtered by
-    the team tag and the services' resource types (requests grow with pages, never with resources; no describe
-    call, so the cost monitor needs only ``tag:GetResources``). A region that cannot be read is named, the others
-    are listed."""
+    the team tag and the services' resource types (requests grow with pages, never with resources). A region that
+    cannot be read is named, the others are listed. The owner is the kernel's person of the resource
+    (``core.owner.person_of``: the ``policy.owner_keys`` tags, a Slack id or an e-mail, else nobody).
+
+    ``since`` (the episode's first day): the launch times are read from the registry, once for this alert
+    (``cost.launched.launches``: batched per type and region, at most ``read_limit`` ARNs)."""
     types = sorted({t for service in services for t in SERVICE_TAGGING_TYPES.get(service, ())})
     if not types:
         return Named()
+    owners = policy or TagPolicy()
     found: list[TeamResource] = []
     errors: list[str] = []
     for region in regions:
@@ -218,10 +222,10 @@ def team_resources(
             for page in pages:
                 for mapping in page.get("ResourceTagMappingList", []):
                     arn = str(mapping["ResourceARN"])
-                    tags = tags_dict(mapping.get("Tags"))
-                    owner = next((tags[k] for k in OWNER_TAGS if tags.get(k, "").strip()), "")
-                    found.append(TeamResource(arn.rsplit("/", 1)[-1], type_for_arn(arn), region, owner))
+                    owner = person_of(tags_dict(mapping.get("Tags")), owners) or ""
+                    found.append(TeamResource(arn.rsplit("/", 1)[-1], type_for_arn(arn), region, owner, arn=arn))
         except Exception as error:  # named in the alert; the other regions are still listed
             errors.append(f"{region}: {error_text(error)}")
     found.sort(key=lambda r: (r.region, r.type, r.id))
-    return Named(tuple(found[:limit]), len(found), "; ".join(errors) or None)
+    read = launched.launches(clients, found, since, limit=read_limit) if since is not None and found else None
+    return Named(tuple(found[:limit]), len(found), "; ".join(errors) or None, read)

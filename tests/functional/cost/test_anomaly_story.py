@@ -11,7 +11,7 @@ service and dates.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -33,19 +33,24 @@ from .test_monitor import EC2
 TODAY = date(2026, 3, 22)
 DAY1, DAY2 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 GPU_USAGE = "USW2-BoxUsage:g5.12xlarge"
+AMI = "ami-12c6146b"
 
 
 def _instance(region: str, **tags: str) -> str:
-    ec2 = boto3.client("ec2", region_name=region)
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    found = ec2.run_instances(
-        ImageId=image,
+    found = boto3.client("ec2", region_name=region).run_instances(
+        ImageId=AMI,  # one of moto's own images: no DescribeImages (it loads every image, seconds a call)
         InstanceType="g5.12xlarge",
         MinCount=1,
         MaxCount=1,
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
     )
     return str(found["Instances"][0]["InstanceId"])
+
+
+def _launch_time(region: str, instance_id: str) -> datetime:
+    """The instance's ``LaunchTime`` as EC2 reports it (moto: the moment it was created)."""
+    found = boto3.client("ec2", region_name=region).describe_instances(InstanceIds=[instance_id])
+    return found["Reservations"][0]["Instances"][0]["LaunchTime"].astimezone(UTC)
 
 
 def _spike(world: World) -> None:
@@ -116,10 +121,13 @@ def test_escalated_alert_tells_the_whole_story_in_slack(world: World) -> None:
     assert sections["Root causes by usage type"][0].endswith(f" in {GPU_USAGE}")
     assert sections["Root causes by region"][0].endswith(" in us-west-2")
     assert sections["Root causes by account"][0].endswith(" in 123456789012")
-    assert sections[f"Resources of the team in {EC2} (us-west-2)"] == [
-        f"ec2:instance {gpu} (us-west-2), owner alice@example.com"
+    started = _launch_time("us-west-2", gpu)  # moto launches now: after the episode began (DAY1)
+    assert sections[f"Launched since {DAY1} in {EC2} (us-west-2)"] == [
+        f"ec2:instance {gpu} g5.12xlarge (us-west-2), owner alice@example.com, started {started:%Y-%m-%d %H:%M} UTC"
     ]
-    assert event.details["next_step"] == f"Stop or scale down {gpu} if vision does not need it running."
+    assert event.details["next_step"] == (
+        f"Stop or scale down {gpu}, launched since {DAY1}, if vision does not need it running."
+    )
 
     with SlackStandIn() as slack:
         post_message(slack.url("/hooks/vision"), render_message(event), channel="vision", remaining_ms=lambda: 60_000)

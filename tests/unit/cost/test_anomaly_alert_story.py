@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 from costwarden.core import episodes
-from costwarden.cost import rootcause
+from costwarden.cost import launched, rootcause
 from costwarden.cost.alerts import Explanation, anomaly_event, next_step
 from costwarden.notifier.blocks import render_message
 
@@ -102,7 +102,7 @@ class _Tagging:
 
 
 def _owner(n: int) -> list[dict[str, str]]:
-    return [{"Key": "team", "Value": "ml"}, {"Key": "owner" if n == 3 else "created_by", "Value": f"U0{n}"}]
+    return [{"Key": "team", "Value": "ml"}, {"Key": "owner" if n == 3 else "created_by", "Value": f"U0PERSON{n}"}]
 
 
 def test_team_resources_one_listing_per_region_and_a_refusal_named() -> None:
@@ -119,7 +119,7 @@ def test_team_resources_one_listing_per_region_and_a_refusal_named() -> None:
         (region, [{"Key": "team", "Values": ["ml"]}], ["ec2:instance"]) for region in ("us-west-2", "eu-west-1")
     ]
     assert [r.line() for r in named.resources] == [
-        "ec2:instance i-1 (us-west-2), owner U01",
+        "ec2:instance i-1 (us-west-2), owner U0PERSON1",
         "ec2:instance i-2 (us-west-2), no owner tag",
     ]
     assert named.total == 3 and named.error == "eu-west-1: PermissionError: AccessDenied: tag:GetResources"
@@ -131,8 +131,8 @@ def test_team_resources_one_listing_per_region_and_a_refusal_named() -> None:
 def test_next_step_is_chosen_from_the_cause() -> None:
     named = rootcause.Named(
         (
-            rootcause.TeamResource("i-10", "ec2:instance", "us-west-2", "U0ALICE01"),
-            rootcause.TeamResource("i-9", "ec2:instance", "us-west-2", ""),
+            launched.TeamResource("i-10", "ec2:instance", "us-west-2", "U0ALICE01"),
+            launched.TeamResource("i-9", "ec2:instance", "us-west-2", ""),
         ),
         2,
     )
