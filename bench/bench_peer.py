@@ -43,6 +43,7 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--pairs", type=int, default=5, help="alternating pairs per scenario after the warm-up (5)")
     parser.add_argument("--sizes", type=_sizes, default=(1_000, 5_000), help="reaper fleet sizes (1000,5000)")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle scenario")
+    parser.add_argument("--no-reaper", action="store_true", help="skip the reaper scenarios")
     args = parser.parse_args(argv)
     if not args.peer:
         main()
@@ -50,7 +51,7 @@ def cli(argv: list[str]) -> int:
     from bench.peer import harness
 
     try:
-        results = harness.run(pairs=args.pairs, sizes=args.sizes, idle=not args.no_idle)
+        results = harness.run(pairs=args.pairs, sizes=() if args.no_reaper else args.sizes, idle=not args.no_idle)
     except PeerSetupError as error:
         print(f"bench-peer: cannot run: {error}", file=sys.stderr)
         return 2

@@ -87,7 +87,8 @@ def fast_get_metric_data(original: Any) -> Any:
     ) -> list[dict[str, Any]]:
         start, end = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
         if start >= end or not _indexable(queries):
-            return original(self, queries, start_time, end_time, scan_by)  # moto's errors and moto's other paths
+            stock: list[dict[str, Any]] = original(self, queries, start_time, end_time, scan_by)
+            return stock  # moto's errors and moto's other paths (expressions, unit filters, no dimensions)
         index = index_of(self)
         results = []
         for query in queries:
