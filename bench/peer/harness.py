@@ -132,6 +132,7 @@ def tool_env(endpoint: str, home: Path, pythonpath: list[Path], **extra: str) ->
         "AWS_REGION": fleet.REGION,
         "AWS_ENDPOINT_URL": endpoint,
         "PYTHONPATH": os.pathsep.join(str(p) for p in [HOOK, *pythonpath]),
+        "PEER_READ_TIMEOUT": "900",  # the simulator's 5,000-instance page takes ~30 s; botocore gives up at 60 s
         **extra,
     }
 
@@ -225,7 +226,23 @@ def _report(
         f"  ratio Costwarden / Custodian over {comparison['wall_ratio']['n']} pairs: wall "
         f"{measure.fmt_range(comparison['wall_ratio'])}, CPU {measure.fmt_range(comparison['cpu_ratio'])}"
     )
+    share = {
+        name: side["server_cpu_s"]["median"] / side["wall_s"]["median"]
+        for name, side in (("Costwarden", cw), ("Custodian", c7n))
+        if side["server_cpu_s"]["median"] is not None and side["wall_s"]["median"]
+    }
+    if share:
+        verdict = (
+            "the simulator dominates both walls: read the CPU ratio, not the wall ratio"
+            if len(share) == 2 and min(share.values()) > 0.5
+            else "the tools' own work is most of the wall"
+        )
+        print(f"  simulator CPU / wall: {', '.join(f'{k} {v:.0%}' for k, v in share.items())} ({verdict})")
     print(_requests_table(cw_run.requests, c7n_run.requests))
+    for side, name in ((0, "Costwarden"), (1, "Custodian")):
+        totals = {sum(pair[side].requests.values()) for pair in result["runs"]}
+        if len(totals) > 1:
+            print(f"  {name}'s request total varied between runs: {min(totals)}-{max(totals)} (the last run is shown)")
     print("  what each flagged, by fleet category (Costwarden's commonest reason):")
     print(diff.render(rows))
     print(

@@ -1,13 +1,16 @@
 """The one moto server both tools talk to: ``python -m bench.peer.server PORT`` (the dev venv's moto, on 127.0.0.1).
 
-Three things are added to stock moto (5.2), each because the comparison would otherwise measure the simulator:
+Four things are added to stock moto (5.2), each because the comparison would otherwise measure the simulator:
 
 - **CloudWatch reads from an index.** Stock moto answers ``GetMetricData`` by scanning every stored point once per
   query *and per period* (1,050 queries x 337 hourly periods x ~340,000 points: hours), and
-  ``GetMetricStatistics`` by scanning every stored point once per call (~0.1 s a call here, x 1,050 calls for
+  ``GetMetricStatistics`` by scanning every stored point once per call (~0.7 s a call here, x 1,050 calls for
   Custodian). Both are served from an index by (metric name, dimensions) with moto's own statistics code, so a
-  read costs what it returns. ``PEER_MOTO_STOCK_METRICS=1`` keeps moto's scans (the harness times one stock call of
-  each and prints it, so the caveat is measured, not assumed).
+  read costs what it returns. The harness times one stock call of each and prints it: the caveat is measured.
+- **EC2 tags by resource id.** moto serialises each instance's tags with a scan of every tag in the region, so one
+  ``DescribeInstances`` of 5,000 instances took minutes (Custodian's single page hit botocore's 60 s read timeout).
+  A one-resource lookup reads moto's own tag dictionary instead; same answer, O(1).
+  ``PEER_MOTO_STOCK_METRICS=1`` keeps moto's scans (this one and the CloudWatch ones).
 - **Instances launched in the past.** moto stamps ``LaunchTime`` with the real clock; the idle finder does not judge
   an instance younger than its lookback (14 days). ``PEER_LAUNCH_AGE_DAYS`` moves every launch that many days back.
 - **EC2 Capacity Reservations** (``costwarden.demo.moto_capacity``): the idle finder lists them on every scan and
@@ -163,6 +166,35 @@ def install_metric_index() -> None:
     CloudWatchBackend._peer_indexed = True  # type: ignore[attr-defined]
 
 
+def fast_describe_tags(original: Any) -> Any:
+    """``TagBackend.describe_tags`` for one literal resource id (how moto serialises every EC2 resource's tags): a
+    dictionary lookup instead of a scan of every tag in the region, so listing N instances is not O(N^2)."""
+
+    def describe_tags(self: Any, filters: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+        ids = filters.get("resource-id") if filters is not None and set(filters) == {"resource-id"} else None
+        if not ids or len(ids) != 1 or any(ch in ids[0] for ch in "*?[]\\"):
+            stock: list[dict[str, str]] = original(self, filters)
+            return stock
+        from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+        resource_id = ids[0]
+        kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+        tags = self.tags.get(resource_id, {})  # .get: never add an empty entry to moto's defaultdict
+        return [{"resource_id": resource_id, "key": k, "value": v, "resource_type": kind} for k, v in tags.items()]
+
+    return describe_tags
+
+
+def install_tag_lookup() -> None:
+    """Serve one-resource EC2 tag lookups from moto's own dictionary (``fast_describe_tags``); idempotent."""
+    from moto.ec2.models.tags import TagBackend
+
+    if getattr(TagBackend, "_peer_indexed", False):
+        return
+    TagBackend.describe_tags = fast_describe_tags(TagBackend.describe_tags)  # type: ignore[method-assign]
+    TagBackend._peer_indexed = True  # type: ignore[attr-defined]
+
+
 def install_launch_age(days: float) -> None:
     """Every EC2 instance moto launches from now on carries a ``LaunchTime`` ``days`` in the past."""
     from moto.core.utils import utcnow
@@ -185,6 +217,7 @@ def main(argv: list[str]) -> int:
     install()
     if os.environ.get("PEER_MOTO_STOCK_METRICS") != "1":
         install_metric_index()
+        install_tag_lookup()
     age = float(os.environ.get("PEER_LAUNCH_AGE_DAYS", "0") or 0)
     if age:
         install_launch_age(age)

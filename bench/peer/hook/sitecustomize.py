@@ -3,7 +3,9 @@
 
 Python imports ``sitecustomize`` at start-up. When ``PEER_COUNT_OUT`` names a file, every botocore client created
 afterwards gets a ``before-send`` handler (one per HTTP attempt, retries included) and the counts are written there
-as JSON when the process exits. Without the variable nothing is imported or changed. A failure here must never
+as JSON when the process exits. ``PEER_READ_TIMEOUT`` (seconds), when set, raises every client's read timeout
+(botocore's default is 60 s; the simulator takes ~30 s to serialise 5,000 instances in one ``DescribeInstances``
+page), the same in both processes. Without ``PEER_COUNT_OUT`` nothing is imported or changed. A failure here must never
 change what the tool under test does: it is reported on stderr and the process goes on uncounted.
 """
 
@@ -44,7 +46,14 @@ def install() -> None:
     if getattr(original, _MARK, False):
         return
 
+    timeout = float(os.environ.get("PEER_READ_TIMEOUT", "0") or 0)
+
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if timeout:
+            from botocore.config import Config
+
+            given = kwargs.get("config")
+            kwargs["config"] = given.merge(Config(read_timeout=timeout)) if given else Config(read_timeout=timeout)
         return attach(original(self, *args, **kwargs))
 
     setattr(create_client, _MARK, True)

@@ -414,3 +414,29 @@ def test_the_index_sees_points_put_after_it_was_built() -> None:
         ],
     )
     assert len(server.index_of(backend).window(("CPUUtilization", (("InstanceId", "i-0"),)), start, end)) == 16
+
+
+def test_one_resource_tag_lookup_equals_moto() -> None:
+    from moto.ec2.models.tags import TagBackend
+
+    tags = TagBackend()
+    tags.create_tags(["i-0123456789abcdef0", "i-0123456789abcdef1"], {"team": "vision", "expires_at": "2026-12-01"})
+    tags.create_tags(["vol-0123456789abcdef0"], {"team": "nlp"})
+    fast = server.fast_describe_tags(TagBackend.describe_tags)
+    for filters in (
+        {"resource-id": ["i-0123456789abcdef1"]},
+        {"resource-id": ["vol-0123456789abcdef0"]},
+        {"resource-id": ["i-0123456789abcdef*"]},  # a pattern: moto's own scan answers
+        {"resource-id": ["i-0123456789abcdef0"], "key": ["team"]},
+        {"resource-id": ["i-missing"]},
+    ):
+        assert fast(tags, filters) == TagBackend.describe_tags(tags, filters), filters
+    assert "i-missing" not in tags.tags  # the lookup adds nothing to moto's store
+    assert len(fast(tags, {"resource-id": ["i-0123456789abcdef*"]})) == 4
+
+
+def test_the_read_timeout_reaches_every_client(fresh_hook: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEER_READ_TIMEOUT", "900")
+    hook = fresh_hook()
+    ec2 = _ec2(hook)
+    assert ec2.meta.config.read_timeout == 900
