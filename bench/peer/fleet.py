@@ -132,23 +132,13 @@ def _autoscaling_group(client: Client, expires: str) -> list[str]:
         LaunchTemplateName="peer-train", LaunchTemplateData={"ImageId": AMI, "InstanceType": "m5.large"}
     )
     tags = {"team": "vision", "environment": "experiment", "expires_at": expires}
+    propagated = {"PropagateAtLaunch": True, "ResourceId": ASG_NAME, "ResourceType": "auto-scaling-group"}
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName=ASG_NAME,
         LaunchTemplate={"LaunchTemplateName": "peer-train", "Version": "$Latest"},
-        MinSize=ASG_SIZE,
-        MaxSize=ASG_SIZE,
-        DesiredCapacity=ASG_SIZE,
         AvailabilityZones=[f"{REGION}a"],
-        Tags=[
-            {
-                "Key": k,
-                "Value": v,
-                "PropagateAtLaunch": True,
-                "ResourceId": ASG_NAME,
-                "ResourceType": "auto-scaling-group",
-            }
-            for k, v in tags.items()
-        ],
+        Tags=[{"Key": k, "Value": v, **propagated} for k, v in tags.items()],
+        **dict.fromkeys(("MinSize", "MaxSize", "DesiredCapacity"), ASG_SIZE),
     )
     groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[ASG_NAME])["AutoScalingGroups"]
     return [i["InstanceId"] for i in groups[0]["Instances"]]

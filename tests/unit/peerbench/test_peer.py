@@ -440,3 +440,28 @@ def test_the_read_timeout_reaches_every_client(fresh_hook: Any, monkeypatch: pyt
     hook = fresh_hook()
     ec2 = _ec2(hook)
     assert ec2.meta.config.read_timeout == 900
+
+
+def test_the_reaper_fleet_is_what_its_manifest_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built on moto in process (the same calls the benchmark makes on its server), at the smallest size."""
+    from moto import mock_aws
+
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    now = datetime(2026, 12, 7, 21, tzinfo=UTC)
+    with mock_aws():
+        session = boto3.session.Session(region_name=fleet.REGION)
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            return clients.setdefault(service, session.client(service))  # type: ignore[call-overload]
+
+        manifest = fleet.build_reaper_fleet(client, 100, now)
+        assert manifest.count() == dict(sorted(fleet.reaper_mix(100).items()))
+        assert sorted(manifest.groups[fleet.ASG_NAME]) == sorted(manifest.ids("asg_member_expired_group"))
+        ec2 = client("ec2")
+        protected = manifest.ids("expired_termination_protection")[0]
+        attribute = ec2.describe_instance_attribute(InstanceId=protected, Attribute="disableApiTermination")
+        assert attribute["DisableApiTermination"]["Value"] is True
+        member = manifest.groups[fleet.ASG_NAME][0]
+        described = ec2.describe_instances(InstanceIds=[member])["Reservations"][0]["Instances"][0]
+        assert {t["Key"]: t["Value"] for t in described["Tags"]}["expires_at"] == "2026-11-30"
