@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
+
+import requests  # noqa: E402
 
 from bench.peer import judge  # noqa: E402
 from bench.peer.venv import PeerSetupError  # noqa: E402
@@ -54,6 +57,15 @@ def cli(argv: list[str]) -> int:
         results = harness.run(pairs=args.pairs, sizes=() if args.no_reaper else args.sizes, idle=not args.no_idle)
     except PeerSetupError as error:
         print(f"bench-peer: cannot run: {error}", file=sys.stderr)
+        return 2
+    except subprocess.TimeoutExpired as error:
+        print(
+            f"bench-peer: a tool ran longer than {error.timeout:.0f} s: {' '.join(map(str, error.cmd))}",
+            file=sys.stderr,
+        )
+        return 2
+    except (requests.RequestException, OSError) as error:  # the simulator stopped answering, a disk filled up
+        print(f"bench-peer: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bench-peer: interrupted (the server was stopped)", file=sys.stderr)

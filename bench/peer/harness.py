@@ -154,6 +154,14 @@ def _costwarden() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "costwarden"]
 
 
+def _json(text: str, where: str) -> Any:
+    """A tool's JSON output, or ``PeerSetupError`` naming where it was not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise PeerSetupError(f"{where} is not JSON: {text.strip()[:200]!r}") from None
+
+
 def _custodian(custodian: Path) -> list[str]:
     """``custodian run --dryrun`` without its resource cache (15 minutes by default: a second run would read the first
     run's listing from ~/.cache instead of the account, and a fleet rebuilt since)."""
@@ -170,7 +178,7 @@ def _measure(scn: Scenario, pairs: int, tmp: Path, server: MotoServer) -> dict[s
             run, out, err = measure.run_process(tool, scn.costwarden, scn.costwarden_env, counts, server.pid)
             if run.exit_code not in (0, 1):
                 raise PeerSetupError(f"costwarden exited {run.exit_code} in {scn.name}: {err.strip()[-300:]}")
-            last["costwarden"] = json.loads(out)
+            last["costwarden"] = _json(out, f"costwarden's output in {scn.name}")
         else:
             out_dir = tmp / f"c7n-{index}"
             run, out, err = measure.run_process(
@@ -179,7 +187,7 @@ def _measure(scn: Scenario, pairs: int, tmp: Path, server: MotoServer) -> dict[s
             if run.exit_code != 0:
                 raise PeerSetupError(f"custodian exited {run.exit_code} in {scn.name}: {err.strip()[-300:]}")
             files = list(out_dir.glob("*/resources.json"))
-            last["custodian"] = json.loads(files[0].read_text()) if files else []
+            last["custodian"] = _json(files[0].read_text(), str(files[0])) if files else []
         return run
 
     once("costwarden", -1)

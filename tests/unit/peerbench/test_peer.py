@@ -465,3 +465,11 @@ def test_the_reaper_fleet_is_what_its_manifest_says(monkeypatch: pytest.MonkeyPa
         member = manifest.groups[fleet.ASG_NAME][0]
         described = ec2.describe_instances(InstanceIds=[member])["Reservations"][0]["Instances"][0]
         assert {t["Key"]: t["Value"] for t in described["Tags"]}["expires_at"] == "2026-11-30"
+
+
+def test_a_tool_output_that_is_not_json_is_named_not_a_traceback() -> None:
+    from bench.peer import harness
+
+    with pytest.raises(venv.PeerSetupError, match=r"^costwarden's output in idle is not JSON: 'Traceback \(most"):
+        harness._json("Traceback (most recent call last):\n  ...", "costwarden's output in idle")
+    assert harness._json('{"results": []}', "x") == {"results": []}
