@@ -205,6 +205,16 @@ def _measure(scn: Scenario, pairs: int, tmp: Path, server: MotoServer) -> dict[s
     return {"comparison": measure.compare(measured), "runs": measured, "last": last}
 
 
+def simulator_verdict(share: dict[str, float]) -> str:
+    """What the simulator's share of each wall (its CPU / the tool's wall) says about reading the wall ratio."""
+    heavy = [name for name, value in share.items() if value > 0.5]
+    if len(heavy) == len(share) > 1:
+        return "the simulator dominates both walls: read the CPU ratio, not the wall ratio"
+    if heavy:
+        return f"the simulator is most of {' and '.join(heavy)}'s wall: its requests cost the server that much"
+    return "the tools' own work is most of each wall"
+
+
 def _requests_table(cw: dict[str, int], c7n: dict[str, int]) -> str:
     ops = sorted(set(cw) | set(c7n))
     lines = [f"  {'request':48} {'Costwarden':>10} {'Custodian':>9}"]
@@ -240,11 +250,7 @@ def _report(
         if side["server_cpu_s"]["median"] is not None and side["wall_s"]["median"]
     }
     if share:
-        verdict = (
-            "the simulator dominates both walls: read the CPU ratio, not the wall ratio"
-            if len(share) == 2 and min(share.values()) > 0.5
-            else "the tools' own work is most of the wall"
-        )
+        verdict = simulator_verdict(share)
         print(f"  simulator CPU / wall: {', '.join(f'{k} {v:.0%}' for k, v in share.items())} ({verdict})")
     print(_requests_table(cw_run.requests, c7n_run.requests))
     for side, name in ((0, "Costwarden"), (1, "Custodian")):

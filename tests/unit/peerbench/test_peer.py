@@ -473,3 +473,15 @@ def test_a_tool_output_that_is_not_json_is_named_not_a_traceback() -> None:
     with pytest.raises(venv.PeerSetupError, match=r"^costwarden's output in idle is not JSON: 'Traceback \(most"):
         harness._json("Traceback (most recent call last):\n  ...", "costwarden's output in idle")
     assert harness._json('{"results": []}', "x") == {"results": []}
+
+
+def test_the_simulator_verdict_names_whose_wall_it_is() -> None:
+    from bench.peer import harness
+
+    both = harness.simulator_verdict({"Costwarden": 0.53, "Custodian": 0.56})
+    assert both == "the simulator dominates both walls: read the CPU ratio, not the wall ratio"
+    one = harness.simulator_verdict({"Costwarden": 0.41, "Custodian": 0.82})
+    assert one == "the simulator is most of Custodian's wall: its requests cost the server that much"
+    assert (
+        harness.simulator_verdict({"Costwarden": 0.2, "Custodian": 0.3}) == "the tools' own work is most of each wall"
+    )
