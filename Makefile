@@ -90,5 +90,11 @@ deploy: $(VENV)/.synced node_modules/.installed  ## build the bundles and deploy
 bench: $(VENV)/.synced  ## benchmarks of the acceptance criteria (prints a table; see README)
 	$(BIN)/python -m bench
 
+# Not in `make test` nor in `make bench`: it installs Cloud Custodian 0.9.53 into its own venv (.build/peer/c7n, uv,
+# idempotent) and takes ~15 minutes on 2 cores. `make bench-peer ARGS="--pairs 3 --sizes 1000"` for a shorter run.
+.PHONY: bench-peer
+bench-peer: $(VENV)/.synced | $(if $(findstring .build/uv,$(UV)),.build/uv/bin/uv)  ## Costwarden beside Cloud Custodian on one moto server (README, docs/benchmarks.md)
+	PEER_UV=$(UV) $(BIN)/python -m bench.bench_peer --peer $(ARGS)
+
 clean:  ## remove build outputs (keeps caches)
 	rm -rf cdk.out .build/assets .build/team-directory demo-out bench-out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
